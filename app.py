@@ -1,0 +1,14 @@
+"""Ortsatlas entry point: `python app.py` serves the atlas; `gunicorn app:server` too.
+
+The data directory comes from ATLAS_DATA_DIR (default data/); an empty one is
+filled with the demo city on first start.
+"""
+from atlas.config import load_settings
+from atlas.web import create_app
+
+app = create_app()
+server = app.server
+
+if __name__ == "__main__":
+    settings = load_settings()
+    app.run(host=settings.host, port=settings.port, debug=settings.debug)

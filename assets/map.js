@@ -1,0 +1,85 @@
+/* Client-side map styling for Ortsatlas.
+ *
+ * The server sends geometry once per boundary set; a switch of indicator,
+ * period or classing only changes the GeoJSON layer's `hideout`:
+ *   cls: class index per feature (by feature property `i`), -1 missing, -2 suppressed
+ *   col: colours of the classes, lab: display label per feature,
+ *   sel: index of the selected feature, mc/sc: missing/suppressed colours.
+ * dash-leaflet 1.x passes the component props as the last argument.
+ */
+window.ortsatlas = window.ortsatlas || {};
+(function (ns) {
+  let current = {};
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  // A hatch pattern for suppressed areas, so they never look like a colour of the scale.
+  function ensureHatch() {
+    if (document.getElementById("oa-hatch")) { return; }
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("width", "0"); svg.setAttribute("height", "0");
+    svg.setAttribute("aria-hidden", "true");
+    svg.style.position = "absolute";
+    svg.innerHTML = '<defs><pattern id="oa-hatch" patternUnits="userSpaceOnUse" width="8" height="8" ' +
+      'patternTransform="rotate(45)"><rect width="8" height="8" fill="#d9d9d9"/>' +
+      '<line x1="0" y1="0" x2="0" y2="8" stroke="#8c8c8c" stroke-width="3"/></pattern></defs>';
+    document.body.appendChild(svg);
+  }
+
+  ns.map = {
+    style: function (feature, context) {
+      ensureHatch();
+      const h = (context && context.hideout) || {};
+      current = h;
+      const i = feature.properties.i;
+      const cls = h.cls ? h.cls[i] : undefined;
+      const selected = h.sel === i;
+      const base = {weight: selected ? 4 : 1, color: selected ? "#000000" : "#4d4d4d",
+                    opacity: 1, fillOpacity: 0.85, dashArray: null};
+      if (cls === -2) {
+        return Object.assign(base, {fillColor: "url(#oa-hatch)", fillOpacity: 1});
+      }
+      if (cls === undefined || cls === null || cls < 0) {
+        return Object.assign(base, {fillColor: h.mc || "#ffffff", dashArray: "4 3"});
+      }
+      return Object.assign(base, {fillColor: h.col[cls]});
+    },
+    hover: function () {
+      return {weight: 3, color: "#000000"};
+    },
+    tooltip: function (feature, layer) {
+      layer.bindTooltip(function () {
+        const p = feature.properties;
+        const label = current.lab ? current.lab[p.i] : "";
+        return "<strong>" + escapeHtml(p.name) + "</strong> <span class='oa-key'>" + escapeHtml(p.id) +
+          "</span><br>" + escapeHtml(label || "");
+      }, {sticky: true, direction: "top", className: "oa-tooltip"});
+    },
+    point: function (feature, latlng) {
+      const colours = {kita: "#1b9e77", grundschule: "#d95f02", weiterfuehrende_schule: "#7570b3",
+                       familienzentrum: "#e7298a"};
+      const p = feature.properties;
+      const marker = L.circleMarker(latlng, {radius: 6, weight: 1.5, color: "#ffffff",
+                                             fillColor: colours[p.layer] || "#333333", fillOpacity: 1});
+      marker.bindTooltip(escapeHtml(p.name) + "<br>" + escapeHtml(String(p.capacity)) + " Plätze");
+      return marker;
+    }
+  };
+
+  // Keeps the shareable URL in step with the view without reloading or
+  // adding history entries (replaceState fires no navigation events).
+  ns.url = {
+    write: function (query) {
+      if (typeof query !== "string") { return window.dash_clientside.no_update; }
+      const target = window.location.pathname + (query ? "?" + query : "");
+      if (target !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, "", target);
+      }
+      return query;
+    }
+  };
+})(window.ortsatlas);

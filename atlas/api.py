@@ -1,0 +1,141 @@
+"""The JSON read API (`/api/v1`), geometry for the map, and `/healthz`.
+
+Same viewer filtering as the UI: every route asks `current_principal()` and
+passes it to the services. An indicator the viewer may not see answers
+exactly like one that does not exist (same status, same body).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from atlas import queries
+from atlas.boundaries import LEVELS, cached_geojson, feature_collection
+from atlas.bootstrap import get_atlas
+from auth import current_principal
+
+api = Blueprint("api", __name__)
+
+NOT_FOUND = {"error": "not_found", "message": "Indikator nicht gefunden / indicator not found"}
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    resp = jsonify({"error": code, "message": message})
+    resp.status_code = status
+    return resp
+
+
+def _clean(value):
+    """JSON has no NaN: missing numbers become null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def _records(frame, columns) -> list[dict]:
+    return [{c: _clean(v) for c, v in zip(columns, row)} for row in frame[columns].itertuples(index=False)]
+
+
+def _level_arg() -> str | Response:
+    level = request.args.get("level", "ortsteil")
+    if level not in LEVELS:
+        return _error(400, "bad_level", f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    return level
+
+
+@api.get("/api/v1/indicators")
+def indicators() -> Response:
+    atlas = get_atlas()
+    vis = queries.visible_indicators(atlas, current_principal())
+    fields = ["id", "title_de", "title_en", "definition_de", "definition_en", "domain", "unit", "department",
+              "visibility", "polarity", "decimals", "aggregation", "scale", "numerator", "denominator",
+              "periodicity", "source", "contact", "licence"]
+    out = []
+    for row in vis.itertuples(index=False):
+        item = {f: _clean(getattr(row, f)) for f in fields}
+        item["periods"] = list(row.periods)
+        item["last_update"] = row.last_update.isoformat() if row.last_update is not None else None
+        out.append(item)
+    return jsonify({"indicators": out, "count": len(out)})
+
+
+@api.get("/api/v1/areas")
+def areas() -> Response:
+    atlas = get_atlas()
+    level = _level_arg()
+    if isinstance(level, Response):
+        return level
+    period = request.args.get("period")
+    if period:
+        try:
+            set_id = queries.set_for_period(atlas, period)
+        except ValueError as exc:
+            return _error(400, "bad_period", str(exc))
+        if set_id is None:
+            return _error(404, "no_boundaries", f"no boundary set is valid for period {period}")
+    else:
+        set_id = queries.current_set(atlas)
+    fc = feature_collection(queries.areas(atlas, level, set_id))
+    fc["boundary_set"] = set_id
+    return jsonify(fc)
+
+
+@api.get("/api/v1/values")
+def values() -> Response:
+    atlas = get_atlas()
+    level = _level_arg()
+    if isinstance(level, Response):
+        return level
+    indicator = request.args.get("indicator", "")
+    period = request.args.get("period") or None
+    try:
+        rows = queries.value_rows(atlas, current_principal(), indicator, period, level)
+    except ValueError as exc:
+        return _error(400, "bad_period", str(exc))
+    if rows is None:
+        return Response(json.dumps(NOT_FOUND), status=404, mimetype="application/json")
+    cols = ["area_id", "name", "period", "value", "numerator", "denominator", "status"]
+    return jsonify({"indicator": indicator, "level": level, "count": len(rows), "rows": _records(rows, cols)})
+
+
+@api.get("/api/v1/points")
+def points() -> Response:
+    atlas = get_atlas()
+    pts = queries.points(atlas, request.args.get("layer") or None)
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                 "properties": {"id": p.point_id, "layer": p.layer, "name": p.name, "area_id": p.area_id,
+                                "capacity": int(p.capacity)}} for p in pts.itertuples(index=False)]
+    return jsonify({"type": "FeatureCollection", "features": features})
+
+
+@api.get("/geometry/<set_id>/<level>.geojson")
+def geometry(set_id: str, level: str) -> Response:
+    """Map geometry per immutable boundary set: cached by the browser for good."""
+    atlas = get_atlas()
+    if level not in LEVELS or set_id not in set(queries.boundary_sets(atlas)["set_id"]):
+        abort(404)
+    areas_file = atlas.store.manifest()["tables"]["areas"]
+    body = cached_geojson(str(atlas.store.data_dir), set_id, level, areas_file, 0.00001)
+    etag = hashlib.sha1(f"{areas_file}/{set_id}/{level}".encode()).hexdigest()
+    if request.if_none_match.contains(etag):
+        return Response(status=304)
+    resp = Response(body, mimetype="application/geo+json")
+    resp.set_etag(etag)
+    resp.cache_control.public = True
+    resp.cache_control.max_age = 86400
+    return resp
+
+
+@api.get("/healthz")
+def healthz() -> Response:
+    atlas = get_atlas()
+    try:
+        n = int(atlas.store.query("SELECT count(*) AS n FROM boundary_sets").iloc[0]["n"])
+        return jsonify({"status": "ok", "generation": atlas.store.generation(), "boundary_sets": n})
+    except Exception as exc:  # health checks must answer, not raise
+        return _error(503, "unhealthy", str(exc))

@@ -1,0 +1,45 @@
+"""Open the store for a data directory, generating the demo city when it is empty."""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from atlas.catalog import Domain, Indicator, catalog_frame, load_catalog, load_departments
+from atlas.config import Settings, load_settings
+from atlas.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Atlas:
+    """What a process needs: settings, catalogue and store, created once."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.domains, self.indicators = load_catalog(settings.layers_dir)
+        self.indicator_by_id: dict[str, Indicator] = {i.id: i for i in self.indicators}
+        self.domain_by_id: dict[str, Domain] = {d.id: d for d in self.domains}
+        self.departments = load_departments(settings.layers_dir)
+        self.store = Store(settings.data_dir, catalog_frame(self.indicators, self.domains))
+
+    def ensure_data(self) -> None:
+        """A fresh install shows a living atlas: generate the demo on first start."""
+        if self.store.exists():
+            return
+        from atlas import demo
+        log.info("empty data directory %s: generating the demo city", self.settings.data_dir)
+        demo.generate(self.store, self.indicators)
+
+
+@lru_cache(maxsize=8)
+def _atlas_for(data_dir: Path, layers_dir: Path) -> Atlas:
+    atlas = Atlas(load_settings())
+    atlas.ensure_data()
+    return atlas
+
+
+def get_atlas() -> Atlas:
+    """The process-wide atlas for the current environment's data directory."""
+    s = load_settings()
+    return _atlas_for(s.data_dir, s.layers_dir)

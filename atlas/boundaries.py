@@ -1,0 +1,161 @@
+"""Boundary sets: loading, validating, storing and serving area geometry.
+
+Geometry is versioned: a boundary set is a complete hierarchy (Ortsteil →
+Stadtbezirk → Stadt) valid for a date range, so a time series never mixes two
+boundary sets silently. Geometry is stored in EPSG:4326 (WKB in Parquet); the
+source CRS is kept on the set for GIS exports.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+LEVELS = ("ortsteil", "stadtbezirk", "stadt")
+LEVEL_LABELS = {"ortsteil": "Ortsteil", "stadtbezirk": "Stadtbezirk", "stadt": "Stadt"}
+
+
+class BoundaryError(ValueError):
+    """The boundary file cannot be used as it is; `problems` says exactly why."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class BoundarySet:
+    set_id: str
+    valid_from: date
+    valid_to: date | None
+    label: str
+    note: str
+
+
+def read_boundary_file(path: Path | str, key_col: str, name_col: str) -> gpd.GeoDataFrame:
+    """Read any vector format GDAL knows, reprojected to EPSG:4326, keys as text.
+
+    Keys are read as strings so that leading zeros survive ("01011101").
+    """
+    gdf = gpd.read_file(path, engine="pyogrio")
+    problems = []
+    for col in (key_col, name_col):
+        if col not in gdf.columns:
+            problems.append(f"column {col!r} not found; columns are {sorted(c for c in gdf.columns if c != 'geometry')}")
+    if gdf.crs is None:
+        problems.append("the file declares no coordinate reference system")
+    if problems:
+        raise BoundaryError(problems)
+    source_crs = gdf.crs.to_string()
+    gdf = gdf.to_crs("EPSG:4326")
+    out = gpd.GeoDataFrame({
+        "area_id": gdf[key_col].astype(str).str.strip(),
+        "name": gdf[name_col].astype(str).str.strip(),
+    }, geometry=gdf.geometry.values, crs="EPSG:4326")
+    out.attrs["source_crs"] = source_crs
+    return out
+
+
+def validate_areas(gdf: gpd.GeoDataFrame) -> list[str]:
+    """Every defect found, each naming the feature (row number, key, name)."""
+    problems: list[str] = []
+    for row, (key, name, geom) in enumerate(zip(gdf["area_id"], gdf["name"], gdf.geometry), start=1):
+        if not key or key.lower() in ("nan", "none"):
+            problems.append(f"feature {row} ({name}): empty key")
+        if geom is None or geom.is_empty:
+            problems.append(f"feature {row} ({key} {name}): no geometry")
+        elif not geom.is_valid:
+            problems.append(f"feature {row} ({key} {name}): invalid geometry: {shapely.is_valid_reason(geom)}")
+        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(f"feature {row} ({key} {name}): expected a polygon, got {geom.geom_type}")
+    dupes = gdf[gdf["area_id"].duplicated(keep=False)]
+    for key, group in dupes.groupby("area_id", sort=True):
+        where = ", ".join(
+            f"feature {idx + 1} '{r.name}' at {r.geometry.centroid.y:.4f}N {r.geometry.centroid.x:.4f}E"
+            for idx, r in zip(group.index, group.itertuples())
+        )
+        problems.append(f"key {key!r} appears {len(group)} times: {where}")
+    return problems
+
+
+def check_areas(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Raise `BoundaryError` listing all defects; never drop or merge features."""
+    problems = validate_areas(gdf)
+    if problems:
+        raise BoundaryError(problems)
+    return gdf
+
+
+def hierarchy_frame(set_id: str, levels: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Stack the levels of one set into the stored areas table (WKB geometry).
+
+    Each level frame has area_id, name, parent_id (None for the top level) and
+    optionally predecessors (comma-separated keys an area was split from).
+    """
+    frames = []
+    for level in LEVELS:
+        gdf = check_areas(levels[level])
+        metric = gdf.to_crs("EPSG:3035")  # equal-area, for km² only
+        frames.append(pd.DataFrame({
+            "set_id": set_id,
+            "area_id": gdf["area_id"].values,
+            "name": gdf["name"].values,
+            "level": level,
+            "parent_id": gdf.get("parent_id", pd.Series([None] * len(gdf))).values,
+            "predecessors": gdf.get("predecessors", pd.Series([""] * len(gdf))).fillna("").values,
+            "area_km2": (metric.geometry.area / 1e6).round(3).values,
+            "geometry": shapely.to_wkb(gdf.geometry.values),
+        }))
+    table = pd.concat(frames, ignore_index=True)
+    parents = set(table["area_id"])
+    orphans = table[(table["level"] != "stadt") & ~table["parent_id"].isin(parents)]
+    if len(orphans):
+        raise BoundaryError([f"{r.level} {r.area_id} ({r.name}): parent {r.parent_id!r} does not exist"
+                             for r in orphans.itertuples()])
+    return table
+
+
+def sets_frame(sets: list[BoundarySet], source_crs: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "set_id": [s.set_id for s in sets],
+        "valid_from": pd.to_datetime([s.valid_from for s in sets]).date,
+        "valid_to": pd.Series([s.valid_to for s in sets], dtype="object"),
+        "label": [s.label for s in sets],
+        "note": [s.note for s in sets],
+        "source_crs": source_crs,
+    })
+
+
+def feature_collection(areas: pd.DataFrame, precision: int = 6, simplify: float = 0.0) -> dict:
+    """GeoJSON (RFC 7946) for stored area rows, in the order given.
+
+    Each feature carries `i`, its position, so the map's hideout can send
+    plain arrays aligned with the features instead of keyed objects.
+    """
+    geoms = shapely.from_wkb(areas["geometry"].values)
+    if simplify:
+        geoms = shapely.simplify(geoms, simplify, preserve_topology=True)
+    features = []
+    for i, (row, geom) in enumerate(zip(areas.itertuples(index=False), geoms)):
+        features.append({
+            "type": "Feature",
+            "id": row.area_id,
+            "properties": {"i": i, "id": row.area_id, "name": row.name, "level": row.level,
+                           "parent": row.parent_id},
+            "geometry": json.loads(shapely.to_geojson(shapely.set_precision(geom, 10 ** -precision))),
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+@lru_cache(maxsize=64)
+def cached_geojson(data_dir: str, set_id: str, level: str, areas_file: str, simplify: float) -> str:
+    """Serialised GeoJSON per immutable (set, level); the file name keys the cache."""
+    areas = pd.read_parquet(Path(data_dir) / areas_file)
+    rows = areas[(areas["set_id"] == set_id) & (areas["level"] == level)].sort_values("area_id")
+    return json.dumps(feature_collection(rows, simplify=simplify), separators=(",", ":"))

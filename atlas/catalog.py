@@ -1,0 +1,130 @@
+"""The indicator catalogue: loaded from `layers/*.toml`, validated strictly.
+
+A typo in a catalogue file must stop the start-up with a message naming the
+file and key, never fall back to a default: a missing `visibility` silently
+becoming public would leak data.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import MISSING, asdict, dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from auth.permissions import VISIBILITIES
+
+POLARITIES = ("high_good", "high_bad", "neutral")
+AGGREGATIONS = ("ratio", "sum", "none")
+PERIODICITIES = ("year", "quarter", "month")
+_ID = re.compile(r"^[a-z0-9_]{2,64}$")
+
+
+class CatalogError(ValueError):
+    """A catalogue file is malformed; the message names file, indicator and key."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: str
+    title_de: str
+    title_en: str
+    order: int
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    title_de: str
+    title_en: str
+    definition_de: str
+    definition_en: str
+    domain: str
+    unit: str
+    department: str
+    visibility: str
+    polarity: str
+    decimals: int
+    aggregation: str
+    periodicity: str
+    source: str
+    contact: str
+    licence: str
+    scale: float = 1.0
+    numerator: str = ""
+    denominator: str = ""
+    suppress_numerator_below: int = 0
+    suppress_denominator_below: int = 0
+    diverging: bool = False
+
+    def title(self, lang: str = "de") -> str:
+        return self.title_en if lang == "en" else self.title_de
+
+
+_REQUIRED = {f.name for f in fields(Indicator) if f.default is MISSING} - {"domain"}
+_ALLOWED = {f.name for f in fields(Indicator)} - {"domain"}
+
+
+def _check_indicator(raw: dict, domain: str, where: str) -> Indicator:
+    ind_id = raw.get("id", "?")
+    ctx = f"{where}: indicator {ind_id!r}"
+    unknown = set(raw) - _ALLOWED
+    if unknown:
+        raise CatalogError(f"{ctx}: unknown key(s) {sorted(unknown)}")
+    missing = _REQUIRED - set(raw)
+    if missing:
+        raise CatalogError(f"{ctx}: missing required key(s) {sorted(missing)}")
+    if not _ID.match(str(ind_id)):
+        raise CatalogError(f"{ctx}: id must match {_ID.pattern}")
+    for key, allowed in (("visibility", VISIBILITIES), ("polarity", POLARITIES),
+                         ("aggregation", AGGREGATIONS), ("periodicity", PERIODICITIES)):
+        if raw[key] not in allowed:
+            raise CatalogError(f"{ctx}: {key} = {raw[key]!r}, expected one of {allowed}")
+    if raw["aggregation"] == "ratio" and not (raw.get("numerator") and raw.get("denominator") and raw.get("scale")):
+        raise CatalogError(f"{ctx}: a ratio needs numerator, denominator and scale")
+    return Indicator(domain=domain, **raw)
+
+
+def load_departments(layers_dir: Path) -> dict[str, dict[str, str]]:
+    """Department key → {"de": name, "en": name}, from `layers/departments.toml`."""
+    path = Path(layers_dir) / "departments.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))["departments"] if path.exists() else {}
+
+
+def load_catalog(layers_dir: Path) -> tuple[list[Domain], list[Indicator]]:
+    """Read every domain file `*.toml` in `layers_dir`, in file-name order."""
+    departments = load_departments(layers_dir)
+    domains: list[Domain] = []
+    indicators: list[Indicator] = []
+    seen: set[str] = set()
+    files = sorted(p for p in Path(layers_dir).glob("*.toml") if p.name != "departments.toml")
+    if not files:
+        raise CatalogError(f"no catalogue files (*.toml) in {layers_dir}")
+    for path in files:
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise CatalogError(f"{path.name}: {exc}") from exc
+        if "domain" not in doc:
+            raise CatalogError(f"{path.name}: missing [domain] table")
+        domain = Domain(**doc["domain"])
+        domains.append(domain)
+        for raw in doc.get("indicator", []):
+            ind = _check_indicator(dict(raw), domain.id, path.name)
+            if departments and ind.department not in departments:
+                raise CatalogError(f"{path.name}: indicator {ind.id!r}: department {ind.department!r} "
+                                   f"is not listed in departments.toml")
+            if ind.id in seen:
+                raise CatalogError(f"{path.name}: indicator {ind.id!r} is defined twice")
+            seen.add(ind.id)
+            indicators.append(ind)
+    return sorted(domains, key=lambda d: d.order), indicators
+
+
+def catalog_frame(indicators: list[Indicator], domains: list[Domain]) -> pd.DataFrame:
+    """The catalogue as a table, registered in DuckDB so filters run in SQL."""
+    order = {d.id: d.order for d in domains}
+    frame = pd.DataFrame([asdict(i) for i in indicators])
+    frame["domain_order"] = frame["domain"].map(order)
+    return frame

@@ -1,0 +1,52 @@
+"""The choropleth service: what the map needs for one indicator, period and classing.
+
+Geometry travels once per boundary set (a cacheable URL); a switch of
+indicator, period or classing sends only this payload: arrays aligned with
+the features' `i` property (class per area, display label per area), the
+colours and the legend. For 1,000 areas that is a few kilobytes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atlas import queries
+from atlas.bootstrap import Atlas
+from atlas.classify import MISSING_COLOR, SUPPRESSED_COLOR, classify, legend_entries
+from atlas.formatting import format_value
+from auth.permissions import Principal
+
+
+def geometry_url(set_id: str, level: str = "ortsteil") -> str:
+    return f"/geometry/{set_id}/{level}.geojson"
+
+
+@dataclass(frozen=True)
+class MapView:
+    set_id: str
+    geometry_url: str
+    hideout: dict
+    legend: list[dict]
+    area_ids: list[str]
+
+
+def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
+             selected: str | None = None, lang: str = "de") -> MapView | None:
+    """None when the indicator is not visible to the viewer (or does not exist)."""
+    table = queries.values(atlas, viewer, indicator_id, period, "ortsteil")
+    if table is None or table.set_id is None:
+        return None
+    ind = table.indicator
+    order = queries.areas(atlas, "ortsteil", table.set_id)[["area_id"]]
+    rows = order.merge(table.rows, on="area_id", how="left")
+    rows["status"] = rows["status"].fillna("missing")
+    values = [None if v != v else float(v) for v in rows["value"]]
+    c = classify(values, rows["status"].tolist(), method, k, ind.polarity, ind.diverging)
+    labels = [format_value(v, s, ind.decimals, ind.unit, lang) for v, s in zip(values, rows["status"])]
+    ids = rows["area_id"].tolist()
+    hideout = {
+        "cls": c.classes, "col": c.colors, "lab": labels,
+        "sel": ids.index(selected) if selected in ids else None,
+        "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR,
+    }
+    return MapView(table.set_id, geometry_url(table.set_id), hideout,
+                   legend_entries(c, ind.decimals, lang), ids)

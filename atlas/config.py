@@ -1,0 +1,67 @@
+"""All configuration, read from environment variables with safe defaults.
+
+One module so that an operator finds every knob in one place and tests can
+change the environment and call `load_settings()` again.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    layers_dir: Path
+    host: str
+    port: int
+    basemap_url: str
+    basemap_attribution: str
+    official_crs: str
+    secret_key: str
+    debug: bool
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Use ATLAS_SECRET_KEY, else a key generated once and kept in the data dir.
+
+    A constant in code would let anyone forge session cookies; a key generated
+    per start would log everybody out on every restart and differ between
+    gunicorn workers.
+    """
+    from_env = os.environ.get("ATLAS_SECRET_KEY", "").strip()
+    if from_env:
+        return from_env
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    if not path.exists():
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(secrets.token_hex(32))
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # atomic: the first worker wins, others read its key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    data_dir = Path(os.environ.get("ATLAS_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+    return Settings(
+        data_dir=data_dir,
+        layers_dir=Path(os.environ.get("ATLAS_LAYERS_DIR", PROJECT_ROOT / "layers")).resolve(),
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8050")),
+        # Empty means: no basemap. The map is styled to stand on its own.
+        basemap_url=os.environ.get("ATLAS_BASEMAP_URL", "").strip(),
+        basemap_attribution=os.environ.get("ATLAS_BASEMAP_ATTRIBUTION", "").strip(),
+        official_crs=os.environ.get("ATLAS_OFFICIAL_CRS", "EPSG:25832"),
+        secret_key=_secret_key(data_dir),
+        debug=os.environ.get("ATLAS_DEBUG", "") == "1",
+    )

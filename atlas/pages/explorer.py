@@ -1,0 +1,373 @@
+"""The map explorer: choropleth, period, classing, time series, indicator info.
+
+The layout function restores the view from the URL on the server, after the
+viewer's rights are checked: a shared link to an indicator the viewer may not
+see opens the default view with a neutral message. Callbacks are thin: each
+asks a service with `current_principal()` and formats the answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import dash_leaflet as dl
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, dcc, html, no_update
+
+from atlas import choropleth, queries
+from atlas.bootstrap import Atlas, get_atlas
+from atlas.classify import K_RANGE, METHODS
+from atlas.formatting import format_number, format_timestamp
+from atlas.i18n import norm_lang, t
+from atlas.periods import period_label
+from auth import Principal, current_principal
+
+DEFAULT_INDICATOR = "sgb2_quote"
+DEFAULT_METHOD, DEFAULT_K = "quantiles", 5
+POINT_LAYERS = ("kita", "grundschule", "weiterfuehrende_schule", "familienzentrum")
+
+
+def _fn(name: str) -> dict:
+    """A reference to a function in assets/map.js (dash-leaflet functional props)."""
+    return {"variable": f"ortsatlas.map.{name}"}
+
+
+# ------------------------------------------------------------------ state
+@dataclass
+class ViewState:
+    indicator: str | None
+    periods: list[str]
+    period_index: int
+    method: str
+    k: int
+    area: str | None
+    lang: str
+    notice: str = ""
+
+    @property
+    def period(self) -> str | None:
+        return self.periods[self.period_index] if self.periods else None
+
+
+def _default_indicator(visible: pd.DataFrame) -> str | None:
+    if visible.empty:
+        return None
+    ids = visible["id"].tolist()
+    return DEFAULT_INDICATOR if DEFAULT_INDICATOR in ids else ids[0]
+
+
+def resolve_state(atlas: Atlas, viewer: Principal, args: dict) -> ViewState:
+    """Turn URL parameters into a view the viewer may see; fall back silently-but-visibly."""
+    lang = norm_lang(args.get("lang"))
+    visible = queries.visible_indicators(atlas, viewer)
+    wanted = args.get("indicator")
+    notice = ""
+    indicator = wanted if wanted in set(visible["id"]) else _default_indicator(visible)
+    if wanted and wanted != indicator:
+        notice = t("unavailable_view", lang)
+    periods = list(visible.loc[visible["id"] == indicator, "periods"].iloc[0]) if indicator else []
+    wanted_period = args.get("period")
+    index = periods.index(wanted_period) if wanted_period in periods else max(len(periods) - 1, 0)
+    method = args.get("method") if args.get("method") in METHODS else DEFAULT_METHOD
+    try:
+        k = min(max(int(args.get("k", DEFAULT_K)), K_RANGE[0]), K_RANGE[1])
+    except (TypeError, ValueError):
+        k = DEFAULT_K
+    area = args.get("area") if not notice else None
+    if area and (not periods or area not in _area_ids(atlas, periods[index])):
+        area = None
+    return ViewState(indicator, periods, index, method, k, area, lang, notice)
+
+
+def _area_ids(atlas: Atlas, period: str) -> set[str]:
+    set_id = queries.set_for_period(atlas, period)
+    return set(queries.areas(atlas, "ortsteil", set_id)["area_id"]) if set_id else set()
+
+
+def query_string(indicator: str, period: str, method: str, k: int, area: str | None, lang: str) -> str:
+    params = {"indicator": indicator, "period": period, "method": method, "k": k}
+    if area:
+        params["area"] = area
+    if lang != "de":
+        params["lang"] = lang
+    return urlencode(params)
+
+
+# ------------------------------------------------------------------ layout pieces
+def indicator_options(visible: pd.DataFrame, atlas: Atlas, lang: str) -> list[dict]:
+    """Options grouped by domain: a disabled header row, then its indicators."""
+    options: list[dict] = []
+    for domain_id, group in visible.groupby("domain", sort=False):
+        domain = atlas.domain_by_id[domain_id]
+        options.append({"label": (domain.title_en if lang == "en" else domain.title_de).upper(),
+                        "value": f"__domain__{domain_id}", "disabled": True})
+        for row in group.itertuples(index=False):
+            options.append({"label": row.title_en if lang == "en" else row.title_de, "value": row.id})
+    return options
+
+
+def slider_marks(periods: list[str]) -> dict:
+    """Label the first period of every second year, so marks stay readable on phones."""
+    marks, last_year = {}, None
+    for i, p in enumerate(periods):
+        year = int(p[:4])
+        if year != last_year:
+            last_year = year
+            if (year - int(periods[0][:4])) % 2 == 0 or i == len(periods) - 1:
+                marks[i] = p[:4]
+    return marks
+
+
+def legend(entries: list[dict], title: str, lang: str) -> list:
+    items = []
+    for e in entries:
+        cls = "oa-swatch" + {"missing": " oa-swatch-missing", "suppressed": " oa-swatch-suppressed"}.get(e["kind"], "")
+        style = {"background": e["color"]} if e["kind"] == "class" else {}
+        items.append(html.Li([html.Span(className=cls, style=style), html.Span(e["label"]),
+                              html.Span(str(e["count"]), className="oa-count")],
+                             className=f"oa-legend-{e['kind']}"))
+    return [html.H4(title), html.Ul(items)]
+
+
+def info_panel(atlas: Atlas, viewer: Principal, indicator_id: str | None, lang: str) -> list:
+    visible = queries.visible_indicators(atlas, viewer)
+    row = visible[visible["id"] == indicator_id]
+    if row.empty:
+        return [html.P(t("no_indicators", lang), className="oa-hint")]
+    r = row.iloc[0]
+    dept = atlas.departments.get(r["department"], {}).get(lang, r["department"])
+    items = [
+        (t("definition", lang), r["definition_en"] if lang == "en" else r["definition_de"]),
+        (t("unit", lang), r["unit"]),
+    ]
+    if r["aggregation"] == "ratio":
+        items += [(t("numerator", lang), r["numerator"]), (t("denominator", lang), r["denominator"])]
+    elif r["aggregation"] == "none":
+        items.append(("", t("not_aggregable", lang)))
+    items += [
+        (t("periods", lang), f"{period_label(r['first_period'])} – {period_label(r['last_period'])}"),
+        (t("source", lang), r["source"]),
+        (t("department", lang), dept),
+        (t("contact", lang), r["contact"]),
+        (t("last_update", lang), format_timestamp(r["last_update"])),
+        (t("licence", lang), r["licence"]),
+        (t("visibility", lang), t(f"vis_{r['visibility']}", lang)),
+    ]
+    children = []
+    for label, text in items:
+        children += [html.Dt(label), html.Dd(text)]
+    return [html.Dl(children, className="oa-info")]
+
+
+def timeseries_figure(ts: pd.DataFrame | None, atlas: Atlas, indicator_id: str, period: str | None,
+                      lang: str) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(margin={"l": 48, "r": 12, "t": 12, "b": 36}, height=300, template="plotly_white",
+                      legend={"orientation": "h", "y": -0.25}, hovermode="x unified",
+                      separators=",." if lang == "de" else ".,")
+    if ts is None or ts.empty:
+        fig.add_annotation(text=t("click_area", lang), showarrow=False, xref="paper", yref="paper",
+                           x=0.5, y=0.5, font={"color": "#5b616b"})
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return fig
+    ind = atlas.indicator_by_id[indicator_id]
+    styles = {"area": ("#0b5cad", "solid", 3), "predecessor": ("#7f7f7f", "dash", 2),
+              "stadtbezirk": ("#d95f02", "dash", 2), "stadt": ("#4d4d4d", "dot", 2)}
+    periods = sorted(ts["period"].unique())
+    for role in ("predecessor", "area", "stadtbezirk", "stadt"):
+        part = ts[ts["role"] == role]
+        if part.empty or part["value"].isna().all():
+            continue
+        part = part.set_index("period").reindex(periods)
+        name = part["name"].dropna().iloc[0]
+        label = {"area": name, "predecessor": f"{t('predecessor', lang)}: {name}",
+                 "stadtbezirk": f"{t('district', lang)} {name}", "stadt": name}[role]
+        color, dash, width = styles[role]
+        hover = [("geheim gehalten" if s == "suppressed" else "keine Daten") if v != v
+                 else format_number(v, ind.decimals, lang)
+                 for v, s in zip(part["value"], part["status"].fillna("missing"))]
+        fig.add_trace(go.Scatter(x=periods, y=part["value"], name=label, mode="lines+markers",
+                                 line={"color": color, "dash": dash, "width": width}, connectgaps=False,
+                                 customdata=hover, hovertemplate="%{customdata}"))
+    for change in _boundary_changes(atlas, periods):
+        fig.add_vline(x=periods.index(change["period"]) - 0.5, line={"color": "#b30000", "dash": "dot"})
+        fig.add_annotation(x=periods.index(change["period"]) - 0.5, y=1, yref="paper", showarrow=False,
+                           text=f"{t('boundary_change', lang)} {change['label'][-4:]}", xanchor="left",
+                           font={"color": "#b30000", "size": 11}, hovertext=change["note"])
+    if period in periods:
+        fig.add_vline(x=periods.index(period), line={"color": "#0b5cad", "width": 1})
+    fig.update_xaxes(type="category", nticks=8)
+    fig.update_yaxes(title={"text": ind.unit})
+    return fig
+
+
+def _boundary_changes(atlas: Atlas, periods: list[str]) -> list[dict]:
+    """First period of each boundary set after the first one, within the series."""
+    sets = [queries.set_for_period(atlas, p) for p in periods]
+    info = queries.boundary_sets(atlas).set_index("set_id")
+    return [{"period": p, "label": info.loc[s, "label"], "note": info.loc[s, "note"]}
+            for i, (p, s) in enumerate(zip(periods, sets)) if i > 0 and s != sets[i - 1]]
+
+
+def point_overlays(lang: str) -> list:
+    return [dl.Overlay(dl.GeoJSON(url=f"/api/v1/points?layer={layer}", pointToLayer=_fn("point"),
+                                  id=f"ex-points-{layer}"),
+                       name=t(f"layer_{layer}", lang), checked=False)
+            for layer in POINT_LAYERS]
+
+
+def layout(**args) -> html.Div:
+    atlas = get_atlas()
+    viewer = current_principal()
+    state = resolve_state(atlas, viewer, args)
+    lang = state.lang
+    visible = queries.visible_indicators(atlas, viewer)
+    city = queries.areas(atlas, "stadt", queries.current_set(atlas))
+    bounds = _bounds(city)
+    base_layers = []
+    if atlas.settings.basemap_url:
+        base_layers.append(dl.TileLayer(url=atlas.settings.basemap_url,
+                                        attribution=atlas.settings.basemap_attribution))
+    set_id = queries.set_for_period(atlas, state.period) if state.period else queries.current_set(atlas)
+    map_children = base_layers + [
+        dl.GeoJSON(id="ex-geojson", url=choropleth.geometry_url(set_id), style=_fn("style"),
+                   hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"), hideout={}),
+        dl.LayersControl(point_overlays(lang), position="topright", collapsed=True),
+        dl.ScaleControl(position="bottomright", imperial=False),
+    ]
+    controls = html.Div([
+        html.Div([html.Label(t("indicator", lang), htmlFor="ex-indicator"),
+                  dcc.Dropdown(id="ex-indicator", options=indicator_options(visible, atlas, lang),
+                               value=state.indicator, clearable=False, searchable=True,
+                               placeholder=t("indicator_search", lang))], className="oa-field"),
+        html.Div([html.Span([t("period", lang), html.Span(period_label(state.period) if state.period else "",
+                                                          id="ex-period-label", className="oa-period-label")],
+                            className="oa-label"),
+                  dcc.Slider(id="ex-period", min=0, max=max(len(state.periods) - 1, 0), step=1,
+                             value=state.period_index, marks=slider_marks(state.periods), included=False,
+                             updatemode="mouseup")], className="oa-field"),
+        html.Div([html.Span(t("method", lang), className="oa-label"),
+                  dcc.RadioItems(id="ex-method", value=state.method, className="oa-radio",
+                                 options=[{"label": v[1] if lang == "en" else v[0], "value": k}
+                                          for k, v in METHODS.items()])], className="oa-field"),
+        html.Div([html.Span(t("classes", lang), className="oa-label"),
+                  dcc.RadioItems(id="ex-k", value=state.k, inline=True, className="oa-radio",
+                                 options=[{"label": str(k), "value": k}
+                                          for k in range(K_RANGE[0], K_RANGE[1] + 1)])], className="oa-field"),
+    ], className="oa-section")
+    return html.Div([
+        dcc.Store(id="ex-lang", data=lang),
+        dcc.Store(id="ex-selected", data=state.area),
+        dcc.Store(id="ex-query"),
+        dcc.Store(id="ex-url-sink"),
+        html.Div([
+            html.Div(dl.Map(map_children, id="ex-map", bounds=bounds, className="oa-map",
+                            attributionControl=True, zoomSnap=0.25), className="oa-map-inner"),
+            html.Div(id="ex-map-title", className="oa-map-title"),
+            html.Div(id="ex-legend", className="oa-legend", **{"aria-live": "polite"}),
+        ], className="oa-map-wrap"),
+        html.Aside([
+            html.Div(state.notice, id="ex-notice", className="oa-notice", role="status"),
+            html.Details([html.Summary(t("controls", lang)), controls], open=True),
+            html.Details([html.Summary(t("timeseries", lang)),
+                          html.Div([dcc.Graph(id="ex-timeseries", config={"displaylogo": False,
+                                                                          "responsive": True}),
+                                    html.P(t("gaps_note", lang), className="oa-hint")],
+                                   className="oa-section")], open=True),
+            html.Details([html.Summary(t("info", lang)), html.Div(id="ex-info", className="oa-section")],
+                         open=False),
+        ], className="oa-panel"),
+    ], className="oa-explorer")
+
+
+def _bounds(city: pd.DataFrame) -> list[list[float]]:
+    import shapely
+    minx, miny, maxx, maxy = shapely.from_wkb(city["geometry"].iloc[0]).bounds
+    return [[miny, minx], [maxy, maxx]]
+
+
+# ------------------------------------------------------------------ callbacks
+def _period_at(atlas: Atlas, viewer: Principal, indicator_id: str | None, index) -> tuple[list[str], str | None]:
+    """The viewer's periods for the indicator and the one at `index` (server-checked)."""
+    if not indicator_id:
+        return [], None
+    periods = queries.periods(atlas, viewer, indicator_id)
+    if not periods:
+        return [], None
+    try:
+        i = min(max(int(index), 0), len(periods) - 1)
+    except (TypeError, ValueError):
+        i = len(periods) - 1
+    return periods, periods[i]
+
+
+def register_callbacks(app) -> None:
+    @app.callback(
+        Output("ex-period", "max"), Output("ex-period", "marks"), Output("ex-period", "value"),
+        Input("ex-indicator", "value"), State("ex-query", "data"),
+        prevent_initial_call=True,
+    )
+    def on_indicator(indicator_id, last):
+        """Keep the same period across indicators where it exists, else the nearest year."""
+        atlas, viewer = get_atlas(), current_principal()
+        periods = queries.periods(atlas, viewer, indicator_id) if indicator_id else []
+        if not periods:
+            return 0, {}, 0
+        previous = (last or {}).get("period")
+        if previous in periods:
+            index = periods.index(previous)
+        else:
+            same_year = [i for i, p in enumerate(periods) if previous and p[:4] == previous[:4]]
+            index = same_year[-1] if same_year else len(periods) - 1
+        return len(periods) - 1, slider_marks(periods), index
+
+    @app.callback(
+        Output("ex-geojson", "hideout"), Output("ex-geojson", "url"), Output("ex-legend", "children"),
+        Output("ex-map-title", "children"), Output("ex-period-label", "children"), Output("ex-query", "data"),
+        Input("ex-indicator", "value"), Input("ex-period", "value"), Input("ex-method", "value"),
+        Input("ex-k", "value"), Input("ex-selected", "data"),
+        State("ex-geojson", "url"), State("ex-lang", "data"),
+    )
+    def on_view(indicator_id, period_index, method, k, selected, current_url, lang):
+        atlas, viewer = get_atlas(), current_principal()
+        lang = norm_lang(lang)
+        _, period = _period_at(atlas, viewer, indicator_id, period_index)
+        view = choropleth.map_view(atlas, viewer, indicator_id, period, method or DEFAULT_METHOD,
+                                   k or DEFAULT_K, selected, lang) if period else None
+        if view is None:  # unknown or not visible: the same empty answer either way
+            return {}, no_update, [html.P(t("no_indicators", lang))], "", "", None
+        ind = atlas.indicator_by_id[indicator_id]
+        title = f"{ind.title(lang)}, {period_label(period)}"
+        area = selected if selected in view.area_ids else None
+        query = {"period": period,
+                 "qs": query_string(indicator_id, period, method or DEFAULT_METHOD, k or DEFAULT_K, area, lang)}
+        url = no_update if current_url == view.geometry_url else view.geometry_url
+        return (view.hideout, url, legend(view.legend, f"{ind.unit}", lang), title, period_label(period), query)
+
+    @app.callback(Output("ex-selected", "data"), Input("ex-geojson", "clickData"), prevent_initial_call=True)
+    def on_click(feature):
+        area_id = ((feature or {}).get("properties") or {}).get("id")
+        return area_id if isinstance(area_id, str) else no_update
+
+    @app.callback(
+        Output("ex-timeseries", "figure"),
+        Input("ex-indicator", "value"), Input("ex-selected", "data"), Input("ex-period", "value"),
+        State("ex-lang", "data"),
+    )
+    def on_timeseries(indicator_id, area_id, period_index, lang):
+        atlas, viewer = get_atlas(), current_principal()
+        lang = norm_lang(lang)
+        _, period = _period_at(atlas, viewer, indicator_id, period_index)
+        ts = queries.timeseries(atlas, viewer, indicator_id, area_id) if (indicator_id and area_id) else None
+        return timeseries_figure(ts, atlas, indicator_id, period, lang)
+
+    @app.callback(Output("ex-info", "children"), Input("ex-indicator", "value"), State("ex-lang", "data"))
+    def on_info(indicator_id, lang):
+        return info_panel(get_atlas(), current_principal(), indicator_id, norm_lang(lang))
+
+    app.clientside_callback(
+        "function(q) { return window.ortsatlas.url.write(q && q.qs); }",
+        Output("ex-url-sink", "data"), Input("ex-query", "data"),
+    )

@@ -1,0 +1,214 @@
+"""The store: immutable Parquet files, one manifest, DuckDB as the query engine.
+
+Why this shape: several web worker processes read while one upload writes.
+Every write produces new Parquet files and then atomically replaces
+`manifest.json` (write to a temp file, `os.replace`). Readers therefore see
+either the old or the new manifest, never half a version; files of a writer
+that died before the swap are never referenced. Writers serialise on a lock
+file. Each process opens its own in-memory DuckDB connection lazily (after a
+gunicorn fork, never at import) and hands out one cursor per thread; views
+are re-pointed when the manifest generation changes.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+MANIFEST = "manifest.json"
+
+# Tables held as a single file each (rewritten whole on change; all small).
+SINGLE_TABLES = ("boundary_sets", "areas", "versions", "points")
+# Schema of the values table: one Parquet file per version, appended.
+VALUE_SCHEMA = pa.schema([
+    ("indicator_id", pa.string()),
+    ("area_id", pa.string()),
+    ("period", pa.string()),
+    ("period_end", pa.date32()),
+    ("value", pa.float64()),
+    ("numerator", pa.float64()),
+    ("denominator", pa.float64()),
+    ("status", pa.string()),
+    ("version_id", pa.int64()),
+])
+VERSION_SCHEMA = pa.schema([
+    ("version_id", pa.int64()),
+    ("indicator_id", pa.string()),
+    ("state", pa.string()),
+    ("created_by", pa.string()),
+    ("created_at", pa.timestamp("s")),
+    ("file_name", pa.string()),
+    ("checksum", pa.string()),
+    ("row_count", pa.int64()),
+    ("note", pa.string()),
+])
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+class Store:
+    """Access to one data directory. Cheap to create; connections are lazy."""
+
+    def __init__(self, data_dir: Path, catalog_frame: pd.DataFrame):
+        self.data_dir = Path(data_dir)
+        self._catalog = catalog_frame
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._generation: int | None = None
+
+    # ----------------------------------------------------------------- reading
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / MANIFEST
+
+    def exists(self) -> bool:
+        return self.manifest_path.exists()
+
+    def manifest(self) -> dict:
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except FileNotFoundError as exc:
+            raise StoreError(f"no store in {self.data_dir} (manifest.json missing)") from exc
+
+    def generation(self) -> int:
+        return int(self.manifest()["generation"])
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The process's connection, opened after any fork and never shared across one."""
+        if self._conn is None or self._pid != os.getpid():
+            conn = duckdb.connect(":memory:", config={
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+                "threads": 2,
+            })
+            conn.register("_catalog_df", self._catalog)
+            conn.execute("CREATE TABLE indicators AS SELECT * FROM _catalog_df")
+            conn.unregister("_catalog_df")
+            self._conn, self._pid, self._generation = conn, os.getpid(), None
+            self._local = threading.local()
+        return self._conn
+
+    def _refresh_views(self, conn: duckdb.DuckDBPyConnection, manifest: dict) -> None:
+        tables = manifest["tables"]
+        for name in SINGLE_TABLES:
+            path = self.data_dir / tables[name]
+            conn.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(path)}')")
+        value_files = [self.data_dir / f for f in tables["values"]]
+        if value_files:
+            files = ", ".join(f"'{_sql_path(p)}'" for p in value_files)
+            conn.execute(f"CREATE OR REPLACE VIEW indicator_values AS SELECT * FROM read_parquet([{files}])")
+        else:
+            empty = VALUE_SCHEMA.empty_table()
+            conn.register("_empty_values", empty)
+            conn.execute("CREATE OR REPLACE TABLE _values_empty AS SELECT * FROM _empty_values")
+            conn.unregister("_empty_values")
+            conn.execute("CREATE OR REPLACE VIEW indicator_values AS SELECT * FROM _values_empty")
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for this thread whose views match the current manifest."""
+        with self._lock:
+            conn = self._connection()
+            manifest = self.manifest()
+            if manifest["generation"] != self._generation:
+                self._refresh_views(conn, manifest)
+                self._generation = manifest["generation"]
+            cur = getattr(self._local, "cursor", None)
+            if cur is None:
+                cur = conn.cursor()
+                self._local.cursor = cur
+        return cur
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        return self.cursor().execute(sql, params or []).df()
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        return pd.read_parquet(self.data_dir / self.manifest()["tables"][name])
+
+    # ----------------------------------------------------------------- writing
+    @contextmanager
+    def writing(self) -> Iterator["Transaction"]:
+        """Serialise writers across processes; the manifest swap is the commit."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / ".write.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                manifest = self.manifest() if self.exists() else _empty_manifest()
+                tx = Transaction(self, manifest)
+                yield tx
+                if tx.dirty:
+                    tx._commit()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class Transaction:
+    """Collects new files; nothing is visible to readers until `_commit`."""
+
+    def __init__(self, store: Store, manifest: dict):
+        self.store = store
+        self.manifest = json.loads(json.dumps(manifest))
+        self.dirty = False
+
+    def _write(self, table: pa.Table, folder: str, stem: str) -> str:
+        rel = f"{folder}/{stem}-{uuid.uuid4().hex[:12]}.parquet"
+        path = self.store.data_dir / rel
+        self.dirty = True
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        return rel
+
+    def replace_table(self, name: str, table: pa.Table | pd.DataFrame) -> None:
+        if name not in SINGLE_TABLES:
+            raise StoreError(f"unknown table {name!r}")
+        if isinstance(table, pd.DataFrame):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        self.manifest["tables"][name] = self._write(table, "tables", name)
+
+    def next_version_id(self) -> int:
+        self.manifest["last_version_id"] = int(self.manifest.get("last_version_id", 0)) + 1
+        return self.manifest["last_version_id"]
+
+    def add_values(self, version_id: int, table: pa.Table | pd.DataFrame) -> None:
+        if isinstance(table, pd.DataFrame):
+            table = pa.Table.from_pandas(table, schema=VALUE_SCHEMA, preserve_index=False)
+        table = table.select(VALUE_SCHEMA.names).cast(VALUE_SCHEMA)
+        self.manifest["tables"]["values"].append(self._write(table, "values", f"v{version_id:08d}"))
+
+    def _commit(self) -> None:
+        missing = [n for n in SINGLE_TABLES if not self.manifest["tables"].get(n)]
+        if missing:
+            raise StoreError(f"cannot commit: tables {missing} were never written")
+        self.manifest["generation"] = int(self.manifest["generation"]) + 1
+        path = self.store.manifest_path
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(self.manifest, indent=1))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+
+def _empty_manifest() -> dict:
+    return {"format": 1, "generation": 0, "last_version_id": 0,
+            "tables": {**{n: None for n in SINGLE_TABLES}, "values": []}}
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
