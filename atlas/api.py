@@ -1,4 +1,4 @@
-"""The JSON read API (`/api/v1`), geometry for the map, and `/healthz`.
+"""The JSON read API (`/api/v1`) and `/healthz`.
 
 Same viewer filtering as the UI: every route asks `current_principal()` and
 passes it to the services. An indicator the viewer may not see answers
@@ -6,14 +6,13 @@ exactly like one that does not exist (same status, same body).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from atlas import queries
-from atlas.boundaries import LEVELS, cached_geojson, feature_collection
+from atlas.boundaries import LEVELS, feature_collection
 from atlas.bootstrap import get_atlas
 from auth import current_principal
 
@@ -111,24 +110,6 @@ def points() -> Response:
                  "properties": {"id": p.point_id, "layer": p.layer, "name": p.name, "area_id": p.area_id,
                                 "capacity": int(p.capacity)}} for p in pts.itertuples(index=False)]
     return jsonify({"type": "FeatureCollection", "features": features})
-
-
-@api.get("/geometry/<set_id>/<level>.geojson")
-def geometry(set_id: str, level: str) -> Response:
-    """Map geometry per immutable boundary set: cached by the browser for good."""
-    atlas = get_atlas()
-    if level not in LEVELS or set_id not in set(queries.boundary_sets(atlas)["set_id"]):
-        abort(404)
-    areas_file = atlas.store.manifest()["tables"]["areas"]
-    body = cached_geojson(str(atlas.store.data_dir), set_id, level, areas_file, 0.00001)
-    etag = hashlib.sha1(f"{areas_file}/{set_id}/{level}".encode()).hexdigest()
-    if request.if_none_match.contains(etag):
-        return Response(status=304)
-    resp = Response(body, mimetype="application/geo+json")
-    resp.set_etag(etag)
-    resp.cache_control.public = True
-    resp.cache_control.max_age = 86400
-    return resp
 
 
 @api.get("/healthz")

@@ -132,6 +132,29 @@ def sets_frame(sets: list[BoundarySet], source_crs: str) -> pd.DataFrame:
     })
 
 
+def add_boundary_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDataFrame],
+                     source_crs: str) -> None:
+    """Append a validated boundary set to the store; older sets stay for earlier periods.
+
+    Raises `BoundaryError` when the set's key, validity or features are wrong.
+    """
+    areas_new = hierarchy_frame(boundary_set.set_id, levels)
+    sets_old, areas_old = tx.read("boundary_sets"), tx.read("areas")
+    if sets_old is not None:
+        if boundary_set.set_id in set(sets_old["set_id"]):
+            raise BoundaryError([f"boundary set {boundary_set.set_id!r} exists already"])
+        end = boundary_set.valid_to or date.max
+        for row in sets_old.itertuples():
+            other_end = row.valid_to if isinstance(row.valid_to, date) else date.max
+            if boundary_set.valid_from <= other_end and row.valid_from <= end:
+                raise BoundaryError([f"validity {boundary_set.valid_from}–{boundary_set.valid_to or 'open'} "
+                                     f"overlaps set {row.set_id!r} ({row.valid_from}–{row.valid_to or 'open'})"])
+    sets_new = sets_frame([boundary_set], source_crs)
+    tx.replace_table("boundary_sets", sets_new if sets_old is None else pd.concat([sets_old, sets_new]))
+    tx.replace_table("areas", areas_new if areas_old is None else pd.concat([areas_old, areas_new]))
+    tx.ensure_empty_tables()
+
+
 def feature_collection(areas: pd.DataFrame, precision: int = 6, simplify: float = 0.0) -> dict:
     """GeoJSON (RFC 7946) for stored area rows, in the order given.
 

@@ -1,29 +1,36 @@
 """The choropleth service: what the map needs for one indicator, period and classing.
 
-Geometry travels once per boundary set (a cacheable URL); a switch of
+Geometry travels once per boundary set; a switch of
 indicator, period or classing sends only this payload: arrays aligned with
 the features' `i` property (class per area, display label per area), the
 colours and the legend. For 1,000 areas that is a few kilobytes.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from atlas import queries
+from atlas.boundaries import cached_geojson
 from atlas.bootstrap import Atlas
 from atlas.classify import MISSING_COLOR, SUPPRESSED_COLOR, classify, legend_entries
 from atlas.formatting import format_value
 from auth.permissions import Principal
 
 
-def geometry_url(set_id: str, level: str = "ortsteil") -> str:
-    return f"/geometry/{set_id}/{level}.geojson"
+def geometry_json(atlas: Atlas, set_id: str, level: str = "ortsteil") -> str:
+    """Serialised map geometry of a boundary set (simplified ~1 m), cached per set."""
+    areas_file = atlas.store.manifest()["tables"]["areas"]
+    return cached_geojson(str(atlas.store.data_dir), set_id, level, areas_file, 0.00001)
+
+
+def geometry(atlas: Atlas, set_id: str, level: str = "ortsteil") -> dict:
+    return json.loads(geometry_json(atlas, set_id, level))
 
 
 @dataclass(frozen=True)
 class MapView:
     set_id: str
-    geometry_url: str
     hideout: dict
     legend: list[dict]
     area_ids: list[str]
@@ -48,5 +55,5 @@ def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, me
         "sel": ids.index(selected) if selected in ids else None,
         "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR,
     }
-    return MapView(table.set_id, geometry_url(table.set_id), hideout,
+    return MapView(table.set_id, hideout,
                    legend_entries(c, ind.decimals, lang), ids)

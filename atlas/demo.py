@@ -17,10 +17,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, MultiPoint, Point, Polygon
-from shapely.ops import split
+from shapely.geometry import MultiPoint, Point, Polygon
 
-from atlas.boundaries import BoundarySet, hierarchy_frame, sets_frame
+from atlas.boundaries import BoundarySet, add_boundary_set
 from atlas.catalog import Indicator
 from atlas.periods import period_end, quarter_periods, year_periods
 from atlas.store import Store
@@ -122,12 +121,18 @@ def build_geography(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, dict]:
 
 
 def _split_cell(geom: Polygon) -> tuple[Polygon, Polygon]:
-    """Cut a cell north/south through its centroid."""
+    """Cut a cell north/south through its centroid.
+
+    Intersecting with half-plane boxes keeps the cell's own vertices on its
+    outer edges, so the parts still meet their neighbours exactly (shapely's
+    `split` re-nodes those edges and left square-metre overlaps).
+    """
+    geom = shapely.set_precision(geom, 0)  # a grid would snap cut vertices off the shared edges
     c = geom.centroid
-    minx, _, maxx, _ = geom.bounds
-    parts = sorted(split(geom, LineString([(minx - 10, c.y), (maxx + 10, c.y)])).geoms,
-                   key=lambda g: -g.centroid.y)
-    return parts[0], parts[1]
+    minx, miny, maxx, maxy = geom.bounds
+    north = geom.intersection(shapely.box(minx - 10, c.y, maxx + 10, maxy + 10))
+    south = geom.intersection(shapely.box(minx - 10, miny - 10, maxx + 10, c.y))
+    return north, south
 
 
 def boundary_levels(ortsteile: gpd.GeoDataFrame, outline: Polygon) -> dict[str, gpd.GeoDataFrame]:
@@ -194,7 +199,7 @@ def _year_effects(year: np.ndarray) -> dict[str, np.ndarray]:
 def _frame_for(attrs: pd.DataFrame, periods: list[str], rng: np.random.Generator) -> pd.DataFrame:
     rows = attrs.merge(pd.DataFrame({"period": periods}), how="cross")
     ends = pd.to_datetime([period_end(p) for p in rows["period"]])
-    rows["year"] = ends.year + (ends.dayofyear / 366.0) - 1.0
+    rows["year"] = ends.year + (ends.day_of_year / 366.0) - 1.0
     rows["pop_t"] = np.round(rows["pop"] * (1 + rows["growth"]) ** (rows["year"] - FIRST_YEAR)
                              * rng.normal(1, 0.004, len(rows)))
     return rows
@@ -279,11 +284,17 @@ def _values_for(ind: Indicator, attrs_by_set: dict, rng: np.random.Generator) ->
         value = (raw - raw.mean()) / raw.std()
     else:
         den_exp, rate = _rates(ind.id, f, eff)
-        if ind.periodicity == "quarter":
-            q = f["period"].str[-1].astype(int).to_numpy()
-            rate = rate * np.where(q == 1, 1.04, np.where(q == 3, 0.98, 1.0))
         den = np.maximum(np.round(np.asarray(den_exp, dtype=float)), 0)
-        num = _binomial(rng, den, np.asarray(rate, dtype=float))
+        rate = np.asarray(rate, dtype=float)
+        if ind.periodicity == "quarter":
+            # Quarterly stocks move slowly: expected counts with little noise,
+            # and a winter peak only in unemployment.
+            if ind.id == "alo_quote":
+                q = f["period"].str[-1].astype(int).to_numpy()
+                rate = rate * np.where(q == 1, 1.06, np.where(q == 3, 0.97, 1.0))
+            num = np.round(den * np.clip(rate * rng.normal(1, 0.008, len(rate)), 0, 1))
+        else:
+            num = _binomial(rng, den, rate)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(den > 0, num / den * ind.scale, np.nan)
     out = pd.DataFrame({
@@ -405,15 +416,13 @@ def generate(store: Store, indicators: list[Indicator]) -> None:
     attrs_new = _split_attributes(attrs_old, old_id, new_ids)
 
     sets = [
-        BoundarySet("gs2012", date(FIRST_YEAR, 1, 1), date(SPLIT_YEAR - 1, 12, 31), "Gebietsstand 2012",
-                    ""),
-        BoundarySet("gs2022", date(SPLIT_YEAR, 1, 1), None, f"Gebietsstand {SPLIT_YEAR}",
-                    f"Ortsteil {SPLIT_NAME} ({old_id}) geteilt in {SPLIT_NAME}-Nord ({new_ids[0]}) "
-                    f"und {SPLIT_NAME}-Süd ({new_ids[1]})"),
+        (BoundarySet("gs2012", date(FIRST_YEAR, 1, 1), date(SPLIT_YEAR - 1, 12, 31), "Gebietsstand 2012", ""),
+         boundary_levels(frame, geo["outline"])),
+        (BoundarySet("gs2022", date(SPLIT_YEAR, 1, 1), None, f"Gebietsstand {SPLIT_YEAR}",
+                     f"Ortsteil {SPLIT_NAME} ({old_id}) geteilt in {SPLIT_NAME}-Nord ({new_ids[0]}) "
+                     f"und {SPLIT_NAME}-Süd ({new_ids[1]})"),
+         boundary_levels(new_frame, geo["outline"])),
     ]
-    areas = pd.concat([hierarchy_frame("gs2012", boundary_levels(frame, geo["outline"])),
-                       hierarchy_frame("gs2022", boundary_levels(new_frame, geo["outline"]))],
-                      ignore_index=True)
 
     attrs = {"old": attrs_old, "new": attrs_new}
     values = pd.concat([_values_for(ind, attrs, rng) for ind in indicators], ignore_index=True)
@@ -424,8 +433,8 @@ def generate(store: Store, indicators: list[Indicator]) -> None:
     with store.writing() as tx:
         if tx.manifest["generation"] > 0:  # another process generated it meanwhile
             return
-        tx.replace_table("boundary_sets", sets_frame(sets, CRS))
-        tx.replace_table("areas", areas)
+        for boundary_set, levels in sets:
+            add_boundary_set(tx, boundary_set, levels, CRS)
         tx.replace_table("points", points)
         for vid, rows in values.groupby("version_id", sort=True):
             tx.add_values(int(vid), rows)

@@ -235,7 +235,12 @@ def values(atlas: Atlas, viewer: Principal, indicator_id: str, period: str,
 
 def value_rows(atlas: Atlas, viewer: Principal, indicator_id: str, period: str | None,
                level: str = "ortsteil") -> pd.DataFrame | None:
-    """Rows for one or all periods (API and exports); None if not visible."""
+    """Rows for one or all periods (API and exports); None if not visible.
+
+    Raises ValueError for a malformed period key, so callers can say what is expected.
+    """
+    if period is not None:
+        period_end(period)
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None

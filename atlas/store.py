@@ -41,6 +41,15 @@ VALUE_SCHEMA = pa.schema([
     ("status", pa.string()),
     ("version_id", pa.int64()),
 ])
+POINT_SCHEMA = pa.schema([
+    ("point_id", pa.string()),
+    ("layer", pa.string()),
+    ("name", pa.string()),
+    ("area_id", pa.string()),
+    ("capacity", pa.int64()),
+    ("lon", pa.float64()),
+    ("lat", pa.float64()),
+])
 VERSION_SCHEMA = pa.schema([
     ("version_id", pa.int64()),
     ("indicator_id", pa.string()),
@@ -181,6 +190,20 @@ class Transaction:
         if isinstance(table, pd.DataFrame):
             table = pa.Table.from_pandas(table, preserve_index=False)
         self.manifest["tables"][name] = self._write(table, "tables", name)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.manifest["tables"].get(name))
+
+    def ensure_empty_tables(self) -> None:
+        """A new store starts with empty versions and points (a city may have neither yet)."""
+        for name, schema in (("versions", VERSION_SCHEMA), ("points", POINT_SCHEMA)):
+            if not self.has_table(name):
+                self.replace_table(name, schema.empty_table())
+
+    def read(self, name: str) -> pd.DataFrame | None:
+        """The table as committed before this transaction (None if never written)."""
+        rel = self.manifest["tables"].get(name)
+        return pd.read_parquet(self.store.data_dir / rel) if rel else None
 
     def next_version_id(self) -> int:
         self.manifest["last_version_id"] = int(self.manifest.get("last_version_id", 0)) + 1

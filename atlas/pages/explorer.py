@@ -224,16 +224,17 @@ def layout(**args) -> html.Div:
     state = resolve_state(atlas, viewer, args)
     lang = state.lang
     visible = queries.visible_indicators(atlas, viewer)
-    city = queries.areas(atlas, "stadt", queries.current_set(atlas))
-    bounds = _bounds(city)
+    center = _center(queries.areas(atlas, "stadt", queries.current_set(atlas)))
     base_layers = []
     if atlas.settings.basemap_url:
         base_layers.append(dl.TileLayer(url=atlas.settings.basemap_url,
                                         attribution=atlas.settings.basemap_attribution))
     set_id = queries.set_for_period(atlas, state.period) if state.period else queries.current_set(atlas)
+    # Geometry goes in `data`, not `url`: dash-leaflet 1.1.3 styles url-loaded
+    # features with the props from mount time, losing a hideout that arrived first.
     map_children = base_layers + [
-        dl.GeoJSON(id="ex-geojson", url=choropleth.geometry_url(set_id), style=_fn("style"),
-                   hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"), hideout={}),
+        dl.GeoJSON(id="ex-geojson", data=choropleth.geometry(atlas, set_id), style=_fn("style"),
+                   hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"), hideout={}, zoomToBounds=True),
         dl.LayersControl(point_overlays(lang), position="topright", collapsed=True),
         dl.ScaleControl(position="bottomright", imperial=False),
     ]
@@ -247,7 +248,7 @@ def layout(**args) -> html.Div:
                             className="oa-label"),
                   dcc.Slider(id="ex-period", min=0, max=max(len(state.periods) - 1, 0), step=1,
                              value=state.period_index, marks=slider_marks(state.periods), included=False,
-                             updatemode="mouseup")], className="oa-field"),
+                             updatemode="mouseup", allow_direct_input=False)], className="oa-field"),
         html.Div([html.Span(t("method", lang), className="oa-label"),
                   dcc.RadioItems(id="ex-method", value=state.method, className="oa-radio",
                                  options=[{"label": v[1] if lang == "en" else v[0], "value": k}
@@ -260,10 +261,12 @@ def layout(**args) -> html.Div:
     return html.Div([
         dcc.Store(id="ex-lang", data=lang),
         dcc.Store(id="ex-selected", data=state.area),
+        dcc.Store(id="ex-set", data=set_id),
         dcc.Store(id="ex-query"),
         dcc.Store(id="ex-url-sink"),
         html.Div([
-            html.Div(dl.Map(map_children, id="ex-map", bounds=bounds, className="oa-map",
+            # No `bounds` prop: dash-leaflet 1.1.3 throws on it; zoomToBounds fits the city instead.
+            html.Div(dl.Map(map_children, id="ex-map", center=center, zoom=11, className="oa-map",
                             attributionControl=True, zoomSnap=0.25), className="oa-map-inner"),
             html.Div(id="ex-map-title", className="oa-map-title"),
             html.Div(id="ex-legend", className="oa-legend", **{"aria-live": "polite"}),
@@ -282,10 +285,10 @@ def layout(**args) -> html.Div:
     ], className="oa-explorer")
 
 
-def _bounds(city: pd.DataFrame) -> list[list[float]]:
+def _center(city: pd.DataFrame) -> list[float]:
     import shapely
-    minx, miny, maxx, maxy = shapely.from_wkb(city["geometry"].iloc[0]).bounds
-    return [[miny, minx], [maxy, maxx]]
+    c = shapely.from_wkb(city["geometry"].iloc[0]).centroid
+    return [c.y, c.x]
 
 
 # ------------------------------------------------------------------ callbacks
@@ -324,27 +327,30 @@ def register_callbacks(app) -> None:
         return len(periods) - 1, slider_marks(periods), index
 
     @app.callback(
-        Output("ex-geojson", "hideout"), Output("ex-geojson", "url"), Output("ex-legend", "children"),
-        Output("ex-map-title", "children"), Output("ex-period-label", "children"), Output("ex-query", "data"),
+        Output("ex-geojson", "hideout"), Output("ex-geojson", "data"), Output("ex-set", "data"),
+        Output("ex-legend", "children"), Output("ex-map-title", "children"), Output("ex-period-label", "children"),
+        Output("ex-query", "data"),
         Input("ex-indicator", "value"), Input("ex-period", "value"), Input("ex-method", "value"),
         Input("ex-k", "value"), Input("ex-selected", "data"),
-        State("ex-geojson", "url"), State("ex-lang", "data"),
+        State("ex-set", "data"), State("ex-lang", "data"),
     )
-    def on_view(indicator_id, period_index, method, k, selected, current_url, lang):
+    def on_view(indicator_id, period_index, method, k, selected, current_set, lang):
+        """Only values, classes and legend travel; geometry only when the boundary set changes."""
         atlas, viewer = get_atlas(), current_principal()
         lang = norm_lang(lang)
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
         view = choropleth.map_view(atlas, viewer, indicator_id, period, method or DEFAULT_METHOD,
                                    k or DEFAULT_K, selected, lang) if period else None
         if view is None:  # unknown or not visible: the same empty answer either way
-            return {}, no_update, [html.P(t("no_indicators", lang))], "", "", None
+            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None
         ind = atlas.indicator_by_id[indicator_id]
         title = f"{ind.title(lang)}, {period_label(period)}"
         area = selected if selected in view.area_ids else None
         query = {"period": period,
                  "qs": query_string(indicator_id, period, method or DEFAULT_METHOD, k or DEFAULT_K, area, lang)}
-        url = no_update if current_url == view.geometry_url else view.geometry_url
-        return (view.hideout, url, legend(view.legend, f"{ind.unit}", lang), title, period_label(period), query)
+        data = no_update if current_set == view.set_id else choropleth.geometry(atlas, view.set_id)
+        return (view.hideout, data, view.set_id, legend(view.legend, ind.unit, lang), title,
+                period_label(period), query)
 
     @app.callback(Output("ex-selected", "data"), Input("ex-geojson", "clickData"), prevent_initial_call=True)
     def on_click(feature):

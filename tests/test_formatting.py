@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from atlas.formatting import format_number, format_value
+from atlas.periods import period_end, period_label
+
+
+@pytest.mark.parametrize("value,decimals,expected", [
+    (1234567.891, 1, "1.234.567,9"), (0.5, 0, "0"), (-3.25, 2, "-3,25"), (-0.04, 1, "0,0"), (None, 1, "–"),
+    (float("nan"), 1, "–"),
+])
+def test_german_numbers(value, decimals, expected):
+    assert format_number(value, decimals) == expected
+
+
+def test_english_numbers():
+    assert format_number(1234.5, 1, "en") == "1,234.5"
+
+
+def test_values_distinguish_zero_missing_and_suppressed():
+    assert format_value(0.0, "ok", 1, "%") == "0,0 %"
+    assert format_value(None, "missing", 1, "%") == "keine Daten"
+    assert format_value(None, "suppressed", 1, "%") == "geheim gehalten"
+
+
+def test_periods():
+    assert str(period_end("2024-Q3")) == "2024-09-30"
+    assert str(period_end("2024-02")) == "2024-02-29"
+    assert period_label("2024-Q3") == "Q3 2024"
+    with pytest.raises(ValueError):
+        period_end("Q3/2024")
