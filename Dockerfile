@@ -1,0 +1,26 @@
+# Ortsatlas: production image. Build: docker build -t ortsatlas .
+# Run:   docker run -p 8050:8050 -v ortsatlas-data:/data ortsatlas
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    ATLAS_DATA_DIR=/data HOST=0.0.0.0 PORT=8050
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY app.py ./
+COPY atlas ./atlas
+COPY auth ./auth
+COPY layers ./layers
+COPY assets ./assets
+
+RUN useradd --create-home --uid 10001 atlas && mkdir -p /data && chown atlas /data
+USER atlas
+VOLUME /data
+EXPOSE 8050
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8050/healthz')"
+
+# No --preload: each worker opens its own DuckDB connection after the fork.
+# Workers read concurrently; uploads serialise on the store's write lock.
+CMD ["gunicorn", "app:server", "--bind", "0.0.0.0:8050", "--workers", "2", "--threads", "4", \
+     "--timeout", "120", "--access-logfile", "-"]

@@ -1,0 +1,55 @@
+"""The explorer's callbacks, posted as a client would, without a browser."""
+from __future__ import annotations
+
+import json
+
+from tests.dash_requests import call, find_output
+
+
+def view_values(indicator="sgb2_quote", period_index=40, current_set="gs2022", selected=None, k=5):
+    return {"ex-indicator.value": indicator, "ex-period.value": period_index, "ex-method.value": "quantiles",
+            "ex-k.value": k, "ex-selected.data": selected, "ex-set.data": current_set, "ex-lang.data": "de"}
+
+
+def test_switching_indicator_sends_values_not_geometry(client, dash_app):
+    key = find_output(dash_app, "ex-geojson", "hideout")
+    status, body = call(client, dash_app, key, view_values("bev_u6", period_index=12))
+    assert status == 200
+    props = body["response"]
+    assert "hideout" in props["ex-geojson"] and "data" not in props["ex-geojson"]
+    hideout = props["ex-geojson"]["hideout"]
+    assert len(hideout["cls"]) == len(hideout["lab"]) == 51
+    assert len(json.dumps(body)) < 8_000
+
+
+def test_changing_boundary_set_sends_geometry_once(client, dash_app):
+    key = find_output(dash_app, "ex-geojson", "hideout")
+    _, body = call(client, dash_app, key, view_values("bev_u6", period_index=0))  # 2012: old set
+    geometry = body["response"]["ex-geojson"]["data"]
+    assert len(geometry["features"]) == 50 and body["response"]["ex-set"]["data"] == "gs2012"
+    _, again = call(client, dash_app, key, view_values("bev_u6", period_index=1, current_set="gs2012"))
+    assert "data" not in again["response"]["ex-geojson"]
+
+
+def test_hidden_indicator_answers_like_a_missing_one(client, dash_app):
+    key = find_output(dash_app, "ex-geojson", "hideout")
+    hidden = call(client, dash_app, key, view_values("kaufkraft"))
+    missing = call(client, dash_app, key, view_values("no_such_indicator"))
+    assert hidden == missing
+    assert "Kaufkraft" not in json.dumps(hidden[1]) and "kaufkraft" not in json.dumps(hidden[1])
+
+
+def test_time_series_of_hidden_indicator_is_empty(client, dash_app):
+    key = find_output(dash_app, "ex-timeseries", "figure")
+    values = {"ex-indicator.value": "hze_quote", "ex-selected.data": "0101", "ex-period.value": 5,
+              "ex-lang.data": "de"}
+    status, body = call(client, dash_app, key, values)
+    assert status == 200
+    assert body["response"]["ex-timeseries"]["figure"]["data"] == []
+
+
+def test_info_panel_of_hidden_indicator_says_nothing_about_it(client, dash_app):
+    key = find_output(dash_app, "ex-info", "children")
+    _, body = call(client, dash_app, key, {"ex-indicator.value": "kaufkraft", "ex-lang.data": "de"})
+    text = json.dumps(body)
+    assert "Kaufkraft" not in text and "Datenanbieter" not in text
