@@ -53,3 +53,26 @@ def test_info_panel_of_hidden_indicator_says_nothing_about_it(client, dash_app):
     _, body = call(client, dash_app, key, {"ex-indicator.value": "kaufkraft", "ex-lang.data": "de"})
     text = json.dumps(body)
     assert "Kaufkraft" not in text and "Datenanbieter" not in text
+
+
+def _tile_layers(component) -> list:
+    found = [component] if type(component).__name__ == "TileLayer" else []
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else ([children] if children is not None else []):
+        if hasattr(child, "_prop_names"):
+            found += _tile_layers(child)
+    return found
+
+
+def test_basemap_is_configuration(dash_app, atlas, monkeypatch):
+    import dataclasses
+
+    from atlas.config import load_settings
+    from atlas.pages import explorer
+    with dash_app.server.test_request_context("/"):
+        assert _tile_layers(explorer.layout()) == []  # default: no tile server, no network
+        monkeypatch.setenv("ATLAS_BASEMAP_URL", "https://tiles.example.invalid/{z}/{x}/{y}.png")
+        monkeypatch.setattr(atlas, "settings", dataclasses.replace(atlas.settings,
+                                                                   basemap_url=load_settings().basemap_url))
+        layers = _tile_layers(explorer.layout())
+    assert [layer.url for layer in layers] == ["https://tiles.example.invalid/{z}/{x}/{y}.png"]

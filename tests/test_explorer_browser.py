@@ -176,3 +176,27 @@ def test_tablet_and_phone_layouts(duo, size, side_by_side):
         for el in duo.find_elements(selector):
             box = duo.driver.execute_script(rect, el)
             assert box["height"] >= 44, (selector, box)
+
+
+def test_hover_shows_name_value_and_unit(duo):
+    from selenium.webdriver.common.action_chains import ActionChains
+    coloured_map(duo)
+    path = duo.driver.execute_script(CHOROPLETH_PATHS + "[3]")
+    ActionChains(duo.driver).move_to_element(path).perform()
+    tip = until(lambda: duo.find_element(".leaflet-tooltip").text, message="tooltip")
+    name, value = tip.split("\n")
+    assert name.split(" ")[-1].isdigit() and len(name.split(" ")[-1]) == 4  # "<Name> 0103"
+    assert value.endswith(" %") and "," in value  # German decimal comma and the unit
+
+
+def test_info_panel_and_boundary_change_in_time_series(duo):
+    duo.driver.get(f"{duo.server_url}/?indicator=bev_u6&area=0208")
+    coloured_map(duo)
+    duo.find_element("#ex-info").find_element("xpath", "../summary").click()  # the panel is collapsed
+    info = until(lambda: duo.find_element("#ex-info").text, message="info panel")
+    for expected in ("Einwohner unter 6 Jahren je 100 Einwohner.", "Statistikstelle", "Einwohnermelderegister",
+                     "2012 – 2025", "öffentlich", "Letzte Aktualisierung"):
+        assert expected in info
+    annotations = until(lambda: duo.find_element("#ex-timeseries").text, message="time series text")
+    assert "Gebietsstand 2022" in annotations
+    assert "Vorgänger: Hafenviertel" in duo.find_element("#ex-timeseries .legend").text

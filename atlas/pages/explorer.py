@@ -109,13 +109,13 @@ def indicator_options(visible: pd.DataFrame, atlas: Atlas, lang: str) -> list[di
 
 def slider_marks(periods: list[str]) -> dict:
     """Label the first period of every second year, so marks stay readable on phones."""
-    marks, last_year = {}, None
+    marks: dict[int, str] = {}
+    first_year, last_year = (int(periods[0][:4]), None) if periods else (0, None)
     for i, p in enumerate(periods):
         year = int(p[:4])
-        if year != last_year:
-            last_year = year
-            if (year - int(periods[0][:4])) % 2 == 0 or i == len(periods) - 1:
-                marks[i] = p[:4]
+        if year != last_year and (year - first_year) % 2 == 0:
+            marks[i] = p[:4]
+        last_year = year
     return marks
 
 
@@ -275,8 +275,10 @@ def layout(**args) -> html.Div:
             html.Div(state.notice, id="ex-notice", className="oa-notice", role="status"),
             html.Details([html.Summary(t("controls", lang)), controls], open=True),
             html.Details([html.Summary(t("timeseries", lang)),
-                          html.Div([dcc.Graph(id="ex-timeseries", config={"displaylogo": False,
-                                                                          "responsive": True}),
+                          # The Graph needs its own height: a responsive Dash 4 graph
+                          # takes the container's, which is otherwise 0 (and overflows).
+                          html.Div([dcc.Graph(id="ex-timeseries", style={"height": "300px"},
+                                              config={"displaylogo": False, "responsive": True}),
                                     html.P(t("gaps_note", lang), className="oa-hint")],
                                    className="oa-section")], open=True),
             html.Details([html.Summary(t("info", lang)), html.Div(id="ex-info", className="oa-section")],
