@@ -1,7 +1,8 @@
 """Command line: `python -m atlas COMMAND` acts on the store in ATLAS_DATA_DIR.
 
-  info   what the store holds (boundary sets, indicators, versions)
-  demo   generate the demo city into an empty data directory
+  info    what the store holds (boundary sets, indicators, versions)
+  demo    generate the demo city into an empty data directory
+  users   add | list | disable | enable | passwd   (accounts; passwords only via stdin)
 """
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ import sys
 
 from atlas.bootstrap import Atlas
 from atlas.config import load_settings
+from auth.permissions import ROLES
+from auth.users import UserError
+
+CLI_ACTOR = "cli"
 
 
 def cmd_info(atlas: Atlas, _args) -> int:
@@ -36,14 +41,69 @@ def cmd_demo(atlas: Atlas, _args) -> int:
     return 0
 
 
+def _read_password(args) -> str:
+    if not args.password_stdin:
+        raise UserError("give the password on standard input with --password-stdin (never as an argument)")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UserError("no password on standard input")
+    return password
+
+
+def _require_store(atlas: Atlas) -> None:
+    if not atlas.store.exists():
+        raise UserError(f"no store in {atlas.settings.data_dir}; start the app once or run `python -m atlas demo`")
+
+
+def cmd_users(atlas: Atlas, args) -> int:
+    _require_store(atlas)
+    users = atlas.users
+    if args.action == "add":
+        user = users.add(args.name, args.role, args.department or [], _read_password(args), actor=CLI_ACTOR)
+        print(f"added {user.username} ({user.role}{': ' + ', '.join(user.departments) if user.departments else ''})")
+    elif args.action == "list":
+        rows = sorted(users.all().values(), key=lambda u: u.username)
+        print(f"{'user':<20} {'role':<9} {'departments':<24} {'status':<9} grants")
+        for u in rows:
+            print(f"{u.username:<20} {u.role:<9} {','.join(u.departments):<24} "
+                  f"{'disabled' if u.disabled else 'active':<9} {','.join(u.grants)}")
+    elif args.action in ("disable", "enable"):
+        users.set_disabled(args.name, args.action == "disable", actor=CLI_ACTOR)
+        print(f"{args.name} {args.action}d")
+    elif args.action == "passwd":
+        users.set_password(args.name, _read_password(args), actor=CLI_ACTOR)
+        print(f"password of {args.name} changed; existing sessions ended")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m atlas", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="what the store holds").set_defaults(func=cmd_info)
     sub.add_parser("demo", help="generate the demo city into an empty data directory").set_defaults(func=cmd_demo)
+
+    users = sub.add_parser("users", help="manage accounts").add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="create an account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--department", action="append", help="department key; repeat for several")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    users.add_parser("list", help="list accounts")
+    for action in ("disable", "enable"):
+        users.add_parser(action, help=f"{action} an account (ends its sessions)").add_argument("name")
+    passwd = users.add_parser("passwd", help="set a new password (ends the account's sessions)")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    for p in users.choices.values():
+        p.set_defaults(func=cmd_users)
+
     args = parser.parse_args(argv)
-    return args.func(Atlas(load_settings()), args)
+    try:
+        return args.func(Atlas(load_settings()), args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

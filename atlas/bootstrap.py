@@ -8,6 +8,8 @@ from pathlib import Path
 from atlas.catalog import Domain, Indicator, catalog_frame, load_catalog, load_departments
 from atlas.config import Settings, load_settings
 from atlas.store import Store
+from auth.audit import AuditLog
+from auth.users import UserService
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,8 @@ class Atlas:
         self.domain_by_id: dict[str, Domain] = {d.id: d for d in self.domains}
         self.departments = load_departments(settings.layers_dir)
         self.store = Store(settings.data_dir, catalog_frame(self.indicators, self.domains))
+        self.audit = AuditLog(settings.data_dir)
+        self.users = UserService(self.store, set(self.departments), self.audit)
 
     def ensure_data(self) -> None:
         """A fresh install shows a living atlas: generate the demo on first start."""
@@ -29,7 +33,8 @@ class Atlas:
             return
         from atlas import demo
         log.info("empty data directory %s: generating the demo city", self.settings.data_dir)
-        demo.generate(self.store, self.indicators)
+        if demo.generate(self.store, self.indicators):
+            demo.create_demo_accounts(self.users)
 
 
 @lru_cache(maxsize=8)

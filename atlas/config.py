@@ -24,6 +24,10 @@ class Settings:
     official_crs: str
     secret_key: str
     debug: bool
+    session_idle_minutes: int
+    login_rate_limit: str
+    ratelimit_storage: str
+    behind_proxy: bool
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -64,4 +68,12 @@ def load_settings() -> Settings:
         official_crs=os.environ.get("ATLAS_OFFICIAL_CRS", "EPSG:25832"),
         secret_key=_secret_key(data_dir),
         debug=os.environ.get("ATLAS_DEBUG", "") == "1",
+        # A session ends after this many minutes without a request.
+        session_idle_minutes=int(os.environ.get("ATLAS_SESSION_IDLE_MINUTES", "30")),
+        # Failed logins allowed per client address (flask-limiter syntax).
+        login_rate_limit=os.environ.get("ATLAS_LOGIN_RATE_LIMIT", "5 per minute"),
+        # memory:// counts per worker process; point it at redis:// to share across workers.
+        ratelimit_storage=os.environ.get("ATLAS_RATELIMIT_STORAGE", "memory://"),
+        # Trust X-Forwarded-Proto/-For from one reverse proxy (for Secure cookies and rate limits).
+        behind_proxy=os.environ.get("ATLAS_BEHIND_PROXY", "") == "1",
     )

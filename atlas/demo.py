@@ -398,8 +398,11 @@ def _versions(values: pd.DataFrame, indicators: list[Indicator]) -> tuple[pd.Dat
 
 
 # ---------------------------------------------------------------- entry point
-def generate(store: Store, indicators: list[Indicator]) -> None:
-    """Write the whole demo city into an empty store in one transaction."""
+def generate(store: Store, indicators: list[Indicator]) -> bool:
+    """Write the whole demo city into an empty store in one transaction.
+
+    Returns False when another process generated it meanwhile.
+    """
     rng = np.random.default_rng(SEED)
     frame, geo = build_geography(rng)
     attrs_old = _area_attributes(frame, rng)
@@ -432,7 +435,7 @@ def generate(store: Store, indicators: list[Indicator]) -> None:
 
     with store.writing() as tx:
         if tx.manifest["generation"] > 0:  # another process generated it meanwhile
-            return
+            return False
         for boundary_set, levels in sets:
             add_boundary_set(tx, boundary_set, levels, CRS)
         tx.replace_table("points", points)
@@ -441,3 +444,20 @@ def generate(store: Store, indicators: list[Indicator]) -> None:
         tx.manifest["last_version_id"] = int(versions["version_id"].max())
         tx.replace_table("versions", versions.astype({"created_at": "datetime64[s]"}))
         tx.manifest["city"] = {"name": CITY_NAME, "key": CITY_KEY, "source_crs": CRS}
+    return True
+
+
+# One account per role, for the demo city only (a real store starts with none).
+# The passwords are public in the README: demo use only.
+DEMO_ACCOUNTS = [
+    ("oeffentlich", "public", [], "demo-oeffentlich"),
+    ("intern", "internal", [], "demo-intern-2026"),
+    ("jugendamt", "steward", ["jugend"], "demo-jugendamt"),
+    ("sozialamt", "steward", ["soziales"], "demo-sozialamt"),
+    ("admin", "admin", [], "demo-admin-2026"),
+]
+
+
+def create_demo_accounts(users) -> None:
+    for name, role, departments, password in DEMO_ACCOUNTS:
+        users.add(name, role, departments, password, actor="demo")

@@ -69,15 +69,11 @@ def get_indicator(atlas: Atlas, viewer: Principal, indicator_id: str) -> Indicat
 
 
 def periods(atlas: Atlas, viewer: Principal, indicator_id: str) -> list[str]:
+    if not isinstance(indicator_id, str):
+        return []
     vis = visible_indicators(atlas, viewer)
     row = vis[vis["id"] == indicator_id]
     return list(row.iloc[0]["periods"]) if len(row) else []
-
-
-def last_update(atlas: Atlas, viewer: Principal, indicator_id: str):
-    vis = visible_indicators(atlas, viewer)
-    row = vis[vis["id"] == indicator_id]
-    return row.iloc[0]["last_update"] if len(row) else None
 
 
 # ------------------------------------------------------------ boundary sets
@@ -258,6 +254,8 @@ def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str)
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
+    if not isinstance(area_id, str):
+        return pd.DataFrame(columns=["period", "role", "area_id", "name", "value", "status"])
     info = area_info(atlas, area_id)
     info = info[info["level"] == "ortsteil"]
     if info.empty:

@@ -29,6 +29,8 @@ MANIFEST = "manifest.json"
 
 # Tables held as a single file each (rewritten whole on change; all small).
 SINGLE_TABLES = ("boundary_sets", "areas", "versions", "points")
+# Single-file tables a store may not have yet (older stores, cities without accounts).
+OPTIONAL_TABLES = ("users",)
 # Schema of the values table: one Parquet file per version, appended.
 VALUE_SCHEMA = pa.schema([
     ("indicator_id", pa.string()),
@@ -113,7 +115,7 @@ class Store:
 
     def _refresh_views(self, conn: duckdb.DuckDBPyConnection, manifest: dict) -> None:
         tables = manifest["tables"]
-        for name in SINGLE_TABLES:
+        for name in SINGLE_TABLES + tuple(t for t in OPTIONAL_TABLES if tables.get(t)):
             path = self.data_dir / tables[name]
             conn.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{_sql_path(path)}')")
         value_files = [self.data_dir / f for f in tables["values"]]
@@ -144,8 +146,10 @@ class Store:
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         return self.cursor().execute(sql, params or []).df()
 
-    def read_table(self, name: str) -> pd.DataFrame:
-        return pd.read_parquet(self.data_dir / self.manifest()["tables"][name])
+    def read_table(self, name: str) -> pd.DataFrame | None:
+        """A whole single-file table with pandas (None if the store has none yet)."""
+        rel = self.manifest()["tables"].get(name)
+        return pd.read_parquet(self.data_dir / rel) if rel else None
 
     # ----------------------------------------------------------------- writing
     @contextmanager
@@ -185,7 +189,7 @@ class Transaction:
         return rel
 
     def replace_table(self, name: str, table: pa.Table | pd.DataFrame) -> None:
-        if name not in SINGLE_TABLES:
+        if name not in SINGLE_TABLES + OPTIONAL_TABLES:
             raise StoreError(f"unknown table {name!r}")
         if isinstance(table, pd.DataFrame):
             table = pa.Table.from_pandas(table, preserve_index=False)

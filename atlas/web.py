@@ -7,11 +7,30 @@ import dash
 from dash import Dash, dcc, html
 from flask import Flask
 
+from flask_wtf.csrf import generate_csrf
+
 from atlas.api import api
 from atlas.bootstrap import get_atlas
 from atlas.config import PROJECT_ROOT
 from atlas.i18n import t
-from atlas.pages import explorer
+from atlas.pages import admin, explorer
+from auth import current_principal
+from auth.login import init_auth
+
+
+def _account_controls() -> list:
+    """Sign-in link, or who is signed in with a logout form (POST + CSRF token)."""
+    viewer = current_principal()
+    if not viewer.is_authenticated:
+        return [html.A(t("login"), href="/login", id="oa-login-link")]
+    items = [html.Span(f"{viewer.name} ({t('role_' + viewer.role)})", id="oa-user", className="oa-user")]
+    if viewer.is_admin:
+        items.append(html.A(t("nav_admin"), href="/admin", id="oa-admin-link"))
+    items.append(html.Form([
+        dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+        html.Button(t("logout"), type="submit", id="oa-logout"),
+    ], action="/logout", method="POST", className="oa-logout-form"))
+    return items
 
 
 def _shell() -> html.Div:
@@ -21,7 +40,7 @@ def _shell() -> html.Div:
     return html.Div([
         html.Header([
             html.Div([t("app_title"), html.Small(city)], className="oa-brand"),
-            html.Nav([html.A(t("nav_map"), href="/")]),
+            html.Nav([html.A(t("nav_map"), href="/")] + _account_controls(), className="oa-nav"),
         ], className="oa-header"),
         dash.page_container,
     ])
@@ -32,15 +51,18 @@ def create_app() -> Dash:
     atlas = get_atlas()  # generates the demo city on first start
     server = Flask(__name__)
     server.secret_key = atlas.settings.secret_key
-    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                         MAX_CONTENT_LENGTH=64 * 1024 * 1024)
+    server.config.update(MAX_CONTENT_LENGTH=64 * 1024 * 1024)
+    init_auth(server, atlas.settings)
     server.register_blueprint(api)
     app = Dash(
         __name__, server=server, use_pages=True, pages_folder="", title="Ortsatlas",
+        enable_mcp=False,  # never expose callbacks and layouts to machine clients without the rights checks
         assets_folder=str(PROJECT_ROOT / "assets"), serve_locally=True, update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     dash.register_page("explorer", path="/", layout=explorer.layout, title="Ortsatlas – Karte")
+    dash.register_page("admin", path="/admin", layout=admin.layout, title="Ortsatlas – Verwaltung")
     app.layout = _shell
     explorer.register_callbacks(app)
+    admin.register_callbacks(app)
     return app

@@ -46,3 +46,28 @@ def dash_app(atlas):
 @pytest.fixture()
 def client(dash_app):
     return dash_app.server.test_client()
+
+
+DEMO_PASSWORDS = {"oeffentlich": "demo-oeffentlich", "intern": "demo-intern-2026", "jugendamt": "demo-jugendamt",
+                  "sozialamt": "demo-sozialamt", "admin": "demo-admin-2026"}
+_client_ip = iter(range(1, 10_000))
+
+
+def fresh_client(app):
+    """A test client with its own address, so rate limits of one test never hit another."""
+    n = next(_client_ip)
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"10.9.{n // 250}.{n % 250 + 1}"
+    return client
+
+
+def csrf_token(client) -> str:
+    import re
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def login(client, username: str, password: str | None = None):
+    password = DEMO_PASSWORDS[username] if password is None else password
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_token(client)})

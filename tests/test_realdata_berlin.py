@@ -80,6 +80,10 @@ def test_berlin_boundaries_are_served_through_the_areas_api(tmp_path, monkeypatc
     assert client.get("/api/v1/areas?level=ortsteil&period=2023").status_code == 404  # outside validity
     assert client.get("/healthz").get_json()["status"] == "ok"
 
+    # A store that is not the demo has no accounts at all: the demo admin cannot log in.
+    from tests.conftest import login
+    assert login(client, "admin").status_code == 401
+
 
 def test_a_second_overlapping_set_is_refused(tmp_path):
     domains, indicators = load_catalog(PROJECT_ROOT / "layers")

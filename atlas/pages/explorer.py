@@ -69,15 +69,21 @@ def resolve_state(atlas: Atlas, viewer: Principal, args: dict) -> ViewState:
     periods = list(visible.loc[visible["id"] == indicator, "periods"].iloc[0]) if indicator else []
     wanted_period = args.get("period")
     index = periods.index(wanted_period) if wanted_period in periods else max(len(periods) - 1, 0)
-    method = args.get("method") if args.get("method") in METHODS else DEFAULT_METHOD
-    try:
-        k = min(max(int(args.get("k", DEFAULT_K)), K_RANGE[0]), K_RANGE[1])
-    except (TypeError, ValueError):
-        k = DEFAULT_K
+    method, k = _classing(args.get("method"), args.get("k"))
     area = args.get("area") if not notice else None
     if area and (not periods or area not in _area_ids(atlas, periods[index])):
         area = None
     return ViewState(indicator, periods, index, method, k, area, lang, notice)
+
+
+def _classing(method, k) -> tuple[str, int]:
+    """Method and class count from untrusted input (URL or a hand-made POST)."""
+    method = method if isinstance(method, str) and method in METHODS else DEFAULT_METHOD
+    try:
+        k = min(max(int(k), K_RANGE[0]), K_RANGE[1])
+    except (TypeError, ValueError):
+        k = DEFAULT_K
+    return method, k
 
 
 def _area_ids(atlas: Atlas, period: str) -> set[str]:
@@ -340,16 +346,15 @@ def register_callbacks(app) -> None:
         """Only values, classes and legend travel; geometry only when the boundary set changes."""
         atlas, viewer = get_atlas(), current_principal()
         lang = norm_lang(lang)
+        method, k = _classing(method, k)
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
-        view = choropleth.map_view(atlas, viewer, indicator_id, period, method or DEFAULT_METHOD,
-                                   k or DEFAULT_K, selected, lang) if period else None
+        view = choropleth.map_view(atlas, viewer, indicator_id, period, method, k, selected, lang) if period else None
         if view is None:  # unknown or not visible: the same empty answer either way
             return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None
         ind = atlas.indicator_by_id[indicator_id]
         title = f"{ind.title(lang)}, {period_label(period)}"
         area = selected if selected in view.area_ids else None
-        query = {"period": period,
-                 "qs": query_string(indicator_id, period, method or DEFAULT_METHOD, k or DEFAULT_K, area, lang)}
+        query = {"period": period, "qs": query_string(indicator_id, period, method, k, area, lang)}
         data = no_update if current_set == view.set_id else choropleth.geometry(atlas, view.set_id)
         return (view.hideout, data, view.set_id, legend(view.legend, ind.unit, lang), title,
                 period_label(period), query)

@@ -1,0 +1,152 @@
+"""Admin page: accounts, roles, departments, grants, and the audit log.
+
+The route is guarded before Dash runs (auth.login), and every callback here
+checks again: a POST to /_dash-update-component from a non-admin changes
+nothing and learns nothing.
+"""
+from __future__ import annotations
+
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from atlas.bootstrap import Atlas, get_atlas
+from atlas.i18n import t
+from auth import current_principal
+from auth.permissions import ROLES
+from auth.users import UserError
+
+ACTIONS = ("add", "save", "disable", "enable")
+
+
+def _denied() -> html.Div:
+    return html.Div(html.P(t("not_allowed"), className="oa-notice"), className="oa-admin", id="adm-denied")
+
+
+def users_table(atlas: Atlas) -> html.Table:
+    head = html.Tr([html.Th(t(k)) for k in ("username", "role", "departments", "grants", "status")])
+    rows = [html.Tr([html.Td(u.username), html.Td(t(f"role_{u.role}")), html.Td(", ".join(u.departments)),
+                     html.Td(", ".join(u.grants)), html.Td(t("disabled") if u.disabled else t("active"))])
+            for u in atlas.users.all().values()]
+    return html.Table([html.Thead(head), html.Tbody(rows)], id="adm-users-table")
+
+
+def audit_table(atlas: Atlas) -> html.Table:
+    head = html.Tr([html.Th(h) for h in ("Zeit (UTC)", "Wer", "Aktion", "Betroffen", "Details", "IP")])
+    rows = [html.Tr([html.Td(e["at"]), html.Td(e["actor"]), html.Td(e["action"]), html.Td(e["target"]),
+                     html.Td(e["detail"]), html.Td(e["ip"])]) for e in atlas.audit.entries(200)]
+    return html.Table([html.Thead(head), html.Tbody(rows)], id="adm-audit-table")
+
+
+def _options(atlas: Atlas) -> dict:
+    return {
+        "roles": [{"label": t(f"role_{r}"), "value": r} for r in ROLES],
+        "departments": [{"label": v["de"], "value": k} for k, v in atlas.departments.items()],
+        "restricted": [{"label": i.title_de, "value": i.id} for i in atlas.indicators if i.visibility == "restricted"],
+        "users": [{"label": u, "value": u} for u in atlas.users.all()],
+    }
+
+
+def layout(**_args) -> html.Div:
+    viewer = current_principal()
+    if not viewer.is_admin:
+        return _denied()
+    atlas = get_atlas()
+    opts = _options(atlas)
+    return html.Div([
+        html.H2(t("users")),
+        html.Section(html.Div(users_table(atlas), id="adm-users")),
+        html.Section([
+            html.H3(t("add_user")),
+            html.Div([
+                html.Div([html.Label(t("username")), dcc.Input(id="adm-new-name", type="text")]),
+                html.Div([html.Label(t("role")), dcc.Dropdown(id="adm-new-role", options=opts["roles"],
+                                                              value="internal", clearable=False)]),
+                html.Div([html.Label(t("departments")),
+                          dcc.Dropdown(id="adm-new-depts", options=opts["departments"], multi=True)]),
+                html.Div([html.Label(t("password")), dcc.Input(id="adm-new-password", type="password")]),
+                html.Button(t("add_user"), id={"type": "adm-action", "action": "add"}),
+            ], className="oa-form"),
+        ]),
+        html.Section([
+            html.H3(t("change_user")),
+            html.Div([
+                html.Div([html.Label(t("username")), dcc.Dropdown(id="adm-user", options=opts["users"])]),
+                html.Div([html.Label(t("role")), dcc.Dropdown(id="adm-role", options=opts["roles"])]),
+                html.Div([html.Label(t("departments")),
+                          dcc.Dropdown(id="adm-depts", options=opts["departments"], multi=True)]),
+                html.Div([html.Label(t("grants")),
+                          dcc.Dropdown(id="adm-grants", options=opts["restricted"], multi=True)]),
+                html.Div([html.Label(t("new_password")), dcc.Input(id="adm-password", type="password")]),
+                html.Button(t("save"), id={"type": "adm-action", "action": "save"}),
+                html.Button(t("disable"), id={"type": "adm-action", "action": "disable"}),
+                html.Button(t("enable"), id={"type": "adm-action", "action": "enable"}),
+            ], className="oa-form"),
+        ]),
+        html.Div(id="adm-message", role="status", className="oa-notice"),
+        html.H2(t("audit")),
+        html.Section(html.Div(audit_table(atlas), id="adm-audit")),
+    ], className="oa-admin")
+
+
+def _apply(atlas: Atlas, actor: str, action: str, new: dict, edit: dict) -> str:
+    users = atlas.users
+    if action == "add":
+        users.add(new["name"], new["role"], new["depts"] or [], new["password"] or "", actor=actor)
+        return f"{t('saved')} {new['name']}"
+    name = edit["user"]
+    if not name:
+        raise UserError("choose an account first")
+    if action in ("disable", "enable"):
+        users.set_disabled(name, action == "disable", actor=actor)
+        return f"{t('saved')} {name}: {t('disabled') if action == 'disable' else t('active')}"
+    current = users.get(name)
+    if current is None:
+        raise UserError(f"no user {name!r}")
+    if (edit["role"], tuple(sorted(edit["depts"] or []))) != (current.role, current.departments):
+        users.set_role(name, edit["role"], edit["depts"] or [], actor=actor)
+    if tuple(sorted(edit["grants"] or [])) != current.grants:
+        users.set_grants(name, edit["grants"] or [], actor=actor)
+    if edit["password"]:
+        users.set_password(name, edit["password"], actor=actor)
+    return f"{t('saved')} {name}"
+
+
+def register_callbacks(app) -> None:
+    @app.callback(
+        Output("adm-message", "children"), Output("adm-users", "children"), Output("adm-audit", "children"),
+        Output("adm-user", "options"),
+        Input({"type": "adm-action", "action": ALL}, "n_clicks"),
+        State("adm-new-name", "value"), State("adm-new-role", "value"), State("adm-new-depts", "value"),
+        State("adm-new-password", "value"),
+        State("adm-user", "value"), State("adm-role", "value"), State("adm-depts", "value"),
+        State("adm-grants", "value"), State("adm-password", "value"),
+        prevent_initial_call=True,
+    )
+    def on_action(_clicks, new_name, new_role, new_depts, new_password, user, role, depts, grants, password):
+        viewer = current_principal()
+        if not viewer.is_admin:
+            return t("not_allowed"), no_update, no_update, no_update
+        triggered = ctx.triggered_id
+        action = triggered.get("action") if isinstance(triggered, dict) else None
+        if action not in ACTIONS or not any(_clicks or []):
+            return no_update, no_update, no_update, no_update
+        atlas = get_atlas()
+        try:
+            message = _apply(atlas, viewer.name, action,
+                             {"name": new_name, "role": new_role, "depts": new_depts, "password": new_password},
+                             {"user": user, "role": role, "depts": depts, "grants": grants, "password": password})
+        except UserError as exc:
+            message = f"Nicht gespeichert: {exc}"
+        return message, users_table(atlas), audit_table(atlas), _options(atlas)["users"]
+
+    @app.callback(
+        Output("adm-role", "value"), Output("adm-depts", "value"), Output("adm-grants", "value"),
+        Input("adm-user", "value"), prevent_initial_call=True,
+    )
+    def on_select(username):
+        viewer = current_principal()
+        if not viewer.is_admin or not username:
+            return no_update, no_update, no_update
+        user = get_atlas().users.get(username)
+        if user is None:
+            return no_update, no_update, no_update
+        return user.role, list(user.departments), list(user.grants)

@@ -1,0 +1,223 @@
+"""Login, logout and the request guards: a plain Flask form, not a Dash callback.
+
+- CSRF protection on the form (flask-wtf), argon2 password check, failed
+  logins rate-limited per client address (flask-limiter).
+- Session cookie HttpOnly, SameSite=Lax, Secure whenever the request came over
+  HTTPS; a session ends after a configurable idle time.
+- Every state-changing request must come from this origin (defence in depth
+  for the JSON posts Dash makes with the session cookie).
+- /admin is guarded before any Dash code runs; its callbacks check again.
+"""
+from __future__ import annotations
+
+import time
+from html import escape
+from urllib.parse import urlparse
+
+from flask import Blueprint, Flask, Response, abort, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from auth.session import current_principal
+from auth.users import User
+
+bp = Blueprint("auth", __name__)
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+login_manager = LoginManager()
+
+TEXT = {
+    "de": {"title": "Anmelden", "user": "Benutzername", "password": "Passwort", "submit": "Anmelden",
+           "failed": "Benutzername oder Passwort ist falsch.",
+           "limited": "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie eine Minute und versuchen "
+                      "Sie es dann erneut.",
+           "csrf": "Das Formular ist abgelaufen oder ungültig. Bitte laden Sie die Seite neu.",
+           "back": "Zurück zur Karte", "other": "English"},
+    "en": {"title": "Sign in", "user": "User name", "password": "Password", "submit": "Sign in",
+           "failed": "User name or password is wrong.",
+           "limited": "Too many failed sign-in attempts. Please wait a minute and try again.",
+           "csrf": "The form has expired or is invalid. Please reload the page.",
+           "back": "Back to the map", "other": "Deutsch"},
+}
+
+
+class LoginUser(UserMixin):
+    """flask-login's view of an account; the id includes the session nonce."""
+
+    def __init__(self, user: User):
+        self.user = user
+
+    def get_id(self) -> str:
+        return self.user.session_id
+
+    def principal(self):
+        return self.user.principal()
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Secure cookies whenever the request itself came over HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def _lang() -> str:
+    return "en" if request.values.get("lang") == "en" else "de"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: no open redirects."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def login_page(message: str = "", status: int = 200) -> Response:
+    lang = _lang()
+    tx = TEXT[lang]
+    other = "de" if lang == "en" else "en"
+    nxt = escape(_safe_next(request.values.get("next")))
+    error = f'<p class="oa-error" role="alert">{escape(message)}</p>' if message else ""
+    body = f"""<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{tx['title']} – Ortsatlas</title><link rel="stylesheet" href="/assets/style.css"></head>
+<body><main class="oa-login">
+<h1>Ortsatlas – {tx['title']}</h1>{error}
+<form method="post" action="/login">
+<input type="hidden" name="csrf_token" value="{generate_csrf()}">
+<input type="hidden" name="next" value="{nxt}"><input type="hidden" name="lang" value="{lang}">
+<label for="username">{tx['user']}</label>
+<input id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">{tx['password']}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">{tx['submit']}</button>
+</form>
+<p><a href="/">{tx['back']}</a> · <a href="/login?lang={other}&next={nxt}">{tx['other']}</a></p>
+</main></body></html>"""
+    return Response(body, status=status, mimetype="text/html")
+
+
+@bp.get("/login")
+def login_form() -> Response:
+    return login_page()
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+@bp.post("/login")
+@limiter.limit(lambda: _atlas().settings.login_rate_limit, deduct_when=_failed)
+def login_submit() -> Response:
+    csrf.protect()
+    atlas = _atlas()
+    username = request.form.get("username", "")
+    user = atlas.users.verify(username, request.form.get("password", ""))
+    if user is None:
+        atlas.audit.record("anonymous", "login_failed", target=username[:64], ip=request.remote_addr or "")
+        return login_page(TEXT[_lang()]["failed"], 401)
+    session.clear()
+    login_user(LoginUser(user))
+    session.permanent = True
+    session["seen"] = time.time()
+    atlas.audit.record(user.username, "login", ip=request.remote_addr or "")
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    csrf.protect()
+    principal = current_principal()
+    if principal.is_authenticated:
+        _atlas().audit.record(principal.name, "logout", ip=request.remote_addr or "")
+    logout_user()
+    session.clear()
+    return redirect("/", code=303)
+
+
+def _atlas():
+    from atlas.bootstrap import get_atlas
+    return get_atlas()
+
+
+def _load_user(session_id: str) -> LoginUser | None:
+    """Resolve a session id; a changed nonce (password, role, disable) ends the session."""
+    username, _, nonce = (session_id or "").partition(":")
+    user = _atlas().users.get(username)
+    if user is None or user.disabled or user.session_nonce != nonce:
+        return None
+    return LoginUser(user)
+
+
+def _expire_idle_sessions() -> None:
+    if "_user_id" not in session:
+        return
+    idle = _atlas().settings.session_idle_minutes * 60
+    now = time.time()
+    if now - float(session.get("seen", 0)) > idle:
+        logout_user()
+        session.clear()
+        return
+    session["seen"] = now
+
+
+def _same_origin_writes() -> Response | None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        own = urlparse(request.host_url)
+        theirs = urlparse(origin)
+        if (theirs.scheme, theirs.netloc) != (own.scheme, own.netloc):
+            abort(403)
+    return None
+
+
+def _guard_admin() -> Response | None:
+    if not (request.path == "/admin" or request.path.startswith("/admin/")):
+        return None
+    principal = current_principal()
+    if not principal.is_authenticated:
+        return redirect(f"/login?next={request.path}", code=303)
+    if not principal.is_admin:
+        abort(403)
+    return None
+
+
+def init_auth(server: Flask, settings) -> None:
+    """Wire login, CSRF, rate limits, cookie policy and guards into the Flask server."""
+    if settings.behind_proxy:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    server.session_interface = _SessionInterface()
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=True,
+        PERMANENT_SESSION_LIFETIME=settings.session_idle_minutes * 60,
+        WTF_CSRF_CHECK_DEFAULT=False,  # protected explicitly: the forms here; Dash posts JSON same-origin
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage, RATELIMIT_HEADERS_ENABLED=True,
+    )
+    csrf.init_app(server)
+    limiter.init_app(server)
+    login_manager.init_app(server)
+    login_manager.user_loader(_load_user)
+    login_manager.session_protection = "basic"
+    server.before_request(_same_origin_writes)
+    server.before_request(_expire_idle_sessions)
+    server.before_request(_guard_admin)
+    server.register_blueprint(bp)
+
+    @server.errorhandler(CSRFError)
+    def _csrf_error(_exc):
+        return login_page(TEXT[_lang()]["csrf"], 400) if request.path == "/login" else ("CSRF", 400)
+
+    @server.errorhandler(429)
+    def _too_many(_exc):
+        return login_page(TEXT[_lang()]["limited"], 429)

@@ -1,0 +1,141 @@
+"""Login, sessions and accounts, as a browser or a script would use them."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import csrf_token, fresh_client, login
+
+
+@pytest.fixture()
+def anon(dash_app):
+    return fresh_client(dash_app)
+
+
+def who(client) -> int:
+    """How many indicators the client may see: 18 public, 31 internal, 32 with youth data."""
+    return client.get("/api/v1/indicators").get_json()["count"]
+
+
+def test_login_page_is_german_first_with_english(anon):
+    de = anon.get("/login").get_data(as_text=True)
+    en = anon.get("/login?lang=en").get_data(as_text=True)
+    assert 'name="username"' in de and 'name="password"' in de and 'name="csrf_token"' in de
+    assert "Anmelden" in de and "Passwort" in de and "Sign in" in en and "Password" in en
+
+
+@pytest.mark.parametrize("user,count", [("oeffentlich", 18), ("intern", 31), ("jugendamt", 32),
+                                        ("sozialamt", 31), ("admin", 32)])
+def test_each_demo_role_sees_its_indicators(dash_app, user, count):
+    client = fresh_client(dash_app)
+    resp = login(client, user)
+    assert resp.status_code == 303 and resp.headers["Location"] == "/"
+    assert who(client) == count
+
+
+def test_wrong_password_is_refused_and_audited(anon, atlas):
+    resp = login(anon, "intern", "not-the-password")
+    assert resp.status_code == 401 and "Benutzername oder Passwort ist falsch." in resp.get_data(as_text=True)
+    assert who(anon) == 18
+    last = atlas.audit.entries(1)[0]
+    assert (last["action"], last["target"]) == ("login_failed", "intern")
+
+
+def test_unknown_user_gets_the_same_answer(anon):
+    a = login(anon, "intern", "not-the-password").get_data(as_text=True)
+    b = login(anon, "nobody-here", "not-the-password").get_data(as_text=True)
+    strip = lambda html: html.split('name="csrf_token" value="')[0]  # noqa: E731
+    assert strip(a) == strip(b)
+
+
+def test_missing_csrf_token_is_refused(anon):
+    resp = anon.post("/login", data={"username": "intern", "password": "demo-intern-2026"})
+    assert resp.status_code == 400 and "Formular" in resp.get_data(as_text=True)
+    assert who(anon) == 18
+
+
+def test_failed_logins_are_rate_limited_with_a_clear_message(anon):
+    for _ in range(5):
+        assert login(anon, "intern", "wrong-password-x").status_code == 401
+    blocked = login(anon, "intern")  # even the right password waits
+    assert blocked.status_code == 429
+    assert "Zu viele fehlgeschlagene Anmeldeversuche" in blocked.get_data(as_text=True)
+    assert who(anon) == 18
+
+
+def test_successful_logins_do_not_use_up_the_limit(dash_app):
+    client = fresh_client(dash_app)
+    for _ in range(7):
+        assert login(client, "intern").status_code == 303
+
+
+def test_disabled_user_cannot_log_in_and_loses_open_sessions(dash_app, atlas):
+    atlas.users.add("kurzzeit", "internal", [], "temporary-pass-1", actor="test")
+    client = fresh_client(dash_app)
+    assert login(client, "kurzzeit", "temporary-pass-1").status_code == 303 and who(client) == 31
+    atlas.users.set_disabled("kurzzeit", True, actor="test")
+    assert who(client) == 18  # the open session ended
+    assert login(fresh_client(dash_app), "kurzzeit", "temporary-pass-1").status_code == 401
+
+
+def test_password_change_ends_sessions(dash_app, atlas):
+    atlas.users.add("wechsel", "internal", [], "first-password-1", actor="test")
+    client = fresh_client(dash_app)
+    login(client, "wechsel", "first-password-1")
+    atlas.users.set_password("wechsel", "second-password-2", actor="test")
+    assert who(client) == 18
+    assert login(client, "wechsel", "second-password-2").status_code == 303 and who(client) == 31
+
+
+def test_session_expires_after_inactivity(dash_app, atlas):
+    client = fresh_client(dash_app)
+    login(client, "intern")
+    with client.session_transaction() as s:
+        s["seen"] = time.time() - atlas.settings.session_idle_minutes * 60 - 5
+    assert who(client) == 18
+
+
+def test_logout_needs_csrf_and_ends_the_session(dash_app):
+    client = fresh_client(dash_app)
+    login(client, "intern")
+    assert client.post("/logout").status_code == 400 and who(client) == 31
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 303
+    assert who(client) == 18
+
+
+def test_cookie_flags(dash_app):
+    plain = login(fresh_client(dash_app), "intern").headers["Set-Cookie"]
+    assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
+    client = fresh_client(dash_app)
+    page = client.get("/login", base_url="https://atlas.example").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    resp = client.post("/login", base_url="https://atlas.example",
+                       headers={"Referer": "https://atlas.example/login"},
+                       data={"username": "intern", "password": "demo-intern-2026", "csrf_token": token})
+    assert resp.status_code == 303 and "Secure" in resp.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "javascript:alert(1)"])
+def test_no_open_redirect_after_login(dash_app, target):
+    client = fresh_client(dash_app)
+    resp = client.post("/login", data={"username": "intern", "password": "demo-intern-2026", "next": target,
+                                       "csrf_token": csrf_token(client)})
+    assert resp.headers["Location"] == "/"
+
+
+def test_cross_origin_posts_are_refused(dash_app):
+    client = fresh_client(dash_app)
+    login(client, "admin")
+    resp = client.post("/_dash-update-component", json={}, headers={"Origin": "https://evil.example"})
+    assert resp.status_code == 403
+
+
+def test_admin_page_is_guarded_on_the_server(dash_app):
+    assert fresh_client(dash_app).get("/admin").status_code == 303
+    staff = fresh_client(dash_app)
+    login(staff, "intern")
+    assert staff.get("/admin").status_code == 403
+    admin = fresh_client(dash_app)
+    login(admin, "admin")
+    assert admin.get("/admin").status_code == 200
