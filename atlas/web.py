@@ -21,7 +21,7 @@ from auth.login import init_auth
 def _account_controls() -> list:
     """Sign-in link, or who is signed in with a logout form (POST + CSRF token)."""
     viewer = current_principal()
-    if not viewer.is_authenticated:
+    if not viewer.logged_in:
         return [html.A(t("login"), href="/login", id="oa-login-link")]
     items = [html.Span(f"{viewer.name} ({t('role_' + viewer.role)})", id="oa-user", className="oa-user")]
     if viewer.is_admin:
@@ -57,6 +57,8 @@ def create_app() -> Dash:
     app = Dash(
         __name__, server=server, use_pages=True, pages_folder="", title="Ortsatlas",
         enable_mcp=False,  # never expose callbacks and layouts to machine clients without the rights checks
+        # Several pages: each page's callbacks target ids that exist only on that page.
+        suppress_callback_exceptions=True,
         assets_folder=str(PROJECT_ROOT / "assets"), serve_locally=True, update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )

@@ -136,7 +136,7 @@ def login_submit() -> Response:
 def logout() -> Response:
     csrf.protect()
     principal = current_principal()
-    if principal.is_authenticated:
+    if principal.logged_in:
         _atlas().audit.record(principal.name, "logout", ip=request.remote_addr or "")
     logout_user()
     session.clear()
@@ -185,7 +185,7 @@ def _guard_admin() -> Response | None:
     if not (request.path == "/admin" or request.path.startswith("/admin/")):
         return None
     principal = current_principal()
-    if not principal.is_authenticated:
+    if not principal.logged_in:
         return redirect(f"/login?next={request.path}", code=303)
     if not principal.is_admin:
         abort(403)

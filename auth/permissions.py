@@ -25,14 +25,17 @@ class Principal:
     departments: frozenset[str] = field(default_factory=frozenset)
     # Restricted indicators an admin granted to this user individually.
     grants: frozenset[str] = field(default_factory=frozenset)
+    # Signed in with an account. Rights follow the role, not this: an account
+    # with the role 'public' sees exactly what the anonymous public sees.
+    logged_in: bool = False
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}; expected one of {ROLES}")
 
     @property
-    def is_authenticated(self) -> bool:
-        return self.role != "public"
+    def has_public_rights_only(self) -> bool:
+        return self.role == "public"
 
     @property
     def is_admin(self) -> bool:
@@ -54,7 +57,7 @@ def indicator_filter_sql(viewer: Principal, alias: str = "i") -> tuple[str, list
     """SQL predicate over the indicator catalogue: may `viewer` know it exists?"""
     if viewer.is_admin:
         return "TRUE", []
-    if not viewer.is_authenticated:
+    if viewer.has_public_rights_only:
         return f"{alias}.visibility = 'public'", []
     depts, dept_params = _sql_list(viewer.departments)
     grants, grant_params = _sql_list(viewer.grants)
@@ -75,7 +78,7 @@ def version_filter_sql(viewer: Principal, alias: str = "ver", ind_alias: str = "
     """
     if viewer.is_admin:
         return f"{alias}.state IN ('draft', 'internal', 'public')", []
-    if not viewer.is_authenticated:
+    if viewer.has_public_rights_only:
         return f"{alias}.state = 'public'", []
     if viewer.role == "steward" and viewer.departments:
         depts, params = _sql_list(viewer.departments)

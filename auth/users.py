@@ -57,7 +57,8 @@ class User:
         return f"{self.username}:{self.session_nonce}"
 
     def principal(self) -> Principal:
-        return Principal(self.username, self.role, frozenset(self.departments), frozenset(self.grants))
+        return Principal(self.username, self.role, frozenset(self.departments), frozenset(self.grants),
+                         logged_in=True)
 
 
 def _split(text) -> tuple[str, ...]:
