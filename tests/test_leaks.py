@@ -65,6 +65,16 @@ def post(client, app, key: str, values: dict) -> tuple[int, str]:
     return resp.status_code, resp.get_data(as_text=True)
 
 
+def admin_action(app, action: str, values: dict) -> dict:
+    """The request a browser sends when an admin-page button is clicked."""
+    key = next(k for k in server_callbacks(app) if "adm-message.children" in k)
+    payload = callback_payload(app, key, values)
+    button = {"type": "adm-action", "action": action}
+    payload["inputs"] = [[{"id": button, "property": "n_clicks", "value": 1}]]
+    payload["changedPropIds"] = [json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"]
+    return payload
+
+
 def secrets(ind) -> list[str]:
     return [ind.title_de, ind.title_en, ind.definition_de, ind.definition_en]
 
@@ -143,14 +153,16 @@ def test_layout_and_page_shell_name_no_hidden_indicator(dash_app, atlas):
 def test_admin_callbacks_refuse_non_admins(dash_app, atlas):
     client = fresh_client(dash_app)
     login(client, "intern")
-    key = next(k for k in server_callbacks(dash_app) if "adm-message.children" in k)
     values = {"adm-new-name.value": "eindringling", "adm-new-role.value": "admin",
               "adm-new-password.value": "sneaky-password-1"}
-    payload = callback_payload(dash_app, key, values)
-    payload["inputs"] = [[{"id": {"type": "adm-action", "action": "add"}, "property": "n_clicks", "value": 1}]]
-    body = client.post("/_dash-update-component", json=payload).get_data(as_text=True)
+    body = client.post("/_dash-update-component", json=admin_action(dash_app, "add", values)).get_data(as_text=True)
     assert atlas.users.get("eindringling") is None
     assert "Berechtigung" in body and "admin" not in body.replace("adm-", "")
+    # The very same request from an admin does create the account: the refusal is about rights.
+    admin = fresh_client(dash_app)
+    login(admin, "admin")
+    admin.post("/_dash-update-component", json=admin_action(dash_app, "add", {**values, "adm-new-name.value": "legitim"}))
+    assert atlas.users.get("legitim").role == "admin"
 
 
 def test_no_machine_client_endpoint(dash_app):
@@ -189,3 +201,22 @@ def test_staff_do_not_read_drafts(dash_app):
     login(steward, "sozialamt")
     rows = steward.get("/api/v1/values?indicator=sgb2_quote").get_json()["rows"]
     assert "2025-Q4" in {r["period"] for r in rows}
+
+
+def test_admin_grants_a_restricted_indicator_to_one_user(dash_app, atlas):
+    if atlas.users.get("planerin.grant") is None:
+        atlas.users.add("planerin.grant", "internal", [], "grant-me-please", actor="test")
+    staff = fresh_client(dash_app)
+    login(staff, "planerin.grant", "grant-me-please")
+    assert staff.get("/api/v1/values?indicator=hze_quote").status_code == 404
+
+    admin = fresh_client(dash_app)
+    login(admin, "admin")
+    values = {"adm-user.value": "planerin.grant", "adm-role.value": "internal", "adm-depts.value": [],
+              "adm-grants.value": ["hze_quote"], "adm-password.value": ""}
+    assert admin.post("/_dash-update-component", json=admin_action(dash_app, "save", values)).status_code == 200
+
+    assert atlas.users.get("planerin.grant").grants == ("hze_quote",)
+    assert staff.get("/api/v1/values?indicator=hze_quote").status_code == 200  # same session, new right
+    assert fresh_client(dash_app).get("/api/v1/values?indicator=hze_quote").status_code == 404
+    assert atlas.audit.entries(1)[0]["action"] == "grants_changed"
