@@ -26,6 +26,22 @@ class Atlas:
         self.store = Store(settings.data_dir, catalog_frame(self.indicators, self.domains))
         self.audit = AuditLog(settings.data_dir)
         self.users = UserService(self.store, set(self.departments), self.audit)
+        self._cache: dict = {}
+        self._cache_generation: int | None = None
+
+    def cached(self, key: tuple, compute):
+        """Memoise a read-only answer for the current store generation.
+
+        Everything derived from the store is immutable until the manifest
+        changes, so answers keyed by generation can never be stale. Callers
+        must not mutate what they get back.
+        """
+        generation = self.store.generation()
+        if self._cache_generation != generation:
+            self._cache, self._cache_generation = {}, generation
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def ensure_data(self) -> None:
         """A fresh install shows a living atlas: generate the demo on first start."""

@@ -41,8 +41,12 @@ def visible_indicators(atlas: Atlas, viewer: Principal) -> pd.DataFrame:
     """The catalogue as the viewer sees it: only indicators with readable data.
 
     Columns: the catalogue fields plus `periods` (sorted list), `first_period`,
-    `last_period` and `last_update`.
+    `last_period` and `last_update`. Cached per store generation and rights.
     """
+    return atlas.cached(("visible", viewer.rights), lambda: _visible_indicators(atlas, viewer))
+
+
+def _visible_indicators(atlas: Atlas, viewer: Principal) -> pd.DataFrame:
     vsql, params = _visible_versions_sql(viewer)
     df = atlas.store.query(f"""
         WITH vv AS ({vsql})
@@ -62,10 +66,8 @@ def get_indicator(atlas: Atlas, viewer: Principal, indicator_id: str) -> Indicat
     """The indicator if the viewer may see it and it has readable data, else None."""
     if not isinstance(indicator_id, str) or indicator_id not in atlas.indicator_by_id:
         return None
-    vsql, params = _visible_versions_sql(viewer)
-    hit = atlas.store.query(f"SELECT 1 FROM ({vsql}) vv WHERE vv.indicator_id = ? LIMIT 1",
-                            params + [indicator_id])
-    return atlas.indicator_by_id[indicator_id] if len(hit) else None
+    visible = set(visible_indicators(atlas, viewer)["id"])
+    return atlas.indicator_by_id[indicator_id] if indicator_id in visible else None
 
 
 def periods(atlas: Atlas, viewer: Principal, indicator_id: str) -> list[str]:
@@ -78,34 +80,40 @@ def periods(atlas: Atlas, viewer: Principal, indicator_id: str) -> list[str]:
 
 # ------------------------------------------------------------ boundary sets
 def boundary_sets(atlas: Atlas) -> pd.DataFrame:
-    return atlas.store.query("SELECT * FROM boundary_sets ORDER BY valid_from")
+    """Boundary sets with `valid_from`/`valid_to` as plain dates (`valid_to` None = open)."""
+    def load() -> pd.DataFrame:
+        frame = atlas.store.query("SELECT * FROM boundary_sets ORDER BY valid_from")
+        frame["valid_from"] = [pd.Timestamp(v).date() for v in frame["valid_from"]]
+        frame["valid_to"] = pd.Series([None if pd.isna(v) else pd.Timestamp(v).date() for v in frame["valid_to"]],
+                                      dtype="object")
+        return frame
+    return atlas.cached(("boundary_sets",), load)
+
+
+def _set_on(atlas: Atlas, day: date) -> str | None:
+    for row in boundary_sets(atlas).itertuples():
+        if row.valid_from <= day <= (row.valid_to or date.max):
+            return row.set_id
+    return None
 
 
 def set_for_period(atlas: Atlas, period: str) -> str | None:
-    end = period_end(period)
-    hit = atlas.store.query(
-        f"SELECT set_id FROM boundary_sets WHERE valid_from <= ? AND coalesce(valid_to, {_OPEN_END}) >= ?",
-        [end, end])
-    return hit.iloc[0]["set_id"] if len(hit) else None
+    return _set_on(atlas, period_end(period))
 
 
 def current_set(atlas: Atlas, on: date | None = None) -> str:
-    on = on or date.today()
-    hit = atlas.store.query(
-        f"SELECT set_id FROM boundary_sets WHERE valid_from <= ? AND coalesce(valid_to, {_OPEN_END}) >= ? ",
-        [on, on])
-    if len(hit):
-        return hit.iloc[0]["set_id"]
-    return boundary_sets(atlas).iloc[-1]["set_id"]
+    return _set_on(atlas, on or date.today()) or boundary_sets(atlas).iloc[-1]["set_id"]
 
 
 def areas(atlas: Atlas, level: str, set_id: str) -> pd.DataFrame:
     """Areas of one level and set, sorted by key (the order the map uses); WKB as bytes."""
-    frame = atlas.store.query(
-        "SELECT set_id, area_id, name, level, parent_id, predecessors, area_km2, geometry FROM areas "
-        "WHERE set_id = ? AND level = ? ORDER BY area_id", [set_id, level])
-    frame["geometry"] = [bytes(g) for g in frame["geometry"]]
-    return frame
+    def load() -> pd.DataFrame:
+        frame = atlas.store.query(
+            "SELECT set_id, area_id, name, level, parent_id, predecessors, area_km2, geometry FROM areas "
+            "WHERE set_id = ? AND level = ? ORDER BY area_id", [set_id, level])
+        frame["geometry"] = [bytes(g) for g in frame["geometry"]]
+        return frame
+    return atlas.cached(("areas", set_id, level), load)
 
 
 def area_info(atlas: Atlas, area_id: str) -> pd.DataFrame:
@@ -124,18 +132,44 @@ def points(atlas: Atlas, layer: str | None = None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------ values
-def _grid(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None) -> pd.DataFrame:
-    """Ortsteil rows for every (period, area of that period's boundary set).
+_ROW_COLS = ["period", "set_id", "area_id", "name", "parent_id", "value", "numerator", "denominator", "status"]
 
-    Areas without a readable cell appear with status 'missing', so gaps are
-    explicit and aggregates can see them.
+
+def _aggregate_sql(ind: Indicator) -> str:
+    """Value of a group: sum(num)/sum(den) × scale for rates, sums for counts.
+
+    A group with any child not 'ok' (or lacking counts) is missing: an honest
+    gap, never a partial sum. Index indicators are not aggregated at all.
     """
+    complete = "g.n_ok = g.n"
+    if ind.aggregation == "ratio":
+        valid = f"({complete} AND g.n_den = g.n AND g.den > 0)"
+        value = f"g.num / g.den * {float(ind.scale)!r}"
+    elif ind.aggregation == "sum":
+        valid, value = f"({complete} AND g.n_val = g.n)", "g.val"
+    else:
+        valid, value = "FALSE", "NULL"
+    return (f"CASE WHEN {valid} THEN {value} END AS value, CASE WHEN {valid} THEN g.num END AS numerator, "
+            f"CASE WHEN {valid} THEN g.den END AS denominator, "
+            f"CASE WHEN {valid} THEN 'ok' ELSE 'missing' END AS status")
+
+
+def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None, level: str,
+                area_filter: str | None = None) -> pd.DataFrame:
+    """Rows of one level for one or all periods, in a single query.
+
+    Ortsteil rows cover every area of each period's boundary set; areas
+    without a readable cell are 'missing', so gaps are explicit and reach the
+    aggregates. `area_filter` keeps only one area of the level (time series).
+    """
+    if level not in ("ortsteil", "stadtbezirk", "stadt"):
+        raise ValueError(f"unknown level {level!r}")
     vsql, vparams = _visible_versions_sql(viewer)
     period_clause, pparams = ("AND v.period = ?", [period]) if period else ("", [])
-    return atlas.store.query(f"""
+    base = f"""
         WITH vv AS ({vsql}),
         cells AS (
-            SELECT v.* FROM indicator_values v JOIN vv USING (version_id)
+            SELECT v.* FROM {atlas.store.values_relation([ind.id])} v JOIN vv USING (version_id)
             WHERE v.indicator_id = ? {period_clause}
             QUALIFY row_number() OVER (PARTITION BY v.area_id, v.period ORDER BY v.version_id DESC) = 1
         ),
@@ -145,67 +179,52 @@ def _grid(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None) -
             FROM per JOIN boundary_sets b
               ON per.period_end BETWEEN b.valid_from AND coalesce(b.valid_to, {_OPEN_END})
             JOIN areas a ON a.set_id = b.set_id AND a.level = 'ortsteil'
+        ),
+        rows AS (
+            SELECT grid.*, c.value, c.numerator, c.denominator, coalesce(c.status, 'missing') AS status
+            FROM grid LEFT JOIN cells c USING (period, area_id)
+        )"""
+    params = vparams + [ind.id] + pparams
+    where, fparams = ("WHERE x.area_id = ?", [area_filter]) if area_filter else ("", [])
+    if level == "ortsteil":
+        sql = f"{base} SELECT * FROM rows x {where} ORDER BY x.period, x.area_id"
+    else:
+        group_key = "r.parent_id" if level == "stadtbezirk" else "d.parent_id"
+        join = "" if level == "stadtbezirk" else \
+            "JOIN areas d ON d.set_id = r.set_id AND d.area_id = r.parent_id AND d.level = 'stadtbezirk'"
+        sql = f"""{base},
+        g AS (
+            SELECT r.period, r.set_id, {group_key} AS area_id, count(*) AS n,
+                   count_if(r.status = 'ok') AS n_ok, count(r.denominator) AS n_den, count(r.value) AS n_val,
+                   sum(r.numerator) AS num, sum(r.denominator) AS den, sum(r.value) AS val
+            FROM rows r {join} GROUP BY ALL
         )
-        SELECT grid.*, c.value, c.numerator, c.denominator,
-               coalesce(c.status, 'missing') AS status, c.version_id
-        FROM grid LEFT JOIN cells c USING (period, area_id)
-        ORDER BY grid.period, grid.area_id
-    """, vparams + [ind.id] + pparams)
-
-
-def aggregate(rows: pd.DataFrame, ind: Indicator, by: list[str]) -> pd.DataFrame:
-    """Aggregate Ortsteil rows to groups: sum(num)/sum(den) for rates, sums for counts."""
-    def one(group: pd.DataFrame) -> pd.Series:
-        complete = bool((group["status"] == "ok").all())
-        num, den = group["numerator"].sum(), group["denominator"].sum()
-        value = np.nan
-        if complete and ind.aggregation == "ratio" and group["denominator"].notna().all() and den > 0:
-            value = num / den * ind.scale
-        elif complete and ind.aggregation == "sum" and group["value"].notna().all():
-            value = group["value"].sum()
-        ok = not np.isnan(value)
-        return pd.Series({"value": value, "numerator": num if ok else np.nan,
-                          "denominator": den if ok else np.nan, "status": "ok" if ok else "missing"})
-    if rows.empty:
-        return pd.DataFrame(columns=by + ["value", "numerator", "denominator", "status"])
-    return rows.groupby(by, sort=True)[["value", "numerator", "denominator", "status"]].apply(one).reset_index()
+        SELECT x.* FROM (
+            SELECT g.period, g.set_id, g.area_id, h.name, h.parent_id, {_aggregate_sql(ind)}
+            FROM g JOIN areas h ON h.set_id = g.set_id AND h.area_id = g.area_id
+        ) x {where} ORDER BY x.period, x.area_id"""
+    return atlas.store.query(sql, params + fparams)[_ROW_COLS]
 
 
 def suppress(rows: pd.DataFrame, ind: Indicator, viewer: Principal) -> pd.DataFrame:
     """Hide small numbers from viewers outside the owning department."""
-    if sees_unsuppressed(viewer, ind.department) or rows.empty:
+    stored = rows["status"] == "suppressed" if len(rows) else None
+    needs_rule = bool(ind.suppress_numerator_below or ind.suppress_denominator_below)
+    if rows.empty or ((sees_unsuppressed(viewer, ind.department) or not needs_rule) and not stored.any()):
+        return rows
+    hide = stored.copy()
+    if needs_rule and not sees_unsuppressed(viewer, ind.department):
+        ok = rows["status"] == "ok"
+        if ind.suppress_numerator_below:
+            hide |= ok & (rows["numerator"] > 0) & (rows["numerator"] < ind.suppress_numerator_below)
+        if ind.suppress_denominator_below:
+            hide |= ok & (rows["denominator"] > 0) & (rows["denominator"] < ind.suppress_denominator_below)
+    if not hide.any():
         return rows
     rows = rows.copy()
-    small = pd.Series(False, index=rows.index)
-    if ind.suppress_numerator_below:
-        small |= (rows["numerator"] > 0) & (rows["numerator"] < ind.suppress_numerator_below)
-    if ind.suppress_denominator_below:
-        small |= (rows["denominator"] > 0) & (rows["denominator"] < ind.suppress_denominator_below)
-    small &= rows["status"] == "ok"
-    rows.loc[small, ["value", "numerator", "denominator"]] = np.nan
-    rows.loc[small, "status"] = "suppressed"
-    stored_suppressed = rows["status"] == "suppressed"
-    rows.loc[stored_suppressed, ["value", "numerator", "denominator"]] = np.nan
+    rows.loc[hide, ["value", "numerator", "denominator"]] = np.nan
+    rows.loc[hide, "status"] = "suppressed"
     return rows
-
-
-def _to_level(atlas: Atlas, grid: pd.DataFrame, ind: Indicator, level: str) -> pd.DataFrame:
-    """Ortsteil grid rows → rows of the requested level with names and parents."""
-    cols = ["period", "set_id", "area_id", "name", "parent_id", "value", "numerator", "denominator", "status"]
-    if level == "ortsteil":
-        return grid[cols]
-    if level not in ("stadtbezirk", "stadt"):
-        raise ValueError(f"unknown level {level!r}")
-    higher = atlas.store.query("SELECT set_id, area_id, name, level, parent_id FROM areas "
-                               "WHERE level IN ('stadtbezirk', 'stadt')")
-    rows = grid.rename(columns={"parent_id": "group_id"})
-    if level == "stadt":
-        district_parent = higher[higher["level"] == "stadtbezirk"][["set_id", "area_id", "parent_id"]]
-        rows = rows.merge(district_parent.rename(columns={"area_id": "group_id", "parent_id": "city_id"}),
-                          on=["set_id", "group_id"]).drop(columns="group_id").rename(columns={"city_id": "group_id"})
-    agg = aggregate(rows, ind, ["period", "set_id", "group_id"]).rename(columns={"group_id": "area_id"})
-    names = higher[higher["level"] == level][["set_id", "area_id", "name", "parent_id"]]
-    return agg.merge(names, on=["set_id", "area_id"], how="left")[cols]
 
 
 @dataclass(frozen=True)
@@ -223,8 +242,7 @@ def values(atlas: Atlas, viewer: Principal, indicator_id: str, period: str,
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
-    grid = _grid(atlas, viewer, ind, period)
-    rows = suppress(_to_level(atlas, grid, ind, level), ind, viewer)
+    rows = suppress(_level_rows(atlas, viewer, ind, period, level), ind, viewer)
     set_id = rows["set_id"].iloc[0] if len(rows) else set_for_period(atlas, period)
     return ValueTable(ind, period, level, set_id, rows.drop(columns=["period", "set_id"]).reset_index(drop=True))
 
@@ -240,8 +258,7 @@ def value_rows(atlas: Atlas, viewer: Principal, indicator_id: str, period: str |
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
-    grid = _grid(atlas, viewer, ind, period)
-    return suppress(_to_level(atlas, grid, ind, level), ind, viewer).reset_index(drop=True)
+    return suppress(_level_rows(atlas, viewer, ind, period, level), ind, viewer).reset_index(drop=True)
 
 
 def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str) -> pd.DataFrame | None:
@@ -260,14 +277,34 @@ def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str)
     info = info[info["level"] == "ortsteil"]
     if info.empty:
         return pd.DataFrame(columns=["period", "role", "area_id", "name", "value", "status"])
-    grid = _grid(atlas, viewer, ind, None)
     parent_id = info.iloc[0]["parent_id"]
     predecessors = [p for p in str(info.iloc[0]["predecessors"] or "").split(",") if p]
-    parts = [suppress(grid[grid["area_id"] == area_id], ind, viewer).assign(role="area")]
-    for pre in predecessors:
-        parts.append(suppress(grid[grid["area_id"] == pre], ind, viewer).assign(role="predecessor"))
-    districts = _to_level(atlas, grid, ind, "stadtbezirk")
-    parts.append(suppress(districts[districts["area_id"] == parent_id], ind, viewer).assign(role="stadtbezirk"))
-    parts.append(suppress(_to_level(atlas, grid, ind, "stadt"), ind, viewer).assign(role="stadt"))
+    series = [("area", "ortsteil", area_id)] + [("predecessor", "ortsteil", p) for p in predecessors] + \
+        [("stadtbezirk", "stadtbezirk", parent_id), ("stadt", "stadt", None)]
+    parts = [suppress(_level_rows(atlas, viewer, ind, None, level, key), ind, viewer).assign(role=role)
+             for role, level, key in series]
     out = pd.concat(parts, ignore_index=True)
     return out[["period", "role", "area_id", "name", "value", "status"]].sort_values(["role", "period"])
+
+
+def area_profile(atlas: Atlas, viewer: Principal, area_id: str) -> pd.DataFrame:
+    """Every indicator the viewer may see for one Ortsteil, at its latest readable period.
+
+    Columns: indicator_id, period, value, numerator, denominator, status.
+    Small numbers are suppressed per indicator as everywhere else.
+    """
+    cols = ["indicator_id", "period", "value", "numerator", "denominator", "status"]
+    if not isinstance(area_id, str):
+        return pd.DataFrame(columns=cols)
+    vsql, params = _visible_versions_sql(viewer)
+    rows = atlas.store.query(f"""
+        WITH vv AS ({vsql})
+        SELECT v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.status
+        FROM indicator_values v JOIN vv USING (version_id)
+        WHERE v.area_id = ?
+        QUALIFY row_number() OVER (PARTITION BY v.indicator_id ORDER BY v.period DESC, v.version_id DESC) = 1
+        ORDER BY v.indicator_id
+    """, params + [area_id])
+    parts = [suppress(group, atlas.indicator_by_id[ind_id], viewer)
+             for ind_id, group in rows.groupby("indicator_id", sort=True)]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)

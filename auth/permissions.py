@@ -34,6 +34,11 @@ class Principal:
             raise ValueError(f"unknown role {self.role!r}; expected one of {ROLES}")
 
     @property
+    def rights(self) -> tuple:
+        """What decides visibility (not the name): a cache key shared by equal viewers."""
+        return (self.role, tuple(sorted(self.departments)), tuple(sorted(self.grants)))
+
+    @property
     def has_public_rights_only(self) -> bool:
         return self.role == "public"
 

@@ -101,12 +101,20 @@ def test_counts_aggregate_as_sums(atlas):
 
 
 def test_aggregate_is_missing_when_a_child_is_missing(atlas):
-    ind = atlas.indicator_by_id["bev_u6"]
-    rows = pd.DataFrame({"g": ["a", "a", "b"], "value": [5.0, np.nan, 6.0], "numerator": [5, np.nan, 6],
-                         "denominator": [100, np.nan, 100], "status": ["ok", "missing", "ok"]})
-    out = queries.aggregate(rows, ind, ["g"]).set_index("g")
-    assert out.loc["a", "status"] == "missing" and np.isnan(out.loc["a", "value"])
-    assert out.loc["b", "value"] == pytest.approx(6.0)
+    """A district with any Ortsteil gap is missing; a complete one is sum(num)/sum(den)."""
+    seen = set()
+    for year in range(2012, 2026):
+        ortsteile = queries.values(atlas, ADMIN, "seu_sprachfoerder", str(year)).rows
+        districts = queries.values(atlas, ADMIN, "seu_sprachfoerder", str(year), "stadtbezirk").rows
+        districts = districts.set_index("area_id")
+        for district, group in ortsteile.groupby("parent_id"):
+            has_gap = bool((group["status"] != "ok").any())
+            seen.add(has_gap)
+            assert (districts.loc[district, "status"] == "missing") == has_gap
+            if not has_gap:
+                expected = group["numerator"].sum() / group["denominator"].sum() * 100
+                assert districts.loc[district, "value"] == pytest.approx(expected)
+    assert seen == {True, False}, "the demo data must have districts of both kinds"
 
 
 def test_index_indicators_are_not_aggregated(atlas):
@@ -219,3 +227,13 @@ def test_readers_in_another_process_see_commits(scratch):
     assert other.generation() == gen + 1
     n = other.query("SELECT count(*) AS n FROM indicator_values WHERE version_id = ?", [vid]).iloc[0]["n"]
     assert n == 1
+
+
+def test_area_profile_lists_visible_indicators_at_their_latest_period(atlas):
+    public = queries.area_profile(atlas, ANONYMOUS, "0101").set_index("indicator_id")
+    staff = queries.area_profile(atlas, STAFF, "0101").set_index("indicator_id")
+    assert set(public.index) == visible_ids(atlas, ANONYMOUS)
+    assert set(staff.index) == visible_ids(atlas, STAFF)
+    assert public.loc["sgb2_quote", "period"] == "2025-Q3" and public.loc["bev_u6", "period"] == "2025"
+    expected = queries.values(atlas, ANONYMOUS, "bev_u6", "2025").rows.set_index("area_id").loc["0101", "value"]
+    assert public.loc["bev_u6", "value"] == pytest.approx(expected)

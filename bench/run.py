@@ -1,0 +1,445 @@
+"""Ortsatlas benchmarks: `python bench/run.py` (full) or `python bench/run.py --smoke`.
+
+Prints a table of medians and p95s over repeated runs, with ratios against
+baselines measured in the same run, and writes bench/results.json. Targets
+are reported, never asserted: machines are shared and noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+from bench.workloads import LARGE, SMOKE, WORK, CitySpec, build_city  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float | None
+    unit: str
+    target: str = ""
+    baseline: float | None = None
+    ratio: float | None = None
+    note: str = ""
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+def timed(fn, repeat: int) -> list[float]:
+    fn()  # warm-up
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --------------------------------------------------------------------------- map switch
+def bench_map_switch(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
+    """The explorer's map callback through Flask's test client vs a naive full-GeoJSON callback."""
+    os.environ["ATLAS_DATA_DIR"] = str(atlas.settings.data_dir)
+    os.environ["ATLAS_LAYERS_DIR"] = str(atlas.settings.layers_dir)
+    from dash import Input, Output, dcc
+
+    from atlas import queries
+    from atlas.boundaries import feature_collection
+    from atlas.classify import classify
+    from atlas.web import create_app
+    from auth import ANONYMOUS, current_principal
+    from tests.dash_requests import call, callback_payload, find_output
+
+    app = create_app()
+    app.validation_layout = None
+
+    @app.callback(Output("bench-naive", "data"), Input("bench-ind", "value"), Input("bench-per", "value"))
+    def naive(indicator_id, period):
+        """Baseline: rebuild the whole GeoJSON with values and classes on every switch."""
+        atlas_ = atlas
+        table = queries.values(atlas_, current_principal(), indicator_id, period)
+        fc = feature_collection(queries.areas(atlas_, "ortsteil", table.set_id))
+        by_id = table.rows.set_index("area_id")
+        vals = [by_id["value"].get(f["id"]) for f in fc["features"]]
+        c = classify(vals, ["ok"] * len(vals), "quantiles", 5)
+        for f, v, k in zip(fc["features"], vals, c.classes):
+            f["properties"].update(value=v, cls=k, color=c.colors[k] if k >= 0 else "#fff")
+        return fc
+
+    _ = dcc  # the naive callback's components need not exist (suppress_callback_exceptions)
+    client = app.server.test_client()
+    client.get("/")
+    visible = queries.visible_indicators(atlas, ANONYMOUS)
+    choices = [(r.id, len(r.periods)) for r in visible.itertuples()]
+    key = find_output(app, "ex-geojson", "hideout")
+    rng = random.Random(1)
+    sizes, naive_sizes = [], []
+
+    def switch():
+        ind, n = rng.choice(choices)
+        values = {"ex-indicator.value": ind, "ex-period.value": rng.randrange(n), "ex-method.value": "quantiles",
+                  "ex-k.value": 5, "ex-selected.data": None, "ex-set.data": "bench", "ex-lang.data": "de"}
+        status, body = call(client, app, key, values)
+        assert status == 200
+        sizes.append(len(json.dumps(body, separators=(",", ":"))))
+
+    def naive_switch():
+        ind, n = rng.choice(choices)
+        period = visible.set_index("id").loc[ind, "periods"][rng.randrange(n)]
+        payload = callback_payload(app, "bench-naive.data", {"bench-ind.value": ind, "bench-per.value": period})
+        resp = client.post("/_dash-update-component", json=payload)
+        assert resp.status_code == 200
+        naive_sizes.append(len(resp.get_data()))
+
+    times = timed(switch, repeat)
+    naive_times = timed(naive_switch, max(5, repeat // 4))
+    p95, naive_p95 = pct(times, 95), pct(naive_times, 95)
+    size, naive_size = statistics.median(sizes), statistics.median(naive_sizes)
+    label = f"{spec.areas} areas"
+    return [
+        Figure(f"map switch p50 ({label})", statistics.median(times), "ms", "", statistics.median(naive_times),
+               statistics.median(naive_times) / statistics.median(times), "baseline: naive full-GeoJSON callback"),
+        Figure(f"map switch p95 ({label})", p95, "ms", "< 50 ms at 1,000 areas; ≥5× faster than baseline",
+               naive_p95, naive_p95 / p95),
+        Figure(f"map switch payload ({label})", size / 1024, "KB", "< 20 KB at 1,000 areas; ≥20× smaller",
+               naive_size / 1024, naive_size / size),
+    ]
+
+
+# --------------------------------------------------------------------------- store queries
+def bench_queries(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
+    """Services (DuckDB over Parquet) against the same question in pandas on the same data."""
+    from atlas import queries
+    from auth import ANONYMOUS
+
+    t = time.perf_counter()
+    files = [atlas.store.data_dir / f for f in atlas.store.manifest()["tables"]["values"]]
+    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    load_ms = (time.perf_counter() - t) * 1000
+    areas = queries.areas(atlas, "ortsteil", "bench")[["area_id", "parent_id"]]
+    visible = queries.visible_indicators(atlas, ANONYMOUS)
+    ind = visible.iloc[len(visible) // 2]
+    period, area = ind["periods"][-1], areas["area_id"].iloc[len(areas) // 2]
+    public = set(visible["id"])
+
+    def pd_values():
+        f = frame[(frame["indicator_id"] == ind["id"]) & (frame["period"] == period)]
+        return areas.merge(f, on="area_id", how="left")
+
+    def pd_series():
+        f = frame[frame["indicator_id"] == ind["id"]].merge(areas, on="area_id")
+        g = f.groupby(["period", "parent_id"])[["numerator", "denominator"]].sum()
+        return f[f["area_id"] == area], g
+
+    def pd_profile():
+        f = frame[(frame["area_id"] == area) & frame["indicator_id"].isin(public)]
+        return f.sort_values("period").groupby("indicator_id").tail(1)
+
+    def pd_top():
+        f = frame[(frame["indicator_id"] == ind["id"]) & (frame["period"] == period)]
+        return f["numerator"].sum() / f["denominator"].sum() * 100
+
+    cases = [
+        ("values of one indicator/period, all areas", lambda: queries.values(atlas, ANONYMOUS, ind["id"], period),
+         pd_values),
+        ("time series of one area (with district, city)",
+         lambda: queries.timeseries(atlas, ANONYMOUS, ind["id"], area), pd_series),
+        ("area profile (all indicators of one area)", lambda: queries.area_profile(atlas, ANONYMOUS, area),
+         pd_profile),
+        ("aggregation to the city", lambda: queries.values(atlas, ANONYMOUS, ind["id"], period, "stadt"), pd_top),
+    ]
+    rows = len(frame)
+    out = [Figure(f"pandas: load all values into memory ({rows:,} rows)", load_ms, "ms", "",
+                  note="the pandas baseline's start-up cost")]
+    for label, ours, theirs in cases:
+        ours_t, theirs_t = timed(ours, repeat), timed(theirs, repeat)
+        out.append(Figure(f"query p95: {label}", pct(ours_t, 95), "ms", "< 20 ms on the large city",
+                          pct(theirs_t, 95), pct(theirs_t, 95) / pct(ours_t, 95), "baseline: pandas in memory"))
+    return out
+
+
+# --------------------------------------------------------------------------- processes
+def _wait_healthy(port: int, timeout: float = 120) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return (time.perf_counter() - start) * 1000
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not become healthy")
+
+
+def bench_cold_start(data_dir: Path, layers_dir: Path) -> list[Figure]:
+    port = free_port()
+    env = {**os.environ, "ATLAS_DATA_DIR": str(data_dir), "ATLAS_LAYERS_DIR": str(layers_dir), "PORT": str(port)}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_healthy(port)
+        ready = (time.perf_counter() - start) * 1000
+        memory = rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return [Figure("cold start of python app.py until /healthz (demo city)", ready, "ms"),
+            Figure("memory of one app process after start (demo city)", memory, "MB")]
+
+
+def _load_worker(port: int, stop: float, samples: list, errors: list, payloads: dict, seed: int) -> None:
+    import http.client
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.perf_counter() < stop:
+        kind = rng.choices(["open", "switch", "series", "export"], weights=[1, 6, 2, 1])[0]
+        try:
+            t = time.perf_counter()
+            if kind == "open":
+                for path in ("/", "/_dash-layout"):
+                    conn.request("GET", path)
+                    conn.getresponse().read()
+            elif kind in ("switch", "series"):
+                body = json.dumps(rng.choice(payloads[kind]))
+                conn.request("POST", "/_dash-update-component", body=body,
+                             headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(resp.status)
+            else:
+                conn.request("GET", rng.choice(payloads["export"]))
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(resp.status)
+            samples.append((time.perf_counter() - t) * 1000)
+        except Exception as exc:  # count, reconnect, go on
+            errors.append(repr(exc))
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.close()
+
+
+def bench_load(atlas, users: int, seconds: float, label: str) -> list[Figure]:
+    """gunicorn as the Dockerfile runs it, a bounded load of simulated users on loopback."""
+    from atlas import queries
+    from atlas.web import create_app
+    from auth import ANONYMOUS
+    from tests.dash_requests import callback_payload, find_output
+
+    os.environ["ATLAS_DATA_DIR"] = str(atlas.settings.data_dir)
+    os.environ["ATLAS_LAYERS_DIR"] = str(atlas.settings.layers_dir)
+    app = create_app()
+    visible = queries.visible_indicators(atlas, ANONYMOUS)
+    set_id = queries.current_set(atlas)
+    area_ids = queries.areas(atlas, "ortsteil", set_id)["area_id"].tolist()
+    map_key, ts_key = find_output(app, "ex-geojson", "hideout"), find_output(app, "ex-timeseries", "figure")
+    rng = random.Random(3)
+    payloads = {"switch": [], "series": [], "export": []}
+    for row in visible.itertuples():
+        for _ in range(3):
+            idx = rng.randrange(len(row.periods))
+            payloads["switch"].append(callback_payload(app, map_key, {
+                "ex-indicator.value": row.id, "ex-period.value": idx, "ex-method.value": "quantiles",
+                "ex-k.value": 5, "ex-selected.data": None, "ex-set.data": set_id, "ex-lang.data": "de"}))
+            payloads["series"].append(callback_payload(app, ts_key, {
+                "ex-indicator.value": row.id, "ex-selected.data": rng.choice(area_ids), "ex-period.value": idx,
+                "ex-lang.data": "de"}))
+        payloads["export"].append(f"/api/v1/values?indicator={row.id}&period={row.periods[-1]}")
+
+    port = free_port()
+    env = {**os.environ, "PORT": str(port)}
+    cmd = [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+           "--threads", "4", "--timeout", "120"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        _wait_healthy(port)
+        samples: list[float] = []
+        errors: list[str] = []
+        stop = time.perf_counter() + seconds
+        threads = [threading.Thread(target=_load_worker, args=(port, stop, samples, errors, payloads, i))
+                   for i in range(users)]
+        started = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        elapsed = time.perf_counter() - started
+        workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        worker_mb = [rss_mb(int(pid)) for pid in workers]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    n = max(len(samples), 1)
+    tag = f"{users} users, {seconds:.0f} s, {label}"
+    return [
+        Figure(f"load: throughput ({tag})", len(samples) / elapsed, "req/s"),
+        Figure(f"load: p50 ({tag})", pct(samples, 50) if samples else None, "ms"),
+        Figure(f"load: p95 ({tag})", pct(samples, 95) if samples else None, "ms", "< 300 ms"),
+        Figure(f"load: p99 ({tag})", pct(samples, 99) if samples else None, "ms"),
+        Figure(f"load: errors ({tag})", len(errors), "count", "0", note=(errors[0] if errors else "")[:80]),
+        Figure(f"memory per gunicorn worker after load ({label})",
+               statistics.median(worker_mb) if worker_mb else None, "MB"),
+    ] if n else []
+
+
+# --------------------------------------------------------------------------- browser
+def bench_browser(data_dir: Path, layers_dir: Path, repeat: int) -> list[Figure]:
+    """First load in headless Chromium with 4× CPU throttling: bytes and time to a drawn map."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    port = free_port()
+    env = {**os.environ, "ATLAS_DATA_DIR": str(data_dir), "ATLAS_LAYERS_DIR": str(layers_dir), "PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    times, sizes = [], []
+    try:
+        _wait_healthy(port)
+        for _ in range(repeat):
+            options = Options()
+            for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                        "--disable-background-networking", "--window-size=1280,900"):
+                options.add_argument(arg)
+            driver = webdriver.Chrome(options=options)
+            try:
+                driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 4})
+                start = time.perf_counter()
+                driver.get(f"http://127.0.0.1:{port}/")
+                while time.perf_counter() - start < 60:
+                    n = driver.execute_script(
+                        "return Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))"
+                        ".filter(p => p.getAttribute('fill') !== '#ffffff').length")
+                    if n > 10:
+                        break
+                    time.sleep(0.05)
+                times.append((time.perf_counter() - start) * 1000)
+                sizes.append(driver.execute_script(
+                    "return performance.getEntriesByType('resource').concat(performance.getEntriesByType("
+                    "'navigation')).reduce((s, e) => s + (e.transferSize || 0), 0)"))
+            finally:
+                driver.quit()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return [Figure("browser: time to first coloured map, 4× CPU throttling (demo city)",
+                   statistics.median(times), "ms", note=f"median of {repeat}"),
+            Figure("browser: first-load transfer size (demo city)", statistics.median(sizes) / 1024, "KB")]
+
+
+# --------------------------------------------------------------------------- county scale
+def bench_county(n_areas: int) -> list[Figure]:
+    """Geometry for ~11,000 municipality-sized polygons: where the map must change strategy."""
+    from atlas.boundaries import feature_collection
+    from atlas import queries
+    atlas = build_city(CitySpec(f"county{n_areas}", areas=n_areas, indicators=1, years=1))
+    areas = queries.areas(atlas, "ortsteil", "bench")
+    out = []
+    for tolerance, label in ((0.0, "full"), (0.0001, "simplified ~10 m"), (0.001, "simplified ~100 m")):
+        t = time.perf_counter()
+        body = json.dumps(feature_collection(areas, simplify=tolerance), separators=(",", ":"))
+        out.append(Figure(f"county geometry, {n_areas:,} areas, {label}", len(body) / 1024 / 1024, "MB",
+                          note=f"built in {(time.perf_counter() - t) * 1000:.0f} ms"))
+    return out
+
+
+def pending(name: str, issue: str) -> Figure:
+    return Figure(name, None, "", note=f"not measurable yet: {issue}")
+
+
+# --------------------------------------------------------------------------- main
+def print_table(figures: list[Figure]) -> None:
+    def fmt(v):
+        return "–" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
+    rows = [(f.name, fmt(f.value), f.unit, f.target, fmt(f.baseline), "" if f.ratio is None else f"{f.ratio:.1f}×",
+             f.note) for f in figures]
+    head = ("figure", "value", "unit", "target", "baseline", "ratio", "note")
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    for row in [head] + rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="small sizes, short load: proves the bench runs")
+    parser.add_argument("--skip", action="append", default=[],
+                        help="skip a part: map, queries, start, load, browser, county")
+    args = parser.parse_args()
+    smoke = args.smoke
+    spec = SMOKE if smoke else LARGE
+    figures: list[Figure] = []
+    started = time.time()
+
+    city = build_city(spec)
+    from atlas.bootstrap import Atlas
+    from atlas.config import load_settings
+    from dataclasses import replace
+    demo_dir = WORK / "demo" / "data"
+    demo = Atlas(replace(load_settings(), data_dir=demo_dir))
+    demo.ensure_data()
+
+    if "map" not in args.skip:
+        figures += bench_map_switch(spec, city, 20 if smoke else 200)
+    if "queries" not in args.skip:
+        figures += bench_queries(spec, city, 10 if smoke else 50)
+    figures.append(pending("ingest: validate and store a 1-million-row CSV", "upload workflow (issue 4)"))
+    figures.append(pending("exports: GeoPackage and XLSX, all indicators × years", "exports (issue 5)"))
+    if "start" not in args.skip:
+        figures += bench_cold_start(demo_dir, demo.settings.layers_dir)
+    if "load" not in args.skip:
+        figures += bench_load(demo, 5 if smoke else 50, 5 if smoke else 60, "demo city")
+        if not smoke:
+            figures += bench_load(city, 50, 60, f"{spec.areas} areas")
+    if "browser" not in args.skip:
+        figures += bench_browser(demo_dir, demo.settings.layers_dir, 1 if smoke else 5)
+    if "county" not in args.skip:
+        figures += bench_county(1_100 if smoke else 11_000)
+
+    print_table(figures)
+    meta = {"mode": "smoke" if smoke else "full", "seconds": round(time.time() - started), "machine": {
+        "python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}}
+    RESULTS.write_text(json.dumps({"meta": meta, "figures": [asdict(f) for f in figures]}, indent=1))
+    print(f"\nwrote {RESULTS.relative_to(ROOT)} ({meta['mode']}, {meta['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
