@@ -166,11 +166,18 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
         raise ValueError(f"unknown level {level!r}")
     vsql, vparams = _visible_versions_sql(viewer)
     period_clause, pparams = ("AND v.period = ?", [period]) if period else ("", [])
+    # Narrow the scan early when one area is asked for: its own cells, or its children's.
+    cell_scope, grid_scope, sparams = "", "", []
+    if area_filter and level == "ortsteil":
+        cell_scope, grid_scope, sparams = "AND v.area_id = ?", "AND a.area_id = ?", [area_filter, area_filter]
+    elif area_filter and level == "stadtbezirk":
+        cell_scope = "AND v.area_id IN (SELECT area_id FROM areas WHERE level = 'ortsteil' AND parent_id = ?)"
+        grid_scope, sparams = "AND a.parent_id = ?", [area_filter, area_filter]
     base = f"""
         WITH vv AS ({vsql}),
         cells AS (
             SELECT v.* FROM {atlas.store.values_relation([ind.id])} v JOIN vv USING (version_id)
-            WHERE v.indicator_id = ? {period_clause}
+            WHERE v.indicator_id = ? {period_clause} {cell_scope}
             QUALIFY row_number() OVER (PARTITION BY v.area_id, v.period ORDER BY v.version_id DESC) = 1
         ),
         per AS (SELECT DISTINCT period, period_end FROM cells),
@@ -178,13 +185,13 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
             SELECT per.period, a.set_id, a.area_id, a.name, a.parent_id
             FROM per JOIN boundary_sets b
               ON per.period_end BETWEEN b.valid_from AND coalesce(b.valid_to, {_OPEN_END})
-            JOIN areas a ON a.set_id = b.set_id AND a.level = 'ortsteil'
+            JOIN areas a ON a.set_id = b.set_id AND a.level = 'ortsteil' {grid_scope}
         ),
         rows AS (
             SELECT grid.*, c.value, c.numerator, c.denominator, coalesce(c.status, 'missing') AS status
             FROM grid LEFT JOIN cells c USING (period, area_id)
         )"""
-    params = vparams + [ind.id] + pparams
+    params = vparams + [ind.id] + pparams + sparams
     where, fparams = ("WHERE x.area_id = ?", [area_filter]) if area_filter else ("", [])
     if level == "ortsteil":
         sql = f"{base} SELECT * FROM rows x {where} ORDER BY x.period, x.area_id"
@@ -281,8 +288,12 @@ def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str)
     predecessors = [p for p in str(info.iloc[0]["predecessors"] or "").split(",") if p]
     series = [("area", "ortsteil", area_id)] + [("predecessor", "ortsteil", p) for p in predecessors] + \
         [("stadtbezirk", "stadtbezirk", parent_id), ("stadt", "stadt", None)]
-    parts = [suppress(_level_rows(atlas, viewer, ind, None, level, key), ind, viewer).assign(role=role)
-             for role, level, key in series]
+    def rows(level: str, key: str | None) -> pd.DataFrame:
+        if level == "stadt":  # the same for every area: compute once per generation and rights
+            return atlas.cached(("city_series", viewer.rights, ind.id),
+                                lambda: _level_rows(atlas, viewer, ind, None, "stadt"))
+        return _level_rows(atlas, viewer, ind, None, level, key)
+    parts = [suppress(rows(level, key), ind, viewer).assign(role=role) for role, level, key in series]
     out = pd.concat(parts, ignore_index=True)
     return out[["period", "role", "area_id", "name", "value", "status"]].sort_values(["role", "period"])
 

@@ -60,6 +60,7 @@ def create_app() -> Dash:
         # Several pages: each page's callbacks target ids that exist only on that page.
         suppress_callback_exceptions=True,
         assets_folder=str(PROJECT_ROOT / "assets"), serve_locally=True, update_title=None,
+        compress=True,  # tablets on town-hall Wi-Fi: ~6 MB of scripts shrink to under 2 MB
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     dash.register_page("explorer", path="/", layout=explorer.layout, title="Ortsatlas – Karte")

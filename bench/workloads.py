@@ -26,6 +26,8 @@ from atlas.config import load_settings
 from atlas.periods import period_end, quarter_periods, year_periods
 
 WORK = Path(__file__).resolve().parent / "work"
+# Bump when the store layout or the generator changes, so cached workloads are rebuilt.
+FORMAT = "store-layout-2"
 CRS = "EPSG:25832"
 
 
@@ -123,7 +125,7 @@ def build_city(spec: CitySpec, fresh: bool = False) -> Atlas:
     if fresh and root.exists():
         shutil.rmtree(root)
     settings = replace(load_settings(), data_dir=root / "data", layers_dir=root / "layers")
-    if done.exists():
+    if done.exists() and done.read_text().startswith(FORMAT):
         return Atlas(settings)
     if root.exists():
         shutil.rmtree(root)
@@ -148,7 +150,7 @@ def build_city(spec: CitySpec, fresh: bool = False) -> Atlas:
                              "created_by": "bench", "created_at": datetime(2026, 1, 1), "file_name": "bench.csv",
                              "checksum": "", "row_count": 0, "note": ""})
         tx.replace_table("versions", pd.DataFrame(versions).astype({"created_at": "datetime64[s]"}))
-    done.write_text(f"built in {time.time() - started:.0f} s\n")
+    done.write_text(f"{FORMAT}: built in {time.time() - started:.0f} s\n")
     return atlas
 
 
