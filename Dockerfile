@@ -23,4 +23,4 @@ HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request as 
 # No --preload: each worker opens its own DuckDB connection after the fork.
 # Workers read concurrently; uploads serialise on the store's write lock.
 CMD ["gunicorn", "app:server", "--bind", "0.0.0.0:8050", "--workers", "2", "--threads", "4", \
-     "--timeout", "120", "--access-logfile", "-"]
+     "--timeout", "120", "--keep-alive", "5", "--access-logfile", "-"]

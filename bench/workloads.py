@@ -142,7 +142,7 @@ def build_city(spec: CitySpec, fresh: bool = False) -> Atlas:
     versions = []
     with atlas.store.writing() as tx:
         add_boundary_set(tx, BoundarySet("bench", date(years[0], 1, 1), None, "Benchmark", ""), levels, CRS)
-        for n, ind in enumerate(atlas.indicators):
+        for ind in atlas.indicators:
             vid = tx.next_version_id()
             tx.add_values(vid, _values(ind.id, ind.periodicity == "quarter", area_ids, years, depriv, rng, vid))
             versions.append({"version_id": vid, "indicator_id": ind.id,

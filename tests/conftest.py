@@ -71,3 +71,13 @@ def login(client, username: str, password: str | None = None):
     password = DEMO_PASSWORDS[username] if password is None else password
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf_token": csrf_token(client)})
+
+
+@pytest.fixture()
+def duo(dash_duo, dash_app):
+    """The real app in headless Chromium; fails the test on any browser console error."""
+    dash_duo.start_server(dash_app)
+    yield dash_duo
+    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"
+              and not ("/login" in e["message"] and "401" in e["message"])]  # a refused login is a 401 by design
+    assert errors == [], f"browser console errors: {errors}"

@@ -1,7 +1,6 @@
 """Classification: NaN never lands in a class, k shrinks, colours follow polarity."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from atlas.classify import (MISSING_CLASS, SCHEMES, SUPPRESSED_CLASS, classify, colors_for, legend_entries,

@@ -55,12 +55,6 @@ def choose_indicator(duo, title: str, search: str | None = None) -> None:
     option.click()
 
 
-@pytest.fixture()
-def duo(dash_duo, dash_app):
-    dash_duo.start_server(dash_app)
-    yield dash_duo
-    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
-    assert errors == [], f"browser console errors: {errors}"
 
 
 def test_map_draws_one_path_per_ortsteil_in_scale_colours(duo):
