@@ -23,7 +23,9 @@ def _denied() -> html.Div:
 
 def users_table(atlas: Atlas) -> html.Table:
     head = html.Tr([html.Th(t(k)) for k in ("username", "role", "departments", "grants", "status")])
-    rows = [html.Tr([html.Td(u.username), html.Td(t(f"role_{u.role}")), html.Td(", ".join(u.departments)),
+    dept = {k: v["de"] for k, v in atlas.departments.items()}
+    rows = [html.Tr([html.Td(u.username), html.Td(t(f"role_{u.role}")),
+                     html.Td(", ".join(dept.get(d, d) for d in u.departments)),
                      html.Td(", ".join(u.grants)), html.Td(t("disabled") if u.disabled else t("active"))])
             for u in atlas.users.all().values()]
     return html.Table([html.Thead(head), html.Tbody(rows)], id="adm-users-table")
