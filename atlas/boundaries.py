@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -175,10 +174,3 @@ def feature_collection(areas: pd.DataFrame, precision: int = 6, simplify: float 
         })
     return {"type": "FeatureCollection", "features": features}
 
-
-@lru_cache(maxsize=64)
-def cached_geojson(data_dir: str, set_id: str, level: str, areas_file: str, simplify: float) -> str:
-    """Serialised GeoJSON per immutable (set, level); the file name keys the cache."""
-    areas = pd.read_parquet(Path(data_dir) / areas_file)
-    rows = areas[(areas["set_id"] == set_id) & (areas["level"] == level)].sort_values("area_id")
-    return json.dumps(feature_collection(rows, simplify=simplify), separators=(",", ":"))

@@ -7,25 +7,20 @@ colours and the legend. For 1,000 areas that is a few kilobytes.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from atlas import queries
-from atlas.boundaries import cached_geojson
+from atlas.boundaries import feature_collection
 from atlas.bootstrap import Atlas
 from atlas.classify import MISSING_COLOR, SUPPRESSED_COLOR, classify, legend_entries
 from atlas.formatting import format_value
 from auth.permissions import Principal
 
 
-def geometry_json(atlas: Atlas, set_id: str, level: str = "ortsteil") -> str:
-    """Serialised map geometry of a boundary set (simplified ~1 m), cached per set."""
-    areas_file = atlas.store.manifest()["tables"]["areas"]
-    return cached_geojson(str(atlas.store.data_dir), set_id, level, areas_file, 0.00001)
-
-
 def geometry(atlas: Atlas, set_id: str, level: str = "ortsteil") -> dict:
-    return json.loads(geometry_json(atlas, set_id, level))
+    """Map geometry of a boundary set (simplified ~1 m), built once per store generation."""
+    return atlas.cached(("map_geometry", set_id, level),
+                        lambda: feature_collection(queries.areas(atlas, level, set_id), simplify=0.00001))
 
 
 @dataclass(frozen=True)

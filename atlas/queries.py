@@ -133,6 +133,7 @@ def points(atlas: Atlas, layer: str | None = None) -> pd.DataFrame:
 
 # ------------------------------------------------------------ values
 _ROW_COLS = ["period", "set_id", "area_id", "name", "parent_id", "value", "numerator", "denominator", "status"]
+_SERIES_COLS = ["period", "role", "area_id", "name", "value", "status"]
 
 
 def _aggregate_sql(ind: Indicator) -> str:
@@ -214,13 +215,15 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
 
 
 def suppress(rows: pd.DataFrame, ind: Indicator, viewer: Principal) -> pd.DataFrame:
-    """Hide small numbers from viewers outside the owning department."""
-    stored = rows["status"] == "suppressed" if len(rows) else None
-    needs_rule = bool(ind.suppress_numerator_below or ind.suppress_denominator_below)
-    if rows.empty or ((sees_unsuppressed(viewer, ind.department) or not needs_rule) and not stored.any()):
+    """Hide small numbers from viewers outside the owning department.
+
+    Cells stored as suppressed stay hidden for everyone.
+    """
+    if rows.empty:
         return rows
-    hide = stored.copy()
-    if needs_rule and not sees_unsuppressed(viewer, ind.department):
+    hide = rows["status"] == "suppressed"
+    if (ind.suppress_numerator_below or ind.suppress_denominator_below) \
+            and not sees_unsuppressed(viewer, ind.department):
         ok = rows["status"] == "ok"
         if ind.suppress_numerator_below:
             hide |= ok & (rows["numerator"] > 0) & (rows["numerator"] < ind.suppress_numerator_below)
@@ -278,12 +281,10 @@ def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str)
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
-    if not isinstance(area_id, str):
-        return pd.DataFrame(columns=["period", "role", "area_id", "name", "value", "status"])
-    info = area_info(atlas, area_id)
+    info = area_info(atlas, area_id) if isinstance(area_id, str) else pd.DataFrame(columns=["level"])
     info = info[info["level"] == "ortsteil"]
     if info.empty:
-        return pd.DataFrame(columns=["period", "role", "area_id", "name", "value", "status"])
+        return pd.DataFrame(columns=_SERIES_COLS)
     parent_id = info.iloc[0]["parent_id"]
     predecessors = [p for p in str(info.iloc[0]["predecessors"] or "").split(",") if p]
     series = [("area", "ortsteil", area_id)] + [("predecessor", "ortsteil", p) for p in predecessors] + \
@@ -295,7 +296,7 @@ def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str)
         return _level_rows(atlas, viewer, ind, None, level, key)
     parts = [suppress(rows(level, key), ind, viewer).assign(role=role) for role, level, key in series]
     out = pd.concat(parts, ignore_index=True)
-    return out[["period", "role", "area_id", "name", "value", "status"]].sort_values(["role", "period"])
+    return out[_SERIES_COLS].sort_values(["role", "period"])
 
 
 def area_profile(atlas: Atlas, viewer: Principal, area_id: str) -> pd.DataFrame:

@@ -134,10 +134,9 @@ class Store:
             # queries do not decode Parquet for them; the values stay on disk.
             path = self.data_dir / tables[name]
             conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet('{_sql_path(path)}')")
-        value_files = [self.data_dir / f for f in tables["values"]]
-        if value_files:
-            files = ", ".join(f"'{_sql_path(p)}'" for p in value_files)
-            conn.execute(f"CREATE OR REPLACE VIEW indicator_values AS SELECT * FROM read_parquet([{files}])")
+        if tables["values"]:
+            conn.execute("CREATE OR REPLACE VIEW indicator_values AS SELECT * FROM "
+                         + self._read_parquet(tables["values"]))
         else:
             empty = VALUE_SCHEMA.empty_table()
             conn.register("_empty_values", empty)
@@ -172,6 +171,10 @@ class Store:
         files = [f for f in manifest["tables"]["values"] if f not in index or wanted & set(index[f])]
         if not files:
             return "(SELECT * FROM indicator_values WHERE FALSE)"
+        return self._read_parquet(files)
+
+    def _read_parquet(self, files: list[str]) -> str:
+        """`read_parquet([...])` over store-relative file names."""
         return "read_parquet([" + ", ".join(f"'{_sql_path(self.data_dir / f)}'" for f in files) + "])"
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -179,8 +182,7 @@ class Store:
 
     def read_table(self, name: str) -> pd.DataFrame | None:
         """A whole single-file table with pandas (None if the store has none yet)."""
-        rel = self.manifest()["tables"].get(name)
-        return pd.read_parquet(self.data_dir / rel) if rel else None
+        return _read_single(self.data_dir, self.manifest(), name)
 
     # ----------------------------------------------------------------- writing
     @contextmanager
@@ -236,9 +238,8 @@ class Transaction:
                 self.replace_table(name, schema.empty_table())
 
     def read(self, name: str) -> pd.DataFrame | None:
-        """The table as committed before this transaction (None if never written)."""
-        rel = self.manifest["tables"].get(name)
-        return pd.read_parquet(self.store.data_dir / rel) if rel else None
+        """The table as this transaction sees it, its own writes included (None if never written)."""
+        return _read_single(self.store.data_dir, self.manifest, name)
 
     def next_version_id(self) -> int:
         self.manifest["last_version_id"] = int(self.manifest.get("last_version_id", 0)) + 1
@@ -272,6 +273,11 @@ class Transaction:
 def _empty_manifest() -> dict:
     return {"format": 1, "generation": 0, "last_version_id": 0,
             "tables": {**{n: None for n in SINGLE_TABLES}, "values": []}}
+
+
+def _read_single(data_dir: Path, manifest: dict, name: str) -> pd.DataFrame | None:
+    rel = manifest["tables"].get(name)
+    return pd.read_parquet(data_dir / rel) if rel else None
 
 
 def _sql_path(path: Path) -> str:
