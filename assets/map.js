@@ -80,6 +80,24 @@ window.ortsatlas = window.ortsatlas || {};
         window.history.replaceState(window.history.state, "", target);
       }
       return query;
+    },
+    // The absolute link to the current view, for the share field.
+    share: function (query) {
+      if (typeof query !== "string") { return ""; }
+      return window.location.origin + window.location.pathname + (query ? "?" + query : "");
+    },
+    // Copy the share field; the clipboard API needs HTTPS, so fall back to selecting the text.
+    copy: function (clicks, inputId) {
+      const input = document.getElementById(inputId);
+      if (!clicks || !input) { return window.dash_clientside.no_update; }
+      input.select();
+      const de = document.documentElement.lang !== "en";
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value);
+      } else {
+        document.execCommand("copy");
+      }
+      return de ? "Kopiert." : "Copied.";
     }
   };
 })(window.ortsatlas);

@@ -12,8 +12,8 @@ import math
 from flask import Blueprint, Response, jsonify, request
 
 from atlas import queries
-from atlas.boundaries import LEVELS, feature_collection
 from atlas.bootstrap import get_atlas
+from atlas.boundaries import LEVELS, feature_collection
 from auth import current_principal
 
 api = Blueprint("api", __name__)
@@ -21,7 +21,12 @@ api = Blueprint("api", __name__)
 NOT_FOUND = {"error": "not_found", "message": "Indikator nicht gefunden / indicator not found"}
 
 
-def _error(status: int, code: str, message: str) -> Response:
+def not_found() -> Response:
+    """The one answer for 'does not exist' and 'you may not see it': nothing tells them apart."""
+    return Response(json.dumps(NOT_FOUND), status=404, mimetype="application/json")
+
+
+def error_response(status: int, code: str, message: str) -> Response:
     resp = jsonify({"error": code, "message": message})
     resp.status_code = status
     return resp
@@ -43,7 +48,7 @@ def _records(frame, columns) -> list[dict]:
 def _level_arg() -> str | Response:
     level = request.args.get("level", "ortsteil")
     if level not in LEVELS:
-        return _error(400, "bad_level", f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+        return error_response(400, "bad_level", f"level must be one of {', '.join(LEVELS)}; got {level!r}")
     return level
 
 
@@ -74,9 +79,9 @@ def areas() -> Response:
         try:
             set_id = queries.set_for_period(atlas, period)
         except ValueError as exc:
-            return _error(400, "bad_period", str(exc))
+            return error_response(400, "bad_period", str(exc))
         if set_id is None:
-            return _error(404, "no_boundaries", f"no boundary set is valid for period {period}")
+            return error_response(404, "no_boundaries", f"no boundary set is valid for period {period}")
     else:
         set_id = queries.current_set(atlas)
     fc = feature_collection(queries.areas(atlas, level, set_id))
@@ -95,9 +100,9 @@ def values() -> Response:
     try:
         rows = queries.value_rows(atlas, current_principal(), indicator, period, level)
     except ValueError as exc:
-        return _error(400, "bad_period", str(exc))
+        return error_response(400, "bad_period", str(exc))
     if rows is None:
-        return Response(json.dumps(NOT_FOUND), status=404, mimetype="application/json")
+        return not_found()
     cols = ["area_id", "name", "period", "value", "numerator", "denominator", "status"]
     return jsonify({"indicator": indicator, "level": level, "count": len(rows), "rows": _records(rows, cols)})
 
@@ -119,4 +124,4 @@ def healthz() -> Response:
         n = int(atlas.store.query("SELECT count(*) AS n FROM boundary_sets").iloc[0]["n"])
         return jsonify({"status": "ok", "generation": atlas.store.generation(), "boundary_sets": n})
     except Exception as exc:  # health checks must answer, not raise
-        return _error(503, "unhealthy", str(exc))
+        return error_response(503, "unhealthy", str(exc))

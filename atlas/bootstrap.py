@@ -5,7 +5,13 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from atlas.catalog import Domain, Indicator, catalog_frame, load_catalog, load_departments
+from atlas.catalog import (
+    Domain,
+    Indicator,
+    catalog_frame,
+    load_catalog,
+    load_departments,
+)
 from atlas.config import Settings, load_settings
 from atlas.store import Store
 from auth.audit import AuditLog

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from atlas import queries
-from atlas.boundaries import feature_collection
 from atlas.bootstrap import Atlas
-from atlas.classify import MISSING_COLOR, SUPPRESSED_COLOR, classify, legend_entries
+from atlas.boundaries import feature_collection
+from atlas.classify import (
+    MISSING_COLOR,
+    SUPPRESSED_COLOR,
+    Classification,
+    classify,
+    legend_entries,
+)
 from atlas.formatting import format_value
 from auth.permissions import Principal
 
@@ -31,6 +39,20 @@ class MapView:
     area_ids: list[str]
 
 
+def classified(atlas: Atlas, table: queries.ValueTable, method: str, k: int) -> tuple[pd.DataFrame, Classification]:
+    """Every area of the table's set in map order (with WKB geometry), and their classes.
+
+    Areas without a row are 'missing'; the map, the pictures and the GIS
+    styles all class through here, so they always agree.
+    """
+    order = queries.areas(atlas, table.level, table.set_id)[["area_id", "geometry"]]
+    rows = order.merge(table.rows, on="area_id", how="left")
+    rows["status"] = rows["status"].fillna("missing")
+    values = [None if pd.isna(v) else float(v) for v in rows["value"]]
+    ind = table.indicator
+    return rows, classify(values, rows["status"].tolist(), method, k, ind.polarity, ind.diverging)
+
+
 def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
              selected: str | None = None, lang: str = "de") -> MapView | None:
     """None when the indicator is not visible to the viewer (or does not exist)."""
@@ -38,17 +60,13 @@ def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, me
     if table is None or table.set_id is None:
         return None
     ind = table.indicator
-    order = queries.areas(atlas, "ortsteil", table.set_id)[["area_id"]]
-    rows = order.merge(table.rows, on="area_id", how="left")
-    rows["status"] = rows["status"].fillna("missing")
-    values = [None if v != v else float(v) for v in rows["value"]]
-    c = classify(values, rows["status"].tolist(), method, k, ind.polarity, ind.diverging)
-    labels = [format_value(v, s, ind.decimals, ind.unit, lang) for v, s in zip(values, rows["status"])]
+    rows, c = classified(atlas, table, method, k)
+    labels = [format_value(None if pd.isna(v) else float(v), s, ind.decimals, ind.unit, lang)
+              for v, s in zip(rows["value"], rows["status"])]
     ids = rows["area_id"].tolist()
     hideout = {
         "cls": c.classes, "col": c.colors, "lab": labels,
         "sel": ids.index(selected) if selected in ids else None,
         "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR,
     }
-    return MapView(table.set_id, hideout,
-                   legend_entries(c, ind.decimals, lang), ids)
+    return MapView(table.set_id, hideout, legend_entries(c, ind.decimals, lang), ids)

@@ -63,6 +63,16 @@ SCHEMES: dict[str, dict[int, list[str]]] = {
 }
 
 
+def classing(method, k, default: tuple[str, int] = ("quantiles", 5)) -> tuple[str, int]:
+    """Method and class count from untrusted input (URL, API, a hand-made POST)."""
+    method = method if isinstance(method, str) and method in METHODS else default[0]
+    try:
+        k = min(max(int(k), K_RANGE[0]), K_RANGE[1])
+    except (TypeError, ValueError):
+        k = default[1]
+    return method, k
+
+
 def scheme_for(polarity: str, diverging: bool) -> tuple[str, bool]:
     """(scheme name, reversed?) so that the 'bad' end is always the warm, intense one."""
     if diverging:

@@ -22,7 +22,12 @@ import pandas as pd
 from atlas.bootstrap import Atlas
 from atlas.catalog import Indicator
 from atlas.periods import period_end
-from auth.permissions import Principal, indicator_filter_sql, sees_unsuppressed, version_filter_sql
+from auth.permissions import (
+    Principal,
+    indicator_filter_sql,
+    sees_unsuppressed,
+    version_filter_sql,
+)
 
 STATUSES = ("ok", "missing", "suppressed")
 _OPEN_END = "DATE '9999-12-31'"

@@ -16,9 +16,9 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -186,7 +186,7 @@ class Store:
 
     # ----------------------------------------------------------------- writing
     @contextmanager
-    def writing(self) -> Iterator["Transaction"]:
+    def writing(self) -> Iterator[Transaction]:
         """Serialise writers across processes; the manifest swap is the commit."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / ".write.lock", "w") as lock:

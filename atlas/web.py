@@ -6,14 +6,15 @@ import logging
 import dash
 from dash import Dash, dcc, html
 from flask import Flask
-
 from flask_wtf.csrf import generate_csrf
 
 from atlas.api import api
+from atlas.downloads import downloads
 from atlas.bootstrap import get_atlas
 from atlas.config import PROJECT_ROOT
 from atlas.i18n import t
 from atlas.pages import admin, explorer
+from atlas.pages.print_view import print_view
 from auth import current_principal
 from auth.login import init_auth
 
@@ -54,6 +55,8 @@ def create_app() -> Dash:
     server.config.update(MAX_CONTENT_LENGTH=64 * 1024 * 1024)
     init_auth(server, atlas.settings)
     server.register_blueprint(api)
+    server.register_blueprint(downloads)
+    server.register_blueprint(print_view)
     app = Dash(
         __name__, server=server, use_pages=True, pages_folder="", title="Ortsatlas",
         enable_mcp=False,  # never expose callbacks and layouts to machine clients without the rights checks

@@ -15,16 +15,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html, no_update
 
-from atlas import choropleth, queries
+from atlas import choropleth, export, queries
 from atlas.bootstrap import Atlas, get_atlas
-from atlas.classify import K_RANGE, METHODS
+from atlas.classify import K_RANGE, METHODS, classing
 from atlas.formatting import format_number, format_timestamp
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_label
 from auth import Principal, current_principal
 
 DEFAULT_INDICATOR = "sgb2_quote"
-DEFAULT_METHOD, DEFAULT_K = "quantiles", 5
 POINT_LAYERS = ("kita", "grundschule", "weiterfuehrende_schule", "familienzentrum")
 
 
@@ -69,21 +68,11 @@ def resolve_state(atlas: Atlas, viewer: Principal, args: dict) -> ViewState:
     periods = list(visible.loc[visible["id"] == indicator, "periods"].iloc[0]) if indicator else []
     wanted_period = args.get("period")
     index = periods.index(wanted_period) if wanted_period in periods else max(len(periods) - 1, 0)
-    method, k = _classing(args.get("method"), args.get("k"))
+    method, k = classing(args.get("method"), args.get("k"))
     area = args.get("area") if not notice else None
     if area and (not periods or area not in _area_ids(atlas, periods[index])):
         area = None
     return ViewState(indicator, periods, index, method, k, area, lang, notice)
-
-
-def _classing(method, k) -> tuple[str, int]:
-    """Method and class count from untrusted input (URL or a hand-made POST)."""
-    method = method if isinstance(method, str) and method in METHODS else DEFAULT_METHOD
-    try:
-        k = min(max(int(k), K_RANGE[0]), K_RANGE[1])
-    except (TypeError, ValueError):
-        k = DEFAULT_K
-    return method, k
 
 
 def _area_ids(atlas: Atlas, period: str) -> set[str]:
@@ -217,6 +206,75 @@ def _boundary_changes(atlas: Atlas, periods: list[str]) -> list[dict]:
             for i, (p, s) in enumerate(zip(periods, sets)) if i > 0 and s != sets[i - 1]]
 
 
+def export_panel(visible: pd.DataFrame, atlas: Atlas, lang: str) -> html.Div:
+    """Choices for a download; the links themselves come from `on_export_links` (rights-checked)."""
+    def radio(id_: str, value: str, options: list[tuple[str, str]]) -> dcc.RadioItems:
+        return dcc.RadioItems(id=id_, value=value, className="oa-radio",
+                              options=[{"label": label, "value": v} for v, label in options])
+    return html.Div([
+        html.H4(t("export_data", lang)),
+        html.Div([html.Label(t("format", lang), htmlFor="ex-exp-format"),
+                  dcc.Dropdown(id="ex-exp-format", value="csv-de", clearable=False, searchable=False,
+                               options=[{"label": v[lang == "en"], "value": k}
+                                        for k, v in export.FORMAT_LABELS.items()])], className="oa-field"),
+        html.Div([html.Label(t("more_indicators", lang), htmlFor="ex-exp-more"),
+                  dcc.Dropdown(id="ex-exp-more", multi=True, value=[],
+                               options=[o for o in indicator_options(visible, atlas, lang) if not o.get("disabled")])],
+                 className="oa-field"),
+        html.Div([html.Span(t("periods_scope", lang), className="oa-label"),
+                  radio("ex-exp-periods", "current", [("current", t("scope_current", lang)),
+                                                      ("all", t("scope_all", lang))])], className="oa-field"),
+        html.Div([html.Span(t("level", lang), className="oa-label"),
+                  radio("ex-exp-level", "ortsteil", [("ortsteil", "Ortsteil"), ("stadtbezirk", "Stadtbezirk"),
+                                                     ("stadt", "Stadt")])], className="oa-field"),
+        html.Div([html.Span(t("layout", lang), className="oa-label"),
+                  radio("ex-exp-layout", "long", [("long", t("layout_long", lang)),
+                                                  ("wide", t("layout_wide", lang))])], className="oa-field"),
+        html.A(t("download", lang), id="ex-exp-link", href="", download="", className="oa-button"),
+        html.P(t("qgis_hint", lang), className="oa-hint"),
+        html.H4(t("pictures", lang)),
+        html.Div([html.Span(t("map_picture", lang) + ":", className="oa-label-inline")] +
+                 [html.A(fmt.upper(), id=f"ex-map-{fmt}", href="", download="", className="oa-chip")
+                  for fmt in ("png", "svg", "pdf")], className="oa-links"),
+        html.Div([html.Span(t("chart_picture", lang) + ":", className="oa-label-inline")] +
+                 [html.A(fmt.upper(), id=f"ex-chart-{fmt}", href="", download="", className="oa-chip")
+                  for fmt in ("png", "svg")], className="oa-links", id="ex-chart-links"),
+        html.A(t("print_view", lang), id="ex-print", href="", target="_blank", className="oa-chip"),
+        html.H4(t("share", lang)),
+        html.Div([html.Label(t("share", lang), htmlFor="ex-share-url", className="oa-visually-hidden"),
+                  dcc.Input(id="ex-share-url", readOnly=True, value="", className="oa-share-url"),
+                  html.Button(t("copy_link", lang), id="ex-share-copy", className="oa-chip"),
+                  html.Span(id="ex-share-status", className="oa-hint", role="status")], className="oa-links"),
+    ], className="oa-section")
+
+
+def export_links(atlas: Atlas, viewer: Principal, indicator_id: str | None, period: str | None, method: str,
+                 k: int, area: str | None, choice: dict, lang: str) -> dict[str, str]:
+    """Download URLs for the current view; empty when the indicator is not visible.
+
+    Extra indicators the viewer may not see are dropped silently, so a
+    hand-made request learns nothing about them.
+    """
+    empty = {"data": "", "map": "", "chart": "", "print": ""}
+    if not indicator_id or not period or queries.get_indicator(atlas, viewer, indicator_id) is None:
+        return empty
+    visible = set(queries.visible_indicators(atlas, viewer)["id"])
+    more = [i for i in (choice.get("more") or []) if isinstance(i, str) and i in visible and i != indicator_id]
+    fmt = choice.get("format") if choice.get("format") in export.FORMATS else "csv-de"
+    level = choice.get("level") if choice.get("level") in ("ortsteil", "stadtbezirk", "stadt") else "ortsteil"
+    layout = choice.get("layout") if choice.get("layout") in export.LAYOUTS else "long"
+    data = [("indicator", i) for i in [indicator_id] + more]
+    if choice.get("periods") != "all":
+        data.append(("period", period))
+    data += [("level", level), ("layout", layout), ("format", fmt), ("method", method), ("k", k)]
+    view = {"indicator": indicator_id, "period": period, "method": method, "k": k, "lang": lang}
+    urls = {"data": "/api/v1/export?" + urlencode(data), "map": "/api/v1/map?" + urlencode(view),
+            "print": "/print?" + urlencode({**view, **({"area": area} if area else {})}), "chart": ""}
+    if area:
+        urls["chart"] = "/api/v1/chart?" + urlencode({"indicator": indicator_id, "area": area, "lang": lang})
+    return urls
+
+
 def point_overlays(lang: str) -> list:
     return [dl.Overlay(dl.GeoJSON(url=f"/api/v1/points?layer={layer}", pointToLayer=_fn("point"),
                                   id=f"ex-points-{layer}"),
@@ -289,6 +347,8 @@ def layout(**args) -> html.Div:
                                    className="oa-section")], open=True),
             html.Details([html.Summary(t("info", lang)), html.Div(id="ex-info", className="oa-section")],
                          open=False),
+            html.Details([html.Summary(t("export", lang)), export_panel(visible, atlas, lang)],
+                         open=False, id="ex-export"),
         ], className="oa-panel"),
     ], className="oa-explorer")
 
@@ -346,7 +406,7 @@ def register_callbacks(app) -> None:
         """Only values, classes and legend travel; geometry only when the boundary set changes."""
         atlas, viewer = get_atlas(), current_principal()
         lang = norm_lang(lang)
-        method, k = _classing(method, k)
+        method, k = classing(method, k)
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
         view = choropleth.map_view(atlas, viewer, indicator_id, period, method, k, selected, lang) if period else None
         if view is None:  # unknown or not visible: the same empty answer either way
@@ -380,6 +440,35 @@ def register_callbacks(app) -> None:
     def on_info(indicator_id, lang):
         return info_panel(get_atlas(), current_principal(), indicator_id, norm_lang(lang))
 
+    @app.callback(
+        Output("ex-exp-link", "href"), Output("ex-map-png", "href"), Output("ex-map-svg", "href"),
+        Output("ex-map-pdf", "href"), Output("ex-chart-png", "href"), Output("ex-chart-svg", "href"),
+        Output("ex-chart-links", "hidden"), Output("ex-print", "href"),
+        Input("ex-indicator", "value"), Input("ex-period", "value"), Input("ex-method", "value"),
+        Input("ex-k", "value"), Input("ex-selected", "data"), Input("ex-exp-format", "value"),
+        Input("ex-exp-more", "value"), Input("ex-exp-periods", "value"), Input("ex-exp-level", "value"),
+        Input("ex-exp-layout", "value"), State("ex-lang", "data"),
+    )
+    def on_export_links(indicator_id, period_index, method, k, area, fmt, more, periods, level, layout, lang):
+        atlas, viewer = get_atlas(), current_principal()
+        method, k = classing(method, k)
+        _, period = _period_at(atlas, viewer, indicator_id, period_index)
+        area = area if isinstance(area, str) else None
+        choice = {"format": fmt, "more": more if isinstance(more, list) else [], "periods": periods,
+                  "level": level, "layout": layout}
+        urls = export_links(atlas, viewer, indicator_id, period, method, k, area, choice, norm_lang(lang))
+        pictures = [f"{urls['map']}&format={f}" if urls["map"] else "" for f in ("png", "svg", "pdf")]
+        charts = [f"{urls['chart']}&format={f}" if urls["chart"] else "" for f in ("png", "svg")]
+        return (urls["data"], *pictures, *charts, not urls["chart"], urls["print"])
+
+    app.clientside_callback(
+        "function(q) { return window.ortsatlas.url.share(q && q.qs); }",
+        Output("ex-share-url", "value"), Input("ex-query", "data"),
+    )
+    app.clientside_callback(
+        "function(n) { return window.ortsatlas.url.copy(n, 'ex-share-url'); }",
+        Output("ex-share-status", "children"), Input("ex-share-copy", "n_clicks"), prevent_initial_call=True,
+    )
     app.clientside_callback(
         "function(q) { return window.ortsatlas.url.write(q && q.qs); }",
         Output("ex-url-sink", "data"), Input("ex-query", "data"),
