@@ -88,6 +88,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK = 1 << 16
 
 
+ALL = "all"  # indicator=all: every indicator the viewer may see
+
+
 class ExportError(ValueError):
     """The request cannot be served as asked; the message says what is expected."""
 
@@ -174,7 +177,12 @@ def collect(atlas: Atlas, viewer: Principal, req: ExportRequest) -> ExportData |
     """
     frames, inds = [], []
     single = req.periods[0] if len(req.periods) == 1 else None
-    for ind_id in req.indicators:
+    wanted = req.indicators
+    if wanted == (ALL,):  # the same request gives each viewer exactly their own subset
+        wanted = tuple(queries.visible_indicators(atlas, viewer)["id"])
+        if not wanted:
+            return None
+    for ind_id in wanted:
         rows = queries.value_rows(atlas, viewer, ind_id, single, req.level)
         if rows is None:
             return None
@@ -529,7 +537,8 @@ def qml_style(rules: list[dict], value_field: str, status_field: str) -> str:
 
 def _layer_name(data: ExportData) -> str:
     req = data.request
-    what = req.indicators[0] if len(req.indicators) == 1 else f"{len(req.indicators)}_indikatoren"
+    what = "alle_indikatoren" if req.indicators == (ALL,) else (
+        req.indicators[0] if len(req.indicators) == 1 else f"{len(req.indicators)}_indikatoren")
     when = req.periods[0] if len(req.periods) == 1 else ("alle" if not req.periods else "auswahl")
     return f"{what}_{when}_{req.level}".replace("-", "_")
 

@@ -26,6 +26,7 @@ from atlas import choropleth, queries
 from atlas.bootstrap import Atlas
 from atlas.boundaries import LEVEL_LABELS
 from atlas.classify import (
+    METHODS,
     MISSING_CLASS,
     SUPPRESSED_CLASS,
     SUPPRESSED_COLOR,

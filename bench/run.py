@@ -404,6 +404,29 @@ def bench_county(n_areas: int) -> list[Figure]:
     return out
 
 
+def bench_exports(atlas, label: str, repeat: int, indicators: tuple[str, ...] = ("all",)) -> list[Figure]:
+    """Every export format for all indicators × all periods, built and streamed to the end."""
+    from atlas import export
+    from auth import ANONYMOUS
+
+    out = []
+    for fmt in export.FORMATS:
+        req = export.ExportRequest(indicators, fmt=fmt)
+        sizes: list[int] = []
+
+        def run():
+            data = export.collect(atlas, ANONYMOUS, req)
+            sizes.append(sum(len(chunk) for chunk in export.render(atlas, data).chunks))
+            return data
+
+        rows = len(run().rows)
+        times = timed(run, repeat)
+        out.append(Figure(f"export {fmt}, {label} ({rows:,} values)", statistics.median(times) / 1000, "s",
+                          "seconds", note=f"{sizes[-1] / 1024 / 1024:.1f} MB, {rows / statistics.median(times):,.0f}"
+                                          f" values/ms" if times else ""))
+    return out
+
+
 def pending(name: str, issue: str) -> Figure:
     return Figure(name, None, "", note=f"not measurable yet: {issue}")
 
@@ -443,7 +466,7 @@ def main() -> int:
         ("map", lambda: bench_map_switch(spec, city, 20 if smoke else 200)),
         ("queries", lambda: bench_queries(spec, city, 10 if smoke else 50)),
         ("ingest", lambda: [pending("ingest: validate and store a 1-million-row CSV", "upload workflow (issue 4)")]),
-        ("exports", lambda: [pending("exports: GeoPackage and XLSX, all indicators × years", "exports (issue 5)")]),
+        ("exports", lambda: bench_exports(demo, "demo city, all public indicators × years", 1 if smoke else 3)),
         ("start", lambda: bench_cold_start(demo_dir, demo.settings.layers_dir)),
         ("load", lambda: bench_load(demo, 5 if smoke else 50, 5 if smoke else 60, "demo city")),
         ("load", lambda: [] if smoke else bench_load(city, 50, 60, f"{spec.areas} areas")),

@@ -78,7 +78,7 @@ def print_page() -> Response:
 <a href="{escape(back)}">{'Zurück zur Karte' if lang == 'de' else 'Back to the map'}</a></div>{notice}
 <main class="sheet"><section><img src="{escape('/api/v1/map?' + urlencode({**view, 'format': 'svg'}))}"
  alt="{escape(title)}"></section>
-<aside><h1>{escape(title)}</h1>{info}{chart}</aside></main>
+<aside><h2>{escape(t("info", lang))}</h2>{info}{chart}</aside></main>
 <section class="sheet table"><h1>{escape(title)}</h1><table>{rows}</table></section>
 </body></html>"""
     resp = Response(html, mimetype="text/html")
