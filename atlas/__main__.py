@@ -3,6 +3,7 @@
   info    what the store holds (boundary sets, indicators, versions)
   demo    generate the demo city into an empty data directory
   users   add | list | disable | enable | passwd   (accounts; passwords only via stdin)
+  tokens  add NAME [--label TEXT] | list | revoke ID   (API tokens for scripted feeds)
 """
 from __future__ import annotations
 
@@ -55,6 +56,22 @@ def _require_store(atlas: Atlas) -> None:
         raise UserError(f"no store in {atlas.settings.data_dir}; start the app once or run `python -m atlas demo`")
 
 
+def cmd_tokens(atlas: Atlas, args) -> int:
+    """The token is printed once; only its hash is stored."""
+    _require_store(atlas)
+    if args.action == "add":
+        new = atlas.tokens.add(args.name, args.label or "", actor=CLI_ACTOR)
+        print(f"token {new.token_id} for {args.name} (shown once, store it safely):")
+        print(new.token)
+    elif args.action == "list":
+        frame = atlas.tokens.all()
+        print(frame.to_string(index=False) if len(frame) else "no tokens")
+    else:
+        atlas.tokens.revoke(args.token_id, actor=CLI_ACTOR)
+        print(f"token {args.token_id} revoked")
+    return 0
+
+
 def cmd_users(atlas: Atlas, args) -> int:
     _require_store(atlas)
     users = atlas.users
@@ -97,6 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     for p in users.choices.values():
         p.set_defaults(func=cmd_users)
+
+    tokens = sub.add_parser("tokens", help="API tokens (Authorization: Bearer)").add_subparsers(
+        dest="action", required=True)
+    tadd = tokens.add_parser("add", help="create a token for an account; printed once")
+    tadd.add_argument("name", help="the account the token acts as")
+    tadd.add_argument("--label", help="what the token is for, e.g. 'Fachverfahren Jugendhilfe'")
+    tokens.add_parser("list", help="list tokens (never the tokens themselves)")
+    tokens.add_parser("revoke", help="revoke a token").add_argument("token_id")
+    for p in tokens.choices.values():
+        p.set_defaults(func=cmd_tokens)
 
     args = parser.parse_args(argv)
     try:

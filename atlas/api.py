@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
 from flask import Blueprint, Response, jsonify, request
 
 from atlas import queries
@@ -32,17 +33,17 @@ def error_response(status: int, code: str, message: str) -> Response:
     return resp
 
 
-def _clean(value):
+def clean(value):
     """JSON has no NaN: missing numbers become null."""
-    if isinstance(value, float) and math.isnan(value):
+    if (isinstance(value, float) and math.isnan(value)) or value is pd.NaT or value is pd.NA:
         return None
     if hasattr(value, "item"):
-        return _clean(value.item())
+        return clean(value.item())
     return value
 
 
-def _records(frame, columns) -> list[dict]:
-    return [{c: _clean(v) for c, v in zip(columns, row)} for row in frame[columns].itertuples(index=False)]
+def records(frame, columns) -> list[dict]:
+    return [{c: clean(v) for c, v in zip(columns, row)} for row in frame[columns].itertuples(index=False)]
 
 
 def _level_arg() -> str | Response:
@@ -61,7 +62,7 @@ def indicators() -> Response:
               "periodicity", "source", "contact", "licence"]
     out = []
     for row in vis.itertuples(index=False):
-        item = {f: _clean(getattr(row, f)) for f in fields}
+        item = {f: clean(getattr(row, f)) for f in fields}
         item["periods"] = list(row.periods)
         item["last_update"] = row.last_update.isoformat() if row.last_update is not None else None
         out.append(item)
@@ -104,7 +105,7 @@ def values() -> Response:
     if rows is None:
         return not_found()
     cols = ["area_id", "name", "period", "value", "numerator", "denominator", "status"]
-    return jsonify({"indicator": indicator, "level": level, "count": len(rows), "rows": _records(rows, cols)})
+    return jsonify({"indicator": indicator, "level": level, "count": len(rows), "rows": records(rows, cols)})
 
 
 @api.get("/api/v1/points")

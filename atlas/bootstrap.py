@@ -15,6 +15,7 @@ from atlas.catalog import (
 from atlas.config import Settings, load_settings
 from atlas.store import Store
 from auth.audit import AuditLog
+from auth.tokens import TokenService
 from auth.users import UserService
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,9 @@ class Atlas:
         self.store = Store(settings.data_dir, catalog_frame(self.indicators, self.domains))
         self.audit = AuditLog(settings.data_dir)
         self.users = UserService(self.store, set(self.departments), self.audit)
+        self.tokens = TokenService(self.store, self.users, self.audit)
         self._cache: dict = {}
-        self._cache_generation: int | None = None
+        self._cache_generation: tuple | None = None
 
     def cached(self, key: tuple, compute):
         """Memoise a read-only answer for the current store generation.
@@ -42,7 +44,7 @@ class Atlas:
         changes, so answers keyed by generation can never be stale. Callers
         must not mutate what they get back.
         """
-        generation = self.store.generation()
+        generation = self.store.state_key()
         if self._cache_generation != generation:
             self._cache, self._cache_generation = {}, generation
         if key not in self._cache:

@@ -28,6 +28,7 @@ class Settings:
     login_rate_limit: str
     ratelimit_storage: str
     behind_proxy: bool
+    upload_max_mb: int
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -76,4 +77,6 @@ def load_settings() -> Settings:
         ratelimit_storage=os.environ.get("ATLAS_RATELIMIT_STORAGE", "memory://"),
         # Trust X-Forwarded-Proto/-For from one reverse proxy (for Secure cookies and rate limits).
         behind_proxy=os.environ.get("ATLAS_BEHIND_PROXY", "") == "1",
+        # Largest upload accepted (CSV/XLSX extracts, boundary files), in MB.
+        upload_max_mb=int(os.environ.get("ATLAS_UPLOAD_MAX_MB", "50")),
     )

@@ -14,8 +14,8 @@ from flask import Blueprint, Response, request
 
 from atlas import export, pictures, queries
 from atlas.api import error_response, not_found
-from atlas.boundaries import LEVELS
 from atlas.bootstrap import get_atlas
+from atlas.boundaries import LEVELS
 from atlas.classify import classing
 from atlas.periods import period_end
 from auth import current_principal

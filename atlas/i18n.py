@@ -50,6 +50,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "login": ("Anmelden", "Sign in"),
     "logout": ("Abmelden", "Sign out"),
     "nav_admin": ("Verwaltung", "Administration"),
+    "nav_upload": ("Daten hochladen", "Upload data"),
     "role_public": ("Öffentlichkeit", "public"),
     "role_internal": ("intern", "internal"),
     "role_steward": ("Datenpflege", "data steward"),

@@ -50,12 +50,12 @@ class Picture:
     filename: str
 
 
-def _save(fig: Figure, fmt: str, title: str) -> bytes:
+def _save(fig: Figure, fmt: str, title: str, dpi: int = _DPI) -> bytes:
     buf = io.BytesIO()
     meta = {"Title": title, "Creator": "Ortsatlas"} if fmt != "png" else {"Title": title, "Software": "Ortsatlas"}
     # SVG text stays text: searchable, editable in Inkscape, sharp at any size.
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ortsatlas"}):
-        fig.savefig(buf, format=fmt, dpi=_DPI, metadata=meta)
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
     return buf.getvalue()
 
 
@@ -90,7 +90,13 @@ def map_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period: str 
     table = queries.values(atlas, viewer, indicator_id, period, level) if period else None
     if table is None or table.rows.empty:
         return None
-    ind = table.indicator
+    return draw_map(atlas, table, method, k, fmt, lang)
+
+
+def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: str, lang: str = "de",
+             dpi: int = _DPI) -> Picture:
+    """Draw a value table (from the store, or an upload's preview) as an A4-landscape map."""
+    ind, period, level = table.indicator, table.period, table.level
     rows, c = choropleth.classified(atlas, table, method, k)
     gdf = gpd.GeoDataFrame(rows.drop(columns="geometry"), geometry=shapely.from_wkb(rows["geometry"].values),
                            crs="EPSG:4326").to_crs(atlas.settings.official_crs)
@@ -128,7 +134,7 @@ def map_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period: str 
     fig.text(0.02, 0.03, _source_line(atlas, ind, lang, f"{sets.loc[table.set_id, 'label']} · "
                                       f"{'Klassen' if lang == 'de' else 'Classes'}: {METHODS[method][lang == 'en']}, {c.k}"),
              fontsize=8, color="#444444", wrap=True)
-    return Picture(_save(fig, fmt, title), PICTURE_FORMATS[fmt],
+    return Picture(_save(fig, fmt, title, dpi), PICTURE_FORMATS[fmt],
                    f"ortsatlas_karte_{ind.id}_{period}_{level}.{fmt}")
 
 

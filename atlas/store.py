@@ -11,6 +11,7 @@ are re-pointed when the manifest generation changes.
 """
 from __future__ import annotations
 
+import bisect
 import fcntl
 import json
 import os
@@ -18,6 +19,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -30,7 +32,7 @@ MANIFEST = "manifest.json"
 # Tables held as a single file each (rewritten whole on change; all small).
 SINGLE_TABLES = ("boundary_sets", "areas", "versions", "points")
 # Single-file tables a store may not have yet (older stores, cities without accounts).
-OPTIONAL_TABLES = ("users",)
+OPTIONAL_TABLES = ("users", "tokens")
 # Schema of the values table: one Parquet file per version, appended.
 VALUE_SCHEMA = pa.schema([
     ("indicator_id", pa.string()),
@@ -63,6 +65,15 @@ VERSION_SCHEMA = pa.schema([
     ("checksum", pa.string()),
     ("row_count", pa.int64()),
     ("note", pa.string()),
+    # The release workflow: who released when, and a scheduled release (embargo).
+    ("released_by", pa.string()),
+    ("released_at", pa.timestamp("s")),
+    ("release_to", pa.string()),
+    ("release_at", pa.timestamp("s")),
+    # What the version changed against the cells before it (added, changed, not delivered again).
+    ("n_added", pa.int64()),
+    ("n_changed", pa.int64()),
+    ("n_removed", pa.int64()),
 ])
 
 
@@ -82,6 +93,7 @@ class Store:
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._generation: int | None = None
         self._manifest_cache: tuple[tuple, dict] | None = None
+        self._schedule: tuple[int, list] | None = None
 
     # ----------------------------------------------------------------- reading
     @property
@@ -108,6 +120,22 @@ class Store:
     def generation(self) -> int:
         return int(self.manifest()["generation"])
 
+    def state_key(self) -> tuple[int, int]:
+        """Changes when the manifest changes or a scheduled release falls due.
+
+        Everything derived from the store (DuckDB tables, cached answers) is
+        valid for one state key: an embargoed release becomes visible at its
+        time without anyone writing to the store.
+        """
+        manifest = self.manifest()
+        generation = int(manifest["generation"])
+        if self._schedule is None or self._schedule[0] != generation:
+            versions = _read_single(self.data_dir, manifest, "versions")
+            times = [] if versions is None or "release_at" not in versions else sorted(
+                pd.Timestamp(t).to_pydatetime() for t in versions["release_at"].dropna())
+            self._schedule = (generation, times)
+        return generation, bisect.bisect_right(self._schedule[1], datetime.now())
+
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """The process's connection, opened after any fork and never shared across one."""
         if self._conn is None or self._pid != os.getpid():
@@ -132,6 +160,11 @@ class Store:
         for name in SINGLE_TABLES + tuple(t for t in OPTIONAL_TABLES if tables.get(t)):
             # Small tables live in memory (copied once per manifest generation), so
             # queries do not decode Parquet for them; the values stay on disk.
+            if name == "versions":
+                conn.register("_versions_df", effective_versions(_read_single(self.data_dir, manifest, name)))
+                conn.execute("CREATE OR REPLACE TABLE versions AS SELECT * FROM _versions_df")
+                conn.unregister("_versions_df")
+                continue
             path = self.data_dir / tables[name]
             conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet('{_sql_path(path)}')")
         if tables["values"]:
@@ -148,10 +181,10 @@ class Store:
         """A cursor for this thread whose views match the current manifest."""
         with self._lock:
             conn = self._connection()
-            manifest = self.manifest()
-            if manifest["generation"] != self._generation:
-                self._refresh_views(conn, manifest)
-                self._generation = manifest["generation"]
+            key = self.state_key()
+            if key != self._generation:
+                self._refresh_views(conn, self.manifest())
+                self._generation = key
             cur = getattr(self._local, "cursor", None)
             if cur is None:
                 cur = conn.cursor()
@@ -268,6 +301,22 @@ class Transaction:
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+
+
+def effective_versions(versions: pd.DataFrame | None) -> pd.DataFrame:
+    """The versions table with every column of VERSION_SCHEMA and scheduled releases that are due applied.
+
+    Older stores lack the release-workflow columns; they read as empty.
+    """
+    frame = VERSION_SCHEMA.empty_table().to_pandas() if versions is None else versions.copy()
+    for name in VERSION_SCHEMA.names:
+        if name not in frame:
+            frame[name] = pd.Series([None] * len(frame), dtype="object")
+    frame = pa.Table.from_pandas(frame[VERSION_SCHEMA.names], schema=VERSION_SCHEMA,
+                                 preserve_index=False).to_pandas()
+    due = frame["release_to"].notna() & frame["release_at"].notna() & (frame["release_at"] <= datetime.now())
+    frame.loc[due, "state"] = frame.loc[due, "release_to"]
+    return frame
 
 
 def _empty_manifest() -> dict:

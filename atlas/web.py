@@ -8,13 +8,14 @@ from dash import Dash, dcc, html
 from flask import Flask
 from flask_wtf.csrf import generate_csrf
 
-from atlas.api import api
-from atlas.downloads import downloads
+from atlas.api import api, error_response
 from atlas.bootstrap import get_atlas
 from atlas.config import PROJECT_ROOT
+from atlas.downloads import downloads
 from atlas.i18n import t
-from atlas.pages import admin, explorer
+from atlas.pages import admin, explorer, upload
 from atlas.pages.print_view import print_view
+from atlas.workflow_api import workflow
 from auth import current_principal
 from auth.login import init_auth
 
@@ -25,6 +26,8 @@ def _account_controls() -> list:
     if not viewer.logged_in:
         return [html.A(t("login"), href="/login", id="oa-login-link")]
     items = [html.Span(f"{viewer.name} ({t('role_' + viewer.role)})", id="oa-user", className="oa-user")]
+    if viewer.role in ("steward", "admin"):
+        items.append(html.A(t("nav_upload"), href="/upload", id="oa-upload-link"))
     if viewer.is_admin:
         items.append(html.A(t("nav_admin"), href="/admin", id="oa-admin-link"))
     items.append(html.Form([
@@ -52,10 +55,12 @@ def create_app() -> Dash:
     atlas = get_atlas()  # generates the demo city on first start
     server = Flask(__name__)
     server.secret_key = atlas.settings.secret_key
-    server.config.update(MAX_CONTENT_LENGTH=64 * 1024 * 1024)
+    # Uploads beyond the limit are refused before they are read (413), with a little room for the form.
+    server.config.update(MAX_CONTENT_LENGTH=(atlas.settings.upload_max_mb + 1) * 1024 * 1024)
     init_auth(server, atlas.settings)
     server.register_blueprint(api)
     server.register_blueprint(downloads)
+    server.register_blueprint(workflow)
     server.register_blueprint(print_view)
     app = Dash(
         __name__, server=server, use_pages=True, pages_folder="", title="Ortsatlas",
@@ -68,7 +73,14 @@ def create_app() -> Dash:
     )
     dash.register_page("explorer", path="/", layout=explorer.layout, title="Ortsatlas – Karte")
     dash.register_page("admin", path="/admin", layout=admin.layout, title="Ortsatlas – Verwaltung")
+    dash.register_page("upload", path="/upload", layout=upload.layout, title="Ortsatlas – Daten hochladen")
     app.layout = _shell
     explorer.register_callbacks(app)
     admin.register_callbacks(app)
+    upload.register_callbacks(app)
+
+    @server.errorhandler(413)
+    def _too_large(_exc):
+        limit = atlas.settings.upload_max_mb
+        return error_response(413, "too_large", f"Die Datei ist größer als {limit} MB / the file exceeds {limit} MB")
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -16,7 +16,7 @@ class AuditLog:
         self.path = Path(data_dir) / "audit.jsonl"
 
     def record(self, actor: str, action: str, target: str = "", detail: str = "", ip: str = "") -> None:
-        entry = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "actor": actor,
+        entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "actor": actor,
                  "action": action, "target": target, "detail": detail, "ip": ip}
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,17 @@ import time
 from html import escape
 from urllib.parse import urlparse
 
-from flask import Blueprint, Flask, Response, abort, redirect, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -181,6 +191,21 @@ def _same_origin_writes() -> Response | None:
     return None
 
 
+def _bearer_auth() -> Response | None:
+    """`Authorization: Bearer <token>` on /api/: act as the token's user; a bad token is a 401, not anonymous."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    principal = _atlas().tokens.principal_for(header[7:].strip()) if request.path.startswith("/api/") else None
+    if principal is None:
+        resp = jsonify({"error": "unauthorized", "message": "Token ungültig oder widerrufen / invalid or revoked token"})
+        resp.status_code = 401
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="ortsatlas"'
+        return resp
+    g.bearer_principal = principal
+    return None
+
+
 def _guard_admin() -> Response | None:
     if not (request.path == "/admin" or request.path.startswith("/admin/")):
         return None
@@ -209,6 +234,7 @@ def init_auth(server: Flask, settings) -> None:
     login_manager.init_app(server)
     login_manager.user_loader(_load_user)
     login_manager.session_protection = "basic"
+    server.before_request(_bearer_auth)
     server.before_request(_same_origin_writes)
     server.before_request(_expire_idle_sessions)
     server.before_request(_guard_admin)

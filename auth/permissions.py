@@ -100,3 +100,44 @@ def sees_unsuppressed(viewer: Principal, department: str) -> bool:
     if viewer.is_admin:
         return True
     return viewer.role == "steward" and department in viewer.departments
+
+
+# The same rules for one indicator or version in Python (release workflow,
+# version history). They mirror the SQL predicates above; tests check both.
+def may_know(viewer: Principal, visibility: str, department: str, indicator_id: str) -> bool:
+    """May the viewer know that this indicator exists (indicator_filter_sql for one row)?"""
+    if viewer.is_admin:
+        return True
+    if visibility == "public":
+        return True
+    if viewer.has_public_rights_only:
+        return False
+    if visibility == "internal":
+        return True
+    return visibility == "restricted" and (department in viewer.departments or indicator_id in viewer.grants)
+
+
+def may_deliver(viewer: Principal, department: str) -> bool:
+    """Upload data for, and release internally, an indicator of this department."""
+    return viewer.is_admin or (viewer.role == "steward" and department in viewer.departments)
+
+
+def may_read_state(viewer: Principal, department: str, state: str) -> bool:
+    """version_filter_sql for one version; withdrawn versions appear in the history of those who deliver."""
+    if state in ("draft", "withdrawn"):
+        return may_deliver(viewer, department)
+    if state == "internal":
+        return not viewer.has_public_rights_only
+    return state == "public"
+
+
+def may_release(viewer: Principal, department: str, to: str) -> bool:
+    """draft → internal: the owning department's steward; → public: admins only."""
+    if to == "internal":
+        return may_deliver(viewer, department)
+    return to == "public" and viewer.is_admin
+
+
+def may_withdraw(viewer: Principal, department: str, state: str) -> bool:
+    """Roll a version back: the owning steward for drafts and internal ones, admins for public ones."""
+    return viewer.is_admin if state == "public" else may_deliver(viewer, department)

@@ -7,7 +7,7 @@ deny by default.
 """
 from __future__ import annotations
 
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_login import current_user
 
 from auth.permissions import ANONYMOUS, Principal
@@ -16,6 +16,9 @@ from auth.permissions import ANONYMOUS, Principal
 def current_principal() -> Principal:
     if not has_request_context():
         return ANONYMOUS
+    bearer = g.get("bearer_principal")
+    if bearer is not None:  # set by auth.login._bearer_auth for `Authorization: Bearer` requests
+        return bearer
     user = current_user._get_current_object() if current_user else None
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS

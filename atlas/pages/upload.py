@@ -1,0 +1,250 @@
+"""The data steward's page: upload, check, preview, store as draft, release; version history.
+
+The file itself goes from the browser straight to `POST /api/v1/uploads`
+(assets/upload.js: drag and drop, progress bar), never base64 through a
+callback. The callbacks here only read the pending upload's report and call
+the workflow services with `current_principal()`; each service checks the
+rights again, so a hand-made callback request can do no more than the page.
+"""
+from __future__ import annotations
+
+import base64
+
+import pandas as pd
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from flask_wtf.csrf import generate_csrf
+
+from atlas import ingest, pictures, versions
+from atlas.bootstrap import Atlas, get_atlas
+from atlas.formatting import format_number
+from atlas.periods import period_label
+from auth import Principal, current_principal
+from auth.permissions import may_deliver
+
+ROLE_LABELS = {"area": "Gebietsschlüssel", "area_name": "Gebietsname", "indicator": "Indikator",
+               "period": "Zeitraum / Stichtag", "value": "Wert", "numerator": "Zähler", "denominator": "Nenner"}
+STATE_LABELS = {"draft": "Entwurf", "internal": "intern freigegeben", "public": "öffentlich",
+                "withdrawn": "zurückgezogen"}
+
+
+def _may_upload(viewer: Principal) -> bool:
+    return viewer.logged_in and viewer.role in ("steward", "admin")
+
+
+def deliverable(atlas: Atlas, viewer: Principal) -> list[dict]:
+    """Indicators the viewer delivers (their departments'; all for admins)."""
+    return [{"label": f"{i.title_de} ({i.id})", "value": i.id} for i in atlas.indicators
+            if may_deliver(viewer, i.department)]
+
+
+def layout(**_args) -> html.Div:
+    atlas, viewer = get_atlas(), current_principal()
+    if not _may_upload(viewer):
+        return html.Div(html.P("Für diese Seite fehlt Ihnen die Berechtigung (Datenpflege oder Administration).",
+                               className="oa-notice"), className="oa-page")
+    limit = atlas.settings.upload_max_mb
+    # Public release is for admins; the others get the controls hidden (the service refuses them anyway).
+    release = [html.Button("Intern freigeben", id="up-release-internal", className="oa-button", disabled=True),
+               html.Div([html.Button("Öffentlich freigeben", id="up-release-public", className="oa-chip",
+                                     disabled=True),
+                         html.Label("Termin (optional, Sperrfrist):", htmlFor="up-release-at", className="oa-label"),
+                         dcc.Input(id="up-release-at", type="datetime-local", value="")],
+                        hidden=not viewer.is_admin, className="oa-links")]
+    return html.Div([
+        html.H2("Daten hochladen"),
+        html.P(f"CSV (wie Excel sie speichert: Semikolon, Dezimalkomma; oder Komma und Dezimalpunkt) oder XLSX, "
+               f"bis {limit} MB. Lang (Gebiet, Indikator, Zeitraum, Wert[, Zähler, Nenner]) oder breit (eine Spalte "
+               "je Indikator oder je Jahr). Nichts wird gespeichert, bevor Sie es bestätigen.", className="oa-hint"),
+        html.Div(id="up-csrf", **{"data-token": generate_csrf(), "data-limit": str(limit * 1024 * 1024)}),
+        html.Div([html.Strong("Datei hierher ziehen"), html.Span(" oder klicken, um sie auszuwählen")],
+                 id="up-drop", className="oa-drop", tabIndex="0", role="button"),
+        html.Div([html.Label("Tabellenblatt (XLSX, optional):", htmlFor="up-sheet", className="oa-label"),
+                  dcc.Input(id="up-sheet", value="", placeholder="erstes Blatt")], className="oa-field"),
+        html.Div(html.Div(id="up-bar", className="oa-progress-bar"), id="up-progress", className="oa-progress",
+                 hidden=True),
+        html.Div(id="up-status", role="status", className="oa-hint"),
+        dcc.Store(id="up-upload"),
+        dcc.Store(id="up-mapping-json"),
+        dcc.Store(id="up-versions"),
+        html.Div(id="up-report", **{"aria-live": "polite"}),
+        html.Div([html.H3("Spalten zuordnen"),
+                  html.Div([html.Div([html.Label(label, className="oa-label"),
+                                      dcc.Dropdown(id={"type": "up-map", "role": role}, options=[], value=None)],
+                                     className="oa-field") for role, label in ROLE_LABELS.items()],
+                           className="oa-grid"),
+                  html.Button("Erneut prüfen", id="up-recheck", className="oa-chip")],
+                 id="up-mapping", hidden=True),
+        html.Div(id="up-preview"),
+        html.Div([html.Button("Als Entwurf speichern", id="up-confirm", className="oa-button", disabled=True),
+                  html.Div(id="up-confirmed", role="status")], className="oa-links"),
+        html.Div(release, className="oa-links"),
+        html.Div(id="up-release-status", role="status"),
+        html.H3("Versionsgeschichte"),
+        dcc.Dropdown(id="up-history-indicator", options=deliverable(atlas, viewer), value=None,
+                     placeholder="Indikator wählen …"),
+        html.Div(id="up-history-status", role="status"),
+        html.Div(id="up-history"),
+    ], className="oa-page")
+
+
+# ------------------------------------------------------------------ pieces
+def _table(rows: list[dict], columns: list[tuple[str, str]], class_name: str = "oa-table") -> html.Table:
+    head = html.Thead(html.Tr([html.Th(label) for _, label in columns]))
+    body = html.Tbody([html.Tr([html.Td("" if r.get(k) is None else str(r.get(k))) for k, _ in columns])
+                       for r in rows])
+    return html.Table([head, body], className=class_name)
+
+
+def report_view(pending: ingest.Pending) -> list:
+    report = pending.report
+    summary = (f"{pending.file_name}: {report.get('rows', 0):,} Werte, Indikatoren "
+               f"{', '.join(report.get('indicators', [])) or '–'}, Zeiträume "
+               f"{', '.join(period_label(p) for p in report.get('periods', [])) or '–'}").replace(",", ",")
+    out = [html.H3("Prüfbericht"), html.P(summary)]
+    errors = report.get("errors", [])
+    if errors:
+        more = f" (und {report['more_errors']} weitere)" if report.get("more_errors") else ""
+        out += [html.P(f"{len(errors)} Fehler{more}: die Datei kann so nicht gespeichert werden.",
+                       className="oa-error"),
+                _table(errors, [("row", "Zeile"), ("column", "Spalte"), ("value", "Inhalt"), ("message", "Problem")],
+                       "oa-table oa-errors")]
+    else:
+        out.append(html.P("Keine Fehler.", className="oa-ok"))
+    warnings = report.get("warnings", [])
+    if warnings:
+        out += [html.P(f"{len(warnings)} Hinweise (blockieren nicht):"),
+                _table(warnings, [("row", "Zeile"), ("message", "Hinweis")], "oa-table oa-warnings")]
+    return out
+
+
+def preview_view(atlas: Atlas, upload_id: str) -> list:
+    values = ingest.Uploads(atlas.settings.data_dir).values(upload_id)
+    first = values.sort_values(["indicator_id", "period"]).iloc[-1]
+    table = ingest.preview_table(atlas, values, first["indicator_id"], first["period"])
+    out = [html.H3("Vorschau")]
+    if table is not None:
+        picture = pictures.draw_map(atlas, table, "quantiles", 5, "png", dpi=60)
+        src = "data:image/png;base64," + base64.b64encode(picture.body).decode("ascii")
+        out.append(html.Img(src=src, alt=f"Vorschau {first['indicator_id']} {first['period']}",
+                            className="oa-preview-map"))
+    decimals = {i: atlas.indicator_by_id[i].decimals for i in values["indicator_id"].unique()}
+    rows = [{"indicator_id": r.indicator_id, "area_id": r.area_id, "period": period_label(r.period),
+             "value": format_number(r.value, decimals[r.indicator_id]) if r.status == "ok" else r.status,
+             "numerator": "" if pd.isna(r.numerator) else format_number(r.numerator, 0),
+             "denominator": "" if pd.isna(r.denominator) else format_number(r.denominator, 0)}
+            for r in values.head(200).itertuples()]
+    out.append(_table(rows, [("indicator_id", "Indikator"), ("area_id", "Gebiet"), ("period", "Zeitraum"),
+                             ("value", "Wert"), ("numerator", "Zähler"), ("denominator", "Nenner")]))
+    if len(values) > 200:
+        out.append(html.P(f"… und {len(values) - 200:,} weitere Werte.", className="oa-hint"))
+    return out
+
+
+def history_view(rows: pd.DataFrame) -> html.Table:
+    head = ["Version", "Stand", "hochgeladen", "von", "Datei", "Werte", "neu/geändert/nicht erneut", "Freigabe", ""]
+    body = []
+    for r in rows.itertuples():
+        scheduled = (f"geplant: {STATE_LABELS.get(r.release_to, r.release_to)} am {r.release_at:%d.%m.%Y %H:%M}"
+                     if isinstance(r.release_to, str) and pd.notna(r.release_at) else "")
+        released = f"{r.released_by} am {r.released_at:%d.%m.%Y}" if pd.notna(r.released_at) else ""
+        action = (html.Button("Zurückziehen", id={"type": "up-rollback", "version": int(r.version_id)},
+                              className="oa-chip") if r.state != "withdrawn" else "")
+        changes = "/".join("" if pd.isna(v) else str(int(v)) for v in (r.n_added, r.n_changed, r.n_removed))
+        body.append(html.Tr([html.Td(str(r.version_id)), html.Td(STATE_LABELS.get(r.state, r.state)),
+                             html.Td(f"{r.created_at:%d.%m.%Y %H:%M}"), html.Td(r.created_by or ""),
+                             html.Td(r.file_name or ""), html.Td(str(r.row_count)), html.Td(changes),
+                             html.Td(" ".join(x for x in (released, scheduled) if x)), html.Td(action)]))
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)], className="oa-table")
+
+
+# ------------------------------------------------------------------ callbacks
+def register_callbacks(app) -> None:
+    @app.callback(
+        Output("up-report", "children"), Output("up-preview", "children"), Output("up-confirm", "disabled"),
+        Output("up-mapping", "hidden"), Output({"type": "up-map", "role": ALL}, "options"),
+        Output({"type": "up-map", "role": ALL}, "value"), Output("up-confirmed", "children", allow_duplicate=True),
+        Input("up-upload", "data"), prevent_initial_call=True,
+    )
+    def on_upload(data):
+        atlas, viewer = get_atlas(), current_principal()
+        n = len(ROLE_LABELS)
+        upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
+        pending = ingest.Uploads(atlas.settings.data_dir).get(upload_id, viewer) if _may_upload(viewer) else None
+        if pending is None:
+            return [], [], True, True, [[]] * n, [None] * n, ""
+        report = pending.report
+        columns = [{"label": c, "value": c} for c in report.get("columns", []) if c]
+        mapping = report.get("mapping", {})
+        values = [mapping.get(role) for role in ROLE_LABELS]
+        ok = bool(report.get("ok")) and pending.state == "checked"
+        needs_mapping = bool(columns) and not ok
+        preview = preview_view(atlas, pending.upload_id) if ok else []
+        return report_view(pending), preview, not ok, not needs_mapping, [columns] * n, values, ""
+
+    @app.callback(Output("up-mapping-json", "data"), Input({"type": "up-map", "role": ALL}, "value"))
+    def on_mapping(values):
+        return {role: v for role, v in zip(ROLE_LABELS, values or []) if isinstance(v, str) and v}
+
+    app.clientside_callback(
+        "function(n, mapping, sheet) { return window.ortsatlas.upload.recheck(n, mapping, sheet); }",
+        Output("up-status", "children"), Input("up-recheck", "n_clicks"), State("up-mapping-json", "data"),
+        State("up-sheet", "value"), prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output("up-confirmed", "children"), Output("up-versions", "data"), Output("up-confirm", "disabled",
+                                                                                   allow_duplicate=True),
+        Output("up-release-internal", "disabled"), Output("up-release-public", "disabled"),
+        Input("up-confirm", "n_clicks"), State("up-upload", "data"), prevent_initial_call=True,
+    )
+    def on_confirm(_n, data):
+        atlas, viewer = get_atlas(), current_principal()
+        upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
+        try:
+            ids = versions.confirm(atlas, viewer, upload_id)
+        except versions.VersionError as exc:
+            return html.P(str(exc), className="oa-error"), no_update, True, True, True
+        return (html.P(f"Gespeichert als Entwurf: Version {', '.join(map(str, ids))}. Noch nicht sichtbar für "
+                       "andere – jetzt intern freigeben.", className="oa-ok"), ids, True, False, not viewer.is_admin)
+
+    @app.callback(
+        Output("up-release-status", "children"),
+        Input("up-release-internal", "n_clicks"), Input("up-release-public", "n_clicks"),
+        State("up-versions", "data"), State("up-release-at", "value"), prevent_initial_call=True,
+    )
+    def on_release(_internal, _public, ids, at):
+        atlas, viewer = get_atlas(), current_principal()
+        to = "public" if ctx.triggered_id == "up-release-public" else "internal"
+        messages = []
+        for vid in ids if isinstance(ids, list) else []:
+            try:
+                result = versions.release(atlas, viewer, vid, to, (at or None) if to == "public" else None)
+                when = result["scheduled"]
+                messages.append(f"Version {vid}: " + (f"Freigabe geplant für {when['at'].replace('T', ' ')}"
+                                                      if when else STATE_LABELS[result["state"]]))
+            except versions.VersionError as exc:
+                messages.append(f"Version {vid}: {exc}")
+        return html.P("; ".join(messages) or "Keine Version gewählt.")
+
+    @app.callback(
+        Output("up-history", "children"), Output("up-history-status", "children"),
+        Input("up-history-indicator", "value"), Input({"type": "up-rollback", "version": ALL}, "n_clicks"),
+        Input("up-release-status", "children"),
+    )
+    def on_history(indicator_id, _clicks, _released):
+        atlas, viewer = get_atlas(), current_principal()
+        status = ""
+        trigger = ctx.triggered_id
+        if isinstance(trigger, dict) and trigger.get("type") == "up-rollback" and any(_clicks or []):
+            try:
+                versions.rollback(atlas, viewer, trigger.get("version"))
+                status = f"Version {trigger.get('version')} zurückgezogen; es gelten wieder die Werte davor."
+            except versions.VersionError as exc:
+                status = str(exc)
+        if not _may_upload(viewer) or not isinstance(indicator_id, str):
+            return [], status
+        rows = versions.history(atlas, viewer, indicator_id)
+        if rows is None or rows.empty:
+            return html.P("Keine Versionen.", className="oa-hint"), status
+        return history_view(rows), status
+

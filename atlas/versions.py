@@ -1,0 +1,231 @@
+"""Versions: storing a checked upload, releasing it, rolling it back, its history.
+
+A confirmed upload becomes one immutable version per indicator, in state
+`draft`, written in one store transaction: readers see all of it or none of
+it. Releases move a version `draft → internal → public` (rights from
+`auth.permissions`), optionally scheduled for a later time; a rollback
+withdraws a version so its cells fall back to the version before. Every
+step is written to the audit log with who and when. Nothing is overwritten.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from atlas.bootstrap import Atlas
+from atlas.ingest import Uploads
+from atlas.store import effective_versions
+from auth.permissions import (
+    Principal,
+    may_deliver,
+    may_know,
+    may_read_state,
+    may_release,
+    may_withdraw,
+)
+
+
+class VersionError(ValueError):
+    """A workflow step that cannot be done; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, code: str, message: str):
+        self.status, self.code = status, code
+        super().__init__(message)
+
+
+NOT_FOUND = VersionError(404, "not_found", "Version oder Upload nicht gefunden / version or upload not found")
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+# ------------------------------------------------------------------ confirm
+def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
+    """Store a checked upload as new draft versions; returns their ids.
+
+    Checked again under the store's write lock, so a double click or two
+    stewards confirming the same upload store it once.
+    """
+    uploads = Uploads(atlas.settings.data_dir)
+    if uploads.get(upload_id, viewer) is None:
+        raise NOT_FOUND
+    with atlas.store.writing() as tx:
+        pending = uploads.get(upload_id, viewer)
+        if pending.state != "checked" or not pending.report.get("ok"):
+            raise VersionError(409, "not_confirmable", f"Upload ist im Zustand '{pending.state}'"
+                               + ("" if pending.report.get("ok") else " und hat Fehler") + " / cannot be confirmed")
+        values = uploads.values(upload_id)
+        for ind_id in values["indicator_id"].unique():
+            ind = atlas.indicator_by_id.get(ind_id)
+            if ind is None or not may_deliver(viewer, ind.department):  # rights may have changed since the check
+                raise VersionError(403, "forbidden", f"keine Berechtigung für {ind_id}")
+        new_rows = []
+        for ind_id, part in values.groupby("indicator_id", sort=True):
+            vid = tx.next_version_id()
+            added, changed, removed = _diff(atlas, ind_id, part)
+            tx.add_values(vid, part.assign(version_id=vid))
+            new_rows.append({"version_id": vid, "indicator_id": ind_id, "state": "draft",
+                             "created_by": viewer.name, "created_at": _now(), "file_name": pending.file_name,
+                             "checksum": pending.checksum, "row_count": len(part),
+                             "note": f"Upload {upload_id}", "n_added": added, "n_changed": changed,
+                             "n_removed": removed})
+        _write_versions(tx, pd.concat([_stored_versions(tx), pd.DataFrame(new_rows)], ignore_index=True))
+    ids = [r["version_id"] for r in new_rows]
+    uploads.mark(pending, "confirmed", ids)
+    for r in new_rows:
+        atlas.audit.record(viewer.name, "version_created", f"{r['indicator_id']} v{r['version_id']}",
+                          f"{r['row_count']} Werte aus {pending.file_name} (sha256 {pending.checksum[:12]}…); "
+                          f"neu {r['n_added']}, geändert {r['n_changed']}, nicht erneut geliefert {r['n_removed']}")
+    return ids
+
+
+def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:
+    uploads = Uploads(atlas.settings.data_dir)
+    pending = uploads.get(upload_id, viewer)
+    if pending is None:
+        raise NOT_FOUND
+    if pending.state == "checked":
+        uploads.mark(pending, "cancelled")
+
+
+def _diff(atlas: Atlas, indicator_id: str, new: pd.DataFrame) -> tuple[int, int, int]:
+    """Cells added, changed and not delivered again, against the newest non-withdrawn cells of the same periods."""
+    old = atlas.store.query(f"""
+        SELECT v.area_id, v.period, v.value, v.status FROM {atlas.store.values_relation([indicator_id])} v
+        JOIN versions ver USING (version_id)
+        WHERE v.indicator_id = ? AND ver.state <> 'withdrawn'
+        QUALIFY row_number() OVER (PARTITION BY v.area_id, v.period ORDER BY v.version_id DESC) = 1
+    """, [indicator_id])
+    old = old[old["period"].isin(set(new["period"]))]
+    merged = new.merge(old, on=["area_id", "period"], how="outer", suffixes=("", "_old"), indicator=True)
+    both = merged[merged["_merge"] == "both"]
+    same = (both["status"] == both["status_old"]) & (
+        (both["value"] - both["value_old"]).abs().fillna(0).le(1e-9) | (both["value"].isna() & both["value_old"].isna()))
+    return (int((merged["_merge"] == "left_only").sum()), int((~same).sum()),
+            int((merged["_merge"] == "right_only").sum()))
+
+
+def _stored_versions(tx) -> pd.DataFrame:
+    """The stored table (without applying due schedules: those are applied when read)."""
+    return effective_versions(None) if tx.read("versions") is None else _with_all_columns(tx.read("versions"))
+
+
+def _with_all_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    out = effective_versions(frame)
+    out["state"] = frame["state"].values  # keep the stored state; schedules apply on reading
+    return out
+
+
+def _write_versions(tx, frame: pd.DataFrame) -> None:
+    tx.replace_table("versions", _with_all_columns(frame))
+
+
+# ------------------------------------------------------------------ release, rollback
+@dataclass(frozen=True)
+class VersionInfo:
+    version_id: int
+    indicator_id: str
+    state: str
+    department: str
+
+
+def _version(atlas: Atlas, viewer: Principal, version_id) -> VersionInfo:
+    """The version if the viewer may read it; NOT_FOUND otherwise (never 'forbidden': that would confirm it exists)."""
+    try:
+        vid = int(version_id)
+    except (TypeError, ValueError):
+        raise NOT_FOUND from None
+    versions = effective_versions(atlas.store.read_table("versions"))
+    row = versions[versions["version_id"] == vid]
+    if row.empty:
+        raise NOT_FOUND
+    r = row.iloc[0]
+    ind = atlas.indicator_by_id.get(r["indicator_id"])
+    if ind is None or not may_know(viewer, ind.visibility, ind.department, ind.id) \
+            or not may_read_state(viewer, ind.department, r["state"]):
+        raise NOT_FOUND
+    return VersionInfo(vid, ind.id, r["state"], ind.department)
+
+
+def release(atlas: Atlas, viewer: Principal, version_id, to, at: str | None = None) -> dict:
+    """Move a version to `internal` or `public`, now or at `at` (ISO date/time, an embargo)."""
+    info = _version(atlas, viewer, version_id)
+    if to not in ("internal", "public"):
+        raise VersionError(400, "bad_state", "'to' muss 'internal' oder 'public' sein / must be internal or public")
+    if not may_release(viewer, info.department, to):
+        raise VersionError(403, "forbidden", "Freigabe für die Öffentlichkeit nur durch die Administration"
+                           if to == "public" else "nur das zuständige Fachamt gibt intern frei")
+    order = {"draft": 0, "internal": 1, "public": 2}
+    if info.state not in order or order[info.state] >= order[to]:
+        raise VersionError(409, "bad_transition", f"Version ist '{info.state}'; '{to}' ist kein Schritt nach vorn")
+    ind = atlas.indicator_by_id[info.indicator_id]
+    if to == "public" and ind.visibility != "public":
+        raise VersionError(409, "not_public_indicator", f"{ind.id} ist als '{ind.visibility}' katalogisiert; "
+                           "eine öffentliche Freigabe ist nicht möglich")
+    when = _parse_time(at) if at else None
+    with atlas.store.writing() as tx:
+        versions = _stored_versions(tx)
+        i = versions.index[versions["version_id"] == info.version_id][0]
+        if when:
+            versions.loc[i, ["release_to", "release_at"]] = [to, pd.Timestamp(when)]
+        else:
+            versions.loc[i, ["state", "released_by", "released_at", "release_to", "release_at"]] = \
+                [to, viewer.name, pd.Timestamp(_now()), None, pd.NaT]
+        _write_versions(tx, versions)
+    action = "release_scheduled" if when else "version_released"
+    atlas.audit.record(viewer.name, action, f"{info.indicator_id} v{info.version_id}",
+                      f"{info.state} → {to}" + (f" am {when:%d.%m.%Y %H:%M}" if when else ""))
+    return {"version_id": info.version_id, "state": info.state if when else to,
+            "scheduled": {"to": to, "at": when.isoformat()} if when else None}
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise VersionError(400, "bad_time", "'at' als Datum/Uhrzeit, z. B. 2026-12-01T09:00") from None
+    if when <= datetime.now():
+        raise VersionError(400, "bad_time", "der Freigabetermin muss in der Zukunft liegen")
+    return when.replace(tzinfo=None)
+
+
+def rollback(atlas: Atlas, viewer: Principal, version_id) -> dict:
+    """Withdraw a version: its cells fall back to the version before. The version itself stays in the history."""
+    info = _version(atlas, viewer, version_id)
+    if info.state == "withdrawn":
+        raise VersionError(409, "bad_transition", "Version ist bereits zurückgezogen")
+    if not may_withdraw(viewer, info.department, info.state):
+        raise VersionError(403, "forbidden", "öffentliche Versionen zieht nur die Administration zurück")
+    with atlas.store.writing() as tx:
+        versions = _stored_versions(tx)
+        i = versions.index[versions["version_id"] == info.version_id][0]
+        versions.loc[i, ["state", "release_to", "release_at"]] = ["withdrawn", None, pd.NaT]
+        _write_versions(tx, versions)
+    atlas.audit.record(viewer.name, "version_withdrawn", f"{info.indicator_id} v{info.version_id}",
+                      f"{info.state} → withdrawn")
+    return {"version_id": info.version_id, "state": "withdrawn"}
+
+
+# ------------------------------------------------------------------ history
+HISTORY_FIELDS = ["version_id", "indicator_id", "state", "created_by", "created_at", "file_name", "checksum",
+                  "row_count", "note", "released_by", "released_at", "release_to", "release_at", "n_added",
+                  "n_changed", "n_removed"]
+
+
+def history(atlas: Atlas, viewer: Principal, indicator_id: str) -> pd.DataFrame | None:
+    """The versions of an indicator the viewer may read, newest first; None if the indicator is unknown to them."""
+    ind = atlas.indicator_by_id.get(indicator_id) if isinstance(indicator_id, str) else None
+    if ind is None or not may_know(viewer, ind.visibility, ind.department, ind.id):
+        return None
+    versions = effective_versions(atlas.store.read_table("versions"))
+    rows = versions[(versions["indicator_id"] == ind.id)
+                    & versions["state"].map(lambda s: may_read_state(viewer, ind.department, s))]
+    if viewer.has_public_rights_only:  # the public learns what was released, not who typed it in
+        rows = rows.assign(created_by=None, released_by=None, checksum=None, note=None)
+    if rows.empty and not may_deliver(viewer, ind.department):
+        return None
+    rows = rows[HISTORY_FIELDS].sort_values("version_id", ascending=False).reset_index(drop=True)
+    return rows.astype({c: "Int64" for c in ("row_count", "n_added", "n_changed", "n_removed")})

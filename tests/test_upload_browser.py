@@ -1,0 +1,79 @@
+"""A steward's quarter in headless Chromium: drop the Excel extract, read the report, store, release internally."""
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+
+from atlas import queries
+from tests.test_explorer_browser import until
+from tests.test_roles_browser import log_in
+
+
+def quarter_workbook(area_ids: list[str], period: str) -> bytes:
+    """What the social office exports from its own system: German headers, Stichtag as a date cell."""
+    from datetime import date
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Schlüssel", "Gebiet", "Stichtag", "Indikator", "Zähler", "Nenner"])
+    year, quarter = int(period[:4]), int(period[-1])
+    day = {1: date(year, 3, 31), 2: date(year, 6, 30), 3: date(year, 9, 30), 4: date(year, 12, 31)}[quarter]
+    for i, area in enumerate(area_ids):
+        ws.append([area, f"Gebiet {area}", day, "sgb2_quote", 200 + 7 * i, 2000 + 11 * i])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+DROP = """
+const [b64, name] = arguments;
+const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+const file = new File([bytes], name, {type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"});
+const data = new DataTransfer();
+data.items.add(file);
+document.getElementById("up-drop").dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));
+"""
+
+
+def test_steward_takes_an_excel_extract_to_an_internal_release(duo, atlas):
+    import base64
+    areas = list(queries.areas(atlas, "ortsteil", queries.current_set(atlas))["area_id"])
+    log_in(duo, "sozialamt")
+    duo.find_element("#oa-upload-link").click()
+    until(lambda: duo.find_elements("#up-drop"), message="upload page")
+    body = quarter_workbook(areas, "2026-Q2")
+    duo.driver.execute_script(DROP, base64.b64encode(body).decode(), "sgb2_2026q2.xlsx")
+    until(lambda: "Keine Fehler" in duo.find_element("#up-report").text, timeout=30, message="clean report")
+    assert "51 Werte" in duo.find_element("#up-report").text
+    until(lambda: duo.find_elements("#up-preview img"), message="preview map")
+    assert duo.find_element("#up-preview table").text.count("sgb2_quote") >= 51
+    assert queries.periods(atlas, atlas.users.get("intern").principal(), "sgb2_quote")[-1] != "2026-Q2"
+
+    duo.find_element("#up-confirm").click()
+    until(lambda: "Entwurf" in duo.find_element("#up-confirmed").text, message="stored as draft")
+    intern = atlas.users.get("intern").principal()
+    assert "2026-Q2" not in queries.periods(atlas, intern, "sgb2_quote")  # drafts stay with the department
+    until(lambda: duo.find_element("#up-release-internal").is_enabled(), message="release button")
+    duo.find_element("#up-release-internal").click()
+    until(lambda: "intern freigegeben" in duo.find_element("#up-release-status").text, message="released")
+    assert "2026-Q2" in queries.periods(atlas, intern, "sgb2_quote")
+    assert not duo.find_element("#up-release-public").is_displayed()  # public release is the admins' step
+
+    # The history shows the version with who, what and the release.
+    duo.select_dcc_dropdown("#up-history-indicator", value="SGB-II-Quote (sgb2_quote)")
+    until(lambda: "intern freigegeben" in duo.find_element("#up-history").text, message="history row")
+    assert "sozialamt" in duo.find_element("#up-history").text and "sgb2_2026q2.xlsx" in duo.find_element(
+        "#up-history").text
+
+
+def test_broken_extract_gets_a_precise_report_and_no_confirm(duo, atlas):
+    import base64
+    log_in(duo, "sozialamt")
+    duo.driver.get(f"{duo.server_url}/upload")
+    until(lambda: duo.find_elements("#up-drop"), message="upload page")
+    csv_text = "Ortsteil;Jahr;Indikator;Wert\n0101;2024;kaufkraft;12,5\n9999;2024;kaufkraft;abc\n"
+    duo.driver.execute_script(DROP, base64.b64encode(csv_text.encode("utf-8")).decode(), "kaputt.csv")
+    until(lambda: "Fehler" in duo.find_element("#up-report").text, timeout=30, message="error report")
+    text = duo.find_element("#up-report").text
+    assert "9999" in text and "unbekanntes Gebiet" in text and "abc" in text
+    assert not duo.find_element("#up-confirm").is_enabled()
