@@ -108,6 +108,9 @@ def read_table(content: bytes, filename: str, sheet: str | None = None) -> RawTa
 
 
 def _decode(content: bytes) -> str:
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise IngestError([problem("UTF-16-Text wird nicht gelesen; bitte als 'CSV UTF-8' oder 'CSV (Trennzeichen-"
+                                   "getrennt)' speichern. / UTF-16 is not read; save as CSV UTF-8.")])
     if b"\x00" in content[:65536]:
         raise IngestError([problem("Keine Textdatei (enthält Binärdaten); erwartet: CSV oder XLSX. / "
                                    "Binary content; expected CSV or XLSX.")])
@@ -794,6 +797,9 @@ def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes
                  sheet: str | None = None) -> Checked:
     """Read and validate; a file that cannot be read at all gives a report with its reasons."""
     try:
+        if re.search(r"[\\/]|\.\.|[\x00-\x1f]", file_name or ""):
+            raise IngestError([problem("Der Dateiname enthält Pfadangaben oder Steuerzeichen und wird abgelehnt. "
+                                       "/ The file name holds a path or control characters.", value=file_name)])
         m = Mapping.from_json(mapping) if mapping else None
         raw = read_table(content, file_name, sheet)
         return check(atlas, viewer, raw, m)

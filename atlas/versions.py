@@ -189,7 +189,7 @@ def _parse_time(text: str) -> datetime:
         raise VersionError(400, "bad_time", "'at' als Datum/Uhrzeit, z. B. 2026-12-01T09:00") from None
     if when <= datetime.now():
         raise VersionError(400, "bad_time", "der Freigabetermin muss in der Zukunft liegen")
-    return when.replace(tzinfo=None)
+    return when.replace(tzinfo=None, microsecond=0)
 
 
 def rollback(atlas: Atlas, viewer: Principal, version_id) -> dict:

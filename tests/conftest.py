@@ -82,3 +82,36 @@ def duo(dash_duo, dash_app):
               and not ("/login" in e["message"] and "401" in e["message"])  # a refused login is a 401 by design
               and not ("/api/v1/uploads" in e["message"] and "422" in e["message"])]  # so is a failed check
     assert errors == [], f"browser console errors: {errors}"
+
+
+@pytest.fixture()
+def scratch_atlas(atlas, tmp_path, monkeypatch):
+    """A private copy of the demo store, made the process's store for this test (writes stay here)."""
+    import shutil
+    shutil.copytree(atlas.store.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("uploads"))
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "data"))
+    from atlas.bootstrap import get_atlas
+    return get_atlas()
+
+
+@pytest.fixture()
+def scratch_app(scratch_atlas):
+    from atlas.web import create_app
+    return create_app()
+
+
+@pytest.fixture()
+def scratch_duo(dash_duo, scratch_app):
+    """Like `duo`, on a private store copy: for browser tests that write."""
+    dash_duo.start_server(scratch_app)
+    yield dash_duo
+    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"
+              and not ("/api/v1/uploads" in e["message"] and "422" in e["message"])]
+    assert errors == [], f"browser console errors: {errors}"
+
+
+def writer(app, username: str):
+    """A client signed in as `username`, and its CSRF token for API writes."""
+    client = fresh_client(app)
+    login(client, username)
+    return client, csrf_token(client)

@@ -35,7 +35,8 @@ document.getElementById("up-drop").dispatchEvent(new DragEvent("drop", {dataTran
 """
 
 
-def test_steward_takes_an_excel_extract_to_an_internal_release(duo, atlas):
+def test_steward_takes_an_excel_extract_to_an_internal_release(scratch_duo, scratch_atlas):
+    duo, atlas = scratch_duo, scratch_atlas
     import base64
     areas = list(queries.areas(atlas, "ortsteil", queries.current_set(atlas))["area_id"])
     log_in(duo, "sozialamt")
@@ -66,7 +67,8 @@ def test_steward_takes_an_excel_extract_to_an_internal_release(duo, atlas):
         "#up-history").text
 
 
-def test_broken_extract_gets_a_precise_report_and_no_confirm(duo, atlas):
+def test_broken_extract_gets_a_precise_report_and_no_confirm(scratch_duo):
+    duo = scratch_duo
     import base64
     log_in(duo, "sozialamt")
     duo.driver.get(f"{duo.server_url}/upload")
