@@ -137,6 +137,11 @@ def _read_csv(content: bytes) -> RawTable:
     except UnicodeDecodeError as exc:
         raise IngestError([problem(f"Ungültiges UTF-8 an Byte {exc.start} / invalid UTF-8")]) from None
     lines = text.splitlines()
+    start = text.lstrip()[:1]
+    if start in ("{", "[", "<"):
+        kind = "JSON" if start in "{[" else "HTML/XML"
+        raise IngestError([problem(f"Die Datei ist {kind}, keine Tabelle; erwartet: CSV oder XLSX. / "
+                                   f"This is {kind}, not a table.", row=1, value=lines[0][:80] if lines else "")])
     if not lines or not lines[0].strip():
         raise IngestError([problem("Die erste Zeile (Spaltenköpfe) ist leer. / The header line is empty.", row=1)])
     first = lines[0]
@@ -254,7 +259,7 @@ class Mapping:
     numerator: str | None = None
     denominator: str | None = None
     indicator_columns: dict[str, str] = field(default_factory=dict)  # column -> indicator id (wide by indicator)
-    period_columns: dict[str, str] = field(default_factory=dict)  # column -> period key (wide by period)
+    period_columns: dict[str, str] = field(default_factory=dict)  # column -> period as written (wide by period)
     fixed_indicator: str | None = None  # all rows belong to this indicator (file without indicator column)
     fixed_period: str | None = None
 
@@ -296,8 +301,8 @@ def detect_mapping(header: list[str], atlas: Atlas) -> Mapping:
             setattr(m, role, col)
         elif key in titles:
             m.indicator_columns[col] = titles[key]
-        elif (p := parse_period(col)) is not None:
-            m.period_columns[col] = p
+        elif parse_period(col) is not None:
+            m.period_columns[col] = col  # read per row: a Stichtag means a quarter for quarterly indicators
     if m.indicator_columns and m.value:  # a "Wert" column and indicator-named columns: long wins
         m.indicator_columns = {}
     return m
@@ -368,6 +373,11 @@ def parse_period(cell, periodicity: str | None = None) -> str | None:
         except ValueError:
             return None
     return None
+
+
+def _is_date(cell) -> bool:
+    return isinstance(cell, (datetime, date)) or bool(_DATE_DE.match(str(cell).strip())
+                                                       or _DATE_ISO.match(str(cell).strip()))
 
 
 def _period_of_day(day: date, periodicity: str | None) -> str | None:
@@ -536,6 +546,9 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         elif period is None and ind and parse_period(c.period) is not None:
             errors.append(problem(f"Stichtag/Zeitraum passt nicht zur Periodizität '{ind.periodicity}' von "
                                   f"{ind.id}", c.row, m.period, c.period))
+        elif period is None and _is_date(c.period):
+            errors.append(problem("Stichtag ist kein Monats-, Quartals- oder Jahresende; erwartet z. B. 30.09.2024",
+                                  c.row, m.period, c.period))
         elif period is None:
             errors.append(problem("Zeitraum nicht lesbar; erwartet 2024, 2024-Q3, Q3/2024 oder Stichtag "
                                   "30.09.2024", c.row, m.period, c.period))
