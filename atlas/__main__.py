@@ -2,6 +2,7 @@
 
   info    what the store holds (boundary sets, indicators, versions)
   demo    generate the demo city into an empty data directory
+  init    start an empty store for a real city (then upload boundaries and data)
   users   add | list | disable | enable | passwd   (accounts; passwords only via stdin)
   tokens  add NAME [--label TEXT] | list | revoke ID   (API tokens for scripted feeds)
 """
@@ -39,6 +40,18 @@ def cmd_demo(atlas: Atlas, _args) -> int:
         return 1
     atlas.ensure_data()
     print(f"demo city written to {atlas.settings.data_dir}")
+    return 0
+
+
+def cmd_init(atlas: Atlas, args) -> int:
+    from atlas.boundaries import BoundaryError, init_empty_store
+    try:
+        init_empty_store(atlas.store, args.city, args.key)
+    except BoundaryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"empty store for {args.city} in {atlas.settings.data_dir}; next: create an admin "
+          "(users add NAME --role admin --password-stdin) and upload boundaries (POST /api/v1/boundaries)")
     return 0
 
 
@@ -99,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="what the store holds").set_defaults(func=cmd_info)
     sub.add_parser("demo", help="generate the demo city into an empty data directory").set_defaults(func=cmd_demo)
+    init = sub.add_parser("init", help="start an empty store for a real city")
+    init.add_argument("--city", required=True, help="the city's name, e.g. Kaiserslautern")
+    init.add_argument("--key", required=True, help="the city's official key (AGS), e.g. 07312000")
+    init.set_defaults(func=cmd_init)
 
     users = sub.add_parser("users", help="manage accounts").add_subparsers(dest="action", required=True)
     add = users.add_parser("add", help="create an account")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+import threading
 from pathlib import Path
 
 from atlas.catalog import (
@@ -11,6 +11,7 @@ from atlas.catalog import (
     catalog_frame,
     load_catalog,
     load_departments,
+    stored_indicators,
 )
 from atlas.config import Settings, load_settings
 from atlas.store import Store
@@ -26,16 +27,39 @@ class Atlas:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.domains, self.indicators = load_catalog(settings.layers_dir)
-        self.indicator_by_id: dict[str, Indicator] = {i.id: i for i in self.indicators}
+        self.domains, self._configured = load_catalog(settings.layers_dir)
         self.domain_by_id: dict[str, Domain] = {d.id: d for d in self.domains}
         self.departments = load_departments(settings.layers_dir)
-        self.store = Store(settings.data_dir, catalog_frame(self.indicators, self.domains))
+        self.store = Store(settings.data_dir, catalog_frame(self._configured, self.domains))
+        self._catalog_state: tuple[str | None, list[Indicator], dict[str, Indicator]] = (
+            None, self._configured, {i.id: i for i in self._configured})
         self.audit = AuditLog(settings.data_dir)
         self.users = UserService(self.store, set(self.departments), self.audit)
         self.tokens = TokenService(self.store, self.users, self.audit)
         self._cache: dict = {}
         self._cache_generation: tuple | None = None
+
+    # The catalogue: indicators configured in layers/*.toml plus those created
+    # through uploads (kept in the store, so every worker process sees them).
+    def _catalog(self) -> tuple[list[Indicator], dict[str, Indicator]]:
+        rel = self.store.manifest()["tables"].get("catalog") if self.store.exists() else None
+        if rel != self._catalog_state[0]:
+            created = stored_indicators(self.store.read_table("catalog"), self.domain_by_id)
+            indicators = self._configured + created
+            self._catalog_state = (rel, indicators, {i.id: i for i in indicators})
+        return self._catalog_state[1], self._catalog_state[2]
+
+    @property
+    def indicators(self) -> list[Indicator]:
+        return self._catalog()[0]
+
+    @property
+    def indicator_by_id(self) -> dict[str, Indicator]:
+        return self._catalog()[1]
+
+    def is_configured(self, indicator_id: str) -> bool:
+        """Defined in layers/*.toml (changed by editing files), not created through an upload."""
+        return any(i.id == indicator_id for i in self._configured)
 
     def cached(self, key: tuple, compute):
         """Memoise a read-only answer for the current store generation.
@@ -61,14 +85,27 @@ class Atlas:
             demo.create_demo_accounts(self.users)
 
 
-@lru_cache(maxsize=8)
-def _atlas_for(data_dir: Path, layers_dir: Path) -> Atlas:
-    atlas = Atlas(load_settings())
-    atlas.ensure_data()
-    return atlas
+_ATLASES: dict[tuple[Path, Path], Atlas] = {}
+_ATLASES_LOCK = threading.Lock()
 
 
 def get_atlas() -> Atlas:
     """The process-wide atlas for the current environment's data directory."""
     s = load_settings()
-    return _atlas_for(s.data_dir, s.layers_dir)
+    key = (s.data_dir, s.layers_dir)
+    atlas = _ATLASES.get(key)
+    if atlas is None:
+        with _ATLASES_LOCK:
+            atlas = _ATLASES.get(key)
+            if atlas is None:
+                atlas = Atlas(s)
+                atlas.ensure_data()
+                _ATLASES[key] = atlas
+    return atlas
+
+
+def release_atlas(data_dir: Path) -> None:
+    """Forget the atlas of a data directory (tests on throw-away copies of the store)."""
+    with _ATLASES_LOCK:
+        for key in [k for k in _ATLASES if k[0] == Path(data_dir).resolve()]:
+            del _ATLASES[key]

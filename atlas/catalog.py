@@ -128,3 +128,42 @@ def catalog_frame(indicators: list[Indicator], domains: list[Domain]) -> pd.Data
     frame = pd.DataFrame([asdict(i) for i in indicators])
     frame["domain_order"] = frame["domain"].map(order)
     return frame
+
+
+# ------------------------------------------------------------------ created through uploads
+STORED_FIELDS = [f.name for f in fields(Indicator)] + ["requested_visibility", "created_by", "created_at"]
+
+
+def check_new_indicator(raw: dict, known_domains: set[str], known_departments: set[str]) -> Indicator:
+    """A definition sent with an upload, held to the same rules as the catalogue files."""
+    if not isinstance(raw, dict):
+        raise CatalogError("a new indicator must be a JSON object with its metadata")
+    raw = dict(raw)
+    domain = raw.pop("domain", None)
+    if domain not in known_domains:
+        raise CatalogError(f"indicator {raw.get('id', '?')!r}: domain {domain!r}, expected one of "
+                           f"{sorted(known_domains)}")
+    ind = _check_indicator(raw, domain, "upload")
+    if ind.department not in known_departments:
+        raise CatalogError(f"indicator {ind.id!r}: department {ind.department!r}, expected one of "
+                           f"{sorted(known_departments)}")
+    return ind
+
+
+def stored_indicators(frame: pd.DataFrame | None, domains: dict) -> list[Indicator]:
+    """Indicators kept in the store's `catalog` table, in creation order."""
+    if frame is None or frame.empty:
+        return []
+    names = {f.name for f in fields(Indicator)}
+    out = []
+    for row in frame.to_dict("records"):
+        values = {k: v for k, v in row.items() if k in names}
+        out.append(Indicator(**values))
+    return out
+
+
+def stored_frame(indicators: list[Indicator], domains: list[Domain]) -> pd.DataFrame:
+    """The catalogue frame (with `domain_order`) for indicators from the store, for DuckDB."""
+    if not indicators:
+        return pd.DataFrame()
+    return catalog_frame(indicators, domains)

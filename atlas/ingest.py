@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -260,11 +261,15 @@ class Mapping:
     denominator: str | None = None
     indicator_columns: dict[str, str] = field(default_factory=dict)  # column -> indicator id (wide by indicator)
     period_columns: dict[str, str] = field(default_factory=dict)  # column -> period as written (wide by period)
+    # indicator id -> {"value"|"numerator"|"denominator": column}: a file with one column per count
+    measures: dict[str, dict[str, str]] = field(default_factory=dict)
     fixed_indicator: str | None = None  # all rows belong to this indicator (file without indicator column)
     fixed_period: str | None = None
 
     @property
     def layout(self) -> str:
+        if self.measures:
+            return "wide_measures"
         if self.indicator_columns:
             return "wide_indicator"
         if self.period_columns:
@@ -315,13 +320,18 @@ def mapping_problems(m: Mapping, header: list[str]) -> list[dict]:
         col = getattr(m, role)
         if col and col not in header:
             problems.append(problem(f"Spalte {col!r} gibt es nicht; Spalten: {', '.join(header)}", column=col))
-    for col in list(m.indicator_columns) + list(m.period_columns):
+    measure_cols = [c for spec in m.measures.values() if isinstance(spec, dict) for c in spec.values()]
+    for col in list(m.indicator_columns) + list(m.period_columns) + measure_cols:
         if col not in header:
             problems.append(problem(f"Spalte {col!r} gibt es nicht / no such column", column=col))
+    for ind_id, spec in m.measures.items():
+        if not isinstance(spec, dict) or not set(spec) <= {"value", "numerator", "denominator"} or not spec:
+            problems.append(problem(f"measures[{ind_id!r}] braucht value und/oder numerator+denominator",
+                                    column="measures"))
     if not (m.area or m.area_name):
         problems.append(problem("Keine Gebietsspalte erkannt (erwartet z. B. 'Ortsteil', 'Gebiet', 'Schlüssel' "
                                 "oder 'area'); bitte zuordnen. / No area column; please map one.", column="area"))
-    if not (m.indicator or m.indicator_columns or m.fixed_indicator):
+    if not (m.indicator or m.indicator_columns or m.measures or m.fixed_indicator):
         problems.append(problem("Kein Indikator erkannt (Spalte 'Indikator' oder Spalten mit Indikator-IDs); "
                                 "bitte zuordnen. / No indicator column; please map one.", column="indicator"))
     if not (m.period or m.period_columns or m.fixed_period):
@@ -410,6 +420,8 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
         return "error", None, "Zahl erwartet, nicht WAHR/FALSCH"
     if isinstance(cell, (int, float, np.integer, np.floating)):
         value = float(cell)
+        if np.isnan(value):
+            return "missing", None, ""
         return ("ok", value, "") if np.isfinite(value) else ("error", None, "endliche Zahl erwartet")
     text = str(cell).strip().replace("\u00a0", "").replace(" ", "")
     low = text.casefold()
@@ -441,6 +453,7 @@ class Report:
     mapping: dict = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
     more_errors: int = 0
+    new_indicators: list[dict] = field(default_factory=list)  # definitions created on confirmation
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -455,7 +468,7 @@ class Checked:
 _EMPTY_VALUES = ["indicator_id", "area_id", "period", "period_end", "value", "numerator", "denominator", "status"]
 
 
-def _cells_long(raw: RawTable, m: Mapping) -> pd.DataFrame:
+def _cells_long(raw: RawTable, m: Mapping) -> list[SimpleNamespace]:
     """The table as one row per (area, indicator, period) cell, with the file row and columns it came from."""
     idx = {h: i for i, h in enumerate(raw.header)}
 
@@ -467,8 +480,16 @@ def _cells_long(raw: RawTable, m: Mapping) -> pd.DataFrame:
     for n, row in enumerate(raw.rows, start=raw.first_row):
         if row is None:
             continue
-        base = {"row": n, "area": col(row, m.area), "area_name": col(row, m.area_name)}
-        if m.layout == "wide_indicator":
+        base = {"row": n, "area": col(row, m.area), "area_name": col(row, m.area_name), "num_col": m.numerator,
+                "den_col": m.denominator}
+        if m.layout == "wide_measures":
+            for ind, spec in m.measures.items():
+                out.append({**base, "indicator": ind, "period": col(row, m.period) if m.period else m.fixed_period,
+                            "value": col(row, spec.get("value")), "value_col": spec.get("value") or
+                            spec.get("numerator"), "numerator": col(row, spec.get("numerator")),
+                            "denominator": col(row, spec.get("denominator")), "num_col": spec.get("numerator"),
+                            "den_col": spec.get("denominator")})
+        elif m.layout == "wide_indicator":
             for c, ind in m.indicator_columns.items():
                 out.append({**base, "indicator": ind, "period": col(row, m.period) if m.period else m.fixed_period,
                             "value": col(row, c), "value_col": c, "numerator": None, "denominator": None})
@@ -482,7 +503,8 @@ def _cells_long(raw: RawTable, m: Mapping) -> pd.DataFrame:
                         "period": col(row, m.period) if m.period else m.fixed_period,
                         "value": col(row, m.value), "value_col": m.value or m.numerator,
                         "numerator": col(row, m.numerator), "denominator": col(row, m.denominator)})
-    return pd.DataFrame(out)
+    # Plain objects, not a DataFrame: pandas would turn empty cells into NaN and keys into numbers.
+    return [SimpleNamespace(**cell) for cell in out]
 
 
 class _AreaMatcher:
@@ -525,21 +547,53 @@ class _AreaMatcher:
         return None, f"unbekanntes Gebiet im Gebietsstand {set_id}"
 
 
-def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | None = None) -> Checked:
+def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) -> tuple[dict[str, Indicator],
+                                                                                     list[dict], list[dict]]:
+    """Indicators defined with the upload: (by id, problems, notes). Public visibility waits for an admin."""
+    from atlas.catalog import CatalogError, check_new_indicator
+    out: dict[str, Indicator] = {}
+    problems, notes = [], []
+    if definitions is None:
+        return out, problems, notes
+    if not isinstance(definitions, list):
+        return out, [problem("new_indicators muss eine JSON-Liste von Indikatoren sein", column="new_indicators")], []
+    for n, raw in enumerate(definitions, start=1):
+        try:
+            ind = check_new_indicator(raw, set(atlas.domain_by_id), set(atlas.departments))
+        except CatalogError as exc:
+            problems.append(problem(f"neuer Indikator {n}: {exc}", column="new_indicators"))
+            continue
+        if ind.id in atlas.indicator_by_id or ind.id in out:
+            problems.append(problem(f"Indikator-ID {ind.id!r} gibt es schon", column="new_indicators", value=ind.id))
+        elif not may_deliver(viewer, ind.department):
+            problems.append(problem(f"{ind.id}: Sie legen nur Indikatoren Ihres Fachamts an", column="new_indicators",
+                                    value=ind.department))
+        else:
+            if ind.visibility == "public" and not viewer.is_admin:
+                notes.append(problem(f"{ind.id}: öffentliche Sichtbarkeit gibt die Administration frei; bis dahin "
+                                     "ist der Indikator intern", column="new_indicators"))
+            out[ind.id] = ind
+    return out, problems, notes
+
+
+def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | None = None,
+          definitions: list | None = None) -> Checked:
     """Validate a read table completely; nothing is stored here."""
+    created, def_problems, def_notes = new_indicators(atlas, viewer, definitions)
     m = mapping or detect_mapping(raw.header, atlas)
-    errors = mapping_problems(m, raw.header)
+    errors = def_problems + mapping_problems(m, raw.header)
     report = Report(False, errors, [], mapping=m.to_json(), columns=raw.header)
     if errors:
         return Checked(report, pd.DataFrame(columns=_EMPTY_VALUES))
+    lookup = {**atlas.indicator_by_id, **created}
     cells = _cells_long(raw, m)
     errors, warnings, good = [], [], []
     city_totals: dict[tuple[str, str], tuple[float, int]] = {}
     matcher = _AreaMatcher(atlas)
     city_key = atlas.store.manifest().get("city", {}).get("key", "")
-    for c in cells.itertuples(index=False):
+    for c in cells:
         row_errors = len(errors)
-        ind = _indicator_for(atlas, viewer, c.indicator, c.row, m, errors)
+        ind = _indicator_for(lookup, viewer, c.indicator, c.row, m, errors)
         period = parse_period(c.period, ind.periodicity if ind else None) if c.period not in (None, "") else None
         if c.period in (None, ""):
             errors.append(problem("Zeitraum fehlt", c.row, m.period, c.period))
@@ -592,20 +646,22 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     values = pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])
     errors += _duplicates(values, m)
     if not errors:
-        warnings = _warnings(atlas, viewer, values, city_totals)
+        warnings = def_notes + _warnings(atlas, viewer, values, city_totals, lookup)
     total_errors = len(errors)
     report = Report(not errors, errors[:MAX_ERRORS], warnings[:MAX_ERRORS], rows=len(values),
                     indicators=sorted(values["indicator_id"].unique().tolist()),
                     periods=sorted(values["period"].unique().tolist()), mapping=m.to_json(), columns=raw.header,
-                    more_errors=max(0, total_errors - MAX_ERRORS))
+                    more_errors=max(0, total_errors - MAX_ERRORS),
+                    new_indicators=[asdict(i) for i in created.values()])
     return Checked(report, values.drop(columns="row"))
 
 
-def _indicator_for(atlas: Atlas, viewer: Principal, cell, row: int, m: Mapping, errors: list) -> Indicator | None:
+def _indicator_for(lookup: dict[str, Indicator], viewer: Principal, cell, row: int, m: Mapping,
+                   errors: list) -> Indicator | None:
     key = str(cell).strip() if cell not in (None, "") else ""
-    ind = atlas.indicator_by_id.get(key)
+    ind = lookup.get(key)
     if ind is None:
-        by_title = {norm_header(i.title_de): i for i in atlas.indicators}
+        by_title = {norm_header(i.title_de): i for i in lookup.values()}
         ind = by_title.get(norm_header(key)) if key else None
     if ind is None:
         errors.append(problem("unbekannter Indikator" if key else "Indikator fehlt", row, m.indicator, cell))
@@ -622,13 +678,13 @@ def _indicator_for(atlas: Atlas, viewer: Principal, cell, row: int, m: Mapping, 
 
 def _counts(c, decimal: str, m: Mapping, errors: list) -> tuple[float | None, float | None] | None:
     out = []
-    for name, cell in (("numerator", c.numerator), ("denominator", c.denominator)):
+    for column, cell in ((c.num_col, c.numerator), (c.den_col, c.denominator)):
         status, number, msg = parse_number(cell, decimal)
         if status == "error":
-            errors.append(problem(msg, c.row, getattr(m, name), cell))
+            errors.append(problem(msg, c.row, column, cell))
             return None
         if number is not None and number < 0:
-            errors.append(problem("negative Anzahl; erwartet ≥ 0", c.row, getattr(m, name), cell))
+            errors.append(problem("negative Anzahl; erwartet ≥ 0", c.row, column, cell))
             return None
         out.append(number)
     return out[0], out[1]
@@ -639,7 +695,7 @@ def _value_from_counts(ind: Indicator, value, status, num, den, c, m: Mapping, e
     if ind.aggregation != "ratio" or num is None or den is None:
         return value, status
     if den == 0:
-        errors.append(problem("Nenner ist 0", c.row, m.denominator, c.denominator))
+        errors.append(problem("Nenner ist 0", c.row, c.den_col, c.denominator))
         return None, None
     derived = num / den * ind.scale
     if status == "ok" and abs(derived - value) > max(0.051 * 10 ** -ind.decimals * 10, 1e-9 * abs(derived)):
@@ -651,7 +707,7 @@ def _value_from_counts(ind: Indicator, value, status, num, den, c, m: Mapping, e
 
 def _plausible_cell(ind: Indicator, value, num, den, c, m: Mapping, errors: list) -> None:
     if num is not None and den is not None and ind.unit == "%" and num > den:
-        errors.append(problem(f"Zähler ({num:g}) größer als Nenner ({den:g})", c.row, m.numerator, c.numerator))
+        errors.append(problem(f"Zähler ({num:g}) größer als Nenner ({den:g})", c.row, c.num_col, c.numerator))
     if value is None:
         return
     if ind.unit == "%" and not 0 <= value <= 100:
@@ -670,11 +726,12 @@ def _duplicates(values: pd.DataFrame, m: Mapping) -> list[dict]:
     return out
 
 
-def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, city_totals: dict) -> list[dict]:
+def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, city_totals: dict,
+              lookup: dict[str, Indicator]) -> list[dict]:
     """Plausibility: gaps, jumps against the previous period, outliers, city total. None blocks."""
     warnings: list[dict] = []
     for (ind_id, period), group in values.groupby(["indicator_id", "period"], sort=True):
-        ind = atlas.indicator_by_id[ind_id]
+        ind = lookup[ind_id]
         set_id = queries.set_for_period(atlas, period)
         expected = set(queries.areas(atlas, "ortsteil", set_id)["area_id"])
         absent = sorted(expected - set(group["area_id"]))
@@ -807,7 +864,7 @@ class Uploads:
 
 
 def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes, mapping: dict | None = None,
-                 sheet: str | None = None) -> Checked:
+                 sheet: str | None = None, definitions: list | None = None) -> Checked:
     """Read and validate; a file that cannot be read at all gives a report with its reasons."""
     try:
         if re.search(r"[\\/]|\.\.|[\x00-\x1f]", file_name or ""):
@@ -815,18 +872,24 @@ def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes
                                        "/ The file name holds a path or control characters.", value=file_name)])
         m = Mapping.from_json(mapping) if mapping else None
         raw = read_table(content, file_name, sheet)
-        return check(atlas, viewer, raw, m)
+        return check(atlas, viewer, raw, m, definitions)
     except IngestError as exc:
         return Checked(Report(False, exc.problems, []), pd.DataFrame(columns=_EMPTY_VALUES))
 
 
-def preview_table(atlas: Atlas, values: pd.DataFrame, indicator_id: str, period: str) -> queries.ValueTable | None:
+def preview_table(atlas: Atlas, values: pd.DataFrame, indicator: Indicator, period: str) -> queries.ValueTable | None:
     """An upload's values for one indicator and period, shaped like the map's table (for the preview map)."""
-    part = values[(values["indicator_id"] == indicator_id) & (values["period"] == period)]
+    part = values[(values["indicator_id"] == indicator.id) & (values["period"] == period)]
     set_id = queries.set_for_period(atlas, period)
     if part.empty or set_id is None:
         return None
     areas = queries.areas(atlas, "ortsteil", set_id)[["area_id", "name", "parent_id"]]
     rows = areas.merge(part[["area_id", "value", "numerator", "denominator", "status"]], on="area_id", how="left")
     rows["status"] = rows["status"].fillna("missing")
-    return queries.ValueTable(atlas.indicator_by_id[indicator_id], period, "ortsteil", set_id, rows)
+    return queries.ValueTable(indicator, period, "ortsteil", set_id, rows)
+
+
+def pending_indicators(atlas: Atlas, pending: Pending) -> dict[str, Indicator]:
+    """The catalogue as the upload sees it: existing indicators plus those it creates."""
+    created = {d["id"]: Indicator(**d) for d in pending.report.get("new_indicators", [])}
+    return {**atlas.indicator_by_id, **created}

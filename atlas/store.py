@@ -32,7 +32,7 @@ MANIFEST = "manifest.json"
 # Tables held as a single file each (rewritten whole on change; all small).
 SINGLE_TABLES = ("boundary_sets", "areas", "versions", "points")
 # Single-file tables a store may not have yet (older stores, cities without accounts).
-OPTIONAL_TABLES = ("users", "tokens")
+OPTIONAL_TABLES = ("users", "tokens", "catalog")
 # Schema of the values table: one Parquet file per version, appended.
 VALUE_SCHEMA = pa.schema([
     ("indicator_id", pa.string()),
@@ -148,15 +148,20 @@ class Store:
             })
             # Value files are immutable: keep their footers instead of re-reading them per query.
             conn.execute("SET parquet_metadata_cache = true")
-            conn.register("_catalog_df", self._catalog)
-            conn.execute("CREATE TABLE indicators AS SELECT * FROM _catalog_df")
-            conn.unregister("_catalog_df")
             self._conn, self._pid, self._generation = conn, os.getpid(), None
             self._local = threading.local()
         return self._conn
 
     def _refresh_views(self, conn: duckdb.DuckDBPyConnection, manifest: dict) -> None:
         tables = manifest["tables"]
+        # The catalogue: configured indicators plus those created through uploads.
+        catalog = self._catalog
+        created = _read_single(self.data_dir, manifest, "catalog")
+        if created is not None and len(created):
+            catalog = pd.concat([catalog, created.reindex(columns=catalog.columns)], ignore_index=True)
+        conn.register("_catalog_df", catalog)
+        conn.execute("CREATE OR REPLACE TABLE indicators AS SELECT * FROM _catalog_df")
+        conn.unregister("_catalog_df")
         for name in SINGLE_TABLES + tuple(t for t in OPTIONAL_TABLES if tables.get(t)):
             # Small tables live in memory (copied once per manifest generation), so
             # queries do not decode Parquet for them; the values stay on disk.

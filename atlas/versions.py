@@ -15,7 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from atlas.bootstrap import Atlas
-from atlas.ingest import Uploads
+from atlas.ingest import Uploads, pending_indicators
 from atlas.store import effective_versions
 from auth.permissions import (
     Principal,
@@ -58,10 +58,12 @@ def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
             raise VersionError(409, "not_confirmable", f"Upload ist im Zustand '{pending.state}'"
                                + ("" if pending.report.get("ok") else " und hat Fehler") + " / cannot be confirmed")
         values = uploads.values(upload_id)
+        lookup = pending_indicators(atlas, pending)
         for ind_id in values["indicator_id"].unique():
-            ind = atlas.indicator_by_id.get(ind_id)
+            ind = lookup.get(ind_id)
             if ind is None or not may_deliver(viewer, ind.department):  # rights may have changed since the check
                 raise VersionError(403, "forbidden", f"keine Berechtigung für {ind_id}")
+        created = _create_indicators(atlas, viewer, tx, pending.report.get("new_indicators", []))
         new_rows = []
         for ind_id, part in values.groupby("indicator_id", sort=True):
             vid = tx.next_version_id()
@@ -75,11 +77,59 @@ def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
         _write_versions(tx, pd.concat([_stored_versions(tx), pd.DataFrame(new_rows)], ignore_index=True))
     ids = [r["version_id"] for r in new_rows]
     uploads.mark(pending, "confirmed", ids)
+    for ind in created:
+        atlas.audit.record(viewer.name, "indicator_created", ind["id"],
+                           f"{ind['title_de']} ({ind['visibility']}"
+                           + (", öffentlich beantragt)" if ind["requested_visibility"] else ")"))
     for r in new_rows:
         atlas.audit.record(viewer.name, "version_created", f"{r['indicator_id']} v{r['version_id']}",
                           f"{r['row_count']} Werte aus {pending.file_name} (sha256 {pending.checksum[:12]}…); "
                           f"neu {r['n_added']}, geändert {r['n_changed']}, nicht erneut geliefert {r['n_removed']}")
     return ids
+
+
+def _create_indicators(atlas: Atlas, viewer: Principal, tx, definitions: list[dict]) -> list[dict]:
+    """Add an upload's new indicators to the store's catalogue (same transaction as their values).
+
+    A steward's request for public visibility is recorded; the indicator stays
+    internal until an admin approves it (`set_visibility`).
+    """
+    if not definitions:
+        return []
+    existing = tx.read("catalog")
+    taken = set(atlas.indicator_by_id) | (set(existing["id"]) if existing is not None else set())
+    rows = []
+    for d in definitions:
+        if d["id"] in taken:
+            raise VersionError(409, "indicator_exists", f"Indikator-ID {d['id']!r} wurde inzwischen angelegt")
+        wants_public = d["visibility"] == "public" and not viewer.is_admin
+        rows.append({**d, "visibility": "internal" if wants_public else d["visibility"],
+                     "requested_visibility": "public" if wants_public else "",
+                     "domain_order": atlas.domain_by_id[d["domain"]].order,
+                     "created_by": viewer.name, "created_at": _now()})
+    frame = pd.DataFrame(rows)
+    tx.replace_table("catalog", frame if existing is None else pd.concat([existing, frame], ignore_index=True))
+    return rows
+
+
+def set_visibility(atlas: Atlas, viewer: Principal, indicator_id: str, to: str) -> dict:
+    """Admins decide who may see an indicator created through an upload (public needs this approval)."""
+    if not viewer.is_admin:
+        raise VersionError(403, "forbidden", "nur die Administration ändert die Sichtbarkeit")
+    if to not in ("public", "internal", "restricted"):
+        raise VersionError(400, "bad_visibility", "'to' muss public, internal oder restricted sein")
+    if atlas.is_configured(indicator_id):
+        raise VersionError(409, "configured", f"{indicator_id} ist in layers/*.toml definiert; dort ändern")
+    with atlas.store.writing() as tx:
+        frame = tx.read("catalog")
+        hit = None if frame is None else frame.index[frame["id"] == indicator_id]
+        if hit is None or not len(hit):
+            raise NOT_FOUND
+        before = frame.loc[hit[0], "visibility"]
+        frame.loc[hit, ["visibility", "requested_visibility"]] = [to, ""]
+        tx.replace_table("catalog", frame)
+    atlas.audit.record(viewer.name, "visibility_changed", indicator_id, f"{before} → {to}")
+    return {"indicator": indicator_id, "visibility": to}
 
 
 def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:

@@ -3,13 +3,15 @@
 Same rights as the pages, with the session cookie (plus the CSRF token in
 `X-CSRFToken`) or with `Authorization: Bearer <token>`:
 
-  POST /api/v1/uploads                      multipart `file` [+ `mapping` JSON, `sheet`] → report
+  POST /api/v1/uploads                      multipart `file` [+ `mapping`, `new_indicators` (JSON), `sheet`]
   GET  /api/v1/uploads/<id>                 the report and a preview of the values
   POST /api/v1/uploads/<id>/confirm         → new draft versions
   POST /api/v1/uploads/<id>/cancel
   POST /api/v1/versions/<id>/release        {"to": "internal"|"public"[, "at": "2026-12-01T09:00"]}
   POST /api/v1/versions/<id>/rollback
+  POST /api/v1/indicators/<id>/visibility   {"to": "public"} (admins: approve a new indicator's visibility)
   GET  /api/v1/versions?indicator=ID        the history the caller may see
+  POST /api/v1/boundaries                   admins: a new boundary set (GeoJSON, GeoPackage, zipped Shapefile)
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from atlas import ingest, versions
 from atlas.api import error_response, not_found, records
+from atlas.boundaries import BoundaryError, BoundaryUpload, store_uploaded_set
 from atlas.bootstrap import get_atlas
 from auth import current_principal
 from auth.login import csrf
@@ -59,9 +62,15 @@ def upload() -> Response:
             mapping = json.loads(request.form["mapping"])
         except json.JSONDecodeError as exc:
             return error_response(400, "bad_mapping", f"mapping ist kein gültiges JSON: {exc}")
+    definitions = None
+    if request.form.get("new_indicators"):
+        try:
+            definitions = json.loads(request.form["new_indicators"])
+        except json.JSONDecodeError as exc:
+            return error_response(400, "bad_new_indicators", f"new_indicators ist kein gültiges JSON: {exc}")
     content = file.read()
     checked = ingest.check_upload(atlas, viewer, file.filename or "upload", content, mapping,
-                                  request.form.get("sheet") or None)
+                                  request.form.get("sheet") or None, definitions)
     pending = ingest.Uploads(atlas.settings.data_dir).create(viewer, file.filename or "upload", content, checked)
     log.info("upload %s by %s: %s, %d rows, %d errors", pending.upload_id, viewer.name, pending.file_name,
              checked.report.rows, len(checked.report.errors))
@@ -133,6 +142,61 @@ def rollback(version_id: str) -> Response:
         return _json(versions.rollback(get_atlas(), current_principal(), version_id))
     except versions.VersionError as exc:
         return _version_error(exc)
+
+
+@workflow.post("/api/v1/indicators/<indicator_id>/visibility")
+def visibility(indicator_id: str) -> Response:
+    """Admins approve (or change) who may see an indicator created through an upload."""
+    if (refused := _writer_guard()) is not None:
+        return refused
+    body = request.get_json(silent=True) or {}
+    try:
+        return _json(versions.set_visibility(get_atlas(), current_principal(), indicator_id, body.get("to")))
+    except versions.VersionError as exc:
+        return _version_error(exc)
+
+
+@workflow.post("/api/v1/boundaries")
+def boundaries_upload() -> Response:
+    """Admins add a boundary set: multipart `file` + `valid_from`, `key_col`, `name_col`, and
+    `parent_col` or `parent_key_length` [, `parent_names` (JSON), `set_id`, `label`, `city_name`, `city_key`, `layer`]."""
+    if (refused := _writer_guard()) is not None:
+        return refused
+    atlas, viewer = get_atlas(), current_principal()
+    form, file = request.form, request.files.get("file")
+    try:
+        if file is None:
+            raise BoundaryError(["Feld 'file' fehlt"])
+        valid_from = _date(form.get("valid_from"))
+        city = atlas.store.manifest().get("city", {}) if atlas.store.exists() else {}
+        spec = BoundaryUpload(
+            key_col=form.get("key_col", ""), name_col=form.get("name_col", ""),
+            parent_col=form.get("parent_col") or None,
+            parent_key_length=int(form["parent_key_length"]) if form.get("parent_key_length") else None,
+            parent_names=json.loads(form["parent_names"]) if form.get("parent_names") else None,
+            city_key=form.get("city_key") or city.get("key", "00"),
+            city_name=form.get("city_name") or city.get("name", "Stadt"))
+        set_id = form.get("set_id") or f"gs{valid_from:%Y%m%d}"
+        result = store_uploaded_set(atlas.store, viewer, file.read(), ingest.safe_file_name(file.filename), spec,
+                                    valid_from, set_id, form.get("label") or f"Gebietsstand ab {valid_from:%d.%m.%Y}",
+                                    form.get("layer") or None)
+    except PermissionError as exc:
+        return error_response(403, "forbidden", str(exc))
+    except (BoundaryError, ValueError) as exc:
+        problems = exc.problems if isinstance(exc, BoundaryError) else [str(exc)]
+        return _json({"ok": False, "errors": [{"row": None, "column": None, "value": None, "message": p}
+                                              for p in problems]}, 422)
+    atlas.audit.record(viewer.name, "boundaries_added", result["set_id"],
+                       f"{result['areas']} Ortsteile ab {result['valid_from']} ({result['source_crs']})")
+    return _json({"ok": True, **result}, 201)
+
+
+def _date(text):
+    from datetime import date
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise ValueError("valid_from als Datum JJJJ-MM-TT angeben, z. B. 2027-01-01") from None
 
 
 @workflow.get("/api/v1/versions")

@@ -141,3 +141,8 @@ def may_release(viewer: Principal, department: str, to: str) -> bool:
 def may_withdraw(viewer: Principal, department: str, state: str) -> bool:
     """Roll a version back: the owning steward for drafts and internal ones, admins for public ones."""
     return viewer.is_admin if state == "public" else may_deliver(viewer, department)
+
+
+def may_manage_boundaries(viewer: Principal) -> bool:
+    """New boundary sets change every map and aggregate: admins only."""
+    return viewer.is_admin

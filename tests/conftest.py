@@ -90,8 +90,9 @@ def scratch_atlas(atlas, tmp_path, monkeypatch):
     import shutil
     shutil.copytree(atlas.store.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("uploads"))
     monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "data"))
-    from atlas.bootstrap import get_atlas
-    return get_atlas()
+    from atlas.bootstrap import get_atlas, release_atlas
+    yield get_atlas()
+    release_atlas(tmp_path / "data")
 
 
 @pytest.fixture()

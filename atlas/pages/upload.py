@@ -117,17 +117,18 @@ def report_view(pending: ingest.Pending) -> list:
     return out
 
 
-def preview_view(atlas: Atlas, upload_id: str) -> list:
-    values = ingest.Uploads(atlas.settings.data_dir).values(upload_id)
+def preview_view(atlas: Atlas, pending: ingest.Pending) -> list:
+    values = ingest.Uploads(atlas.settings.data_dir).values(pending.upload_id)
+    lookup = ingest.pending_indicators(atlas, pending)
     first = values.sort_values(["indicator_id", "period"]).iloc[-1]
-    table = ingest.preview_table(atlas, values, first["indicator_id"], first["period"])
+    table = ingest.preview_table(atlas, values, lookup[first["indicator_id"]], first["period"])
     out = [html.H3("Vorschau")]
     if table is not None:
         picture = pictures.draw_map(atlas, table, "quantiles", 5, "png", dpi=60)
         src = "data:image/png;base64," + base64.b64encode(picture.body).decode("ascii")
         out.append(html.Img(src=src, alt=f"Vorschau {first['indicator_id']} {first['period']}",
                             className="oa-preview-map"))
-    decimals = {i: atlas.indicator_by_id[i].decimals for i in values["indicator_id"].unique()}
+    decimals = {i: lookup[i].decimals for i in values["indicator_id"].unique()}
     rows = [{"indicator_id": r.indicator_id, "area_id": r.area_id, "period": period_label(r.period),
              "value": format_number(r.value, decimals[r.indicator_id]) if r.status == "ok" else r.status,
              "numerator": "" if pd.isna(r.numerator) else format_number(r.numerator, 0),
@@ -178,7 +179,7 @@ def register_callbacks(app) -> None:
         values = [mapping.get(role) for role in ROLE_LABELS]
         ok = bool(report.get("ok")) and pending.state == "checked"
         needs_mapping = bool(columns) and not ok
-        preview = preview_view(atlas, pending.upload_id) if ok else []
+        preview = preview_view(atlas, pending) if ok else []
         return report_view(pending), preview, not ok, not needs_mapping, [columns] * n, values, ""
 
     @app.callback(Output("up-mapping-json", "data"), Input({"type": "up-map", "role": ALL}, "value"))
