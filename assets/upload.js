@@ -1,35 +1,60 @@
-// The upload page's file transfer: drag and drop or pick a file, send it to
-// POST /api/v1/uploads with a progress bar, then hand the upload id to Dash
-// (set_props), whose callbacks show the report. The file never travels
-// base64-encoded through a callback.
+// File transfer for the upload page and the admin's boundary upload: drag and
+// drop or pick a file, POST it with a progress bar to the zone's endpoint,
+// then hand the answer to Dash (set_props on the zone's data-store) or show
+// it in the zone's status element. Files never travel base64 through a callback.
+//
+// A drop zone: <div class="oa-drop" data-endpoint="/api/v1/uploads"
+//   data-store="up-upload" data-status="up-status"
+//   data-fields="sheet:up-sheet,valid_from:bd-valid-from">
 window.ortsatlas = window.ortsatlas || {};
 (function (ns) {
   "use strict";
-  let file = null;
+  const files = {};  // the last file per zone, kept for a re-check with a mapping
+  const extra = {};  // extra JSON form fields per zone (mapping, new_indicators)
 
   function el(id) { return document.getElementById(id); }
+  function csrf() { const meta = el("oa-csrf"); return meta ? meta.dataset.token : ""; }
+  function limit() { const meta = el("oa-csrf"); return parseInt((meta && meta.dataset.limit) || "0", 10); }
 
-  function say(text) {
-    const status = el("up-status");
+  function say(zone, text) {
+    const status = el(zone.dataset.status);
     if (status) { status.textContent = text; }
   }
 
-  function send(mapping, sheet) {
-    const meta = el("up-csrf");
-    if (!file || !meta) { return; }
-    const limit = parseInt(meta.dataset.limit || "0", 10);
-    if (limit && file.size > limit) {
-      say("Die Datei ist größer als " + Math.round(limit / 1048576) + " MB und wird nicht hochgeladen.");
+  function describe(body, status) {
+    if (!body) { return "Hochladen fehlgeschlagen (HTTP " + status + ")."; }
+    if (body.ok && body.set_id) {
+      return "Gespeichert: Gebietsstand " + body.set_id + " ab " + body.valid_from + ", " + body.areas +
+        " Gebiete in " + body.districts + " Stadtbezirken.";
+    }
+    if (body.errors && body.errors.length) {
+      return "Nicht gespeichert: " + body.errors.map(function (e) { return e.message; }).join(" | ");
+    }
+    return body.message || ("HTTP " + status);
+  }
+
+  function send(zone) {
+    const file = files[zone.id];
+    if (!file) { return; }
+    if (limit() && file.size > limit()) {
+      say(zone, "Die Datei ist größer als " + Math.round(limit() / 1048576) + " MB und wird nicht hochgeladen.");
       return;
     }
     const form = new FormData();
     form.append("file", file, file.name);
-    if (mapping && Object.keys(mapping).length) { form.append("mapping", JSON.stringify(mapping)); }
-    if (sheet) { form.append("sheet", sheet); }
+    (zone.dataset.fields || "").split(",").filter(Boolean).forEach(function (pair) {
+      const parts = pair.split(":"), input = el(parts[1]);
+      if (input && input.value) { form.append(parts[0], input.value); }
+    });
+    Object.entries(extra[zone.id] || {}).forEach(function (kv) {
+      if (kv[1] && (!Array.isArray(kv[1]) || kv[1].length) && Object.keys(kv[1]).length) {
+        form.append(kv[0], JSON.stringify(kv[1]));
+      }
+    });
     const xhr = new XMLHttpRequest();
-    const bar = el("up-bar"), progress = el("up-progress");
-    xhr.open("POST", "/api/v1/uploads");
-    xhr.setRequestHeader("X-CSRFToken", meta.dataset.token);
+    const progress = el(zone.id + "-progress"), bar = progress && progress.firstElementChild;
+    xhr.open("POST", zone.dataset.endpoint);
+    xhr.setRequestHeader("X-CSRFToken", csrf());
     if (progress) { progress.hidden = false; }
     xhr.upload.onprogress = function (e) {
       if (e.lengthComputable && bar) { bar.style.width = Math.round(100 * e.loaded / e.total) + "%"; }
@@ -38,68 +63,72 @@ window.ortsatlas = window.ortsatlas || {};
       let body = null;
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
       if (bar) { bar.style.width = "100%"; }
-      if (body && body.upload_id) {
-        say(body.ok ? "Geprüft: keine Fehler." : "Geprüft: bitte den Prüfbericht ansehen.");
-        window.dash_clientside.set_props("up-upload", {data: {upload_id: body.upload_id, at: Date.now()}});
+      if (zone.dataset.store && body && body.upload_id) {
+        say(zone, body.ok ? "Geprüft: keine Fehler." : "Geprüft: bitte den Prüfbericht ansehen.");
+        window.dash_clientside.set_props(zone.dataset.store, {data: {upload_id: body.upload_id, at: Date.now()}});
       } else {
-        say((body && body.message) || ("Hochladen fehlgeschlagen (HTTP " + xhr.status + ")."));
+        say(zone, describe(body, xhr.status));
       }
     };
-    xhr.onerror = function () { say("Hochladen fehlgeschlagen: keine Verbindung."); };
-    say("Wird hochgeladen und geprüft …");
+    xhr.onerror = function () { say(zone, "Hochladen fehlgeschlagen: keine Verbindung."); };
+    say(zone, "Wird hochgeladen und geprüft …");
     xhr.send(form);
   }
 
-  function take(files) {
-    if (!files || !files.length) { return; }
-    file = files[0];
-    const sheet = el("up-sheet");
-    send(null, sheet ? sheet.value : "");
+  function take(zone, list) {
+    if (!zone || !list || !list.length) { return; }
+    files[zone.id] = list[0];
+    send(zone);
   }
 
-  function pick() {
+  function pick(zone) {
     const input = document.createElement("input");
     input.type = "file";
-    input.accept = ".csv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-    input.id = "up-file-input";
+    input.accept = zone.dataset.accept || "";
     input.style.display = "none";
-    input.addEventListener("change", function () { take(input.files); input.remove(); });
+    input.addEventListener("change", function () { take(zone, input.files); input.remove(); });
     document.body.appendChild(input);
     input.click();
   }
 
+  function zoneOf(target) { return target.closest ? target.closest(".oa-drop") : null; }
+
   // Event delegation: Dash renders the page after this script runs.
-  document.addEventListener("click", function (e) {
-    if (e.target.closest && e.target.closest("#up-drop")) { pick(); }
-  });
+  document.addEventListener("click", function (e) { const z = zoneOf(e.target); if (z) { pick(z); } });
   document.addEventListener("keydown", function (e) {
-    if ((e.key === "Enter" || e.key === " ") && e.target.id === "up-drop") { e.preventDefault(); pick(); }
+    const z = zoneOf(e.target);
+    if (z && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); pick(z); }
   });
   ["dragenter", "dragover"].forEach(function (type) {
     document.addEventListener(type, function (e) {
-      const zone = e.target.closest && e.target.closest("#up-drop");
-      if (zone) { e.preventDefault(); zone.classList.add("oa-drop-active"); }
+      const z = zoneOf(e.target);
+      if (z) { e.preventDefault(); z.classList.add("oa-drop-active"); }
     });
   });
   document.addEventListener("dragleave", function (e) {
-    const zone = e.target.closest && e.target.closest("#up-drop");
-    if (zone) { zone.classList.remove("oa-drop-active"); }
+    const z = zoneOf(e.target);
+    if (z) { z.classList.remove("oa-drop-active"); }
   });
   document.addEventListener("drop", function (e) {
-    const zone = e.target.closest && e.target.closest("#up-drop");
-    if (!zone) { return; }
+    const z = zoneOf(e.target);
+    if (!z) { return; }
     e.preventDefault();
-    zone.classList.remove("oa-drop-active");
-    take(e.dataTransfer && e.dataTransfer.files);
+    z.classList.remove("oa-drop-active");
+    take(z, e.dataTransfer && e.dataTransfer.files);
   });
 
   ns.upload = {
-    // A test (or a script) can hand over a File directly.
-    take: function (files) { take(files); },
-    recheck: function (clicks, mapping, sheet) {
+    // Remember JSON fields (new indicators) for the zone's next upload.
+    remember: function (value, zoneId, field) {
+      extra[zoneId] = Object.assign(extra[zoneId] || {}, {[field]: value});
+      return window.dash_clientside.no_update;
+    },
+    recheck: function (clicks, mapping, zoneId) {
       if (!clicks) { return window.dash_clientside.no_update; }
-      if (!file) { return "Bitte die Datei erneut wählen."; }
-      send(mapping || {}, sheet || "");
+      const zone = el(zoneId);
+      if (!zone || !files[zoneId]) { return "Bitte die Datei erneut wählen."; }
+      extra[zoneId] = Object.assign(extra[zoneId] || {}, {mapping: mapping || {}});
+      send(zone);
       return "Wird mit der Zuordnung erneut geprüft …";
     }
   };

@@ -132,6 +132,16 @@ def set_visibility(atlas: Atlas, viewer: Principal, indicator_id: str, to: str) 
     return {"indicator": indicator_id, "visibility": to}
 
 
+def visibility_requests(atlas: Atlas, viewer: Principal) -> list[dict]:
+    """Indicators created through uploads whose department asked for public visibility (admins only)."""
+    if not viewer.is_admin:
+        return []
+    frame = atlas.store.read_table("catalog")
+    if frame is None or "requested_visibility" not in frame:
+        return []
+    return frame[frame["requested_visibility"] == "public"].to_dict("records")
+
+
 def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:
     uploads = Uploads(atlas.settings.data_dir)
     pending = uploads.get(upload_id, viewer)

@@ -124,6 +124,11 @@ def test_berlin_from_boundaries_to_public_figures(berlin):
     ids = post_json(steward, steward_csrf, f"/api/v1/uploads/{report['upload_id']}/confirm")["version_ids"]
     for vid in ids:
         assert post_json(steward, steward_csrf, f"/api/v1/versions/{vid}/release", {"to": "internal"})
+    anonymous_ids = {i["id"] for i in fresh_client(app).get("/api/v1/indicators").get_json()["indicators"]}
+    assert not anonymous_ids & {i["id"] for i in NEW_INDICATORS}  # requested public, internal until approved
+    from atlas import versions
+    assert {r["id"] for r in versions.visibility_requests(atlas, atlas.users.get("admin").principal())} == {
+        i["id"] for i in NEW_INDICATORS}
     for ind in NEW_INDICATORS:  # public visibility is the admin's decision, then the public release
         assert post_json(admin, admin_csrf, f"/api/v1/indicators/{ind['id']}/visibility", {"to": "public"})
     for vid in ids:

@@ -79,3 +79,27 @@ def test_broken_extract_gets_a_precise_report_and_no_confirm(scratch_duo):
     text = duo.find_element("#up-report").text
     assert "9999" in text and "unbekanntes Gebiet" in text and "abc" in text
     assert not duo.find_element("#up-confirm").is_enabled()
+
+
+def test_admin_uploads_boundaries_on_the_admin_page(scratch_duo, scratch_atlas):
+    """A new boundary set from a GeoJSON in another CRS; the old set keeps the earlier periods."""
+    import base64
+    import geopandas as gpd
+    duo, atlas = scratch_duo, scratch_atlas
+    current = queries.current_set(atlas)
+    areas = queries.areas(atlas, "ortsteil", current)
+    import shapely
+    gdf = gpd.GeoDataFrame({"OT_NR": areas["area_id"], "OT_NAME": areas["name"], "BEZ": areas["parent_id"]},
+                           geometry=shapely.from_wkb(areas["geometry"].values), crs="EPSG:4326").to_crs(25832)
+    body = gdf.to_json().encode("utf-8")
+    log_in(duo, "admin")
+    duo.driver.get(f"{duo.server_url}/admin")
+    until(lambda: duo.find_elements("#bd-drop"), message="boundary section")
+    for field, value in (("#bd-valid-from", "2027-01-01"), ("#bd-key", "OT_NR"), ("#bd-name", "OT_NAME"),
+                         ("#bd-parent", "BEZ"), ("#bd-label", "Gebietsstand 2027")):
+        duo.find_element(field).send_keys(value)
+    duo.driver.execute_script(DROP.replace("up-drop", "bd-drop"), base64.b64encode(body).decode(), "ot2027.geojson")
+    until(lambda: "Gespeichert" in duo.find_element("#bd-status").text, timeout=60, message="boundaries stored")
+    assert queries.set_for_period(atlas, "2027") == "gs20270101"
+    assert queries.set_for_period(atlas, "2025") == current  # earlier periods keep their boundaries
+    assert len(queries.areas(atlas, "ortsteil", "gs20270101")) == len(areas)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
+from atlas import versions
 from atlas.bootstrap import Atlas, get_atlas
+from atlas.pages.upload import csrf_marker, drop_zone
 from atlas.i18n import t
 from auth import current_principal
 from auth.permissions import ROLES
@@ -53,6 +55,7 @@ def layout(**_args) -> html.Div:
         return _denied()
     atlas = get_atlas()
     opts = _options(atlas)
+    viewer = current_principal()
     return html.Div([
         html.H2(t("users")),
         html.Section(html.Div(users_table(atlas), id="adm-users")),
@@ -88,9 +91,49 @@ def layout(**_args) -> html.Div:
             ], className="oa-form"),
         ]),
         html.Div(id="adm-message", role="status", className="oa-notice"),
+        html.H2("Neue Indikatoren: Sichtbarkeit freigeben"),
+        html.Div(requests_table(atlas, viewer), id="adm-requests"),
+        html.Div(id="adm-requests-status", role="status"),
+        boundary_section(atlas),
         html.H2(t("audit")),
         html.Section(html.Div(audit_table(atlas), id="adm-audit")),
     ], className="oa-admin")
+
+
+def requests_table(atlas: Atlas, viewer) -> html.Div:
+    rows = versions.visibility_requests(atlas, viewer)
+    if not rows:
+        return html.P("Keine offenen Anträge.", className="oa-hint")
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Indikator", "Fachamt", "angelegt von", "")])),
+                       html.Tbody([html.Tr([html.Td(f"{r['title_de']} ({r['id']})"), html.Td(r["department"]),
+                                            html.Td(r["created_by"]),
+                                            html.Td(html.Button("Öffentlich freigeben", className="oa-chip",
+                                                                id={"type": "adm-approve", "indicator": r["id"]}))])
+                                   for r in rows])], className="oa-table")
+
+
+def boundary_section(atlas: Atlas) -> html.Section:
+    """A new boundary set: GeoJSON, GeoPackage or zipped Shapefile, sent by assets/upload.js to the API."""
+    def field(id_, label, **kw):
+        return html.Div([html.Label(label, htmlFor=id_, className="oa-label"), dcc.Input(id=id_, **kw)],
+                        className="oa-field")
+    fields = ",".join(f"{k}:{v}" for k, v in (("valid_from", "bd-valid-from"), ("key_col", "bd-key"),
+                                              ("name_col", "bd-name"), ("parent_col", "bd-parent"),
+                                              ("parent_key_length", "bd-parent-len"), ("label", "bd-label")))
+    return html.Section([
+        html.H2("Gebietsgrenzen hochladen"),
+        html.P("GeoJSON, GeoPackage oder ZIP mit Shapefile, in jedem Koordinatensystem. Geprüft werden Geometrie, "
+               "Überlappungen, Lücken und Schlüssel; der bisherige Gebietsstand gilt bis zum Vortag weiter.",
+               className="oa-hint"),
+        html.Div([field("bd-valid-from", "gültig ab", type="text", placeholder="2027-01-01", value=""),
+                  field("bd-key", "Spalte Schlüssel", value=""), field("bd-name", "Spalte Name", value=""),
+                  field("bd-parent", "Spalte Stadtbezirk (Schlüssel)", value=""),
+                  field("bd-parent-len", "oder: Stadtbezirk = erste N Zeichen des Schlüssels", type="number",
+                        value=""),
+                  field("bd-label", "Bezeichnung", value="")], className="oa-grid"),
+        csrf_marker(atlas.settings.upload_max_mb),
+        drop_zone("bd-drop", "/api/v1/boundaries", "bd-status", ".geojson,.json,.gpkg,.zip", fields=fields),
+    ])
 
 
 def _apply(atlas: Atlas, actor: str, action: str, new: dict, edit: dict) -> str:
@@ -143,6 +186,24 @@ def register_callbacks(app) -> None:
         except UserError as exc:
             message = f"Nicht gespeichert: {exc}"
         return message, users_table(atlas), audit_table(atlas), _options(atlas)["users"]
+
+    @app.callback(
+        Output("adm-requests", "children"), Output("adm-requests-status", "children"),
+        Input({"type": "adm-approve", "indicator": ALL}, "n_clicks"), prevent_initial_call=True,
+    )
+    def on_approve(clicks):
+        atlas, viewer = get_atlas(), current_principal()
+        trigger = ctx.triggered_id
+        if not viewer.is_admin:
+            return no_update, t("not_allowed")
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            return no_update, no_update
+        try:
+            versions.set_visibility(atlas, viewer, trigger.get("indicator"), "public")
+            message = f"{trigger.get('indicator')} ist jetzt öffentlich sichtbar (sobald Versionen öffentlich sind)."
+        except versions.VersionError as exc:
+            message = str(exc)
+        return requests_table(atlas, viewer), message
 
     @app.callback(
         Output("adm-role", "value"), Output("adm-depts", "value"), Output("adm-grants", "value"),

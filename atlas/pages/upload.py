@@ -55,14 +55,14 @@ def layout(**_args) -> html.Div:
         html.P(f"CSV (wie Excel sie speichert: Semikolon, Dezimalkomma; oder Komma und Dezimalpunkt) oder XLSX, "
                f"bis {limit} MB. Lang (Gebiet, Indikator, Zeitraum, Wert[, Zähler, Nenner]) oder breit (eine Spalte "
                "je Indikator oder je Jahr). Nichts wird gespeichert, bevor Sie es bestätigen.", className="oa-hint"),
-        html.Div(id="up-csrf", **{"data-token": generate_csrf(), "data-limit": str(limit * 1024 * 1024)}),
-        html.Div([html.Strong("Datei hierher ziehen"), html.Span(" oder klicken, um sie auszuwählen")],
-                 id="up-drop", className="oa-drop", tabIndex="0", role="button"),
+        csrf_marker(limit),
         html.Div([html.Label("Tabellenblatt (XLSX, optional):", htmlFor="up-sheet", className="oa-label"),
                   dcc.Input(id="up-sheet", value="", placeholder="erstes Blatt")], className="oa-field"),
-        html.Div(html.Div(id="up-bar", className="oa-progress-bar"), id="up-progress", className="oa-progress",
-                 hidden=True),
-        html.Div(id="up-status", role="status", className="oa-hint"),
+        new_indicator_form(atlas, viewer),
+        drop_zone("up-drop", "/api/v1/uploads", "up-status", ".csv,.txt,.xlsx", store="up-upload",
+                  fields="sheet:up-sheet"),
+        dcc.Store(id="up-new-indicators", data=[]),
+        dcc.Store(id="up-remember-sink"),
         dcc.Store(id="up-upload"),
         dcc.Store(id="up-mapping-json"),
         dcc.Store(id="up-versions"),
@@ -88,6 +88,64 @@ def layout(**_args) -> html.Div:
 
 
 # ------------------------------------------------------------------ pieces
+def csrf_marker(limit_mb: int) -> html.Div:
+    """The CSRF token and size limit for assets/upload.js (API writes with the session cookie)."""
+    return html.Div(id="oa-csrf", **{"data-token": generate_csrf(), "data-limit": str(limit_mb * 1024 * 1024)})
+
+
+def drop_zone(zone_id: str, endpoint: str, status_id: str, accept: str, store: str = "", fields: str = "") -> html.Div:
+    """A drop zone handled by assets/upload.js, its progress bar and its status line."""
+    data = {"data-endpoint": endpoint, "data-status": status_id, "data-accept": accept, "data-fields": fields}
+    if store:
+        data["data-store"] = store
+    return html.Div([
+        html.Div([html.Strong("Datei hierher ziehen"), html.Span(" oder klicken, um sie auszuwählen")],
+                 id=zone_id, className="oa-drop", tabIndex="0", role="button", **data),
+        html.Div(html.Div(className="oa-progress-bar"), id=f"{zone_id}-progress", className="oa-progress",
+                 hidden=True),
+        html.Div(id=status_id, role="status", className="oa-hint"),
+    ])
+
+
+NEW_FIELDS = [("id", "Kürzel (a–z, 0–9, _)"), ("title_de", "Titel"), ("unit", "Einheit"),
+              ("numerator", "Zähler (bei Anteilen)"), ("denominator", "Nenner (bei Anteilen)"),
+              ("source", "Quelle"), ("contact", "Ansprechperson"), ("licence", "Lizenz"),
+              ("definition_de", "Definition")]
+
+
+def new_indicator_form(atlas: Atlas, viewer: Principal) -> html.Details:
+    """Define an indicator the file brings for the first time; it is created when the upload is confirmed."""
+    def choice(field, options, value):
+        return html.Div([html.Label(field[1], className="oa-label"),
+                         dcc.Dropdown(id={"type": "up-new", "field": field[0]}, options=options, value=value,
+                                      clearable=False)], className="oa-field")
+    departments = [{"label": atlas.departments[d]["de"], "value": d} for d in sorted(atlas.departments)
+                   if may_deliver(viewer, d)]
+    return html.Details([
+        html.Summary("Neuer Indikator (für Werte, die es im Atlas noch nicht gibt)"),
+        html.Div([html.Div([html.Label(label, className="oa-label"),
+                            dcc.Input(id={"type": "up-new", "field": key}, value="", debounce=True)],
+                           className="oa-field") for key, label in NEW_FIELDS]
+                 + [choice(("aggregation", "Art"), [{"label": "Anteil/Quote (Zähler/Nenner)", "value": "ratio"},
+                                                   {"label": "Anzahl", "value": "sum"}], "ratio"),
+                    choice(("scale", "je"), [{"label": "100 (%)", "value": 100}, {"label": "1.000", "value": 1000}],
+                           100),
+                    choice(("periodicity", "Periodizität"), [{"label": "Jahr", "value": "year"},
+                                                            {"label": "Quartal", "value": "quarter"}], "year"),
+                    choice(("domain", "Themenfeld"), [{"label": d.title_de, "value": d.id} for d in atlas.domains],
+                           atlas.domains[0].id),
+                    choice(("department", "Fachamt"), departments, departments[0]["value"] if departments else None),
+                    choice(("visibility", "Sichtbarkeit"), [
+                        {"label": "öffentlich (gibt die Administration frei)", "value": "public"},
+                        {"label": "intern", "value": "internal"},
+                        {"label": "nur eigenes Fachamt", "value": "restricted"}], "internal"),
+                    choice(("polarity", "Hoher Wert ist"), [{"label": "ungünstig", "value": "high_bad"},
+                                                           {"label": "günstig", "value": "high_good"},
+                                                           {"label": "neutral", "value": "neutral"}], "neutral")],
+                 className="oa-grid"),
+        html.Button("Indikator für diese Lieferung vormerken", id="up-new-add", className="oa-chip"),
+        html.Div(id="up-new-list", className="oa-hint"),
+    ], id="up-new")
 def _table(rows: list[dict], columns: list[tuple[str, str]], class_name: str = "oa-table") -> html.Table:
     head = html.Thead(html.Tr([html.Th(label) for _, label in columns]))
     body = html.Tbody([html.Tr([html.Td("" if r.get(k) is None else str(r.get(k))) for k, _ in columns])
@@ -187,9 +245,36 @@ def register_callbacks(app) -> None:
         return {role: v for role, v in zip(ROLE_LABELS, values or []) if isinstance(v, str) and v}
 
     app.clientside_callback(
-        "function(n, mapping, sheet) { return window.ortsatlas.upload.recheck(n, mapping, sheet); }",
+        "function(n, mapping) { return window.ortsatlas.upload.recheck(n, mapping, 'up-drop'); }",
         Output("up-status", "children"), Input("up-recheck", "n_clicks"), State("up-mapping-json", "data"),
-        State("up-sheet", "value"), prevent_initial_call=True,
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output("up-new-indicators", "data"), Output("up-new-list", "children"),
+        Input("up-new-add", "n_clicks"), State({"type": "up-new", "field": ALL}, "value"),
+        State({"type": "up-new", "field": ALL}, "id"), State("up-new-indicators", "data"),
+        prevent_initial_call=True,
+    )
+    def on_new_indicator(_n, values, ids, current):
+        """Only collects the definition; ingest checks it with the file and versions.confirm creates it."""
+        viewer = current_principal()
+        if not _may_upload(viewer):
+            return no_update, ""
+        d = {i["field"]: v for i, v in zip(ids or [], values or []) if isinstance(i, dict)}
+        d = {k: v for k, v in d.items() if v not in ("", None)}
+        d.update(title_en=d.get("title_de", ""), definition_en=d.get("definition_de", ""),
+                 decimals=1 if d.get("aggregation") == "ratio" else 0)
+        if d.get("aggregation") != "ratio":
+            for key in ("numerator", "denominator", "scale"):
+                d.pop(key, None)
+        kept = [x for x in (current if isinstance(current, list) else []) if x.get("id") != d.get("id")] + [d]
+        return kept, "Vorgemerkt: " + ", ".join(f"{x.get('id')} ({x.get('title_de', '')})" for x in kept) + \
+            ". Jetzt die Datei hochladen; geprüft wird beides zusammen."
+
+    app.clientside_callback(
+        "function(defs) { return window.ortsatlas.upload.remember(defs, 'up-drop', 'new_indicators'); }",
+        Output("up-remember-sink", "data"), Input("up-new-indicators", "data"),
     )
 
     @app.callback(
