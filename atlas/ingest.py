@@ -22,6 +22,7 @@ import shutil
 import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -75,6 +76,14 @@ def norm_header(text: str) -> str:
     for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(a, b)
     return re.sub(r"[^a-z0-9]", "", text)
+
+
+TOTAL_NAMES = {"stadt", "gesamt", "insgesamt", "stadtinsgesamt", "total"}  # a city-total row, not an area
+
+
+@lru_cache(maxsize=65536)
+def _cached_name(text) -> str:
+    return norm_name(text)
 
 
 def norm_name(text: str) -> str:
@@ -385,6 +394,29 @@ def parse_period(cell, periodicity: str | None = None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _cached_period(cell, periodicity: str | None) -> str | None:
+    return parse_period(cell, periodicity)
+
+
+def _period_of(cell, periodicity: str | None) -> str | None:
+    """parse_period, memoised: an extract repeats the same few period cells on every row."""
+    try:
+        return _cached_period(cell, periodicity)
+    except TypeError:  # unhashable cell
+        return parse_period(cell, periodicity)
+
+
+@lru_cache(maxsize=4096)
+def _periodicity(period: str) -> str:
+    return periodicity_of(period)
+
+
+@lru_cache(maxsize=4096)
+def _end_of(period: str) -> date:
+    return period_end(period)
+
+
 def _is_date(cell) -> bool:
     return isinstance(cell, (datetime, date)) or bool(_DATE_DE.match(str(cell).strip())
                                                        or _DATE_ISO.match(str(cell).strip()))
@@ -590,11 +622,12 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     errors, warnings, good = [], [], []
     city_totals: dict[tuple[str, str], tuple[float, int]] = {}
     matcher = _AreaMatcher(atlas)
+    set_of: dict[str, str | None] = {}  # period -> boundary set, looked up once per period
     city_key = atlas.store.manifest().get("city", {}).get("key", "")
     for c in cells:
         row_errors = len(errors)
         ind = _indicator_for(lookup, viewer, c.indicator, c.row, m, errors)
-        period = parse_period(c.period, ind.periodicity if ind else None) if c.period not in (None, "") else None
+        period = _period_of(c.period, ind.periodicity if ind else None) if c.period not in (None, "") else None
         if c.period in (None, ""):
             errors.append(problem("Zeitraum fehlt", c.row, m.period, c.period))
         elif period is None and ind and parse_period(c.period) is not None:
@@ -606,17 +639,18 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         elif period is None:
             errors.append(problem("Zeitraum nicht lesbar; erwartet 2024, 2024-Q3, Q3/2024 oder Stichtag "
                                   "30.09.2024", c.row, m.period, c.period))
-        elif ind and periodicity_of(period) != ind.periodicity:
+        elif ind and _periodicity(period) != ind.periodicity:
             errors.append(problem(f"Zeitraum {period} passt nicht zur Periodizität '{ind.periodicity}' von "
                                   f"{ind.id}", c.row, m.period, c.period))
-        set_id = queries.set_for_period(atlas, period) if period else None
+        if period and period not in set_of:
+            set_of[period] = queries.set_for_period(atlas, period)
+        set_id = set_of.get(period) if period else None
         if period and set_id is None:
             errors.append(problem(f"Für {period} gibt es keinen Gebietsstand (außerhalb der Gültigkeit aller "
                                   "Gebietsstände)", c.row, m.period, c.period))
         if ind is None or set_id is None or len(errors) > row_errors:
             continue
-        is_total = str(c.area).strip() == city_key or norm_name(c.area_name or c.area or "") in (
-            "stadt", "gesamt", "insgesamt", "stadtinsgesamt", "total")
+        is_total = str(c.area).strip() == city_key or _cached_name(c.area_name or c.area or "") in TOTAL_NAMES
         # Every problem of a row is reported, not only the first one.
         area_id = None
         if not is_total:
@@ -641,7 +675,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         _plausible_cell(ind, value, num, den, c, m, errors)
         if len(errors) > row_errors:
             continue
-        good.append({"indicator_id": ind.id, "area_id": area_id, "period": period, "period_end": period_end(period),
+        good.append({"indicator_id": ind.id, "area_id": area_id, "period": period, "period_end": _end_of(period),
                      "value": value, "numerator": num, "denominator": den, "status": status, "row": c.row})
     values = pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])
     errors += _duplicates(values, m)
@@ -728,32 +762,41 @@ def _duplicates(values: pd.DataFrame, m: Mapping) -> list[dict]:
 
 def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, city_totals: dict,
               lookup: dict[str, Indicator]) -> list[dict]:
-    """Plausibility: gaps, jumps against the previous period, outliers, city total. None blocks."""
+    """Plausibility: gaps, jumps against the previous period, outliers, city total. None blocks.
+
+    Vectorised per (indicator, period) group: a million-row extract has
+    thousands of groups.
+    """
     warnings: list[dict] = []
-    for (ind_id, period), group in values.groupby(["indicator_id", "period"], sort=True):
-        ind = lookup[ind_id]
-        set_id = queries.set_for_period(atlas, period)
-        expected = set(queries.areas(atlas, "ortsteil", set_id)["area_id"])
-        absent = sorted(expected - set(group["area_id"]))
+    present = values.groupby(["indicator_id", "period"], sort=True)["area_id"].agg(set)
+    for (ind_id, period), areas in present.items():
+        expected = _expected_areas(atlas, period)
+        absent = sorted(expected - areas)
         if absent:
             warnings.append(problem(f"{ind_id} {period}: {len(absent)} Ortsteile fehlen in der Lieferung "
                                     f"({', '.join(absent[:10])}{' …' if len(absent) > 10 else ''})"))
-        ok = group[group["status"] == "ok"]
-        if len(ok) >= 8:
-            med = ok["value"].median()
-            mad = (ok["value"] - med).abs().median() * 1.4826
-            if mad > 0:
-                for r in ok[(ok["value"] - med).abs() > 4 * mad].itertuples():
-                    warnings.append(problem(f"{ind_id} {period}: Ausreißer {r.value:g} im Gebiet {r.area_id} "
-                                            f"(Median {med:g})", int(r.row), "value", f"{r.value:g}"))
-        warnings += _jumps(atlas, viewer, ind, period, ok)
-        if (ind_id, period) in city_totals:
-            total, row = city_totals[(ind_id, period)]
-            computed = _city_value(ind, group)
-            if computed is not None and not np.isclose(computed, total, rtol=1e-3, atol=10 ** -ind.decimals):
-                warnings.append(problem(f"{ind_id} {period}: Summe/Quote über die Ortsteile ergibt {computed:g}, "
-                                        f"die Datei nennt für die Stadt {total:g}", row, "value", total))
-    return warnings
+    ok = values[values["status"] == "ok"]
+    keys = [ok["indicator_id"], ok["period"]]
+    size = ok.groupby(keys)["value"].transform("size")
+    median = ok.groupby(keys)["value"].transform("median")
+    mad = (ok["value"] - median).abs().groupby(keys).transform("median") * 1.4826
+    outliers = ok[(size >= 8) & (mad > 0) & ((ok["value"] - median).abs() > 4 * mad)]
+    for r, med in zip(outliers.head(MAX_ERRORS).itertuples(), median[outliers.index]):
+        warnings.append(problem(f"{r.indicator_id} {r.period}: Ausreißer {r.value:g} im Gebiet {r.area_id} "
+                                f"(Median {med:g})", int(r.row), "value", f"{r.value:g}"))
+    for (ind_id, period), (total, row) in city_totals.items():
+        ind = lookup[ind_id]
+        group = values[(values["indicator_id"] == ind_id) & (values["period"] == period)]
+        computed = _city_value(ind, group) if len(group) else None
+        if computed is not None and not np.isclose(computed, total, rtol=1e-3, atol=10 ** -ind.decimals):
+            warnings.append(problem(f"{ind_id} {period}: Summe/Quote über die Ortsteile ergibt {computed:g}, "
+                                    f"die Datei nennt für die Stadt {total:g}", row, "value", total))
+    return warnings + _jumps(atlas, viewer, ok)
+
+
+def _expected_areas(atlas: Atlas, period: str) -> set[str]:
+    set_id = queries.set_for_period(atlas, period)
+    return atlas.cached(("area_set", set_id), lambda: set(queries.areas(atlas, "ortsteil", set_id)["area_id"]))
 
 
 def _city_value(ind: Indicator, group: pd.DataFrame) -> float | None:
@@ -764,22 +807,32 @@ def _city_value(ind: Indicator, group: pd.DataFrame) -> float | None:
     return None
 
 
-def _jumps(atlas: Atlas, viewer: Principal, ind: Indicator, period: str, ok: pd.DataFrame) -> list[dict]:
-    periods = [p for p in queries.periods(atlas, viewer, ind.id) if p < period]
-    if not periods or ok.empty:
+def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame) -> list[dict]:
+    """Changes beyond CHANGE_WARN against each cell's previous period, from the store or this upload."""
+    if ok.empty:
         return []
-    previous = queries.value_rows(atlas, viewer, ind.id, periods[-1])
-    if previous is None:
+    uploaded = {ind: set(group["period"]) for ind, group in ok.groupby("indicator_id")}
+    previous: dict[tuple[str, str], str] = {}
+    for ind, periods in uploaded.items():
+        known = sorted(set(queries.periods(atlas, viewer, ind)) | periods)
+        for p in periods:
+            earlier = [k for k in known if k < p]
+            if earlier:
+                previous[(ind, p)] = earlier[-1]
+    if not previous:
         return []
-    before = previous[previous["status"] == "ok"].set_index("area_id")["value"]
-    out = []
-    for r in ok.itertuples():
-        old = before.get(r.area_id)
-        if old is not None and old != 0 and abs(r.value - old) / abs(old) > CHANGE_WARN:
-            out.append(problem(f"{ind.id} {r.area_id}: {old:g} ({periods[-1]}) → {r.value:g} ({period}), "
-                               f"Änderung {100 * (r.value - old) / abs(old):+.0f} %", int(r.row), "value",
-                               f"{r.value:g}"))
-    return out
+    need = [(ind, prev) for (ind, _), prev in previous.items() if prev not in uploaded[ind]]
+    stored = queries.cells(atlas, viewer, need)
+    base = pd.concat([stored[stored["status"] == "ok"][["indicator_id", "period", "area_id", "value"]],
+                      ok[["indicator_id", "period", "area_id", "value"]]], ignore_index=True)
+    base = base.drop_duplicates(["indicator_id", "period", "area_id"], keep="last").astype({"value": float})
+    cur = ok.assign(prev=[previous.get((i, p)) for i, p in zip(ok["indicator_id"], ok["period"])])
+    both = cur.merge(base.rename(columns={"period": "prev", "value": "old"}), on=["indicator_id", "prev", "area_id"])
+    both = both[both["old"] != 0]
+    both = both[(both["value"] - both["old"]).abs() / both["old"].abs() > CHANGE_WARN]
+    return [problem(f"{r.indicator_id} {r.area_id}: {r.old:g} ({r.prev}) → {r.value:g} ({r.period}), "
+                    f"Änderung {100 * (r.value - r.old) / abs(r.old):+.0f} %", int(r.row), "value", f"{r.value:g}")
+            for r in both.head(MAX_ERRORS).itertuples()]
 
 
 # ------------------------------------------------------------------ pending uploads

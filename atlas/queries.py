@@ -96,10 +96,9 @@ def boundary_sets(atlas: Atlas) -> pd.DataFrame:
 
 
 def _set_on(atlas: Atlas, day: date) -> str | None:
-    for row in boundary_sets(atlas).itertuples():
-        if row.valid_from <= day <= (row.valid_to or date.max):
-            return row.set_id
-    return None
+    spans = atlas.cached(("set_spans",), lambda: [(r.valid_from, r.valid_to or date.max, r.set_id)
+                                                   for r in boundary_sets(atlas).itertuples()])
+    return next((set_id for start, end, set_id in spans if start <= day <= end), None)
 
 
 def set_for_period(atlas: Atlas, period: str) -> str | None:
@@ -217,6 +216,29 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
             FROM g JOIN areas h ON h.set_id = g.set_id AND h.area_id = g.area_id
         ) x {where} ORDER BY x.period, x.area_id"""
     return atlas.store.query(sql, params + fparams)[_ROW_COLS]
+
+
+def cells(atlas: Atlas, viewer: Principal, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Ortsteil cells (newest readable version) for many (indicator, period) pairs in one query.
+
+    Unsuppressed: for the plausibility checks of a delivering department,
+    which sees its own small numbers anyway. Columns: indicator_id, period,
+    area_id, value, status.
+    """
+    cols = ["indicator_id", "period", "area_id", "value", "status"]
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return pd.DataFrame(columns=cols)
+    vsql, vparams = _visible_versions_sql(viewer)
+    wanted = ", ".join("(?, ?)" for _ in pairs)
+    inds = sorted({i for i, _ in pairs})
+    return atlas.store.query(f"""
+        WITH vv AS ({vsql}), wanted(indicator_id, period) AS (VALUES {wanted})
+        SELECT v.indicator_id, v.period, v.area_id, v.value, v.status
+        FROM {atlas.store.values_relation(inds)} v JOIN vv ON vv.version_id = v.version_id
+        JOIN wanted w ON w.indicator_id = v.indicator_id AND w.period = v.period
+        QUALIFY row_number() OVER (PARTITION BY v.indicator_id, v.area_id, v.period ORDER BY v.version_id DESC) = 1
+    """, vparams + [x for pair in pairs for x in pair])[cols]
 
 
 def suppress(rows: pd.DataFrame, ind: Indicator, viewer: Principal) -> pd.DataFrame:
