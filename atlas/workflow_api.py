@@ -15,6 +15,7 @@ Same rights as the pages, with the session cookie (plus the CSRF token in
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
@@ -44,14 +45,22 @@ def _writer_guard() -> Response | None:
     return None
 
 
-def _version_error(exc: versions.VersionError) -> Response:
-    return error_response(exc.status, exc.code, str(exc))
+def writer_route(fn):
+    """Guard a write route (signed-in steward or admin, CSRF for cookies) and answer workflow errors as JSON."""
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        if (refused := _writer_guard()) is not None:
+            return refused
+        try:
+            return fn(*args, **kwargs)
+        except versions.VersionError as exc:
+            return error_response(exc.status, exc.code, str(exc))
+    return wrapped
 
 
 @workflow.post("/api/v1/uploads")
+@writer_route
 def upload() -> Response:
-    if (refused := _writer_guard()) is not None:
-        return refused
     atlas, viewer = get_atlas(), current_principal()
     file = request.files.get("file")
     if file is None:
@@ -101,67 +110,45 @@ def upload_report(upload_id: str) -> Response:
 
 
 @workflow.post("/api/v1/uploads/<upload_id>/confirm")
+@writer_route
 def confirm(upload_id: str) -> Response:
-    if (refused := _writer_guard()) is not None:
-        return refused
-    try:
-        ids = versions.confirm(get_atlas(), current_principal(), upload_id)
-    except versions.VersionError as exc:
-        return _version_error(exc)
+    ids = versions.confirm(get_atlas(), current_principal(), upload_id)
     return _json({"version_id": ids[0], "version_ids": ids, "state": "draft"}, 201)
 
 
 @workflow.post("/api/v1/uploads/<upload_id>/cancel")
+@writer_route
 def cancel(upload_id: str) -> Response:
-    if (refused := _writer_guard()) is not None:
-        return refused
-    try:
-        versions.cancel(get_atlas(), current_principal(), upload_id)
-    except versions.VersionError as exc:
-        return _version_error(exc)
+    versions.cancel(get_atlas(), current_principal(), upload_id)
     return _json({"upload_id": upload_id, "state": "cancelled"})
 
 
 @workflow.post("/api/v1/versions/<version_id>/release")
+@writer_route
 def release(version_id: str) -> Response:
-    if (refused := _writer_guard()) is not None:
-        return refused
     body = request.get_json(silent=True) or {}
-    try:
-        result = versions.release(get_atlas(), current_principal(), version_id, body.get("to"), body.get("at"))
-    except versions.VersionError as exc:
-        return _version_error(exc)
-    return _json(result)
+    return _json(versions.release(get_atlas(), current_principal(), version_id, body.get("to"), body.get("at")))
 
 
 @workflow.post("/api/v1/versions/<version_id>/rollback")
+@writer_route
 def rollback(version_id: str) -> Response:
-    if (refused := _writer_guard()) is not None:
-        return refused
-    try:
-        return _json(versions.rollback(get_atlas(), current_principal(), version_id))
-    except versions.VersionError as exc:
-        return _version_error(exc)
+    return _json(versions.rollback(get_atlas(), current_principal(), version_id))
 
 
 @workflow.post("/api/v1/indicators/<indicator_id>/visibility")
+@writer_route
 def visibility(indicator_id: str) -> Response:
     """Admins approve (or change) who may see an indicator created through an upload."""
-    if (refused := _writer_guard()) is not None:
-        return refused
     body = request.get_json(silent=True) or {}
-    try:
-        return _json(versions.set_visibility(get_atlas(), current_principal(), indicator_id, body.get("to")))
-    except versions.VersionError as exc:
-        return _version_error(exc)
+    return _json(versions.set_visibility(get_atlas(), current_principal(), indicator_id, body.get("to")))
 
 
 @workflow.post("/api/v1/boundaries")
+@writer_route
 def boundaries_upload() -> Response:
     """Admins add a boundary set: multipart `file` + `valid_from`, `key_col`, `name_col`, and
     `parent_col` or `parent_key_length` [, `parent_names` (JSON), `set_id`, `label`, `city_name`, `city_key`, `layer`]."""
-    if (refused := _writer_guard()) is not None:
-        return refused
     atlas, viewer = get_atlas(), current_principal()
     form, file = request.form, request.files.get("file")
     try:
