@@ -16,11 +16,14 @@ COPY assets ./assets
 
 RUN useradd --create-home --uid 10001 atlas && mkdir -p /data && chown atlas /data
 USER atlas
+# Build matplotlib's font cache now, not on the first map picture someone asks for.
+RUN python -c "import matplotlib.font_manager"
 VOLUME /data
 EXPOSE 8050
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8050/healthz')"
 
 # No --preload: each worker opens its own DuckDB connection after the fork.
-# Workers read concurrently; uploads serialise on the store's write lock.
+# Workers read concurrently; uploads serialise on the store's write lock. The timeout leaves
+# room for checking a large extract (1 M rows take ~40 s, see bench/README.md).
 CMD ["gunicorn", "app:server", "--bind", "0.0.0.0:8050", "--workers", "2", "--threads", "4", \
      "--timeout", "120", "--keep-alive", "5", "--access-logfile", "-"]
