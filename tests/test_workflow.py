@@ -219,3 +219,48 @@ def test_a_writer_killed_halfway_leaves_the_store_as_it_was(scratch_atlas):
     assert "2030" not in queries.periods(scratch_atlas, ANONYMOUS, "bev_u6")
     with scratch_atlas.store.writing() as tx:  # the lock died with the process: the next writer proceeds
         tx.next_version_id()
+
+
+def boundary_post(client, token, gdf, **fields):
+    form = {"file": (io.BytesIO(gdf.to_json().encode()), "grenzen.geojson"), "valid_from": "2027-01-01",
+            "key_col": "key", "name_col": "name", "parent_col": "parent", **fields}
+    return client.post("/api/v1/boundaries", data=form, content_type="multipart/form-data",
+                       headers={"X-CSRFToken": token})
+
+
+def test_boundary_uploads_are_checked_for_overlaps_gaps_and_rights(scratch_app, scratch_atlas):
+    import geopandas as gpd
+    import shapely
+    areas = queries.areas(scratch_atlas, "ortsteil", queries.current_set(scratch_atlas))
+    gdf = gpd.GeoDataFrame({"key": areas["area_id"], "name": areas["name"], "parent": areas["parent_id"]},
+                           geometry=shapely.from_wkb(areas["geometry"].values), crs="EPSG:4326").to_crs(25832)
+    admin, token = writer(scratch_app, "admin")
+    steward, steward_token = writer(scratch_app, "sozialamt")
+    before = scratch_atlas.store.manifest_path.read_bytes()
+    assert boundary_post(steward, steward_token, gdf).status_code == 403
+
+    overlapping = gdf.copy()
+    overlapping.loc[0, "geometry"] = overlapping.geometry.iloc[0].buffer(300)  # grows into its neighbours
+    body = boundary_post(admin, token, overlapping).get_json()
+    assert not body["ok"] and any("überlappen sich" in e["message"] and areas["area_id"].iloc[0] in e["message"]
+                                  for e in body["errors"])
+    holed = gdf.copy()
+    inner = holed.geometry.iloc[20]
+    holed.loc[20, "geometry"] = inner.difference(inner.centroid.buffer(150))  # a hole inside the city
+    body = boundary_post(admin, token, holed).get_json()
+    assert not body["ok"] and any("Lücke" in e["message"] for e in body["errors"])
+    assert boundary_post(admin, token, gdf, key_col="Schluessel").get_json()["errors"][0]["message"].startswith(
+        "Spalte 'Schluessel' nicht gefunden")
+    assert scratch_atlas.store.manifest_path.read_bytes() == before  # nothing of it was stored
+
+    stored = boundary_post(admin, token, gdf)
+    assert stored.status_code == 201 and stored.get_json()["source_crs"] == "EPSG:25832"
+    sets = queries.boundary_sets(scratch_atlas).set_index("set_id")
+    assert str(sets.loc[queries.current_set(scratch_atlas, date_of("2026-06-30")), "valid_to"]) == "2026-12-31"
+    assert queries.set_for_period(scratch_atlas, "2027") == "gs20270101"
+    assert scratch_atlas.audit.entries(1)[0]["action"] == "boundaries_added"
+
+
+def date_of(text: str):
+    from datetime import date
+    return date.fromisoformat(text)
