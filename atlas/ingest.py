@@ -25,12 +25,11 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
-from atlas import queries
+from atlas import bulkcheck, queries
 from atlas.bootstrap import Atlas
 from atlas.catalog import Indicator
 from atlas.periods import period_end, periodicity_of
@@ -174,11 +173,10 @@ def _read_csv(content: bytes) -> RawTable:
                 rows.append(None)  # keep numbering; blank lines are skipped later
     except csv.Error as exc:
         raise IngestError([problem(f"CSV nicht lesbar: {exc} / unreadable CSV")]) from None
-    for n, row in enumerate(rows, start=2):
-        for cell in row or []:
-            if "\ufeff" in cell:
-                raise IngestError([problem("Byte-Order-Mark mitten in der Datei (zwei Dateien aneinandergehängt?)"
-                                           " / BOM in the middle of the file", row=n)])
+    if "\ufeff" in text:  # one scan of the text; only then look for the row
+        n = next((n for n, row in enumerate([header] + rows, start=1) if row and any("\ufeff" in c for c in row)), 1)
+        raise IngestError([problem("Byte-Order-Mark mitten in der Datei (zwei Dateien aneinandergehängt?)"
+                                   " / BOM in the middle of the file", row=n)])
     decimal = "," if delimiter == ";" else "."
     return _checked(RawTable([h.strip() for h in header], [r for r in rows], 2, decimal, "csv"))
 
@@ -500,43 +498,52 @@ class Checked:
 _EMPTY_VALUES = ["indicator_id", "area_id", "period", "period_end", "value", "numerator", "denominator", "status"]
 
 
-def _cells_long(raw: RawTable, m: Mapping) -> list[SimpleNamespace]:
-    """The table as one row per (area, indicator, period) cell, with the file row and columns it came from."""
-    idx = {h: i for i, h in enumerate(raw.header)}
+def cell_frame(raw: RawTable, m: Mapping) -> pd.DataFrame:
+    """The table as one row per (area, indicator, period) cell, with the file row and the columns it came from.
 
-    def col(row, name):
-        i = idx.get(name) if name else None
-        return row[i] if i is not None and i < len(row) else None
-
-    out = []
+    Built column by column (a million cells are a million rows here); object
+    columns, so empty cells stay None and keys stay text.
+    """
+    width = len(raw.header)
+    rows, numbers = [], []
     for n, row in enumerate(raw.rows, start=raw.first_row):
-        if row is None:
-            continue
-        base = {"row": n, "area": col(row, m.area), "area_name": col(row, m.area_name), "num_col": m.numerator,
-                "den_col": m.denominator}
-        if m.layout == "wide_measures":
-            for ind, spec in m.measures.items():
-                out.append({**base, "indicator": ind, "period": col(row, m.period) if m.period else m.fixed_period,
-                            "value": col(row, spec.get("value")), "value_col": spec.get("value") or
-                            spec.get("numerator"), "numerator": col(row, spec.get("numerator")),
-                            "denominator": col(row, spec.get("denominator")), "num_col": spec.get("numerator"),
-                            "den_col": spec.get("denominator")})
-        elif m.layout == "wide_indicator":
-            for c, ind in m.indicator_columns.items():
-                out.append({**base, "indicator": ind, "period": col(row, m.period) if m.period else m.fixed_period,
-                            "value": col(row, c), "value_col": c, "numerator": None, "denominator": None})
-        elif m.layout == "wide_period":
-            for c, per in m.period_columns.items():
-                out.append({**base, "indicator": col(row, m.indicator) if m.indicator else m.fixed_indicator,
-                            "period": per, "value": col(row, c), "value_col": c, "numerator": None,
-                            "denominator": None})
-        else:
-            out.append({**base, "indicator": col(row, m.indicator) if m.indicator else m.fixed_indicator,
-                        "period": col(row, m.period) if m.period else m.fixed_period,
-                        "value": col(row, m.value), "value_col": m.value or m.numerator,
-                        "numerator": col(row, m.numerator), "denominator": col(row, m.denominator)})
-    # Plain objects, not a DataFrame: pandas would turn empty cells into NaN and keys into numbers.
-    return [SimpleNamespace(**cell) for cell in out]
+        if row is not None:
+            rows.append(row[:width] if len(row) >= width else list(row) + [None] * (width - len(row)))
+            numbers.append(n)
+    table = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else pd.DataFrame(
+        columns=range(width), dtype=object)
+    idx = {h: i for i, h in enumerate(raw.header) if h}
+    empty = pd.Series([None] * len(table), dtype=object)
+
+    def col(name):
+        return table[idx[name]] if name in idx else empty
+
+    def part(indicator, period, value, numerator, denominator, value_col, num_col, den_col, order: int) -> dict:
+        return {"row": numbers, "order": order, "area": col(m.area), "area_name": col(m.area_name),
+                "indicator": indicator, "period": period, "value": value, "numerator": numerator,
+                "denominator": denominator, "value_col": value_col, "num_col": num_col, "den_col": den_col}
+
+    period = col(m.period) if m.period else m.fixed_period
+    indicator = col(m.indicator) if m.indicator else m.fixed_indicator
+    if m.layout == "wide_measures":
+        parts = [part(ind, period, col(spec.get("value")), col(spec.get("numerator")), col(spec.get("denominator")),
+                      spec.get("value") or spec.get("numerator"), spec.get("numerator"), spec.get("denominator"), k)
+                 for k, (ind, spec) in enumerate(m.measures.items())]
+    elif m.layout == "wide_indicator":
+        parts = [part(ind, period, col(c), empty, empty, c, None, None, k)
+                 for k, (c, ind) in enumerate(m.indicator_columns.items())]
+    elif m.layout == "wide_period":
+        parts = [part(indicator, per, col(c), empty, empty, c, None, None, k)
+                 for k, (c, per) in enumerate(m.period_columns.items())]
+    else:
+        parts = [part(indicator, period, col(m.value), col(m.numerator), col(m.denominator),
+                      m.value or m.numerator, m.numerator, m.denominator, 0)]
+    frame = pd.concat([pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v)
+                                     for k, v in p.items()}, index=range(len(numbers))).astype(object)
+                       for p in parts], ignore_index=True)
+    frame["row"] = frame["row"].astype(int)
+    # The file's order: every cell of row 2, then row 3 …, so the report reads top to bottom.
+    return frame.sort_values(["row", "order"], kind="stable").reset_index(drop=True)
 
 
 class _AreaMatcher:
@@ -618,13 +625,29 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     if errors:
         return Checked(report, pd.DataFrame(columns=_EMPTY_VALUES))
     lookup = {**atlas.indicator_by_id, **created}
-    cells = _cells_long(raw, m)
+    frame = cell_frame(raw, m)
+    raw.rows = []  # the cell frame holds everything now; a million-row file should not be kept twice
     errors, warnings, good = [], [], []
     city_totals: dict[tuple[str, str], tuple[float, int]] = {}
     matcher = _AreaMatcher(atlas)
     set_of: dict[str, str | None] = {}  # period -> boundary set, looked up once per period
     city_key = atlas.store.manifest().get("city", {}).get("key", "")
-    for c in cells:
+
+    def boundary_set(period: str) -> str | None:
+        if period not in set_of:
+            set_of[period] = queries.set_for_period(atlas, period)
+        return set_of[period]
+
+    def is_total(key, name) -> bool:
+        return str(key).strip() == city_key or _cached_name(name or key or "") in TOTAL_NAMES
+
+    accepted, slow = bulkcheck.accept(
+        frame, indicator_of=lambda cell: _known_indicator(lookup, viewer, cell, m),
+        period_of=lambda cell, periodicity: _clean_period(cell, periodicity, boundary_set),
+        area_of=lambda set_id, key, name: matcher.match(set_id, key, name)[0], is_total=is_total,
+        decimal=raw.decimal, missing=MISSING_MARKS, suppressed=SUPPRESSED_MARKS, text_only=raw.kind == "csv")
+    # Everything the fast path did not accept is checked cell by cell, which words every problem.
+    for c in frame[slow].itertuples(index=False):
         row_errors = len(errors)
         ind = _indicator_for(lookup, viewer, c.indicator, c.row, m, errors)
         period = _period_of(c.period, ind.periodicity if ind else None) if c.period not in (None, "") else None
@@ -642,18 +665,16 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         elif ind and _periodicity(period) != ind.periodicity:
             errors.append(problem(f"Zeitraum {period} passt nicht zur Periodizität '{ind.periodicity}' von "
                                   f"{ind.id}", c.row, m.period, c.period))
-        if period and period not in set_of:
-            set_of[period] = queries.set_for_period(atlas, period)
-        set_id = set_of.get(period) if period else None
+        set_id = boundary_set(period) if period else None
         if period and set_id is None:
             errors.append(problem(f"Für {period} gibt es keinen Gebietsstand (außerhalb der Gültigkeit aller "
                                   "Gebietsstände)", c.row, m.period, c.period))
         if ind is None or set_id is None or len(errors) > row_errors:
             continue
-        is_total = str(c.area).strip() == city_key or _cached_name(c.area_name or c.area or "") in TOTAL_NAMES
+        total = is_total(c.area, c.area_name)
         # Every problem of a row is reported, not only the first one.
         area_id = None
-        if not is_total:
+        if not total:
             area_id, why = matcher.match(set_id, c.area, c.area_name)
             if area_id is None:
                 errors.append(problem(why, c.row, m.area or m.area_name,
@@ -668,7 +689,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         value, status = _value_from_counts(ind, value, status, num, den, c, m, errors)
         if status is None:
             continue
-        if is_total:  # a city total in the file: compared with the sum of the Ortsteile, not stored
+        if total:  # a city total in the file: compared with the sum of the Ortsteile, not stored
             if status == "ok":
                 city_totals[(ind.id, period)] = (value, c.row)
             continue
@@ -677,7 +698,10 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
             continue
         good.append({"indicator_id": ind.id, "area_id": area_id, "period": period, "period_end": _end_of(period),
                      "value": value, "numerator": num, "denominator": den, "status": status, "row": c.row})
-    values = pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])
+    values = pd.concat([accepted.assign(period_end=[_end_of(p) for p in accepted["period"]]),
+                        pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])], ignore_index=True)
+    values = values.sort_values("row", kind="stable").reset_index(drop=True)[_EMPTY_VALUES + ["row"]]
+    values = values.astype({"value": float, "numerator": float, "denominator": float})
     errors += _duplicates(values, m)
     if not errors:
         warnings = def_notes + _warnings(atlas, viewer, values, city_totals, lookup)
@@ -688,6 +712,24 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
                     more_errors=max(0, total_errors - MAX_ERRORS),
                     new_indicators=[asdict(i) for i in created.values()])
     return Checked(report, values.drop(columns="row"))
+
+
+def _known_indicator(lookup: dict[str, Indicator], viewer: Principal, cell, m: Mapping) -> Indicator | None:
+    """The indicator if the cell names one the viewer delivers, else None (the per-row path says why)."""
+    problems: list[dict] = []
+    ind = _indicator_for(lookup, viewer, cell, 0, m, problems)
+    return None if problems else ind
+
+
+def _clean_period(cell, periodicity: str, boundary_set) -> tuple[str, str] | None:
+    """(period, boundary set) when the cell is a valid period of this periodicity inside a set, else None."""
+    if cell is None or cell == "" or (isinstance(cell, float) and cell != cell):
+        return None
+    period = _period_of(cell, periodicity)
+    if period is None or _periodicity(period) != periodicity:
+        return None
+    set_id = boundary_set(period)
+    return (period, set_id) if set_id else None
 
 
 def _indicator_for(lookup: dict[str, Indicator], viewer: Principal, cell, row: int, m: Mapping,
@@ -812,9 +854,10 @@ def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame) -> list[dict]:
     if ok.empty:
         return []
     uploaded = {ind: set(group["period"]) for ind, group in ok.groupby("indicator_id")}
+    readable = queries.visible_indicators(atlas, viewer).set_index("id")["periods"].to_dict()
     previous: dict[tuple[str, str], str] = {}
     for ind, periods in uploaded.items():
-        known = sorted(set(queries.periods(atlas, viewer, ind)) | periods)
+        known = sorted(set(readable.get(ind, [])) | periods)
         for p in periods:
             earlier = [k for k in known if k < p]
             if earlier:

@@ -65,13 +65,15 @@ def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
                 raise VersionError(403, "forbidden", f"keine Berechtigung für {ind_id}")
         created = _create_indicators(atlas, viewer, tx, pending.report.get("new_indicators", []))
         new_rows = []
-        for ind_id, part in values.groupby("indicator_id", sort=True):
-            vid = tx.next_version_id()
-            added, changed, removed = _diff(atlas, ind_id, part)
-            tx.add_values(vid, part.assign(version_id=vid))
+        diffs = _diff(atlas, values)
+        ids = {ind_id: tx.next_version_id() for ind_id in sorted(values["indicator_id"].unique())}
+        # One file for the whole upload: one version per indicator, sorted so queries skip row groups.
+        tx.add_values(min(ids.values()), values.assign(version_id=values["indicator_id"].map(ids)))
+        for ind_id, vid in ids.items():
+            added, changed, removed = diffs.get(ind_id, (0, 0, 0))
             new_rows.append({"version_id": vid, "indicator_id": ind_id, "state": "draft",
                              "created_by": viewer.name, "created_at": _now(), "file_name": pending.file_name,
-                             "checksum": pending.checksum, "row_count": len(part),
+                             "checksum": pending.checksum, "row_count": int((values["indicator_id"] == ind_id).sum()),
                              "note": f"Upload {upload_id}", "n_added": added, "n_changed": changed,
                              "n_removed": removed})
         _write_versions(tx, pd.concat([_stored_versions(tx), pd.DataFrame(new_rows)], ignore_index=True))
@@ -151,21 +153,30 @@ def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:
         uploads.mark(pending, "cancelled")
 
 
-def _diff(atlas: Atlas, indicator_id: str, new: pd.DataFrame) -> tuple[int, int, int]:
-    """Cells added, changed and not delivered again, against the newest non-withdrawn cells of the same periods."""
+def _diff(atlas: Atlas, new: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
+    """Per indicator: cells added, changed, and not delivered again, against the newest non-withdrawn
+    cells of the same periods (one query for the whole upload)."""
+    pairs = new[["indicator_id", "period"]].drop_duplicates()
+    wanted = ", ".join("(?, ?)" for _ in range(len(pairs)))
     old = atlas.store.query(f"""
-        SELECT v.area_id, v.period, v.value, v.status FROM {atlas.store.values_relation([indicator_id])} v
-        JOIN versions ver USING (version_id)
-        WHERE v.indicator_id = ? AND ver.state <> 'withdrawn'
-        QUALIFY row_number() OVER (PARTITION BY v.area_id, v.period ORDER BY v.version_id DESC) = 1
-    """, [indicator_id])
-    old = old[old["period"].isin(set(new["period"]))]
-    merged = new.merge(old, on=["area_id", "period"], how="outer", suffixes=("", "_old"), indicator=True)
-    both = merged[merged["_merge"] == "both"]
-    same = (both["status"] == both["status_old"]) & (
-        (both["value"] - both["value_old"]).abs().fillna(0).le(1e-9) | (both["value"].isna() & both["value_old"].isna()))
-    return (int((merged["_merge"] == "left_only").sum()), int((~same).sum()),
-            int((merged["_merge"] == "right_only").sum()))
+        WITH wanted(indicator_id, period) AS (VALUES {wanted})
+        SELECT v.indicator_id, v.area_id, v.period, v.value, v.status
+        FROM {atlas.store.values_relation(sorted(pairs["indicator_id"].unique()))} v
+        JOIN versions ver ON ver.version_id = v.version_id
+        JOIN wanted w ON w.indicator_id = v.indicator_id AND w.period = v.period
+        WHERE ver.state <> 'withdrawn'
+        QUALIFY row_number() OVER (PARTITION BY v.indicator_id, v.area_id, v.period ORDER BY v.version_id DESC) = 1
+    """, [x for pair in pairs.itertuples(index=False) for x in pair])
+    keys = ["indicator_id", "area_id", "period"]
+    merged = new[keys + ["value", "status"]].merge(old, on=keys, how="outer", suffixes=("", "_old"), indicator=True)
+    both = merged["_merge"] == "both"
+    same = (merged["status"] == merged["status_old"]) & (
+        (merged["value"] - merged["value_old"]).abs().fillna(0).le(1e-9)
+        | (merged["value"].isna() & merged["value_old"].isna()))
+    counts = pd.DataFrame({"indicator_id": merged["indicator_id"], "added": merged["_merge"] == "left_only",
+                           "changed": both & ~same, "removed": merged["_merge"] == "right_only"})
+    totals = counts.groupby("indicator_id")[["added", "changed", "removed"]].sum()
+    return {ind: (int(r.added), int(r.changed), int(r.removed)) for ind, r in totals.iterrows()}
 
 
 def _stored_versions(tx) -> pd.DataFrame:

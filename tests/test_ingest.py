@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
+import numpy as np
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 
@@ -128,3 +130,36 @@ def test_another_departments_indicator_is_refused_by_name(atlas):
     content = "Ortsteil;Jahr;Indikator;Wert\n0101;2024;bev_u6;1\n".encode()
     checked = check(atlas, SOCIAL, content)
     assert checked.report.errors[0]["message"].startswith("Indikator gehört dem Fachamt 'statistik'")
+
+
+def _mixed_extract(atlas) -> bytes:
+    """Clean cells and every kind of problem, interleaved, as a real extract has them."""
+    rows = ["Ortsteil;Gebiet;Zeitraum;Indikator;Wert;Zähler;Nenner"]
+    cells = ["{a};;2025-Q3;sgb2_quote;;{n};{d}", "{a};;2025;sgb2_u15;12,5;;", "{a};;2025;sgb2_u15;·;;",
+             "{a};;2025;jugend_alo;;;", "{a};;2025;alo_u25;1.234,5;;", "{a};;2025;kaufkraft;-3;;",
+             "{a};;Q3/2025;alo_quote;7,0;70;1000", "{a};;Q3/2025;alo_quote;9,0;70;1000", "{a};;2025;wohngeld;;5;0",
+             "{a};;2025;wohngeld;;50;10", "9{a};;2025;sgb2_u15;1;;", ";Altstadt Nord;2025;ueberschuldung;3,5;;",
+             "{a};;2025;bev_u6;1;;", "{a};;30.06.2025;alo_quote;;1;10", "00;;2025;sgb2_u15;5;;",
+             "{a};;2025;sgb2_u15;12.5;;", "{a};;1990;sgb2_u15;1;;", "{a};;2025;sgb2_u15;-;;"]
+    for i, (a, _) in enumerate(areas(atlas, "2025")):
+        template = cells[i % len(cells)]
+        rows.append(template.format(a=a, n=100 + i, d=1000 + i))
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
+def test_the_fast_path_accepts_exactly_what_the_per_row_path_accepts(atlas, monkeypatch):
+    """bulkcheck may only take over cells the per-row checks would accept, with the same values."""
+    from atlas import bulkcheck
+    files = [_mixed_extract(atlas), "\n".join(["area,year,bev_u6,bev_65plus"] + [
+        f"{a},2024,{5 + i / 10},{20 + i / 10}" for i, (a, _) in enumerate(areas(atlas))]).encode()]
+    fast = [check(atlas, SOCIAL if n == 0 else STATS, body) for n, body in enumerate(files)]
+    monkeypatch.setattr(bulkcheck, "accept", lambda frame, **_: (
+        pd.DataFrame(columns=["indicator_id", "area_id", "period", "value", "numerator", "denominator", "status",
+                              "row"]), np.ones(len(frame), dtype=bool)))
+    slow = [check(atlas, SOCIAL if n == 0 else STATS, body) for n, body in enumerate(files)]
+    for f, s in zip(fast, slow):
+        assert f.report.errors == s.report.errors and f.report.warnings == s.report.warnings
+        assert f.report.rows == s.report.rows
+        pd.testing.assert_frame_equal(f.values.reset_index(drop=True), s.values.reset_index(drop=True),
+                                      check_dtype=False)
+    assert fast[0].report.errors and fast[1].report.ok  # both kinds of file were really exercised

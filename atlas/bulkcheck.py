@@ -1,0 +1,127 @@
+"""Bulk acceptance of clean cells: the fast path of the upload check.
+
+A quarterly extract has a handful of indicators, periods and area keys, and
+a million cells. Everything that depends only on those few distinct values
+(indicator, period, area) is decided once per distinct value; numbers are
+parsed and checked as whole columns. A cell that passes every check is
+accepted here; any other cell goes to `ingest.check`'s per-row path, which
+stays the one place that words the errors. So this module may only ever be
+stricter than the per-row checks, never more lenient.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+_GERMAN = r"[+-]?\d{1,3}(?:\.\d{3})*(?:,\d+)?|[+-]?\d+(?:,\d+)?"
+_ENGLISH = r"[+-]?\d{1,3}(?:,\d{3})*(?:\.\d+)?|[+-]?\d+(?:\.\d+)?"
+
+
+def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed: set[str],
+                  text_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(status, value) per cell as `ingest.parse_number` would give them; 'error' means: ask the per-row path.
+
+    `text_only`: every cell is a str or None (a CSV), so no cell needs its type looked at.
+    """
+    n = len(cells)
+    status = np.full(n, "error", dtype=object)
+    value = np.full(n, np.nan)
+    is_none = cells.isna().to_numpy()
+    if text_only:
+        is_text, is_number = ~is_none, np.zeros(n, dtype=bool)
+    else:
+        is_text = cells.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
+        is_number = ~is_none & ~is_text & cells.map(
+            lambda c: isinstance(c, (int, float, np.integer, np.floating))
+            and not isinstance(c, bool)).to_numpy(dtype=bool)
+    status[is_none] = "missing"
+    if is_number.any():
+        numbers = pd.to_numeric(cells[is_number], errors="coerce").to_numpy(dtype=float)
+        finite = np.isfinite(numbers)
+        where = np.flatnonzero(is_number)
+        status[where[finite]] = "ok"
+        value[where[finite]] = numbers[finite]
+    if is_text.any():
+        text = cells[is_text].astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.replace(
+            " ", "", regex=False)
+        low = text.str.casefold()
+        where = np.flatnonzero(is_text)
+        miss, supp = low.isin(missing).to_numpy(), low.isin(suppressed).to_numpy()
+        ok = text.str.fullmatch(_GERMAN if decimal == "," else _ENGLISH).fillna(False).to_numpy(dtype=bool)
+        ok = ok & ~miss & ~supp
+        thousands = "." if decimal == "," else ","
+        parsed = pd.to_numeric(text[ok].str.replace(thousands, "", regex=False).str.replace(decimal, ".",
+                                                                                           regex=False))
+        status[where[miss]] = "missing"
+        status[where[supp]] = "suppressed"
+        status[where[ok]] = "ok"
+        value[where[ok]] = parsed.to_numpy(dtype=float)
+    return status, value
+
+
+def per_distinct(values: pd.Series, decide) -> np.ndarray:
+    """`decide(value)` once per distinct value, spread back to every cell."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    answers = np.empty(len(uniques), dtype=object)
+    answers[:] = [decide(None if isinstance(u, float) and u != u else u) for u in uniques]
+    return answers[codes]
+
+
+def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, is_total, decimal: str,
+           missing: set[str], suppressed: set[str], text_only: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+    """(accepted rows as value records with their file row, mask of the cells left to the per-row path).
+
+    indicator_of(cell) -> Indicator | None (None: unknown or not deliverable);
+    period_of(cell, periodicity) -> (period, set_id) | None; area_of(set_id, key, name) -> area_id | None;
+    is_total(key, name) -> bool.
+    """
+    inds = per_distinct(frame["indicator"], indicator_of)
+    known = np.array([i is not None for i in inds], dtype=bool)
+    periodicity = np.array([i.periodicity if i is not None else "" for i in inds], dtype=object)
+    pairs = pd.Series(list(zip(frame["period"].tolist(), periodicity)), dtype=object)
+    resolved = per_distinct(pairs, lambda p: period_of(p[0], p[1]) if p[1] else None)
+    has_period = np.array([r is not None for r in resolved], dtype=bool)
+    period = np.array([r[0] if r is not None else None for r in resolved], dtype=object)
+    set_id = np.array([r[1] if r is not None else None for r in resolved], dtype=object)
+    total = per_distinct(pd.Series(list(zip(frame["area"].tolist(), frame["area_name"].tolist())), dtype=object),
+                         lambda kn: is_total(*kn)).astype(bool)
+    triples = pd.Series(list(zip(set_id, frame["area"].tolist(), frame["area_name"].tolist())), dtype=object)
+    area = per_distinct(triples, lambda t: area_of(*t) if t[0] is not None else None)
+    has_area = np.array([a is not None for a in area], dtype=bool)
+
+    v_status, value = parse_numbers(frame["value"], decimal, missing, suppressed, text_only)
+    n_status, num = parse_numbers(frame["numerator"], decimal, missing, suppressed, text_only)
+    d_status, den = parse_numbers(frame["denominator"], decimal, missing, suppressed, text_only)
+    slow = ~known | ~has_period | total | ~has_area
+    slow |= (v_status == "error") | (n_status == "error") | (d_status == "error")
+    slow |= (num < 0) | (den < 0)
+
+    ratio = np.array([i is not None and i.aggregation == "ratio" for i in inds], dtype=bool)
+    scale = np.array([float(i.scale) if i is not None else 1.0 for i in inds])
+    decimals = np.array([i.decimals if i is not None else 0 for i in inds])
+    percent = np.array([i is not None and i.unit == "%" for i in inds], dtype=bool)
+    plain_sum = np.array([i is not None and i.aggregation == "sum" and not i.diverging for i in inds], dtype=bool)
+    counts = ratio & (n_status == "ok") & (d_status == "ok")
+    slow |= counts & (den == 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = num / den * scale
+    tolerance = np.maximum(0.051 * 10.0 ** -decimals * 10, 1e-9 * np.abs(derived))
+    slow |= counts & (v_status == "ok") & ~(np.abs(derived - value) <= tolerance)
+    value = np.where(counts, derived, value)
+    status = np.where(counts, "ok", v_status)
+    with np.errstate(invalid="ignore"):
+        slow |= percent & counts & (num > den)
+        slow |= percent & (status == "ok") & ~((value >= 0) & (value <= 100))
+        slow |= plain_sum & (status == "ok") & (value < 0)
+
+    keep = ~slow
+    accepted = pd.DataFrame({
+        "indicator_id": [i.id for i in inds[keep]], "area_id": area[keep], "period": period[keep],
+        "value": np.where(status[keep] == "ok", value[keep], np.nan),
+        "numerator": np.where(n_status[keep] == "ok", num[keep], np.nan),
+        "denominator": np.where(d_status[keep] == "ok", den[keep], np.nan),
+        "status": status[keep], "row": frame["row"].to_numpy()[keep],
+    })
+    return accepted, slow
+
