@@ -914,6 +914,7 @@ class Uploads:
         return path if (path / "meta.json").exists() else None
 
     def create(self, viewer: Principal, file_name: str, content: bytes, checked: Checked) -> Pending:
+        self.purge()  # housekeeping on the way: uploads nobody confirmed within 30 days go
         upload_id = secrets.token_urlsafe(18)
         folder = self.root / upload_id
         folder.mkdir(parents=True)
@@ -952,7 +953,7 @@ class Uploads:
         """Remove pending uploads nobody confirmed (housekeeping)."""
         n = 0
         cutoff = datetime.now().timestamp() - older_than_days * 86400
-        for folder in self.root.glob("*"):
+        for folder in self.root.glob("*") if self.root.exists() else []:
             if folder.is_dir() and folder.stat().st_mtime < cutoff:
                 shutil.rmtree(folder, ignore_errors=True)
                 n += 1

@@ -79,6 +79,9 @@ def test_broken_extract_gets_a_precise_report_and_no_confirm(scratch_duo):
     text = duo.find_element("#up-report").text
     assert "9999" in text and "unbekanntes Gebiet" in text and "abc" in text
     assert not duo.find_element("#up-confirm").is_enabled()
+    duo.find_element("#up-cancel").click()
+    until(lambda: "Verworfen" in duo.find_element("#up-confirmed").text, message="cancelled")
+    assert duo.find_element("#up-report").text == ""
 
 
 def test_admin_uploads_boundaries_on_the_admin_page(scratch_duo, scratch_atlas):

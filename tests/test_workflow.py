@@ -264,3 +264,17 @@ def test_boundary_uploads_are_checked_for_overlaps_gaps_and_rights(scratch_app, 
 def date_of(text: str):
     from datetime import date
     return date.fromisoformat(text)
+
+
+def test_a_cancelled_upload_cannot_be_confirmed_and_old_ones_are_purged(scratch_app, scratch_atlas):
+    import os
+    from atlas.ingest import Uploads
+    steward, token = writer(scratch_app, "sozialamt")
+    first = upload(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1")).get_json()["upload_id"]
+    assert post(steward, token, f"/api/v1/uploads/{first}/cancel").get_json()["state"] == "cancelled"
+    assert post(steward, token, f"/api/v1/uploads/{first}/confirm").status_code == 409
+    folder = Uploads(scratch_atlas.settings.data_dir).root / first
+    old = time.time() - 31 * 86400
+    os.utime(folder, (old, old))
+    upload(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1"))  # housekeeping runs on the way
+    assert not folder.exists()

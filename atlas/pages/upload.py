@@ -76,6 +76,7 @@ def layout(**_args) -> html.Div:
                  id="up-mapping", hidden=True),
         html.Div(id="up-preview"),
         html.Div([html.Button("Als Entwurf speichern", id="up-confirm", className="oa-button", disabled=True),
+                  html.Button("Verwerfen", id="up-cancel", className="oa-chip"),
                   html.Div(id="up-confirmed", role="status")], className="oa-links"),
         html.Div(release, className="oa-links"),
         html.Div(id="up-release-status", role="status"),
@@ -292,6 +293,23 @@ def register_callbacks(app) -> None:
             return html.P(str(exc), className="oa-error"), no_update, True, True, True
         return (html.P(f"Gespeichert als Entwurf: Version {', '.join(map(str, ids))}. Noch nicht sichtbar für "
                        "andere – jetzt intern freigeben.", className="oa-ok"), ids, True, False, not viewer.is_admin)
+
+    @app.callback(
+        Output("up-confirmed", "children", allow_duplicate=True), Output("up-confirm", "disabled",
+                                                                          allow_duplicate=True),
+        Output("up-report", "children", allow_duplicate=True), Output("up-preview", "children",
+                                                                       allow_duplicate=True),
+        Input("up-cancel", "n_clicks"), State("up-upload", "data"), prevent_initial_call=True,
+    )
+    def on_cancel(_n, data):
+        """Drop a checked upload that should not be stored (nothing of it reached the store)."""
+        atlas, viewer = get_atlas(), current_principal()
+        upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
+        try:
+            versions.cancel(atlas, viewer, upload_id)
+        except versions.VersionError as exc:
+            return html.P(str(exc), className="oa-error"), True, no_update, no_update
+        return html.P("Verworfen. Nichts wurde gespeichert.", className="oa-hint"), True, [], []
 
     @app.callback(
         Output("up-release-status", "children"),
