@@ -58,6 +58,17 @@ def writer_route(fn):
     return wrapped
 
 
+def _json_field(name: str):
+    """A form field holding JSON, or None; ValueError names the field."""
+    text = request.form.get(name)
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{name} ist kein gültiges JSON: {exc}") from None
+
+
 @workflow.post("/api/v1/uploads")
 @writer_route
 def upload() -> Response:
@@ -65,18 +76,10 @@ def upload() -> Response:
     file = request.files.get("file")
     if file is None:
         return error_response(400, "missing_file", "Feld 'file' fehlt (multipart/form-data) / field 'file' missing")
-    mapping = None
-    if request.form.get("mapping"):
-        try:
-            mapping = json.loads(request.form["mapping"])
-        except json.JSONDecodeError as exc:
-            return error_response(400, "bad_mapping", f"mapping ist kein gültiges JSON: {exc}")
-    definitions = None
-    if request.form.get("new_indicators"):
-        try:
-            definitions = json.loads(request.form["new_indicators"])
-        except json.JSONDecodeError as exc:
-            return error_response(400, "bad_new_indicators", f"new_indicators ist kein gültiges JSON: {exc}")
+    try:
+        mapping, definitions = _json_field("mapping"), _json_field("new_indicators")
+    except ValueError as exc:
+        return error_response(400, "bad_json", str(exc))
     content = file.read()
     checked = ingest.check_upload(atlas, viewer, file.filename or "upload", content, mapping,
                                   request.form.get("sheet") or None, definitions)
