@@ -20,7 +20,7 @@ _ENGLISH = r"[+-]?\d{1,3}(?:,\d{3})*(?:\.\d+)?|[+-]?\d+(?:\.\d+)?"
 
 def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed: set[str],
                   text_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(status, value) per cell as `ingest.parse_number` would give them; 'error' means: ask the per-row path.
+    """(status, value) per cell as `cells.parse_number` would give them; 'error' means: ask the per-row path.
 
     `text_only`: every cell is a str or None (a CSV), so no cell needs its type looked at.
     """

@@ -1,30 +1,19 @@
-"""Ingest: read a department's extract, check every cell, hold it as a pending upload.
+"""Ingest: map a department's extract onto the model and check every cell before anything is stored.
 
-The steward's file is read as it comes (German Excel CSV, plain CSV, XLSX;
-long or wide), mapped onto the model's columns, and validated completely
-before anything is stored: every problem names the row, the column, the
-value and what was expected. A checked upload waits in `uploads/` (outside
-the store) until the steward confirms it; `versions.confirm` then stores it
-as a new immutable version in one transaction.
-
-Hostile files are expected: size, row count and XLSX expansion are capped,
-formulas are refused rather than evaluated, binary content is recognised.
+The file is read by `tablefile` (CSV as Excel writes it, plain CSV, XLSX),
+its columns mapped (German/English headers, long or wide layouts, or the
+steward's own mapping), and every cell checked: each problem names the row,
+the column, the value and what was expected; plausibility warnings do not
+block. Clean cells are accepted column-wise by `bulkcheck`; all others go
+through the per-row checks here, which word the report. The result waits as
+a pending upload (`uploads`) until `versions.confirm` stores it.
 """
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
 import re
-import secrets
-import shutil
 import unicodedata
-import zipfile
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from datetime import date, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,16 +21,21 @@ import pandas as pd
 from atlas import bulkcheck, queries
 from atlas.bootstrap import Atlas
 from atlas.catalog import Indicator
-from atlas.periods import period_end, periodicity_of
+from atlas.cells import (
+    MISSING_MARKS,
+    SUPPRESSED_MARKS,
+    cached_end,
+    cached_period,
+    cached_periodicity,
+    is_date,
+    parse_number,
+    parse_period,
+)
+from atlas.tablefile import IngestError, RawTable, norm_header, problem, read_table
 from auth.permissions import Principal, may_deliver, may_know
 
-MAX_ROWS = 1_000_000
-MAX_XLSX_EXPANDED = 300 * 1024 * 1024  # uncompressed bytes a workbook may unpack to
-MAX_XLSX_RATIO = 200  # compression ratio beyond which a workbook is treated as a zip bomb
 MAX_ERRORS = 500  # a report lists this many problems, then says how many more there are
 CHANGE_WARN = 0.5  # relative change against the previous period that earns a warning
-SUPPRESSED_MARKS = {"·", ".", "*", "x", "geheim", "gesperrt"}
-MISSING_MARKS = {"", "…", "...", "na", "n/a", "nan", "k.a.", "keine angabe"}
 
 ROLES = ("area", "area_name", "indicator", "period", "value", "numerator", "denominator")
 SYNONYMS = {
@@ -54,27 +48,6 @@ SYNONYMS = {
     "numerator": ["zaehler", "numerator", "zahler"],
     "denominator": ["nenner", "denominator"],
 }
-
-
-class IngestError(ValueError):
-    """The file cannot be read at all; `problems` say why (each a report entry)."""
-
-    def __init__(self, problems: list[dict]):
-        self.problems = problems
-        super().__init__("; ".join(p["message"] for p in problems))
-
-
-def problem(message: str, row: int | None = None, column: str | None = None, value=None) -> dict:
-    return {"row": row, "column": column, "value": None if value is None else str(value)[:200],
-            "message": message}
-
-
-def norm_header(text: str) -> str:
-    """`Zähler ` → `zaehler`, `Area-ID` → `areaid`: headers compare without case, umlauts, spaces."""
-    text = str(text).strip().casefold()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(a, b)
-    return re.sub(r"[^a-z0-9]", "", text)
 
 
 TOTAL_NAMES = {"stadt", "gesamt", "insgesamt", "stadtinsgesamt", "total"}  # a city-total row, not an area
@@ -91,167 +64,6 @@ def norm_name(text: str) -> str:
     for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(a, b)
     return re.sub(r"[^a-z0-9]", "", text)
-
-
-# ------------------------------------------------------------------ reading
-@dataclass
-class RawTable:
-    header: list[str]
-    rows: list[list]  # cells as read: str from CSV; str, int, float, datetime from XLSX
-    first_row: int  # file row number of rows[0] (1-based, header is first_row - 1)
-    decimal: str  # "," or "." (how numbers written as text are read)
-    kind: str  # "csv" or "xlsx"
-
-
-def read_table(content: bytes, filename: str, sheet: str | None = None) -> RawTable:
-    """Read CSV or XLSX bytes into text cells; raise IngestError with the reason."""
-    if not content:
-        raise IngestError([problem("Die Datei ist leer. / The file is empty.")])
-    name = filename.lower()
-    if content[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(content, sheet)
-    if name.endswith((".xls", ".ods")):
-        raise IngestError([problem("Dieses Format wird nicht gelesen; bitte als XLSX oder CSV speichern. / "
-                                   "Save as XLSX or CSV.", value=filename)])
-    return _read_csv(content)
-
-
-def _decode(content: bytes) -> str:
-    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise IngestError([problem("UTF-16-Text wird nicht gelesen; bitte als 'CSV UTF-8' oder 'CSV (Trennzeichen-"
-                                   "getrennt)' speichern. / UTF-16 is not read; save as CSV UTF-8.")])
-    if b"\x00" in content[:65536]:
-        raise IngestError([problem("Keine Textdatei (enthält Binärdaten); erwartet: CSV oder XLSX. / "
-                                   "Binary content; expected CSV or XLSX.")])
-    if content.startswith(b"\xef\xbb\xbf"):
-        text = content[3:].decode("utf-8", errors="strict")
-    else:
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError:
-            text = content.decode("cp1252", errors="replace")  # what Excel writes on German Windows
-            if "\ufffd" in text:
-                raise IngestError([problem("Zeichenkodierung nicht erkannt; bitte als UTF-8 oder Windows-1252 "
-                                           "speichern. / Unknown text encoding.")]) from None
-    controls = [c for c in text[:65536] if unicodedata.category(c) == "Cc" and c not in "\r\n\t"]
-    if controls:
-        raise IngestError([problem("Die Datei enthält Steuerzeichen; sie ist keine CSV-Tabelle. / "
-                                   "Control characters: not a CSV table.")])
-    return text
-
-
-def _read_csv(content: bytes) -> RawTable:
-    try:
-        text = _decode(content)
-    except UnicodeDecodeError as exc:
-        raise IngestError([problem(f"Ungültiges UTF-8 an Byte {exc.start} / invalid UTF-8")]) from None
-    lines = text.splitlines()
-    start = text.lstrip()[:1]
-    if start in ("{", "[", "<"):
-        kind = "JSON" if start in "{[" else "HTML/XML"
-        raise IngestError([problem(f"Die Datei ist {kind}, keine Tabelle; erwartet: CSV oder XLSX. / "
-                                   f"This is {kind}, not a table.", row=1, value=lines[0][:80] if lines else "")])
-    if not lines or not lines[0].strip():
-        raise IngestError([problem("Die erste Zeile (Spaltenköpfe) ist leer. / The header line is empty.", row=1)])
-    first = lines[0]
-    delimiter = max((";", ",", "\t"), key=first.count)
-    if first.count(delimiter) == 0:
-        raise IngestError([problem("Nur eine Spalte erkannt; erwartet: Trennzeichen Semikolon, Komma oder "
-                                   "Tabulator. / Only one column; expected ; , or tab as separator.",
-                                   row=1, value=first[:80])])
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = next(reader)
-        rows = []
-        for n, row in enumerate(reader, start=2):
-            if len(rows) >= MAX_ROWS:
-                raise IngestError([problem(f"Mehr als {MAX_ROWS:,} Zeilen; bitte aufteilen. / Too many rows.",
-                                           row=n)])
-            if any(cell.strip() for cell in row):
-                rows.append(row)
-            else:
-                rows.append(None)  # keep numbering; blank lines are skipped later
-    except csv.Error as exc:
-        raise IngestError([problem(f"CSV nicht lesbar: {exc} / unreadable CSV")]) from None
-    if "\ufeff" in text:  # one scan of the text; only then look for the row
-        n = next((n for n, row in enumerate([header] + rows, start=1) if row and any("\ufeff" in c for c in row)), 1)
-        raise IngestError([problem("Byte-Order-Mark mitten in der Datei (zwei Dateien aneinandergehängt?)"
-                                   " / BOM in the middle of the file", row=n)])
-    decimal = "," if delimiter == ";" else "."
-    return _checked(RawTable([h.strip() for h in header], [r for r in rows], 2, decimal, "csv"))
-
-
-def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as z:
-            infos = z.infolist()
-            expanded = sum(i.file_size for i in infos)
-            packed = max(sum(i.compress_size for i in infos), 1)
-            if expanded > MAX_XLSX_EXPANDED or expanded / packed > MAX_XLSX_RATIO:
-                raise IngestError([problem(f"Die Arbeitsmappe entpackt sich auf {expanded / 1e6:,.0f} MB "
-                                           f"(Verhältnis {expanded / packed:,.0f}:1) und wird abgelehnt. / "
-                                           "Workbook expands too far (zip bomb?).")])
-            if "xl/workbook.xml" not in {i.filename for i in infos}:
-                raise IngestError([problem("ZIP-Datei, aber keine Excel-Arbeitsmappe (xl/workbook.xml fehlt). / "
-                                           "A zip file, but not an XLSX workbook.")])
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except IngestError:
-        raise
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise IngestError([problem(f"Die Excel-Datei ist beschädigt oder unvollständig ({type(exc).__name__}). "
-                                   "/ The XLSX file is damaged or truncated.")]) from None
-    try:
-        if sheet is not None and sheet not in wb.sheetnames:
-            raise IngestError([problem(f"Tabellenblatt {sheet!r} nicht gefunden; vorhanden: "
-                                       f"{', '.join(wb.sheetnames)} / sheet not found", value=sheet)])
-        ws = wb[sheet] if sheet else wb.worksheets[0]
-        rows: list = []
-        header: list[str] | None = None
-        for r, row in enumerate(ws.iter_rows(), start=1):
-            cells = []
-            for c in row:
-                if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
-                    raise IngestError([problem("Die Zelle enthält eine Formel; bitte als Werte einfügen "
-                                               "(Inhalte einfügen → Werte). / Cell holds a formula; paste values.",
-                                               row=r, column=getattr(c, "coordinate", None), value=c.value)])
-                cells.append(c.value)
-            if header is None:
-                header = ["" if v is None else str(v).strip() for v in cells]
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise IngestError([problem(f"Mehr als {MAX_ROWS:,} Zeilen. / Too many rows.", row=r)])
-            rows.append(cells if any(v not in (None, "") for v in cells) else None)
-    finally:
-        wb.close()
-    if header is None:
-        raise IngestError([problem("Das Tabellenblatt ist leer. / The sheet is empty.")])
-    while header and header[-1] == "":
-        header.pop()
-    return _checked(RawTable(header, [None if r is None else r[:len(header)] for r in rows], 2, ",", "xlsx"))
-
-
-def _checked(raw: RawTable) -> RawTable:
-    problems = []
-    seen: dict[str, int] = {}
-    for i, h in enumerate(raw.header, start=1):
-        if not h:
-            if any(row and len(row) >= i and row[i - 1] not in (None, "") for row in raw.rows):
-                problems.append(problem("Spalte ohne Überschrift, aber mit Werten. / Column without a header.",
-                                        row=raw.first_row - 1, column=f"#{i}"))
-            continue
-        key = norm_header(h)
-        if key in seen:
-            problems.append(problem(f"Überschrift doppelt (Spalten {seen[key]} und {i}). / Duplicate header.",
-                                    row=raw.first_row - 1, column=h))
-        seen[key] = i
-    if not any(r for r in raw.rows):
-        problems.append(problem("Nur Spaltenköpfe, keine Datenzeilen. / Header only, no data rows.",
-                                row=raw.first_row))
-    if problems:
-        raise IngestError(problems)
-    return raw
 
 
 # ------------------------------------------------------------------ mapping
@@ -348,127 +160,6 @@ def mapping_problems(m: Mapping, header: list[str]) -> list[dict]:
         problems.append(problem("Keine Wertspalte erkannt (erwartet 'Wert'/'value' oder 'Zähler' und 'Nenner'). / "
                                 "No value column.", column="value"))
     return problems
-
-
-# ------------------------------------------------------------------ cells
-_QUARTER_ISO = re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$")
-_QUARTER_DE = re.compile(r"^[Qq]([1-4])\s*[/ ]\s*(\d{4})$")
-_QUARTER_WORD = re.compile(r"^([1-4])\.\s*(?:Quartal|Q)\s*(\d{4})$", re.IGNORECASE)
-_YEAR = re.compile(r"^(\d{4})(?:\.0)?$")
-_DATE_DE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def parse_period(cell, periodicity: str | None = None) -> str | None:
-    """`2024`, `2024-Q3`, `Q3/2024`, `3. Quartal 2024`, `30.09.2024` (a Stichtag), a date → period key.
-
-    A Stichtag becomes the period it ends: 31.12. a year (or Q4 for
-    quarterly indicators), the last day of a quarter a quarter, else a month.
-    """
-    if isinstance(cell, (datetime, date)):
-        day = cell.date() if isinstance(cell, datetime) else cell
-        return _period_of_day(day, periodicity)
-    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
-        cell = str(int(cell)) if float(cell).is_integer() else str(cell)
-    text = str(cell).strip()
-    if m := _YEAR.match(text):
-        return m[1] if 1900 < int(m[1]) < 2200 else None
-    if m := _QUARTER_ISO.match(text):
-        return f"{m[1]}-Q{m[2]}"
-    if m := _QUARTER_DE.match(text):
-        return f"{m[2]}-Q{m[1]}"
-    if m := _QUARTER_WORD.match(text):
-        return f"{m[2]}-Q{m[1]}"
-    if m := _MONTH.match(text):
-        return text
-    m = _DATE_DE.match(text) or _DATE_ISO.match(text)
-    if m:
-        parts = (int(m[3]), int(m[2]), int(m[1])) if _DATE_DE.match(text) else (int(m[1]), int(m[2]), int(m[3]))
-        try:
-            return _period_of_day(date(*parts), periodicity)
-        except ValueError:
-            return None
-    return None
-
-
-@lru_cache(maxsize=4096)
-def _cached_period(cell, periodicity: str | None) -> str | None:
-    return parse_period(cell, periodicity)
-
-
-def _period_of(cell, periodicity: str | None) -> str | None:
-    """parse_period, memoised: an extract repeats the same few period cells on every row."""
-    try:
-        return _cached_period(cell, periodicity)
-    except TypeError:  # unhashable cell
-        return parse_period(cell, periodicity)
-
-
-@lru_cache(maxsize=4096)
-def _periodicity(period: str) -> str:
-    return periodicity_of(period)
-
-
-@lru_cache(maxsize=4096)
-def _end_of(period: str) -> date:
-    return period_end(period)
-
-
-def _is_date(cell) -> bool:
-    return isinstance(cell, (datetime, date)) or bool(_DATE_DE.match(str(cell).strip())
-                                                       or _DATE_ISO.match(str(cell).strip()))
-
-
-def _period_of_day(day: date, periodicity: str | None) -> str | None:
-    year_end, quarter = day.month == 12 and day.day == 31, (day.month - 1) // 3 + 1
-    if periodicity in (None, "year") and year_end:
-        return str(day.year)
-    quarter_key = f"{day.year}-Q{quarter}"
-    if periodicity in (None, "quarter") and period_end(quarter_key) == day:
-        return quarter_key
-    if periodicity == "month" or periodicity is None:
-        month_key = f"{day.year}-{day.month:02d}"
-        return month_key if period_end(month_key) == day else None
-    return None
-
-
-_GERMAN_NUM = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*(,\d+)?$|^[+-]?\d+(,\d+)?$")
-_ENGLISH_NUM = re.compile(r"^[+-]?\d{1,3}(,\d{3})*(\.\d+)?$|^[+-]?\d+(\.\d+)?$")
-
-
-def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
-    """(status, number, message): 'ok' with the number, 'missing', 'suppressed' or 'error'.
-
-    `decimal` is the file's convention: ',' for German CSV (1.234,5),
-    '.' for plain CSV (1,234.5). A cell in the other convention is an error,
-    not a silent factor of 1,000.
-    """
-    if cell is None:
-        return "missing", None, ""
-    if isinstance(cell, bool):
-        return "error", None, "Zahl erwartet, nicht WAHR/FALSCH"
-    if isinstance(cell, (int, float, np.integer, np.floating)):
-        value = float(cell)
-        if np.isnan(value):
-            return "missing", None, ""
-        return ("ok", value, "") if np.isfinite(value) else ("error", None, "endliche Zahl erwartet")
-    text = str(cell).strip().replace("\u00a0", "").replace(" ", "")
-    low = text.casefold()
-    if low in MISSING_MARKS:
-        return "missing", None, ""
-    if low in SUPPRESSED_MARKS:
-        return "suppressed", None, ""
-    if text in ("-", "–", "—"):
-        return "error", None, "'-' ist mehrdeutig: 0 für null, leer für 'keine Daten'"
-    pattern, thousands = (_GERMAN_NUM, ".") if decimal == "," else (_ENGLISH_NUM, ",")
-    if pattern.match(text):
-        return "ok", float(text.replace(thousands, "").replace(decimal, ".")), ""
-    other = _ENGLISH_NUM if decimal == "," else _GERMAN_NUM
-    expected = "1234,5 oder 1.234,5" if decimal == "," else "1234.5"
-    if other.match(text) and not pattern.match(text):
-        return "error", None, f"Dezimaltrennzeichen passt nicht zur Datei; erwartet {expected}"
-    return "error", None, f"keine Zahl; erwartet {expected}"
 
 
 # ------------------------------------------------------------------ report
@@ -650,19 +341,19 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     for c in frame[slow].itertuples(index=False):
         row_errors = len(errors)
         ind = _indicator_for(lookup, viewer, c.indicator, c.row, m, errors)
-        period = _period_of(c.period, ind.periodicity if ind else None) if c.period not in (None, "") else None
+        period = cached_period(c.period, ind.periodicity if ind else None) if c.period not in (None, "") else None
         if c.period in (None, ""):
             errors.append(problem("Zeitraum fehlt", c.row, m.period, c.period))
         elif period is None and ind and parse_period(c.period) is not None:
             errors.append(problem(f"Stichtag/Zeitraum passt nicht zur Periodizität '{ind.periodicity}' von "
                                   f"{ind.id}", c.row, m.period, c.period))
-        elif period is None and _is_date(c.period):
+        elif period is None and is_date(c.period):
             errors.append(problem("Stichtag ist kein Monats-, Quartals- oder Jahresende; erwartet z. B. 30.09.2024",
                                   c.row, m.period, c.period))
         elif period is None:
             errors.append(problem("Zeitraum nicht lesbar; erwartet 2024, 2024-Q3, Q3/2024 oder Stichtag "
                                   "30.09.2024", c.row, m.period, c.period))
-        elif ind and _periodicity(period) != ind.periodicity:
+        elif ind and cached_periodicity(period) != ind.periodicity:
             errors.append(problem(f"Zeitraum {period} passt nicht zur Periodizität '{ind.periodicity}' von "
                                   f"{ind.id}", c.row, m.period, c.period))
         set_id = boundary_set(period) if period else None
@@ -696,9 +387,9 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         _plausible_cell(ind, value, num, den, c, m, errors)
         if len(errors) > row_errors:
             continue
-        good.append({"indicator_id": ind.id, "area_id": area_id, "period": period, "period_end": _end_of(period),
+        good.append({"indicator_id": ind.id, "area_id": area_id, "period": period, "period_end": cached_end(period),
                      "value": value, "numerator": num, "denominator": den, "status": status, "row": c.row})
-    values = pd.concat([accepted.assign(period_end=[_end_of(p) for p in accepted["period"]]),
+    values = pd.concat([accepted.assign(period_end=[cached_end(p) for p in accepted["period"]]),
                         pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])], ignore_index=True)
     values = values.sort_values("row", kind="stable").reset_index(drop=True)[_EMPTY_VALUES + ["row"]]
     values = values.astype({"value": float, "numerator": float, "denominator": float})
@@ -725,8 +416,8 @@ def _clean_period(cell, periodicity: str, boundary_set) -> tuple[str, str] | Non
     """(period, boundary set) when the cell is a valid period of this periodicity inside a set, else None."""
     if cell is None or cell == "" or (isinstance(cell, float) and cell != cell):
         return None
-    period = _period_of(cell, periodicity)
-    if period is None or _periodicity(period) != periodicity:
+    period = cached_period(cell, periodicity)
+    if period is None or cached_periodicity(period) != periodicity:
         return None
     set_id = boundary_set(period)
     return (period, set_id) if set_id else None
@@ -878,88 +569,6 @@ def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame) -> list[dict]:
             for r in both.head(MAX_ERRORS).itertuples()]
 
 
-# ------------------------------------------------------------------ pending uploads
-_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def safe_file_name(name: str) -> str:
-    """Only the base name, printable and short: never a path (`../../etc/passwd` → `passwd`)."""
-    base = re.split(r"[\\/]", str(name or ""))[-1]
-    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
-    return base[:120] or "upload"
-
-
-@dataclass
-class Pending:
-    upload_id: str
-    owner: str
-    file_name: str
-    checksum: str
-    created_at: str
-    report: dict
-    state: str = "checked"  # checked → confirmed | cancelled
-    version_ids: list[int] = field(default_factory=list)
-
-
-class Uploads:
-    """Pending uploads live in `data_dir/uploads/<id>/`, outside the store: nothing there is ever read as data."""
-
-    def __init__(self, data_dir: Path):
-        self.root = Path(data_dir) / "uploads"
-
-    def _dir(self, upload_id: str) -> Path | None:
-        if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
-            return None
-        path = self.root / upload_id
-        return path if (path / "meta.json").exists() else None
-
-    def create(self, viewer: Principal, file_name: str, content: bytes, checked: Checked) -> Pending:
-        self.purge()  # housekeeping on the way: uploads nobody confirmed within 30 days go
-        upload_id = secrets.token_urlsafe(18)
-        folder = self.root / upload_id
-        folder.mkdir(parents=True)
-        pending = Pending(upload_id, viewer.name, safe_file_name(file_name), hashlib.sha256(content).hexdigest(),
-                          datetime.now().replace(microsecond=0).isoformat(), checked.report.to_json())
-        if checked.report.ok:
-            checked.values.to_parquet(folder / "values.parquet", index=False)
-        self._save(folder, pending)
-        return pending
-
-    def _save(self, folder: Path, pending: Pending) -> None:
-        tmp = folder / "meta.json.tmp"
-        tmp.write_text(json.dumps(asdict(pending), ensure_ascii=False))
-        tmp.replace(folder / "meta.json")
-
-    def get(self, upload_id: str, viewer: Principal) -> Pending | None:
-        """The upload if it is the viewer's own (admins see all); None otherwise, as if it did not exist."""
-        folder = self._dir(upload_id)
-        if folder is None:
-            return None
-        pending = Pending(**json.loads((folder / "meta.json").read_text()))
-        return pending if (viewer.is_admin or pending.owner == viewer.name) and viewer.logged_in else None
-
-    def values(self, upload_id: str) -> pd.DataFrame:
-        return pd.read_parquet(self.root / upload_id / "values.parquet")
-
-    def mark(self, pending: Pending, state: str, version_ids: list[int] | None = None) -> None:
-        folder = self._dir(pending.upload_id)
-        pending.state = state
-        pending.version_ids = version_ids or []
-        self._save(folder, pending)
-        if state == "cancelled":
-            (folder / "values.parquet").unlink(missing_ok=True)
-
-    def purge(self, older_than_days: int = 30) -> int:
-        """Remove pending uploads nobody confirmed (housekeeping)."""
-        n = 0
-        cutoff = datetime.now().timestamp() - older_than_days * 86400
-        for folder in self.root.glob("*") if self.root.exists() else []:
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-                n += 1
-        return n
-
-
 def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes, mapping: dict | None = None,
                  sheet: str | None = None, definitions: list | None = None) -> Checked:
     """Read and validate; a file that cannot be read at all gives a report with its reasons."""
@@ -972,21 +581,3 @@ def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes
         return check(atlas, viewer, raw, m, definitions)
     except IngestError as exc:
         return Checked(Report(False, exc.problems, []), pd.DataFrame(columns=_EMPTY_VALUES))
-
-
-def preview_table(atlas: Atlas, values: pd.DataFrame, indicator: Indicator, period: str) -> queries.ValueTable | None:
-    """An upload's values for one indicator and period, shaped like the map's table (for the preview map)."""
-    part = values[(values["indicator_id"] == indicator.id) & (values["period"] == period)]
-    set_id = queries.set_for_period(atlas, period)
-    if part.empty or set_id is None:
-        return None
-    areas = queries.areas(atlas, "ortsteil", set_id)[["area_id", "name", "parent_id"]]
-    rows = areas.merge(part[["area_id", "value", "numerator", "denominator", "status"]], on="area_id", how="left")
-    rows["status"] = rows["status"].fillna("missing")
-    return queries.ValueTable(indicator, period, "ortsteil", set_id, rows)
-
-
-def pending_indicators(atlas: Atlas, pending: Pending) -> dict[str, Indicator]:
-    """The catalogue as the upload sees it: existing indicators plus those it creates."""
-    created = {d["id"]: Indicator(**d) for d in pending.report.get("new_indicators", [])}
-    return {**atlas.indicator_by_id, **created}

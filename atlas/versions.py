@@ -15,7 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from atlas.bootstrap import Atlas
-from atlas.ingest import Uploads, pending_indicators
+from atlas.uploads import Uploads, pending_indicators
 from atlas.store import effective_versions
 from auth.permissions import (
     Principal,

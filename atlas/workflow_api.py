@@ -21,7 +21,7 @@ import logging
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from atlas import ingest, versions
+from atlas import ingest, uploads, versions
 from atlas.api import error_response, not_found, records
 from atlas.boundaries import BoundaryError, BoundaryUpload, store_uploaded_set
 from atlas.bootstrap import get_atlas
@@ -83,7 +83,7 @@ def upload() -> Response:
     content = file.read()
     checked = ingest.check_upload(atlas, viewer, file.filename or "upload", content, mapping,
                                   request.form.get("sheet") or None, definitions)
-    pending = ingest.Uploads(atlas.settings.data_dir).create(viewer, file.filename or "upload", content, checked)
+    pending = uploads.Uploads(atlas.settings.data_dir).create(viewer, file.filename or "upload", content, checked)
     log.info("upload %s by %s: %s, %d rows, %d errors", pending.upload_id, viewer.name, pending.file_name,
              checked.report.rows, len(checked.report.errors))
     body = {"upload_id": pending.upload_id, "file_name": pending.file_name, **checked.report.to_json()}
@@ -99,14 +99,14 @@ def _json(body: dict, status: int = 200) -> Response:
 @workflow.get("/api/v1/uploads/<upload_id>")
 def upload_report(upload_id: str) -> Response:
     atlas, viewer = get_atlas(), current_principal()
-    uploads = ingest.Uploads(atlas.settings.data_dir)
-    pending = uploads.get(upload_id, viewer)
+    waiting = uploads.Uploads(atlas.settings.data_dir)
+    pending = waiting.get(upload_id, viewer)
     if pending is None:
         return error_response(404, "not_found", str(versions.NOT_FOUND))
     body = {"upload_id": pending.upload_id, "file_name": pending.file_name, "state": pending.state,
             "version_ids": pending.version_ids, "checksum": pending.checksum, **pending.report}
     if pending.report.get("ok") and pending.state == "checked":
-        preview = uploads.values(upload_id)
+        preview = waiting.values(upload_id)
         body["preview"] = records(preview.head(2000), ["indicator_id", "area_id", "period", "value", "numerator",
                                                        "denominator", "status"])
     return _json(body)
@@ -167,7 +167,7 @@ def boundaries_upload() -> Response:
             city_key=form.get("city_key") or city.get("key", "00"),
             city_name=form.get("city_name") or city.get("name", "Stadt"))
         set_id = form.get("set_id") or f"gs{valid_from:%Y%m%d}"
-        result = store_uploaded_set(atlas.store, viewer, file.read(), ingest.safe_file_name(file.filename), spec,
+        result = store_uploaded_set(atlas.store, viewer, file.read(), uploads.safe_file_name(file.filename), spec,
                                     valid_from, set_id, form.get("label") or f"Gebietsstand ab {valid_from:%d.%m.%Y}",
                                     form.get("layer") or None)
     except PermissionError as exc:

@@ -434,7 +434,7 @@ def _ingest_child(data_dir: str, layers_dir: str, target_rows: int, out) -> None
 
     import numpy as np
 
-    from atlas import ingest, queries, versions
+    from atlas import ingest, queries, uploads, versions
     from atlas.bootstrap import Atlas
     from atlas.config import load_settings
     from auth import Principal
@@ -455,7 +455,7 @@ def _ingest_child(data_dir: str, layers_dir: str, target_rows: int, out) -> None
     t0 = time.perf_counter()
     checked = ingest.check_upload(atlas, viewer, "bench.csv", content)
     t1 = time.perf_counter()
-    pending = ingest.Uploads(atlas.settings.data_dir).create(viewer, "bench.csv", content, checked)
+    pending = uploads.Uploads(atlas.settings.data_dir).create(viewer, "bench.csv", content, checked)
     versions.confirm(atlas, viewer, pending.upload_id)
     t2 = time.perf_counter()
     out.put({"rows": len(frame), "mb": len(content) / 1e6, "ok": checked.report.ok, "check_s": t1 - t0,

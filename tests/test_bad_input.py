@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from tests.test_workflow import upload
 from tests.conftest import writer
 
 HEADER = "Ortsteil;Zeitraum;Indikator;Wert;Zähler;Nenner\n"

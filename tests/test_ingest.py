@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from atlas import ingest, queries
+from atlas import cells, ingest, queries
 from auth import Principal
 
 SOCIAL = Principal("sozialamt", "steward", frozenset({"soziales"}), logged_in=True)
@@ -34,13 +34,13 @@ def check(atlas, viewer, content: bytes, name="x.csv", mapping=None, sheet=None)
     ("1,234.5", ".", 1234.5), ("1234.5", ".", 1234.5), (" 7 ", ".", 7.0), ("1 234,5", ",", 1234.5),
 ])
 def test_numbers_in_both_conventions(text, decimal, expected):
-    assert ingest.parse_number(text, decimal) == ("ok", expected, "")
+    assert cells.parse_number(text, decimal) == ("ok", expected, "")
 
 
 @pytest.mark.parametrize("text,status", [("", "missing"), ("…", "missing"), ("·", "suppressed"), (".", "suppressed"),
                                          ("geheim", "suppressed"), ("-", "error"), ("12.5", "error")])
 def test_missing_suppressed_and_ambiguous_cells(text, status):
-    assert ingest.parse_number(text, ",")[0] == status
+    assert cells.parse_number(text, ",")[0] == status
 
 
 @pytest.mark.parametrize("cell,periodicity,expected", [
@@ -50,7 +50,7 @@ def test_missing_suppressed_and_ambiguous_cells(text, status):
     (datetime(2024, 12, 31), "year", "2024"), ("30.08.2024", None, None), ("Sommer", None, None),
 ])
 def test_periods_as_people_write_them(cell, periodicity, expected):
-    assert ingest.parse_period(cell, periodicity) == expected
+    assert cells.parse_period(cell, periodicity) == expected
 
 
 def test_german_excel_csv_in_windows_1252_with_names_instead_of_keys(atlas):

@@ -56,6 +56,8 @@ def test_quarterly_extract_from_upload_to_public(scratch_app, scratch_atlas):
     # Nothing is stored before the confirmation.
     assert "2026-Q1" not in queries.periods(scratch_atlas, scratch_atlas.users.get("sozialamt").principal(),
                                             "sgb2_quote")
+    again = steward.get(f"/api/v1/uploads/{report['upload_id']}").get_json()  # the report, for the page
+    assert again["state"] == "checked" and again["ok"] and len(again["preview"]) == 51
     confirmed = post(steward, token, f"/api/v1/uploads/{report['upload_id']}/confirm")
     assert confirmed.status_code == 201 and confirmed.get_json()["state"] == "draft"
     vid = confirmed.get_json()["version_id"]
@@ -268,7 +270,7 @@ def date_of(text: str):
 
 def test_a_cancelled_upload_cannot_be_confirmed_and_old_ones_are_purged(scratch_app, scratch_atlas):
     import os
-    from atlas.ingest import Uploads
+    from atlas.uploads import Uploads
     steward, token = writer(scratch_app, "sozialamt")
     first = upload(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1")).get_json()["upload_id"]
     assert post(steward, token, f"/api/v1/uploads/{first}/cancel").get_json()["state"] == "cancelled"

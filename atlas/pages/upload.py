@@ -14,7 +14,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask_wtf.csrf import generate_csrf
 
-from atlas import ingest, pictures, versions
+from atlas import pictures, uploads, versions
 from atlas.bootstrap import Atlas, get_atlas
 from atlas.formatting import format_number
 from atlas.periods import period_label
@@ -154,7 +154,7 @@ def _table(rows: list[dict], columns: list[tuple[str, str]], class_name: str = "
     return html.Table([head, body], className=class_name)
 
 
-def report_view(pending: ingest.Pending) -> list:
+def report_view(pending: uploads.Pending) -> list:
     report = pending.report
     summary = (f"{pending.file_name}: {report.get('rows', 0):,} Werte, Indikatoren "
                f"{', '.join(report.get('indicators', [])) or '–'}, Zeiträume "
@@ -176,11 +176,11 @@ def report_view(pending: ingest.Pending) -> list:
     return out
 
 
-def preview_view(atlas: Atlas, pending: ingest.Pending) -> list:
-    values = ingest.Uploads(atlas.settings.data_dir).values(pending.upload_id)
-    lookup = ingest.pending_indicators(atlas, pending)
+def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
+    values = uploads.Uploads(atlas.settings.data_dir).values(pending.upload_id)
+    lookup = uploads.pending_indicators(atlas, pending)
     first = values.sort_values(["indicator_id", "period"]).iloc[-1]
-    table = ingest.preview_table(atlas, values, lookup[first["indicator_id"]], first["period"])
+    table = uploads.preview_table(atlas, values, lookup[first["indicator_id"]], first["period"])
     out = [html.H3("Vorschau")]
     if table is not None:
         picture = pictures.draw_map(atlas, table, "quantiles", 5, "png", dpi=60)
@@ -229,7 +229,7 @@ def register_callbacks(app) -> None:
         atlas, viewer = get_atlas(), current_principal()
         n = len(ROLE_LABELS)
         upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
-        pending = ingest.Uploads(atlas.settings.data_dir).get(upload_id, viewer) if _may_upload(viewer) else None
+        pending = uploads.Uploads(atlas.settings.data_dir).get(upload_id, viewer) if _may_upload(viewer) else None
         if pending is None:
             return [], [], True, True, [[]] * n, [None] * n, ""
         report = pending.report

@@ -1,0 +1,200 @@
+"""Reading an uploaded table file (CSV or XLSX) into text cells, refusing what is not a table.
+
+Hostile files are expected: size, row count and XLSX expansion are capped,
+formulas are refused rather than evaluated, binary content, UTF-16, HTML and
+JSON are recognised and named. Every refusal is an `IngestError` whose
+problems become entries of the upload's report.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+
+MAX_ROWS = 1_000_000
+MAX_XLSX_EXPANDED = 300 * 1024 * 1024  # uncompressed bytes a workbook may unpack to
+MAX_XLSX_RATIO = 200  # compression ratio beyond which a workbook is treated as a zip bomb
+
+
+class IngestError(ValueError):
+    """The file cannot be read at all; `problems` say why (each a report entry)."""
+
+    def __init__(self, problems: list[dict]):
+        self.problems = problems
+        super().__init__("; ".join(p["message"] for p in problems))
+
+
+def problem(message: str, row: int | None = None, column: str | None = None, value=None) -> dict:
+    return {"row": row, "column": column, "value": None if value is None else str(value)[:200],
+            "message": message}
+
+
+def norm_header(text: str) -> str:
+    """`Zähler ` → `zaehler`, `Area-ID` → `areaid`: headers compare without case, umlauts, spaces."""
+    text = str(text).strip().casefold()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(a, b)
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+@dataclass
+class RawTable:
+    header: list[str]
+    rows: list[list]  # cells as read: str from CSV; str, int, float, datetime from XLSX
+    first_row: int  # file row number of rows[0] (1-based, header is first_row - 1)
+    decimal: str  # "," or "." (how numbers written as text are read)
+    kind: str  # "csv" or "xlsx"
+
+
+def read_table(content: bytes, filename: str, sheet: str | None = None) -> RawTable:
+    """Read CSV or XLSX bytes into text cells; raise IngestError with the reason."""
+    if not content:
+        raise IngestError([problem("Die Datei ist leer. / The file is empty.")])
+    name = filename.lower()
+    if content[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(content, sheet)
+    if name.endswith((".xls", ".ods")):
+        raise IngestError([problem("Dieses Format wird nicht gelesen; bitte als XLSX oder CSV speichern. / "
+                                   "Save as XLSX or CSV.", value=filename)])
+    return _read_csv(content)
+
+
+def _decode(content: bytes) -> str:
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise IngestError([problem("UTF-16-Text wird nicht gelesen; bitte als 'CSV UTF-8' oder 'CSV (Trennzeichen-"
+                                   "getrennt)' speichern. / UTF-16 is not read; save as CSV UTF-8.")])
+    if b"\x00" in content[:65536]:
+        raise IngestError([problem("Keine Textdatei (enthält Binärdaten); erwartet: CSV oder XLSX. / "
+                                   "Binary content; expected CSV or XLSX.")])
+    if content.startswith(b"\xef\xbb\xbf"):
+        text = content[3:].decode("utf-8", errors="strict")
+    else:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = content.decode("cp1252", errors="replace")  # what Excel writes on German Windows
+            if "\ufffd" in text:
+                raise IngestError([problem("Zeichenkodierung nicht erkannt; bitte als UTF-8 oder Windows-1252 "
+                                           "speichern. / Unknown text encoding.")]) from None
+    controls = [c for c in text[:65536] if unicodedata.category(c) == "Cc" and c not in "\r\n\t"]
+    if controls:
+        raise IngestError([problem("Die Datei enthält Steuerzeichen; sie ist keine CSV-Tabelle. / "
+                                   "Control characters: not a CSV table.")])
+    return text
+
+
+def _read_csv(content: bytes) -> RawTable:
+    try:
+        text = _decode(content)
+    except UnicodeDecodeError as exc:
+        raise IngestError([problem(f"Ungültiges UTF-8 an Byte {exc.start} / invalid UTF-8")]) from None
+    lines = text.splitlines()
+    start = text.lstrip()[:1]
+    if start in ("{", "[", "<"):
+        kind = "JSON" if start in "{[" else "HTML/XML"
+        raise IngestError([problem(f"Die Datei ist {kind}, keine Tabelle; erwartet: CSV oder XLSX. / "
+                                   f"This is {kind}, not a table.", row=1, value=lines[0][:80] if lines else "")])
+    if not lines or not lines[0].strip():
+        raise IngestError([problem("Die erste Zeile (Spaltenköpfe) ist leer. / The header line is empty.", row=1)])
+    first = lines[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    if first.count(delimiter) == 0:
+        raise IngestError([problem("Nur eine Spalte erkannt; erwartet: Trennzeichen Semikolon, Komma oder "
+                                   "Tabulator. / Only one column; expected ; , or tab as separator.",
+                                   row=1, value=first[:80])])
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+        rows = []
+        for n, row in enumerate(reader, start=2):
+            if len(rows) >= MAX_ROWS:
+                raise IngestError([problem(f"Mehr als {MAX_ROWS:,} Zeilen; bitte aufteilen. / Too many rows.",
+                                           row=n)])
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+            else:
+                rows.append(None)  # keep numbering; blank lines are skipped later
+    except csv.Error as exc:
+        raise IngestError([problem(f"CSV nicht lesbar: {exc} / unreadable CSV")]) from None
+    if "\ufeff" in text:  # one scan of the text; only then look for the row
+        n = next((n for n, row in enumerate([header] + rows, start=1) if row and any("\ufeff" in c for c in row)), 1)
+        raise IngestError([problem("Byte-Order-Mark mitten in der Datei (zwei Dateien aneinandergehängt?)"
+                                   " / BOM in the middle of the file", row=n)])
+    decimal = "," if delimiter == ";" else "."
+    return _checked(RawTable([h.strip() for h in header], [r for r in rows], 2, decimal, "csv"))
+
+
+def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            infos = z.infolist()
+            expanded = sum(i.file_size for i in infos)
+            packed = max(sum(i.compress_size for i in infos), 1)
+            if expanded > MAX_XLSX_EXPANDED or expanded / packed > MAX_XLSX_RATIO:
+                raise IngestError([problem(f"Die Arbeitsmappe entpackt sich auf {expanded / 1e6:,.0f} MB "
+                                           f"(Verhältnis {expanded / packed:,.0f}:1) und wird abgelehnt. / "
+                                           "Workbook expands too far (zip bomb?).")])
+            if "xl/workbook.xml" not in {i.filename for i in infos}:
+                raise IngestError([problem("ZIP-Datei, aber keine Excel-Arbeitsmappe (xl/workbook.xml fehlt). / "
+                                           "A zip file, but not an XLSX workbook.")])
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except IngestError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise IngestError([problem(f"Die Excel-Datei ist beschädigt oder unvollständig ({type(exc).__name__}). "
+                                   "/ The XLSX file is damaged or truncated.")]) from None
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise IngestError([problem(f"Tabellenblatt {sheet!r} nicht gefunden; vorhanden: "
+                                       f"{', '.join(wb.sheetnames)} / sheet not found", value=sheet)])
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        rows: list = []
+        header: list[str] | None = None
+        for r, row in enumerate(ws.iter_rows(), start=1):
+            cells = []
+            for c in row:
+                if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
+                    raise IngestError([problem("Die Zelle enthält eine Formel; bitte als Werte einfügen "
+                                               "(Inhalte einfügen → Werte). / Cell holds a formula; paste values.",
+                                               row=r, column=getattr(c, "coordinate", None), value=c.value)])
+                cells.append(c.value)
+            if header is None:
+                header = ["" if v is None else str(v).strip() for v in cells]
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise IngestError([problem(f"Mehr als {MAX_ROWS:,} Zeilen. / Too many rows.", row=r)])
+            rows.append(cells if any(v not in (None, "") for v in cells) else None)
+    finally:
+        wb.close()
+    if header is None:
+        raise IngestError([problem("Das Tabellenblatt ist leer. / The sheet is empty.")])
+    while header and header[-1] == "":
+        header.pop()
+    return _checked(RawTable(header, [None if r is None else r[:len(header)] for r in rows], 2, ",", "xlsx"))
+
+
+def _checked(raw: RawTable) -> RawTable:
+    problems = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(raw.header, start=1):
+        if not h:
+            if any(row and len(row) >= i and row[i - 1] not in (None, "") for row in raw.rows):
+                problems.append(problem("Spalte ohne Überschrift, aber mit Werten. / Column without a header.",
+                                        row=raw.first_row - 1, column=f"#{i}"))
+            continue
+        key = norm_header(h)
+        if key in seen:
+            problems.append(problem(f"Überschrift doppelt (Spalten {seen[key]} und {i}). / Duplicate header.",
+                                    row=raw.first_row - 1, column=h))
+        seen[key] = i
+    if not any(r for r in raw.rows):
+        problems.append(problem("Nur Spaltenköpfe, keine Datenzeilen. / Header only, no data rows.",
+                                row=raw.first_row))
+    if problems:
+        raise IngestError(problems)
+    return raw

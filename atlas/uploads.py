@@ -1,0 +1,121 @@
+"""Pending uploads: a checked file waits in `data_dir/uploads/<id>/` until its steward confirms it.
+
+Outside the store: nothing there is ever read as data. An upload is visible
+only to its owner (and admins); unconfirmed ones are purged after 30 days.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from atlas import queries
+from atlas.bootstrap import Atlas
+from atlas.catalog import Indicator
+from atlas.ingest import Checked
+from auth.permissions import Principal
+
+_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def safe_file_name(name: str) -> str:
+    """Only the base name, printable and short: never a path (`../../etc/passwd` → `passwd`)."""
+    base = re.split(r"[\\/]", str(name or ""))[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
+    return base[:120] or "upload"
+
+
+@dataclass
+class Pending:
+    upload_id: str
+    owner: str
+    file_name: str
+    checksum: str
+    created_at: str
+    report: dict
+    state: str = "checked"  # checked → confirmed | cancelled
+    version_ids: list[int] = field(default_factory=list)
+
+
+class Uploads:
+    """Pending uploads live in `data_dir/uploads/<id>/`, outside the store: nothing there is ever read as data."""
+
+    def __init__(self, data_dir: Path):
+        self.root = Path(data_dir) / "uploads"
+
+    def _dir(self, upload_id: str) -> Path | None:
+        if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
+            return None
+        path = self.root / upload_id
+        return path if (path / "meta.json").exists() else None
+
+    def create(self, viewer: Principal, file_name: str, content: bytes, checked: Checked) -> Pending:
+        self.purge()  # housekeeping on the way: uploads nobody confirmed within 30 days go
+        upload_id = secrets.token_urlsafe(18)
+        folder = self.root / upload_id
+        folder.mkdir(parents=True)
+        pending = Pending(upload_id, viewer.name, safe_file_name(file_name), hashlib.sha256(content).hexdigest(),
+                          datetime.now().replace(microsecond=0).isoformat(), checked.report.to_json())
+        if checked.report.ok:
+            checked.values.to_parquet(folder / "values.parquet", index=False)
+        self._save(folder, pending)
+        return pending
+
+    def _save(self, folder: Path, pending: Pending) -> None:
+        tmp = folder / "meta.json.tmp"
+        tmp.write_text(json.dumps(asdict(pending), ensure_ascii=False))
+        tmp.replace(folder / "meta.json")
+
+    def get(self, upload_id: str, viewer: Principal) -> Pending | None:
+        """The upload if it is the viewer's own (admins see all); None otherwise, as if it did not exist."""
+        folder = self._dir(upload_id)
+        if folder is None:
+            return None
+        pending = Pending(**json.loads((folder / "meta.json").read_text()))
+        return pending if (viewer.is_admin or pending.owner == viewer.name) and viewer.logged_in else None
+
+    def values(self, upload_id: str) -> pd.DataFrame:
+        return pd.read_parquet(self.root / upload_id / "values.parquet")
+
+    def mark(self, pending: Pending, state: str, version_ids: list[int] | None = None) -> None:
+        folder = self._dir(pending.upload_id)
+        pending.state = state
+        pending.version_ids = version_ids or []
+        self._save(folder, pending)
+        if state == "cancelled":
+            (folder / "values.parquet").unlink(missing_ok=True)
+
+    def purge(self, older_than_days: int = 30) -> int:
+        """Remove pending uploads nobody confirmed (housekeeping)."""
+        n = 0
+        cutoff = datetime.now().timestamp() - older_than_days * 86400
+        for folder in self.root.glob("*") if self.root.exists() else []:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                n += 1
+        return n
+
+
+def preview_table(atlas: Atlas, values: pd.DataFrame, indicator: Indicator, period: str) -> queries.ValueTable | None:
+    """An upload's values for one indicator and period, shaped like the map's table (for the preview map)."""
+    part = values[(values["indicator_id"] == indicator.id) & (values["period"] == period)]
+    set_id = queries.set_for_period(atlas, period)
+    if part.empty or set_id is None:
+        return None
+    areas = queries.areas(atlas, "ortsteil", set_id)[["area_id", "name", "parent_id"]]
+    rows = areas.merge(part[["area_id", "value", "numerator", "denominator", "status"]], on="area_id", how="left")
+    rows["status"] = rows["status"].fillna("missing")
+    return queries.ValueTable(indicator, period, "ortsteil", set_id, rows)
+
+
+def pending_indicators(atlas: Atlas, pending: Pending) -> dict[str, Indicator]:
+    """The catalogue as the upload sees it: existing indicators plus those it creates."""
+    created = {d["id"]: Indicator(**d) for d in pending.report.get("new_indicators", [])}
+    return {**atlas.indicator_by_id, **created}
