@@ -195,14 +195,7 @@ def cell_frame(raw: RawTable, m: Mapping) -> pd.DataFrame:
     Built column by column (a million cells are a million rows here); object
     columns, so empty cells stay None and keys stay text.
     """
-    width = len(raw.header)
-    rows, numbers = [], []
-    for n, row in enumerate(raw.rows, start=raw.first_row):
-        if row is not None:
-            rows.append(row[:width] if len(row) >= width else list(row) + [None] * (width - len(row)))
-            numbers.append(n)
-    table = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else pd.DataFrame(
-        columns=range(width), dtype=object)
+    table, numbers = raw.table, raw.numbers
     idx = {h: i for i, h in enumerate(raw.header) if h}
     empty = pd.Series([None] * len(table), dtype=object)
 
@@ -317,7 +310,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         return Checked(report, pd.DataFrame(columns=_EMPTY_VALUES))
     lookup = {**atlas.indicator_by_id, **created}
     frame = cell_frame(raw, m)
-    raw.rows = []  # the cell frame holds everything now; a million-row file should not be kept twice
+    raw.table = raw.table.iloc[0:0]  # the cell frame holds everything now; a large file should not be kept twice
     errors, warnings, good = [], [], []
     city_totals: dict[tuple[str, str], tuple[float, int]] = {}
     matcher = _AreaMatcher(atlas)

@@ -63,6 +63,8 @@ CORPUS = [
     ("html page", "seite.csv", csv("<html><body><h1>Login</h1></body></html>\n<p>x</p>\n"), "HTML", None),
     ("json document", "daten.csv", csv('[\n{"Ortsteil": "0101", "Wert": 1},\n{"Ortsteil": "0102", "Wert": 2}\n]\n'),
      "JSON", None),
+    ("row with more fields than the header", "zuviel.csv", csv(HEADER + GOOD + "0102;2024-Q4;sgb2_quote;;1;10;99\n"),
+     "Zeile 3 hat 7 Felder, die Kopfzeile 6", None),
     ("column without header", "ohne.csv", csv(HEADER.strip() + ";\n" + GOOD.strip() + ";99\n"), "ohne Überschrift",
      None),
     ("field larger than the csv limit", "riesig.csv", csv(HEADER + "0101;2024-Q4;sgb2_quote;\"" + "9" * 200_000
