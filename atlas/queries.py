@@ -218,27 +218,38 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
     return atlas.store.query(sql, params + fparams)[_ROW_COLS]
 
 
+_CELL_COLS = ["indicator_id", "period", "area_id", "value", "status"]
+
+
 def cells(atlas: Atlas, viewer: Principal, pairs: list[tuple[str, str]]) -> pd.DataFrame:
-    """Ortsteil cells (newest readable version) for many (indicator, period) pairs in one query.
+    """Ortsteil cells (newest version the viewer may read) for many (indicator, period) pairs in one query.
 
     Unsuppressed: for the plausibility checks of a delivering department,
     which sees its own small numbers anyway. Columns: indicator_id, period,
     area_id, value, status.
     """
-    cols = ["indicator_id", "period", "area_id", "value", "status"]
+    vsql, vparams = _visible_versions_sql(viewer)
+    return _newest_cells(atlas, pairs, vsql, vparams)
+
+
+def current_cells(atlas: Atlas, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """The same over every version not withdrawn, whoever may read it: what a new upload changes."""
+    return _newest_cells(atlas, pairs, "SELECT version_id FROM versions WHERE state <> 'withdrawn'", [])
+
+
+def _newest_cells(atlas: Atlas, pairs: list[tuple[str, str]], versions_sql: str, params: list) -> pd.DataFrame:
     pairs = sorted(set(pairs))
     if not pairs:
-        return pd.DataFrame(columns=cols)
-    vsql, vparams = _visible_versions_sql(viewer)
+        return pd.DataFrame(columns=_CELL_COLS)
     wanted = ", ".join("(?, ?)" for _ in pairs)
     inds = sorted({i for i, _ in pairs})
     return atlas.store.query(f"""
-        WITH vv AS ({vsql}), wanted(indicator_id, period) AS (VALUES {wanted})
+        WITH vv AS ({versions_sql}), wanted(indicator_id, period) AS (VALUES {wanted})
         SELECT v.indicator_id, v.period, v.area_id, v.value, v.status
         FROM {atlas.store.values_relation(inds)} v JOIN vv ON vv.version_id = v.version_id
         JOIN wanted w ON w.indicator_id = v.indicator_id AND w.period = v.period
         QUALIFY row_number() OVER (PARTITION BY v.indicator_id, v.area_id, v.period ORDER BY v.version_id DESC) = 1
-    """, vparams + [x for pair in pairs for x in pair])[cols]
+    """, params + [x for pair in pairs for x in pair])[_CELL_COLS]
 
 
 def suppress(rows: pd.DataFrame, ind: Indicator, viewer: Principal) -> pd.DataFrame:

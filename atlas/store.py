@@ -91,7 +91,7 @@ class Store:
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._conn: duckdb.DuckDBPyConnection | None = None
-        self._generation: int | None = None
+        self._generation: tuple[int, int] | None = None  # the state_key the DuckDB tables were built for
         self._manifest_cache: tuple[tuple, dict] | None = None
         self._schedule: tuple[int, list] | None = None
 
@@ -308,17 +308,18 @@ class Transaction:
         os.replace(tmp, path)
 
 
-def effective_versions(versions: pd.DataFrame | None) -> pd.DataFrame:
-    """The versions table with every column of VERSION_SCHEMA and scheduled releases that are due applied.
-
-    Older stores lack the release-workflow columns; they read as empty.
-    """
+def versions_table(versions: pd.DataFrame | None) -> pd.DataFrame:
+    """The stored versions table with every column of VERSION_SCHEMA (older stores lack the workflow columns)."""
     frame = VERSION_SCHEMA.empty_table().to_pandas() if versions is None else versions.copy()
     for name in VERSION_SCHEMA.names:
         if name not in frame:
             frame[name] = pd.Series([None] * len(frame), dtype="object")
-    frame = pa.Table.from_pandas(frame[VERSION_SCHEMA.names], schema=VERSION_SCHEMA,
-                                 preserve_index=False).to_pandas()
+    return pa.Table.from_pandas(frame[VERSION_SCHEMA.names], schema=VERSION_SCHEMA, preserve_index=False).to_pandas()
+
+
+def effective_versions(versions: pd.DataFrame | None) -> pd.DataFrame:
+    """The versions as readers see them now: scheduled releases that are due applied to `state`."""
+    frame = versions_table(versions)
     due = frame["release_to"].notna() & frame["release_at"].notna() & (frame["release_at"] <= datetime.now())
     frame.loc[due, "state"] = frame.loc[due, "release_to"]
     return frame

@@ -14,9 +14,10 @@ from datetime import datetime
 
 import pandas as pd
 
+from atlas import queries
 from atlas.bootstrap import Atlas
+from atlas.store import versions_table
 from atlas.uploads import Uploads, pending_indicators
-from atlas.store import effective_versions
 from auth.permissions import (
     Principal,
     may_deliver,
@@ -156,17 +157,8 @@ def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:
 def _diff(atlas: Atlas, new: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
     """Per indicator: cells added, changed, and not delivered again, against the newest non-withdrawn
     cells of the same periods (one query for the whole upload)."""
-    pairs = new[["indicator_id", "period"]].drop_duplicates()
-    wanted = ", ".join("(?, ?)" for _ in range(len(pairs)))
-    old = atlas.store.query(f"""
-        WITH wanted(indicator_id, period) AS (VALUES {wanted})
-        SELECT v.indicator_id, v.area_id, v.period, v.value, v.status
-        FROM {atlas.store.values_relation(sorted(pairs["indicator_id"].unique()))} v
-        JOIN versions ver ON ver.version_id = v.version_id
-        JOIN wanted w ON w.indicator_id = v.indicator_id AND w.period = v.period
-        WHERE ver.state <> 'withdrawn'
-        QUALIFY row_number() OVER (PARTITION BY v.indicator_id, v.area_id, v.period ORDER BY v.version_id DESC) = 1
-    """, [x for pair in pairs.itertuples(index=False) for x in pair])
+    pairs = list(new[["indicator_id", "period"]].drop_duplicates().itertuples(index=False, name=None))
+    old = queries.current_cells(atlas, pairs)
     keys = ["indicator_id", "area_id", "period"]
     merged = new[keys + ["value", "status"]].merge(old, on=keys, how="outer", suffixes=("", "_old"), indicator=True)
     both = merged["_merge"] == "both"
@@ -181,17 +173,16 @@ def _diff(atlas: Atlas, new: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
 
 def _stored_versions(tx) -> pd.DataFrame:
     """The stored table (without applying due schedules: those are applied when read)."""
-    return effective_versions(None) if tx.read("versions") is None else _with_all_columns(tx.read("versions"))
-
-
-def _with_all_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    out = effective_versions(frame)
-    out["state"] = frame["state"].values  # keep the stored state; schedules apply on reading
-    return out
+    return versions_table(tx.read("versions"))
 
 
 def _write_versions(tx, frame: pd.DataFrame) -> None:
-    tx.replace_table("versions", _with_all_columns(frame))
+    tx.replace_table("versions", versions_table(frame))
+
+
+def _readable_versions(atlas: Atlas) -> pd.DataFrame:
+    """The versions as readers see them (due schedules applied): the store's in-memory table, no file read."""
+    return atlas.store.query("SELECT * FROM versions ORDER BY version_id")
 
 
 # ------------------------------------------------------------------ release, rollback
@@ -209,7 +200,7 @@ def _version(atlas: Atlas, viewer: Principal, version_id) -> VersionInfo:
         vid = int(version_id)
     except (TypeError, ValueError):
         raise NOT_FOUND from None
-    versions = effective_versions(atlas.store.read_table("versions"))
+    versions = _readable_versions(atlas)
     row = versions[versions["version_id"] == vid]
     if row.empty:
         raise NOT_FOUND
@@ -291,7 +282,7 @@ def history(atlas: Atlas, viewer: Principal, indicator_id: str) -> pd.DataFrame 
     ind = atlas.indicator_by_id.get(indicator_id) if isinstance(indicator_id, str) else None
     if ind is None or not may_know(viewer, ind.visibility, ind.department, ind.id):
         return None
-    versions = effective_versions(atlas.store.read_table("versions"))
+    versions = _readable_versions(atlas)
     rows = versions[(versions["indicator_id"] == ind.id)
                     & versions["state"].map(lambda s: may_read_state(viewer, ind.department, s))]
     if viewer.has_public_rights_only:  # the public learns what was released, not who typed it in
