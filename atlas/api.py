@@ -46,7 +46,7 @@ def records(frame, columns) -> list[dict]:
     return [{c: clean(v) for c, v in zip(columns, row)} for row in frame[columns].itertuples(index=False)]
 
 
-def _level_arg() -> str | Response:
+def level_arg() -> str | Response:
     level = request.args.get("level", "ortsteil")
     if level not in LEVELS:
         return error_response(400, "bad_level", f"level must be one of {', '.join(LEVELS)}; got {level!r}")
@@ -72,7 +72,7 @@ def indicators() -> Response:
 @api.get("/api/v1/areas")
 def areas() -> Response:
     atlas = get_atlas()
-    level = _level_arg()
+    level = level_arg()
     if isinstance(level, Response):
         return level
     period = request.args.get("period")
@@ -93,7 +93,7 @@ def areas() -> Response:
 @api.get("/api/v1/values")
 def values() -> Response:
     atlas = get_atlas()
-    level = _level_arg()
+    level = level_arg()
     if isinstance(level, Response):
         return level
     indicator = request.args.get("indicator", "")

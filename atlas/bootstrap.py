@@ -44,7 +44,7 @@ class Atlas:
     def _catalog(self) -> tuple[list[Indicator], dict[str, Indicator]]:
         rel = self.store.manifest()["tables"].get("catalog") if self.store.exists() else None
         if rel != self._catalog_state[0]:
-            created = stored_indicators(self.store.read_table("catalog"), self.domain_by_id)
+            created = stored_indicators(self.store.read_table("catalog"))
             indicators = self._configured + created
             self._catalog_state = (rel, indicators, {i.id: i for i in indicators})
         return self._catalog_state[1], self._catalog_state[2]

@@ -13,9 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
-_GERMAN = r"[+-]?\d{1,3}(?:\.\d{3})*(?:,\d+)?|[+-]?\d+(?:,\d+)?"
-_ENGLISH = r"[+-]?\d{1,3}(?:,\d{3})*(?:\.\d+)?|[+-]?\d+(?:\.\d+)?"
+from atlas.cells import ENGLISH_NUMBER, GERMAN_NUMBER
 
 
 def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed: set[str],
@@ -48,7 +46,7 @@ def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed:
         low = text.str.casefold()
         where = np.flatnonzero(is_text)
         miss, supp = low.isin(missing).to_numpy(), low.isin(suppressed).to_numpy()
-        ok = text.str.fullmatch(_GERMAN if decimal == "," else _ENGLISH).fillna(False).to_numpy(dtype=bool)
+        ok = text.str.fullmatch(GERMAN_NUMBER if decimal == "," else ENGLISH_NUMBER).fillna(False).to_numpy(dtype=bool)
         ok = ok & ~miss & ~supp
         thousands = "." if decimal == "," else ","
         parsed = pd.to_numeric(text[ok].str.replace(thousands, "", regex=False).str.replace(decimal, ".",

@@ -131,9 +131,6 @@ def catalog_frame(indicators: list[Indicator], domains: list[Domain]) -> pd.Data
 
 
 # ------------------------------------------------------------------ created through uploads
-STORED_FIELDS = [f.name for f in fields(Indicator)] + ["requested_visibility", "created_by", "created_at"]
-
-
 def check_new_indicator(raw: dict, known_domains: set[str], known_departments: set[str]) -> Indicator:
     """A definition sent with an upload, held to the same rules as the catalogue files."""
     if not isinstance(raw, dict):
@@ -150,7 +147,7 @@ def check_new_indicator(raw: dict, known_domains: set[str], known_departments: s
     return ind
 
 
-def stored_indicators(frame: pd.DataFrame | None, domains: dict) -> list[Indicator]:
+def stored_indicators(frame: pd.DataFrame | None) -> list[Indicator]:
     """Indicators kept in the store's `catalog` table, in creation order."""
     if frame is None or frame.empty:
         return []
@@ -160,10 +157,3 @@ def stored_indicators(frame: pd.DataFrame | None, domains: dict) -> list[Indicat
         values = {k: v for k, v in row.items() if k in names}
         out.append(Indicator(**values))
     return out
-
-
-def stored_frame(indicators: list[Indicator], domains: list[Domain]) -> pd.DataFrame:
-    """The catalogue frame (with `domain_order`) for indicators from the store, for DuckDB."""
-    if not indicators:
-        return pd.DataFrame()
-    return catalog_frame(indicators, domains)

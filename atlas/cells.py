@@ -99,8 +99,10 @@ def _period_of_day(day: date, periodicity: str | None) -> str | None:
     return None
 
 
-_GERMAN_NUM = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*(,\d+)?$|^[+-]?\d+(,\d+)?$")
-_ENGLISH_NUM = re.compile(r"^[+-]?\d{1,3}(,\d{3})*(\.\d+)?$|^[+-]?\d+(\.\d+)?$")
+# Numbers as text, matched whole (also used column-wise by bulkcheck): 1.234,5 / 1234,5 and 1,234.5 / 1234.5.
+GERMAN_NUMBER = r"[+-]?\d{1,3}(?:\.\d{3})*(?:,\d+)?|[+-]?\d+(?:,\d+)?"
+ENGLISH_NUMBER = r"[+-]?\d{1,3}(?:,\d{3})*(?:\.\d+)?|[+-]?\d+(?:\.\d+)?"
+_GERMAN_NUM, _ENGLISH_NUM = re.compile(GERMAN_NUMBER), re.compile(ENGLISH_NUMBER)
 
 
 def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
@@ -128,10 +130,10 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
     if text in ("-", "–", "—"):
         return "error", None, "'-' ist mehrdeutig: 0 für null, leer für 'keine Daten'"
     pattern, thousands = (_GERMAN_NUM, ".") if decimal == "," else (_ENGLISH_NUM, ",")
-    if pattern.match(text):
+    if pattern.fullmatch(text):
         return "ok", float(text.replace(thousands, "").replace(decimal, ".")), ""
     other = _ENGLISH_NUM if decimal == "," else _GERMAN_NUM
     expected = "1234,5 oder 1.234,5" if decimal == "," else "1234.5"
-    if other.match(text) and not pattern.match(text):
+    if other.fullmatch(text):
         return "error", None, f"Dezimaltrennzeichen passt nicht zur Datei; erwartet {expected}"
     return "error", None, f"keine Zahl; erwartet {expected}"

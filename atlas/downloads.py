@@ -13,9 +13,8 @@ import logging
 from flask import Blueprint, Response, request
 
 from atlas import export, pictures, queries
-from atlas.api import error_response, not_found
+from atlas.api import error_response, level_arg, not_found
 from atlas.bootstrap import get_atlas
-from atlas.boundaries import LEVELS
 from atlas.classify import classing
 from atlas.periods import period_end
 from auth import current_principal
@@ -70,9 +69,9 @@ def map_image() -> Response:
     if isinstance(args, Response):
         return args
     fmt, lang = args
-    level, period = request.args.get("level", "ortsteil"), request.args.get("period") or None
-    if level not in LEVELS:
-        return error_response(400, "bad_level", f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    level, period = level_arg(), request.args.get("period") or None
+    if isinstance(level, Response):
+        return level
     try:
         if period:
             period_end(period)

@@ -23,8 +23,8 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from atlas import ingest, uploads, versions
 from atlas.api import error_response, not_found, records
-from atlas.boundaries import BoundaryError, BoundaryUpload, store_uploaded_set
 from atlas.bootstrap import get_atlas
+from atlas.boundaries import BoundaryError, BoundaryUpload, store_uploaded_set
 from auth import current_principal
 from auth.login import csrf
 

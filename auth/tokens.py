@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pandas as pd
 import pyarrow as pa
 
 from auth.permissions import Principal
-from auth.users import UserError
+from auth.users import UserError, utc_now
 
 TOKEN_PREFIX = "oa_"
 TOKEN_SCHEMA = pa.schema([
@@ -32,8 +31,8 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+def _write(tx, frame: pd.DataFrame) -> None:
+    tx.replace_table("tokens", pa.Table.from_pandas(frame, schema=TOKEN_SCHEMA, preserve_index=False))
 
 
 @dataclass(frozen=True)
@@ -64,9 +63,8 @@ class TokenService:
         with self.store.writing() as tx:
             frame = tx.read("tokens")
             row = pd.DataFrame([{"token_id": token_id, "username": username, "name": name or "",
-                                 "token_hash": _hash(token), "created_at": _now(), "revoked_at": None}])
-            frame = row if frame is None else pd.concat([frame, row], ignore_index=True)
-            tx.replace_table("tokens", pa.Table.from_pandas(frame, schema=TOKEN_SCHEMA, preserve_index=False))
+                                 "token_hash": _hash(token), "created_at": utc_now(), "revoked_at": None}])
+            _write(tx, row if frame is None else pd.concat([frame, row], ignore_index=True))
         self.audit.record(actor, "token_created", username, f"token {token_id} ({name})")
         return NewToken(token_id, token)
 
@@ -76,8 +74,8 @@ class TokenService:
             hit = None if frame is None else frame.index[(frame["token_id"] == token_id) & frame["revoked_at"].isna()]
             if hit is None or not len(hit):
                 raise UserError(f"no active token {token_id!r}")
-            frame.loc[hit, "revoked_at"] = _now()
-            tx.replace_table("tokens", pa.Table.from_pandas(frame, schema=TOKEN_SCHEMA, preserve_index=False))
+            frame.loc[hit, "revoked_at"] = utc_now()
+            _write(tx, frame)
         self.audit.record(actor, "token_revoked", str(frame.loc[hit[0], "username"]), f"token {token_id}")
 
     def principal_for(self, token: str) -> Principal | None:

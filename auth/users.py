@@ -65,7 +65,7 @@ def _split(text) -> tuple[str, ...]:
     return tuple(sorted(p for p in str(text or "").split(",") if p))
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
@@ -149,7 +149,7 @@ class UserService:
         def create(existing: User | None) -> User:
             if existing is not None:
                 raise UserError(f"user {username!r} exists already")
-            now = _now()
+            now = utc_now()
             return User(username, _hasher.hash(password), role, depts, (), False, secrets.token_hex(16), now, now)
         return self._change(username, actor, "user_added", f"role={role} departments={','.join(depts)}", create)
 
@@ -164,12 +164,12 @@ class UserService:
         _check_password(password)
         guard = self._existing(username)
         return self._change(username, actor, "password_changed", "", lambda u: replace(
-            guard(u), password_hash=_hasher.hash(password), session_nonce=secrets.token_hex(16), updated_at=_now()))
+            guard(u), password_hash=_hasher.hash(password), session_nonce=secrets.token_hex(16), updated_at=utc_now()))
 
     def set_disabled(self, username: str, disabled: bool, actor: str) -> User:
         guard = self._existing(username)
         return self._change(username, actor, "user_disabled" if disabled else "user_enabled", "", lambda u: replace(
-            guard(u), disabled=disabled, session_nonce=secrets.token_hex(16), updated_at=_now()))
+            guard(u), disabled=disabled, session_nonce=secrets.token_hex(16), updated_at=utc_now()))
 
     def set_role(self, username: str, role: str, departments: list[str] | tuple[str, ...], actor: str) -> User:
         depts = tuple(sorted(set(departments or ())))
@@ -177,13 +177,13 @@ class UserService:
         guard = self._existing(username)
         return self._change(username, actor, "role_changed", f"role={role} departments={','.join(depts)}",
                             lambda u: replace(guard(u), role=role, departments=depts,
-                                              session_nonce=secrets.token_hex(16), updated_at=_now()))
+                                              session_nonce=secrets.token_hex(16), updated_at=utc_now()))
 
     def set_grants(self, username: str, grants: list[str] | tuple[str, ...], actor: str) -> User:
         grants_t = tuple(sorted(set(grants or ())))
         guard = self._existing(username)
         return self._change(username, actor, "grants_changed", f"grants={','.join(grants_t)}",
-                            lambda u: replace(guard(u), grants=grants_t, updated_at=_now()))
+                            lambda u: replace(guard(u), grants=grants_t, updated_at=utc_now()))
 
     def verify(self, username: str, password: str) -> User | None:
         """The user if the password matches and the account is enabled; same cost either way."""

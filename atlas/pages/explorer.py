@@ -17,6 +17,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from atlas import choropleth, export, queries
 from atlas.bootstrap import Atlas, get_atlas
+from atlas.boundaries import LEVELS
 from atlas.classify import K_RANGE, METHODS, classing
 from atlas.formatting import format_number, format_timestamp
 from atlas.i18n import norm_lang, t
@@ -261,7 +262,7 @@ def export_links(atlas: Atlas, viewer: Principal, indicator_id: str | None, peri
     visible = set(queries.visible_indicators(atlas, viewer)["id"])
     more = [i for i in (choice.get("more") or []) if isinstance(i, str) and i in visible and i != indicator_id]
     fmt = choice.get("format") if choice.get("format") in export.FORMATS else "csv-de"
-    level = choice.get("level") if choice.get("level") in ("ortsteil", "stadtbezirk", "stadt") else "ortsteil"
+    level = choice.get("level") if choice.get("level") in LEVELS else "ortsteil"
     layout = choice.get("layout") if choice.get("layout") in export.LAYOUTS else "long"
     data = [("indicator", i) for i in [indicator_id] + more]
     if choice.get("periods") != "all":
