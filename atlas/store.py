@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 MANIFEST = "manifest.json"
@@ -55,6 +56,7 @@ POINT_SCHEMA = pa.schema([
     ("lat", pa.float64()),
 ])
 VALUE_ROW_GROUP = 4096
+_LATEST_SCHEMA = pa.schema([f for f in VALUE_SCHEMA if f.name != "period_end"])
 VERSION_SCHEMA = pa.schema([
     ("version_id", pa.int64()),
     ("indicator_id", pa.string()),
@@ -94,6 +96,10 @@ class Store:
         self._generation: tuple[int, int] | None = None  # the state_key the DuckDB tables were built for
         self._manifest_cache: tuple[tuple, dict] | None = None
         self._schedule: tuple[int, list] | None = None
+        # Per value file (immutable): each (version, indicator, area)'s row at its latest period.
+        self._latest_by_file: dict[str, pa.Table] = {}
+        self._latest_built_for: tuple[int, int] | None = None
+        self._unindexed: dict[str, set[str]] = {}  # value index of files an older manifest does not list
 
     # ----------------------------------------------------------------- reading
     @property
@@ -150,6 +156,7 @@ class Store:
             conn.execute("SET parquet_metadata_cache = true")
             self._conn, self._pid, self._generation = conn, os.getpid(), None
             self._local = threading.local()
+            self._latest_built_for = None
         return self._conn
 
     def _refresh_views(self, conn: duckdb.DuckDBPyConnection, manifest: dict) -> None:
@@ -196,20 +203,71 @@ class Store:
                 self._local.cursor = cur
         return cur
 
+    def latest_cells(self) -> str:
+        """Name of an in-memory table: every (version, indicator, area)'s cell at its latest period.
+
+        Why: an area profile asks for all indicators of one area, and the
+        value files are sorted by indicator and period, so an area filter
+        would read all of them (seconds on a large city). This table is a few
+        rows per indicator and area, sorted by area. Value files never change,
+        so each file is summarised once per process; a new version adds one
+        file's summary. Newest readable version and latest period are then
+        chosen per viewer in SQL, as for every other read.
+        """
+        self.cursor()  # views match the current state
+        with self._lock:
+            key = self.state_key()
+            if self._latest_built_for == key:
+                return "latest_cells"
+            conn = self._connection()
+            files = list(self.manifest()["tables"]["values"])
+            new = [f for f in files if f not in self._latest_by_file]
+            if new:
+                summary = conn.sql(f"""
+                    SELECT v.filename, v.indicator_id, v.area_id, v.period, v.value, v.numerator,
+                           v.denominator, v.status, v.version_id
+                    FROM read_parquet([{", ".join(f"'{_sql_path(self.data_dir / f)}'" for f in new)}],
+                                      filename = true) v
+                    QUALIFY row_number() OVER (PARTITION BY v.version_id, v.indicator_id, v.area_id
+                                               ORDER BY v.period DESC) = 1""").to_arrow_table()
+                self._latest_by_file.update(_split_by_file(summary, {str(self.data_dir / f): f for f in new}))
+            self._latest_by_file = {f: self._latest_by_file[f] for f in files}
+            parts = list(self._latest_by_file.values())
+            table = pa.concat_tables(parts) if parts else _LATEST_SCHEMA.empty_table()
+            conn.register("_latest_arrow", table)
+            conn.execute("CREATE OR REPLACE TABLE latest_cells AS SELECT * FROM _latest_arrow "
+                         "ORDER BY area_id, indicator_id")
+            conn.unregister("_latest_arrow")
+            self._latest_built_for = key
+        return "latest_cells"
+
     def values_relation(self, indicator_ids: list[str]) -> str:
         """SQL relation over only the value files that hold these indicators.
 
         DuckDB pays a fixed cost per Parquet file; one indicator's rows sit in
         one or a few version files. Files missing from the index (older
-        stores) are always included, so the answer never loses rows.
+        stores) are indexed once per process by reading them.
         """
-        manifest = self.manifest()
-        index = manifest.get("value_index", {})
         wanted = set(indicator_ids)
-        files = [f for f in manifest["tables"]["values"] if f not in index or wanted & set(index[f])]
+        files = [f for f, ids in self._value_index().items() if wanted & ids]
         if not files:
             return "(SELECT * FROM indicator_values WHERE FALSE)"
         return self._read_parquet(files)
+
+    def _value_index(self) -> dict[str, set[str]]:
+        """Indicators per value file: from the manifest, or read once from files it does not list."""
+        manifest = self.manifest()
+        index = manifest.get("value_index", {})
+        out = {}
+        for f in manifest["tables"]["values"]:
+            if f in index:
+                out[f] = set(index[f])
+            elif f in self._unindexed:
+                out[f] = self._unindexed[f]
+            else:
+                table = pq.read_table(self.data_dir / f, columns=["indicator_id"])
+                out[f] = self._unindexed[f] = set(table.column("indicator_id").unique().to_pylist())
+        return out
 
     def _read_parquet(self, files: list[str]) -> str:
         """`read_parquet([...])` over store-relative file names."""
@@ -323,6 +381,19 @@ def effective_versions(versions: pd.DataFrame | None) -> pd.DataFrame:
     due = frame["release_to"].notna() & frame["release_at"].notna() & (frame["release_at"] <= datetime.now())
     frame.loc[due, "state"] = frame.loc[due, "release_to"]
     return frame
+
+
+def _split_by_file(summary: pa.Table, names: dict[str, str]) -> dict[str, pa.Table]:
+    """Rows of a `filename` column's table per store-relative file (a file without rows gets none)."""
+    out = {rel: _LATEST_SCHEMA.empty_table() for rel in names.values()}
+    summary = summary.sort_by("filename")
+    runs = pc.value_counts(summary.column("filename"))
+    start = 0
+    for run in runs:
+        count = run["counts"].as_py()
+        out[names[run["values"].as_py()]] = summary.slice(start, count).drop_columns(["filename"])
+        start += count
+    return out
 
 
 def _empty_manifest() -> dict:
