@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from atlas.catalog import (
@@ -37,7 +38,9 @@ class Atlas:
         self.users = UserService(self.store, set(self.departments), self.audit)
         self.tokens = TokenService(self.store, self.users, self.audit)
         self._cache: dict = {}
+        self._answers: OrderedDict = OrderedDict()
         self._cache_generation: tuple | None = None
+        self._answers_lock = threading.Lock()
 
     # The catalogue: indicators configured in layers/*.toml plus those created
     # through uploads (kept in the store, so every worker process sees them).
@@ -68,12 +71,48 @@ class Atlas:
         changes, so answers keyed by generation can never be stale. Callers
         must not mutate what they get back.
         """
+        generation = self._sync_generation()
+        cache = self._cache
+        if key not in cache:
+            answer = compute()
+            with self._answers_lock:
+                if self._cache_generation != generation:
+                    return answer  # the store changed meanwhile: never file an answer under a newer state
+                cache[key] = answer
+        return cache[key]
+
+    def remembered(self, key: tuple, compute):
+        """Like `cached`, for answers too many to keep all (a map view per indicator × period × classing).
+
+        At most `answer_cache_size` answers per process, least recently used
+        dropped first. Why: people in a meeting, and the public after a
+        press release, look at the same few maps; each is computed once per
+        store generation instead of once per click.
+        """
+        size = self.settings.answer_cache_size
+        if size <= 0:
+            return compute()
+        generation = self._sync_generation()
+        with self._answers_lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        answer = compute()
+        with self._answers_lock:
+            if self._cache_generation != generation:
+                return answer  # the store changed meanwhile: never file an answer under a newer state
+            self._answers[key] = answer
+            while len(self._answers) > size:
+                self._answers.popitem(last=False)
+        return answer
+
+    def _sync_generation(self) -> tuple:
+        """Drop every remembered answer when the store's state changed; the state now."""
         generation = self.store.state_key()
         if self._cache_generation != generation:
-            self._cache, self._cache_generation = {}, generation
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
+            with self._answers_lock:
+                self._cache, self._answers, self._cache_generation = {}, OrderedDict(), generation
+        return generation
 
     def ensure_data(self) -> None:
         """A fresh install shows a living atlas: generate the demo on first start."""

@@ -7,8 +7,9 @@ colours and the legend. For 1,000 areas that is a few kilobytes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from atlas import queries
@@ -21,7 +22,7 @@ from atlas.classify import (
     classify,
     legend_entries,
 )
-from atlas.formatting import format_value
+from atlas.formatting import format_values
 from auth.permissions import Principal
 
 
@@ -55,18 +56,28 @@ def classified(atlas: Atlas, table: queries.ValueTable, method: str, k: int) -> 
 
 def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
              selected: str | None = None, lang: str = "de") -> MapView | None:
-    """None when the indicator is not visible to the viewer (or does not exist)."""
+    """None when the indicator is not visible to the viewer (or does not exist).
+
+    Remembered per viewer's rights, indicator, period, classing and language
+    for the store's current state; only the selection differs per click.
+    """
+    view = atlas.remembered(("map_view", viewer.rights, indicator_id, period, method, k, lang),
+                            lambda: _map_view(atlas, viewer, indicator_id, period, method, k, lang))
+    if view is None:
+        return None
+    selected_at = view.area_ids.index(selected) if selected in view.area_ids else None
+    return replace(view, hideout={**view.hideout, "sel": selected_at})
+
+
+def _map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
+              lang: str) -> MapView | None:
     table = queries.values(atlas, viewer, indicator_id, period, "ortsteil")
     if table is None or table.set_id is None:
         return None
     ind = table.indicator
     rows, c = classified(atlas, table, method, k)
-    labels = [format_value(None if pd.isna(v) else float(v), s, ind.decimals, ind.unit, lang)
-              for v, s in zip(rows["value"], rows["status"])]
-    ids = rows["area_id"].tolist()
-    hideout = {
-        "cls": c.classes, "col": c.colors, "lab": labels,
-        "sel": ids.index(selected) if selected in ids else None,
-        "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR,
-    }
-    return MapView(table.set_id, hideout, legend_entries(c, ind.decimals, lang), ids)
+    labels = format_values(rows["value"].to_numpy(dtype=float, na_value=np.nan),
+                           rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit, lang)
+    hideout = {"cls": c.classes, "col": c.colors, "lab": labels, "sel": None,
+               "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
+    return MapView(table.set_id, hideout, legend_entries(c, ind.decimals, lang), rows["area_id"].tolist())

@@ -146,7 +146,7 @@ def legend_entries(c: Classification, decimals: int, lang: str = "de") -> list[d
     entries = []
     lower = c.minimum
     for i, (upper, color) in enumerate(zip(c.breaks, c.colors)):
-        lo, hi = format_number(lower, decimals), format_number(upper, decimals)
+        lo, hi = format_number(lower, decimals, lang), format_number(upper, decimals, lang)
         label = hi if lo == hi else f"{lo} – {hi}"
         entries.append({"color": color, "label": label, "count": c.counts[i], "kind": "class"})
         lower = upper

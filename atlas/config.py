@@ -29,6 +29,7 @@ class Settings:
     ratelimit_storage: str
     behind_proxy: bool
     upload_max_mb: int
+    answer_cache_size: int
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -79,4 +80,6 @@ def load_settings() -> Settings:
         behind_proxy=os.environ.get("ATLAS_BEHIND_PROXY", "") == "1",
         # Largest upload accepted (CSV/XLSX extracts, boundary files), in MB.
         upload_max_mb=int(os.environ.get("ATLAS_UPLOAD_MAX_MB", "50")),
+        # Map views and time series kept per process (least recently used go first); 0 turns it off.
+        answer_cache_size=int(os.environ.get("ATLAS_ANSWER_CACHE_SIZE", "512")),
     )

@@ -71,16 +71,20 @@ def get_indicator(atlas: Atlas, viewer: Principal, indicator_id: str) -> Indicat
     """The indicator if the viewer may see it and it has readable data, else None."""
     if not isinstance(indicator_id, str) or indicator_id not in atlas.indicator_by_id:
         return None
-    visible = set(visible_indicators(atlas, viewer)["id"])
-    return atlas.indicator_by_id[indicator_id] if indicator_id in visible else None
+    return atlas.indicator_by_id[indicator_id] if indicator_id in _periods_by_id(atlas, viewer) else None
 
 
 def periods(atlas: Atlas, viewer: Principal, indicator_id: str) -> list[str]:
+    """Readable periods of a visible indicator, oldest first ([] if not visible)."""
     if not isinstance(indicator_id, str):
         return []
-    vis = visible_indicators(atlas, viewer)
-    row = vis[vis["id"] == indicator_id]
-    return list(row.iloc[0]["periods"]) if len(row) else []
+    return list(_periods_by_id(atlas, viewer).get(indicator_id, ()))
+
+
+def _periods_by_id(atlas: Atlas, viewer: Principal) -> dict[str, tuple[str, ...]]:
+    """Every map switch asks twice (visible? which periods?): a dict, not a frame filter."""
+    return atlas.cached(("periods_by_id", viewer.rights), lambda: {
+        r.id: tuple(r.periods) for r in visible_indicators(atlas, viewer).itertuples()})
 
 
 # ------------------------------------------------------------ boundary sets
@@ -257,16 +261,28 @@ def suppress(rows: pd.DataFrame, ind: Indicator, viewer: Principal) -> pd.DataFr
 
     Cells stored as suppressed stay hidden for everyone.
     """
+    num_below, den_below = _limits(ind, viewer)
+    return _suppress(rows, num_below, den_below)
+
+
+def _limits(ind: Indicator, viewer: Principal) -> tuple[float, float]:
+    """Numerator and denominator below which this viewer sees a cell suppressed (0: no limit)."""
+    if sees_unsuppressed(viewer, ind.department):
+        return 0.0, 0.0
+    return float(ind.suppress_numerator_below or 0), float(ind.suppress_denominator_below or 0)
+
+
+def _suppress(rows: pd.DataFrame, num_below: float | np.ndarray, den_below: float | np.ndarray) -> pd.DataFrame:
+    """Suppression with limits per row (arrays) or for all rows: one pass over any number of indicators."""
     if rows.empty:
         return rows
-    hide = rows["status"] == "suppressed"
-    if (ind.suppress_numerator_below or ind.suppress_denominator_below) \
-            and not sees_unsuppressed(viewer, ind.department):
-        ok = rows["status"] == "ok"
-        if ind.suppress_numerator_below:
-            hide |= ok & (rows["numerator"] > 0) & (rows["numerator"] < ind.suppress_numerator_below)
-        if ind.suppress_denominator_below:
-            hide |= ok & (rows["denominator"] > 0) & (rows["denominator"] < ind.suppress_denominator_below)
+    status = rows["status"].to_numpy(dtype=object)
+    ok = status == "ok"
+    numerator = rows["numerator"].to_numpy(dtype=float, na_value=np.nan)
+    denominator = rows["denominator"].to_numpy(dtype=float, na_value=np.nan)
+    hide = (status == "suppressed") \
+        | (ok & (numerator > 0) & (numerator < num_below)) \
+        | (ok & (denominator > 0) & (denominator < den_below))
     if not hide.any():
         return rows
     rows = rows.copy()
@@ -317,9 +333,14 @@ def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str)
     predecessor's series, so the break is visible instead of silently joined.
     """
     ind = get_indicator(atlas, viewer, indicator_id)
-    if ind is None:
-        return None
-    info = area_info(atlas, area_id) if isinstance(area_id, str) else pd.DataFrame(columns=["level"])
+    if ind is None or not isinstance(area_id, str):
+        return None if ind is None else pd.DataFrame(columns=_SERIES_COLS)
+    return atlas.remembered(("timeseries", viewer.rights, ind.id, area_id),
+                            lambda: _timeseries(atlas, viewer, ind, area_id))
+
+
+def _timeseries(atlas: Atlas, viewer: Principal, ind: Indicator, area_id: str) -> pd.DataFrame:
+    info = area_info(atlas, area_id)
     info = info[info["level"] == "ortsteil"]
     if info.empty:
         return pd.DataFrame(columns=_SERIES_COLS)
@@ -328,10 +349,11 @@ def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str)
     series = [("area", "ortsteil", area_id)] + [("predecessor", "ortsteil", p) for p in predecessors] + \
         [("stadtbezirk", "stadtbezirk", parent_id), ("stadt", "stadt", None)]
     def rows(level: str, key: str | None) -> pd.DataFrame:
-        if level == "stadt":  # the same for every area: compute once per generation and rights
-            return atlas.cached(("city_series", viewer.rights, ind.id),
-                                lambda: _level_rows(atlas, viewer, ind, None, "stadt"))
-        return _level_rows(atlas, viewer, ind, None, level, key)
+        if level == "ortsteil":
+            return _level_rows(atlas, viewer, ind, None, level, key)
+        # District and city series are shared by many areas: remember them.
+        return atlas.remembered((f"{level}_series", viewer.rights, ind.id, key),
+                                lambda: _level_rows(atlas, viewer, ind, None, level, key))
     parts = [suppress(rows(level, key), ind, viewer).assign(role=role) for role, level, key in series]
     out = pd.concat(parts, ignore_index=True)
     return out[_SERIES_COLS].sort_values(["role", "period"])
@@ -350,11 +372,13 @@ def area_profile(atlas: Atlas, viewer: Principal, area_id: str) -> pd.DataFrame:
     rows = atlas.store.query(f"""
         WITH vv AS ({vsql})
         SELECT v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.status
-        FROM indicator_values v JOIN vv USING (version_id)
+        FROM {atlas.store.latest_cells()} v JOIN vv USING (version_id)
         WHERE v.area_id = ?
         QUALIFY row_number() OVER (PARTITION BY v.indicator_id ORDER BY v.period DESC, v.version_id DESC) = 1
         ORDER BY v.indicator_id
     """, params + [area_id])
-    parts = [suppress(group, atlas.indicator_by_id[ind_id], viewer)
-             for ind_id, group in rows.groupby("indicator_id", sort=True)]
-    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    limits = {i: _limits(atlas.indicator_by_id[i], viewer) for i in rows["indicator_id"].unique()}
+    per_row = np.array([limits[i] for i in rows["indicator_id"]], dtype=float)
+    return _suppress(rows, per_row[:, 0], per_row[:, 1]).reset_index(drop=True)[cols]

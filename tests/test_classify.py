@@ -60,6 +60,8 @@ def test_legend_speaks_german_and_lists_gaps():
     labels = [e["label"] for e in entries]
     assert labels[0].startswith("1.234,5") and labels[-2:] == ["keine Daten", "geheim gehalten"]
     assert entries[-1]["count"] == 1 and entries[-1]["color"] not in sum(SCHEMES["OrRd"].values(), [])
+    english = [e["label"] for e in legend_entries(c, 1, "en")]
+    assert english[0].startswith("1,234.5") and english[-2:] == ["no data", "suppressed"]
 
 
 def test_missing_colours_are_in_no_scheme():

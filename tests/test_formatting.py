@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from atlas.formatting import format_number, format_value
+import random
+
+import numpy as np
+
+from atlas.formatting import format_number, format_value, format_values
 from atlas.periods import period_end, period_label
 
 
@@ -22,6 +26,16 @@ def test_values_distinguish_zero_missing_and_suppressed():
     assert format_value(0.0, "ok", 1, "%") == "0,0 %"
     assert format_value(None, "missing", 1, "%") == "keine Daten"
     assert format_value(None, "suppressed", 1, "%") == "geheim gehalten"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("decimals,unit", [(0, ""), (1, "%"), (2, "€")])
+def test_column_formatting_matches_the_single_value_one(lang, decimals, unit):
+    rng = random.Random(decimals)
+    values = [rng.uniform(-5000, 5000) for _ in range(300)] + [-0.04, -0.0, 0.0, 1234567.891, 2.675, float("nan")]
+    statuses = [rng.choice(["ok", "ok", "missing", "suppressed"]) for _ in values[:-6]] + ["ok"] * 6
+    expected = [format_value(v, s, decimals, unit, lang) for v, s in zip(values, statuses)]
+    assert format_values(np.array(values), np.array(statuses, dtype=object), decimals, unit, lang) == expected
 
 
 def test_periods():
