@@ -58,7 +58,7 @@ def _visible_indicators(atlas: Atlas, viewer: Principal) -> pd.DataFrame:
         SELECT i.*, list_sort(list_distinct(list(v.period))) AS periods, max(vv.created_at) AS last_update
         FROM indicators i
         JOIN vv ON vv.indicator_id = i.id
-        JOIN indicator_values v ON v.version_id = vv.version_id
+        JOIN {atlas.store.summary("version_periods")} v ON v.version_id = vv.version_id
         GROUP BY ALL
         ORDER BY i.domain_order, i.title_de
     """, params)
@@ -372,7 +372,7 @@ def area_profile(atlas: Atlas, viewer: Principal, area_id: str) -> pd.DataFrame:
     rows = atlas.store.query(f"""
         WITH vv AS ({vsql})
         SELECT v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.status
-        FROM {atlas.store.latest_cells()} v JOIN vv USING (version_id)
+        FROM {atlas.store.summary("latest_cells")} v JOIN vv USING (version_id)
         WHERE v.area_id = ?
         QUALIFY row_number() OVER (PARTITION BY v.indicator_id ORDER BY v.period DESC, v.version_id DESC) = 1
         ORDER BY v.indicator_id

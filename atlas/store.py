@@ -56,7 +56,19 @@ POINT_SCHEMA = pa.schema([
     ("lat", pa.float64()),
 ])
 VALUE_ROW_GROUP = 4096
-_LATEST_SCHEMA = pa.schema([f for f in VALUE_SCHEMA if f.name != "period_end"])
+# Summaries of the value files (`Store.summary`): the SQL over `{values}` (a relation
+# with a `filename` column) and the order the summary is kept in.
+SUMMARIES = {
+    # Each (version, indicator, area)'s cell at its latest period: the area profile.
+    "latest_cells": ("""
+        SELECT filename, indicator_id, area_id, period, value, numerator, denominator, status, version_id
+        FROM {values}
+        QUALIFY row_number() OVER (PARTITION BY version_id, indicator_id, area_id ORDER BY period DESC) = 1""",
+        "area_id, indicator_id"),
+    # Which periods each version holds: the catalogue's period lists.
+    "version_periods": ("SELECT DISTINCT filename, indicator_id, version_id, period FROM {values}",
+                        "indicator_id, period"),
+}
 VERSION_SCHEMA = pa.schema([
     ("version_id", pa.int64()),
     ("indicator_id", pa.string()),
@@ -96,9 +108,9 @@ class Store:
         self._generation: tuple[int, int] | None = None  # the state_key the DuckDB tables were built for
         self._manifest_cache: tuple[tuple, dict] | None = None
         self._schedule: tuple[int, list] | None = None
-        # Per value file (immutable): each (version, indicator, area)'s row at its latest period.
-        self._latest_by_file: dict[str, pa.Table] = {}
-        self._latest_built_for: tuple[int, int] | None = None
+        # Per summary, per value file (immutable): that file's part of the summary.
+        self._summary_parts: dict[str, dict[str, pa.Table]] = {}
+        self._summaries_built: dict[str, tuple[int, int]] = {}  # summary name → state key it was built for
         self._unindexed: dict[str, set[str]] = {}  # value index of files an older manifest does not list
 
     # ----------------------------------------------------------------- reading
@@ -156,7 +168,7 @@ class Store:
             conn.execute("SET parquet_metadata_cache = true")
             self._conn, self._pid, self._generation = conn, os.getpid(), None
             self._local = threading.local()
-            self._latest_built_for = None
+            self._summaries_built = {}
         return self._conn
 
     def _refresh_views(self, conn: duckdb.DuckDBPyConnection, manifest: dict) -> None:
@@ -203,43 +215,44 @@ class Store:
                 self._local.cursor = cur
         return cur
 
-    def latest_cells(self) -> str:
-        """Name of an in-memory table: every (version, indicator, area)'s cell at its latest period.
+    def summary(self, name: str) -> str:
+        """Name of an in-memory table summarising every value file (see SUMMARIES).
 
-        Why: an area profile asks for all indicators of one area, and the
-        value files are sorted by indicator and period, so an area filter
-        would read all of them (seconds on a large city). This table is a few
-        rows per indicator and area, sorted by area. Value files never change,
-        so each file is summarised once per process; a new version adds one
-        file's summary. Newest readable version and latest period are then
-        chosen per viewer in SQL, as for every other read.
+        Why: some questions cut across the value files' sort order (all
+        indicators of one area; which periods exist) and would read every
+        file per request, seconds on a large city. Value files never change,
+        so each is summarised once per process and a new version adds only
+        its own file's summary. Rights are still applied per query, since the
+        summaries keep the version id.
         """
+        if name not in SUMMARIES:
+            raise StoreError(f"unknown summary {name!r}")
         self.cursor()  # views match the current state
         with self._lock:
             key = self.state_key()
-            if self._latest_built_for == key:
-                return "latest_cells"
+            if self._summaries_built.get(name) == key:
+                return name
             conn = self._connection()
             files = list(self.manifest()["tables"]["values"])
-            new = [f for f in files if f not in self._latest_by_file]
+            done = self._summary_parts.setdefault(name, {})
+            new = [f for f in files if f not in done]
+            select, order = SUMMARIES[name]
             if new:
-                summary = conn.sql(f"""
-                    SELECT v.filename, v.indicator_id, v.area_id, v.period, v.value, v.numerator,
-                           v.denominator, v.status, v.version_id
-                    FROM read_parquet([{", ".join(f"'{_sql_path(self.data_dir / f)}'" for f in new)}],
-                                      filename = true) v
-                    QUALIFY row_number() OVER (PARTITION BY v.version_id, v.indicator_id, v.area_id
-                                               ORDER BY v.period DESC) = 1""").to_arrow_table()
-                self._latest_by_file.update(_split_by_file(summary, {str(self.data_dir / f): f for f in new}))
-            self._latest_by_file = {f: self._latest_by_file[f] for f in files}
-            parts = list(self._latest_by_file.values())
-            table = pa.concat_tables(parts) if parts else _LATEST_SCHEMA.empty_table()
-            conn.register("_latest_arrow", table)
-            conn.execute("CREATE OR REPLACE TABLE latest_cells AS SELECT * FROM _latest_arrow "
-                         "ORDER BY area_id, indicator_id")
-            conn.unregister("_latest_arrow")
-            self._latest_built_for = key
-        return "latest_cells"
+                paths = ", ".join(f"'{_sql_path(self.data_dir / f)}'" for f in new)
+                part = conn.sql(select.format(values=f"read_parquet([{paths}], filename = true)")).to_arrow_table()
+                done.update(_split_by_file(part, {str(self.data_dir / f): f for f in new}))
+            self._summary_parts[name] = done = {f: done[f] for f in files}
+            if done:
+                conn.register("_summary_arrow", pa.concat_tables(list(done.values())))
+                source = "_summary_arrow"
+            else:  # no values yet: the summary's columns from the empty values table
+                source = f"({select.format(values='(SELECT *, NULL AS filename FROM indicator_values)')})"
+            conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * EXCLUDE (filename) FROM {source} "
+                         f"ORDER BY {order}")
+            if done:
+                conn.unregister("_summary_arrow")
+            self._summaries_built[name] = key
+        return name
 
     def values_relation(self, indicator_ids: list[str]) -> str:
         """SQL relation over only the value files that hold these indicators.
@@ -384,14 +397,13 @@ def effective_versions(versions: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _split_by_file(summary: pa.Table, names: dict[str, str]) -> dict[str, pa.Table]:
-    """Rows of a `filename` column's table per store-relative file (a file without rows gets none)."""
-    out = {rel: _LATEST_SCHEMA.empty_table() for rel in names.values()}
+    """Rows of a summary per store-relative file, by its `filename` column (a file without rows gets none)."""
+    out = {rel: summary.slice(0, 0) for rel in names.values()}
     summary = summary.sort_by("filename")
-    runs = pc.value_counts(summary.column("filename"))
     start = 0
-    for run in runs:
+    for run in pc.value_counts(summary.column("filename")):
         count = run["counts"].as_py()
-        out[names[run["values"].as_py()]] = summary.slice(start, count).drop_columns(["filename"])
+        out[names[run["values"].as_py()]] = summary.slice(start, count)
         start += count
     return out
 
