@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from atlas.cells import ENGLISH_NUMBER, GERMAN_NUMBER
 
@@ -43,27 +45,44 @@ def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed:
     if is_text.any():
         text = cells[is_text].astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.replace(
             " ", "", regex=False)
-        low = text.str.casefold()
         where = np.flatnonzero(is_text)
-        miss, supp = low.isin(missing).to_numpy(), low.isin(suppressed).to_numpy()
-        ok = text.str.fullmatch(GERMAN_NUMBER if decimal == "," else ENGLISH_NUMBER).fillna(False).to_numpy(dtype=bool)
-        ok = ok & ~miss & ~supp
+        plain = text.str.fullmatch(GERMAN_NUMBER if decimal == "," else ENGLISH_NUMBER).fillna(False).to_numpy(
+            dtype=bool)
+        # Marks are compared case-folded; number-like text has no letters to fold, so only the rest is folded.
+        miss, supp = np.zeros(len(text), dtype=bool), np.zeros(len(text), dtype=bool)
+        for rows, cells_ in ((plain, text[plain]), (~plain, text[~plain].str.casefold())):
+            miss[rows], supp[rows] = cells_.isin(missing).to_numpy(), cells_.isin(suppressed).to_numpy()
+        ok = plain & ~miss & ~supp
         thousands = "." if decimal == "," else ","
-        parsed = pd.to_numeric(text[ok].str.replace(thousands, "", regex=False).str.replace(decimal, ".",
-                                                                                           regex=False))
+        numbers = pc.replace_substring(pa.array(text[ok], type=pa.string()), thousands, "")
+        parsed = pc.cast(pc.replace_substring(numbers, decimal, "."), pa.float64())
         status[where[miss]] = "missing"
         status[where[supp]] = "suppressed"
         status[where[ok]] = "ok"
-        value[where[ok]] = parsed.to_numpy(dtype=float)
+        value[where[ok]] = parsed.to_numpy(zero_copy_only=False)
     return status, value
 
 
-def per_distinct(values: pd.Series, decide) -> np.ndarray:
-    """`decide(value)` once per distinct value, spread back to every cell."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    answers = np.empty(len(uniques), dtype=object)
-    answers[:] = [decide(None if isinstance(u, float) and u != u else u) for u in uniques]
+def per_distinct(columns: list, decide) -> np.ndarray:
+    """`decide(*values)` once per distinct combination of the columns' values, spread back to every cell.
+
+    Combinations are found by combining factorised codes (integers), never by
+    building a tuple per cell: a million cells have a few thousand combinations.
+    """
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        column_codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * max(len(uniques), 1) + column_codes)
+    groups, first = np.unique(codes, return_index=True)
+    samples = [pd.Series(column).iloc[first].tolist() for column in columns]
+    answers = np.empty(len(groups), dtype=object)
+    answers[:] = [decide(*(_none(v) for v in values)) for values in zip(*samples)]
     return answers[codes]
+
+
+def _none(value):
+    """NaN and pandas' NA as None, as the per-row path sees an empty cell."""
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
 
 
 def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, is_total, decimal: str,
@@ -74,18 +93,16 @@ def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, is_total, d
     period_of(cell, periodicity) -> (period, set_id) | None; area_of(set_id, key, name) -> area_id | None;
     is_total(key, name) -> bool.
     """
-    inds = per_distinct(frame["indicator"], indicator_of)
+    inds = per_distinct([frame["indicator"]], indicator_of)
     known = np.array([i is not None for i in inds], dtype=bool)
     periodicity = np.array([i.periodicity if i is not None else "" for i in inds], dtype=object)
-    pairs = pd.Series(list(zip(frame["period"].tolist(), periodicity)), dtype=object)
-    resolved = per_distinct(pairs, lambda p: period_of(p[0], p[1]) if p[1] else None)
+    resolved = per_distinct([frame["period"], periodicity], lambda p, kind: period_of(p, kind) if kind else None)
     has_period = np.array([r is not None for r in resolved], dtype=bool)
     period = np.array([r[0] if r is not None else None for r in resolved], dtype=object)
     set_id = np.array([r[1] if r is not None else None for r in resolved], dtype=object)
-    total = per_distinct(pd.Series(list(zip(frame["area"].tolist(), frame["area_name"].tolist())), dtype=object),
-                         lambda kn: is_total(*kn)).astype(bool)
-    triples = pd.Series(list(zip(set_id, frame["area"].tolist(), frame["area_name"].tolist())), dtype=object)
-    area = per_distinct(triples, lambda t: area_of(*t) if t[0] is not None else None)
+    total = per_distinct([frame["area"], frame["area_name"]], is_total).astype(bool)
+    area = per_distinct([set_id, frame["area"], frame["area_name"]],
+                        lambda s, key, name: area_of(s, key, name) if s is not None else None)
     has_area = np.array([a is not None for a in area], dtype=bool)
 
     v_status, value = parse_numbers(frame["value"], decimal, missing, suppressed, text_only)

@@ -192,8 +192,8 @@ _EMPTY_VALUES = ["indicator_id", "area_id", "period", "period_end", "value", "nu
 def cell_frame(raw: RawTable, m: Mapping) -> pd.DataFrame:
     """The table as one row per (area, indicator, period) cell, with the file row and the columns it came from.
 
-    Built column by column (a million cells are a million rows here); object
-    columns, so empty cells stay None and keys stay text.
+    Built column by column (a million cells are a million rows here); keys
+    stay text, in the columns' own types (see `_as_cells`).
     """
     table, numbers = raw.table, raw.numbers
     idx = {h: i for i, h in enumerate(raw.header) if h}
@@ -223,11 +223,24 @@ def cell_frame(raw: RawTable, m: Mapping) -> pd.DataFrame:
         parts = [part(indicator, period, col(m.value), col(m.numerator), col(m.denominator),
                       m.value or m.numerator, m.numerator, m.denominator, 0)]
     frame = pd.concat([pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v)
-                                     for k, v in p.items()}, index=range(len(numbers))).astype(object)
+                                     for k, v in p.items()}, index=range(len(numbers)))
                        for p in parts], ignore_index=True)
     frame["row"] = frame["row"].astype(int)
+    if len(parts) == 1:  # a long table is in the file's order already
+        return frame
     # The file's order: every cell of row 2, then row 3 …, so the report reads top to bottom.
     return frame.sort_values(["row", "order"], kind="stable").reset_index(drop=True)
+
+
+def _as_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows for the per-row check: plain Python values, an empty cell as None.
+
+    The cell frame keeps the reader's column types (pandas' string columns
+    for a CSV), since converting a million cells to Python objects cost more
+    than checking them; only the rows the fast path left are converted.
+    """
+    cells = frame.astype(object)
+    return cells.where(frame.notna(), None)
 
 
 class _AreaMatcher:
@@ -331,7 +344,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         area_of=lambda set_id, key, name: matcher.match(set_id, key, name)[0], is_total=is_total,
         decimal=raw.decimal, missing=MISSING_MARKS, suppressed=SUPPRESSED_MARKS, text_only=raw.kind == "csv")
     # Everything the fast path did not accept is checked cell by cell, which words every problem.
-    for c in frame[slow].itertuples(index=False):
+    for c in _as_cells(frame[slow]).itertuples(index=False):
         row_errors = len(errors)
         ind = _indicator_for(lookup, viewer, c.indicator, c.row, m, errors)
         period = cached_period(c.period, ind.periodicity if ind else None) if c.period not in (None, "") else None
@@ -382,7 +395,9 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
             continue
         good.append({"indicator_id": ind.id, "area_id": area_id, "period": period, "period_end": cached_end(period),
                      "value": value, "numerator": num, "denominator": den, "status": status, "row": c.row})
-    values = pd.concat([accepted.assign(period_end=[cached_end(p) for p in accepted["period"]]),
+    period_codes, distinct_periods = pd.factorize(accepted["period"])
+    period_ends = np.array([cached_end(p) for p in distinct_periods] + [None], dtype=object)[period_codes]
+    values = pd.concat([accepted.assign(period_end=period_ends),
                         pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])], ignore_index=True)
     values = values.sort_values("row", kind="stable").reset_index(drop=True)[_EMPTY_VALUES + ["row"]]
     values = values.astype({"value": float, "numerator": float, "denominator": float})
@@ -550,16 +565,33 @@ def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame) -> list[dict]:
         return []
     need = [(ind, prev) for (ind, _), prev in previous.items() if prev not in uploaded[ind]]
     stored = queries.cells(atlas, viewer, need)
-    base = pd.concat([stored[stored["status"] == "ok"][["indicator_id", "period", "area_id", "value"]],
-                      ok[["indicator_id", "period", "area_id", "value"]]], ignore_index=True)
-    base = base.drop_duplicates(["indicator_id", "period", "area_id"], keep="last").astype({"value": float})
-    cur = ok.assign(prev=[previous.get((i, p)) for i, p in zip(ok["indicator_id"], ok["period"])])
-    both = cur.merge(base.rename(columns={"period": "prev", "value": "old"}), on=["indicator_id", "prev", "area_id"])
-    both = both[both["old"] != 0]
-    both = both[(both["value"] - both["old"]).abs() / both["old"].abs() > CHANGE_WARN]
+    stored = stored[stored["status"] == "ok"]
+    # Cells keyed by integers (indicator, period, area codes): string merges and a Python
+    # list per row were the slowest part of checking a million-row upload.
+    cols = ["indicator_id", "period", "area_id"]
+    both = pd.concat([stored[cols + ["value"]], ok[cols + ["value"]]], ignore_index=True)
+    ind_codes, inds = pd.factorize(both["indicator_id"])
+    period_codes, period_names = pd.factorize(both["period"])
+    area_codes, area_names = pd.factorize(both["area_id"])
+    def key(ind, period, area):
+        return (ind.astype(np.int64) * (len(period_names) + 1) + period) * (len(area_names) + 1) + area
+    by_key = pd.Series(both["value"].to_numpy(dtype=float, na_value=np.nan),
+                       index=key(ind_codes, period_codes, area_codes))
+    by_key = by_key[~by_key.index.duplicated(keep="last")]  # the upload's own cell wins over the stored one
+    position = {p: i for i, p in enumerate(period_names)}
+    prev_of = np.array([[position.get(previous.get((i, p)), -1) for p in period_names] for i in inds],
+                       dtype=np.int64)
+    mine = slice(len(stored), len(both))
+    prev = prev_of[ind_codes[mine], period_codes[mine]]
+    old = by_key.reindex(key(ind_codes[mine], prev, area_codes[mine])).to_numpy()
+    value = ok["value"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jump = (prev >= 0) & ~np.isnan(old) & (old != 0) & (np.abs(value - old) / np.abs(old) > CHANGE_WARN)
+    hits = ok[jump].head(MAX_ERRORS)
+    hits = hits.assign(old=old[jump][:len(hits)], prev=np.asarray(period_names)[prev[jump][:len(hits)]])
     return [problem(f"{r.indicator_id} {r.area_id}: {r.old:g} ({r.prev}) → {r.value:g} ({r.period}), "
                     f"Änderung {100 * (r.value - r.old) / abs(r.old):+.0f} %", int(r.row), "value", f"{r.value:g}")
-            for r in both.head(MAX_ERRORS).itertuples()]
+            for r in hits.itertuples()]
 
 
 def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes, mapping: dict | None = None,

@@ -126,6 +126,21 @@ def test_plausibility_warnings_do_not_block(atlas):
     assert "00" not in set(checked.values["area_id"])  # the total is checked, not stored
 
 
+def test_jumps_compare_each_cell_with_its_previous_period_stored_or_uploaded(atlas):
+    """2025-Q3 is compared with the stored 2025-Q2; 2025-Q4 with 2025-Q3 of the same upload."""
+    (first, _), (second, _) = areas(atlas, "2025")[:2]
+    stored = queries.cells(atlas, SOCIAL, [("sgb2_quote", "2025-Q2")]).set_index("area_id")["value"]
+    rows = ["Ortsteil;Zeitraum;Indikator;Wert"]
+    rows.append(f"{first};2025-Q3;sgb2_quote;{stored[first] * 2:.1f}".replace(".", ","))  # +100 % on the store
+    rows.append(f"{second};2025-Q3;sgb2_quote;{stored[second]:.1f}".replace(".", ","))  # unchanged
+    rows.append(f"{second};2025-Q4;sgb2_quote;{stored[second] * 3:.1f}".replace(".", ","))  # +200 % on the upload
+    checked = check(atlas, SOCIAL, ("\n".join(rows) + "\n").encode())
+    jumps = [w for w in checked.report.warnings if "Änderung" in w["message"]]
+    assert [w["row"] for w in jumps] == [2, 4], jumps
+    assert "(2025-Q2)" in jumps[0]["message"] and "+100 %" in jumps[0]["message"]
+    assert "(2025-Q3)" in jumps[1]["message"] and "+200 %" in jumps[1]["message"]
+
+
 def test_another_departments_indicator_is_refused_by_name(atlas):
     content = "Ortsteil;Jahr;Indikator;Wert\n0101;2024;bev_u6;1\n".encode()
     checked = check(atlas, SOCIAL, content)
