@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import pytest
-
 import random
 
 import numpy as np
+import pytest
 
 from atlas.formatting import format_number, format_value, format_values
 from atlas.periods import period_end, period_label
