@@ -225,6 +225,24 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
 _CELL_COLS = ["indicator_id", "period", "area_id", "value", "status"]
 
 
+def _city_series(atlas: Atlas, viewer: Principal, ind: Indicator) -> pd.DataFrame:
+    """The city's rows over all periods, once per indicator, rights and store state.
+
+    Every time series shows the city line and the map's city figure is one of
+    its rows: a few dozen rows per indicator, cheaper kept than aggregated
+    again per request.
+    """
+    return atlas.cached(("city_series", viewer.rights, ind.id), lambda: _level_rows(atlas, viewer, ind, None, "stadt"))
+
+
+def _rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None, level: str) -> pd.DataFrame:
+    """Rows of a level for one or all periods; the city's from its kept series."""
+    if level != "stadt":
+        return _level_rows(atlas, viewer, ind, period, level)
+    city = _city_series(atlas, viewer, ind)
+    return city if period is None else city[city["period"] == period].reset_index(drop=True)
+
+
 def cells(atlas: Atlas, viewer: Principal, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     """Ortsteil cells (newest version the viewer may read) for many (indicator, period) pairs in one query.
 
@@ -306,7 +324,7 @@ def values(atlas: Atlas, viewer: Principal, indicator_id: str, period: str,
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
-    rows = suppress(_level_rows(atlas, viewer, ind, period, level), ind, viewer)
+    rows = suppress(_rows(atlas, viewer, ind, period, level), ind, viewer)
     set_id = rows["set_id"].iloc[0] if len(rows) else set_for_period(atlas, period)
     return ValueTable(ind, period, level, set_id, rows.drop(columns=["period", "set_id"]).reset_index(drop=True))
 
@@ -322,7 +340,7 @@ def value_rows(atlas: Atlas, viewer: Principal, indicator_id: str, period: str |
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
-    return suppress(_level_rows(atlas, viewer, ind, period, level), ind, viewer).reset_index(drop=True)
+    return suppress(_rows(atlas, viewer, ind, period, level), ind, viewer).reset_index(drop=True)
 
 
 def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str) -> pd.DataFrame | None:
@@ -349,11 +367,12 @@ def _timeseries(atlas: Atlas, viewer: Principal, ind: Indicator, area_id: str) -
     series = [("area", "ortsteil", area_id)] + [("predecessor", "ortsteil", p) for p in predecessors] + \
         [("stadtbezirk", "stadtbezirk", parent_id), ("stadt", "stadt", None)]
     def rows(level: str, key: str | None) -> pd.DataFrame:
-        if level == "ortsteil":
-            return _level_rows(atlas, viewer, ind, None, level, key)
-        # District and city series are shared by many areas: remember them.
-        return atlas.remembered((f"{level}_series", viewer.rights, ind.id, key),
-                                lambda: _level_rows(atlas, viewer, ind, None, level, key))
+        if level == "stadt":
+            return _city_series(atlas, viewer, ind)
+        if level == "stadtbezirk":  # shared by the district's areas
+            return atlas.remembered(("district_series", viewer.rights, ind.id, key),
+                                    lambda: _level_rows(atlas, viewer, ind, None, level, key))
+        return _level_rows(atlas, viewer, ind, None, level, key)
     parts = [suppress(rows(level, key), ind, viewer).assign(role=role) for role, level, key in series]
     out = pd.concat(parts, ignore_index=True)
     return out[_SERIES_COLS].sort_values(["role", "period"])

@@ -345,3 +345,16 @@ def test_remembered_map_views_and_series_follow_the_viewers_rights(scratch):
             found += 1
             break
     assert found >= 3  # the demo has small numbers in several public indicators
+
+
+@pytest.mark.parametrize("viewer", [ANONYMOUS, ADMIN], ids=lambda v: v.role)
+def test_city_figures_from_the_kept_series_equal_aggregating_one_period(atlas, viewer):
+    checked = 0
+    for ind_id in sorted(visible_ids(atlas, viewer))[:8]:
+        ind = atlas.indicator_by_id[ind_id]
+        for period in queries.periods(atlas, viewer, ind_id)[-3:]:
+            kept = queries.values(atlas, viewer, ind_id, period, "stadt").rows
+            direct = queries.suppress(queries._level_rows(atlas, viewer, ind, period, "stadt"), ind, viewer)
+            pd.testing.assert_frame_equal(kept, direct.drop(columns=["period", "set_id"]).reset_index(drop=True))
+            checked += 1
+    assert checked >= 16
