@@ -40,7 +40,7 @@ class Atlas:
         self._cache: dict = {}
         self._answers: OrderedDict = OrderedDict()
         self._cache_generation: tuple | None = None
-        self._answers_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
 
     # The catalogue: indicators configured in layers/*.toml plus those created
     # through uploads (kept in the store, so every worker process sees them).
@@ -73,13 +73,11 @@ class Atlas:
         """
         generation = self._sync_generation()
         cache = self._cache
-        if key not in cache:
-            answer = compute()
-            with self._answers_lock:
-                if self._cache_generation != generation:
-                    return answer  # the store changed meanwhile: never file an answer under a newer state
-                cache[key] = answer
-        return cache[key]
+        if key in cache:
+            return cache[key]
+        answer = compute()
+        self._keep(generation, cache, key, answer)
+        return answer
 
     def remembered(self, key: tuple, compute):
         """Like `cached`, for answers too many to keep all (a map view per indicator × period × classing).
@@ -93,24 +91,33 @@ class Atlas:
         if size <= 0:
             return compute()
         generation = self._sync_generation()
-        with self._answers_lock:
+        with self._cache_lock:
             if key in self._answers:
                 self._answers.move_to_end(key)
                 return self._answers[key]
         answer = compute()
-        with self._answers_lock:
-            if self._cache_generation != generation:
-                return answer  # the store changed meanwhile: never file an answer under a newer state
-            self._answers[key] = answer
-            while len(self._answers) > size:
-                self._answers.popitem(last=False)
+        self._keep(generation, self._answers, key, answer, limit=size)
         return answer
+
+    def _keep(self, generation: tuple, kept: dict, key: tuple, answer, limit: int | None = None) -> None:
+        """File an answer computed for `generation`, unless the store changed meanwhile.
+
+        An answer read before a new version (or a visibility change) must
+        never be served under the new state. `kept` is the dict of that
+        generation; with `limit`, the oldest entries go first.
+        """
+        with self._cache_lock:
+            if self._cache_generation != generation:
+                return
+            kept[key] = answer
+            while limit is not None and len(kept) > limit:
+                kept.popitem(last=False)
 
     def _sync_generation(self) -> tuple:
         """Drop every remembered answer when the store's state changed; the state now."""
         generation = self.store.state_key()
         if self._cache_generation != generation:
-            with self._answers_lock:
+            with self._cache_lock:
                 self._cache, self._answers, self._cache_generation = {}, OrderedDict(), generation
         return generation
 

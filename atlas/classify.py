@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import mapclassify
 import numpy as np
 
-from atlas.formatting import format_number
+from atlas.formatting import format_number, gap_word
 
 METHODS = {
     "quantiles": ("Quantile", "Quantiles"),
@@ -150,8 +150,8 @@ def legend_entries(c: Classification, decimals: int, lang: str = "de") -> list[d
         label = hi if lo == hi else f"{lo} – {hi}"
         entries.append({"color": color, "label": label, "count": c.counts[i], "kind": "class"})
         lower = upper
-    entries.append({"color": MISSING_COLOR, "label": "keine Daten" if lang == "de" else "no data",
+    entries.append({"color": MISSING_COLOR, "label": gap_word("missing", lang),
                     "count": c.n_missing, "kind": "missing"})
-    entries.append({"color": SUPPRESSED_COLOR, "label": "geheim gehalten" if lang == "de" else "suppressed",
+    entries.append({"color": SUPPRESSED_COLOR, "label": gap_word("suppressed", lang),
                     "count": c.n_suppressed, "kind": "suppressed"})
     return entries

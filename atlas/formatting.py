@@ -8,6 +8,17 @@ import numpy as np
 
 MISSING_SYMBOL = "–"  # no data
 SUPPRESSED_SYMBOL = "·"  # withheld (small numbers), the official statistical symbol
+# What the map, its legend and the chart say instead of a number: (German, English).
+GAP_WORDS = {"missing": ("keine Daten", "no data"), "suppressed": ("geheim gehalten", "suppressed")}
+
+
+_GERMAN = str.maketrans({",": ".", ".": ","})  # 1,234.5 → 1.234,5
+
+
+def gap_word(status: str, lang: str = "de") -> str:
+    """The word for a cell without a number: suppressed, or else no data."""
+    de, en = GAP_WORDS["suppressed" if status == "suppressed" else "missing"]
+    return en if lang == "en" else de
 
 
 def format_number(value: float | None, decimals: int = 1, lang: str = "de") -> str:
@@ -17,22 +28,15 @@ def format_number(value: float | None, decimals: int = 1, lang: str = "de") -> s
     text = f"{value:,.{decimals}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]  # no "-0,0"
-    if lang == "de":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return text.translate(_GERMAN) if lang == "de" else text
 
 
 def format_value(value: float | None, status: str, decimals: int, unit: str = "", lang: str = "de") -> str:
     """A cell for display: value with unit, or the words for missing/suppressed."""
-    if status == "suppressed":
-        return "geheim gehalten" if lang == "de" else "suppressed"
     if status != "ok" or value is None or (isinstance(value, float) and math.isnan(value)):
-        return "keine Daten" if lang == "de" else "no data"
+        return gap_word(status, lang)
     number = format_number(value, decimals, lang)
     return f"{number} {unit}".strip() if unit else number
-
-
-_GERMAN = str.maketrans({",": ".", ".": ","})
 
 
 def format_values(values: np.ndarray, statuses: np.ndarray, decimals: int, unit: str = "",
@@ -42,16 +46,15 @@ def format_values(values: np.ndarray, statuses: np.ndarray, decimals: int, unit:
     The separators are swapped in one C-level pass over the joined text
     instead of per value; the result is identical to `format_value`.
     """
-    values = np.asarray(values, dtype=float)
-    ok = (np.asarray(statuses, dtype=object) == "ok") & ~np.isnan(values)
+    values, statuses = np.asarray(values, dtype=float), np.asarray(statuses, dtype=object)
+    ok = (statuses == "ok") & ~np.isnan(values)
     texts = [f"{v:,.{decimals}f}" for v in values[ok].tolist()]
     texts = [t[1:] if t[0] == "-" and float(t.replace(",", "")) == 0 else t for t in texts]
     if lang == "de" and texts:
         texts = "\n".join(texts).translate(_GERMAN).split("\n")
     if unit:
         texts = [f"{t} {unit}" for t in texts]
-    missing, suppressed = ("keine Daten", "geheim gehalten") if lang == "de" else ("no data", "suppressed")
-    out = np.where(np.asarray(statuses, dtype=object) == "suppressed", suppressed, missing).astype(object)
+    out = np.where(statuses == "suppressed", gap_word("suppressed", lang), gap_word("missing", lang)).astype(object)
     out[ok] = texts
     return out.tolist()
 

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -56,6 +57,17 @@ def timed(fn, repeat: int) -> list[float]:
         fn()
         out.append((time.perf_counter() - t) * 1000)
     return out
+
+
+@contextmanager
+def answers_not_remembered(atlas):
+    """The atlas computes every answer (ATLAS_ANSWER_CACHE_SIZE=0) inside the block: first views."""
+    kept = atlas.settings
+    atlas.settings = replace(kept, answer_cache_size=0)
+    try:
+        yield
+    finally:
+        atlas.settings = kept
 
 
 def free_port() -> int:
@@ -131,13 +143,9 @@ def bench_map_switch(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
         assert resp.status_code == 200
         naive_sizes.append(len(resp.get_data()))
 
-    cache_size = atlas.settings.answer_cache_size
-    atlas.settings = replace(atlas.settings, answer_cache_size=0)  # every switch computed: a first view
-    try:
+    with answers_not_remembered(atlas):  # every switch computed: a first view
         times = timed(switch, repeat)
         naive_times = timed(naive_switch, max(5, repeat // 4))
-    finally:
-        atlas.settings = replace(atlas.settings, answer_cache_size=cache_size)
     for view in shown[-50:]:  # remember some views, then ask for them again: what the next viewer waits
         switch(view)
     again = iter(shown[-50:] * repeat)
@@ -215,12 +223,8 @@ def bench_queries(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
                   note="summarises every value file's periods once"),
            Figure("first request in a new process: area profile", profile_ms, "ms",
                   note="summarises every value file's latest cells once")]
-    cache_size = atlas.settings.answer_cache_size
-    atlas.settings = replace(atlas.settings, answer_cache_size=0)  # measure the query, not remembered answers
-    try:
+    with answers_not_remembered(atlas):  # measure the query, not remembered answers
         measured = [(label, timed(ours, repeat), timed(theirs, repeat)) for label, ours, theirs in cases]
-    finally:
-        atlas.settings = replace(atlas.settings, answer_cache_size=cache_size)
     for label, ours_t, theirs_t in measured:
         out.append(Figure(f"query p95: {label}", pct(ours_t, 95), "ms", "< 20 ms on the large city",
                           pct(theirs_t, 95), pct(theirs_t, 95) / pct(ours_t, 95), "baseline: pandas in memory"))
