@@ -4,7 +4,7 @@ The data directory comes from ATLAS_DATA_DIR (default data/); an empty one is
 filled with the demo city on first start.
 """
 from atlas.config import load_settings
-from atlas.web import create_app
+from atlas.web.app import create_app
 
 app = create_app()
 server = app.server

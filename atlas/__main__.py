@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from atlas.bootstrap import Atlas
+from atlas.services.context import Atlas
 from atlas.config import load_settings
 from auth.permissions import ROLES
 from auth.users import UserError
@@ -44,7 +44,7 @@ def cmd_demo(atlas: Atlas, _args) -> int:
 
 
 def cmd_init(atlas: Atlas, args) -> int:
-    from atlas.boundaries import BoundaryError, init_empty_store
+    from atlas.services.boundaries import BoundaryError, init_empty_store
     try:
         init_empty_store(atlas.store, args.city, args.key)
     except BoundaryError as exc:

@@ -19,10 +19,10 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint, Point, Polygon
 
-from atlas.boundaries import BoundarySet, add_boundary_set
+from atlas.services.boundaries import BoundarySet, add_boundary_set
 from atlas.catalog import Indicator
 from atlas.periods import period_end, quarter_periods, year_periods
-from atlas.store import Store
+from atlas.store.store import Store
 
 SEED = 20240917
 CITY_NAME = "Auenstadt"

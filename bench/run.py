@@ -90,10 +90,10 @@ def bench_map_switch(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
     os.environ["ATLAS_LAYERS_DIR"] = str(atlas.settings.layers_dir)
     from dash import Input, Output, dcc
 
-    from atlas import queries
-    from atlas.boundaries import feature_collection
+    from atlas.services import queries
+    from atlas.services.boundaries import feature_collection
     from atlas.classify import classify
-    from atlas.web import create_app
+    from atlas.web.app import create_app
     from auth import ANONYMOUS, current_principal
     from tests.dash_requests import call, callback_payload, find_output
 
@@ -168,8 +168,8 @@ def bench_map_switch(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
 # --------------------------------------------------------------------------- store queries
 def bench_queries(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
     """Services (DuckDB over Parquet) against the same question in pandas on the same data."""
-    from atlas import queries
-    from atlas.bootstrap import Atlas
+    from atlas.services import queries
+    from atlas.services.context import Atlas
     from auth import ANONYMOUS
 
     fresh = Atlas(atlas.settings)  # a new process's view of the store: nothing summarised yet
@@ -314,8 +314,8 @@ def bench_load(atlas, users: int, seconds: float, label: str,
     With think time (default 1–3 s, like a person reading the map) this is the
     realistic mix the targets are about; with think=(0, 0) it is a saturation test.
     """
-    from atlas import queries
-    from atlas.web import create_app
+    from atlas.services import queries
+    from atlas.web.app import create_app
     from auth import ANONYMOUS
     from tests.dash_requests import callback_payload, find_output
 
@@ -429,8 +429,8 @@ def bench_browser(data_dir: Path, layers_dir: Path, repeat: int) -> list[Figure]
 # --------------------------------------------------------------------------- county scale
 def bench_county(n_areas: int) -> list[Figure]:
     """Geometry for ~11,000 municipality-sized polygons: where the map must change strategy."""
-    from atlas.boundaries import feature_collection
-    from atlas import queries
+    from atlas.services.boundaries import feature_collection
+    from atlas.services import queries
     atlas = build_city(CitySpec(f"county{n_areas}", areas=n_areas, indicators=1, years=1))
     areas = queries.areas(atlas, "ortsteil", "bench")
     out = []
@@ -444,7 +444,7 @@ def bench_county(n_areas: int) -> list[Figure]:
 
 def bench_exports(atlas, label: str, repeat: int, indicators: tuple[str, ...] = ("all",)) -> list[Figure]:
     """Every export format for all indicators × all periods, built and streamed to the end."""
-    from atlas import export
+    from atlas.export import tables as export
     from auth import ANONYMOUS
 
     out = []
@@ -479,8 +479,11 @@ def _ingest_child(data_dir: str, layers_dir: str, target_rows: int, out) -> None
 
     import numpy as np
 
-    from atlas import ingest, queries, uploads, versions
-    from atlas.bootstrap import Atlas
+    from atlas.ingest import checks as ingest
+    from atlas.services import queries
+    from atlas.ingest import uploads
+    from atlas.services import versions
+    from atlas.services.context import Atlas
     from atlas.config import load_settings
     from auth import Principal
     atlas = Atlas(replace(load_settings(), data_dir=Path(data_dir), layers_dir=Path(layers_dir)))
@@ -558,7 +561,7 @@ def main() -> int:
     started = time.time()
 
     city = build_city(spec)
-    from atlas.bootstrap import Atlas
+    from atlas.services.context import Atlas
     from atlas.config import load_settings
     from dataclasses import replace
     demo_dir = WORK / "demo" / "data"

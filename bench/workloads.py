@@ -20,8 +20,8 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint
 
-from atlas.boundaries import BoundarySet, add_boundary_set
-from atlas.bootstrap import Atlas
+from atlas.services.boundaries import BoundarySet, add_boundary_set
+from atlas.services.context import Atlas
 from atlas.config import load_settings
 from atlas.periods import period_end, quarter_periods, year_periods
 

@@ -33,13 +33,13 @@ def pytest_setup_options():
 
 @pytest.fixture(scope="session")
 def atlas():
-    from atlas.bootstrap import get_atlas
+    from atlas.services.context import get_atlas
     return get_atlas()
 
 
 @pytest.fixture()
 def dash_app(atlas):
-    from atlas.web import create_app
+    from atlas.web.app import create_app
     return create_app()
 
 
@@ -90,14 +90,14 @@ def scratch_atlas(atlas, tmp_path, monkeypatch):
     import shutil
     shutil.copytree(atlas.store.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("uploads"))
     monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "data"))
-    from atlas.bootstrap import get_atlas, release_atlas
+    from atlas.services.context import get_atlas, release_atlas
     yield get_atlas()
     release_atlas(tmp_path / "data")
 
 
 @pytest.fixture()
 def scratch_app(scratch_atlas):
-    from atlas.web import create_app
+    from atlas.web.app import create_app
     return create_app()
 
 

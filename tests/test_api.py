@@ -1,7 +1,7 @@
 """The read API: viewer filtering, GeoJSON, statuses, errors."""
 from __future__ import annotations
 
-from atlas import queries
+from atlas.services import queries
 
 
 def test_indicators_lists_public_only_with_periods(client, atlas):

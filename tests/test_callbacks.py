@@ -68,7 +68,7 @@ def test_basemap_is_configuration(dash_app, atlas, monkeypatch):
     import dataclasses
 
     from atlas.config import load_settings
-    from atlas.pages import explorer
+    from atlas.web.pages import explorer
     with dash_app.server.test_request_context("/"):
         assert _tile_layers(explorer.layout()) == []  # default: no tile server, no network
         monkeypatch.setenv("ATLAS_BASEMAP_URL", "https://tiles.example.invalid/{z}/{x}/{y}.png")

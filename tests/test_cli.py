@@ -36,7 +36,7 @@ def test_add_list_disable_passwd(data_dir):
                               if line.startswith("m.muster"))
     assert cli(data_dir, "users", "passwd", "m.muster", "--password-stdin", stdin="another-password\n").returncode == 0
 
-    from atlas.bootstrap import Atlas
+    from atlas.services.context import Atlas
     import dataclasses
     from atlas.config import load_settings
     atlas = Atlas(dataclasses.replace(load_settings(), data_dir=data_dir))

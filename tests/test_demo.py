@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from atlas import queries
-from atlas.bootstrap import Atlas
+from atlas.services import queries
+from atlas.services.context import Atlas
 from atlas.periods import quarter_periods
 
 

@@ -24,7 +24,8 @@ import pyogrio
 import pytest
 from PIL import Image
 
-from atlas import export, queries
+from atlas.export import tables as export
+from atlas.services import queries
 from atlas.classify import classify
 from auth import ANONYMOUS
 from tests.conftest import fresh_client, login

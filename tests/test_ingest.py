@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from atlas import cells, ingest, queries
+from atlas.ingest import cells
+from atlas.ingest import checks as ingest
+from atlas.services import queries
 from auth import Principal
 
 SOCIAL = Principal("sozialamt", "steward", frozenset({"soziales"}), logged_in=True)
@@ -164,7 +166,7 @@ def _mixed_extract(atlas) -> bytes:
 
 def test_the_fast_path_accepts_exactly_what_the_per_row_path_accepts(atlas, monkeypatch):
     """bulkcheck may only take over cells the per-row checks would accept, with the same values."""
-    from atlas import bulkcheck
+    from atlas.ingest import bulkcheck
     files = [_mixed_extract(atlas), "\n".join(["area,year,bev_u6,bev_65plus"] + [
         f"{a},2024,{5 + i / 10},{20 + i / 10}" for i, (a, _) in enumerate(areas(atlas))]).encode()]
     fast = [check(atlas, SOCIAL if n == 0 else STATS, body) for n, body in enumerate(files)]

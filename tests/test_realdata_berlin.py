@@ -13,10 +13,10 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from atlas.boundaries import BoundaryError, BoundarySet, add_boundary_set, check_areas, read_boundary_file
+from atlas.services.boundaries import BoundaryError, BoundarySet, add_boundary_set, check_areas, read_boundary_file
 from atlas.catalog import catalog_frame, load_catalog
 from atlas.config import PROJECT_ROOT
-from atlas.store import Store
+from atlas.store.store import Store
 from tests.conftest import REALDATA
 
 PLR = REALDATA / "berlin_lor_planungsraeume_2006_2020.geojson"
@@ -62,7 +62,7 @@ def test_berlin_boundaries_are_served_through_the_areas_api(tmp_path, monkeypatc
                          levels, crs)
 
     monkeypatch.setenv("ATLAS_DATA_DIR", str(data_dir))
-    from atlas.web import create_app
+    from atlas.web.app import create_app
     client = create_app().server.test_client()
 
     body = client.get("/api/v1/areas?level=ortsteil&period=2019").get_json()

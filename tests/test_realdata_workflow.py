@@ -58,11 +58,11 @@ def berlin(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "berlin"))
     from atlas.__main__ import main
     assert main(["init", "--city", "Berlin", "--key", "11000000"]) == 0
-    from atlas.bootstrap import get_atlas
+    from atlas.services.context import get_atlas
     atlas = get_atlas()
     atlas.users.add("admin", "admin", [], "berlin-admin-2026", actor="test")
     atlas.users.add("statistik", "steward", ["statistik"], "berlin-statistik-1", actor="test")
-    from atlas.web import create_app
+    from atlas.web.app import create_app
     return atlas, create_app()
 
 
@@ -126,7 +126,7 @@ def test_berlin_from_boundaries_to_public_figures(berlin):
         assert post_json(steward, steward_csrf, f"/api/v1/versions/{vid}/release", {"to": "internal"})
     anonymous_ids = {i["id"] for i in fresh_client(app).get("/api/v1/indicators").get_json()["indicators"]}
     assert not anonymous_ids & {i["id"] for i in NEW_INDICATORS}  # requested public, internal until approved
-    from atlas import versions
+    from atlas.services import versions
     assert {r["id"] for r in versions.visibility_requests(atlas, atlas.users.get("admin").principal())} == {
         i["id"] for i in NEW_INDICATORS}
     for ind in NEW_INDICATORS:  # public visibility is the admin's decision, then the public release

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from atlas import queries
+from atlas.services import queries
 from tests.conftest import DEMO_PASSWORDS
 from tests.test_explorer_browser import coloured_map, until
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import queries
-from atlas.bootstrap import Atlas
+from atlas.services import queries
+from atlas.services.context import Atlas
 from auth import ANONYMOUS, Principal
 
 STAFF = Principal("planer", "internal")
@@ -219,7 +219,7 @@ def test_a_failed_write_leaves_the_store_as_it_was(scratch):
 
 def test_readers_in_another_process_see_commits(scratch):
     """A second Store on the same directory (as another worker would be) sees the swap."""
-    from atlas.store import Store
+    from atlas.store.store import Store
     other = Store(scratch.store.data_dir, scratch.store._catalog)
     gen = other.generation()
     other.query("SELECT count(*) FROM indicator_values")
@@ -325,7 +325,7 @@ def test_an_answer_computed_while_the_store_changed_is_not_kept(scratch):
 
 def test_remembered_map_views_and_series_follow_the_viewers_rights(scratch):
     """The same map asked by an admin first must still reach the public with its small numbers hidden."""
-    from atlas.choropleth import map_view
+    from atlas.services.choropleth import map_view
     found = 0
     for ind in scratch.indicators:
         if ind.visibility != "public" or not (ind.suppress_numerator_below or ind.suppress_denominator_below):

@@ -5,7 +5,7 @@ import io
 
 from openpyxl import Workbook
 
-from atlas import queries
+from atlas.services import queries
 from tests.test_explorer_browser import until
 from tests.test_roles_browser import log_in
 

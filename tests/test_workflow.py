@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from atlas import queries
+from atlas.services import queries
 from auth import ANONYMOUS
 from tests.conftest import fresh_client, writer
 
@@ -205,7 +205,7 @@ def test_a_writer_killed_halfway_leaves_the_store_as_it_was(scratch_atlas):
     script = textwrap.dedent(f"""
         import os, signal, pandas as pd
         os.environ["ATLAS_DATA_DIR"] = {str(store_dir)!r}
-        from atlas.bootstrap import get_atlas
+        from atlas.services.context import get_atlas
         atlas = get_atlas()
         with atlas.store.writing() as tx:
             vid = tx.next_version_id()
@@ -270,7 +270,7 @@ def date_of(text: str):
 
 def test_a_cancelled_upload_cannot_be_confirmed_and_old_ones_are_purged(scratch_app, scratch_atlas):
     import os
-    from atlas.uploads import Uploads
+    from atlas.ingest.uploads import Uploads
     steward, token = writer(scratch_app, "sozialamt")
     first = upload(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1")).get_json()["upload_id"]
     assert post(steward, token, f"/api/v1/uploads/{first}/cancel").get_json()["state"] == "cancelled"

@@ -12,9 +12,9 @@ import math
 import pandas as pd
 from flask import Blueprint, Response, jsonify, request
 
-from atlas import queries
-from atlas.bootstrap import get_atlas
-from atlas.boundaries import LEVELS, feature_collection
+from atlas.services import queries
+from atlas.services.context import get_atlas
+from atlas.services.boundaries import LEVELS, feature_collection
 from auth import current_principal
 
 api = Blueprint("api", __name__)

@@ -14,10 +14,10 @@ from datetime import datetime
 
 import pandas as pd
 
-from atlas import queries
-from atlas.bootstrap import Atlas
-from atlas.store import versions_table
-from atlas.uploads import Uploads, pending_indicators
+from atlas.services import queries
+from atlas.services.context import Atlas
+from atlas.store.store import versions_table
+from atlas.ingest.uploads import Uploads, pending_indicators
 from auth.permissions import (
     Principal,
     may_deliver,

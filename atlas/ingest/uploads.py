@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from atlas import queries
-from atlas.bootstrap import Atlas
+from atlas.services import queries
+from atlas.services.context import Atlas
 from atlas.catalog import Indicator
-from atlas.ingest import Checked
+from atlas.ingest.checks import Checked
 from auth.permissions import Principal
 
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")

@@ -8,14 +8,14 @@ from dash import Dash, dcc, html
 from flask import Flask
 from flask_wtf.csrf import generate_csrf
 
-from atlas.api import api, error_response
-from atlas.bootstrap import get_atlas
+from atlas.web.api import api, error_response
+from atlas.services.context import get_atlas
 from atlas.config import PROJECT_ROOT
-from atlas.downloads import downloads
+from atlas.web.downloads import downloads
 from atlas.i18n import t
-from atlas.pages import admin, explorer, upload
-from atlas.pages.print_view import print_view
-from atlas.workflow_api import workflow
+from atlas.web.pages import admin, explorer, upload
+from atlas.web.pages.print_view import print_view
+from atlas.web.workflow_api import workflow
 from auth import current_principal
 from auth.login import init_auth
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from atlas import versions
-from atlas.bootstrap import Atlas, get_atlas
+from atlas.services import versions
+from atlas.services.context import Atlas, get_atlas
 from atlas.i18n import t
-from atlas.pages.upload import csrf_marker, drop_zone
+from atlas.web.pages.upload import csrf_marker, drop_zone
 from auth import current_principal
 from auth.permissions import ROLES
 from auth.users import UserError

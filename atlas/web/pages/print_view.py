@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, request
 from markupsafe import escape
 
-from atlas import queries
-from atlas.bootstrap import get_atlas
+from atlas.services import queries
+from atlas.services.context import get_atlas
 from atlas.formatting import format_value
 from atlas.i18n import t
-from atlas.pages.explorer import query_string, resolve_state
+from atlas.web.pages.explorer import query_string, resolve_state
 from atlas.periods import period_label
 from auth import current_principal
 

@@ -22,9 +22,10 @@ from matplotlib.figure import (
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from atlas import choropleth, queries
-from atlas.bootstrap import Atlas
-from atlas.boundaries import LEVEL_LABELS
+from atlas.services import choropleth
+from atlas.services import queries
+from atlas.services.context import Atlas
+from atlas.services.boundaries import LEVEL_LABELS
 from atlas.classify import (
     METHODS,
     MISSING_CLASS,

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from atlas import queries
-from atlas.bootstrap import Atlas
-from atlas.boundaries import feature_collection
+from atlas.services import queries
+from atlas.services.context import Atlas
+from atlas.services.boundaries import feature_collection
 from atlas.classify import (
     MISSING_COLOR,
     SUPPRESSED_COLOR,

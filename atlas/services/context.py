@@ -15,7 +15,7 @@ from atlas.catalog import (
     stored_indicators,
 )
 from atlas.config import Settings, load_settings
-from atlas.store import Store
+from atlas.store.store import Store
 from auth.audit import AuditLog
 from auth.tokens import TokenService
 from auth.users import UserService

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from atlas.cells import ENGLISH_NUMBER, GERMAN_NUMBER
+from atlas.ingest.cells import ENGLISH_NUMBER, GERMAN_NUMBER
 
 
 def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed: set[str],

@@ -17,9 +17,11 @@ import pandas as pd
 import plotly.io as pio
 from dash import Input, Output, State, dcc, html, no_update
 
-from atlas import choropleth, export, queries
-from atlas.bootstrap import Atlas, get_atlas
-from atlas.boundaries import LEVELS
+from atlas.services import choropleth
+from atlas.export import tables as export
+from atlas.services import queries
+from atlas.services.context import Atlas, get_atlas
+from atlas.services.boundaries import LEVELS
 from atlas.classify import K_RANGE, METHODS, classing
 from atlas.formatting import format_timestamp, format_values
 from atlas.i18n import norm_lang, t

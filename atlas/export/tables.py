@@ -38,9 +38,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from atlas import queries
-from atlas.bootstrap import Atlas
-from atlas.boundaries import LEVEL_LABELS, LEVELS
+from atlas.services import queries
+from atlas.services.context import Atlas
+from atlas.services.boundaries import LEVEL_LABELS, LEVELS
 from atlas.catalog import Indicator
 from atlas.classify import (
     MISSING_COLOR,

@@ -18,10 +18,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from atlas import bulkcheck, queries
-from atlas.bootstrap import Atlas
+from atlas.ingest import bulkcheck
+from atlas.services import queries
+from atlas.services.context import Atlas
 from atlas.catalog import Indicator
-from atlas.cells import (
+from atlas.ingest.cells import (
     MISSING_MARKS,
     SUPPRESSED_MARKS,
     cached_end,
@@ -31,7 +32,7 @@ from atlas.cells import (
     parse_number,
     parse_period,
 )
-from atlas.tablefile import IngestError, RawTable, norm_header, problem, read_table
+from atlas.ingest.tablefile import IngestError, RawTable, norm_header, problem, read_table
 from auth.permissions import Principal, may_deliver, may_know
 
 MAX_ERRORS = 500  # a report lists this many problems, then says how many more there are

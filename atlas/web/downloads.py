@@ -12,9 +12,11 @@ import logging
 
 from flask import Blueprint, Response, request
 
-from atlas import export, pictures, queries
-from atlas.api import error_response, level_arg, not_found
-from atlas.bootstrap import get_atlas
+from atlas.export import tables as export
+from atlas.export import pictures
+from atlas.services import queries
+from atlas.web.api import error_response, level_arg, not_found
+from atlas.services.context import get_atlas
 from atlas.classify import classing
 from atlas.periods import period_end
 from auth import current_principal

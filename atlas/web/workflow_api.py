@@ -21,10 +21,12 @@ import logging
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from atlas import ingest, uploads, versions
-from atlas.api import error_response, not_found, records
-from atlas.bootstrap import get_atlas
-from atlas.boundaries import BoundaryError, BoundaryUpload, store_uploaded_set
+from atlas.ingest import checks as ingest
+from atlas.ingest import uploads
+from atlas.services import versions
+from atlas.web.api import error_response, not_found, records
+from atlas.services.context import get_atlas
+from atlas.services.boundaries import BoundaryError, BoundaryUpload, store_uploaded_set
 from auth import current_principal
 from auth.login import csrf
 

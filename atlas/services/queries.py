@@ -19,7 +19,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from atlas.bootstrap import Atlas
+from atlas.services.context import Atlas
 from atlas.catalog import Indicator
 from atlas.periods import period_end
 from auth.permissions import (

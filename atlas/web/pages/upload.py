@@ -14,8 +14,10 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask_wtf.csrf import generate_csrf
 
-from atlas import pictures, uploads, versions
-from atlas.bootstrap import Atlas, get_atlas
+from atlas.export import pictures
+from atlas.ingest import uploads
+from atlas.services import versions
+from atlas.services.context import Atlas, get_atlas
 from atlas.formatting import format_number
 from atlas.periods import period_label
 from auth import Principal, current_principal
