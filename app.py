@@ -6,9 +6,9 @@ filled with the demo city on first start.
 from atlas.config import load_settings
 from atlas.web.app import create_app
 
-app = create_app()
+settings = load_settings()
+app = create_app(settings)
 server = app.server
 
 if __name__ == "__main__":
-    settings = load_settings()
     app.run(host=settings.host, port=settings.port, debug=settings.debug)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from atlas.services.context import Atlas
 from atlas.config import load_settings
+from atlas.demo import ensure_demo
+from atlas.services import queries, versions
+from atlas.services.context import Atlas
 from auth.permissions import ROLES
 from auth.users import UserError
 
@@ -25,10 +27,8 @@ def cmd_info(atlas: Atlas, _args) -> int:
         print(f"no store in {atlas.settings.data_dir}")
         return 1
     print(f"data directory: {atlas.settings.data_dir} (generation {store.generation()})")
-    print(store.query("SELECT set_id, valid_from, valid_to, label FROM boundary_sets ORDER BY valid_from")
-          .to_string(index=False))
-    counts = store.query("SELECT state, count(*) AS versions FROM versions GROUP BY 1 ORDER BY 1")
-    print(counts.to_string(index=False))
+    print(queries.boundary_sets(atlas)[["set_id", "valid_from", "valid_to", "label"]].to_string(index=False))
+    print(versions.state_counts(atlas).to_string(index=False))
     print(f"indicators in the catalogue: {len(atlas.indicators)}")
     return 0
 
@@ -38,7 +38,7 @@ def cmd_demo(atlas: Atlas, _args) -> int:
         print(f"{atlas.settings.data_dir} already holds a store; the demo goes only into an empty one",
               file=sys.stderr)
         return 1
-    atlas.ensure_data()
+    ensure_demo(atlas)
     print(f"demo city written to {atlas.settings.data_dir}")
     return 0
 

@@ -10,6 +10,7 @@ drawn as binomial counts, so small areas are noisy the way real ones are.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from datetime import date, datetime
 
@@ -19,10 +20,12 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint, Point, Polygon
 
-from atlas.services.boundaries import BoundarySet, add_boundary_set
 from atlas.catalog import Indicator
 from atlas.periods import period_end, quarter_periods, year_periods
+from atlas.services.boundaries import BoundarySet, add_boundary_set
 from atlas.store.store import Store
+
+log = logging.getLogger(__name__)
 
 SEED = 20240917
 CITY_NAME = "Auenstadt"
@@ -461,3 +464,12 @@ DEMO_ACCOUNTS = [
 def create_demo_accounts(users) -> None:
     for name, role, departments, password in DEMO_ACCOUNTS:
         users.add(name, role, departments, password, actor="demo")
+
+
+def ensure_demo(atlas) -> None:
+    """A fresh install shows a living atlas: generate the demo on first start into an empty store."""
+    if atlas.store.exists():
+        return
+    log.info("empty data directory %s: generating the demo city", atlas.settings.data_dir)
+    if generate(atlas.store, atlas.indicators):
+        create_demo_accounts(atlas.users)

@@ -19,6 +19,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     g,
     jsonify,
     redirect,
@@ -39,6 +40,7 @@ bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
+ACCOUNTS = "auth.accounts"
 
 TEXT = {
     "de": {"title": "Anmelden", "user": "Benutzername", "password": "Passwort", "submit": "Anmelden",
@@ -125,10 +127,10 @@ def _failed(response: Response) -> bool:
 
 
 @bp.post("/login")
-@limiter.limit(lambda: _atlas().settings.login_rate_limit, deduct_when=_failed)
+@limiter.limit(lambda: _accounts().settings.login_rate_limit, deduct_when=_failed)
 def login_submit() -> Response:
     csrf.protect()
-    atlas = _atlas()
+    atlas = _accounts()
     username = request.form.get("username", "")
     user = atlas.users.verify(username, request.form.get("password", ""))
     if user is None:
@@ -147,21 +149,21 @@ def logout() -> Response:
     csrf.protect()
     principal = current_principal()
     if principal.logged_in:
-        _atlas().audit.record(principal.name, "logout", ip=request.remote_addr or "")
+        _accounts().audit.record(principal.name, "logout", ip=request.remote_addr or "")
     logout_user()
     session.clear()
     return redirect("/", code=303)
 
 
-def _atlas():
-    from atlas.bootstrap import get_atlas
-    return get_atlas()
+def _accounts():
+    """The accounts this app serves (users, tokens, audit, settings), handed over by `init_auth`."""
+    return current_app.extensions[ACCOUNTS]
 
 
 def _load_user(session_id: str) -> LoginUser | None:
     """Resolve a session id; a changed nonce (password, role, disable) ends the session."""
     username, _, nonce = (session_id or "").partition(":")
-    user = _atlas().users.get(username)
+    user = _accounts().users.get(username)
     if user is None or user.disabled or user.session_nonce != nonce:
         return None
     return LoginUser(user)
@@ -170,7 +172,7 @@ def _load_user(session_id: str) -> LoginUser | None:
 def _expire_idle_sessions() -> None:
     if "_user_id" not in session:
         return
-    idle = _atlas().settings.session_idle_minutes * 60
+    idle = _accounts().settings.session_idle_minutes * 60
     now = time.time()
     if now - float(session.get("seen", 0)) > idle:
         logout_user()
@@ -196,7 +198,7 @@ def _bearer_auth() -> Response | None:
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
-    principal = _atlas().tokens.principal_for(header[7:].strip()) if request.path.startswith("/api/") else None
+    principal = _accounts().tokens.principal_for(header[7:].strip()) if request.path.startswith("/api/") else None
     if principal is None:
         resp = jsonify({"error": "unauthorized", "message": "Token ungültig oder widerrufen / invalid or revoked token"})
         resp.status_code = 401
@@ -217,8 +219,14 @@ def _guard_admin() -> Response | None:
     return None
 
 
-def init_auth(server: Flask, settings) -> None:
-    """Wire login, CSRF, rate limits, cookie policy and guards into the Flask server."""
+def init_auth(server: Flask, accounts) -> None:
+    """Wire login, CSRF, rate limits, cookie policy and guards into the Flask server.
+
+    `accounts` has `users`, `tokens`, `audit` and `settings` (the app's context);
+    auth keeps no reference to the atlas beyond that.
+    """
+    settings = accounts.settings
+    server.extensions[ACCOUNTS] = accounts
     if settings.behind_proxy:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)
     server.session_interface = _SessionInterface()

@@ -86,18 +86,16 @@ def rss_mb(pid: int) -> float:
 # --------------------------------------------------------------------------- map switch
 def bench_map_switch(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
     """The explorer's map callback through Flask's test client vs a naive full-GeoJSON callback."""
-    os.environ["ATLAS_DATA_DIR"] = str(atlas.settings.data_dir)
-    os.environ["ATLAS_LAYERS_DIR"] = str(atlas.settings.layers_dir)
     from dash import Input, Output, dcc
 
+    from atlas.classify import classify
     from atlas.services import queries
     from atlas.services.boundaries import feature_collection
-    from atlas.classify import classify
     from atlas.web.app import create_app
     from auth import ANONYMOUS, current_principal
     from tests.dash_requests import call, callback_payload, find_output
 
-    app = create_app()
+    app = create_app(atlas=atlas)
     app.validation_layout = None
 
     @app.callback(Output("bench-naive", "data"), Input("bench-ind", "value"), Input("bench-per", "value"))
@@ -319,9 +317,7 @@ def bench_load(atlas, users: int, seconds: float, label: str,
     from auth import ANONYMOUS
     from tests.dash_requests import callback_payload, find_output
 
-    os.environ["ATLAS_DATA_DIR"] = str(atlas.settings.data_dir)
-    os.environ["ATLAS_LAYERS_DIR"] = str(atlas.settings.layers_dir)
-    app = create_app()
+    app = create_app(atlas=atlas)
     visible = queries.visible_indicators(atlas, ANONYMOUS)
     set_id = queries.current_set(atlas)
     area_ids = queries.areas(atlas, "ortsteil", set_id)["area_id"].tolist()
@@ -429,8 +425,8 @@ def bench_browser(data_dir: Path, layers_dir: Path, repeat: int) -> list[Figure]
 # --------------------------------------------------------------------------- county scale
 def bench_county(n_areas: int) -> list[Figure]:
     """Geometry for ~11,000 municipality-sized polygons: where the map must change strategy."""
-    from atlas.services.boundaries import feature_collection
     from atlas.services import queries
+    from atlas.services.boundaries import feature_collection
     atlas = build_city(CitySpec(f"county{n_areas}", areas=n_areas, indicators=1, years=1))
     areas = queries.areas(atlas, "ortsteil", "bench")
     out = []
@@ -479,12 +475,11 @@ def _ingest_child(data_dir: str, layers_dir: str, target_rows: int, out) -> None
 
     import numpy as np
 
-    from atlas.ingest import checks as ingest
-    from atlas.services import queries
-    from atlas.ingest import uploads
-    from atlas.services import versions
-    from atlas.services.context import Atlas
     from atlas.config import load_settings
+    from atlas.ingest import checks as ingest
+    from atlas.ingest import uploads
+    from atlas.services import queries
+    from atlas.services.context import Atlas
     from auth import Principal
     atlas = Atlas(replace(load_settings(), data_dir=Path(data_dir), layers_dir=Path(layers_dir)))
     viewer = Principal("bench", "steward", frozenset({"statistik"}), logged_in=True)
@@ -504,7 +499,7 @@ def _ingest_child(data_dir: str, layers_dir: str, target_rows: int, out) -> None
     checked = ingest.check_upload(atlas, viewer, "bench.csv", content)
     t1 = time.perf_counter()
     pending = uploads.Uploads(atlas.settings.data_dir).create(viewer, "bench.csv", content, checked)
-    versions.confirm(atlas, viewer, pending.upload_id)
+    uploads.confirm(atlas, viewer, pending.upload_id)
     t2 = time.perf_counter()
     out.put({"rows": len(frame), "mb": len(content) / 1e6, "ok": checked.report.ok, "check_s": t1 - t0,
              "store_s": t2 - t1, "peak_mb": _peak_mb(),
@@ -561,12 +556,14 @@ def main() -> int:
     started = time.time()
 
     city = build_city(spec)
-    from atlas.services.context import Atlas
-    from atlas.config import load_settings
     from dataclasses import replace
+
+    from atlas.config import load_settings
+    from atlas.demo import ensure_demo
+    from atlas.services.context import Atlas
     demo_dir = WORK / "demo" / "data"
     demo = Atlas(replace(load_settings(), data_dir=demo_dir))
-    demo.ensure_data()
+    ensure_demo(demo)
 
     parts = [
         ("map", lambda: bench_map_switch(spec, city, 20 if smoke else 200)),

@@ -20,10 +20,10 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint
 
-from atlas.services.boundaries import BoundarySet, add_boundary_set
-from atlas.services.context import Atlas
 from atlas.config import load_settings
 from atlas.periods import period_end, quarter_periods, year_periods
+from atlas.services.boundaries import BoundarySet, add_boundary_set
+from atlas.services.context import Atlas
 
 WORK = Path(__file__).resolve().parent / "work"
 # Bump when the store layout or the generator changes, so cached workloads are rebuilt.

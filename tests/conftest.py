@@ -33,14 +33,19 @@ def pytest_setup_options():
 
 @pytest.fixture(scope="session")
 def atlas():
-    from atlas.services.context import get_atlas
-    return get_atlas()
+    """The shared demo store of this test run (read-only for tests: writers use `scratch_atlas`)."""
+    from atlas.config import load_settings
+    from atlas.demo import ensure_demo
+    from atlas.services.context import Atlas
+    context = Atlas(load_settings())
+    ensure_demo(context)
+    return context
 
 
 @pytest.fixture()
 def dash_app(atlas):
     from atlas.web.app import create_app
-    return create_app()
+    return create_app(atlas=atlas)
 
 
 @pytest.fixture()
@@ -85,20 +90,20 @@ def duo(dash_duo, dash_app):
 
 
 @pytest.fixture()
-def scratch_atlas(atlas, tmp_path, monkeypatch):
-    """A private copy of the demo store, made the process's store for this test (writes stay here)."""
+def scratch_atlas(atlas, tmp_path):
+    """A private copy of the demo store with its own context and clock (writes stay here)."""
+    import dataclasses
     import shutil
+
+    from atlas.services.context import Atlas
     shutil.copytree(atlas.store.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("uploads"))
-    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "data"))
-    from atlas.services.context import get_atlas, release_atlas
-    yield get_atlas()
-    release_atlas(tmp_path / "data")
+    return Atlas(dataclasses.replace(atlas.settings, data_dir=tmp_path / "data"))
 
 
 @pytest.fixture()
 def scratch_app(scratch_atlas):
     from atlas.web.app import create_app
-    return create_app()
+    return create_app(atlas=scratch_atlas)
 
 
 @pytest.fixture()

@@ -67,12 +67,10 @@ def _tile_layers(component) -> list:
 def test_basemap_is_configuration(dash_app, atlas, monkeypatch):
     import dataclasses
 
-    from atlas.config import load_settings
     from atlas.web.pages import explorer
     with dash_app.server.test_request_context("/"):
         assert _tile_layers(explorer.layout()) == []  # default: no tile server, no network
-        monkeypatch.setenv("ATLAS_BASEMAP_URL", "https://tiles.example.invalid/{z}/{x}/{y}.png")
-        monkeypatch.setattr(atlas, "settings", dataclasses.replace(atlas.settings,
-                                                                   basemap_url=load_settings().basemap_url))
+        monkeypatch.setattr(atlas, "settings", dataclasses.replace(
+            atlas.settings, basemap_url="https://tiles.example.invalid/{z}/{x}/{y}.png"))
         layers = _tile_layers(explorer.layout())
     assert [layer.url for layer in layers] == ["https://tiles.example.invalid/{z}/{x}/{y}.png"]

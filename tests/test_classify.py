@@ -3,8 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from atlas.classify import (MISSING_CLASS, SCHEMES, SUPPRESSED_CLASS, classify, colors_for, legend_entries,
-                            scheme_for)
+from atlas.classify import (
+    MISSING_CLASS,
+    SCHEMES,
+    SUPPRESSED_CLASS,
+    classify,
+    colors_for,
+    legend_entries,
+    scheme_for,
+)
 
 VALUES = [1.0, 2.0, 2.5, 3.0, 7.0, 8.0, 9.5, 10.0, 20.0, 40.0]
 

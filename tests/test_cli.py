@@ -36,9 +36,10 @@ def test_add_list_disable_passwd(data_dir):
                               if line.startswith("m.muster"))
     assert cli(data_dir, "users", "passwd", "m.muster", "--password-stdin", stdin="another-password\n").returncode == 0
 
-    from atlas.services.context import Atlas
     import dataclasses
+
     from atlas.config import load_settings
+    from atlas.services.context import Atlas
     atlas = Atlas(dataclasses.replace(load_settings(), data_dir=data_dir))
     user = atlas.users.get("m.muster")
     assert user.disabled and user.password_hash.startswith("$argon2id$")

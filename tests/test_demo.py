@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import shapely
 
+from atlas.demo import ensure_demo
+from atlas.periods import quarter_periods
 from atlas.services import queries
 from atlas.services.context import Atlas
-from atlas.periods import quarter_periods
 
 
 def _areas(atlas, set_id, level):
@@ -20,7 +21,7 @@ def _areas(atlas, set_id, level):
 
 def test_generation_is_deterministic(atlas, tmp_path):
     other = Atlas(dataclasses.replace(atlas.settings, data_dir=tmp_path / "again"))
-    other.ensure_data()
+    ensure_demo(other)
     sql = "SELECT * FROM indicator_values ORDER BY indicator_id, area_id, period, version_id"
     pd.testing.assert_frame_equal(atlas.store.query(sql), other.store.query(sql))
     a1 = atlas.store.query("SELECT area_id, geometry FROM areas ORDER BY set_id, level, area_id")

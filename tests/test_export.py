@@ -24,9 +24,9 @@ import pyogrio
 import pytest
 from PIL import Image
 
+from atlas.classify import classify
 from atlas.export import tables as export
 from atlas.services import queries
-from atlas.classify import classify
 from auth import ANONYMOUS
 from tests.conftest import fresh_client, login
 

@@ -13,9 +13,15 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from atlas.services.boundaries import BoundaryError, BoundarySet, add_boundary_set, check_areas, read_boundary_file
 from atlas.catalog import catalog_frame, load_catalog
 from atlas.config import PROJECT_ROOT
+from atlas.services.boundaries import (
+    BoundaryError,
+    BoundarySet,
+    add_boundary_set,
+    check_areas,
+    read_boundary_file,
+)
 from atlas.store.store import Store
 from tests.conftest import REALDATA
 
@@ -61,9 +67,11 @@ def test_berlin_boundaries_are_served_through_the_areas_api(tmp_path, monkeypatc
         add_boundary_set(tx, BoundarySet("lor2006", date(2006, 1, 1), date(2020, 12, 31), "LOR 2006–2020", ""),
                          levels, crs)
 
-    monkeypatch.setenv("ATLAS_DATA_DIR", str(data_dir))
+    import dataclasses
+
+    from atlas.config import load_settings
     from atlas.web.app import create_app
-    client = create_app().server.test_client()
+    client = create_app(dataclasses.replace(load_settings(), data_dir=data_dir)).server.test_client()
 
     body = client.get("/api/v1/areas?level=ortsteil&period=2019").get_json()
     features = body["features"]

@@ -58,12 +58,13 @@ def berlin(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "berlin"))
     from atlas.__main__ import main
     assert main(["init", "--city", "Berlin", "--key", "11000000"]) == 0
-    from atlas.services.context import get_atlas
-    atlas = get_atlas()
+    from atlas.config import load_settings
+    from atlas.services.context import Atlas
+    atlas = Atlas(load_settings())
     atlas.users.add("admin", "admin", [], "berlin-admin-2026", actor="test")
     atlas.users.add("statistik", "steward", ["statistik"], "berlin-statistik-1", actor="test")
     from atlas.web.app import create_app
-    return atlas, create_app()
+    return atlas, create_app(atlas=atlas)
 
 
 def signed_in(app, username: str, password: str):

@@ -87,6 +87,7 @@ def test_broken_extract_gets_a_precise_report_and_no_confirm(scratch_duo):
 def test_admin_uploads_boundaries_on_the_admin_page(scratch_duo, scratch_atlas):
     """A new boundary set from a GeoJSON in another CRS; the old set keeps the earlier periods."""
     import base64
+
     import geopandas as gpd
     duo, atlas = scratch_duo, scratch_atlas
     current = queries.current_set(atlas)

@@ -11,7 +11,7 @@ import sys
 import textwrap
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -120,19 +120,20 @@ def test_history_shows_the_public_only_public_versions_without_names(scratch_app
 
 
 def test_a_release_can_be_scheduled(scratch_app, scratch_atlas):
+    scratch_atlas.clock.set(datetime(2026, 11, 30, 8, 0))  # the app's clock, not the wall clock
     steward, token = writer(scratch_app, "sozialamt")
     upload_id = upload(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1")).get_json()["upload_id"]
     vid = post(steward, token, f"/api/v1/uploads/{upload_id}/confirm").get_json()["version_id"]
     post(steward, token, f"/api/v1/versions/{vid}/release", {"to": "internal"})
     admin, admin_token = writer(scratch_app, "admin")
-    past = post(admin, admin_token, f"/api/v1/versions/{vid}/release",
-                {"to": "public", "at": (datetime.now() - timedelta(hours=1)).isoformat()})
+    past = post(admin, admin_token, f"/api/v1/versions/{vid}/release", {"to": "public", "at": "2026-11-30T07:59"})
     assert past.status_code == 400
-    at = datetime.now() + timedelta(seconds=2)
-    scheduled = post(admin, admin_token, f"/api/v1/versions/{vid}/release", {"to": "public", "at": at.isoformat()})
+    scheduled = post(admin, admin_token, f"/api/v1/versions/{vid}/release", {"to": "public", "at": "2026-12-01T09:00"})
     assert scheduled.status_code == 200 and scheduled.get_json()["scheduled"]["to"] == "public"
     assert "2026-Q1" not in public_periods(scratch_app, "sgb2_quote")  # embargo holds
-    time.sleep(max(0.0, (at - datetime.now()).total_seconds()) + 0.3)
+    scratch_atlas.clock.set(datetime(2026, 12, 1, 8, 59))
+    assert "2026-Q1" not in public_periods(scratch_app, "sgb2_quote")  # a minute before: still embargoed
+    scratch_atlas.clock.set(datetime(2026, 12, 1, 9, 0))
     assert "2026-Q1" in public_periods(scratch_app, "sgb2_quote")  # no one wrote: the time came
     assert scratch_atlas.audit.entries(5)[0]["action"] == "release_scheduled"
 
@@ -158,8 +159,9 @@ def test_rights_are_checked_on_every_step(scratch_app, scratch_atlas):
                   headers={}).status_code == 400
 
 
-def test_bearer_tokens_drive_the_workflow_and_can_be_revoked(scratch_app, scratch_atlas, capsys):
+def test_bearer_tokens_drive_the_workflow_and_can_be_revoked(scratch_app, scratch_atlas, capsys, monkeypatch):
     from atlas.__main__ import main
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(scratch_atlas.store.data_dir))  # the CLI's store is the environment's
     assert main(["tokens", "add", "sozialamt", "--label", "Fachverfahren"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
     assert token.startswith("oa_")
@@ -205,8 +207,9 @@ def test_a_writer_killed_halfway_leaves_the_store_as_it_was(scratch_atlas):
     script = textwrap.dedent(f"""
         import os, signal, pandas as pd
         os.environ["ATLAS_DATA_DIR"] = {str(store_dir)!r}
-        from atlas.services.context import get_atlas
-        atlas = get_atlas()
+        from atlas.config import load_settings
+        from atlas.services.context import Atlas
+        atlas = Atlas(load_settings())
         with atlas.store.writing() as tx:
             vid = tx.next_version_id()
             tx.add_values(vid, pd.DataFrame([{{"indicator_id": "bev_u6", "area_id": "0101", "period": "2030",
@@ -270,6 +273,7 @@ def date_of(text: str):
 
 def test_a_cancelled_upload_cannot_be_confirmed_and_old_ones_are_purged(scratch_app, scratch_atlas):
     import os
+
     from atlas.ingest.uploads import Uploads
     steward, token = writer(scratch_app, "sozialamt")
     first = upload(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1")).get_json()["upload_id"]

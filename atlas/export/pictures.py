@@ -22,10 +22,6 @@ from matplotlib.figure import (
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from atlas.services import choropleth
-from atlas.services import queries
-from atlas.services.context import Atlas
-from atlas.services.boundaries import LEVEL_LABELS
 from atlas.classify import (
     METHODS,
     MISSING_CLASS,
@@ -35,6 +31,9 @@ from atlas.classify import (
 )
 from atlas.formatting import format_number
 from atlas.periods import period_label
+from atlas.services import choropleth, queries
+from atlas.services.boundaries import LEVEL_LABELS
+from atlas.services.context import Atlas
 from auth.permissions import Principal
 
 PICTURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}

@@ -38,9 +38,6 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from atlas.services import queries
-from atlas.services.context import Atlas
-from atlas.services.boundaries import LEVEL_LABELS, LEVELS
 from atlas.catalog import Indicator
 from atlas.classify import (
     MISSING_COLOR,
@@ -51,6 +48,9 @@ from atlas.classify import (
 )
 from atlas.i18n import t
 from atlas.periods import period_end
+from atlas.services import queries
+from atlas.services.boundaries import LEVEL_LABELS, LEVELS
+from atlas.services.context import Atlas
 from auth.permissions import Principal
 
 TABLE_FORMATS = ("csv", "csv-de", "xlsx")

@@ -6,7 +6,7 @@ steward's own mapping), and every cell checked: each problem names the row,
 the column, the value and what was expected; plausibility warnings do not
 block. Clean cells are accepted column-wise by `bulkcheck`; all others go
 through the per-row checks here, which word the report. The result waits as
-a pending upload (`uploads`) until `versions.confirm` stores it.
+a pending upload (`uploads`) until `uploads.confirm` stores it.
 """
 from __future__ import annotations
 
@@ -18,10 +18,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from atlas.ingest import bulkcheck
-from atlas.services import queries
-from atlas.services.context import Atlas
 from atlas.catalog import Indicator
+from atlas.ingest import bulkcheck
 from atlas.ingest.cells import (
     MISSING_MARKS,
     SUPPRESSED_MARKS,
@@ -32,7 +30,15 @@ from atlas.ingest.cells import (
     parse_number,
     parse_period,
 )
-from atlas.ingest.tablefile import IngestError, RawTable, norm_header, problem, read_table
+from atlas.ingest.tablefile import (
+    IngestError,
+    RawTable,
+    norm_header,
+    problem,
+    read_table,
+)
+from atlas.services import queries
+from atlas.services.context import Atlas
 from auth.permissions import Principal, may_deliver, may_know
 
 MAX_ERRORS = 500  # a report lists this many problems, then says how many more there are

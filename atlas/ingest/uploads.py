@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from atlas.services import queries
-from atlas.services.context import Atlas
 from atlas.catalog import Indicator
 from atlas.ingest.checks import Checked
-from auth.permissions import Principal
+from atlas.services import queries, versions
+from atlas.services.context import Atlas
+from atlas.services.versions import NOT_FOUND, Delivery, VersionError
+from auth.permissions import Principal, may_deliver
 
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -119,3 +120,42 @@ def pending_indicators(atlas: Atlas, pending: Pending) -> dict[str, Indicator]:
     """The catalogue as the upload sees it: existing indicators plus those it creates."""
     created = {d["id"]: Indicator(**d) for d in pending.report.get("new_indicators", [])}
     return {**atlas.indicator_by_id, **created}
+
+
+def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
+    """Store a checked upload as new draft versions; returns their ids.
+
+    Checked again under the store's write lock, so a double click or two
+    stewards confirming the same upload store it once.
+    """
+    uploads = Uploads(atlas.settings.data_dir)
+    if uploads.get(upload_id, viewer) is None:
+        raise NOT_FOUND
+    with atlas.store.writing() as tx:
+        pending = uploads.get(upload_id, viewer)
+        if pending.state != "checked" or not pending.report.get("ok"):
+            raise VersionError(409, "not_confirmable", f"Upload ist im Zustand '{pending.state}'"
+                               + ("" if pending.report.get("ok") else " und hat Fehler") + " / cannot be confirmed")
+        values = uploads.values(upload_id)
+        lookup = pending_indicators(atlas, pending)
+        for ind_id in values["indicator_id"].unique():
+            ind = lookup.get(ind_id)
+            if ind is None or not may_deliver(viewer, ind.department):  # rights may have changed since the check
+                raise VersionError(403, "forbidden", f"keine Berechtigung für {ind_id}")
+        delivery = Delivery(values, pending.file_name, pending.checksum, f"Upload {upload_id}",
+                            pending.report.get("new_indicators", []))
+        rows = versions.add_versions(atlas, viewer, tx, delivery)
+    ids = [r["version_id"] for r in rows]
+    uploads.mark(pending, "confirmed", ids)
+    versions.audit_versions(atlas, viewer, delivery, rows)
+    return ids
+
+
+def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:
+    """Drop a checked upload the steward does not want stored."""
+    uploads = Uploads(atlas.settings.data_dir)
+    pending = uploads.get(upload_id, viewer)
+    if pending is None:
+        raise NOT_FOUND
+    if pending.state == "checked":
+        uploads.mark(pending, "cancelled")

@@ -12,9 +12,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from atlas.services import queries
-from atlas.services.context import Atlas
-from atlas.services.boundaries import feature_collection
 from atlas.classify import (
     MISSING_COLOR,
     SUPPRESSED_COLOR,
@@ -23,6 +20,9 @@ from atlas.classify import (
     legend_entries,
 )
 from atlas.formatting import format_values
+from atlas.services import queries
+from atlas.services.boundaries import feature_collection
+from atlas.services.context import Atlas
 from auth.permissions import Principal
 
 

@@ -1,10 +1,14 @@
-"""Open the store for a data directory, generating the demo city when it is empty."""
+"""The application context: settings, catalogue, store, accounts and caches of one app.
+
+Created once by whoever runs the atlas (the web app factory, the CLI, a test,
+the bench) and handed down: web code reads the app's own context
+(`atlas.web.http.current_atlas`), services take it as their first argument.
+Nothing re-reads the environment per request.
+"""
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
-from pathlib import Path
 
 from atlas.catalog import (
     Domain,
@@ -14,24 +18,24 @@ from atlas.catalog import (
     load_departments,
     stored_indicators,
 )
-from atlas.config import Settings, load_settings
+from atlas.clock import Clock
+from atlas.config import Settings
 from atlas.store.store import Store
 from auth.audit import AuditLog
 from auth.tokens import TokenService
 from auth.users import UserService
 
-log = logging.getLogger(__name__)
-
 
 class Atlas:
     """What a process needs: settings, catalogue and store, created once."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
+        self.clock = clock or Clock()
         self.domains, self._configured = load_catalog(settings.layers_dir)
         self.domain_by_id: dict[str, Domain] = {d.id: d for d in self.domains}
         self.departments = load_departments(settings.layers_dir)
-        self.store = Store(settings.data_dir, catalog_frame(self._configured, self.domains))
+        self.store = Store(settings.data_dir, catalog_frame(self._configured, self.domains), self.clock)
         self._catalog_state: tuple[str | None, list[Indicator], dict[str, Indicator]] = (
             None, self._configured, {i.id: i for i in self._configured})
         self.audit = AuditLog(settings.data_dir)
@@ -120,38 +124,3 @@ class Atlas:
             with self._cache_lock:
                 self._cache, self._answers, self._cache_generation = {}, OrderedDict(), generation
         return generation
-
-    def ensure_data(self) -> None:
-        """A fresh install shows a living atlas: generate the demo on first start."""
-        if self.store.exists():
-            return
-        from atlas import demo
-        log.info("empty data directory %s: generating the demo city", self.settings.data_dir)
-        if demo.generate(self.store, self.indicators):
-            demo.create_demo_accounts(self.users)
-
-
-_ATLASES: dict[tuple[Path, Path], Atlas] = {}
-_ATLASES_LOCK = threading.Lock()
-
-
-def get_atlas() -> Atlas:
-    """The process-wide atlas for the current environment's data directory."""
-    s = load_settings()
-    key = (s.data_dir, s.layers_dir)
-    atlas = _ATLASES.get(key)
-    if atlas is None:
-        with _ATLASES_LOCK:
-            atlas = _ATLASES.get(key)
-            if atlas is None:
-                atlas = Atlas(s)
-                atlas.ensure_data()
-                _ATLASES[key] = atlas
-    return atlas
-
-
-def release_atlas(data_dir: Path) -> None:
-    """Forget the atlas of a data directory (tests on throw-away copies of the store)."""
-    with _ATLASES_LOCK:
-        for key in [k for k in _ATLASES if k[0] == Path(data_dir).resolve()]:
-            del _ATLASES[key]

@@ -19,9 +19,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from atlas.services.context import Atlas
 from atlas.catalog import Indicator
 from atlas.periods import period_end
+from atlas.services.context import Atlas
 from auth.permissions import (
     Principal,
     indicator_filter_sql,

@@ -17,7 +17,6 @@ import pandas as pd
 from atlas.services import queries
 from atlas.services.context import Atlas
 from atlas.store.store import versions_table
-from atlas.ingest.uploads import Uploads, pending_indicators
 from auth.permissions import (
     Principal,
     may_deliver,
@@ -39,56 +38,57 @@ class VersionError(ValueError):
 NOT_FOUND = VersionError(404, "not_found", "Version oder Upload nicht gefunden / version or upload not found")
 
 
-def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
 
 
-# ------------------------------------------------------------------ confirm
-def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
-    """Store a checked upload as new draft versions; returns their ids.
+# ------------------------------------------------------------------ store an upload
+@dataclass(frozen=True)
+class Delivery:
+    """A checked upload ready to be stored: its cells and where they came from."""
 
-    Checked again under the store's write lock, so a double click or two
-    stewards confirming the same upload store it once.
+    values: pd.DataFrame  # indicator_id, area_id, period, period_end, value, numerator, denominator, status
+    file_name: str
+    checksum: str
+    note: str
+    new_indicators: list[dict]
+
+
+def add_versions(atlas: Atlas, viewer: Principal, tx, delivery: Delivery) -> list[dict]:
+    """Write one draft version per indicator of a delivery inside the caller's transaction.
+
+    The caller (`atlas.ingest.uploads.confirm`) holds the write lock and has
+    checked the rights; the versions and any new indicators land in the same
+    transaction as the cells. Returns the new version rows; `audit_versions`
+    records them once the transaction has committed.
     """
-    uploads = Uploads(atlas.settings.data_dir)
-    if uploads.get(upload_id, viewer) is None:
-        raise NOT_FOUND
-    with atlas.store.writing() as tx:
-        pending = uploads.get(upload_id, viewer)
-        if pending.state != "checked" or not pending.report.get("ok"):
-            raise VersionError(409, "not_confirmable", f"Upload ist im Zustand '{pending.state}'"
-                               + ("" if pending.report.get("ok") else " und hat Fehler") + " / cannot be confirmed")
-        values = uploads.values(upload_id)
-        lookup = pending_indicators(atlas, pending)
-        for ind_id in values["indicator_id"].unique():
-            ind = lookup.get(ind_id)
-            if ind is None or not may_deliver(viewer, ind.department):  # rights may have changed since the check
-                raise VersionError(403, "forbidden", f"keine Berechtigung für {ind_id}")
-        created = _create_indicators(atlas, viewer, tx, pending.report.get("new_indicators", []))
-        new_rows = []
-        diffs = _diff(atlas, values)
-        ids = {ind_id: tx.next_version_id() for ind_id in sorted(values["indicator_id"].unique())}
-        # One file for the whole upload: one version per indicator, sorted so queries skip row groups.
-        tx.add_values(min(ids.values()), values.assign(version_id=values["indicator_id"].map(ids)))
-        for ind_id, vid in ids.items():
-            added, changed, removed = diffs.get(ind_id, (0, 0, 0))
-            new_rows.append({"version_id": vid, "indicator_id": ind_id, "state": "draft",
-                             "created_by": viewer.name, "created_at": _now(), "file_name": pending.file_name,
-                             "checksum": pending.checksum, "row_count": int((values["indicator_id"] == ind_id).sum()),
-                             "note": f"Upload {upload_id}", "n_added": added, "n_changed": changed,
-                             "n_removed": removed})
-        _write_versions(tx, pd.concat([_stored_versions(tx), pd.DataFrame(new_rows)], ignore_index=True))
-    ids = [r["version_id"] for r in new_rows]
-    uploads.mark(pending, "confirmed", ids)
+    values = delivery.values
+    created = _create_indicators(atlas, viewer, tx, delivery.new_indicators)
+    diffs = _diff(atlas, values)
+    ids = {ind_id: tx.next_version_id() for ind_id in sorted(values["indicator_id"].unique())}
+    # One file for the whole upload: one version per indicator, sorted so queries skip row groups.
+    tx.add_values(min(ids.values()), values.assign(version_id=values["indicator_id"].map(ids)))
+    new_rows = []
+    for ind_id, vid in ids.items():
+        added, changed, removed = diffs.get(ind_id, (0, 0, 0))
+        new_rows.append({"version_id": vid, "indicator_id": ind_id, "state": "draft",
+                         "created_by": viewer.name, "created_at": atlas.clock.now(),
+                         "file_name": delivery.file_name, "checksum": delivery.checksum,
+                         "row_count": int((values["indicator_id"] == ind_id).sum()), "note": delivery.note,
+                         "n_added": added, "n_changed": changed, "n_removed": removed})
+    _write_versions(tx, pd.concat([_stored_versions(tx), pd.DataFrame(new_rows)], ignore_index=True))
+    return [{"created": created, **r} for r in new_rows]
+
+
+def audit_versions(atlas: Atlas, viewer: Principal, delivery: Delivery, rows: list[dict]) -> None:
+    """The audit entries of a stored delivery: new indicators, then one per version."""
+    created = rows[0]["created"] if rows else []
     for ind in created:
         atlas.audit.record(viewer.name, "indicator_created", ind["id"],
                            f"{ind['title_de']} ({ind['visibility']}"
                            + (", öffentlich beantragt)" if ind["requested_visibility"] else ")"))
-    for r in new_rows:
+    for r in rows:
         atlas.audit.record(viewer.name, "version_created", f"{r['indicator_id']} v{r['version_id']}",
-                          f"{r['row_count']} Werte aus {pending.file_name} (sha256 {pending.checksum[:12]}…); "
-                          f"neu {r['n_added']}, geändert {r['n_changed']}, nicht erneut geliefert {r['n_removed']}")
-    return ids
+                           f"{r['row_count']} Werte aus {delivery.file_name} (sha256 {delivery.checksum[:12]}…); "
+                           f"neu {r['n_added']}, geändert {r['n_changed']}, nicht erneut geliefert {r['n_removed']}")
 
 
 def _create_indicators(atlas: Atlas, viewer: Principal, tx, definitions: list[dict]) -> list[dict]:
@@ -109,7 +109,7 @@ def _create_indicators(atlas: Atlas, viewer: Principal, tx, definitions: list[di
         rows.append({**d, "visibility": "internal" if wants_public else d["visibility"],
                      "requested_visibility": "public" if wants_public else "",
                      "domain_order": atlas.domain_by_id[d["domain"]].order,
-                     "created_by": viewer.name, "created_at": _now()})
+                     "created_by": viewer.name, "created_at": atlas.clock.now()})
     frame = pd.DataFrame(rows)
     tx.replace_table("catalog", frame if existing is None else pd.concat([existing, frame], ignore_index=True))
     return rows
@@ -145,15 +145,6 @@ def visibility_requests(atlas: Atlas, viewer: Principal) -> list[dict]:
     return frame[frame["requested_visibility"] == "public"].to_dict("records")
 
 
-def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:
-    uploads = Uploads(atlas.settings.data_dir)
-    pending = uploads.get(upload_id, viewer)
-    if pending is None:
-        raise NOT_FOUND
-    if pending.state == "checked":
-        uploads.mark(pending, "cancelled")
-
-
 def _diff(atlas: Atlas, new: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
     """Per indicator: cells added, changed, and not delivered again, against the newest non-withdrawn
     cells of the same periods (one query for the whole upload)."""
@@ -178,6 +169,11 @@ def _stored_versions(tx) -> pd.DataFrame:
 
 def _write_versions(tx, frame: pd.DataFrame) -> None:
     tx.replace_table("versions", versions_table(frame))
+
+
+def state_counts(atlas: Atlas) -> pd.DataFrame:
+    """How many versions are in each release state (the CLI's `info`)."""
+    return atlas.store.query("SELECT state, count(*) AS versions FROM versions GROUP BY 1 ORDER BY 1")
 
 
 def _readable_versions(atlas: Atlas) -> pd.DataFrame:
@@ -227,7 +223,7 @@ def release(atlas: Atlas, viewer: Principal, version_id, to, at: str | None = No
     if to == "public" and ind.visibility != "public":
         raise VersionError(409, "not_public_indicator", f"{ind.id} ist als '{ind.visibility}' katalogisiert; "
                            "eine öffentliche Freigabe ist nicht möglich")
-    when = _parse_time(at) if at else None
+    when = _parse_time(at, atlas.clock.now()) if at else None
     with atlas.store.writing() as tx:
         versions = _stored_versions(tx)
         i = versions.index[versions["version_id"] == info.version_id][0]
@@ -235,7 +231,7 @@ def release(atlas: Atlas, viewer: Principal, version_id, to, at: str | None = No
             versions.loc[i, ["release_to", "release_at"]] = [to, pd.Timestamp(when)]
         else:
             versions.loc[i, ["state", "released_by", "released_at", "release_to", "release_at"]] = \
-                [to, viewer.name, pd.Timestamp(_now()), None, pd.NaT]
+                [to, viewer.name, pd.Timestamp(atlas.clock.now()), None, pd.NaT]
         _write_versions(tx, versions)
     action = "release_scheduled" if when else "version_released"
     atlas.audit.record(viewer.name, action, f"{info.indicator_id} v{info.version_id}",
@@ -244,12 +240,12 @@ def release(atlas: Atlas, viewer: Principal, version_id, to, at: str | None = No
             "scheduled": {"to": to, "at": when.isoformat()} if when else None}
 
 
-def _parse_time(text: str) -> datetime:
+def _parse_time(text: str, now: datetime) -> datetime:
     try:
         when = datetime.fromisoformat(str(text))
     except ValueError:
         raise VersionError(400, "bad_time", "'at' als Datum/Uhrzeit, z. B. 2026-12-01T09:00") from None
-    if when <= datetime.now():
+    if when <= now:
         raise VersionError(400, "bad_time", "der Freigabetermin muss in der Zukunft liegen")
     return when.replace(tzinfo=None, microsecond=0)
 

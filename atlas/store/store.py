@@ -56,6 +56,14 @@ POINT_SCHEMA = pa.schema([
     ("lat", pa.float64()),
 ])
 VALUE_ROW_GROUP = 4096
+
+
+class _WallClock:
+    """Real local time, for a store opened without the app's clock (scripts, older callers)."""
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now().replace(microsecond=0)
 # Summaries of the value files (`Store.summary`): the SQL over `{values}` (a relation
 # with a `filename` column) and the order the summary is kept in.
 SUMMARIES = {
@@ -98,8 +106,10 @@ class StoreError(RuntimeError):
 class Store:
     """Access to one data directory. Cheap to create; connections are lazy."""
 
-    def __init__(self, data_dir: Path, catalog_frame: pd.DataFrame):
+    def __init__(self, data_dir: Path, catalog_frame: pd.DataFrame, clock=None):
         self.data_dir = Path(data_dir)
+        # Anything with `now()` (atlas.clock.Clock): scheduled releases fall due by it.
+        self.clock = clock or _WallClock()
         self._catalog = catalog_frame
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -152,7 +162,7 @@ class Store:
             times = [] if versions is None or "release_at" not in versions else sorted(
                 pd.Timestamp(t).to_pydatetime() for t in versions["release_at"].dropna())
             self._schedule = (generation, times)
-        return generation, bisect.bisect_right(self._schedule[1], datetime.now())
+        return generation, bisect.bisect_right(self._schedule[1], self.clock.now())
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """The process's connection, opened after any fork and never shared across one."""
@@ -185,7 +195,7 @@ class Store:
             # Small tables live in memory (copied once per manifest generation), so
             # queries do not decode Parquet for them; the values stay on disk.
             if name == "versions":
-                conn.register("_versions_df", effective_versions(_read_single(self.data_dir, manifest, name)))
+                conn.register("_versions_df", effective_versions(_read_single(self.data_dir, manifest, name), self.clock.now()))
                 conn.execute("CREATE OR REPLACE TABLE versions AS SELECT * FROM _versions_df")
                 conn.unregister("_versions_df")
                 continue
@@ -388,10 +398,10 @@ def versions_table(versions: pd.DataFrame | None) -> pd.DataFrame:
     return pa.Table.from_pandas(frame[VERSION_SCHEMA.names], schema=VERSION_SCHEMA, preserve_index=False).to_pandas()
 
 
-def effective_versions(versions: pd.DataFrame | None) -> pd.DataFrame:
-    """The versions as readers see them now: scheduled releases that are due applied to `state`."""
+def effective_versions(versions: pd.DataFrame | None, now: datetime) -> pd.DataFrame:
+    """The versions as readers see them at `now`: scheduled releases that are due applied to `state`."""
     frame = versions_table(versions)
-    due = frame["release_to"].notna() & frame["release_at"].notna() & (frame["release_at"] <= datetime.now())
+    due = frame["release_to"].notna() & frame["release_at"].notna() & (frame["release_at"] <= now)
     frame.loc[due, "state"] = frame.loc[due, "release_to"]
     return frame
 

@@ -6,56 +6,25 @@ exactly like one that does not exist (same status, same body).
 """
 from __future__ import annotations
 
-import json
-import math
-
-import pandas as pd
 from flask import Blueprint, Response, jsonify, request
 
 from atlas.services import queries
-from atlas.services.context import get_atlas
-from atlas.services.boundaries import LEVELS, feature_collection
+from atlas.services.boundaries import feature_collection
+from atlas.web.http import (
+    clean,
+    current_atlas,
+    error_response,
+    level_arg,
+    not_found,
+    records,
+)
 from auth import current_principal
 
 api = Blueprint("api", __name__)
 
-NOT_FOUND = {"error": "not_found", "message": "Indikator nicht gefunden / indicator not found"}
-
-
-def not_found() -> Response:
-    """The one answer for 'does not exist' and 'you may not see it': nothing tells them apart."""
-    return Response(json.dumps(NOT_FOUND), status=404, mimetype="application/json")
-
-
-def error_response(status: int, code: str, message: str) -> Response:
-    resp = jsonify({"error": code, "message": message})
-    resp.status_code = status
-    return resp
-
-
-def clean(value):
-    """JSON has no NaN: missing numbers become null."""
-    if (isinstance(value, float) and math.isnan(value)) or value is pd.NaT or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        return clean(value.item())
-    return value
-
-
-def records(frame, columns) -> list[dict]:
-    return [{c: clean(v) for c, v in zip(columns, row)} for row in frame[columns].itertuples(index=False)]
-
-
-def level_arg() -> str | Response:
-    level = request.args.get("level", "ortsteil")
-    if level not in LEVELS:
-        return error_response(400, "bad_level", f"level must be one of {', '.join(LEVELS)}; got {level!r}")
-    return level
-
-
 @api.get("/api/v1/indicators")
 def indicators() -> Response:
-    atlas = get_atlas()
+    atlas = current_atlas()
     vis = queries.visible_indicators(atlas, current_principal())
     fields = ["id", "title_de", "title_en", "definition_de", "definition_en", "domain", "unit", "department",
               "visibility", "polarity", "decimals", "aggregation", "scale", "numerator", "denominator",
@@ -71,7 +40,7 @@ def indicators() -> Response:
 
 @api.get("/api/v1/areas")
 def areas() -> Response:
-    atlas = get_atlas()
+    atlas = current_atlas()
     level = level_arg()
     if isinstance(level, Response):
         return level
@@ -92,7 +61,7 @@ def areas() -> Response:
 
 @api.get("/api/v1/values")
 def values() -> Response:
-    atlas = get_atlas()
+    atlas = current_atlas()
     level = level_arg()
     if isinstance(level, Response):
         return level
@@ -110,7 +79,7 @@ def values() -> Response:
 
 @api.get("/api/v1/points")
 def points() -> Response:
-    atlas = get_atlas()
+    atlas = current_atlas()
     pts = queries.points(atlas, request.args.get("layer") or None)
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
                  "properties": {"id": p.point_id, "layer": p.layer, "name": p.name, "area_id": p.area_id,
@@ -120,9 +89,9 @@ def points() -> Response:
 
 @api.get("/healthz")
 def healthz() -> Response:
-    atlas = get_atlas()
+    atlas = current_atlas()
     try:
-        n = int(atlas.store.query("SELECT count(*) AS n FROM boundary_sets").iloc[0]["n"])
+        n = len(queries.boundary_sets(atlas))
         return jsonify({"status": "ok", "generation": atlas.store.generation(), "boundary_sets": n})
     except Exception as exc:  # health checks must answer, not raise
         return error_response(503, "unhealthy", str(exc))

@@ -8,11 +8,13 @@ from dash import Dash, dcc, html
 from flask import Flask
 from flask_wtf.csrf import generate_csrf
 
-from atlas.web.api import api, error_response
-from atlas.services.context import get_atlas
-from atlas.config import PROJECT_ROOT
-from atlas.web.downloads import downloads
+from atlas.config import PROJECT_ROOT, Settings, load_settings
+from atlas.demo import ensure_demo
 from atlas.i18n import t
+from atlas.services.context import Atlas
+from atlas.web.api import api
+from atlas.web.downloads import downloads
+from atlas.web.http import EXTENSION, current_atlas, error_response
 from atlas.web.pages import admin, explorer, upload
 from atlas.web.pages.print_view import print_view
 from atlas.web.workflow_api import workflow
@@ -39,7 +41,7 @@ def _account_controls() -> list:
 
 def _shell() -> html.Div:
     """Header and page container around the registered pages."""
-    atlas = get_atlas()
+    atlas = current_atlas()
     city = atlas.store.manifest().get("city", {}).get("name", "")
     return html.Div([
         html.Header([
@@ -50,14 +52,20 @@ def _shell() -> html.Div:
     ])
 
 
-def create_app() -> Dash:
+def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> Dash:
+    """The app over one context: `atlas` if given, else one opened for `settings` (default: the environment).
+
+    An empty data directory gets the demo city first.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    atlas = get_atlas()  # generates the demo city on first start
+    atlas = atlas or Atlas(settings or load_settings())
+    ensure_demo(atlas)
     server = Flask(__name__)
+    server.extensions[EXTENSION] = atlas
     server.secret_key = atlas.settings.secret_key
     # Uploads beyond the limit are refused before they are read (413), with a little room for the form.
     server.config.update(MAX_CONTENT_LENGTH=(atlas.settings.upload_max_mb + 1) * 1024 * 1024)
-    init_auth(server, atlas.settings)
+    init_auth(server, atlas)
     server.register_blueprint(api)
     server.register_blueprint(downloads)
     server.register_blueprint(workflow)

@@ -12,13 +12,12 @@ import logging
 
 from flask import Blueprint, Response, request
 
-from atlas.export import tables as export
-from atlas.export import pictures
-from atlas.services import queries
-from atlas.web.api import error_response, level_arg, not_found
-from atlas.services.context import get_atlas
 from atlas.classify import classing
+from atlas.export import pictures
+from atlas.export import tables as export
 from atlas.periods import period_end
+from atlas.services import queries
+from atlas.web.http import current_atlas, error_response, level_arg, not_found
 from auth import current_principal
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,7 @@ def _attachment(body, content_type: str, filename: str, size: int | None = None)
 
 @downloads.get("/api/v1/export")
 def export_file() -> Response:
-    atlas, viewer = get_atlas(), current_principal()
+    atlas, viewer = current_atlas(), current_principal()
     try:
         req = export.ExportRequest.from_args(request.args)
         data = export.collect(atlas, viewer, req)
@@ -66,7 +65,7 @@ def _picture_args() -> tuple[str, str] | Response:
 @downloads.get("/api/v1/map")
 def map_image() -> Response:
     """The map as a picture for reports: ?indicator&period&level&method&k&format=png|svg|pdf."""
-    atlas, viewer = get_atlas(), current_principal()
+    atlas, viewer = current_atlas(), current_principal()
     args = _picture_args()
     if isinstance(args, Response):
         return args
@@ -90,7 +89,7 @@ def map_image() -> Response:
 @downloads.get("/api/v1/chart")
 def chart_image() -> Response:
     """The time series of one Ortsteil as a picture: ?indicator&area&format=png|svg|pdf."""
-    atlas, viewer = get_atlas(), current_principal()
+    atlas, viewer = current_atlas(), current_principal()
     args = _picture_args()
     if isinstance(args, Response):
         return args

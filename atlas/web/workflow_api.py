@@ -24,9 +24,8 @@ from flask import Blueprint, Response, g, jsonify, request
 from atlas.ingest import checks as ingest
 from atlas.ingest import uploads
 from atlas.services import versions
-from atlas.web.api import error_response, not_found, records
-from atlas.services.context import get_atlas
 from atlas.services.boundaries import BoundaryError, BoundaryUpload, store_uploaded_set
+from atlas.web.http import current_atlas, error_response, not_found, records
 from auth import current_principal
 from auth.login import csrf
 
@@ -74,7 +73,7 @@ def _json_field(name: str):
 @workflow.post("/api/v1/uploads")
 @writer_route
 def upload() -> Response:
-    atlas, viewer = get_atlas(), current_principal()
+    atlas, viewer = current_atlas(), current_principal()
     file = request.files.get("file")
     if file is None:
         return error_response(400, "missing_file", "Feld 'file' fehlt (multipart/form-data) / field 'file' missing")
@@ -100,7 +99,7 @@ def _json(body: dict, status: int = 200) -> Response:
 
 @workflow.get("/api/v1/uploads/<upload_id>")
 def upload_report(upload_id: str) -> Response:
-    atlas, viewer = get_atlas(), current_principal()
+    atlas, viewer = current_atlas(), current_principal()
     waiting = uploads.Uploads(atlas.settings.data_dir)
     pending = waiting.get(upload_id, viewer)
     if pending is None:
@@ -117,14 +116,14 @@ def upload_report(upload_id: str) -> Response:
 @workflow.post("/api/v1/uploads/<upload_id>/confirm")
 @writer_route
 def confirm(upload_id: str) -> Response:
-    ids = versions.confirm(get_atlas(), current_principal(), upload_id)
+    ids = uploads.confirm(current_atlas(), current_principal(), upload_id)
     return _json({"version_id": ids[0], "version_ids": ids, "state": "draft"}, 201)
 
 
 @workflow.post("/api/v1/uploads/<upload_id>/cancel")
 @writer_route
 def cancel(upload_id: str) -> Response:
-    versions.cancel(get_atlas(), current_principal(), upload_id)
+    uploads.cancel(current_atlas(), current_principal(), upload_id)
     return _json({"upload_id": upload_id, "state": "cancelled"})
 
 
@@ -132,13 +131,13 @@ def cancel(upload_id: str) -> Response:
 @writer_route
 def release(version_id: str) -> Response:
     body = request.get_json(silent=True) or {}
-    return _json(versions.release(get_atlas(), current_principal(), version_id, body.get("to"), body.get("at")))
+    return _json(versions.release(current_atlas(), current_principal(), version_id, body.get("to"), body.get("at")))
 
 
 @workflow.post("/api/v1/versions/<version_id>/rollback")
 @writer_route
 def rollback(version_id: str) -> Response:
-    return _json(versions.rollback(get_atlas(), current_principal(), version_id))
+    return _json(versions.rollback(current_atlas(), current_principal(), version_id))
 
 
 @workflow.post("/api/v1/indicators/<indicator_id>/visibility")
@@ -146,7 +145,7 @@ def rollback(version_id: str) -> Response:
 def visibility(indicator_id: str) -> Response:
     """Admins approve (or change) who may see an indicator created through an upload."""
     body = request.get_json(silent=True) or {}
-    return _json(versions.set_visibility(get_atlas(), current_principal(), indicator_id, body.get("to")))
+    return _json(versions.set_visibility(current_atlas(), current_principal(), indicator_id, body.get("to")))
 
 
 @workflow.post("/api/v1/boundaries")
@@ -154,7 +153,7 @@ def visibility(indicator_id: str) -> Response:
 def boundaries_upload() -> Response:
     """Admins add a boundary set: multipart `file` + `valid_from`, `key_col`, `name_col`, and
     `parent_col` or `parent_key_length` [, `parent_names` (JSON), `set_id`, `label`, `city_name`, `city_key`, `layer`]."""
-    atlas, viewer = get_atlas(), current_principal()
+    atlas, viewer = current_atlas(), current_principal()
     form, file = request.form, request.files.get("file")
     try:
         if file is None:
@@ -194,7 +193,7 @@ def _date(text):
 @workflow.get("/api/v1/versions")
 def version_history() -> Response:
     indicator = request.args.get("indicator", "")
-    rows = versions.history(get_atlas(), current_principal(), indicator)
+    rows = versions.history(current_atlas(), current_principal(), indicator)
     if rows is None:
         return not_found()
     out = records(rows, versions.HISTORY_FIELDS)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from atlas.services import versions
-from atlas.services.context import Atlas, get_atlas
 from atlas.i18n import t
+from atlas.services import versions
+from atlas.services.context import Atlas
+from atlas.web.http import current_atlas
 from atlas.web.pages.upload import csrf_marker, drop_zone
 from auth import current_principal
 from auth.permissions import ROLES
@@ -53,7 +54,7 @@ def layout(**_args) -> html.Div:
     viewer = current_principal()
     if not viewer.is_admin:
         return _denied()
-    atlas = get_atlas()
+    atlas = current_atlas()
     opts = _options(atlas)
     viewer = current_principal()
     return html.Div([
@@ -178,7 +179,7 @@ def register_callbacks(app) -> None:
         action = triggered.get("action") if isinstance(triggered, dict) else None
         if action not in ACTIONS or not any(_clicks or []):
             return no_update, no_update, no_update, no_update
-        atlas = get_atlas()
+        atlas = current_atlas()
         try:
             message = _apply(atlas, viewer.name, action,
                              {"name": new_name, "role": new_role, "depts": new_depts, "password": new_password},
@@ -192,7 +193,7 @@ def register_callbacks(app) -> None:
         Input({"type": "adm-approve", "indicator": ALL}, "n_clicks"), prevent_initial_call=True,
     )
     def on_approve(clicks):
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         trigger = ctx.triggered_id
         if not viewer.is_admin:
             return no_update, t("not_allowed")
@@ -213,7 +214,7 @@ def register_callbacks(app) -> None:
         viewer = current_principal()
         if not viewer.is_admin or not username:
             return no_update, no_update, no_update
-        user = get_atlas().users.get(username)
+        user = current_atlas().users.get(username)
         if user is None:
             return no_update, no_update, no_update
         return user.role, list(user.departments), list(user.grants)

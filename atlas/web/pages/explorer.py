@@ -17,15 +17,15 @@ import pandas as pd
 import plotly.io as pio
 from dash import Input, Output, State, dcc, html, no_update
 
-from atlas.services import choropleth
-from atlas.export import tables as export
-from atlas.services import queries
-from atlas.services.context import Atlas, get_atlas
-from atlas.services.boundaries import LEVELS
 from atlas.classify import K_RANGE, METHODS, classing
+from atlas.export import tables as export
 from atlas.formatting import format_timestamp, format_values
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_label
+from atlas.services import choropleth, queries
+from atlas.services.boundaries import LEVELS
+from atlas.services.context import Atlas
+from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 
 DEFAULT_INDICATOR = "sgb2_quote"
@@ -306,7 +306,7 @@ def point_overlays(lang: str) -> list:
 
 
 def layout(**args) -> html.Div:
-    atlas = get_atlas()
+    atlas = current_atlas()
     viewer = current_principal()
     state = resolve_state(atlas, viewer, args)
     lang = state.lang
@@ -405,7 +405,7 @@ def register_callbacks(app) -> None:
     )
     def on_indicator(indicator_id, last):
         """Keep the same period across indicators where it exists, else the nearest year."""
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         periods = queries.periods(atlas, viewer, indicator_id) if indicator_id else []
         if not periods:
             return 0, {}, 0
@@ -427,7 +427,7 @@ def register_callbacks(app) -> None:
     )
     def on_view(indicator_id, period_index, method, k, selected, current_set, lang):
         """Only values, classes and legend travel; geometry only when the boundary set changes."""
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         lang = norm_lang(lang)
         method, k = classing(method, k)
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
@@ -453,7 +453,7 @@ def register_callbacks(app) -> None:
         State("ex-lang", "data"),
     )
     def on_timeseries(indicator_id, area_id, period_index, lang):
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         lang = norm_lang(lang)
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
         ts = queries.timeseries(atlas, viewer, indicator_id, area_id) if (indicator_id and area_id) else None
@@ -461,7 +461,7 @@ def register_callbacks(app) -> None:
 
     @app.callback(Output("ex-info", "children"), Input("ex-indicator", "value"), State("ex-lang", "data"))
     def on_info(indicator_id, lang):
-        return info_panel(get_atlas(), current_principal(), indicator_id, norm_lang(lang))
+        return info_panel(current_atlas(), current_principal(), indicator_id, norm_lang(lang))
 
     @app.callback(
         Output("ex-exp-link", "href"), Output("ex-map-png", "href"), Output("ex-map-svg", "href"),
@@ -473,7 +473,7 @@ def register_callbacks(app) -> None:
         Input("ex-exp-layout", "value"), State("ex-lang", "data"),
     )
     def on_export_links(indicator_id, period_index, method, k, area, fmt, more, periods, level, layout, lang):
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         method, k = classing(method, k)
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
         area = area if isinstance(area, str) else None

@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, request
 from markupsafe import escape
 
-from atlas.services import queries
-from atlas.services.context import get_atlas
 from atlas.formatting import format_value
 from atlas.i18n import t
-from atlas.web.pages.explorer import query_string, resolve_state
 from atlas.periods import period_label
+from atlas.services import queries
+from atlas.web.http import current_atlas
+from atlas.web.pages.explorer import query_string, resolve_state
 from auth import current_principal
 
 print_view = Blueprint("print_view", __name__)
@@ -49,7 +49,7 @@ def _dl(items: list[tuple[str, str]]) -> str:
 
 @print_view.get("/print")
 def print_page() -> Response:
-    atlas, viewer = get_atlas(), current_principal()
+    atlas, viewer = current_atlas(), current_principal()
     state = resolve_state(atlas, viewer, request.args.to_dict())
     lang = state.lang
     if not state.indicator or not state.period:

@@ -15,11 +15,12 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask_wtf.csrf import generate_csrf
 
 from atlas.export import pictures
-from atlas.ingest import uploads
-from atlas.services import versions
-from atlas.services.context import Atlas, get_atlas
 from atlas.formatting import format_number
+from atlas.ingest import uploads
 from atlas.periods import period_label
+from atlas.services import versions
+from atlas.services.context import Atlas
+from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 from auth.permissions import may_deliver
 
@@ -40,7 +41,7 @@ def deliverable(atlas: Atlas, viewer: Principal) -> list[dict]:
 
 
 def layout(**_args) -> html.Div:
-    atlas, viewer = get_atlas(), current_principal()
+    atlas, viewer = current_atlas(), current_principal()
     if not _may_upload(viewer):
         return html.Div(html.P("Für diese Seite fehlt Ihnen die Berechtigung (Datenpflege oder Administration).",
                                className="oa-notice"), className="oa-page")
@@ -228,7 +229,7 @@ def register_callbacks(app) -> None:
         Input("up-upload", "data"), prevent_initial_call=True,
     )
     def on_upload(data):
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         n = len(ROLE_LABELS)
         upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
         pending = uploads.Uploads(atlas.settings.data_dir).get(upload_id, viewer) if _may_upload(viewer) else None
@@ -287,10 +288,10 @@ def register_callbacks(app) -> None:
         Input("up-confirm", "n_clicks"), State("up-upload", "data"), prevent_initial_call=True,
     )
     def on_confirm(_n, data):
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
         try:
-            ids = versions.confirm(atlas, viewer, upload_id)
+            ids = uploads.confirm(atlas, viewer, upload_id)
         except versions.VersionError as exc:
             return html.P(str(exc), className="oa-error"), no_update, True, True, True
         return (html.P(f"Gespeichert als Entwurf: Version {', '.join(map(str, ids))}. Noch nicht sichtbar für "
@@ -305,10 +306,10 @@ def register_callbacks(app) -> None:
     )
     def on_cancel(_n, data):
         """Drop a checked upload that should not be stored (nothing of it reached the store)."""
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
         try:
-            versions.cancel(atlas, viewer, upload_id)
+            uploads.cancel(atlas, viewer, upload_id)
         except versions.VersionError as exc:
             return html.P(str(exc), className="oa-error"), True, no_update, no_update
         return html.P("Verworfen. Nichts wurde gespeichert.", className="oa-hint"), True, [], []
@@ -319,7 +320,7 @@ def register_callbacks(app) -> None:
         State("up-versions", "data"), State("up-release-at", "value"), prevent_initial_call=True,
     )
     def on_release(_internal, _public, ids, at):
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         to = "public" if ctx.triggered_id == "up-release-public" else "internal"
         messages = []
         for vid in ids if isinstance(ids, list) else []:
@@ -338,7 +339,7 @@ def register_callbacks(app) -> None:
         Input("up-release-status", "children"),
     )
     def on_history(indicator_id, _clicks, _released):
-        atlas, viewer = get_atlas(), current_principal()
+        atlas, viewer = current_atlas(), current_principal()
         status = ""
         trigger = ctx.triggered_id
         if isinstance(trigger, dict) and trigger.get("type") == "up-rollback" and any(_clicks or []):

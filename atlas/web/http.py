@@ -1,0 +1,57 @@
+"""HTTP helpers every route and callback shares: the app's context, error bodies, JSON cells.
+
+`current_atlas()` is the one way web code reaches the application context:
+the context belongs to the app that serves the request (two apps in one
+process, as in tests, never share one).
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+from flask import Response, current_app, jsonify, request
+
+from atlas.services.boundaries import LEVELS
+from atlas.services.context import Atlas
+
+EXTENSION = "ortsatlas"
+
+
+def current_atlas() -> Atlas:
+    """The context of the app serving this request (set by `atlas.web.app.create_app`)."""
+    return current_app.extensions[EXTENSION]
+
+
+NOT_FOUND = {"error": "not_found", "message": "Indikator nicht gefunden / indicator not found"}
+
+
+def not_found() -> Response:
+    """The one answer for 'does not exist' and 'you may not see it': nothing tells them apart."""
+    return Response(json.dumps(NOT_FOUND), status=404, mimetype="application/json")
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    resp = jsonify({"error": code, "message": message})
+    resp.status_code = status
+    return resp
+
+
+def clean(value):
+    """JSON has no NaN: missing numbers become null."""
+    if (isinstance(value, float) and math.isnan(value)) or value is pd.NaT or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        return clean(value.item())
+    return value
+
+
+def records(frame, columns) -> list[dict]:
+    return [{c: clean(v) for c, v in zip(columns, row)} for row in frame[columns].itertuples(index=False)]
+
+
+def level_arg() -> str | Response:
+    level = request.args.get("level", "ortsteil")
+    if level not in LEVELS:
+        return error_response(400, "bad_level", f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    return level
