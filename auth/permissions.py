@@ -131,18 +131,99 @@ def may_read_state(viewer: Principal, department: str, state: str) -> bool:
     return state == "public"
 
 
+def may_release_publicly(viewer: Principal) -> bool:
+    """Put versions before the public, of any department: admins only.
+
+    Publishing is the city's decision, not one department's, because a public
+    figure cannot be taken back from whoever saw it. The upload page shows its
+    public-release controls only to these viewers; the service decides anyway.
+    """
+    return viewer.is_admin
+
+
 def may_release(viewer: Principal, department: str, to: str) -> bool:
     """draft → internal: the owning department's steward; → public: admins only."""
     if to == "internal":
         return may_deliver(viewer, department)
-    return to == "public" and viewer.is_admin
+    return to == "public" and may_release_publicly(viewer)
+
+
+def may_schedule_release(viewer: Principal, department: str, to: str) -> bool:
+    """Set (or cancel) a release for a later time, an embargo: whoever may make that release now.
+
+    A schedule is the same decision taken ahead of time, so it needs exactly the
+    rights of the release it will perform when it falls due.
+    """
+    return may_release(viewer, department, to)
 
 
 def may_withdraw(viewer: Principal, department: str, state: str) -> bool:
-    """Roll a version back: the owning steward for drafts and internal ones, admins for public ones."""
-    return viewer.is_admin if state == "public" else may_deliver(viewer, department)
+    """Roll a version back: the owning steward for drafts and internal ones, admins for public ones.
+
+    Withdrawing a public version changes what the public sees, so it needs the
+    rights of a public release.
+    """
+    return may_release_publicly(viewer) if state == "public" else may_deliver(viewer, department)
+
+
+def may_see_provenance(viewer: Principal) -> bool:
+    """Who typed a version in, from which file (checksum) and with which note: staff only.
+
+    The public learns what was released and when, not the names of the staff
+    behind it.
+    """
+    return not viewer.has_public_rights_only
 
 
 def may_manage_boundaries(viewer: Principal) -> bool:
     """New boundary sets change every map and aggregate: admins only."""
+    return viewer.is_admin
+
+
+# Rights of the data stewards' workflow and of administration that do not
+# depend on one indicator. Routes, callbacks and services call these; no
+# role comparison lives outside auth/ (tests/test_permissions.py checks).
+def may_upload(viewer: Principal) -> bool:
+    """Use the upload page and the workflow's write endpoints: signed-in stewards and admins.
+
+    The role decides, not a department: what a steward may deliver is decided
+    per indicator by `may_deliver`. Signed in, because every upload has an owner
+    (`owns_upload`) and the audit log needs a name.
+    """
+    return viewer.logged_in and viewer.role in ("steward", "admin")
+
+
+def owns_upload(viewer: Principal, owner: str) -> bool:
+    """See, confirm or cancel a pending upload: the account that sent it, and admins (who help out).
+
+    A pending upload holds data nobody has released yet, so any other viewer is
+    told it does not exist.
+    """
+    return viewer.logged_in and (viewer.is_admin or owner == viewer.name)
+
+
+def may_set_visibility(viewer: Principal) -> bool:
+    """Change who may see an indicator, and see the open requests for public visibility: admins only.
+
+    Visibility decides what the public and other departments learn, across all
+    versions of the indicator at once; a department cannot grant it to itself.
+    """
+    return viewer.is_admin
+
+
+def may_publish_directly(viewer: Principal) -> bool:
+    """Create an indicator as public without a request: whoever may set visibility.
+
+    Anyone else who asks for 'public' gets an internal indicator plus a request
+    that waits for `may_set_visibility`.
+    """
+    return may_set_visibility(viewer)
+
+
+def may_administer(viewer: Principal) -> bool:
+    """Accounts, roles, departments, grants, API tokens and the audit log (/admin): admins only.
+
+    These decide everybody else's rights, so only those who already hold all
+    rights may change them.
+    """
     return viewer.is_admin
