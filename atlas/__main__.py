@@ -44,7 +44,8 @@ def cmd_demo(atlas: Atlas, _args) -> int:
 
 
 def cmd_init(atlas: Atlas, args) -> int:
-    from atlas.services.boundaries import BoundaryError, init_empty_store
+    from atlas.ingest.boundary_upload import init_empty_store
+    from atlas.services.boundaries import BoundaryError
     try:
         init_empty_store(atlas.store, args.city, args.key)
     except BoundaryError as exc:

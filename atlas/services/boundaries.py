@@ -17,6 +17,9 @@ import pandas as pd
 import shapely
 
 LEVELS = ("ortsteil", "stadtbezirk", "stadt")
+# "Not assignable" cases (nicht zuzuordnen) of a parent area: stored at the base level under the
+# parent's key plus this suffix, counted in the parent's and every ancestor's totals, never drawn.
+UNASSIGNED_SUFFIX = "-nz"
 LEVEL_LABELS = {"ortsteil": "Ortsteil", "stadtbezirk": "Stadtbezirk", "stadt": "Stadt"}
 
 
@@ -177,146 +180,12 @@ def feature_collection(areas: pd.DataFrame, precision: int = 6, simplify: float 
 
 
 # ------------------------------------------------------------------ uploaded boundary sets
-OVERLAP_TOLERANCE_M2 = 1_000  # digitising slivers below this are not overlaps
-GAP_TOLERANCE_M2 = 1_000  # holes inside the city outline below this are not gaps
-METRIC_CRS = "EPSG:3035"  # equal-area, for areas and tolerances in m²
 
 
-def read_boundary_upload(content: bytes, filename: str, layer: str | None = None) -> gpd.GeoDataFrame:
-    """GeoJSON, GeoPackage or a zipped Shapefile in any CRS, as uploaded; raises BoundaryError."""
-    import tempfile
-    suffix = Path(str(filename)).suffix.lower()
-    if suffix not in (".geojson", ".json", ".gpkg", ".zip", ".fgb"):
-        raise BoundaryError([f"Format {suffix or '?'} wird nicht gelesen; erwartet GeoJSON, GeoPackage oder ein "
-                             "ZIP mit Shapefile (.shp, .shx, .dbf, .prj)"])
-    with tempfile.TemporaryDirectory(prefix="ortsatlas-boundary-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(content)
-        try:
-            gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
-        except Exception as exc:  # GDAL reports damaged files in many ways
-            raise BoundaryError([f"Die Geodatei ist nicht lesbar: {str(exc)[:200]}"]) from None
-    if gdf.crs is None:
-        raise BoundaryError(["Die Datei nennt kein Koordinatensystem (beim Shapefile fehlt die .prj-Datei)"])
-    if gdf.empty:
-        raise BoundaryError(["Die Datei enthält keine Flächen"])
-    return gdf
+def unassigned_id(parent_id: str) -> str:
+    """The key under which a parent's "nicht zuzuordnen" cases are stored."""
+    return f"{parent_id}{UNASSIGNED_SUFFIX}"
 
 
-def geometry_problems(gdf: gpd.GeoDataFrame) -> list[str]:
-    """Overlaps between areas and gaps inside the city outline, beyond the tolerances."""
-    metric = gdf.to_crs(METRIC_CRS)
-    geoms = metric.geometry.values
-    keys = gdf["area_id"].tolist()
-    problems = []
-    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    for i, j in zip(left, right):
-        if i < j:
-            shared = shapely.intersection(geoms[i], geoms[j]).area
-            if shared > OVERLAP_TOLERANCE_M2:
-                problems.append(f"{keys[i]} und {keys[j]} überlappen sich auf {shared:,.0f} m²")
-    outline = shapely.union_all(geoms)
-    parts = getattr(outline, "geoms", [outline])
-    for hole in (shapely.Polygon(ring) for part in parts for ring in part.interiors):
-        if hole.area > GAP_TOLERANCE_M2:
-            at = gpd.GeoSeries([hole.representative_point()], crs=METRIC_CRS).to_crs("EPSG:4326").iloc[0]
-            problems.append(f"Lücke von {hole.area:,.0f} m² innerhalb der Stadtgrenze bei {at.y:.4f}N {at.x:.4f}E")
-    return problems
-
-
-@dataclass(frozen=True)
-class BoundaryUpload:
-    """How to read an uploaded Ortsteil layer and build the levels above it."""
-
-    key_col: str
-    name_col: str
-    parent_col: str | None = None  # column with the Stadtbezirk key, or:
-    parent_key_length: int | None = None  # the Stadtbezirk key is the first N characters of the key
-    parent_names: dict | None = None  # Stadtbezirk key -> name
-    city_key: str = "00"
-    city_name: str = "Stadt"
-
-
-def upload_levels(raw: gpd.GeoDataFrame, spec: BoundaryUpload) -> dict[str, gpd.GeoDataFrame]:
-    """Ortsteile from the file, Stadtbezirke dissolved from them, the city as their union.
-
-    Raises BoundaryError with every defect: columns, keys, geometry, overlaps, gaps.
-    """
-    problems = [f"Spalte {c!r} nicht gefunden; vorhanden: {sorted(x for x in raw.columns if x != 'geometry')}"
-                for c in (spec.key_col, spec.name_col, spec.parent_col) if c and c not in raw.columns]
-    if not spec.parent_col and not spec.parent_key_length:
-        problems.append("Zuordnung zum Stadtbezirk fehlt: parent_col oder parent_key_length angeben")
-    if problems:
-        raise BoundaryError(problems)
-    gdf = raw.to_crs("EPSG:4326")
-    keys = gdf[spec.key_col].astype(str).str.strip()
-    parents = (gdf[spec.parent_col].astype(str).str.strip() if spec.parent_col
-               else keys.str[:spec.parent_key_length])
-    ortsteile = gpd.GeoDataFrame({"area_id": keys.values, "name": gdf[spec.name_col].astype(str).str.strip().values,
-                                  "parent_id": parents.values}, geometry=gdf.geometry.values, crs="EPSG:4326")
-    problems = validate_areas(ortsteile)
-    if not problems:
-        problems = geometry_problems(ortsteile)
-    if problems:
-        raise BoundaryError(problems)
-    names = spec.parent_names or {}
-    districts = ortsteile.dissolve(by="parent_id", as_index=False)[["parent_id", "geometry"]]
-    districts = gpd.GeoDataFrame({"area_id": districts["parent_id"].values,
-                                  "name": [names.get(k, f"Stadtbezirk {k}") for k in districts["parent_id"]],
-                                  "parent_id": spec.city_key}, geometry=districts.geometry.values, crs="EPSG:4326")
-    city = gpd.GeoDataFrame({"area_id": [spec.city_key], "name": [spec.city_name], "parent_id": [None]},
-                            geometry=[shapely.union_all(districts.geometry.values)], crs="EPSG:4326")
-    return {"ortsteil": ortsteile, "stadtbezirk": districts, "stadt": city}
-
-
-def add_uploaded_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDataFrame], source_crs: str) -> None:
-    """A new set from `valid_from` on: the set open until now ends the day before; older periods keep theirs."""
-    from datetime import timedelta
-    sets = tx.read("boundary_sets")
-    if sets is not None and len(sets):
-        open_sets = sets["valid_to"].isna()
-        starts = pd.to_datetime(sets["valid_from"]).dt.date
-        closing = open_sets & (starts < boundary_set.valid_from)
-        if closing.any():
-            sets = sets.copy()
-            sets["valid_to"] = sets["valid_to"].astype("object")
-            sets.loc[closing, "valid_to"] = boundary_set.valid_from - timedelta(days=1)
-            tx.replace_table("boundary_sets", sets)
-    add_boundary_set(tx, boundary_set, levels, source_crs)
-
-
-def store_uploaded_set(store, viewer, content: bytes, filename: str, spec: BoundaryUpload, valid_from: date,
-                       set_id: str, label: str, layer: str | None = None) -> dict:
-    """Validate an admin's boundary file completely, then add it as a new set in one transaction."""
-    from auth.permissions import may_manage_boundaries
-    if not may_manage_boundaries(viewer):
-        raise PermissionError("nur die Administration lädt Gebietsgrenzen hoch")
-    raw = read_boundary_upload(content, filename, layer)
-    source_crs = raw.crs.to_string()
-    levels = upload_levels(raw, spec)
-    with store.writing() as tx:
-        add_uploaded_set(tx, BoundarySet(set_id, valid_from, None, label, f"hochgeladen: {filename}"), levels,
-                         source_crs)
-        city = tx.manifest.setdefault("city", {})
-        city.setdefault("name", spec.city_name)
-        city.setdefault("key", spec.city_key)
-        city.setdefault("source_crs", source_crs)
-    return {"set_id": set_id, "valid_from": valid_from.isoformat(), "areas": len(levels["ortsteil"]),
-            "districts": len(levels["stadtbezirk"]), "source_crs": source_crs}
-
-
-def init_empty_store(store, city_name: str, city_key: str) -> None:
-    """A store for a real city: no demo, no boundaries yet (the admin uploads them next)."""
-    import pyarrow as pa
-    sets = pa.schema([("set_id", pa.string()), ("valid_from", pa.date32()), ("valid_to", pa.date32()),
-                      ("label", pa.string()), ("note", pa.string()), ("source_crs", pa.string())])
-    areas = pa.schema([("set_id", pa.string()), ("area_id", pa.string()), ("name", pa.string()),
-                       ("level", pa.string()), ("parent_id", pa.string()), ("predecessors", pa.string()),
-                       ("area_km2", pa.float64()), ("geometry", pa.binary())])
-    with store.writing() as tx:
-        if tx.has_table("boundary_sets"):
-            raise BoundaryError([f"{store.data_dir} holds a store already"])
-        tx.replace_table("boundary_sets", sets.empty_table())
-        tx.replace_table("areas", areas.empty_table())
-        tx.ensure_empty_tables()
-        tx.manifest["city"] = {"name": city_name, "key": city_key}
+def is_unassigned(area_id: str) -> bool:
+    return isinstance(area_id, str) and area_id.endswith(UNASSIGNED_SUFFIX)

@@ -23,8 +23,9 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from atlas.ingest import checks as ingest
 from atlas.ingest import uploads
+from atlas.ingest.boundary_upload import BoundaryUpload, store_uploaded_set
 from atlas.services import versions
-from atlas.services.boundaries import BoundaryError, BoundaryUpload, store_uploaded_set
+from atlas.services.boundaries import BoundaryError
 from atlas.web.http import current_atlas, error_response, not_found, records
 from auth import current_principal
 from auth.login import csrf
