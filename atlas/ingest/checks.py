@@ -39,7 +39,7 @@ from atlas.ingest.tablefile import (
 )
 from atlas.services import queries
 from atlas.services.context import Atlas
-from auth.permissions import Principal, may_deliver, may_know
+from auth.permissions import Principal, may_deliver, may_know, may_publish_directly
 
 MAX_ERRORS = 500  # a report lists this many problems, then says how many more there are
 CHANGE_WARN = 0.5  # relative change against the previous period that earns a warning
@@ -312,7 +312,7 @@ def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) ->
             problems.append(problem(f"{ind.id}: Sie legen nur Indikatoren Ihres Fachamts an", column="new_indicators",
                                     value=ind.department))
         else:
-            if ind.visibility == "public" and not viewer.is_admin:
+            if ind.visibility == "public" and not may_publish_directly(viewer):
                 notes.append(problem(f"{ind.id}: öffentliche Sichtbarkeit gibt die Administration frei; bis dahin "
                                      "ist der Indikator intern", column="new_indicators"))
             out[ind.id] = ind

@@ -21,7 +21,7 @@ from atlas.ingest.checks import Checked
 from atlas.services import queries, versions
 from atlas.services.context import Atlas
 from atlas.services.versions import NOT_FOUND, Delivery, VersionError
-from auth.permissions import Principal, may_deliver
+from auth.permissions import Principal, may_deliver, owns_upload
 
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -80,7 +80,7 @@ class Uploads:
         if folder is None:
             return None
         pending = Pending(**json.loads((folder / "meta.json").read_text()))
-        return pending if (viewer.is_admin or pending.owner == viewer.name) and viewer.logged_in else None
+        return pending if owns_upload(viewer, pending.owner) else None
 
     def values(self, upload_id: str) -> pd.DataFrame:
         return pd.read_parquet(self.root / upload_id / "values.parquet")

@@ -21,8 +21,12 @@ from auth.permissions import (
     Principal,
     may_deliver,
     may_know,
+    may_publish_directly,
     may_read_state,
     may_release,
+    may_schedule_release,
+    may_see_provenance,
+    may_set_visibility,
     may_withdraw,
 )
 
@@ -105,7 +109,7 @@ def _create_indicators(atlas: Atlas, viewer: Principal, tx, definitions: list[di
     for d in definitions:
         if d["id"] in taken:
             raise VersionError(409, "indicator_exists", f"Indikator-ID {d['id']!r} wurde inzwischen angelegt")
-        wants_public = d["visibility"] == "public" and not viewer.is_admin
+        wants_public = d["visibility"] == "public" and not may_publish_directly(viewer)
         rows.append({**d, "visibility": "internal" if wants_public else d["visibility"],
                      "requested_visibility": "public" if wants_public else "",
                      "domain_order": atlas.domain_by_id[d["domain"]].order,
@@ -117,7 +121,7 @@ def _create_indicators(atlas: Atlas, viewer: Principal, tx, definitions: list[di
 
 def set_visibility(atlas: Atlas, viewer: Principal, indicator_id: str, to: str) -> dict:
     """Admins decide who may see an indicator created through an upload (public needs this approval)."""
-    if not viewer.is_admin:
+    if not may_set_visibility(viewer):
         raise VersionError(403, "forbidden", "nur die Administration ändert die Sichtbarkeit")
     if to not in ("public", "internal", "restricted"):
         raise VersionError(400, "bad_visibility", "'to' muss public, internal oder restricted sein")
@@ -137,7 +141,7 @@ def set_visibility(atlas: Atlas, viewer: Principal, indicator_id: str, to: str) 
 
 def visibility_requests(atlas: Atlas, viewer: Principal) -> list[dict]:
     """Indicators created through uploads whose department asked for public visibility (admins only)."""
-    if not viewer.is_admin:
+    if not may_set_visibility(viewer):
         return []
     frame = atlas.store.read_table("catalog")
     if frame is None or "requested_visibility" not in frame:
@@ -213,7 +217,8 @@ def release(atlas: Atlas, viewer: Principal, version_id, to, at: str | None = No
     info = _version(atlas, viewer, version_id)
     if to not in ("internal", "public"):
         raise VersionError(400, "bad_state", "'to' muss 'internal' oder 'public' sein / must be internal or public")
-    if not may_release(viewer, info.department, to):
+    allowed = may_schedule_release if at else may_release
+    if not allowed(viewer, info.department, to):
         raise VersionError(403, "forbidden", "Freigabe für die Öffentlichkeit nur durch die Administration"
                            if to == "public" else "nur das zuständige Fachamt gibt intern frei")
     order = {"draft": 0, "internal": 1, "public": 2}
@@ -281,7 +286,7 @@ def history(atlas: Atlas, viewer: Principal, indicator_id: str) -> pd.DataFrame 
     versions = _readable_versions(atlas)
     rows = versions[(versions["indicator_id"] == ind.id)
                     & versions["state"].map(lambda s: may_read_state(viewer, ind.department, s))]
-    if viewer.has_public_rights_only:  # the public learns what was released, not who typed it in
+    if not may_see_provenance(viewer):  # the public learns what was released, not who typed it in
         rows = rows.assign(created_by=None, released_by=None, checksum=None, note=None)
     if rows.empty and not may_deliver(viewer, ind.department):
         return None
