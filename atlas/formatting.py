@@ -21,6 +21,14 @@ def gap_word(status: str, lang: str = "de") -> str:
     return en if lang == "en" else de
 
 
+def gaps_note(lang: str = "de") -> str:
+    """The line under a chart that explains its gaps, with the same words as the map's legend."""
+    missing, suppressed = gap_word("missing", lang), gap_word("suppressed", lang)
+    if lang == "en":
+        return f"Gaps in a line: {missing} or {suppressed}."
+    return f"Lücken in der Linie: {missing} oder {suppressed}."
+
+
 def format_number(value: float | None, decimals: int = 1, lang: str = "de") -> str:
     """`1234.56` → `1.234,6` (de) or `1,234.6` (en); None/NaN → the missing symbol."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
