@@ -30,6 +30,7 @@ class Settings:
     behind_proxy: bool
     upload_max_mb: int
     answer_cache_size: int
+    tmp_dir: Path
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -82,4 +83,8 @@ def load_settings() -> Settings:
         upload_max_mb=int(os.environ.get("ATLAS_UPLOAD_MAX_MB", "50")),
         # Map views and time series kept per process (least recently used go first); 0 turns it off.
         answer_cache_size=int(os.environ.get("ATLAS_ANSWER_CACHE_SIZE", "512")),
+        # Scratch space for export files while they are built and streamed. Inside the data
+        # directory by default: the same volume as the store (room for a big GeoPackage), and
+        # not the system /tmp that other processes share; each file is removed once sent.
+        tmp_dir=Path(os.environ.get("ATLAS_TMP_DIR", "") or data_dir / "tmp").resolve(),
     )

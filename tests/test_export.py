@@ -283,14 +283,26 @@ def test_unreleased_periods_are_in_no_export(dash_app):
 
 
 # ------------------------------------------------------------------ delivery
-def test_files_stream_and_leave_no_temporary_files(client):
-    before = set(Path(tempfile.gettempdir()).glob("ortsatlas-export-*"))
+def test_files_stream_and_leave_no_temporary_files(client, atlas):
+    """Files are built in the atlas' own tmp_dir (never the shared /tmp) and removed once sent or abandoned."""
+    scratch = atlas.settings.tmp_dir
+    assert scratch == atlas.settings.data_dir / "tmp" != Path(tempfile.gettempdir())  # a folder of its own
+
+    def leftovers() -> list[Path]:
+        return sorted(scratch.iterdir()) if scratch.exists() else []
+
+    before = leftovers()
     resp = get(client, indicator="all", format="csv")
     assert resp.is_streamed and resp.headers["Content-Disposition"].startswith("attachment")
-    big = get(client, indicator="all", format="xlsx")
-    assert int(big.headers["Content-Length"]) == len(big.get_data()) > 100_000
-    assert set(Path(tempfile.gettempdir()).glob("ortsatlas-export-*")) == before
     assert resp.headers["Cache-Control"] == "private, no-store"
+    url = "/api/v1/export?indicator=all&format=xlsx"
+    big = client.get(url, buffered=False)
+    assert len(leftovers()) == len(before) + 1  # built there, waiting to be sent
+    assert int(big.headers["Content-Length"]) == len(big.get_data()) > 100_000
+    big.close()
+    assert leftovers() == before
+    client.get(url, buffered=False).close()  # the client went away before reading a byte
+    assert leftovers() == before
 
 
 @pytest.mark.parametrize("params,code", [

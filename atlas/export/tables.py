@@ -3,8 +3,9 @@
 Every export reads through `queries.value_rows`, the service the map uses, so
 visibility, release states and small-number suppression hold exactly as on
 screen: an indicator the viewer may not see is refused like one that does
-not exist. Files are built in a temporary directory and streamed in chunks;
-nothing travels as base64 through a Dash callback.
+not exist. Files are built in a folder under `settings.tmp_dir` (ATLAS_TMP_DIR,
+default `<data dir>/tmp`) and streamed in chunks, the folder removed once
+sent; nothing travels as base64 through a Dash callback.
 
 Conventions planners rely on:
 - keys (Ortsteil codes) are text everywhere, leading zeros kept;
@@ -625,13 +626,24 @@ def render(atlas: Atlas, data: ExportData) -> ExportFile:
     name = file_name(data)
     if fmt in ("csv", "csv-de"):
         return ExportFile(name, _MIME[fmt], _csv_chunks(data, fmt))
-    folder = Path(tempfile.mkdtemp(prefix="ortsatlas-export-"))
+    folder = _scratch_folder(atlas)
     try:
         path = _build(atlas, data, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return ExportFile(name, _MIME[fmt], _stream_and_remove(path, folder), path.stat().st_size)
+
+
+def _scratch_folder(atlas: Atlas) -> Path:
+    """A fresh folder under the configured `tmp_dir`, never the shared system /tmp.
+
+    Why: a big GeoPackage needs room the store's volume has, and a folder of
+    our own lets a test (or an operator) see that nothing is left behind.
+    """
+    root = atlas.settings.tmp_dir
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="ortsatlas-export-", dir=root))
 
 
 def _build(atlas: Atlas, data: ExportData, folder: Path) -> Path:
