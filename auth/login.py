@@ -214,7 +214,10 @@ def _guard_admin() -> Response | None:
     principal = current_principal()
     if not principal.logged_in:
         return redirect(f"/login?next={request.path}", code=303)
-    if not principal.is_admin:
+    # Imported here only while another change reworks this module's imports; may move to the top.
+    from auth.permissions import may_administer
+
+    if not may_administer(principal):
         abort(403)
     return None
 

@@ -20,6 +20,7 @@ from atlas.web.pages.print_view import print_view
 from atlas.web.workflow_api import workflow
 from auth import current_principal
 from auth.login import init_auth
+from auth.permissions import may_administer, may_upload
 
 
 def _account_controls() -> list:
@@ -28,9 +29,9 @@ def _account_controls() -> list:
     if not viewer.logged_in:
         return [html.A(t("login"), href="/login", id="oa-login-link")]
     items = [html.Span(f"{viewer.name} ({t('role_' + viewer.role)})", id="oa-user", className="oa-user")]
-    if viewer.role in ("steward", "admin"):
+    if may_upload(viewer):
         items.append(html.A(t("nav_upload"), href="/upload", id="oa-upload-link"))
-    if viewer.is_admin:
+    if may_administer(viewer):
         items.append(html.A(t("nav_admin"), href="/admin", id="oa-admin-link"))
     items.append(html.Form([
         dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),

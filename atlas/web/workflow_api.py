@@ -29,6 +29,7 @@ from atlas.services.boundaries import BoundaryError
 from atlas.web.http import current_atlas, error_response, not_found, records
 from auth import current_principal
 from auth.login import csrf
+from auth.permissions import may_upload
 
 log = logging.getLogger(__name__)
 workflow = Blueprint("workflow", __name__)
@@ -39,7 +40,7 @@ def _writer_guard() -> Response | None:
     viewer = current_principal()
     if not viewer.logged_in:
         return error_response(401, "unauthorized", "Anmeldung erforderlich / sign in or send a bearer token")
-    if viewer.role not in ("steward", "admin"):
+    if not may_upload(viewer):
         return error_response(403, "forbidden", "Nur Datenpflege und Administration laden Daten hoch / "
                                                 "stewards and admins only")
     if g.get("bearer_principal") is None:

@@ -14,7 +14,7 @@ from atlas.services.context import Atlas
 from atlas.web.http import current_atlas
 from atlas.web.pages.upload import csrf_marker, drop_zone
 from auth import current_principal
-from auth.permissions import ROLES
+from auth.permissions import ROLES, may_administer, may_set_visibility
 from auth.users import UserError
 
 ACTIONS = ("add", "save", "disable", "enable")
@@ -52,7 +52,7 @@ def _options(atlas: Atlas) -> dict:
 
 def layout(**_args) -> html.Div:
     viewer = current_principal()
-    if not viewer.is_admin:
+    if not may_administer(viewer):
         return _denied()
     atlas = current_atlas()
     opts = _options(atlas)
@@ -173,7 +173,7 @@ def register_callbacks(app) -> None:
     )
     def on_action(_clicks, new_name, new_role, new_depts, new_password, user, role, depts, grants, password):
         viewer = current_principal()
-        if not viewer.is_admin:
+        if not may_administer(viewer):
             return t("not_allowed"), no_update, no_update, no_update
         triggered = ctx.triggered_id
         action = triggered.get("action") if isinstance(triggered, dict) else None
@@ -195,7 +195,7 @@ def register_callbacks(app) -> None:
     def on_approve(clicks):
         atlas, viewer = current_atlas(), current_principal()
         trigger = ctx.triggered_id
-        if not viewer.is_admin:
+        if not may_set_visibility(viewer):
             return no_update, t("not_allowed")
         if not isinstance(trigger, dict) or not any(clicks or []):
             return no_update, no_update
@@ -212,7 +212,7 @@ def register_callbacks(app) -> None:
     )
     def on_select(username):
         viewer = current_principal()
-        if not viewer.is_admin or not username:
+        if not may_administer(viewer) or not username:
             return no_update, no_update, no_update
         user = current_atlas().users.get(username)
         if user is None:

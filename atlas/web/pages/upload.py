@@ -22,16 +22,12 @@ from atlas.services import versions
 from atlas.services.context import Atlas
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
-from auth.permissions import may_deliver
+from auth.permissions import may_deliver, may_release_publicly, may_upload
 
 ROLE_LABELS = {"area": "Gebietsschlüssel", "area_name": "Gebietsname", "indicator": "Indikator",
                "period": "Zeitraum / Stichtag", "value": "Wert", "numerator": "Zähler", "denominator": "Nenner"}
 STATE_LABELS = {"draft": "Entwurf", "internal": "intern freigegeben", "public": "öffentlich",
                 "withdrawn": "zurückgezogen"}
-
-
-def _may_upload(viewer: Principal) -> bool:
-    return viewer.logged_in and viewer.role in ("steward", "admin")
 
 
 def deliverable(atlas: Atlas, viewer: Principal) -> list[dict]:
@@ -42,7 +38,7 @@ def deliverable(atlas: Atlas, viewer: Principal) -> list[dict]:
 
 def layout(**_args) -> html.Div:
     atlas, viewer = current_atlas(), current_principal()
-    if not _may_upload(viewer):
+    if not may_upload(viewer):
         return html.Div(html.P("Für diese Seite fehlt Ihnen die Berechtigung (Datenpflege oder Administration).",
                                className="oa-notice"), className="oa-page")
     limit = atlas.settings.upload_max_mb
@@ -52,7 +48,7 @@ def layout(**_args) -> html.Div:
                                      disabled=True),
                          html.Label("Termin (optional, Sperrfrist):", htmlFor="up-release-at", className="oa-label"),
                          dcc.Input(id="up-release-at", type="datetime-local", value="")],
-                        hidden=not viewer.is_admin, className="oa-links")]
+                        hidden=not may_release_publicly(viewer), className="oa-links")]
     return html.Div([
         html.H2("Daten hochladen"),
         html.P(f"CSV (wie Excel sie speichert: Semikolon, Dezimalkomma; oder Komma und Dezimalpunkt) oder XLSX, "
@@ -232,7 +228,7 @@ def register_callbacks(app) -> None:
         atlas, viewer = current_atlas(), current_principal()
         n = len(ROLE_LABELS)
         upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
-        pending = uploads.Uploads(atlas.settings.data_dir).get(upload_id, viewer) if _may_upload(viewer) else None
+        pending = uploads.Uploads(atlas.settings.data_dir).get(upload_id, viewer) if may_upload(viewer) else None
         if pending is None:
             return [], [], True, True, [[]] * n, [None] * n, ""
         report = pending.report
@@ -263,7 +259,7 @@ def register_callbacks(app) -> None:
     def on_new_indicator(_n, values, ids, current):
         """Only collects the definition; ingest checks it with the file and versions.confirm creates it."""
         viewer = current_principal()
-        if not _may_upload(viewer):
+        if not may_upload(viewer):
             return no_update, ""
         d = {i["field"]: v for i, v in zip(ids or [], values or []) if isinstance(i, dict)}
         d = {k: v for k, v in d.items() if v not in ("", None)}
@@ -294,8 +290,9 @@ def register_callbacks(app) -> None:
             ids = uploads.confirm(atlas, viewer, upload_id)
         except versions.VersionError as exc:
             return html.P(str(exc), className="oa-error"), no_update, True, True, True
-        return (html.P(f"Gespeichert als Entwurf: Version {', '.join(map(str, ids))}. Noch nicht sichtbar für "
-                       "andere – jetzt intern freigeben.", className="oa-ok"), ids, True, False, not viewer.is_admin)
+        saved = html.P(f"Gespeichert als Entwurf: Version {', '.join(map(str, ids))}. Noch nicht sichtbar für "
+                       "andere – jetzt intern freigeben.", className="oa-ok")
+        return saved, ids, True, False, not may_release_publicly(viewer)
 
     @app.callback(
         Output("up-confirmed", "children", allow_duplicate=True), Output("up-confirm", "disabled",
@@ -348,7 +345,7 @@ def register_callbacks(app) -> None:
                 status = f"Version {trigger.get('version')} zurückgezogen; es gelten wieder die Werte davor."
             except versions.VersionError as exc:
                 status = str(exc)
-        if not _may_upload(viewer) or not isinstance(indicator_id, str):
+        if not may_upload(viewer) or not isinstance(indicator_id, str):
             return [], status
         rows = versions.history(atlas, viewer, indicator_id)
         if rows is None or rows.empty:
