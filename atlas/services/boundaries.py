@@ -16,10 +16,10 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from atlas.store.store import UNASSIGNED_SUFFIX
+
 LEVELS = ("ortsteil", "stadtbezirk", "stadt")
-# "Not assignable" cases (nicht zuzuordnen) of a parent area: stored at the base level under the
-# parent's key plus this suffix, counted in the parent's and every ancestor's totals, never drawn.
-UNASSIGNED_SUFFIX = "-nz"
+
 LEVEL_LABELS = {"ortsteil": "Ortsteil", "stadtbezirk": "Stadtbezirk", "stadt": "Stadt"}
 
 

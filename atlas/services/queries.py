@@ -21,6 +21,7 @@ import pandas as pd
 
 from atlas.catalog import Indicator
 from atlas.periods import period_end
+from atlas.services.boundaries import LEVELS
 from atlas.services.context import Atlas
 from auth.permissions import (
     Principal,
@@ -167,21 +168,27 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
                 area_filter: str | None = None) -> pd.DataFrame:
     """Rows of one level for one or all periods, in a single query.
 
-    Ortsteil rows cover every area of each period's boundary set; areas
-    without a readable cell are 'missing', so gaps are explicit and reach the
-    aggregates. `area_filter` keeps only one area of the level (time series).
+    Base-level rows cover every base area of each period's boundary set;
+    areas without a readable cell are 'missing', so gaps are explicit and
+    reach the aggregates. A parent's "not assignable" cases (delivered as
+    such) are base rows of their own, counted in the parent's and every
+    ancestor's total. Higher levels group the base rows by their ancestor at
+    that level (`area_ancestors`), so any depth works the same way.
+    `area_filter` keeps only one area of the level (time series).
     """
-    if level not in ("ortsteil", "stadtbezirk", "stadt"):
+    if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}")
+    base_level = level == LEVELS[0]
     vsql, vparams = _visible_versions_sql(viewer)
     period_clause, pparams = ("AND v.period = ?", [period]) if period else ("", [])
-    # Narrow the scan early when one area is asked for: its own cells, or its children's.
+    # Narrow the scan early when one area is asked for: its own cells, or its descendants'.
     cell_scope, grid_scope, sparams = "", "", []
-    if area_filter and level == "ortsteil":
+    if area_filter and base_level:
         cell_scope, grid_scope, sparams = "AND v.area_id = ?", "AND a.area_id = ?", [area_filter, area_filter]
-    elif area_filter and level == "stadtbezirk":
-        cell_scope = "AND v.area_id IN (SELECT area_id FROM areas WHERE level = 'ortsteil' AND parent_id = ?)"
-        grid_scope, sparams = "AND a.parent_id = ?", [area_filter, area_filter]
+    elif area_filter:
+        scope = "(SELECT area_id FROM area_ancestors WHERE ancestor_id = ? AND ancestor_level = ?)"
+        cell_scope, grid_scope = f"AND v.area_id IN {scope}", f"AND a.area_id IN {scope}"
+        sparams = [area_filter, level, area_filter, level]
     base = f"""
         WITH vv AS ({vsql}),
         cells AS (
@@ -189,36 +196,39 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
             WHERE v.indicator_id = ? {period_clause} {cell_scope}
             QUALIFY row_number() OVER (PARTITION BY v.area_id, v.period ORDER BY v.version_id DESC) = 1
         ),
-        per AS (SELECT DISTINCT period, period_end FROM cells),
+        per AS (
+            SELECT DISTINCT c.period, b.set_id FROM cells c JOIN boundary_sets b
+              ON c.period_end BETWEEN b.valid_from AND coalesce(b.valid_to, {_OPEN_END})
+        ),
         grid AS (
-            SELECT per.period, a.set_id, a.area_id, a.name, a.parent_id
-            FROM per JOIN boundary_sets b
-              ON per.period_end BETWEEN b.valid_from AND coalesce(b.valid_to, {_OPEN_END})
-            JOIN areas a ON a.set_id = b.set_id AND a.level = 'ortsteil' {grid_scope}
+            SELECT per.period, a.set_id, a.area_id, a.name, a.parent_id, a.unassigned
+            FROM per JOIN base_areas a ON a.set_id = per.set_id {grid_scope}
         ),
         rows AS (
-            SELECT grid.*, c.value, c.numerator, c.denominator, coalesce(c.status, 'missing') AS status
+            SELECT grid.* EXCLUDE (unassigned), c.value, c.numerator, c.denominator,
+                   coalesce(c.status, 'missing') AS status
             FROM grid LEFT JOIN cells c USING (period, area_id)
+            WHERE NOT grid.unassigned OR c.area_id IS NOT NULL
         )"""
     params = vparams + [ind.id] + pparams + sparams
     where, fparams = ("WHERE x.area_id = ?", [area_filter]) if area_filter else ("", [])
-    if level == "ortsteil":
+    if base_level:
         sql = f"{base} SELECT * FROM rows x {where} ORDER BY x.period, x.area_id"
     else:
-        group_key = "r.parent_id" if level == "stadtbezirk" else "d.parent_id"
-        join = "" if level == "stadtbezirk" else \
-            "JOIN areas d ON d.set_id = r.set_id AND d.area_id = r.parent_id AND d.level = 'stadtbezirk'"
         sql = f"""{base},
         g AS (
-            SELECT r.period, r.set_id, {group_key} AS area_id, count(*) AS n,
+            SELECT r.period, r.set_id, up.ancestor_id AS area_id, count(*) AS n,
                    count_if(r.status = 'ok') AS n_ok, count(r.denominator) AS n_den, count(r.value) AS n_val,
                    sum(r.numerator) AS num, sum(r.denominator) AS den, sum(r.value) AS val
-            FROM rows r {join} GROUP BY ALL
+            FROM rows r JOIN area_ancestors up
+              ON up.set_id = r.set_id AND up.area_id = r.area_id AND up.ancestor_level = ?
+            GROUP BY ALL
         )
         SELECT x.* FROM (
             SELECT g.period, g.set_id, g.area_id, h.name, h.parent_id, {_aggregate_sql(ind)}
             FROM g JOIN areas h ON h.set_id = g.set_id AND h.area_id = g.area_id
         ) x {where} ORDER BY x.period, x.area_id"""
+        params = params + [level]
     return atlas.store.query(sql, params + fparams)[_ROW_COLS]
 
 

@@ -56,6 +56,31 @@ POINT_SCHEMA = pa.schema([
     ("lat", pa.float64()),
 ])
 VALUE_ROW_GROUP = 4096
+# "Not assignable" cases of a parent area (nicht zuzuordnen) are stored at the base level under
+# the parent's key plus this suffix: they count in the parent's and its ancestors' totals and
+# are never drawn. `base_areas` lists one such slot per parent.
+UNASSIGNED_SUFFIX = "-nz"
+# Derived from `areas` once per state (any depth, any level names): the base level of every
+# set (areas nobody is parent of, plus one unassigned slot per parent) and every base area's
+# ancestors, so aggregation to any level is one join and one GROUP BY.
+HIERARCHY_SQL = f"""
+    CREATE OR REPLACE TABLE base_areas AS
+    WITH parents AS (SELECT DISTINCT set_id, parent_id AS area_id FROM areas WHERE parent_id IS NOT NULL)
+    SELECT a.set_id, a.area_id, a.name, a.parent_id, FALSE AS unassigned FROM areas a
+    WHERE NOT EXISTS (SELECT 1 FROM parents p WHERE p.set_id = a.set_id AND p.area_id = a.area_id)
+    UNION ALL
+    SELECT a.set_id, a.area_id || '{UNASSIGNED_SUFFIX}', 'nicht zuordenbar (' || a.name || ')', a.area_id, TRUE
+    FROM areas a JOIN parents p ON p.set_id = a.set_id AND p.area_id = a.area_id;
+    CREATE OR REPLACE TABLE area_ancestors AS
+    WITH RECURSIVE walk(set_id, area_id, ancestor_id) AS (
+        SELECT set_id, area_id, parent_id FROM base_areas WHERE parent_id IS NOT NULL
+        UNION ALL
+        SELECT w.set_id, w.area_id, a.parent_id FROM walk w
+        JOIN areas a ON a.set_id = w.set_id AND a.area_id = w.ancestor_id WHERE a.parent_id IS NOT NULL
+    )
+    SELECT w.set_id, w.area_id, w.ancestor_id, a.level AS ancestor_level
+    FROM walk w JOIN areas a ON a.set_id = w.set_id AND a.area_id = w.ancestor_id;
+"""
 
 
 class _WallClock:
@@ -201,6 +226,7 @@ class Store:
                 continue
             path = self.data_dir / tables[name]
             conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet('{_sql_path(path)}')")
+        conn.execute(HIERARCHY_SQL)
         if tables["values"]:
             conn.execute("CREATE OR REPLACE VIEW indicator_values AS SELECT * FROM "
                          + self._read_parquet(tables["values"]))
