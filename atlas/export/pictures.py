@@ -7,6 +7,7 @@ Maps are drawn in the official CRS (metres), so the scale bar is true.
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass
@@ -21,7 +22,9 @@ from matplotlib.figure import (
 )
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import blended_transform_factory
 
+from atlas import charts
 from atlas.classify import (
     METHODS,
     MISSING_CLASS,
@@ -39,8 +42,8 @@ from auth.permissions import Principal
 PICTURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 A4_LANDSCAPE = (11.69, 8.27)  # inches
 _DPI = 150
-_SERIES_STYLE = {"area": ("#0b5cad", "-", 2.5), "predecessor": ("#7f7f7f", "--", 1.5),
-                 "stadtbezirk": ("#d95f02", "--", 1.5), "stadt": ("#4d4d4d", ":", 1.8)}
+_LINESTYLES = {"solid": "-", "dash": "--", "dot": ":"}  # charts.DASHES in matplotlib's words
+_PT_PER_PX = 0.75  # chart specs give widths in CSS pixels (96 per inch), matplotlib in points (72)
 
 
 @dataclass(frozen=True)
@@ -145,36 +148,55 @@ def _source_line(atlas: Atlas, ind, lang: str, extra: str) -> str:
             f"{extra} · {'Stand' if de else 'Date'}: {date.today():%d.%m.%Y} · Ortsatlas {city}")
 
 
+def chart_spec(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str,
+               lang: str = "de") -> charts.ChartSpec | None:
+    """What the time series of one Ortsteil shows; the explorer's figure and `chart_picture` both draw it.
+
+    None when the indicator is not visible to the viewer or there is no series.
+    """
+    ts = queries.timeseries(atlas, viewer, indicator_id, area_id)
+    if ts is None or ts.empty:
+        return None
+    return charts.timeseries_spec(ts, atlas.indicator_by_id[indicator_id],
+                                  functools.partial(queries.set_for_period, atlas), queries.boundary_sets(atlas),
+                                  lang, area_id if isinstance(area_id, str) else "")
+
+
 def chart_picture(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str, fmt: str,
                   lang: str = "de") -> Picture | None:
     """The explorer's time series (area, predecessor, Stadtbezirk, city); None if not visible."""
-    ts = queries.timeseries(atlas, viewer, indicator_id, area_id)
-    if ts is None or ts.empty or ts["value"].isna().all():
+    spec = chart_spec(atlas, viewer, indicator_id, area_id, lang)
+    if spec is None or not spec.lines:
         return None
     ind = atlas.indicator_by_id[indicator_id]
-    periods = sorted(ts["period"].unique())
+    fig = draw_chart(spec, lang)
+    notes = " · ".join(f"{m.label}: {m.note}" for m in spec.markers if m.note)
+    if notes:
+        fig.text(0.02, 0.045, notes, fontsize=7, color=charts.MARKER_COLOR)
+    fig.text(0.02, 0.02, _source_line(atlas, ind, lang, spec.gaps_note.rstrip(".")), fontsize=7, color="#444444")
+    return Picture(_save(fig, fmt, spec.title), PICTURE_FORMATS[fmt], f"ortsatlas_zeitreihe_{ind.id}_{area_id}.{fmt}")
+
+
+def draw_chart(spec: charts.ChartSpec, lang: str = "de") -> Figure:
+    """A chart spec in matplotlib: the lines with their gaps, legend, unit, boundary-change markers."""
     fig = Figure(figsize=(10, 5.2))
-    ax = fig.add_axes((0.08, 0.2, 0.9, 0.64))
-    for role in ("predecessor", "area", "stadtbezirk", "stadt"):
-        part = ts[ts["role"] == role]
-        if part.empty or part["value"].isna().all():
-            continue
-        series = part.set_index("period")["value"].reindex(periods)
-        color, style, width = _SERIES_STYLE[role]
-        name = part["name"].dropna().iloc[0]
-        ax.plot(range(len(periods)), series.to_numpy(dtype=float), style, color=color, linewidth=width,
-                marker="o", markersize=3, label=name)
-    step = max(1, len(periods) // 10)
-    ax.set_xticks(range(0, len(periods), step), [period_label(p) for p in periods[::step]], fontsize=9)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, ind.decimals, lang)))
-    ax.set_ylabel(ind.unit)
+    ax = fig.add_axes((0.08, 0.22, 0.9, 0.62))
+    x = np.arange(len(spec.periods))
+    for line in spec.lines:
+        values = np.array([np.nan if v is None else v for v in line.values], dtype=float)
+        ax.plot(x, values, _LINESTYLES[line.dash], color=line.color, linewidth=line.width * _PT_PER_PX,
+                marker="o", markersize=3, label=line.label)
+    top = blended_transform_factory(ax.transData, ax.transAxes)  # x in periods, y in axes height
+    for marker in spec.markers:
+        ax.axvline(marker.x, color=charts.MARKER_COLOR, linestyle=":", linewidth=1)
+        ax.text(marker.x, 1.0, f" {marker.label}", transform=top, color=charts.MARKER_COLOR, fontsize=9,
+                ha="left", va="bottom")
+    step = max(1, len(spec.periods) // 10)
+    ax.set_xticks(x[::step], list(spec.period_labels[::step]), fontsize=9)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, spec.decimals, lang)))
+    ax.set_ylabel(spec.unit)
     ax.grid(axis="y", color="#dddddd")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, frameon=False, fontsize=9)
-    area_name = ts.loc[ts["role"] == "area", "name"].dropna()
-    title = f"{ind.title(lang)} – {area_name.iloc[0] if len(area_name) else area_id}"
-    fig.text(0.02, 0.95, title, fontsize=14, fontweight="bold", va="top")
-    fig.text(0.02, 0.02, _source_line(atlas, ind, lang, "Lücken = keine Daten oder geheim gehalten"
-                                      if lang == "de" else "gaps = no data or suppressed"),
-             fontsize=7, color="#444444")
-    return Picture(_save(fig, fmt, title), PICTURE_FORMATS[fmt], f"ortsatlas_zeitreihe_{ind.id}_{area_id}.{fmt}")
+    fig.text(0.02, 0.95, spec.title, fontsize=14, fontweight="bold", va="top")
+    return fig

@@ -7,24 +7,30 @@ asks a service with `current_principal()` and formats the answer.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import dash_leaflet as dl
-import numpy as np
 import pandas as pd
-import plotly.io as pio
 from dash import Input, Output, State, dcc, html, no_update
 
 from atlas.classify import K_RANGE, METHODS, classing
+from atlas.export import pictures
 from atlas.export import tables as export
-from atlas.formatting import format_timestamp, format_values
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_label
 from atlas.services import choropleth, queries
 from atlas.services.boundaries import LEVELS
 from atlas.services.context import Atlas
+from atlas.web.components import (
+    facts_list,
+    indicator_facts,
+    indicator_options,
+    indicator_picker,
+    legend,
+    timeseries_figure,
+    timeseries_graph,
+)
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 
@@ -95,18 +101,6 @@ def query_string(indicator: str, period: str, method: str, k: int, area: str | N
 
 
 # ------------------------------------------------------------------ layout pieces
-def indicator_options(visible: pd.DataFrame, atlas: Atlas, lang: str) -> list[dict]:
-    """Options grouped by domain: a disabled header row, then its indicators."""
-    options: list[dict] = []
-    for domain_id, group in visible.groupby("domain", sort=False):
-        domain = atlas.domain_by_id[domain_id]
-        options.append({"label": (domain.title_en if lang == "en" else domain.title_de).upper(),
-                        "value": f"__domain__{domain_id}", "disabled": True})
-        for row in group.itertuples(index=False):
-            options.append({"label": row.title_en if lang == "en" else row.title_de, "value": row.id})
-    return options
-
-
 def slider_marks(periods: list[str]) -> dict:
     """Label the first period of every second year, so marks stay readable on phones."""
     marks: dict[int, str] = {}
@@ -119,114 +113,11 @@ def slider_marks(periods: list[str]) -> dict:
     return marks
 
 
-def legend(entries: list[dict], title: str, lang: str) -> list:
-    items = []
-    for e in entries:
-        cls = "oa-swatch" + {"missing": " oa-swatch-missing", "suppressed": " oa-swatch-suppressed"}.get(e["kind"], "")
-        style = {"background": e["color"]} if e["kind"] == "class" else {}
-        items.append(html.Li([html.Span(className=cls, style=style), html.Span(e["label"]),
-                              html.Span(str(e["count"]), className="oa-count")],
-                             className=f"oa-legend-{e['kind']}"))
-    return [html.H4(title), html.Ul(items)]
-
-
 def info_panel(atlas: Atlas, viewer: Principal, indicator_id: str | None, lang: str) -> list:
-    visible = queries.visible_indicators(atlas, viewer)
-    row = visible[visible["id"] == indicator_id]
-    if row.empty:
+    items = indicator_facts(atlas, viewer, indicator_id, lang)
+    if not items:
         return [html.P(t("no_indicators", lang), className="oa-hint")]
-    r = row.iloc[0]
-    dept = atlas.departments.get(r["department"], {}).get(lang, r["department"])
-    items = [
-        (t("definition", lang), r["definition_en"] if lang == "en" else r["definition_de"]),
-        (t("unit", lang), r["unit"]),
-    ]
-    if r["aggregation"] == "ratio":
-        items += [(t("numerator", lang), r["numerator"]), (t("denominator", lang), r["denominator"])]
-    elif r["aggregation"] == "none":
-        items.append(("", t("not_aggregable", lang)))
-    items += [
-        (t("periods", lang), f"{period_label(r['first_period'])} – {period_label(r['last_period'])}"),
-        (t("source", lang), r["source"]),
-        (t("department", lang), dept),
-        (t("contact", lang), r["contact"]),
-        (t("last_update", lang), format_timestamp(r["last_update"])),
-        (t("licence", lang), r["licence"]),
-        (t("visibility", lang), t(f"vis_{r['visibility']}", lang)),
-    ]
-    children = []
-    for label, text in items:
-        children += [html.Dt(label), html.Dd(text)]
-    return [html.Dl(children, className="oa-info")]
-
-
-def timeseries_figure(ts: pd.DataFrame | None, atlas: Atlas, indicator_id: str, period: str | None,
-                      lang: str) -> dict:
-    """The time-series chart as a plain plotly.js figure.
-
-    A dict, not `go.Figure`: plotly's validation of every property cost more
-    than the query behind the chart (~40 ms per click); plotly.js reads the
-    same JSON either way.
-    """
-    layout = {"margin": {"l": 48, "r": 12, "t": 12, "b": 36}, "height": 300, "template": _white_template(),
-              "legend": {"orientation": "h", "y": -0.25}, "hovermode": "x unified",
-              "separators": ",." if lang == "de" else ".,", "shapes": [], "annotations": []}
-    if ts is None or ts.empty:
-        layout["annotations"].append({"text": t("click_area", lang), "showarrow": False, "xref": "paper",
-                                      "yref": "paper", "x": 0.5, "y": 0.5, "font": {"color": "#5b616b"}})
-        layout["xaxis"], layout["yaxis"] = {"visible": False}, {"visible": False}
-        return {"data": [], "layout": layout}
-    ind = atlas.indicator_by_id[indicator_id]
-    styles = {"area": ("#0b5cad", "solid", 3), "predecessor": ("#7f7f7f", "dash", 2),
-              "stadtbezirk": ("#d95f02", "dash", 2), "stadt": ("#4d4d4d", "dot", 2)}
-    periods = sorted(ts["period"].unique())
-    data = []
-    for role in ("predecessor", "area", "stadtbezirk", "stadt"):
-        part = ts[ts["role"] == role]
-        if part.empty or part["value"].isna().all():
-            continue
-        part = part.set_index("period").reindex(periods)
-        name = part["name"].dropna().iloc[0]
-        label = {"area": name, "predecessor": f"{t('predecessor', lang)}: {name}",
-                 "stadtbezirk": f"{t('district', lang)} {name}", "stadt": name}[role]
-        color, dash, width = styles[role]
-        values = part["value"].to_numpy(dtype=float, na_value=np.nan)
-        hover = format_values(values, part["status"].fillna("missing").to_numpy(dtype=object), ind.decimals,
-                              "", lang)
-        data.append({"type": "scatter", "x": periods, "y": [None if v != v else v for v in values.tolist()],
-                     "name": label, "mode": "lines+markers", "connectgaps": False,
-                     "line": {"color": color, "dash": dash, "width": width},
-                     "customdata": hover, "hovertemplate": "%{customdata}"})
-    for change in _boundary_changes(atlas, periods):
-        x = periods.index(change["period"]) - 0.5
-        layout["shapes"].append(_vline(x, {"color": "#b30000", "dash": "dot"}))
-        layout["annotations"].append({"x": x, "y": 1, "yref": "paper", "showarrow": False, "xanchor": "left",
-                                      "text": f"{t('boundary_change', lang)} {change['label'][-4:]}",
-                                      "font": {"color": "#b30000", "size": 11}, "hovertext": change["note"]})
-    if period in periods:
-        layout["shapes"].append(_vline(periods.index(period), {"color": "#0b5cad", "width": 1}))
-    layout["xaxis"] = {"type": "category", "nticks": 8}
-    layout["yaxis"] = {"title": {"text": ind.unit}}
-    return {"data": data, "layout": layout}
-
-
-def _vline(x: float, line: dict) -> dict:
-    """A vertical line over the whole plot height at category position x."""
-    return {"type": "line", "xref": "x", "yref": "y domain", "x0": x, "x1": x, "y0": 0, "y1": 1, "line": line}
-
-
-@functools.cache
-def _white_template() -> dict:
-    """plotly's 'plotly_white' template as JSON (a dict figure cannot name it)."""
-    return pio.templates["plotly_white"].to_plotly_json()
-
-
-def _boundary_changes(atlas: Atlas, periods: list[str]) -> list[dict]:
-    """First period of each boundary set after the first one, within the series."""
-    sets = [queries.set_for_period(atlas, p) for p in periods]
-    info = queries.boundary_sets(atlas).set_index("set_id")
-    return [{"period": p, "label": info.loc[s, "label"], "note": info.loc[s, "note"]}
-            for i, (p, s) in enumerate(zip(periods, sets)) if i > 0 and s != sets[i - 1]]
+    return [facts_list(items)]
 
 
 def export_panel(visible: pd.DataFrame, atlas: Atlas, lang: str) -> html.Div:
@@ -240,10 +131,8 @@ def export_panel(visible: pd.DataFrame, atlas: Atlas, lang: str) -> html.Div:
                   dcc.Dropdown(id="ex-exp-format", value="csv-de", clearable=False, searchable=False,
                                options=[{"label": v[lang == "en"], "value": k}
                                         for k, v in export.FORMAT_LABELS.items()])], className="oa-field"),
-        html.Div([html.Label(t("more_indicators", lang), htmlFor="ex-exp-more"),
-                  dcc.Dropdown(id="ex-exp-more", multi=True, value=[],
-                               options=[o for o in indicator_options(visible, atlas, lang) if not o.get("disabled")])],
-                 className="oa-field"),
+        indicator_picker("ex-exp-more", t("more_indicators", lang),
+                         indicator_options(visible, atlas, lang, headers=False), [], multi=True),
         html.Div([html.Span(t("periods_scope", lang), className="oa-label"),
                   radio("ex-exp-periods", "current", [("current", t("scope_current", lang)),
                                                       ("all", t("scope_all", lang))])], className="oa-field"),
@@ -326,10 +215,8 @@ def layout(**args) -> html.Div:
         dl.ScaleControl(position="bottomright", imperial=False),
     ]
     controls = html.Div([
-        html.Div([html.Label(t("indicator", lang), htmlFor="ex-indicator"),
-                  dcc.Dropdown(id="ex-indicator", options=indicator_options(visible, atlas, lang),
-                               value=state.indicator, clearable=False, searchable=True,
-                               placeholder=t("indicator_search", lang))], className="oa-field"),
+        indicator_picker("ex-indicator", t("indicator", lang), indicator_options(visible, atlas, lang),
+                         state.indicator, clearable=False, searchable=True, placeholder=t("indicator_search", lang)),
         html.Div([html.Span([t("period", lang), html.Span(period_label(state.period) if state.period else "",
                                                           id="ex-period-label", className="oa-period-label")],
                             className="oa-label"),
@@ -361,13 +248,7 @@ def layout(**args) -> html.Div:
         html.Aside([
             html.Div(state.notice, id="ex-notice", className="oa-notice", role="status"),
             html.Details([html.Summary(t("controls", lang)), controls], open=True),
-            html.Details([html.Summary(t("timeseries", lang)),
-                          # The Graph needs its own height: a responsive Dash 4 graph
-                          # takes the container's, which is otherwise 0 (and overflows).
-                          html.Div([dcc.Graph(id="ex-timeseries", style={"height": "300px"},
-                                              config={"displaylogo": False, "responsive": True}),
-                                    html.P(t("gaps_note", lang), className="oa-hint")],
-                                   className="oa-section")], open=True),
+            html.Details([html.Summary(t("timeseries", lang)), timeseries_graph("ex-timeseries", lang)], open=True),
             html.Details([html.Summary(t("info", lang)), html.Div(id="ex-info", className="oa-section")],
                          open=False),
             html.Details([html.Summary(t("export", lang)), export_panel(visible, atlas, lang)],
@@ -456,8 +337,9 @@ def register_callbacks(app) -> None:
         atlas, viewer = current_atlas(), current_principal()
         lang = norm_lang(lang)
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
-        ts = queries.timeseries(atlas, viewer, indicator_id, area_id) if (indicator_id and area_id) else None
-        return timeseries_figure(ts, atlas, indicator_id, period, lang)
+        # The same spec the chart picture draws (atlas.charts), so the download matches the screen.
+        spec = pictures.chart_spec(atlas, viewer, indicator_id, area_id, lang) if indicator_id and area_id else None
+        return timeseries_figure(spec, period, lang)
 
     @app.callback(Output("ex-info", "children"), Input("ex-indicator", "value"), State("ex-lang", "data"))
     def on_info(indicator_id, lang):
