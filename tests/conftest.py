@@ -1,20 +1,67 @@
 """Test set-up: an isolated data directory with the demo city, headless Chromium.
 
-The data directory is created before anything imports the atlas, so no test
-ever touches the developer's own data/.
+One folder per test run holds the demo store (`data/`) and everything else
+that would land in the system /tmp (`tmp/`: pytest's tmp_path, Chromium
+profiles, screenshots, temporary files of the code under test): TMPDIR points
+there. It is created before anything imports the atlas, so no test ever
+touches the developer's own data/, and removed when the run ends, so a run
+leaves nothing in /tmp.
+
+Markers, set here from what a test uses (see pytest.ini): `browser` (a
+Chromium fixture), `realdata` (reads ../shared/realdata), `slow` (the few
+other tests over ~3 s). The quick loop: pytest -m "not browser and not slow
+and not realdata".
 """
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
-os.environ["ATLAS_DATA_DIR"] = tempfile.mkdtemp(prefix="ortsatlas-test-")
+RUN_DIR = Path(tempfile.mkdtemp(prefix="ortsatlas-test-"))
+os.environ["ATLAS_DATA_DIR"] = str(RUN_DIR / "data")
+os.environ.pop("ATLAS_TMP_DIR", None)  # exports use <data dir>/tmp, watched by test_export
 os.environ.pop("ATLAS_BASEMAP_URL", None)  # no network: never a tile server in tests
+(RUN_DIR / "tmp").mkdir()
+os.environ["TMPDIR"] = str(RUN_DIR / "tmp")  # inherited by Chromium and every subprocess
+tempfile.tempdir = None  # forget the /tmp this process already chose: use TMPDIR from now on
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+BROWSER_FIXTURES = {"dash_duo", "duo", "scratch_duo"}
+# Non-browser tests that take more than ~3 s on a 2-core machine (pytest --durations=30).
+SLOW = {
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark browser, realdata and slow tests, so the quick loop can leave them out by marker."""
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+        if item.path.name.startswith("test_realdata_"):
+            item.add_marker(pytest.mark.realdata)
+        if f"{item.path.name}::{getattr(item, 'originalname', item.name)}" in SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
+_shared: dict = {}  # the shared store and its state when created, for the check at the end of the run
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if the shared store changed though every test left it alone (a write around the fixtures)."""
+    if "atlas" in _shared and store_state(_shared["atlas"]) != _shared["state"]:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", f"FAILED at the end of the run: {UNTOUCHED}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove this run's folder (store, TMPDIR, tmp_path), so a run leaves nothing in /tmp."""
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
 
 
 def pytest_setup_options():
@@ -31,15 +78,42 @@ def pytest_setup_options():
     return options
 
 
+def store_state(atlas) -> tuple[int, tuple[str, ...]]:
+    """What a write to a store changes: the manifest generation and the pending uploads."""
+    uploads = atlas.store.data_dir / "uploads"
+    return atlas.store.generation(), tuple(sorted(p.name for p in uploads.iterdir()) if uploads.exists() else ())
+
+
+UNTOUCHED = "the shared store changed: tests that write use scratch_atlas / scratch_app / scratch_duo"
+
+
 @pytest.fixture(scope="session")
 def atlas():
-    """The shared demo store of this test run (read-only for tests: writers use `scratch_atlas`)."""
+    """The shared demo store of this test run (read-only for tests: writers use `scratch_atlas`).
+
+    Checked at the end of the run too: a write that bypassed the fixture (the
+    CLI or a second context on ATLAS_DATA_DIR) would make later tests depend
+    on the order they ran in.
+    """
     from atlas.config import load_settings
     from atlas.demo import ensure_demo
     from atlas.services.context import Atlas
     context = Atlas(load_settings())
     ensure_demo(context)
+    _shared.update(atlas=context, state=store_state(context))
     return context
+
+
+@pytest.fixture(autouse=True)
+def _shared_store_is_read_only(request: pytest.FixtureRequest):
+    """Fail the test that wrote to the shared store (users, tokens, versions, uploads), naming it."""
+    if "atlas" not in request.fixturenames:
+        yield
+        return
+    shared = request.getfixturevalue("atlas")
+    before = store_state(shared)
+    yield
+    assert store_state(shared) == before, UNTOUCHED
 
 
 @pytest.fixture()
@@ -93,11 +167,10 @@ def duo(dash_duo, dash_app):
 def scratch_atlas(atlas, tmp_path):
     """A private copy of the demo store with its own context and clock (writes stay here)."""
     import dataclasses
-    import shutil
 
     from atlas.services.context import Atlas
-    shutil.copytree(atlas.store.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("uploads"))
-    return Atlas(dataclasses.replace(atlas.settings, data_dir=tmp_path / "data"))
+    shutil.copytree(atlas.store.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("uploads", "tmp"))
+    return Atlas(dataclasses.replace(atlas.settings, data_dir=tmp_path / "data", tmp_dir=tmp_path / "data" / "tmp"))
 
 
 @pytest.fixture()

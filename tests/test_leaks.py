@@ -128,7 +128,8 @@ def test_anonymous_learns_nothing_of_internal_or_restricted_indicators(dash_app,
 
 
 @pytest.mark.parametrize("user", ["intern", "schulamt-test"])
-def test_staff_learn_nothing_of_another_departments_restricted_indicators(dash_app, atlas, user):
+def test_staff_learn_nothing_of_another_departments_restricted_indicators(scratch_app, scratch_atlas, user):
+    dash_app, atlas = scratch_app, scratch_atlas  # adds an account: a private store copy
     if user == "schulamt-test" and atlas.users.get(user) is None:
         atlas.users.add(user, "steward", ["schule"], "school-steward-1", actor="test")
     client = fresh_client(dash_app)
@@ -150,7 +151,8 @@ def test_layout_and_page_shell_name_no_hidden_indicator(dash_app, atlas):
             assert secret not in text
 
 
-def test_admin_callbacks_refuse_non_admins(dash_app, atlas):
+def test_admin_callbacks_refuse_non_admins(scratch_app, scratch_atlas):
+    dash_app, atlas = scratch_app, scratch_atlas  # the admin's request adds an account: a private store copy
     client = fresh_client(dash_app)
     login(client, "intern")
     values = {"adm-new-name.value": "eindringling", "adm-new-role.value": "admin",
@@ -203,7 +205,8 @@ def test_staff_do_not_read_drafts(dash_app):
     assert "2025-Q4" in {r["period"] for r in rows}
 
 
-def test_admin_grants_a_restricted_indicator_to_one_user(dash_app, atlas):
+def test_admin_grants_a_restricted_indicator_to_one_user(scratch_app, scratch_atlas):
+    dash_app, atlas = scratch_app, scratch_atlas  # adds an account and a grant: a private store copy
     if atlas.users.get("planerin.grant") is None:
         atlas.users.add("planerin.grant", "internal", [], "grant-me-please", actor="test")
     staff = fresh_client(dash_app)

@@ -34,7 +34,8 @@ def test_each_demo_role_sees_its_indicators(dash_app, user, count):
     assert who(client) == count
 
 
-def test_wrong_password_is_refused_and_audited(anon, atlas):
+def test_wrong_password_is_refused_and_audited(scratch_app, scratch_atlas):
+    anon, atlas = fresh_client(scratch_app), scratch_atlas  # reads the last audit entry: a log of its own
     resp = login(anon, "intern", "not-the-password")
     assert resp.status_code == 401 and "Benutzername oder Passwort ist falsch." in resp.get_data(as_text=True)
     assert who(anon) == 18
@@ -70,7 +71,8 @@ def test_successful_logins_do_not_use_up_the_limit(dash_app):
         assert login(client, "intern").status_code == 303
 
 
-def test_disabled_user_cannot_log_in_and_loses_open_sessions(dash_app, atlas):
+def test_disabled_user_cannot_log_in_and_loses_open_sessions(scratch_app, scratch_atlas):
+    dash_app, atlas = scratch_app, scratch_atlas  # adds and disables an account: a private store copy
     atlas.users.add("kurzzeit", "internal", [], "temporary-pass-1", actor="test")
     client = fresh_client(dash_app)
     assert login(client, "kurzzeit", "temporary-pass-1").status_code == 303 and who(client) == 31
@@ -79,7 +81,8 @@ def test_disabled_user_cannot_log_in_and_loses_open_sessions(dash_app, atlas):
     assert login(fresh_client(dash_app), "kurzzeit", "temporary-pass-1").status_code == 401
 
 
-def test_password_change_ends_sessions(dash_app, atlas):
+def test_password_change_ends_sessions(scratch_app, scratch_atlas):
+    dash_app, atlas = scratch_app, scratch_atlas  # adds an account: a private store copy
     atlas.users.add("wechsel", "internal", [], "first-password-1", actor="test")
     client = fresh_client(dash_app)
     login(client, "wechsel", "first-password-1")

@@ -71,7 +71,8 @@ def test_wrong_password_in_the_browser(duo):
                                                              message="error message")
 
 
-def test_admin_adds_a_user_on_the_admin_page(duo, atlas):
+def test_admin_adds_a_user_on_the_admin_page(scratch_duo, scratch_atlas):
+    duo, atlas = scratch_duo, scratch_atlas  # adds an account: a private store copy
     log_in(duo, "admin")
     duo.driver.get(f"{duo.server_url}/admin")
     until(lambda: duo.find_elements("#adm-users-table"), message="admin page")
