@@ -56,6 +56,10 @@ class Indicator:
     denominator: str = ""
     suppress_numerator_below: int = 0
     suppress_denominator_below: int = 0
+    # Counts (aggregation "sum"): values from 1 below this are withheld; None = the offices' default (3).
+    suppress_value_below: int | None = None
+    # Indicators publishing the same count (a count and a share built on it): suppressed together.
+    same_count_as: tuple[str, ...] = ()
     diverging: bool = False
 
     def title(self, lang: str = "de") -> str:
@@ -83,6 +87,16 @@ def _check_indicator(raw: dict, domain: str, where: str) -> Indicator:
             raise CatalogError(f"{ctx}: {key} = {raw[key]!r}, expected one of {allowed}")
     if raw["aggregation"] == "ratio" and not (raw.get("numerator") and raw.get("denominator") and raw.get("scale")):
         raise CatalogError(f"{ctx}: a ratio needs numerator, denominator and scale")
+    raw = dict(raw)
+    for key in ("suppress_numerator_below", "suppress_denominator_below", "suppress_value_below"):
+        threshold = raw.get(key)
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int)
+                                      or not 0 <= threshold <= 1_000_000):
+            raise CatalogError(f"{ctx}: {key} = {threshold!r}, expected a whole number from 0 to 1000000")
+    linked = raw.get("same_count_as", ())
+    if isinstance(linked, str) or not all(isinstance(i, str) and _ID.match(i) for i in linked):
+        raise CatalogError(f"{ctx}: same_count_as must be a list of indicator ids")
+    raw["same_count_as"] = tuple(linked)
     return Indicator(domain=domain, **raw)
 
 
@@ -126,6 +140,7 @@ def catalog_frame(indicators: list[Indicator], domains: list[Domain]) -> pd.Data
     """The catalogue as a table, registered in DuckDB so filters run in SQL."""
     order = {d.id: d.order for d in domains}
     frame = pd.DataFrame([asdict(i) for i in indicators])
+    frame["same_count_as"] = [",".join(i.same_count_as) for i in indicators]  # a plain column for SQL
     frame["domain_order"] = frame["domain"].map(order)
     return frame
 
@@ -155,5 +170,8 @@ def stored_indicators(frame: pd.DataFrame | None) -> list[Indicator]:
     out = []
     for row in frame.to_dict("records"):
         values = {k: v for k, v in row.items() if k in names}
+        values["same_count_as"] = tuple(i for i in str(values.get("same_count_as") or "").split(",") if i)
+        below = values.get("suppress_value_below")
+        values["suppress_value_below"] = None if below is None or pd.isna(below) else int(below)
         out.append(Indicator(**values))
     return out

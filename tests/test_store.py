@@ -129,8 +129,14 @@ def test_small_numbers_are_suppressed_outside_the_department(atlas):
     hidden = public[public["status"] == "suppressed"]
     assert len(hidden) > 0
     assert hidden[["value", "numerator", "denominator"]].isna().all().all()
-    small = owner.loc[hidden.index]
-    assert (small["status"] == "ok").all() and small["numerator"].between(1, 2).all()
+    behind = owner.loc[hidden.index]
+    assert (behind["status"] == "ok").all()
+    # The owner sees why: small numbers are primary, the cells hidden to protect them secondary.
+    assert set(behind["confidential"]) <= {"primary", "secondary"}
+    primary = behind[behind["confidential"] == "primary"]
+    assert len(primary) > 0 and primary["numerator"].between(1, 2).all()
+    assert (behind.loc[behind["confidential"] == "secondary", "numerator"] >= 3).all()
+    assert set(owner.index[owner["numerator"].between(1, 2)]) <= set(hidden.index)  # every small number hidden
     # Zero is a value, not a secret: no suppressed cell has a zero count behind it.
     zero = owner[owner["numerator"] == 0].index
     assert (public.loc[zero, "status"] == "ok").all()
@@ -245,14 +251,15 @@ def _profile_from_all_cells(atlas, viewer, area_id) -> pd.DataFrame:
     vsql, params = queries._visible_versions_sql(viewer)
     rows = atlas.store.query(f"""
         WITH vv AS ({vsql})
-        SELECT v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.status
+        SELECT v.indicator_id, v.area_id, v.period, v.value, v.numerator, v.denominator, v.status
         FROM indicator_values v JOIN vv USING (version_id)
         WHERE v.area_id = ?
         QUALIFY row_number() OVER (PARTITION BY v.indicator_id ORDER BY v.period DESC, v.version_id DESC) = 1
     """, params + [area_id])
-    parts = [queries.suppress(g, atlas.indicator_by_id[i], viewer)
+    parts = [queries.suppress(atlas, viewer, atlas.indicator_by_id[i], g, g["period"].iloc[0])
              for i, g in rows.groupby("indicator_id")]
-    return pd.concat(parts).set_index("indicator_id").sort_index()
+    return pd.concat(parts).drop(columns=["area_id", "confidential"], errors="ignore") \
+        .set_index("indicator_id").sort_index()
 
 
 @pytest.mark.parametrize("viewer", [ANONYMOUS, STAFF, YOUTH_STEWARD, ADMIN], ids=lambda v: v.role)
@@ -354,7 +361,8 @@ def test_city_figures_from_the_kept_series_equal_aggregating_one_period(atlas, v
         ind = atlas.indicator_by_id[ind_id]
         for period in queries.periods(atlas, viewer, ind_id)[-3:]:
             kept = queries.values(atlas, viewer, ind_id, period, "stadt").rows
-            direct = queries.suppress(queries._level_rows(atlas, viewer, ind, period, "stadt"), ind, viewer)
+            direct = queries.suppress(atlas, viewer, ind, queries._level_rows(atlas, viewer, ind, period, "stadt"),
+                                      period)
             pd.testing.assert_frame_equal(kept, direct.drop(columns=["period", "set_id"]).reset_index(drop=True))
             checked += 1
     assert checked >= 16

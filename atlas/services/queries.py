@@ -16,17 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from atlas.catalog import Indicator
 from atlas.periods import period_end
+from atlas.services import disclosure
 from atlas.services.boundaries import LEVELS
 from atlas.services.context import Atlas
 from auth.permissions import (
     Principal,
     indicator_filter_sql,
-    sees_unsuppressed,
     version_filter_sql,
 )
 
@@ -284,39 +283,50 @@ def _newest_cells(atlas: Atlas, pairs: list[tuple[str, str]], versions_sql: str,
     """, params + [x for pair in pairs for x in pair])[_CELL_COLS]
 
 
-def suppress(rows: pd.DataFrame, ind: Indicator, viewer: Principal) -> pd.DataFrame:
-    """Hide small numbers from viewers outside the owning department.
+def suppress(atlas: Atlas, viewer: Principal, ind: Indicator, rows: pd.DataFrame,
+             period: str | None) -> pd.DataFrame:
+    """Apply the indicator's disclosure pattern (`atlas.services.disclosure`) to rows of any level.
 
-    Cells stored as suppressed stay hidden for everyone.
+    `period` is the period the rows are of, or None for rows of several periods.
     """
-    num_below, den_below = _limits(ind, viewer)
-    return _suppress(rows, num_below, den_below)
+    return disclosure.apply(rows, disclosure_pattern(atlas, viewer, ind, period), ind, viewer)
 
 
-def _limits(ind: Indicator, viewer: Principal) -> tuple[float, float]:
-    """Numerator and denominator below which this viewer sees a cell suppressed (0: no limit)."""
-    if sees_unsuppressed(viewer, ind.department):
-        return 0.0, 0.0
-    return float(ind.suppress_numerator_below or 0), float(ind.suppress_denominator_below or 0)
+def disclosure_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None) -> pd.DataFrame:
+    """The cells withheld for this indicator in the viewer's data view: period, area_id, reason.
+
+    Computed from the published rows of every level at once (secondary
+    suppression needs every parent–child equation), with linked indicators
+    (`same_count_as`) hidden together; remembered per store state and rights
+    like the map views.
+    """
+    linked = [atlas.indicator_by_id[i] for i in ind.same_count_as if i in atlas.indicator_by_id]
+    if not disclosure.rules(ind) and not linked:
+        return disclosure.hidden_cells(pd.DataFrame(), [])
+    return atlas.remembered(("disclosure", viewer.rights, ind.id, period),
+                            lambda: _linked_pattern(atlas, viewer, ind, linked, period))
 
 
-def _suppress(rows: pd.DataFrame, num_below: float | np.ndarray, den_below: float | np.ndarray) -> pd.DataFrame:
-    """Suppression with limits per row (arrays) or for all rows: one pass over any number of indicators."""
-    if rows.empty:
-        return rows
-    status = rows["status"].to_numpy(dtype=object)
-    ok = status == "ok"
-    numerator = rows["numerator"].to_numpy(dtype=float, na_value=np.nan)
-    denominator = rows["denominator"].to_numpy(dtype=float, na_value=np.nan)
-    hide = (status == "suppressed") \
-        | (ok & (numerator > 0) & (numerator < num_below)) \
-        | (ok & (denominator > 0) & (denominator < den_below))
-    if not hide.any():
-        return rows
-    rows = rows.copy()
-    rows.loc[hide, ["value", "numerator", "denominator"]] = np.nan
-    rows.loc[hide, "status"] = "suppressed"
-    return rows
+def _own_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None,
+                 forced: pd.DataFrame | None = None) -> pd.DataFrame:
+    rows = pd.concat([_rows(atlas, viewer, ind, period, level) for level in LEVELS], ignore_index=True)
+    return disclosure.hidden_cells(rows, disclosure.rules(ind), forced)
+
+
+def _linked_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, linked: list[Indicator],
+                    period: str | None) -> pd.DataFrame:
+    """Hide together what linked indicators publish twice; re-check each until no new cell is hidden."""
+    group = [ind] + [o for o in linked if get_indicator(atlas, viewer, o.id) is not None]
+    patterns = {i.id: _own_pattern(atlas, viewer, i, period) for i in group}
+    if len(group) == 1:
+        return patterns[ind.id]
+    for _ in range(len(group) * 4):
+        again = {i.id: _own_pattern(atlas, viewer, i, period, disclosure.linked_pattern(
+                     {k: v for k, v in patterns.items() if k != i.id})) for i in group}
+        if all(len(again[k]) == len(patterns[k]) for k in patterns):
+            return again[ind.id]
+        patterns = again
+    return patterns[ind.id]
 
 
 @dataclass(frozen=True)
@@ -334,7 +344,7 @@ def values(atlas: Atlas, viewer: Principal, indicator_id: str, period: str,
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
-    rows = suppress(_rows(atlas, viewer, ind, period, level), ind, viewer)
+    rows = suppress(atlas, viewer, ind, _rows(atlas, viewer, ind, period, level), period)
     set_id = rows["set_id"].iloc[0] if len(rows) else set_for_period(atlas, period)
     return ValueTable(ind, period, level, set_id, rows.drop(columns=["period", "set_id"]).reset_index(drop=True))
 
@@ -350,7 +360,7 @@ def value_rows(atlas: Atlas, viewer: Principal, indicator_id: str, period: str |
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
-    return suppress(_rows(atlas, viewer, ind, period, level), ind, viewer).reset_index(drop=True)
+    return suppress(atlas, viewer, ind, _rows(atlas, viewer, ind, period, level), period).reset_index(drop=True)
 
 
 def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str) -> pd.DataFrame | None:
@@ -383,7 +393,7 @@ def _timeseries(atlas: Atlas, viewer: Principal, ind: Indicator, area_id: str) -
             return atlas.remembered(("district_series", viewer.rights, ind.id, key),
                                     lambda: _level_rows(atlas, viewer, ind, None, level, key))
         return _level_rows(atlas, viewer, ind, None, level, key)
-    parts = [suppress(rows(level, key), ind, viewer).assign(role=role) for role, level, key in series]
+    parts = [suppress(atlas, viewer, ind, rows(level, key), None).assign(role=role) for role, level, key in series]
     out = pd.concat(parts, ignore_index=True)
     return out[_SERIES_COLS].sort_values(["role", "period"])
 
@@ -400,7 +410,7 @@ def area_profile(atlas: Atlas, viewer: Principal, area_id: str) -> pd.DataFrame:
     vsql, params = _visible_versions_sql(viewer)
     rows = atlas.store.query(f"""
         WITH vv AS ({vsql})
-        SELECT v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.status
+        SELECT v.indicator_id, v.area_id, v.period, v.value, v.numerator, v.denominator, v.status
         FROM {atlas.store.summary("latest_cells")} v JOIN vv USING (version_id)
         WHERE v.area_id = ?
         QUALIFY row_number() OVER (PARTITION BY v.indicator_id ORDER BY v.period DESC, v.version_id DESC) = 1
@@ -408,6 +418,7 @@ def area_profile(atlas: Atlas, viewer: Principal, area_id: str) -> pd.DataFrame:
     """, params + [area_id])
     if rows.empty:
         return pd.DataFrame(columns=cols)
-    limits = {i: _limits(atlas.indicator_by_id[i], viewer) for i in rows["indicator_id"].unique()}
-    per_row = np.array([limits[i] for i in rows["indicator_id"]], dtype=float)
-    return _suppress(rows, per_row[:, 0], per_row[:, 1]).reset_index(drop=True)[cols]
+    # One row per indicator: each gets its indicator's pattern for that period.
+    parts = [suppress(atlas, viewer, atlas.indicator_by_id[ind_id], part, part["period"].iloc[0])
+             for ind_id, part in rows.groupby("indicator_id", sort=True)]
+    return pd.concat(parts, ignore_index=True).reindex(columns=cols)
