@@ -208,3 +208,22 @@ def test_without_secondary_suppression_the_attack_recovers_cells(scratch_atlas, 
         if disclosure.rules(ind) and ind.visibility == "public":
             findings += _attack_indicator(scratch_atlas, client, ind)[1]
     assert len(findings) > 10
+
+
+def test_the_owner_gets_a_suppression_report_and_nobody_else_does(atlas, dash_app):
+    anonymous, staff = fresh_client(dash_app), fresh_client(dash_app)
+    login(staff, "intern")
+    admin = fresh_client(dash_app)
+    login(admin, "admin")
+    url = "/api/v1/disclosure?indicator=abgang_ohne&period=2024"
+    report = admin.get(url).get_json()
+    assert report["withheld"] > 0 and report["reasons"]["primary"] > 0 and report["reasons"]["secondary"] > 0
+    public_rows = anonymous.get("/api/v1/values?indicator=abgang_ohne&period=2024").get_json()["rows"]
+    hidden_for_public = {r["area_id"] for r in public_rows if r["status"] == "suppressed"}
+    reported = {c["area_id"] for c in report["cells"] if c["level"] == "ortsteil"}
+    assert reported == hidden_for_public  # the report says exactly what the public will not see
+    assert all(c["value"] is not None for c in report["cells"])  # the owner sees the numbers behind it
+    missing = anonymous.get("/api/v1/disclosure?indicator=no_such_thing&period=2024")
+    for client in (anonymous, staff):
+        resp = client.get(url)
+        assert (resp.status_code, resp.data) == (missing.status_code, missing.data)  # like a missing indicator

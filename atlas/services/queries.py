@@ -110,7 +110,7 @@ def set_for_period(atlas: Atlas, period: str) -> str | None:
 
 
 def current_set(atlas: Atlas, on: date | None = None) -> str:
-    return _set_on(atlas, on or date.today()) or boundary_sets(atlas).iloc[-1]["set_id"]
+    return _set_on(atlas, on or atlas.clock.now().date()) or boundary_sets(atlas).iloc[-1]["set_id"]
 
 
 def areas(atlas: Atlas, level: str, set_id: str) -> pd.DataFrame:
@@ -327,6 +327,30 @@ def _linked_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, linked: lis
             return again[ind.id]
         patterns = again
     return patterns[ind.id]
+
+
+def disclosure_report(atlas: Atlas, viewer: Principal, indicator_id: str, period: str) -> pd.DataFrame | None:
+    """Every cell withheld at one period, at every level, with why: for the owning department and admins.
+
+    Computed on the viewer's own data view (drafts included), so before a
+    release it shows what the public will see once it is released. None for
+    anyone who may not see beneath the pattern (answered like "not found").
+    Columns: level, area_id, name, value, numerator, denominator, reason.
+    """
+    period_end(period)
+    ind = get_indicator(atlas, viewer, indicator_id)
+    if ind is None or not disclosure.sees_everything(viewer, ind):
+        return None
+    pattern = disclosure_pattern(atlas, viewer, ind, period)
+    cols = ["level", "area_id", "name", "value", "numerator", "denominator", "reason"]
+    if pattern.empty:
+        return pd.DataFrame(columns=cols)
+    rows = pd.concat([_rows(atlas, viewer, ind, period, level).assign(level=level) for level in LEVELS],
+                     ignore_index=True)
+    rows = rows.merge(pattern, on=["period", "area_id"])
+    order = {level: i for i, level in enumerate(LEVELS)}
+    return rows.sort_values(["level", "area_id"], key=lambda c: c.map(order) if c.name == "level" else c)[cols] \
+        .reset_index(drop=True)
 
 
 @dataclass(frozen=True)

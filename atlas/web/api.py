@@ -73,8 +73,26 @@ def values() -> Response:
         return error_response(400, "bad_period", str(exc))
     if rows is None:
         return not_found()
-    cols = ["area_id", "name", "period", "value", "numerator", "denominator", "status"]
+    rows = rows.rename(columns={"set_id": "boundary_set"})
+    cols = ["area_id", "name", "period", "boundary_set", "value", "numerator", "denominator", "status"]
     return jsonify({"indicator": indicator, "level": level, "count": len(rows), "rows": records(rows, cols)})
+
+
+@api.get("/api/v1/disclosure")
+def disclosure_report() -> Response:
+    """The suppression report of one indicator-period: owning department and admins only."""
+    indicator, period = request.args.get("indicator", ""), request.args.get("period", "")
+    try:
+        rows = queries.disclosure_report(current_atlas(), current_principal(), indicator, period)
+    except ValueError as exc:
+        return error_response(400, "bad_period", str(exc))
+    if rows is None:
+        return not_found()
+    counts = rows["reason"].value_counts().to_dict()
+    return jsonify({"indicator": indicator, "period": period, "withheld": len(rows),
+                    "reasons": {r: int(counts.get(r, 0)) for r in ("primary", "secondary", "linked")},
+                    "public_sees": "geheim gehalten / suppressed",
+                    "cells": records(rows, list(rows.columns))})
 
 
 @api.get("/api/v1/points")
