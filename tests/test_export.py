@@ -292,10 +292,10 @@ def test_files_stream_and_leave_no_temporary_files(client, atlas):
         return sorted(scratch.iterdir()) if scratch.exists() else []
 
     before = leftovers()
-    resp = get(client, indicator="all", format="csv")
+    resp = get(client, indicator="sgb2_quote", format="csv")
     assert resp.is_streamed and resp.headers["Content-Disposition"].startswith("attachment")
     assert resp.headers["Cache-Control"] == "private, no-store"
-    url = "/api/v1/export?indicator=all&format=xlsx"
+    url = "/api/v1/export?indicator=sgb2_quote&format=xlsx"  # ~220 kB: several chunks
     big = client.get(url, buffered=False)
     assert len(leftovers()) == len(before) + 1  # built there, waiting to be sent
     assert int(big.headers["Content-Length"]) == len(big.get_data()) > 100_000
