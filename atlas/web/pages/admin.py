@@ -11,8 +11,8 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from atlas.i18n import t
 from atlas.services import versions
 from atlas.services.context import Atlas
+from atlas.web.components import csrf_marker, data_table, drop_zone
 from atlas.web.http import current_atlas
-from atlas.web.pages.upload import csrf_marker, drop_zone
 from auth import current_principal
 from auth.permissions import ROLES, may_administer, may_set_visibility
 from auth.users import UserError
@@ -25,20 +25,20 @@ def _denied() -> html.Div:
 
 
 def users_table(atlas: Atlas) -> html.Table:
-    head = html.Tr([html.Th(t(k)) for k in ("username", "role", "departments", "grants", "status")])
     dept = {k: v["de"] for k, v in atlas.departments.items()}
-    rows = [html.Tr([html.Td(u.username), html.Td(t(f"role_{u.role}")),
-                     html.Td(", ".join(dept.get(d, d) for d in u.departments)),
-                     html.Td(", ".join(u.grants)), html.Td(t("disabled") if u.disabled else t("active"))])
-            for u in atlas.users.all().values()]
-    return html.Table([html.Thead(head), html.Tbody(rows)], id="adm-users-table")
+    rows = [{"username": u.username, "role": t(f"role_{u.role}"),
+             "departments": ", ".join(dept.get(d, d) for d in u.departments), "grants": ", ".join(u.grants),
+             "status": t("disabled") if u.disabled else t("active")} for u in atlas.users.all().values()]
+    columns = [(k, t(k)) for k in ("username", "role", "departments", "grants", "status")]
+    return data_table(rows, columns, class_name=None, id="adm-users-table")
+
+
+AUDIT_COLUMNS = [("at", "Zeit (UTC)"), ("actor", "Wer"), ("action", "Aktion"), ("target", "Betroffen"),
+                 ("detail", "Details"), ("ip", "IP")]
 
 
 def audit_table(atlas: Atlas) -> html.Table:
-    head = html.Tr([html.Th(h) for h in ("Zeit (UTC)", "Wer", "Aktion", "Betroffen", "Details", "IP")])
-    rows = [html.Tr([html.Td(e["at"]), html.Td(e["actor"]), html.Td(e["action"]), html.Td(e["target"]),
-                     html.Td(e["detail"]), html.Td(e["ip"])]) for e in atlas.audit.entries(200)]
-    return html.Table([html.Thead(head), html.Tbody(rows)], id="adm-audit-table")
+    return data_table(atlas.audit.entries(200), AUDIT_COLUMNS, class_name=None, id="adm-audit-table")
 
 
 def _options(atlas: Atlas) -> dict:
@@ -105,12 +105,12 @@ def requests_table(atlas: Atlas, viewer) -> html.Div:
     rows = versions.visibility_requests(atlas, viewer)
     if not rows:
         return html.P("Keine offenen Anträge.", className="oa-hint")
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Indikator", "Fachamt", "angelegt von", "")])),
-                       html.Tbody([html.Tr([html.Td(f"{r['title_de']} ({r['id']})"), html.Td(r["department"]),
-                                            html.Td(r["created_by"]),
-                                            html.Td(html.Button("Öffentlich freigeben", className="oa-chip",
-                                                                id={"type": "adm-approve", "indicator": r["id"]}))])
-                                   for r in rows])], className="oa-table")
+    return data_table([{"indicator": f"{r['title_de']} ({r['id']})", "department": r["department"],
+                        "created_by": r["created_by"],
+                        "action": html.Button("Öffentlich freigeben", className="oa-chip",
+                                              id={"type": "adm-approve", "indicator": r["id"]})} for r in rows],
+                      [("indicator", "Indikator"), ("department", "Fachamt"), ("created_by", "angelegt von"),
+                       ("action", "")])
 
 
 def boundary_section(atlas: Atlas) -> html.Section:

@@ -12,14 +12,14 @@ import base64
 
 import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
-from flask_wtf.csrf import generate_csrf
 
 from atlas.export import pictures
-from atlas.formatting import format_number
+from atlas.formatting import format_number, format_value
 from atlas.ingest import uploads
 from atlas.periods import period_label
 from atlas.services import versions
 from atlas.services.context import Atlas
+from atlas.web.components import csrf_marker, data_table, drop_zone, indicator_picker
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 from auth.permissions import may_deliver, may_release_publicly, may_upload
@@ -80,33 +80,14 @@ def layout(**_args) -> html.Div:
         html.Div(release, className="oa-links"),
         html.Div(id="up-release-status", role="status"),
         html.H3("Versionsgeschichte"),
-        dcc.Dropdown(id="up-history-indicator", options=deliverable(atlas, viewer), value=None,
-                     placeholder="Indikator wählen …"),
+        indicator_picker("up-history-indicator", "Indikator", deliverable(atlas, viewer), None,
+                         placeholder="Indikator wählen …"),
         html.Div(id="up-history-status", role="status"),
         html.Div(id="up-history"),
     ], className="oa-page")
 
 
 # ------------------------------------------------------------------ pieces
-def csrf_marker(limit_mb: int) -> html.Div:
-    """The CSRF token and size limit for assets/upload.js (API writes with the session cookie)."""
-    return html.Div(id="oa-csrf", **{"data-token": generate_csrf(), "data-limit": str(limit_mb * 1024 * 1024)})
-
-
-def drop_zone(zone_id: str, endpoint: str, status_id: str, accept: str, store: str = "", fields: str = "") -> html.Div:
-    """A drop zone handled by assets/upload.js, its progress bar and its status line."""
-    data = {"data-endpoint": endpoint, "data-status": status_id, "data-accept": accept, "data-fields": fields}
-    if store:
-        data["data-store"] = store
-    return html.Div([
-        html.Div([html.Strong("Datei hierher ziehen"), html.Span(" oder klicken, um sie auszuwählen")],
-                 id=zone_id, className="oa-drop", tabIndex="0", role="button", **data),
-        html.Div(html.Div(className="oa-progress-bar"), id=f"{zone_id}-progress", className="oa-progress",
-                 hidden=True),
-        html.Div(id=status_id, role="status", className="oa-hint"),
-    ])
-
-
 NEW_FIELDS = [("id", "Kürzel (a–z, 0–9, _)"), ("title_de", "Titel"), ("unit", "Einheit"),
               ("numerator", "Zähler (bei Anteilen)"), ("denominator", "Nenner (bei Anteilen)"),
               ("source", "Quelle"), ("contact", "Ansprechperson"), ("licence", "Lizenz"),
@@ -146,11 +127,6 @@ def new_indicator_form(atlas: Atlas, viewer: Principal) -> html.Details:
         html.Button("Indikator für diese Lieferung vormerken", id="up-new-add", className="oa-chip"),
         html.Div(id="up-new-list", className="oa-hint"),
     ], id="up-new")
-def _table(rows: list[dict], columns: list[tuple[str, str]], class_name: str = "oa-table") -> html.Table:
-    head = html.Thead(html.Tr([html.Th(label) for _, label in columns]))
-    body = html.Tbody([html.Tr([html.Td("" if r.get(k) is None else str(r.get(k))) for k, _ in columns])
-                       for r in rows])
-    return html.Table([head, body], className=class_name)
 
 
 def report_view(pending: uploads.Pending) -> list:
@@ -164,14 +140,14 @@ def report_view(pending: uploads.Pending) -> list:
         more = f" (und {report['more_errors']} weitere)" if report.get("more_errors") else ""
         out += [html.P(f"{len(errors)} Fehler{more}: die Datei kann so nicht gespeichert werden.",
                        className="oa-error"),
-                _table(errors, [("row", "Zeile"), ("column", "Spalte"), ("value", "Inhalt"), ("message", "Problem")],
-                       "oa-table oa-errors")]
+                data_table(errors, [("row", "Zeile"), ("column", "Spalte"), ("value", "Inhalt"),
+                                    ("message", "Problem")], "oa-table oa-errors")]
     else:
         out.append(html.P("Keine Fehler.", className="oa-ok"))
     warnings = report.get("warnings", [])
     if warnings:
         out += [html.P(f"{len(warnings)} Hinweise (blockieren nicht):"),
-                _table(warnings, [("row", "Zeile"), ("message", "Hinweis")], "oa-table oa-warnings")]
+                data_table(warnings, [("row", "Zeile"), ("message", "Hinweis")], "oa-table oa-warnings")]
     return out
 
 
@@ -188,19 +164,23 @@ def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
                             className="oa-preview-map"))
     decimals = {i: lookup[i].decimals for i in values["indicator_id"].unique()}
     rows = [{"indicator_id": r.indicator_id, "area_id": r.area_id, "period": period_label(r.period),
-             "value": format_number(r.value, decimals[r.indicator_id]) if r.status == "ok" else r.status,
+             "value": format_value(r.value, r.status, decimals[r.indicator_id]),
              "numerator": "" if pd.isna(r.numerator) else format_number(r.numerator, 0),
              "denominator": "" if pd.isna(r.denominator) else format_number(r.denominator, 0)}
             for r in values.head(200).itertuples()]
-    out.append(_table(rows, [("indicator_id", "Indikator"), ("area_id", "Gebiet"), ("period", "Zeitraum"),
+    out.append(data_table(rows, [("indicator_id", "Indikator"), ("area_id", "Gebiet"), ("period", "Zeitraum"),
                              ("value", "Wert"), ("numerator", "Zähler"), ("denominator", "Nenner")]))
     if len(values) > 200:
         out.append(html.P(f"… und {len(values) - 200:,} weitere Werte.", className="oa-hint"))
     return out
 
 
+HISTORY_COLUMNS = [("version", "Version"), ("state", "Stand"), ("created", "hochgeladen"), ("by", "von"),
+                   ("file", "Datei"), ("rows", "Werte"), ("changes", "neu/geändert/nicht erneut"),
+                   ("release", "Freigabe"), ("action", "")]
+
+
 def history_view(rows: pd.DataFrame) -> html.Table:
-    head = ["Version", "Stand", "hochgeladen", "von", "Datei", "Werte", "neu/geändert/nicht erneut", "Freigabe", ""]
     body = []
     for r in rows.itertuples():
         scheduled = (f"geplant: {STATE_LABELS.get(r.release_to, r.release_to)} am {r.release_at:%d.%m.%Y %H:%M}"
@@ -209,11 +189,11 @@ def history_view(rows: pd.DataFrame) -> html.Table:
         action = (html.Button("Zurückziehen", id={"type": "up-rollback", "version": int(r.version_id)},
                               className="oa-chip") if r.state != "withdrawn" else "")
         changes = "/".join("" if pd.isna(v) else str(int(v)) for v in (r.n_added, r.n_changed, r.n_removed))
-        body.append(html.Tr([html.Td(str(r.version_id)), html.Td(STATE_LABELS.get(r.state, r.state)),
-                             html.Td(f"{r.created_at:%d.%m.%Y %H:%M}"), html.Td(r.created_by or ""),
-                             html.Td(r.file_name or ""), html.Td(str(r.row_count)), html.Td(changes),
-                             html.Td(" ".join(x for x in (released, scheduled) if x)), html.Td(action)]))
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)], className="oa-table")
+        body.append({"version": r.version_id, "state": STATE_LABELS.get(r.state, r.state),
+                     "created": f"{r.created_at:%d.%m.%Y %H:%M}", "by": r.created_by or "", "file": r.file_name or "",
+                     "rows": r.row_count, "changes": changes,
+                     "release": " ".join(x for x in (released, scheduled) if x), "action": action})
+    return data_table(body, HISTORY_COLUMNS)
 
 
 # ------------------------------------------------------------------ callbacks
