@@ -8,6 +8,7 @@ the browser and a downloaded picture show the same lines and markers.
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.io as pio
@@ -64,6 +65,12 @@ def timeseries_graph(graph_id: str, lang: str) -> html.Div:
     return html.Div([dcc.Graph(id=graph_id, style={"height": "300px"},
                                config={"displaylogo": False, "responsive": True}),
                      html.P(gaps_note(lang), className="oa-hint")], className="oa-section")
+
+
+def chart_url(indicator_id: str, area_id: str, lang: str, fmt: str | None = None) -> str:
+    """The chart picture of one area's time series (`/api/v1/chart`); without `fmt` the caller appends it."""
+    params = {"indicator": indicator_id, "area": area_id, "lang": lang}
+    return "/api/v1/chart?" + urlencode({**params, "format": fmt} if fmt else params)
 
 
 def timeseries_figure(spec: ChartSpec | None, period: str | None, lang: str) -> dict:

@@ -23,6 +23,7 @@ from atlas.services import choropleth, queries
 from atlas.services.boundaries import LEVELS
 from atlas.services.context import Atlas
 from atlas.web.components import (
+    chart_url,
     facts_list,
     indicator_facts,
     indicator_options,
@@ -183,7 +184,7 @@ def export_links(atlas: Atlas, viewer: Principal, indicator_id: str | None, peri
     urls = {"data": "/api/v1/export?" + urlencode(data), "map": "/api/v1/map?" + urlencode(view),
             "print": "/print?" + urlencode({**view, **({"area": area} if area else {})}), "chart": ""}
     if area:
-        urls["chart"] = "/api/v1/chart?" + urlencode({"indicator": indicator_id, "area": area, "lang": lang})
+        urls["chart"] = chart_url(indicator_id, area, lang)
     return urls
 
 

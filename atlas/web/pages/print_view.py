@@ -18,6 +18,7 @@ from atlas.formatting import format_value
 from atlas.i18n import t
 from atlas.periods import period_label
 from atlas.services import queries
+from atlas.web.components import chart_url, indicator_facts
 from atlas.web.http import current_atlas
 from atlas.web.pages.explorer import query_string, resolve_state
 from auth import current_principal
@@ -61,13 +62,10 @@ def print_page() -> Response:
                    f"{escape(format_value(r.value, r.status, ind.decimals, '', lang))}</td></tr>"
                    for r in table.rows.itertuples())
     chart = ""
-    if state.area:
-        chart_url = "/api/v1/chart?" + urlencode({"indicator": ind.id, "area": state.area, "lang": lang,
-                                                  "format": "svg"})
-        chart = f"<h2>{escape(t('timeseries', lang))}</h2><img src='{escape(chart_url)}' alt=''>"
-    info = _dl([(t("definition", lang), ind.definition_en if lang == "en" else ind.definition_de),
-                (t("unit", lang), ind.unit), (t("source", lang), ind.source),
-                (t("contact", lang), ind.contact), (t("licence", lang), ind.licence)])
+    if state.area:  # the chart picture: drawn from the same spec as the explorer's time series
+        chart = (f"<h2>{escape(t('timeseries', lang))}</h2>"
+                 f"<img src='{escape(chart_url(ind.id, state.area, lang, 'svg'))}' alt=''>")
+    info = _dl(indicator_facts(atlas, viewer, ind.id, lang))  # what the explorer's info panel says
     title = f"{ind.title(lang)}, {period_label(state.period)}"
     notice = f"<p class='bar'>{escape(state.notice)}</p>" if state.notice else ""
     back = "/?" + query_string(ind.id, state.period, state.method, state.k, state.area, lang)
