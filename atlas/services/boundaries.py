@@ -101,7 +101,7 @@ def hierarchy_frame(set_id: str, levels: dict[str, gpd.GeoDataFrame]) -> pd.Data
     optionally predecessors (comma-separated keys an area was split from).
     """
     frames = []
-    for level in LEVELS:
+    for level in levels:  # base level first, the whole territory last
         gdf = check_areas(levels[level])
         metric = gdf.to_crs("EPSG:3035")  # equal-area, for km² only
         frames.append(pd.DataFrame({
@@ -116,7 +116,8 @@ def hierarchy_frame(set_id: str, levels: dict[str, gpd.GeoDataFrame]) -> pd.Data
         }))
     table = pd.concat(frames, ignore_index=True)
     parents = set(table["area_id"])
-    orphans = table[(table["level"] != "stadt") & ~table["parent_id"].isin(parents)]
+    top = list(levels)[-1]
+    orphans = table[(table["level"] != top) & ~table["parent_id"].isin(parents)]
     if len(orphans):
         raise BoundaryError([f"{r.level} {r.area_id} ({r.name}): parent {r.parent_id!r} does not exist"
                              for r in orphans.itertuples()])

@@ -20,8 +20,7 @@ import pandas as pd
 
 from atlas.catalog import Indicator
 from atlas.periods import period_end
-from atlas.services import disclosure
-from atlas.services.boundaries import LEVELS
+from atlas.services import disclosure, territory
 from atlas.services.context import Atlas
 from auth.permissions import (
     Principal,
@@ -175,9 +174,9 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
     that level (`area_ancestors`), so any depth works the same way.
     `area_filter` keeps only one area of the level (time series).
     """
-    if level not in LEVELS:
+    if level not in territory.level_ids(atlas):
         raise ValueError(f"unknown level {level!r}")
-    base_level = level == LEVELS[0]
+    base_level = level == territory.base_level(atlas)
     vsql, vparams = _visible_versions_sql(viewer)
     period_clause, pparams = ("AND v.period = ?", [period]) if period else ("", [])
     # Narrow the scan early when one area is asked for: its own cells, or its descendants'.
@@ -234,22 +233,23 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
 _CELL_COLS = ["indicator_id", "period", "area_id", "value", "status"]
 
 
-def _city_series(atlas: Atlas, viewer: Principal, ind: Indicator) -> pd.DataFrame:
-    """The city's rows over all periods, once per indicator, rights and store state.
+def _top_series(atlas: Atlas, viewer: Principal, ind: Indicator) -> pd.DataFrame:
+    """The whole territory's rows over all periods, once per indicator, rights and store state.
 
-    Every time series shows the city line and the map's city figure is one of
-    its rows: a few dozen rows per indicator, cheaper kept than aggregated
-    again per request.
+    Every time series shows the territory's line and the map's territory
+    figure is one of its rows: a few dozen rows per indicator, cheaper kept
+    than aggregated again per request.
     """
-    return atlas.cached(("city_series", viewer.rights, ind.id), lambda: _level_rows(atlas, viewer, ind, None, "stadt"))
+    top = territory.top_level(atlas)
+    return atlas.cached(("top_series", viewer.rights, ind.id), lambda: _level_rows(atlas, viewer, ind, None, top))
 
 
 def _rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None, level: str) -> pd.DataFrame:
-    """Rows of a level for one or all periods; the city's from its kept series."""
-    if level != "stadt":
+    """Rows of a level for one or all periods; the whole territory's from its kept series."""
+    if level != territory.top_level(atlas):
         return _level_rows(atlas, viewer, ind, period, level)
-    city = _city_series(atlas, viewer, ind)
-    return city if period is None else city[city["period"] == period].reset_index(drop=True)
+    top = _top_series(atlas, viewer, ind)
+    return top if period is None else top[top["period"] == period].reset_index(drop=True)
 
 
 def cells(atlas: Atlas, viewer: Principal, pairs: list[tuple[str, str]]) -> pd.DataFrame:
@@ -309,7 +309,8 @@ def disclosure_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, period: 
 
 def _own_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None,
                  forced: pd.DataFrame | None = None) -> pd.DataFrame:
-    rows = pd.concat([_rows(atlas, viewer, ind, period, level) for level in LEVELS], ignore_index=True)
+    rows = pd.concat([_rows(atlas, viewer, ind, period, level) for level in territory.level_ids(atlas)],
+                     ignore_index=True)
     return disclosure.hidden_cells(rows, disclosure.rules(ind), forced)
 
 
@@ -345,10 +346,10 @@ def disclosure_report(atlas: Atlas, viewer: Principal, indicator_id: str, period
     cols = ["level", "area_id", "name", "value", "numerator", "denominator", "reason"]
     if pattern.empty:
         return pd.DataFrame(columns=cols)
-    rows = pd.concat([_rows(atlas, viewer, ind, period, level).assign(level=level) for level in LEVELS],
-                     ignore_index=True)
+    rows = pd.concat([_rows(atlas, viewer, ind, period, level).assign(level=level)
+                      for level in territory.level_ids(atlas)], ignore_index=True)
     rows = rows.merge(pattern, on=["period", "area_id"])
-    order = {level: i for i, level in enumerate(LEVELS)}
+    order = {level: i for i, level in enumerate(territory.level_ids(atlas))}
     return rows.sort_values(["level", "area_id"], key=lambda c: c.map(order) if c.name == "level" else c)[cols] \
         .reset_index(drop=True)
 
@@ -363,8 +364,9 @@ class ValueTable:
 
 
 def values(atlas: Atlas, viewer: Principal, indicator_id: str, period: str,
-           level: str = "ortsteil") -> ValueTable | None:
-    """All areas of a level at one period; None if the indicator is not visible."""
+           level: str | None = None) -> ValueTable | None:
+    """All areas of a level (default: the base level) at one period; None if the indicator is not visible."""
+    level = level or territory.base_level(atlas)
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
@@ -374,13 +376,14 @@ def values(atlas: Atlas, viewer: Principal, indicator_id: str, period: str,
 
 
 def value_rows(atlas: Atlas, viewer: Principal, indicator_id: str, period: str | None,
-               level: str = "ortsteil") -> pd.DataFrame | None:
+               level: str | None = None) -> pd.DataFrame | None:
     """Rows for one or all periods (API and exports); None if not visible.
 
     Raises ValueError for a malformed period key, so callers can say what is expected.
     """
     if period is not None:
         period_end(period)
+    level = level or territory.base_level(atlas)
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
@@ -388,11 +391,12 @@ def value_rows(atlas: Atlas, viewer: Principal, indicator_id: str, period: str |
 
 
 def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str) -> pd.DataFrame | None:
-    """The area, its Stadtbezirk and the city over all readable periods.
+    """An area, each of its ancestors and the whole territory over all readable periods.
 
-    Columns: period, role ('area', 'predecessor', 'stadtbezirk', 'stadt'),
-    area_id, name, value, status. An Ortsteil created by a split also gets its
-    predecessor's series, so the break is visible instead of silently joined.
+    Columns: period, role, area_id, name, value, status. Roles are 'area',
+    'predecessor' and, for each ancestor, its level id (e.g. 'stadtbezirk',
+    'stadt'). An area created by a split also gets its predecessor's series,
+    so the break is visible instead of silently joined.
     """
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None or not isinstance(area_id, str):
@@ -401,20 +405,35 @@ def timeseries(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str)
                             lambda: _timeseries(atlas, viewer, ind, area_id))
 
 
+def ancestors(atlas: Atlas, set_id: str, area_id: str) -> list[tuple[str, str]]:
+    """(level, area key) of every ancestor of an area in one boundary set, nearest first."""
+    links = atlas.cached(("links", set_id), lambda: {
+        r.area_id: (r.level, r.parent_id) for r in atlas.store.query(
+            "SELECT area_id, level, parent_id FROM areas WHERE set_id = ?", [set_id]).itertuples()})
+    out, key = [], links.get(area_id, (None, None))[1]
+    while key is not None and key in links and len(out) < 10:
+        out.append((links[key][0], key))
+        key = links[key][1]
+    return out
+
+
 def _timeseries(atlas: Atlas, viewer: Principal, ind: Indicator, area_id: str) -> pd.DataFrame:
     info = area_info(atlas, area_id)
-    info = info[info["level"] == "ortsteil"]
     if info.empty:
         return pd.DataFrame(columns=_SERIES_COLS)
-    parent_id = info.iloc[0]["parent_id"]
-    predecessors = [p for p in str(info.iloc[0]["predecessors"] or "").split(",") if p]
-    series = [("area", "ortsteil", area_id)] + [("predecessor", "ortsteil", p) for p in predecessors] + \
-        [("stadtbezirk", "stadtbezirk", parent_id), ("stadt", "stadt", None)]
-    def rows(level: str, key: str | None) -> pd.DataFrame:
-        if level == "stadt":
-            return _city_series(atlas, viewer, ind)
-        if level == "stadtbezirk":  # shared by the district's areas
-            return atlas.remembered(("district_series", viewer.rights, ind.id, key),
+    newest = info.iloc[0]
+    level, top = newest["level"], territory.top_level(atlas)
+    predecessors = [p for p in str(newest["predecessors"] or "").split(",") if p]
+    series = [("area", level, area_id)] + [("predecessor", level, p) for p in predecessors] + \
+        [(up_level, up_level, key) for up_level, key in ancestors(atlas, newest["set_id"], area_id)]
+    if level == top:
+        series = [("area", level, area_id)]
+
+    def rows(level: str, key: str) -> pd.DataFrame:
+        if level == top:
+            return _top_series(atlas, viewer, ind)
+        if level != territory.base_level(atlas):  # an ancestor's series is shared by all its descendants
+            return atlas.remembered(("level_series", viewer.rights, ind.id, level, key),
                                     lambda: _level_rows(atlas, viewer, ind, None, level, key))
         return _level_rows(atlas, viewer, ind, None, level, key)
     parts = [suppress(atlas, viewer, ind, rows(level, key), None).assign(role=role) for role, level, key in series]

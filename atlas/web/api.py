@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from atlas.services import queries
+from atlas.services import queries, territory
 from atlas.services.boundaries import feature_collection
 from atlas.web.http import (
     clean,
@@ -93,6 +93,14 @@ def disclosure_report() -> Response:
                     "reasons": {r: int(counts.get(r, 0)) for r in ("primary", "secondary", "linked")},
                     "public_sees": "geheim gehalten / suppressed",
                     "cells": records(rows, list(rows.columns))})
+
+
+@api.get("/api/v1/levels")
+def levels() -> Response:
+    """The territory's hierarchy, base level first: ids and German/English names."""
+    return jsonify({"levels": [{"id": lv.id, "name_de": lv.name_de, "name_en": lv.name_en,
+                                "plural_de": lv.plural_de, "plural_en": lv.plural_en}
+                               for lv in territory.levels(current_atlas())]})
 
 
 @api.get("/api/v1/points")

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 from flask import Response, current_app, jsonify, request
 
-from atlas.services.boundaries import LEVELS
+from atlas.services import territory
 from atlas.services.context import Atlas
 
 EXTENSION = "ortsatlas"
@@ -51,7 +51,10 @@ def records(frame, columns) -> list[dict]:
 
 
 def level_arg() -> str | Response:
-    level = request.args.get("level", "ortsteil")
-    if level not in LEVELS:
-        return error_response(400, "bad_level", f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    """The `level` argument: one of the store's level ids (default: its base level)."""
+    atlas = current_atlas()
+    ids = territory.level_ids(atlas)
+    level = request.args.get("level") or territory.base_level(atlas)
+    if level not in ids:
+        return error_response(400, "bad_level", f"level must be one of {', '.join(ids)}; got {level!r}")
     return level
