@@ -47,6 +47,7 @@ from atlas.classify import (
     classing,
     legend_entries,
 )
+from atlas.formatting import GAP_WORDS, gap_word
 from atlas.i18n import t
 from atlas.periods import period_end
 from atlas.services import queries
@@ -78,13 +79,14 @@ _EXT = {"csv": "csv", "csv-de": "csv", "xlsx": "xlsx", "gpkg": "gpkg", "geojson"
 
 SYMBOLS = {"suppressed": "·", "missing": "…", "absent": "x"}
 SYMBOL_MEANING = {
-    "suppressed": ("geheim gehalten (zu kleine Fallzahl)", "withheld (number too small)"),
-    "missing": ("keine Daten", "no data"),
+    # The map's gap words, with what a table reader needs to know besides.
+    "suppressed": (f"{GAP_WORDS['suppressed'][0]} (zu kleine Fallzahl)",
+                   f"{GAP_WORDS['suppressed'][1]} (number too small)"),
+    "missing": GAP_WORDS["missing"],
     "absent": ("Gebiet bestand zu diesem Zeitpunkt nicht (anderer Gebietsstand)",
                "area did not exist at that time (other boundary set)"),
 }
-STATUS_WORDS = {"ok": ("ok", "ok"), "missing": ("keine Daten", "missing"),
-                "suppressed": ("geheim gehalten", "suppressed")}
+STATUS_WORDS = {"ok": ("ok", "ok"), "missing": GAP_WORDS["missing"], "suppressed": GAP_WORDS["suppressed"]}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK = 1 << 16
 
@@ -490,8 +492,8 @@ def style_classes(gdf: gpd.GeoDataFrame, target: dict, ind: Indicator, method: s
         lower = upper
     if rules:
         rules[-1]["upper"] = None  # the top class takes everything above the last break
-    rules.append({"kind": "missing", "color": MISSING_COLOR, "label": "keine Daten"})
-    rules.append({"kind": "suppressed", "color": SUPPRESSED_COLOR, "label": "geheim gehalten"})
+    rules.append({"kind": "missing", "color": MISSING_COLOR, "label": gap_word("missing")})
+    rules.append({"kind": "suppressed", "color": SUPPRESSED_COLOR, "label": gap_word("suppressed")})
     return rules
 
 
