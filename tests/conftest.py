@@ -33,6 +33,13 @@ REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 BROWSER_FIXTURES = {"dash_duo", "duo", "scratch_duo"}
 # Non-browser tests that take more than ~3 s on a 2-core machine (pytest --durations=30).
 SLOW = {
+    "test_cli.py::test_add_list_disable_passwd",  # the CLI as a real process, per step
+    "test_cli.py::test_refusals_are_specific",
+    "test_demo.py::test_generation_is_deterministic",  # generates the demo city a second time
+    "test_store.py::test_area_profile_index_agrees_with_reading_every_cell",  # reads every cell, per viewer
+    "test_leaks.py::test_anonymous_learns_nothing_of_internal_or_restricted_indicators",  # every callback
+    "test_disclosure.py::test_the_differencing_attack_recovers_nothing",  # every indicator, period and parent
+    "test_disclosure.py::test_without_secondary_suppression_the_attack_recovers_cells",
 }
 
 
