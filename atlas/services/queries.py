@@ -436,9 +436,46 @@ def _timeseries(atlas: Atlas, viewer: Principal, ind: Indicator, area_id: str) -
             return atlas.remembered(("level_series", viewer.rights, ind.id, level, key),
                                     lambda: _level_rows(atlas, viewer, ind, None, level, key))
         return _level_rows(atlas, viewer, ind, None, level, key)
-    parts = [suppress(atlas, viewer, ind, rows(level, key), None).assign(role=role) for role, level, key in series]
+    parts = []
+    for role, level, key in series:
+        part = suppress(atlas, viewer, ind, rows(level, key), None).assign(role=role)
+        changed = changed_geometry_sets(atlas, level, key, newest["set_id"]) if role == "area" else set()
+        if changed:  # the same key on other ground: its own line, never joined into the series
+            moved = part["set_id"].isin(changed)
+            part.loc[moved, "role"] = "predecessor"
+        parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     return out[_SERIES_COLS].sort_values(["role", "period"])
+
+
+# Two areas with one key are one series only when their ground is the same (intersection over union).
+SAME_GROUND = 0.99
+
+
+def changed_geometry_sets(atlas: Atlas, level: str, area_id: str, reference_set: str) -> set[str]:
+    """Boundary sets in which `area_id` covers other ground than in `reference_set`.
+
+    A key reused across sets joins one time series only where its geometry is
+    the same (≥ 99 % overlap); elsewhere the series breaks. Remembered per
+    store state: boundary sets change rarely.
+    """
+    def compute() -> set[str]:
+        import shapely
+        rows = atlas.store.query("SELECT set_id, geometry FROM areas WHERE level = ? AND area_id = ?",
+                                 [level, area_id])
+        if len(rows) < 2:
+            return set()
+        geoms = dict(zip(rows["set_id"], shapely.from_wkb([bytes(g) for g in rows["geometry"]])))
+        ref = geoms.get(reference_set)
+        if ref is None:
+            return set()
+        changed = set()
+        for set_id, geom in geoms.items():
+            union = shapely.union(ref, geom).area
+            if set_id != reference_set and union > 0 and shapely.intersection(ref, geom).area / union < SAME_GROUND:
+                changed.add(set_id)
+        return changed
+    return atlas.cached(("changed_ground", level, area_id, reference_set), compute)
 
 
 def area_profile(atlas: Atlas, viewer: Principal, area_id: str) -> pd.DataFrame:

@@ -1,0 +1,60 @@
+"""A key reused on other ground is not the same area: the time series breaks there.
+
+Boundaries change (Mannheim went from 24 to 38 Stadtteile; Berlin redrew all
+LOR units in 2021). A key that appears in two boundary sets joins one series
+only where its geometry is the same (≥ 99 % overlap); otherwise the older
+values are drawn as the area's predecessor, never as the same line.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from atlas.ingest.boundary_upload import add_uploaded_set
+from atlas.periods import period_end
+from atlas.services import queries, territory
+from atlas.services.boundaries import BoundarySet
+from auth.permissions import ANONYMOUS
+
+
+def _levels_of(atlas, set_id: str) -> dict[str, gpd.GeoDataFrame]:
+    out = {}
+    for level in territory.level_ids(atlas):
+        a = queries.areas(atlas, level, set_id)
+        out[level] = gpd.GeoDataFrame(a[["area_id", "name", "parent_id"]],
+                                      geometry=shapely.from_wkb(a["geometry"].tolist()), crs="EPSG:4326")
+    return out
+
+
+def test_a_key_on_other_ground_breaks_the_series(scratch_atlas):
+    atlas = scratch_atlas
+    levels = _levels_of(atlas, "gs2022")
+    base = levels["ortsteil"]
+    shrink = base["area_id"] == "0101"
+    base.loc[shrink, "geometry"] = base.loc[shrink, "geometry"].buffer(-0.003)  # redrawn: much smaller
+    latest = queries.value_rows(atlas, ANONYMOUS, "bev_u6", "2025")
+    cells = latest[["area_id", "value", "numerator", "denominator", "status"]].assign(
+        indicator_id="bev_u6", period="2030", period_end=period_end("2030"))
+    with atlas.store.writing() as tx:
+        add_uploaded_set(tx, BoundarySet("gs2030", date(2030, 1, 1), None, "Gebietsstand 2030", ""), levels,
+                         "EPSG:25832")
+        vid = tx.next_version_id()
+        tx.add_values(vid, cells[cells["area_id"].isin(set(base["area_id"]))].assign(version_id=vid))
+        versions = tx.read("versions")
+        row = {"version_id": vid, "indicator_id": "bev_u6", "state": "public", "created_by": "test",
+               "created_at": pd.Timestamp("2026-12-01"), "file_name": "t.csv", "checksum": "", "row_count": 1,
+               "note": ""}
+        tx.replace_table("versions", pd.concat([versions, pd.DataFrame([row])], ignore_index=True))
+
+    redrawn = queries.timeseries(atlas, ANONYMOUS, "bev_u6", "0101")
+    own = redrawn[redrawn["role"] == "area"]
+    assert list(own["period"]) == ["2030"]  # only the values on today's ground
+    before = redrawn[redrawn["role"] == "predecessor"]
+    assert "2025" in set(before["period"]) and set(before["area_id"]) == {"0101"}
+
+    same = queries.timeseries(atlas, ANONYMOUS, "bev_u6", "0102")  # unchanged ground: one line
+    assert "predecessor" not in set(same["role"])
+    assert {"2025", "2030"} <= set(same.loc[same["role"] == "area", "period"])
