@@ -75,6 +75,8 @@ def values() -> Response:
         return not_found()
     rows = rows.rename(columns={"set_id": "boundary_set"})
     cols = ["area_id", "name", "period", "boundary_set", "value", "numerator", "denominator", "status"]
+    if "confidential" in rows:  # the owning department sees withheld numbers, marked: not for publication
+        cols.append("confidential")
     return jsonify({"indicator": indicator, "level": level, "count": len(rows), "rows": records(rows, cols)})
 
 
