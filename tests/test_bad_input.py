@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import random
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
+from auth import Principal
 from tests.conftest import writer
+
+SOCIAL = Principal("sozialamt", "steward", frozenset({"soziales"}), logged_in=True)
 
 HEADER = "Ortsteil;Zeitraum;Indikator;Wert;Zähler;Nenner\n"
 GOOD = "0101;2024-Q4;sgb2_quote;;300;3000\n"
@@ -165,6 +170,25 @@ def test_broken_file_gets_a_precise_error_and_changes_nothing(scratch_app, scrat
     assert not any(Path("/etc/cron.d").glob("evil*"))
 
 
+ADVICE = re.compile(r"\b(Sie|bitte|erwartet)\b|z\. B\.")  # an instruction, or what the cell must look like
+
+
+CHECKED = [c for c in CORPUS if c[0] != "mapping that is not json"]  # that one the route refuses itself
+
+
+@pytest.mark.parametrize("case,name,content,expected,fields", CHECKED, ids=[c[0] for c in CHECKED])
+def test_every_message_says_what_to_do(atlas, case, name, content, expected, fields):
+    """Not only what is wrong: each problem tells the steward what to write or do instead."""
+    from atlas.ingest.checks import check_upload
+    fields = fields or {}
+    mapping = json.loads(fields["mapping"]) if "mapping" in fields else None
+    content = _zip_without_workbook() if content is None else content
+    report = check_upload(atlas, SOCIAL, name, content, mapping, fields.get("sheet")).report
+    assert report.errors, case
+    for e in report.errors:
+        assert ADVICE.search(e["message"]), (case, e["message"])
+
+
 def test_a_200_mb_file_is_refused_before_it_is_read(scratch_app, scratch_atlas):
     before = store_fingerprint(scratch_atlas.store.data_dir)
     client, token = writer(scratch_app, "sozialamt")
@@ -182,4 +206,5 @@ def test_row_problems_name_row_column_value_and_expectation(scratch_app):
                                                                           "zwölf;10\n")), "x.csv")},
                        content_type="multipart/form-data", headers={"X-CSRFToken": token}).get_json()
     assert body["errors"] == [{"row": 3, "column": "Zähler", "value": "zwölf",
-                               "message": "keine Zahl; erwartet 1234,5 oder 1.234,5"}]
+                               "message": "keine Zahl; erwartet 1234,5 oder 1.234,5. Für geheim gehaltene Werte "
+                                          "schreiben Sie '.', für fehlende lassen Sie die Zelle leer."}]

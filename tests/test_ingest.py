@@ -15,6 +15,7 @@ from openpyxl import Workbook
 
 from atlas.ingest import cells
 from atlas.ingest import checks as ingest
+from atlas.ingest.areas import AreaMatch, AreaMatcher, fold
 from atlas.services import queries
 from auth import Principal
 
@@ -95,36 +96,40 @@ def test_a_mapping_the_steward_confirms_when_headers_are_unknown(atlas):
                                                                enumerate(areas(atlas))]
     content = "\n".join(rows).encode()
     first = check(atlas, STATS, content)
-    assert not first.report.ok and {e["column"] for e in first.report.errors} >= {"area", "period", "value"}
+    assert not first.report.ok and {e["column"] for e in first.report.errors} >= {"indicator", "period", "value"}
+    assert first.report.mapping["area"] == "Stadtteil-Nr"  # a key column is recognised by its ending
+    assert all("mapping" in e["message"] for e in first.report.errors)  # each says how to answer
     mapping = {"area": "Stadtteil-Nr", "period": "Berichtsjahr", "indicator": "Kennziffer", "value": "Anzahl"}
     assert check(atlas, STATS, content, mapping=mapping).report.ok
 
 
 def test_area_names_tolerate_spelling_but_never_guess(atlas):
-    matcher = ingest._AreaMatcher(atlas)
+    matcher = AreaMatcher(atlas)
     set_id = queries.set_for_period(atlas, "2024")
     key = next(a for a, n in areas(atlas) if n == "Altstadt-Nord")
     for spelling in ("Altstadt-Nord", "altstadt nord", "Altstadt Nord", "ALTSTADT–NORD "):
-        assert matcher.match(set_id, None, spelling) == (key, ""), spelling
-    assert matcher.match(set_id, "101", None) == ("0101", "")  # Excel dropped the leading zero
-    keys, names, width = matcher._index(set_id)
-    names[ingest.norm_name("Altstadt-Nord")] = [key, "0999"]  # two areas of the same name
-    area, why = matcher.match(set_id, None, "Altstadt Nord")
-    assert area is None and "mehrere Gebiete" in why and key in why
+        assert matcher.match(set_id, None, spelling) == AreaMatch("area", key), spelling
+    assert matcher.match(set_id, "101", None) == AreaMatch("area", "0101")  # Excel dropped the leading zero
+    matcher = AreaMatcher(atlas)
+    matcher.index(set_id).by_name[fold("Altstadt-Nord")] = [key, "0999"]  # two areas of the same name
+    found = matcher.match(set_id, None, "Altstadt Nord (2)")
+    assert found.kind == "error" and "meinten Sie" in found.error
+    found = matcher.match(set_id, None, "Altstadt Nord")
+    assert found.kind == "error" and "mehrere Gebiete" in found.error and key in found.error
 
 
 def test_plausibility_warnings_do_not_block(atlas):
-    rows = ["Ortsteil;Zeitraum;Indikator;Zähler;Nenner"]
+    rows = ["Ortsteil;Zeitraum;Indikator;Wert;Zähler;Nenner"]
     keep = areas(atlas, "2025")[:-3]  # three Ortsteile missing
     for i, (a, _) in enumerate(keep):
         num = 9000 if i == 0 else 300 + i  # one jump / outlier
-        rows.append(f"{a};2025-Q3;sgb2_quote;{num};{10000 + i}")
-    rows.append("00;2025-Q3;sgb2_quote;1;100")  # a city total that does not match the Ortsteile
+        rows.append(f"{a};2025-Q3;sgb2_quote;;{num};{10000 + i}")
+    rows.append("00;2025-Q3;sgb2_quote;1;;")  # a city rate that does not match the Ortsteile
     checked = check(atlas, SOCIAL, ("\n".join(rows) + "\n").encode())
     assert checked.report.ok, checked.report.errors[:3]
     text = " ".join(w["message"] for w in checked.report.warnings)
     assert "3 Ortsteile fehlen" in text and "Ausreißer" in text and "Änderung" in text
-    assert "die Datei nennt für die Stadt 1" in text
+    assert "die Summenzeile '00' nennt 1,0 %" in text
     assert "00" not in set(checked.values["area_id"])  # the total is checked, not stored
 
 
@@ -139,8 +144,9 @@ def test_jumps_compare_each_cell_with_its_previous_period_stored_or_uploaded(atl
     checked = check(atlas, SOCIAL, ("\n".join(rows) + "\n").encode())
     jumps = [w for w in checked.report.warnings if "Änderung" in w["message"]]
     assert [w["row"] for w in jumps] == [2, 4], jumps
-    assert "(2025-Q2)" in jumps[0]["message"] and "+100 %" in jumps[0]["message"]
-    assert "(2025-Q3)" in jumps[1]["message"] and "+200 %" in jumps[1]["message"]
+    assert "(Q2 2025)" in jumps[0]["message"] and "+100 %" in jumps[0]["message"]
+    assert "(Q3 2025)" in jumps[1]["message"] and "+200 %" in jumps[1]["message"]
+    assert jumps[0]["message"].startswith(f"SGB-II-Quote, Altstadt ({first}): ")  # titles and names, not ids
 
 
 def test_another_departments_indicator_is_refused_by_name(atlas):

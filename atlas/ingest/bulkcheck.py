@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from atlas.ingest.cells import ENGLISH_NUMBER, GERMAN_NUMBER
+from atlas.ingest.cells import ENGLISH_NUMBER, GERMAN_NUMBER, GIVEN_VALUE_PRECISION
 
 
 def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed: set[str],
@@ -85,13 +85,14 @@ def _none(value):
     return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
 
 
-def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, is_total, decimal: str,
+def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, decimal: str,
            missing: set[str], suppressed: set[str], text_only: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
     """(accepted rows as value records with their file row, mask of the cells left to the per-row path).
 
     indicator_of(cell) -> Indicator | None (None: unknown or not deliverable);
-    period_of(cell, periodicity) -> (period, set_id) | None; area_of(set_id, key, name) -> area_id | None;
-    is_total(key, name) -> bool.
+    period_of(cell, periodicity) -> (period, set_id) | None;
+    area_of(set_id, key, name) -> area_id | None: None for anything but a plain stored area (a total row,
+    a name that does not fit its key, an unknown area), which the per-row path words.
     """
     inds = per_distinct([frame["indicator"]], indicator_of)
     known = np.array([i is not None for i in inds], dtype=bool)
@@ -100,7 +101,6 @@ def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, is_total, d
     has_period = np.array([r is not None for r in resolved], dtype=bool)
     period = np.array([r[0] if r is not None else None for r in resolved], dtype=object)
     set_id = np.array([r[1] if r is not None else None for r in resolved], dtype=object)
-    total = per_distinct([frame["area"], frame["area_name"]], is_total).astype(bool)
     area = per_distinct([set_id, frame["area"], frame["area_name"]],
                         lambda s, key, name: area_of(s, key, name) if s is not None else None)
     has_area = np.array([a is not None for a in area], dtype=bool)
@@ -108,7 +108,7 @@ def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, is_total, d
     v_status, value = parse_numbers(frame["value"], decimal, missing, suppressed, text_only)
     n_status, num = parse_numbers(frame["numerator"], decimal, missing, suppressed, text_only)
     d_status, den = parse_numbers(frame["denominator"], decimal, missing, suppressed, text_only)
-    slow = ~known | ~has_period | total | ~has_area
+    slow = ~known | ~has_period | ~has_area
     slow |= (v_status == "error") | (n_status == "error") | (d_status == "error")
     slow |= (num < 0) | (den < 0)
 
@@ -123,7 +123,8 @@ def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, is_total, d
         derived = num / den * scale
     tolerance = np.maximum(0.051 * 10.0 ** -decimals * 10, 1e-9 * np.abs(derived))
     slow |= counts & (v_status == "ok") & ~(np.abs(derived - value) <= tolerance)
-    value = np.where(counts, derived, value)
+    given = (v_status == "ok") & (np.abs(derived - value) <= GIVEN_VALUE_PRECISION * np.maximum(1.0, np.abs(derived)))
+    value = np.where(counts & ~given, derived, value)
     status = np.where(counts, "ok", v_status)
     with np.errstate(invalid="ignore"):
         slow |= percent & counts & (num > den)

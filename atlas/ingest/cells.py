@@ -100,8 +100,14 @@ def _period_of_day(day: date, periodicity: str | None) -> str | None:
 
 
 # Numbers as text, matched whole (also used column-wise by bulkcheck): 1.234,5 / 1234,5 and 1,234.5 / 1234.5.
-GERMAN_NUMBER = r"[+-]?\d{1,3}(?:\.\d{3})*(?:,\d+)?|[+-]?\d+(?:,\d+)?"
-ENGLISH_NUMBER = r"[+-]?\d{1,3}(?:,\d{3})*(?:\.\d+)?|[+-]?\d+(?:\.\d+)?"
+# A rate delivered with its counts keeps the delivered value when the two agree to this relative precision
+# (the file carries the value unrounded, e.g. the atlas's own export); a value rounded for display is
+# replaced by the exact ratio of the counts. So a file uploaded again unchanged changes nothing.
+GIVEN_VALUE_PRECISION = 1e-6
+
+# An exponent ("1,5E-05") is what Excel and the atlas's own exports write for very small or large numbers.
+GERMAN_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})*|\d+)(?:,\d+)?(?:[eE][+-]?\d+)?"
+ENGLISH_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})*|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?"
 _GERMAN_NUM, _ENGLISH_NUM = re.compile(GERMAN_NUMBER), re.compile(ENGLISH_NUMBER)
 
 
@@ -115,12 +121,12 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
     if cell is None:
         return "missing", None, ""
     if isinstance(cell, bool):
-        return "error", None, "Zahl erwartet, nicht WAHR/FALSCH"
+        return "error", None, "Zahl erwartet, nicht WAHR/FALSCH; tragen Sie die Zahl ein"
     if isinstance(cell, (int, float, np.integer, np.floating)):
         value = float(cell)
         if np.isnan(value):
             return "missing", None, ""
-        return ("ok", value, "") if np.isfinite(value) else ("error", None, "endliche Zahl erwartet")
+        return ("ok", value, "") if np.isfinite(value) else ("error", None, _NOT_FINITE)
     text = str(cell).strip().replace("\u00a0", "").replace(" ", "")
     low = text.casefold()
     if low in MISSING_MARKS:
@@ -128,12 +134,21 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
     if low in SUPPRESSED_MARKS:
         return "suppressed", None, ""
     if text in ("-", "–", "—"):
-        return "error", None, "'-' ist mehrdeutig: 0 für null, leer für 'keine Daten'"
+        return "error", None, AMBIGUOUS_DASH
     pattern, thousands = (_GERMAN_NUM, ".") if decimal == "," else (_ENGLISH_NUM, ",")
     if pattern.fullmatch(text):
         return "ok", float(text.replace(thousands, "").replace(decimal, ".")), ""
     other = _ENGLISH_NUM if decimal == "," else _GERMAN_NUM
     expected = "1234,5 oder 1.234,5" if decimal == "," else "1234.5"
     if other.fullmatch(text):
-        return "error", None, f"Dezimaltrennzeichen passt nicht zur Datei; erwartet {expected}"
-    return "error", None, f"keine Zahl; erwartet {expected}"
+        convention = ("mit Semikolon getrennte Datei: Dezimalkomma, z. B. 12,5" if decimal == ","
+                      else "mit Komma getrennte Datei: Dezimalpunkt, z. B. 12.5")
+        return "error", None, (f"Dezimaltrennzeichen passt nicht zur Datei; erwartet {expected}. Schreiben Sie alle "
+                               f"Zahlen gleich ({convention}).")
+    return "error", None, (f"keine Zahl; erwartet {expected}. Für geheim gehaltene Werte schreiben Sie '.', für "
+                           "fehlende lassen Sie die Zelle leer.")
+
+
+AMBIGUOUS_DASH = ("'-' ist mehrdeutig: schreiben Sie 0 für null, lassen Sie die Zelle leer für 'keine Daten' oder "
+                  "'.' für geheim")
+_NOT_FINITE = ("endliche Zahl erwartet; tragen Sie die Zahl ein oder lassen Sie die Zelle für 'keine Daten' leer")

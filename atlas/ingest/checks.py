@@ -10,17 +10,19 @@ a pending upload (`uploads`) until `uploads.confirm` stores it.
 """
 from __future__ import annotations
 
+import difflib
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from atlas.catalog import Indicator
+from atlas.formatting import format_number
 from atlas.ingest import bulkcheck
+from atlas.ingest.areas import AreaMatcher, key_column_score
 from atlas.ingest.cells import (
+    GIVEN_VALUE_PRECISION,
     MISSING_MARKS,
     SUPPRESSED_MARKS,
     cached_end,
@@ -37,7 +39,9 @@ from atlas.ingest.tablefile import (
     problem,
     read_table,
 )
+from atlas.periods import period_label
 from atlas.services import queries
+from atlas.services.boundaries import LEVELS, is_unassigned
 from atlas.services.context import Atlas
 from auth.permissions import Principal, may_deliver, may_know, may_publish_directly
 
@@ -48,29 +52,18 @@ ROLES = ("area", "area_name", "indicator", "period", "value", "numerator", "deno
 SYNONYMS = {
     "area": ["ortsteil", "gebiet", "schluessel", "gebietsschluessel", "ortsteilschluessel", "ortsteilnummer",
              "ortsteilnr", "area", "areaid", "areakey", "key", "code", "plrid", "id"],
-    "area_name": ["name", "gebietsname", "ortsteilname", "bezeichnung", "areaname"],
+    "area_name": ["name", "gebietsname", "ortsteilname", "bezeichnung", "areaname", "gebietsbezeichnung"],
     "indicator": ["indikator", "indicator", "indikatorid", "indicatorid", "kennzahl", "merkmal"],
     "period": ["jahr", "zeitraum", "stichtag", "period", "year", "datum", "date", "quartal", "quarter"],
     "value": ["wert", "value", "wertanteil"],
     "numerator": ["zaehler", "numerator", "zahler"],
     "denominator": ["nenner", "denominator"],
 }
-
-
-TOTAL_NAMES = {"stadt", "gesamt", "insgesamt", "stadtinsgesamt", "total"}  # a city-total row, not an area
-
-
-@lru_cache(maxsize=65536)
-def _cached_name(text) -> str:
-    return norm_name(text)
-
-
-def norm_name(text: str) -> str:
-    """Area names compared tolerant of case, umlaut spelling, hyphens and spaces."""
-    text = unicodedata.normalize("NFC", str(text)).strip().casefold()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(a, b)
-    return re.sub(r"[^a-z0-9]", "", text)
+# Headers that name an area column by their ending ("pgr_id", "bzrNAME"), when no synonym claims them;
+# which of them holds keys and which names is decided by their content.
+AREA_KEY_ENDINGS = ("id", "nr", "nummer", "schluessel", "key", "code")
+AREA_NAME_ENDINGS = ("name", "bezeichnung")
+PERIOD_META = ("zeitraum", "zeitraeume", "period", "periods")  # a legend or metadata line naming the period
 
 
 # ------------------------------------------------------------------ mapping
@@ -91,9 +84,13 @@ class Mapping:
     measures: dict[str, dict[str, str]] = field(default_factory=dict)
     fixed_indicator: str | None = None  # all rows belong to this indicator (file without indicator column)
     fixed_period: str | None = None
+    # column -> [indicator id, period]: a wide table with a column per indicator and period ("bev_u6_2024_Q3")
+    cell_columns: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def layout(self) -> str:
+        if self.cell_columns:
+            return "wide_cells"
         if self.measures:
             return "wide_measures"
         if self.indicator_columns:
@@ -108,35 +105,97 @@ class Mapping:
     @classmethod
     def from_json(cls, data: dict) -> Mapping:
         if not isinstance(data, dict):
-            raise IngestError([problem("mapping muss ein JSON-Objekt sein / mapping must be a JSON object")])
+            raise IngestError([problem("mapping muss ein JSON-Objekt sein, z. B. {\"area\": \"Stadtteil-Nr\"} / "
+                                       "mapping must be a JSON object")])
         allowed = set(cls.__dataclass_fields__)
         unknown = set(data) - allowed
         if unknown:
             raise IngestError([problem(f"Unbekannte Felder in mapping: {sorted(unknown)}; erlaubt: "
-                                       f"{sorted(allowed)} / unknown mapping keys")])
+                                       f"{sorted(allowed)}; nehmen Sie nur diese / unknown mapping keys")])
         return cls(**data)
 
 
-def detect_mapping(header: list[str], atlas: Atlas) -> Mapping:
-    """Recognise German and English headers, indicator ids/titles and period columns."""
+def detect_mapping(header: list[str], atlas: Atlas, raw: RawTable | None = None,
+                   matcher: AreaMatcher | None = None) -> Mapping:
+    """Recognise German and English headers, indicator ids/titles, period columns and key and name columns.
+
+    A key column and a name column side by side are both used (the key
+    decides, the name cross-checks); which is which is read from their
+    content when the headers do not say it (`Ortsteilnummer`, `Ortsteil`).
+    """
     m = Mapping()
     titles = {norm_header(i.id): i.id for i in atlas.indicators}
     titles.update({norm_header(i.title_de): i.id for i in atlas.indicators})
     titles.update({norm_header(i.title_en): i.id for i in atlas.indicators})
+    ids = sorted((i.id for i in atlas.indicators), key=len, reverse=True)
+    area_columns: list[tuple[str, str, bool]] = []  # (column, role by its header, named by a synonym)
     for col in header:
         if not col:
             continue
         key = norm_header(col)
         role = next((r for r, words in SYNONYMS.items() if key in words), None)
-        if role and getattr(m, role) is None:
+        if role in ("area", "area_name"):
+            area_columns.append((col, role, True))
+        elif role and getattr(m, role) is None:
             setattr(m, role, col)
         elif key in titles:
             m.indicator_columns[col] = titles[key]
         elif parse_period(col) is not None:
             m.period_columns[col] = col  # read per row: a Stichtag means a quarter for quarterly indicators
+        elif (cell := _indicator_and_period(col, ids)) is not None:
+            m.cell_columns[col] = cell
+        elif not role and key.endswith(AREA_NAME_ENDINGS):
+            area_columns.append((col, "area_name", False))
+        elif not role and key.endswith(AREA_KEY_ENDINGS):
+            area_columns.append((col, "area", False))
     if m.indicator_columns and m.value:  # a "Wert" column and indicator-named columns: long wins
         m.indicator_columns = {}
+    _assign_area_columns(m, area_columns, raw, matcher or AreaMatcher(atlas))
+    if raw is not None and not (m.period or m.period_columns or m.cell_columns):
+        m.fixed_period = _period_from_notes(raw)
     return m
+
+
+def _indicator_and_period(column: str, ids: list[str]) -> list[str] | None:
+    """`bev_u6_2024_Q3` → ['bev_u6', '2024-Q3']: the atlas's wide export names columns so."""
+    for ind_id in ids:
+        if column.startswith(ind_id + "_"):
+            period = parse_period(column[len(ind_id) + 1:].replace("_", "-"))
+            if period is not None:
+                return [ind_id, period]
+    return None
+
+
+def _assign_area_columns(m: Mapping, columns: list[tuple[str, str, bool]], raw: RawTable | None,
+                         matcher: AreaMatcher) -> None:
+    """Key column and name column: by content when there are several candidates, else by the header."""
+    if len(columns) > 1 and raw is not None:
+        idx = {h: i for i, h in enumerate(raw.header) if h}
+        scores = {col: key_column_score(matcher, raw.table[idx[col]]) for col, _, _ in columns if col in idx}
+        keyed = max(scores, key=lambda c: scores[c][0], default=None)
+        if keyed is not None and scores[keyed][0] > 0:
+            m.area = keyed
+        named = max((c for c in scores if c != m.area), key=lambda c: scores[c][1], default=None)
+        if named is not None and scores[named][1] > 0:
+            m.area_name = named
+    for col, role, by_synonym in columns:  # what the content did not settle, the headers do
+        if (not by_synonym and len(columns) > 1) or col in (m.area, m.area_name):
+            continue
+        if getattr(m, role) is None:
+            setattr(m, role, col)
+        elif role == "area" and m.area_name is None:
+            m.area_name = col  # a second area column ("Schlüssel", "Gebiet"): the name beside the key
+
+
+def _period_from_notes(raw: RawTable) -> str | None:
+    """The one period a legend line or a metadata sheet names ("Zeiträume: 2024"), for a table without one."""
+    lines = list(raw.meta.items()) + [tuple(n.split(":", 1)) for n in raw.notes if ":" in n]
+    for key, value in lines:
+        if norm_header(key) in PERIOD_META:
+            periods = [p.strip() for p in str(value).split(",") if p.strip()]
+            if len(periods) == 1 and parse_period(periods[0]) is not None:
+                return periods[0]
+    return None
 
 
 def mapping_problems(m: Mapping, header: list[str]) -> list[dict]:
@@ -145,27 +204,38 @@ def mapping_problems(m: Mapping, header: list[str]) -> list[dict]:
     for role in ROLES:
         col = getattr(m, role)
         if col and col not in header:
-            problems.append(problem(f"Spalte {col!r} gibt es nicht; Spalten: {', '.join(header)}", column=col))
+            problems.append(problem(f"Spalte {col!r} gibt es nicht; nennen Sie eine dieser Spalten: "
+                                    f"{', '.join(header)}", column=col))
     measure_cols = [c for spec in m.measures.values() if isinstance(spec, dict) for c in spec.values()]
-    for col in list(m.indicator_columns) + list(m.period_columns) + measure_cols:
+    for col in list(m.indicator_columns) + list(m.period_columns) + measure_cols + list(m.cell_columns):
         if col not in header:
-            problems.append(problem(f"Spalte {col!r} gibt es nicht / no such column", column=col))
+            problems.append(problem(f"Spalte {col!r} gibt es nicht; nennen Sie eine dieser Spalten: "
+                                    f"{', '.join(header)} / no such column", column=col))
     for ind_id, spec in m.measures.items():
         if not isinstance(spec, dict) or not set(spec) <= {"value", "numerator", "denominator"} or not spec:
-            problems.append(problem(f"measures[{ind_id!r}] braucht value und/oder numerator+denominator",
-                                    column="measures"))
+            problems.append(problem(f"measures[{ind_id!r}] braucht value und/oder numerator+denominator, z. B. "
+                                    '{"value": "Anzahl"}', column="measures"))
+    for col, cell in m.cell_columns.items():
+        if not (isinstance(cell, (list, tuple)) and len(cell) == 2):
+            problems.append(problem(f"cell_columns[{col!r}] braucht [Indikator-ID, Zeitraum], z. B. "
+                                    '["bev_u6", "2024"]', column="cell_columns"))
     if not (m.area or m.area_name):
         problems.append(problem("Keine Gebietsspalte erkannt (erwartet z. B. 'Ortsteil', 'Gebiet', 'Schlüssel' "
-                                "oder 'area'); bitte zuordnen. / No area column; please map one.", column="area"))
-    if not (m.indicator or m.indicator_columns or m.measures or m.fixed_indicator):
+                                "oder 'area'); bitte zuordnen, z. B. mapping {\"area\": \"Stadtteil-Nr\"}. / "
+                                "No area column; please map one.", column="area"))
+    if not (m.indicator or m.indicator_columns or m.measures or m.fixed_indicator or m.cell_columns):
         problems.append(problem("Kein Indikator erkannt (Spalte 'Indikator' oder Spalten mit Indikator-IDs); "
-                                "bitte zuordnen. / No indicator column; please map one.", column="indicator"))
-    if not (m.period or m.period_columns or m.fixed_period):
+                                "bitte zuordnen, z. B. mapping {\"indicator\": \"Kennziffer\"} oder "
+                                "{\"fixed_indicator\": \"bev_u6\"}. / No indicator column; please map one.",
+                                column="indicator"))
+    if not (m.period or m.period_columns or m.fixed_period or m.cell_columns):
         problems.append(problem("Kein Zeitraum erkannt (Spalte 'Jahr', 'Zeitraum' oder 'Stichtag', oder Spalten "
-                                "je Jahr); bitte zuordnen. / No period column; please map one.", column="period"))
+                                "je Jahr); bitte zuordnen, z. B. mapping {\"period\": \"Berichtsjahr\"} oder "
+                                "{\"fixed_period\": \"2024\"}. / No period column; please map one.", column="period"))
     if m.layout == "long" and not (m.value or m.numerator):
-        problems.append(problem("Keine Wertspalte erkannt (erwartet 'Wert'/'value' oder 'Zähler' und 'Nenner'). / "
-                                "No value column.", column="value"))
+        problems.append(problem("Keine Wertspalte erkannt (erwartet 'Wert'/'value' oder 'Zähler' und 'Nenner'); "
+                                "bitte zuordnen, z. B. mapping {\"value\": \"Anzahl\"}. / No value column.",
+                                column="value"))
     return problems
 
 
@@ -216,7 +286,10 @@ def cell_frame(raw: RawTable, m: Mapping) -> pd.DataFrame:
 
     period = col(m.period) if m.period else m.fixed_period
     indicator = col(m.indicator) if m.indicator else m.fixed_indicator
-    if m.layout == "wide_measures":
+    if m.layout == "wide_cells":
+        parts = [part(cell[0], cell[1], col(c), empty, empty, c, None, None, k)
+                 for k, (c, cell) in enumerate(m.cell_columns.items())]
+    elif m.layout == "wide_measures":
         parts = [part(ind, period, col(spec.get("value")), col(spec.get("numerator")), col(spec.get("denominator")),
                       spec.get("value") or spec.get("numerator"), spec.get("numerator"), spec.get("denominator"), k)
                  for k, (ind, spec) in enumerate(m.measures.items())]
@@ -250,46 +323,6 @@ def _as_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return cells.where(frame.notna(), None)
 
 
-class _AreaMatcher:
-    """Official key first; names tolerant of case/umlauts/spaces; never a guess between two."""
-
-    def __init__(self, atlas: Atlas):
-        self.atlas = atlas
-        self._sets: dict[str, tuple[dict, dict, int]] = {}
-
-    def _index(self, set_id: str) -> tuple[dict, dict, int]:
-        if set_id not in self._sets:
-            areas = queries.areas(self.atlas, "ortsteil", set_id)
-            keys = {a: a for a in areas["area_id"]}
-            names: dict[str, list[str]] = {}
-            for a, name in zip(areas["area_id"], areas["name"]):
-                names.setdefault(norm_name(name), []).append(a)
-            width = int(areas["area_id"].str.len().max()) if len(areas) else 0
-            self._sets[set_id] = (keys, names, width)
-        return self._sets[set_id]
-
-    def match(self, set_id: str, key, name) -> tuple[str | None, str]:
-        keys, names, width = self._index(set_id)
-        if key not in (None, ""):
-            text = str(int(key)) if isinstance(key, float) and key.is_integer() else str(key).strip()
-            if text in keys:
-                return text, ""
-            if text.isdigit() and len(text) < width and text.zfill(width) in keys:
-                return text.zfill(width), ""  # Excel dropped the leading zero
-            candidates = names.get(norm_name(text), [])
-            if len(candidates) == 1 and not text.isdigit():
-                return candidates[0], ""
-            if len(candidates) > 1:
-                return None, f"Name passt auf mehrere Gebiete ({', '.join(candidates)}); bitte Schlüssel angeben"
-        if name not in (None, ""):
-            candidates = names.get(norm_name(name), [])
-            if len(candidates) == 1:
-                return candidates[0], ""
-            if len(candidates) > 1:
-                return None, f"Name passt auf mehrere Gebiete ({', '.join(candidates)}); bitte Schlüssel angeben"
-        return None, f"unbekanntes Gebiet im Gebietsstand {set_id}"
-
-
 def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) -> tuple[dict[str, Indicator],
                                                                                      list[dict], list[dict]]:
     """Indicators defined with the upload: (by id, problems, notes). Public visibility waits for an admin."""
@@ -319,12 +352,37 @@ def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) ->
     return out, problems, notes
 
 
+PERIODICITY_WORDS = {"year": ("jährlich", "2024"), "quarter": ("vierteljährlich", "2024-Q3 oder 30.09.2024"),
+                     "month": ("monatlich", "2024-06 oder 30.06.2024")}
+
+
+@dataclass
+class _TotalRow:
+    """A total row of the file (the city's or a parent's): compared with the sum of its parts, never stored."""
+
+    indicator_id: str
+    period: str
+    set_id: str
+    area_id: str
+    text: str  # as the file wrote it, for the message
+    row: int
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+
+
 def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | None = None,
-          definitions: list | None = None) -> Checked:
-    """Validate a read table completely; nothing is stored here."""
+          definitions: list | None = None, total_tolerance=None) -> Checked:
+    """Validate a read table completely; nothing is stored here.
+
+    `total_tolerance`: how far a count may differ from the file's total row
+    (publishers that round their totals say so explicitly); default exact.
+    """
     created, def_problems, def_notes = new_indicators(atlas, viewer, definitions)
-    m = mapping or detect_mapping(raw.header, atlas)
-    errors = def_problems + mapping_problems(m, raw.header)
+    matcher = AreaMatcher(atlas)
+    m = mapping or detect_mapping(raw.header, atlas, raw, matcher)
+    tolerance, tolerance_problems = _tolerance(total_tolerance)
+    errors = def_problems + tolerance_problems + mapping_problems(m, raw.header)
     report = Report(False, errors, [], mapping=m.to_json(), columns=raw.header)
     if errors:
         return Checked(report, pd.DataFrame(columns=_EMPTY_VALUES))
@@ -332,57 +390,45 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     frame = cell_frame(raw, m)
     raw.table = raw.table.iloc[0:0]  # the cell frame holds everything now; a large file should not be kept twice
     errors, warnings, good = [], [], []
-    city_totals: dict[tuple[str, str], tuple[float, int]] = {}
-    matcher = _AreaMatcher(atlas)
+    totals: list[_TotalRow] = []
+    name_warnings: dict[str, list[int]] = {}  # a name that does not fit its key: said once, with its rows
     set_of: dict[str, str | None] = {}  # period -> boundary set, looked up once per period
-    city_key = atlas.store.manifest().get("city", {}).get("key", "")
+    area_column = m.area or m.area_name
 
     def boundary_set(period: str) -> str | None:
         if period not in set_of:
             set_of[period] = queries.set_for_period(atlas, period)
         return set_of[period]
 
-    def is_total(key, name) -> bool:
-        return str(key).strip() == city_key or _cached_name(name or key or "") in TOTAL_NAMES
+    def stored_area(set_id: str, key, name) -> str | None:
+        """The fast path takes only rows whose area is plain: no total, no warning, no error."""
+        match = matcher.match(set_id, key, name)
+        return match.area_id if match.stored and not match.warning else None
 
     accepted, slow = bulkcheck.accept(
         frame, indicator_of=lambda cell: _known_indicator(lookup, viewer, cell, m),
         period_of=lambda cell, periodicity: _clean_period(cell, periodicity, boundary_set),
-        area_of=lambda set_id, key, name: matcher.match(set_id, key, name)[0], is_total=is_total,
-        decimal=raw.decimal, missing=MISSING_MARKS, suppressed=SUPPRESSED_MARKS, text_only=raw.kind == "csv")
+        area_of=stored_area, decimal=raw.decimal, missing=MISSING_MARKS, suppressed=SUPPRESSED_MARKS,
+        text_only=raw.kind == "csv")
     # Everything the fast path did not accept is checked cell by cell, which words every problem.
     for c in _as_cells(frame[slow]).itertuples(index=False):
         row_errors = len(errors)
         ind = _indicator_for(lookup, viewer, c.indicator, c.row, m, errors)
-        period = cached_period(c.period, ind.periodicity if ind else None) if c.period not in (None, "") else None
-        if c.period in (None, ""):
-            errors.append(problem("Zeitraum fehlt", c.row, m.period, c.period))
-        elif period is None and ind and parse_period(c.period) is not None:
-            errors.append(problem(f"Stichtag/Zeitraum passt nicht zur Periodizität '{ind.periodicity}' von "
-                                  f"{ind.id}", c.row, m.period, c.period))
-        elif period is None and is_date(c.period):
-            errors.append(problem("Stichtag ist kein Monats-, Quartals- oder Jahresende; erwartet z. B. 30.09.2024",
-                                  c.row, m.period, c.period))
-        elif period is None:
-            errors.append(problem("Zeitraum nicht lesbar; erwartet 2024, 2024-Q3, Q3/2024 oder Stichtag "
-                                  "30.09.2024", c.row, m.period, c.period))
-        elif ind and cached_periodicity(period) != ind.periodicity:
-            errors.append(problem(f"Zeitraum {period} passt nicht zur Periodizität '{ind.periodicity}' von "
-                                  f"{ind.id}", c.row, m.period, c.period))
+        period = _period_for(ind, c, m, errors)
         set_id = boundary_set(period) if period else None
         if period and set_id is None:
             errors.append(problem(f"Für {period} gibt es keinen Gebietsstand (außerhalb der Gültigkeit aller "
-                                  "Gebietsstände)", c.row, m.period, c.period))
+                                  "Gebietsstände); prüfen Sie den Zeitraum, oder die Administration lädt den "
+                                  "Gebietsstand dieser Zeit hoch", c.row, m.period, c.period))
         if ind is None or set_id is None or len(errors) > row_errors:
             continue
-        total = is_total(c.area, c.area_name)
         # Every problem of a row is reported, not only the first one.
-        area_id = None
-        if not total:
-            area_id, why = matcher.match(set_id, c.area, c.area_name)
-            if area_id is None:
-                errors.append(problem(why, c.row, m.area or m.area_name,
-                                      c.area if c.area not in (None, "") else c.area_name))
+        match = matcher.match(set_id, c.area, c.area_name)
+        if match.kind == "error":
+            if _absent_then(matcher, set_id, c):
+                continue  # 'x' in a wide table: the area did not exist in this period's boundary set
+            errors.append(problem(match.error, c.row, area_column,
+                                  c.area if c.area not in (None, "") else c.area_name))
         status, value, msg = parse_number(c.value, raw.decimal)
         if status == "error":
             errors.append(problem(msg, c.row, c.value_col, c.value))
@@ -393,24 +439,32 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         value, status = _value_from_counts(ind, value, status, num, den, c, m, errors)
         if status is None:
             continue
-        if total:  # a city total in the file: compared with the sum of the Ortsteile, not stored
-            if status == "ok":
-                city_totals[(ind.id, period)] = (value, c.row)
+        if match.kind == "total":  # compared with the sum of its parts below, not stored
+            text = str(c.area_name if c.area_name not in (None, "") else c.area)
+            totals.append(_TotalRow(ind.id, period, set_id, match.area_id, text, c.row,
+                                    value if status == "ok" else None, num, den))
             continue
         _plausible_cell(ind, value, num, den, c, m, errors)
         if len(errors) > row_errors:
             continue
-        good.append({"indicator_id": ind.id, "area_id": area_id, "period": period, "period_end": cached_end(period),
-                     "value": value, "numerator": num, "denominator": den, "status": status, "row": c.row})
+        if match.warning:
+            name_warnings.setdefault(match.warning, []).append(c.row)
+        good.append({"indicator_id": ind.id, "area_id": match.area_id, "period": period,
+                     "period_end": cached_end(period), "value": value, "numerator": num, "denominator": den,
+                     "status": status, "row": c.row})
     period_codes, distinct_periods = pd.factorize(accepted["period"])
     period_ends = np.array([cached_end(p) for p in distinct_periods] + [None], dtype=object)[period_codes]
     values = pd.concat([accepted.assign(period_end=period_ends),
                         pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])], ignore_index=True)
     values = values.sort_values("row", kind="stable").reset_index(drop=True)[_EMPTY_VALUES + ["row"]]
     values = values.astype({"value": float, "numerator": float, "denominator": float})
-    errors += _duplicates(values, m)
+    names = _Names(matcher, lookup, boundary_set)
+    errors += _duplicates(values, m, names)
     if not errors:
-        warnings = def_notes + _warnings(atlas, viewer, values, city_totals, lookup)
+        total_errors, total_warnings = _check_totals(values, totals, lookup, matcher, names, tolerance)
+        errors += total_errors
+        warnings = def_notes + _name_warnings(name_warnings) + total_warnings + _warnings(atlas, viewer, values,
+                                                                                          names)
     total_errors = len(errors)
     report = Report(not errors, errors[:MAX_ERRORS], warnings[:MAX_ERRORS], rows=len(values),
                     indicators=sorted(values["indicator_id"].unique().tolist()),
@@ -418,6 +472,81 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
                     more_errors=max(0, total_errors - MAX_ERRORS),
                     new_indicators=[asdict(i) for i in created.values()])
     return Checked(report, values.drop(columns="row"))
+
+
+class _Names:
+    """How messages name things: indicator titles, 'Altstadt (0101)', German period labels."""
+
+    def __init__(self, matcher: AreaMatcher, lookup: dict[str, Indicator], boundary_set):
+        self.matcher, self.lookup, self.boundary_set = matcher, lookup, boundary_set
+
+    def indicator(self, ind_id: str) -> str:
+        ind = self.lookup.get(ind_id)
+        return ind.title_de if ind else ind_id
+
+    def area(self, area_id: str, period: str) -> str:
+        return self.matcher.label(self.boundary_set(period), area_id)
+
+    @staticmethod
+    def period(period: str) -> str:
+        return period_label(period)
+
+    def number(self, ind_id: str, value: float, with_unit: bool = True) -> str:
+        """A value as the indicator shows it: its decimals, German separators, its unit."""
+        ind = self.lookup.get(ind_id)
+        text = format_number(value, ind.decimals if ind else 1)
+        return f"{text} {ind.unit}" if with_unit and ind and ind.unit else text
+
+
+def german(value: float, decimals: int = 0) -> str:
+    """A number for a message: German separators, never scientific notation, as many decimals as it has."""
+    for d in range(decimals, 7):
+        if abs(round(value, d) - value) <= 1e-9 * max(1.0, abs(value)):
+            return format_number(value, d)
+    return format_number(value, 6)
+
+
+def _tolerance(option) -> tuple[float, list[dict]]:
+    """The upload's stated rounding tolerance for total rows (default 0: counts must add up exactly)."""
+    if option in (None, ""):
+        return 0.0, []
+    status, number, _ = parse_number(option, "," if "," in str(option) else ".")
+    if status != "ok" or number is None or number < 0:
+        return 0.0, [problem("total_tolerance muss eine Zahl ≥ 0 sein (um wie viel eine Summenzeile von der Summe "
+                             "der Gebiete abweichen darf, z. B. 2); lassen Sie das Feld leer für exakte Summen",
+                             column="total_tolerance", value=option)]
+    return number, []
+
+
+def _period_for(ind: Indicator | None, c, m: Mapping, errors: list) -> str | None:
+    """The cell's period, or None with the reason in `errors`."""
+    if c.period in (None, ""):
+        errors.append(problem("Zeitraum fehlt; tragen Sie z. B. 2024, 2024-Q3 oder den Stichtag 30.09.2024 ein",
+                              c.row, m.period, c.period))
+        return None
+    period = cached_period(c.period, ind.periodicity if ind else None)
+    word, example = PERIODICITY_WORDS.get(ind.periodicity, (ind.periodicity, "")) if ind else ("", "")
+    if period is None and ind and parse_period(c.period) is not None:
+        errors.append(problem(f"Stichtag/Zeitraum passt nicht zur Periodizität von {ind.title_de} ({ind.id}, "
+                              f"{word}); schreiben Sie z. B. {example}", c.row, m.period, c.period))
+    elif period is None and is_date(c.period):
+        errors.append(problem("Stichtag ist kein Monats-, Quartals- oder Jahresende; schreiben Sie den letzten Tag "
+                              "des Zeitraums, z. B. 30.09.2024", c.row, m.period, c.period))
+    elif period is None:
+        errors.append(problem("Zeitraum nicht lesbar; schreiben Sie 2024, 2024-Q3, Q3/2024 oder den Stichtag "
+                              "30.09.2024", c.row, m.period, c.period))
+    elif ind and cached_periodicity(period) != ind.periodicity:
+        errors.append(problem(f"Zeitraum {period} passt nicht zur Periodizität von {ind.title_de} ({ind.id}, "
+                              f"{word}); schreiben Sie z. B. {example}", c.row, m.period, c.period))
+        return None
+    return period
+
+
+def _absent_then(matcher: AreaMatcher, set_id: str, c) -> bool:
+    """'x' for an area of another boundary set: the atlas's wide export marks "did not exist then" so."""
+    mark = str(c.value).strip().casefold() if c.value is not None else ""
+    return (mark == "x" and c.numerator in (None, "") and c.denominator in (None, "")
+            and matcher.exists_elsewhere(set_id, c.area))
 
 
 def _known_indicator(lookup: dict[str, Indicator], viewer: Principal, cell, m: Mapping) -> Indicator | None:
@@ -446,16 +575,29 @@ def _indicator_for(lookup: dict[str, Indicator], viewer: Principal, cell, row: i
         by_title = {norm_header(i.title_de): i for i in lookup.values()}
         ind = by_title.get(norm_header(key)) if key else None
     if ind is None:
-        errors.append(problem("unbekannter Indikator" if key else "Indikator fehlt", row, m.indicator, cell))
+        errors.append(problem(_unknown_indicator(lookup, viewer, key) if key else
+                              "Indikator fehlt; tragen Sie die Indikator-ID ein (z. B. aus /api/v1/indicators)",
+                              row, m.indicator, cell))
         return None
     if not may_deliver(viewer, ind.department):
         # Another department's indicator: named as unknown unless the viewer may know it exists.
         visible = may_know(viewer, ind.visibility, ind.department, ind.id)
         errors.append(problem(f"Indikator gehört dem Fachamt '{ind.department}'; Sie dürfen nur Indikatoren "
-                              f"Ihres Fachamts liefern" if visible else "unbekannter Indikator", row, m.indicator,
-                              cell))
+                              f"Ihres Fachamts liefern – nehmen Sie die Zeilen heraus oder bitten Sie das Fachamt "
+                              f"'{ind.department}', sie zu liefern" if visible
+                              else _unknown_indicator(lookup, viewer, key), row, m.indicator, cell))
         return None
     return ind
+
+
+def _unknown_indicator(lookup: dict[str, Indicator], viewer: Principal, key: str) -> str:
+    """'unbekannter Indikator' with the closest of the viewer's own indicators (never another department's,
+    so the answer is the same whether or not a hidden indicator of that name exists)."""
+    own = {i.id: i for i in lookup.values() if may_deliver(viewer, i.department)}
+    close = difflib.get_close_matches(key, list(own), n=3, cutoff=0.6)
+    hint = (" – meinten Sie " + " oder ".join(f"'{c}' ({own[c].title_de})" for c in close) + "?") if close else ""
+    return (f"unbekannter Indikator{hint} Nehmen Sie eine Indikator-ID Ihres Fachamts (Liste: /api/v1/indicators) "
+            "oder legen Sie einen neuen Indikator mit der Lieferung an.")
 
 
 def _counts(c, decimal: str, m: Mapping, errors: list) -> tuple[float | None, float | None] | None:
@@ -466,7 +608,7 @@ def _counts(c, decimal: str, m: Mapping, errors: list) -> tuple[float | None, fl
             errors.append(problem(msg, c.row, column, cell))
             return None
         if number is not None and number < 0:
-            errors.append(problem("negative Anzahl; erwartet ≥ 0", c.row, column, cell))
+            errors.append(problem("negative Anzahl; erwartet ≥ 0 – prüfen Sie das Vorzeichen", c.row, column, cell))
             return None
         out.append(number)
     return out[0], out[1]
@@ -477,40 +619,117 @@ def _value_from_counts(ind: Indicator, value, status, num, den, c, m: Mapping, e
     if ind.aggregation != "ratio" or num is None or den is None:
         return value, status
     if den == 0:
-        errors.append(problem("Nenner ist 0", c.row, c.den_col, c.denominator))
+        errors.append(problem("Nenner ist 0; ein Anteil braucht einen Nenner über 0 – lassen Sie Zähler und Nenner "
+                              "leer, wenn es keine Daten gibt", c.row, c.den_col, c.denominator))
         return None, None
     derived = num / den * ind.scale
     if status == "ok" and abs(derived - value) > max(0.051 * 10 ** -ind.decimals * 10, 1e-9 * abs(derived)):
-        errors.append(problem(f"Wert passt nicht zu Zähler/Nenner: erwartet {derived:.{ind.decimals + 1}f}",
-                              c.row, c.value_col, c.value))
+        errors.append(problem(f"Wert passt nicht zu Zähler/Nenner: {german(num)} / {german(den)} × "
+                              f"{german(ind.scale)} = {german(round(derived, ind.decimals + 1), ind.decimals + 1)}; "
+                              "korrigieren Sie Wert oder Zähler und Nenner, oder lassen Sie den Wert leer (er wird "
+                              "aus Zähler und Nenner berechnet)", c.row, c.value_col, c.value))
         return None, None
+    if status == "ok" and abs(derived - value) <= GIVEN_VALUE_PRECISION * max(1.0, abs(derived)):
+        return value, "ok"  # delivered unrounded: kept as given
     return derived, "ok"
 
 
 def _plausible_cell(ind: Indicator, value, num, den, c, m: Mapping, errors: list) -> None:
     if num is not None and den is not None and ind.unit == "%" and num > den:
-        errors.append(problem(f"Zähler ({num:g}) größer als Nenner ({den:g})", c.row, c.num_col, c.numerator))
+        errors.append(problem(f"Zähler ({german(num)}) größer als Nenner ({german(den)}); sind die Spalten "
+                              "vertauscht? Prüfen Sie Zähler und Nenner.", c.row, c.num_col, c.numerator))
     if value is None:
         return
     if ind.unit == "%" and not 0 <= value <= 100:
-        errors.append(problem("Prozentwert außerhalb 0–100", c.row, c.value_col, c.value))
+        errors.append(problem("Prozentwert außerhalb 0–100; geben Sie Prozent an (12,5 für 12,5 %), nicht den "
+                              "Bruch oder eine Anzahl", c.row, c.value_col, c.value))
     elif ind.aggregation == "sum" and value < 0 and not ind.diverging:
-        errors.append(problem("negative Anzahl; erwartet ≥ 0", c.row, c.value_col, c.value))
+        errors.append(problem("negative Anzahl; erwartet ≥ 0 – prüfen Sie das Vorzeichen", c.row, c.value_col,
+                              c.value))
 
 
-def _duplicates(values: pd.DataFrame, m: Mapping) -> list[dict]:
+def _duplicates(values: pd.DataFrame, m: Mapping, names: _Names) -> list[dict]:
     dupes = values[values.duplicated(["indicator_id", "area_id", "period"], keep=False)]
     out = []
     for (ind, area, per), group in dupes.groupby(["indicator_id", "area_id", "period"], sort=True):
         rows = group["row"].tolist()
-        out.append(problem(f"doppelte Zeile: {ind}, Gebiet {area}, {per} steht in den Zeilen "
-                           f"{', '.join(map(str, rows))}", rows[1], m.area or m.area_name, area))
+        out.append(problem(f"doppelte Zeile: {names.indicator(ind)}, {names.area(area, per)}, {names.period(per)} "
+                           f"steht in den Zeilen {', '.join(map(str, rows))}; löschen Sie alle bis auf eine",
+                           rows[1], m.area or m.area_name, area))
     return out
 
 
-def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, city_totals: dict,
-              lookup: dict[str, Indicator]) -> list[dict]:
-    """Plausibility: gaps, jumps against the previous period, outliers, city total. None blocks.
+def _name_warnings(found: dict[str, list[int]]) -> list[dict]:
+    """One warning per name that does not fit its key, with the rows it stands in."""
+    out = []
+    for message, rows in found.items():
+        shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
+        out.append(problem(f"{message} (Zeile{'n' if len(rows) > 1 else ''} {shown})", rows[0]))
+    return out
+
+
+def _check_totals(values: pd.DataFrame, totals: list[_TotalRow], lookup: dict[str, Indicator],
+                  matcher: AreaMatcher, names: _Names, tolerance: float) -> tuple[list[dict], list[dict]]:
+    """Total rows against the sum of their parts: counts exactly (or within the stated tolerance), rates as
+    a warning. Not-assignable cells count in their parent's and the city's sums, as in the atlas."""
+    errors, warnings = [], []
+    groups = values.groupby(["indicator_id", "period"], sort=False).indices
+    seen: dict[tuple[str, str, str], int] = {}
+    for t in totals:
+        ind = lookup[t.indicator_id]
+        where = f"{names.indicator(ind.id)}, {names.period(t.period)}"
+        if (t.indicator_id, t.period, t.area_id) in seen:
+            errors.append(problem(f"{where}: Summenzeile '{t.text}' steht doppelt (Zeilen "
+                                  f"{seen[(t.indicator_id, t.period, t.area_id)]} und {t.row}); löschen Sie eine",
+                                  t.row, "area", t.text))
+            continue
+        seen[(t.indicator_id, t.period, t.area_id)] = t.row
+        part = values.iloc[groups.get((t.indicator_id, t.period), [])]
+        ix = matcher.index(t.set_id)
+        if t.area_id == ix.city_id:
+            expected, parts = set(ix.keys), "Ortsteile"
+        else:
+            part = part[[t.area_id in matcher.parents_of(t.set_id, a) for a in part["area_id"]]]
+            expected = {a for a in ix.keys if t.area_id in ix.up.get(a, ())}
+            parts = f"Ortsteile von {ix.parents.get(t.area_id, t.area_id)}"
+        if any(is_unassigned(a) for a in part["area_id"]):
+            parts += " (mit den nicht zuordenbaren Fällen)"
+        complete = expected <= set(part["area_id"]) and (part["status"] == "ok").all()
+        quantities = ([("Wert", t.value, part["value"])] if ind.aggregation == "sum" else
+                      [("Zähler", t.numerator, part["numerator"]), ("Nenner", t.denominator, part["denominator"])]
+                      if ind.aggregation == "ratio" else [])
+        for what, stated, column in quantities:
+            if stated is None:
+                continue
+            if complete and column.notna().all():
+                computed = float(column.sum())
+                if abs(computed - stated) > tolerance + 1e-9 * max(1.0, abs(stated)):
+                    errors.append(problem(
+                        f"{where}: die {parts} ergeben {what} {german(computed)}, die Summenzeile '{t.text}' nennt "
+                        f"{german(stated)} (Differenz {german(stated - computed)}). Prüfen Sie fehlende, doppelte "
+                        "oder falsch zugeordnete Zeilen; sind die Summen gerundet veröffentlicht, geben Sie die "
+                        "Rundungstoleranz an (total_tolerance).", t.row, what, german(stated)))
+            elif float(column.fillna(0).sum()) > stated + tolerance:
+                errors.append(problem(
+                    f"{where}: schon die {parts} mit Werten ergeben {what} {german(float(column.fillna(0).sum()))}, "
+                    f"mehr als die Summenzeile '{t.text}' ({german(stated)}). Prüfen Sie doppelte oder falsch "
+                    "zugeordnete Zeilen.", t.row, what, german(stated)))
+        if ind.aggregation == "ratio" and t.value is not None and len(part) and part["denominator"].notna().all() \
+                and part["denominator"].sum() > 0:
+            computed = float(part["numerator"].sum() / part["denominator"].sum() * ind.scale)
+            absent = len(expected - set(part["area_id"]))
+            if not np.isclose(computed, t.value, rtol=1e-3, atol=10 ** -ind.decimals):
+                warnings.append(problem(
+                    f"{where}: die Quote über die {parts} ergibt {names.number(ind.id, computed)}"
+                    f"{f' ({absent} Ortsteile fehlen in der Lieferung)' if absent else ''}, die Summenzeile "
+                    f"'{t.text}' nennt {names.number(ind.id, t.value)}. Prüfen Sie Zähler und Nenner der Zeilen; "
+                    "stimmen sie, ist die Quote der Summenzeile anders berechnet.", t.row, "Wert",
+                    names.number(ind.id, t.value, with_unit=False)))
+    return errors, warnings
+
+
+def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Names) -> list[dict]:
+    """Plausibility: gaps, jumps against the previous period, outliers. None blocks.
 
     Vectorised per (indicator, period) group: a million-row extract has
     thousands of groups.
@@ -521,41 +740,31 @@ def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, city_totals
         expected = _expected_areas(atlas, period)
         absent = sorted(expected - areas)
         if absent:
-            warnings.append(problem(f"{ind_id} {period}: {len(absent)} Ortsteile fehlen in der Lieferung "
-                                    f"({', '.join(absent[:10])}{' …' if len(absent) > 10 else ''})"))
-    ok = values[values["status"] == "ok"]
+            shown = ", ".join(names.area(a, period) for a in absent[:10]) + (" …" if len(absent) > 10 else "")
+            warnings.append(problem(f"{names.indicator(ind_id)}, {names.period(period)}: {len(absent)} Ortsteile "
+                                    f"fehlen in der Lieferung ({shown}). Liefern Sie sie nach, wenn es Werte gibt; "
+                                    "sonst zeigt der Atlas dort 'keine Daten'."))
+    ok = values[(values["status"] == "ok") & ~values["area_id"].map(is_unassigned).astype(bool)]
     keys = [ok["indicator_id"], ok["period"]]
     size = ok.groupby(keys)["value"].transform("size")
     median = ok.groupby(keys)["value"].transform("median")
     mad = (ok["value"] - median).abs().groupby(keys).transform("median") * 1.4826
     outliers = ok[(size >= 8) & (mad > 0) & ((ok["value"] - median).abs() > 4 * mad)]
     for r, med in zip(outliers.head(MAX_ERRORS).itertuples(), median[outliers.index]):
-        warnings.append(problem(f"{r.indicator_id} {r.period}: Ausreißer {r.value:g} im Gebiet {r.area_id} "
-                                f"(Median {med:g})", int(r.row), "value", f"{r.value:g}"))
-    for (ind_id, period), (total, row) in city_totals.items():
-        ind = lookup[ind_id]
-        group = values[(values["indicator_id"] == ind_id) & (values["period"] == period)]
-        computed = _city_value(ind, group) if len(group) else None
-        if computed is not None and not np.isclose(computed, total, rtol=1e-3, atol=10 ** -ind.decimals):
-            warnings.append(problem(f"{ind_id} {period}: Summe/Quote über die Ortsteile ergibt {computed:g}, "
-                                    f"die Datei nennt für die Stadt {total:g}", row, "value", total))
-    return warnings + _jumps(atlas, viewer, ok)
+        warnings.append(problem(f"{names.indicator(r.indicator_id)}, {names.area(r.area_id, r.period)}, "
+                                f"{names.period(r.period)}: Ausreißer {names.number(r.indicator_id, r.value)} "
+                                f"(Median {names.number(r.indicator_id, med)}). Prüfen Sie den Wert; stimmt er, "
+                                "können Sie die Warnung übergehen.", int(r.row), "value",
+                                names.number(r.indicator_id, r.value, with_unit=False)))
+    return warnings + _jumps(atlas, viewer, ok, names)
 
 
 def _expected_areas(atlas: Atlas, period: str) -> set[str]:
     set_id = queries.set_for_period(atlas, period)
-    return atlas.cached(("area_set", set_id), lambda: set(queries.areas(atlas, "ortsteil", set_id)["area_id"]))
+    return atlas.cached(("area_set", set_id), lambda: set(queries.areas(atlas, LEVELS[0], set_id)["area_id"]))
 
 
-def _city_value(ind: Indicator, group: pd.DataFrame) -> float | None:
-    if ind.aggregation == "sum" and (group["status"] == "ok").all():
-        return float(group["value"].sum())
-    if ind.aggregation == "ratio" and group["denominator"].notna().all() and group["denominator"].sum() > 0:
-        return float(group["numerator"].sum() / group["denominator"].sum() * ind.scale)
-    return None
-
-
-def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame) -> list[dict]:
+def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame, names: _Names) -> list[dict]:
     """Changes beyond CHANGE_WARN against each cell's previous period, from the store or this upload."""
     if ok.empty:
         return []
@@ -596,20 +805,24 @@ def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame) -> list[dict]:
         jump = (prev >= 0) & ~np.isnan(old) & (old != 0) & (np.abs(value - old) / np.abs(old) > CHANGE_WARN)
     hits = ok[jump].head(MAX_ERRORS)
     hits = hits.assign(old=old[jump][:len(hits)], prev=np.asarray(period_names)[prev[jump][:len(hits)]])
-    return [problem(f"{r.indicator_id} {r.area_id}: {r.old:g} ({r.prev}) → {r.value:g} ({r.period}), "
-                    f"Änderung {100 * (r.value - r.old) / abs(r.old):+.0f} %", int(r.row), "value", f"{r.value:g}")
+    return [problem(f"{names.indicator(r.indicator_id)}, {names.area(r.area_id, r.period)}: "
+                    f"{names.number(r.indicator_id, r.old, with_unit=False)} ({names.period(r.prev)}) → "
+                    f"{names.number(r.indicator_id, r.value)} ({names.period(r.period)}), Änderung "
+                    f"{100 * (r.value - r.old) / abs(r.old):+.0f} %. Prüfen Sie den Wert; stimmt er, können Sie die "
+                    "Warnung übergehen.", int(r.row), "value", names.number(r.indicator_id, r.value, with_unit=False))
             for r in hits.itertuples()]
 
 
 def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes, mapping: dict | None = None,
-                 sheet: str | None = None, definitions: list | None = None) -> Checked:
+                 sheet: str | None = None, definitions: list | None = None, total_tolerance=None) -> Checked:
     """Read and validate; a file that cannot be read at all gives a report with its reasons."""
     try:
         if re.search(r"[\\/]|\.\.|[\x00-\x1f]", file_name or ""):
-            raise IngestError([problem("Der Dateiname enthält Pfadangaben oder Steuerzeichen und wird abgelehnt. "
-                                       "/ The file name holds a path or control characters.", value=file_name)])
+            raise IngestError([problem("Der Dateiname enthält Pfadangaben oder Steuerzeichen und wird abgelehnt; "
+                                       "benennen Sie die Datei um (nur Buchstaben, Ziffern, - und _). / The file name "
+                                       "holds a path or control characters.", value=file_name)])
         m = Mapping.from_json(mapping) if mapping else None
         raw = read_table(content, file_name, sheet)
-        return check(atlas, viewer, raw, m, definitions)
+        return check(atlas, viewer, raw, m, definitions, total_tolerance)
     except IngestError as exc:
         return Checked(Report(False, exc.problems, []), pd.DataFrame(columns=_EMPTY_VALUES))

@@ -11,7 +11,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -50,12 +50,28 @@ class RawTable:
     numbers: np.ndarray  # the file row (record) number of each table row; the header is row 1
     decimal: str  # "," or "." (how numbers written as text are read)
     kind: str  # "csv" or "xlsx"
+    notes: list[str] = field(default_factory=list)  # lines under the table after an empty line (a legend)
+    meta: dict[str, str] = field(default_factory=dict)  # a workbook's "Metadaten" sheet: key -> value
+
+
+def split_notes(filled_cells: np.ndarray) -> int:
+    """Where the table ends when notes follow it: the index of the first empty row after which every
+    non-empty row has a single cell (a legend, sources, footnotes, as official tables have); else the
+    row count. Without an empty line nothing is cut: a row with one cell stays a row the checks name.
+    """
+    n = len(filled_cells)
+    empty = np.flatnonzero(filled_cells == 0)
+    for start in empty:
+        after = filled_cells[start:]
+        if start > 0 and (after <= 1).all() and (after == 1).any():
+            return int(start)
+    return n
 
 
 def read_table(content: bytes, filename: str, sheet: str | None = None) -> RawTable:
     """Read CSV or XLSX bytes into text cells; raise IngestError with the reason."""
     if not content:
-        raise IngestError([problem("Die Datei ist leer. / The file is empty.")])
+        raise IngestError([problem("Die Datei ist leer; wählen Sie die Datei mit den Daten. / The file is empty.")])
     name = filename.lower()
     if content[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
         return _read_xlsx(content, sheet)
@@ -70,8 +86,8 @@ def _decode(content: bytes) -> str:
         raise IngestError([problem("UTF-16-Text wird nicht gelesen; bitte als 'CSV UTF-8' oder 'CSV (Trennzeichen-"
                                    "getrennt)' speichern. / UTF-16 is not read; save as CSV UTF-8.")])
     if b"\x00" in content[:65536]:
-        raise IngestError([problem("Keine Textdatei (enthält Binärdaten); erwartet: CSV oder XLSX. / "
-                                   "Binary content; expected CSV or XLSX.")])
+        raise IngestError([problem("Keine Textdatei (enthält Binärdaten); speichern Sie die Tabelle als CSV oder "
+                                   "XLSX. / Binary content; expected CSV or XLSX.")])
     if content.startswith(b"\xef\xbb\xbf"):
         text = content[3:].decode("utf-8", errors="strict")
     else:
@@ -84,8 +100,8 @@ def _decode(content: bytes) -> str:
                                            "speichern. / Unknown text encoding.")]) from None
     controls = [c for c in text[:65536] if unicodedata.category(c) == "Cc" and c not in "\r\n\t"]
     if controls:
-        raise IngestError([problem("Die Datei enthält Steuerzeichen; sie ist keine CSV-Tabelle. / "
-                                   "Control characters: not a CSV table.")])
+        raise IngestError([problem("Die Datei enthält Steuerzeichen; sie ist keine CSV-Tabelle. Speichern Sie die "
+                                   "Tabelle in Excel als 'CSV UTF-8'. / Control characters: not a CSV table.")])
     return text
 
 
@@ -93,7 +109,8 @@ def _read_csv(content: bytes) -> RawTable:
     try:
         text = _decode(content)
     except UnicodeDecodeError as exc:
-        raise IngestError([problem(f"Ungültiges UTF-8 an Byte {exc.start} / invalid UTF-8")]) from None
+        raise IngestError([problem(f"Ungültiges UTF-8 an Byte {exc.start}; speichern Sie die Datei als 'CSV UTF-8' "
+                                   "neu / invalid UTF-8")]) from None
     lines = text.splitlines()
     start = text.lstrip()[:1]
     if start in ("{", "[", "<"):
@@ -101,7 +118,8 @@ def _read_csv(content: bytes) -> RawTable:
         raise IngestError([problem(f"Die Datei ist {kind}, keine Tabelle; erwartet: CSV oder XLSX. / "
                                    f"This is {kind}, not a table.", row=1, value=lines[0][:80] if lines else "")])
     if not lines or not lines[0].strip():
-        raise IngestError([problem("Die erste Zeile (Spaltenköpfe) ist leer. / The header line is empty.", row=1)])
+        raise IngestError([problem("Die erste Zeile (Spaltenköpfe) ist leer; löschen Sie die Leerzeilen über den "
+                                   "Spaltenköpfen. / The header line is empty.", row=1)])
     first = lines[0]
     delimiter = max((";", ",", "\t"), key=first.count)
     if first.count(delimiter) == 0:
@@ -119,18 +137,23 @@ def _read_csv(content: bytes) -> RawTable:
     longest = max((table[c].str.len().max() for c in table.columns), default=0)
     if longest > FIELD_LIMIT:
         raise IngestError([problem(f"CSV nicht lesbar: ein Feld hat {longest:,} Zeichen (höchstens "
-                                   f"{FIELD_LIMIT:,}); fehlt ein Anführungszeichen? / field larger than the limit")])
+                                   f"{FIELD_LIMIT:,}); prüfen Sie, ob ein Anführungszeichen fehlt. / "
+                                   "field larger than the limit")])
     if "\ufeff" in text:  # one scan of the text; only then look for the row
         hit = table.apply(lambda col: col.str.contains("\ufeff", regex=False)).any(axis=1)
-        raise IngestError([problem("Byte-Order-Mark mitten in der Datei (zwei Dateien aneinandergehängt?)"
-                                   " / BOM in the middle of the file", row=int(hit.idxmax()) + 1)])
+        raise IngestError([problem("Byte-Order-Mark mitten in der Datei (zwei Dateien aneinandergehängt?); laden "
+                                   "Sie die Dateien einzeln hoch / BOM in the middle of the file",
+                                   row=int(hit.idxmax()) + 1)])
     header = [str(h).strip() for h in table.iloc[0]]
-    data = table.iloc[1:]
+    data = table.iloc[1:].fillna("")  # a short line (a legend under the table) has fewer fields
+    cells = data.apply(lambda col: col.str.strip() != "").to_numpy()
+    end = split_notes(cells.sum(axis=1))
+    notes = [next((v for v in row if str(v).strip()), "") for row in data.iloc[end:].itertuples(index=False)]
     # Blank lines keep their numbers (messages name file rows) but hold no cells.
-    filled = data.apply(lambda col: col.str.strip() != "").any(axis=1).to_numpy()
+    filled = cells[:end].any(axis=1)
     decimal = "," if delimiter == ";" else "."
-    return _checked(RawTable(header, data[filled].reset_index(drop=True), np.flatnonzero(filled) + 2, decimal,
-                             "csv"))
+    return _checked(RawTable(header, data.iloc[:end][filled].reset_index(drop=True), np.flatnonzero(filled) + 2,
+                             decimal, "csv", [str(n).strip() for n in notes if str(n).strip()]))
 
 
 def _parser_problem(message: str) -> dict:
@@ -138,9 +161,11 @@ def _parser_problem(message: str) -> dict:
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
     if m:
         return problem(f"Zeile {m[2]} hat {m[3]} Felder, die Kopfzeile {m[1]}; fehlt ein Anführungszeichen oder "
-                       f"steht ein Trennzeichen zu viel? / row {m[2]} has {m[3]} fields, the header {m[1]}",
+                       f"steht ein Trennzeichen zu viel? Prüfen Sie Zeile {m[2]}. / row {m[2]} has {m[3]} fields, the "
+                       f"header {m[1]}",
                        row=int(m[2]))
-    return problem(f"CSV nicht lesbar: {message[:200]} / unreadable CSV")
+    return problem(f"CSV nicht lesbar: {message[:200]}; speichern Sie die Tabelle in Excel als CSV neu / "
+                   "unreadable CSV")
 
 
 def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
@@ -153,21 +178,24 @@ def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
             packed = max(sum(i.compress_size for i in infos), 1)
             if expanded > MAX_XLSX_EXPANDED or expanded / packed > MAX_XLSX_RATIO:
                 raise IngestError([problem(f"Die Arbeitsmappe entpackt sich auf {expanded / 1e6:,.0f} MB "
-                                           f"(Verhältnis {expanded / packed:,.0f}:1) und wird abgelehnt. / "
-                                           "Workbook expands too far (zip bomb?).")])
+                                           f"(Verhältnis {expanded / packed:,.0f}:1) und wird abgelehnt; speichern "
+                                           "Sie die Tabelle als CSV. / Workbook expands too far (zip bomb?).")])
             if "xl/workbook.xml" not in {i.filename for i in infos}:
-                raise IngestError([problem("ZIP-Datei, aber keine Excel-Arbeitsmappe (xl/workbook.xml fehlt). / "
+                raise IngestError([problem("ZIP-Datei, aber keine Excel-Arbeitsmappe (xl/workbook.xml fehlt); "
+                                           "erwartet wird eine mit Excel gespeicherte XLSX-Datei. / "
                                            "A zip file, but not an XLSX workbook.")])
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except IngestError:
         raise
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise IngestError([problem(f"Die Excel-Datei ist beschädigt oder unvollständig ({type(exc).__name__}). "
-                                   "/ The XLSX file is damaged or truncated.")]) from None
+                                   "Öffnen und speichern Sie sie in Excel erneut. / The XLSX file is damaged or "
+                                   "truncated.")]) from None
     try:
         if sheet is not None and sheet not in wb.sheetnames:
             raise IngestError([problem(f"Tabellenblatt {sheet!r} nicht gefunden; vorhanden: "
-                                       f"{', '.join(wb.sheetnames)} / sheet not found", value=sheet)])
+                                       f"{', '.join(wb.sheetnames)}; wählen Sie eines davon / sheet not found",
+                                       value=sheet)])
         ws = wb[sheet] if sheet else wb.worksheets[0]
         rows: list = []
         header: list[str] | None = None
@@ -183,19 +211,45 @@ def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
                 header = ["" if v is None else str(v).strip() for v in cells]
                 continue
             if len(rows) >= MAX_ROWS:
-                raise IngestError([problem(f"Mehr als {MAX_ROWS:,} Zeilen. / Too many rows.", row=r)])
+                raise IngestError([problem(f"Mehr als {MAX_ROWS:,} Zeilen; bitte aufteilen. / Too many rows.", row=r)])
             rows.append(cells if any(v not in (None, "") for v in cells) else None)
+        meta = _metadata_sheet(wb, ws)
     finally:
         wb.close()
     if header is None:
-        raise IngestError([problem("Das Tabellenblatt ist leer. / The sheet is empty.")])
+        raise IngestError([problem("Das Tabellenblatt ist leer; wählen Sie das Blatt mit den Daten (Feld sheet). / "
+                                   "The sheet is empty.")])
     while header and header[-1] == "":
         header.pop()
     width = len(header)
-    filled = [(n, r[:width] + [None] * (width - len(r))) for n, r in enumerate(rows, start=2) if r is not None]
+    end = split_notes(np.array([0 if r is None else sum(v not in (None, "") for v in r) for r in rows], dtype=int))
+    notes = [str(next(v for v in r if v not in (None, ""))).strip() for r in rows[end:] if r is not None]
+    filled = [(n, r[:width] + [None] * (width - len(r))) for n, r in enumerate(rows[:end], start=2) if r is not None]
     table = pd.DataFrame([r for _, r in filled], columns=range(width), dtype=object) if filled else \
         pd.DataFrame(columns=range(width), dtype=object)
-    return _checked(RawTable(header, table, np.array([n for n, _ in filled], dtype=int), ",", "xlsx"))
+    return _checked(RawTable(header, table, np.array([n for n, _ in filled], dtype=int), ",", "xlsx", notes, meta))
+
+
+METADATA_SHEETS = ("Metadaten", "Metadata")
+MAX_METADATA_ROWS = 1000
+
+
+def _metadata_sheet(wb, values_sheet) -> dict[str, str]:
+    """Key/value lines of a "Metadaten" sheet beside the values (the atlas's own XLSX export has one).
+
+    Read as text only, never evaluated; the checks take the period from it
+    when the values sheet has no period column.
+    """
+    name = next((n for n in wb.sheetnames if n in METADATA_SHEETS and n != values_sheet.title), None)
+    if name is None:
+        return {}
+    meta: dict[str, str] = {}
+    for r, row in enumerate(wb[name].iter_rows(max_col=2, values_only=True)):
+        if r >= MAX_METADATA_ROWS:
+            break
+        if row and row[0] not in (None, "") and len(row) > 1 and row[1] not in (None, ""):
+            meta.setdefault(str(row[0]).strip(), str(row[1]).strip())
+    return meta
 
 
 def _checked(raw: RawTable) -> RawTable:
@@ -205,16 +259,18 @@ def _checked(raw: RawTable) -> RawTable:
         if not h:
             column = raw.table[i - 1] if i - 1 in raw.table.columns else pd.Series(dtype=object)
             if (column.notna() & (column.astype(str) != "")).any():
-                problems.append(problem("Spalte ohne Überschrift, aber mit Werten. / Column without a header.",
+                problems.append(problem("Spalte ohne Überschrift, aber mit Werten; geben Sie ihr eine Überschrift "
+                                        "oder löschen Sie die Werte. / Column without a header.",
                                         row=1, column=f"#{i}"))
             continue
         key = norm_header(h)
         if key in seen:
-            problems.append(problem(f"Überschrift doppelt (Spalten {seen[key]} und {i}). / Duplicate header.",
-                                    row=1, column=h))
+            problems.append(problem(f"Überschrift doppelt (Spalten {seen[key]} und {i}); benennen Sie eine davon "
+                                    "um. / Duplicate header.", row=1, column=h))
         seen[key] = i
     if raw.table.empty:
-        problems.append(problem("Nur Spaltenköpfe, keine Datenzeilen. / Header only, no data rows.", row=2))
+        problems.append(problem("Nur Spaltenköpfe, keine Datenzeilen; fügen Sie die Daten unter den Spaltenköpfen "
+                                "ein. / Header only, no data rows.", row=2))
     if problems:
         raise IngestError(problems)
     return raw
