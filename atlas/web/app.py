@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     An empty data directory gets the demo city first.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("dash.dash").propagate = False  # Dash prints its start-up line itself: say it once
     atlas = atlas or Atlas(settings or load_settings())
     ensure_demo(atlas)
     server = Flask(__name__)
