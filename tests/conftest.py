@@ -14,14 +14,51 @@ and not realdata".
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import signal
+import socket
 import tempfile
 from pathlib import Path
 
 import pytest
 
+
+def _owner() -> str:
+    """Who made a run folder: host and process id (a folder whose process is gone is left over)."""
+    return f"{socket.gethostname()} {os.getpid()}"
+
+
+def _remove_folders_of_ended_runs() -> None:
+    """Folders of earlier runs on this host that were killed before they could clean up."""
+    for folder in Path(tempfile.gettempdir()).glob("ortsatlas-test-*"):
+        try:
+            host, pid = (folder / "owner").read_text().split()
+            if host != socket.gethostname():
+                continue  # another machine's run: its processes are not ours to see
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (OSError, ValueError):
+            continue  # running, not ours, or no owner file: left alone
+
+
+def _remove_run_dir() -> None:
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+
+
+def _stop_like_ctrl_c(signum, frame) -> None:
+    """`timeout` and CI cancel with SIGTERM: stop as Ctrl-C does, so teardown and cleanup still run."""
+    raise KeyboardInterrupt
+
+
+_remove_folders_of_ended_runs()
 RUN_DIR = Path(tempfile.mkdtemp(prefix="ortsatlas-test-"))
+(RUN_DIR / "owner").write_text(_owner())
+atexit.register(_remove_run_dir)  # also when a script imports this module outside pytest
+if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
 os.environ["ATLAS_DATA_DIR"] = str(RUN_DIR / "data")
 os.environ.pop("ATLAS_TMP_DIR", None)  # exports use <data dir>/tmp, watched by test_export
 os.environ.pop("ATLAS_BASEMAP_URL", None)  # no network: never a tile server in tests
@@ -68,7 +105,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove this run's folder (store, TMPDIR, tmp_path), so a run leaves nothing in /tmp."""
-    shutil.rmtree(RUN_DIR, ignore_errors=True)
+    _remove_run_dir()
 
 
 def pytest_setup_options():
