@@ -79,12 +79,69 @@ class BoundaryUpload:
     parent_names: dict | None = None  # Stadtbezirk key -> name
     city_key: str = "00"
     city_name: str = "Stadt"
+    key_length: int | None = None  # the keys' length: leading zeros lost in Excel or a GIS join are restored to it
 
 
-def upload_levels(raw: gpd.GeoDataFrame, spec: BoundaryUpload) -> dict[str, gpd.GeoDataFrame]:
-    """Ortsteile from the file, Stadtbezirke dissolved from them, the city as their union.
+def key_texts(column: pd.Series) -> pd.Series:
+    """A key column as text: a number column (110.0, 110) becomes '110'; empty stays ''."""
+    def text(v) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+    return column.map(text).astype(object)
 
-    Raises BoundaryError with every defect: columns, keys, geometry, overlaps, gaps.
+
+def restore_zeros(keys: pd.Series, declared: int | None, what: str) -> tuple[pd.Series, list[str], list[str]]:
+    """Keys with the leading zeros a number column lost, as (keys, notes, problems).
+
+    The length is the one declared, else the longest key (a lost zero only
+    ever shortens a key). Only keys of digits are padded; a padded key that
+    another feature already has is refused, never merged.
+    """
+    lengths = keys.str.len()
+    filled = keys[lengths > 0]
+    if filled.empty or (declared is None and filled.str.len().nunique() == 1):
+        return keys, [], []
+    target = declared or int(filled.str.len().max())
+    filled = filled.sort_values()  # examples in key order
+    too_long = filled[filled.str.len() > target]
+    if len(too_long):
+        return keys, [], [f"{what} {_examples(too_long)} {'ist' if len(too_long) == 1 else 'sind'} länger als die "
+                          f"angegebene Länge {target}; prüfen Sie key_length oder die Schlüsselspalte"]
+    short = filled[filled.str.len() < target]
+    letters = short[~short.str.fullmatch(r"\d+")]
+    if len(letters):
+        return keys, [], [f"{what} haben verschiedene Längen ({int(filled.str.len().min())} bis {target} Zeichen); "
+                          f"bei {_examples(letters)} lassen sich keine führenden Nullen ergänzen, weil sie nicht nur "
+                          "aus Ziffern bestehen. Geben Sie die Schlüssel in einheitlicher Länge an."]
+    padded = keys.where(~keys.index.isin(short.index), short.str.zfill(target).reindex(keys.index))
+    taken = set(filled[filled.str.len() == target])
+    clashes = short[short.str.zfill(target).isin(taken)]
+    if len(clashes):
+        return keys, [], [f"{what} {k!r} wird mit führenden Nullen zu {k.zfill(target)!r}, den es in der Datei schon "
+                          "gibt; die Spalte mischt Schlüssel mit und ohne führende Nullen. Speichern Sie die "
+                          "Schlüsselspalte als Text und laden Sie die Datei erneut hoch." for k in clashes.head(10)]
+    if short.empty:
+        return keys, [], []
+    first = short.iloc[0]
+    return padded, [f"{what}: führende Nullen ergänzt auf {target} Stellen bei {len(short)} von {len(filled)} "
+                    f"Schlüsseln (z. B. {first} → {first.zfill(target)}); die Spalte war als Zahl gespeichert (Excel "
+                    "oder ein GIS-Join entfernt die Nullen)."], []
+
+
+def _examples(keys: pd.Series) -> str:
+    shown = ", ".join(repr(k) for k in keys.head(5))
+    return shown + (" …" if len(keys) > 5 else "")
+
+
+def upload_levels(raw: gpd.GeoDataFrame, spec: BoundaryUpload) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
+    """Ortsteile from the file, Stadtbezirke dissolved from them, the city as their union; and notes on what
+    was repaired (leading zeros restored).
+
+    Raises BoundaryError with every defect: columns, keys, geometry, overlaps, gaps, and keys whose lost
+    zeros cannot be restored safely (two Stadtbezirke are never merged by a lost zero).
     """
     problems = [f"Spalte {c!r} nicht gefunden; vorhanden: {sorted(x for x in raw.columns if x != 'geometry')}"
                 for c in (spec.key_col, spec.name_col, spec.parent_col) if c and c not in raw.columns]
@@ -93,9 +150,16 @@ def upload_levels(raw: gpd.GeoDataFrame, spec: BoundaryUpload) -> dict[str, gpd.
     if problems:
         raise BoundaryError(problems)
     gdf = raw.to_crs("EPSG:4326")
-    keys = gdf[spec.key_col].astype(str).str.strip()
-    parents = (gdf[spec.parent_col].astype(str).str.strip() if spec.parent_col
-               else keys.str[:spec.parent_key_length])
+    keys, notes, problems = restore_zeros(key_texts(gdf[spec.key_col]), spec.key_length, "Schlüssel")
+    if spec.parent_col:
+        parents, parent_notes, parent_problems = restore_zeros(key_texts(gdf[spec.parent_col]), None,
+                                                               "Stadtbezirk-Schlüssel")
+    else:
+        parents, parent_notes, parent_problems = keys.str[:spec.parent_key_length], [], []
+    problems += parent_problems + _unnamed_parents(parents, spec)
+    if problems:
+        raise BoundaryError(problems)
+    notes += parent_notes
     ortsteile = gpd.GeoDataFrame({"area_id": keys.values, "name": gdf[spec.name_col].astype(str).str.strip().values,
                                   "parent_id": parents.values}, geometry=gdf.geometry.values, crs="EPSG:4326")
     problems = validate_areas(ortsteile)
@@ -110,7 +174,20 @@ def upload_levels(raw: gpd.GeoDataFrame, spec: BoundaryUpload) -> dict[str, gpd.
                                   "parent_id": spec.city_key}, geometry=districts.geometry.values, crs="EPSG:4326")
     city = gpd.GeoDataFrame({"area_id": [spec.city_key], "name": [spec.city_name], "parent_id": [None]},
                             geometry=[shapely.union_all(districts.geometry.values)], crs="EPSG:4326")
-    return {"ortsteil": ortsteile, "stadtbezirk": districts, "stadt": city}
+    return {"ortsteil": ortsteile, "stadtbezirk": districts, "stadt": city}, notes
+
+
+def _unnamed_parents(parents: pd.Series, spec: BoundaryUpload) -> list[str]:
+    """Stadtbezirk keys that parent_names does not know: most often a key that lost its leading zero."""
+    if not spec.parent_names:
+        return []
+    unknown = sorted(set(parents) - set(map(str, spec.parent_names)))
+    if not unknown:
+        return []
+    return [f"Stadtbezirk-Schlüssel {', '.join(map(repr, unknown[:10]))} stehen nicht in parent_names "
+            f"({', '.join(map(repr, sorted(map(str, spec.parent_names))[:12]))}). Haben die Schlüssel führende "
+            "Nullen verloren, geben Sie key_length an (die Länge der Schlüssel); sonst ergänzen Sie parent_names "
+            "oder prüfen Sie parent_key_length."]
 
 
 def add_uploaded_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDataFrame], source_crs: str) -> None:
@@ -137,7 +214,7 @@ def store_uploaded_set(store, viewer, content: bytes, filename: str, spec: Bound
         raise PermissionError("nur die Administration lädt Gebietsgrenzen hoch")
     raw = read_boundary_upload(content, filename, layer)
     source_crs = raw.crs.to_string()
-    levels = upload_levels(raw, spec)
+    levels, notes = upload_levels(raw, spec)
     with store.writing() as tx:
         add_uploaded_set(tx, BoundarySet(set_id, valid_from, None, label, f"hochgeladen: {filename}"), levels,
                          source_crs)
@@ -146,7 +223,7 @@ def store_uploaded_set(store, viewer, content: bytes, filename: str, spec: Bound
         city.setdefault("key", spec.city_key)
         city.setdefault("source_crs", source_crs)
     return {"set_id": set_id, "valid_from": valid_from.isoformat(), "areas": len(levels["ortsteil"]),
-            "districts": len(levels["stadtbezirk"]), "source_crs": source_crs}
+            "districts": len(levels["stadtbezirk"]), "source_crs": source_crs, "notes": notes}
 
 
 def init_empty_store(store, city_name: str, city_key: str) -> None:
