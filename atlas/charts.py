@@ -8,11 +8,13 @@ own vocabulary, so a picture pasted into a report shows what the explorer
 showed, including the boundary-change marker.
 
 Pure: the caller passes the time-series frame (`queries.timeseries`), the
-rule that maps a period to its boundary set, and the boundary sets' labels.
+rule that maps a period to its boundary set, the boundary sets' labels and
+the store's levels (roles of ancestors are level ids: 'stadtbezirk' in a
+city, 'bezirksregion', 'bezirk' … in Berlin).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,14 +25,14 @@ from atlas.formatting import format_values, gaps_note
 from atlas.i18n import t
 from atlas.periods import period_label
 
-# Drawing order (the last drawn lies on top) and the legend's order.
-ROLES = ("predecessor", "area", "stadtbezirk", "stadt")
-# role → (colour, dash, width in CSS pixels); dash is one of DASHES.
-ROLE_STYLES: dict[str, tuple[str, str, float]] = {
-    "area": ("#0b5cad", "solid", 3), "predecessor": ("#7f7f7f", "dash", 2),
-    "stadtbezirk": ("#d95f02", "dash", 2), "stadt": ("#4d4d4d", "dot", 2),
-}
-DASHES = ("solid", "dash", "dot")
+# (colour, dash, width in CSS pixels); dash is one of DASHES. The area stands out, its predecessors
+# are grey, the whole territory dark and dotted, the levels between take the next style in turn.
+AREA_STYLE = ("#0b5cad", "solid", 3)
+PREDECESSOR_STYLE = ("#7f7f7f", "dash", 2)
+TOP_STYLE = ("#4d4d4d", "dot", 2)
+ANCESTOR_STYLES = (("#d95f02", "dash", 2), ("#7570b3", "dashdot", 2), ("#1b9e77", "dash", 2),
+                   ("#e7298a", "dashdot", 2))
+DASHES = ("solid", "dash", "dot", "dashdot")
 MARKER_COLOR = "#b30000"  # boundary change
 CURRENT_COLOR = "#0b5cad"  # the period shown on the map
 
@@ -69,13 +71,35 @@ class ChartSpec:
     gaps_note: str
 
 
-def role_label(role: str, name: str, lang: str = "de") -> str:
-    """The legend label: predecessors and Stadtbezirke say what they are, the area and city their name."""
-    if role == "predecessor":
-        return f"{t('predecessor', lang)}: {name}"
-    if role == "stadtbezirk":
-        return f"{t('district', lang)} {name}"
-    return name
+def _series_plan(ts: pd.DataFrame, levels: Sequence[tuple[str, str]],
+                 lang: str) -> list[tuple[pd.DataFrame, tuple[str, str, float], str]]:
+    """(rows, style, label prefix) per line, in drawing and legend order.
+
+    Predecessors first (one line per predecessor area, oldest first), then
+    the area, then its ancestors from the nearest level up to the whole
+    territory (`levels`: (level id, label), base first, as the store
+    declares them). An ancestor says which level it is ("Stadtbezirk
+    Oststadt"); the area and the whole territory say only their name.
+    """
+    plan = []
+    predecessors = ts[ts["role"] == "predecessor"]
+    for _, part in sorted(predecessors.groupby(predecessors["area_id"].fillna(""), sort=False),
+                          key=lambda item: (item[1]["period"].min(), item[0])):
+        plan.append((part, PREDECESSOR_STYLE, f"{t('predecessor', lang)}: "))
+    plan.append((ts[ts["role"] == "area"], AREA_STYLE, ""))
+    order = [level_id for level_id, _ in levels]
+    ancestors = [r for r in ts["role"].unique() if r not in ("area", "predecessor")]
+    ancestors.sort(key=lambda r: (order.index(r) if r in order else len(order), r))
+    labels = dict(levels)
+    for role in ancestors:
+        if order and role == order[-1]:
+            plan.append((ts[ts["role"] == role], TOP_STYLE, ""))
+            continue
+        position = max(order.index(role) - 1, 0) if role in order else len(order)
+        label = labels.get(role, role)
+        plan.append((ts[ts["role"] == role], ANCESTOR_STYLES[position % len(ANCESTOR_STYLES)],
+                     f"{label[:1].upper()}{label[1:]} "))
+    return plan
 
 
 def boundary_markers(periods: list[str], set_of: Callable[[str], str | None], sets: pd.DataFrame,
@@ -97,19 +121,24 @@ def boundary_markers(periods: list[str], set_of: Callable[[str], str | None], se
     return markers
 
 
-def _line(role: str, part: pd.DataFrame, periods: list[str], decimals: int, lang: str) -> Line:
-    part = part.set_index("period").reindex(periods)
+def _line(part: pd.DataFrame, style: tuple[str, str, float], prefix: str, periods: list[str], decimals: int,
+          lang: str) -> Line:
+    role = part["role"].iloc[0]
+    name = str(next(iter(part["name"].dropna()), None) or next(iter(part["area_id"].dropna()), role))
+    # One value per period and line (a guard: reindexing on a repeated period would fail outright).
+    part = part.drop_duplicates("period", keep="last").set_index("period").reindex(periods)
     values = part["value"].to_numpy(dtype=float, na_value=np.nan)
     statuses = part["status"].fillna("missing").to_numpy(dtype=object)
     statuses[np.isnan(values) & (statuses == "ok")] = "missing"
-    color, dash, width = ROLE_STYLES[role]
-    return Line(role, role_label(role, str(part["name"].dropna().iloc[0]), lang), color, dash, width,
+    color, dash, width = style
+    return Line(role, prefix + name, color, dash, width,
                 tuple(None if v != v else v for v in values.tolist()), tuple(statuses.tolist()),
                 tuple(format_values(values, statuses, decimals, "", lang)))
 
 
 def timeseries_spec(ts: pd.DataFrame | None, ind: Indicator, set_of: Callable[[str], str | None],
-                    sets: pd.DataFrame, lang: str = "de", area_id: str = "") -> ChartSpec | None:
+                    sets: pd.DataFrame, levels: Sequence[tuple[str, str]], lang: str = "de",
+                    area_id: str = "") -> ChartSpec | None:
     """The chart of a `queries.timeseries` frame; None when there is no series at all.
 
     A role whose every value is a gap gets no line (nothing to draw, and an
@@ -119,11 +148,9 @@ def timeseries_spec(ts: pd.DataFrame | None, ind: Indicator, set_of: Callable[[s
     if ts is None or ts.empty:
         return None
     periods = sorted(ts["period"].unique())
-    lines = []
-    for role in ROLES:
-        part = ts[ts["role"] == role]
-        if not part.empty and not part["value"].isna().all():
-            lines.append(_line(role, part, periods, ind.decimals, lang))
+    lines = [_line(part, style, prefix, periods, ind.decimals, lang)
+             for part, style, prefix in _series_plan(ts, levels, lang)
+             if not part.empty and not part["value"].isna().all()]
     area = ts.loc[ts["role"] == "area", "name"].dropna()
     area_name = area.iloc[0] if len(area) else area_id
     title = f"{ind.title(lang)} – {area_name}" if area_name else ind.title(lang)

@@ -20,6 +20,7 @@ from tests.dash_requests import call, find_output
 IND = Indicator(id="quote", title_de="Quote", title_en="Rate", definition_de="", definition_en="", domain="d",
                 unit="%", department="dep", visibility="public", polarity="neutral", decimals=1,
                 aggregation="ratio", periodicity="year", source="", contact="", licence="")
+CITY = [("ortsteil", "Ortsteil"), ("stadtbezirk", "Stadtbezirk"), ("stadt", "Stadt")]
 SETS = pd.DataFrame({"set_id": ["old", "new"], "label": ["Gebietsstand 2012", "Gebietsstand 2022"],
                      "note": ["", "Altort geteilt in Neuort und Nachbarort"]})
 
@@ -42,13 +43,14 @@ SERIES = frame([
 
 
 def test_lines_in_drawing_order_with_labels_styles_and_gaps():
-    spec = charts.timeseries_spec(SERIES, IND, set_of, SETS)
+    spec = charts.timeseries_spec(SERIES, IND, set_of, SETS, CITY)
     assert spec.periods == ("2020", "2021", "2022", "2023")
     # The city has no number at all: no line, no legend entry.
     assert [line.role for line in spec.lines] == ["predecessor", "area", "stadtbezirk"]
     assert [line.label for line in spec.lines] == ["Vorgänger: Altort", "Neuort", "Stadtbezirk Mitte"]
     assert [(line.color, line.dash, line.width) for line in spec.lines] == [
-        charts.ROLE_STYLES[role] for role in ("predecessor", "area", "stadtbezirk")]
+        charts.PREDECESSOR_STYLE, charts.AREA_STYLE, charts.ANCESTOR_STYLES[0]]
+    assert all(line.dash in charts.DASHES for line in spec.lines)
     area = spec.lines[1]
     assert area.values == (None, None, 12.5, None)
     assert area.statuses == ("missing", "missing", "ok", "suppressed")
@@ -59,28 +61,49 @@ def test_lines_in_drawing_order_with_labels_styles_and_gaps():
 
 
 def test_boundary_change_is_marked_between_the_sets():
-    spec = charts.timeseries_spec(SERIES, IND, set_of, SETS)
+    spec = charts.timeseries_spec(SERIES, IND, set_of, SETS, CITY)
     assert spec.markers == (charts.BoundaryMarker("2022", 1.5, "Gebietsstand 2022",
                                                   "Altort geteilt in Neuort und Nachbarort"),)
-    same_set = charts.timeseries_spec(SERIES, IND, lambda p: "new", SETS)
+    same_set = charts.timeseries_spec(SERIES, IND, lambda p: "new", SETS, CITY)
     assert same_set.markers == ()
 
 
+EN = [("ortsteil", "neighbourhood"), ("stadtbezirk", "borough"), ("stadt", "city")]
+
+
 def test_english_labels_and_gap_words():
-    spec = charts.timeseries_spec(SERIES, IND, set_of, SETS, "en")
-    assert [line.label for line in spec.lines] == ["Predecessor: Altort", "Neuort", "District Mitte"]
+    spec = charts.timeseries_spec(SERIES, IND, set_of, SETS, EN, "en")
+    assert [line.label for line in spec.lines] == ["Predecessor: Altort", "Neuort", "Borough Mitte"]
     assert spec.lines[1].texts[-1] == GAP_WORDS["suppressed"][1]
     assert spec.markers[0].label == "Boundaries 2022"
     assert spec.title == "Rate – Neuort" and spec.period_labels == ("2020", "2021", "2022", "2023")
     for de, en in GAP_WORDS.values():
-        assert de in charts.timeseries_spec(SERIES, IND, set_of, SETS).gaps_note and en in spec.gaps_note
+        assert de in charts.timeseries_spec(SERIES, IND, set_of, SETS, CITY).gaps_note and en in spec.gaps_note
+
+
+def test_levels_are_data_and_each_predecessor_has_its_own_line():
+    """Berlin-like levels: ancestors nearest first, the territory last; a merged area's two predecessors."""
+    levels = [("planungsraum", "Planungsraum"), ("bezirksregion", "Bezirksregion"), ("bezirk", "Bezirk"),
+              ("stadt", "Stadt")]
+    ts = frame([
+        ("2020", "predecessor", "02", "Westteil", 5.0, "ok"), ("2020", "predecessor", "01", "Ostteil", 4.0, "ok"),
+        ("2022", "area", "03", "Neuort", 4.5, "ok"),
+        ("2020", "stadt", None, "Berlin", 9.0, "ok"), ("2022", "bezirk", "B", "Mitte", 7.0, "ok"),
+        ("2022", "bezirksregion", "R", "Tiergarten", 6.0, "ok"),
+    ])
+    spec = charts.timeseries_spec(ts, IND, set_of, SETS, levels)
+    assert [line.label for line in spec.lines] == ["Vorgänger: Ostteil", "Vorgänger: Westteil", "Neuort",
+                                                   "Bezirksregion Tiergarten", "Bezirk Mitte", "Berlin"]
+    assert [line.values for line in spec.lines[:2]] == [(4.0, None), (5.0, None)]
+    assert [line.color for line in spec.lines[3:]] == [charts.ANCESTOR_STYLES[0][0], charts.ANCESTOR_STYLES[1][0],
+                                                       charts.TOP_STYLE[0]]
 
 
 def test_no_series_no_spec_and_a_title_without_area_name():
-    assert charts.timeseries_spec(None, IND, set_of, SETS) is None
-    assert charts.timeseries_spec(frame([]), IND, set_of, SETS) is None
+    assert charts.timeseries_spec(None, IND, set_of, SETS, CITY) is None
+    assert charts.timeseries_spec(frame([]), IND, set_of, SETS, CITY) is None
     without_area = SERIES[SERIES["role"] != "area"]
-    assert charts.timeseries_spec(without_area, IND, set_of, SETS, area_id="03").title == "Quote – 03"
+    assert charts.timeseries_spec(without_area, IND, set_of, SETS, CITY, area_id="03").title == "Quote – 03"
 
 
 # ------------------------------------------------------------------ the same picture everywhere

@@ -34,7 +34,7 @@ from atlas.classify import (
 )
 from atlas.formatting import format_number
 from atlas.periods import period_label
-from atlas.services import choropleth, queries
+from atlas.services import choropleth, queries, territory
 from atlas.services.boundaries import LEVEL_LABELS
 from atlas.services.context import Atlas
 from auth.permissions import Principal
@@ -42,7 +42,7 @@ from auth.permissions import Principal
 PICTURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 A4_LANDSCAPE = (11.69, 8.27)  # inches
 _DPI = 150
-_LINESTYLES = {"solid": "-", "dash": "--", "dot": ":"}  # charts.DASHES in matplotlib's words
+_LINESTYLES = {"solid": "-", "dash": "--", "dot": ":", "dashdot": "-."}  # charts.DASHES in matplotlib's words
 _PT_PER_PX = 0.75  # chart specs give widths in CSS pixels (96 per inch), matplotlib in points (72)
 
 
@@ -157,9 +157,10 @@ def chart_spec(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str,
     ts = queries.timeseries(atlas, viewer, indicator_id, area_id)
     if ts is None or ts.empty:
         return None
+    levels = [(level.id, level.label(lang)) for level in territory.levels(atlas)]
     return charts.timeseries_spec(ts, atlas.indicator_by_id[indicator_id],
                                   functools.partial(queries.set_for_period, atlas), queries.boundary_sets(atlas),
-                                  lang, area_id if isinstance(area_id, str) else "")
+                                  levels, lang, area_id if isinstance(area_id, str) else "")
 
 
 def chart_picture(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str, fmt: str,
