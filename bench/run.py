@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import random
@@ -28,7 +29,17 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
-from bench.workloads import LARGE, SMOKE, WORK, CitySpec, build_city  # noqa: E402
+from bench.workloads import (  # noqa: E402
+    LARGE,
+    SMOKE,
+    TERRITORY,
+    TERRITORY_SMOKE,
+    WORK,
+    CitySpec,
+    TerritorySpec,
+    build_city,
+    build_territory,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -68,6 +79,12 @@ def answers_not_remembered(atlas):
         yield
     finally:
         atlas.settings = kept
+
+
+def quiet_logs() -> None:
+    """Only warnings from pyogrio and the app: create_app sets the root logger to INFO."""
+    for name in ("pyogrio", "pyogrio._io", "atlas", "auth", "werkzeug"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def free_port() -> int:
@@ -226,6 +243,266 @@ def bench_queries(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
     for label, ours_t, theirs_t in measured:
         out.append(Figure(f"query p95: {label}", pct(ours_t, 95), "ms", "< 20 ms on the large city",
                           pct(theirs_t, 95), pct(theirs_t, 95) / pct(ours_t, 95), "baseline: pandas in memory"))
+    return out
+
+
+# --------------------------------------------------------------------------- disclosure control
+@contextmanager
+def forgetting(atlas, kinds: set[str]):
+    """Answers of these kinds (map_view, timeseries, ...) are computed afresh; all others are remembered."""
+    def remembered(key: tuple, compute):
+        return compute() if key[0] in kinds else type(atlas).remembered(atlas, key, compute)
+    atlas.remembered = remembered  # shadows the method on this instance only
+    try:
+        yield
+    finally:
+        del atlas.remembered
+
+
+@contextmanager
+def replaced(module, name: str, stand_in):
+    """`module.name` is `stand_in` inside the block (for code that looks it up in the module at call time)."""
+    real = getattr(module, name)
+    setattr(module, name, stand_in)
+    try:
+        yield real
+    finally:
+        setattr(module, name, real)
+
+
+@contextmanager
+def stopwatch(module, name: str, spent: list[float]):
+    """Append the milliseconds of every call of `module.name` to `spent` while the block runs."""
+    real = getattr(module, name)
+
+    def timed_call(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent.append((time.perf_counter() - t) * 1000)
+    with replaced(module, name, timed_call):
+        yield
+
+
+def _warm(atlas) -> None:
+    """Compute what a running worker keeps per indicator and store state, so first views are measured alone.
+
+    Each indicator's whole-territory series (`atlas.cached`) and its all-period disclosure pattern
+    (what its first time series computes, then remembered).
+    """
+    from atlas.services import queries
+    from auth import ANONYMOUS
+    for ind_id in queries.visible_indicators(atlas, ANONYMOUS)["id"]:
+        queries.disclosure_pattern(atlas, ANONYMOUS, atlas.indicator_by_id[ind_id], None)
+
+
+def bench_disclosure(spec: TerritorySpec, atlas, repeat: int) -> list[Figure]:
+    """The suppression pattern of one indicator-period on every level, first view; primary-only baseline."""
+    from atlas.services import disclosure, queries, territory
+    from auth import ANONYMOUS
+
+    ruled = [i for i in atlas.indicators if disclosure.rules(i) and not i.same_count_as]
+    linked = [i for i in atlas.indicators if i.same_count_as]
+    rng = random.Random(5)
+    views = [(ind, p) for ind in ruled for p in queries.periods(atlas, ANONYMOUS, ind.id)]
+    sample = [rng.choice(views) for _ in range(repeat + 1)]
+    _warm(atlas)
+    patterns: list[pd.DataFrame] = []
+
+    def measure() -> list[float]:
+        chosen = iter(sample)
+        patterns.clear()
+        return timed(lambda: patterns.append(queries.disclosure_pattern(atlas, ANONYMOUS, *next(chosen))), repeat)
+
+    algorithm, secondary, reads = [], [], []
+    with answers_not_remembered(atlas):
+        with stopwatch(disclosure, "hidden_cells", algorithm), stopwatch(disclosure, "_protect", secondary), \
+                stopwatch(queries, "_level_rows", reads):
+            full = measure()
+        counts = [p["reason"].value_counts() for p in patterns[1:]]
+        with replaced(disclosure, "_protect", lambda *args: None):
+            primary_only = measure()
+        linked_sample = [(ind, rng.choice(queries.periods(atlas, ANONYMOUS, ind.id))) for ind in linked] * repeat
+        chosen = iter(linked_sample)
+        linked_times = timed(lambda: queries.disclosure_pattern(atlas, ANONYMOUS, *next(chosen)),
+                             max(3, repeat // 4)) if linked else []
+        whole = iter(ruled * 3)
+        all_periods = timed(lambda: queries.disclosure_pattern(atlas, ANONYMOUS, next(whole), None),
+                            min(len(ruled), max(3, repeat // 10)))
+    primary = statistics.median(c.get("primary", 0) for c in counts)
+    secondary_n = statistics.median(c.get("secondary", 0) for c in counts)
+    n_levels = len(territory.level_ids(atlas))
+    published = sum(len(queries.areas(atlas, level, "bench")) for level in territory.level_ids(atlas))
+    label = f"{spec.areas:,} areas, {n_levels} levels"
+    p50, p95 = statistics.median(full), pct(full, 95)
+    base50, base95 = statistics.median(primary_only), pct(primary_only, 95)
+    # The warm-up call of `timed` is in the stopwatches too: leave it out.
+    algo50, sec50 = statistics.median(algorithm[1:]), statistics.median(secondary[1:])
+    per_pattern = len(reads) / len(algorithm)  # the whole territory's rows come from its kept series
+    figures = [
+        Figure(f"disclosure pattern p50 ({label}), first view", p50, "ms", "", base50, p50 / base50,
+               "baseline: primary suppression only; ratio = with secondary / primary only"),
+        Figure(f"disclosure pattern p95 ({label}), first view", p95, "ms", "well under 50 ms", base95,
+               p95 / base95, f"random indicator-period of {len(ruled)} rates and counts"),
+        Figure("  of which the suppression algorithm (hidden_cells) p50", algo50, "ms",
+               note=f"secondary suppression (_protect) {sec50:.1f} ms of it"),
+        Figure("  of which reading the rows of every level p50", statistics.median(full) - algo50, "ms",
+               note=f"{per_pattern:.0f} queries (_level_rows) per pattern, {statistics.median(reads):.1f} ms each "
+                    f"(median)"),
+        Figure("  cells withheld per indicator-period: primary (median)", primary, "cells",
+               note=f"of {published:,} published cells on {n_levels} levels"),
+        Figure("  cells withheld per indicator-period: secondary (median)", secondary_n, "cells",
+               note=f"min {min(c.get('secondary', 0) for c in counts)}, "
+                    f"max {max(c.get('secondary', 0) for c in counts)}"),
+        Figure(f"disclosure pattern p50 ({label}), all periods at once", statistics.median(all_periods), "ms",
+               note="the first time series of an indicator; then remembered per store state"),
+    ]
+    if linked_times:
+        figures.append(Figure(f"disclosure pattern p50 ({label}), linked count and rate", statistics.median(
+            linked_times), "ms", note="same_count_as: both patterns, re-checked until stable"))
+    return figures
+
+
+# --------------------------------------------------------------------------- levels
+MAP_ARGS = {"ex-method.value": "quantiles", "ex-k.value": 5, "ex-selected.data": None, "ex-lang.data": "de"}
+
+
+def _level_view(atlas, viewer, indicator_id: str, period: str, level: str):
+    """What the explorer's map callback computes, at any level: values, classes, labels, legend.
+
+    Used where the explorer cannot show a level itself; mirrors `choropleth._map_view`.
+    """
+    import numpy as np
+
+    from atlas.classify import legend_entries
+    from atlas.formatting import format_values
+    from atlas.services import choropleth, queries
+    table = queries.values(atlas, viewer, indicator_id, period, level)
+    rows, c = choropleth.classified(atlas, table, "quantiles", 5)
+    labels = format_values(rows["value"].to_numpy(dtype=float, na_value=np.nan),
+                           rows["status"].to_numpy(dtype=object), table.indicator.decimals, table.indicator.unit)
+    return labels, legend_entries(c, table.indicator.decimals)
+
+
+class MapSwitch:
+    """The explorer's map callback on one store, through Flask's test client, at the levels it can show."""
+
+    def __init__(self, atlas):
+        from atlas.services import territory
+        from atlas.web.app import create_app
+        from tests.dash_requests import find_output
+        self.atlas = atlas
+        self.app = create_app(atlas=atlas)
+        quiet_logs()  # create_app sets the root logger to INFO
+        self.client = self.app.server.test_client()
+        self.key = find_output(self.app, "ex-geojson", "hideout")
+        spec = self.app.callback_map[self.key]
+        deps = [f"{d['id']}.{d['property']}" for d in spec["inputs"] + spec.get("state", [])]
+        # A level choice of the explorer's own map (the export panel's ex-exp-level is another thing).
+        self.level_input = next((d for d in deps if "level" in d.split(".")[0] and "exp" not in d), None)
+        self.base = territory.base_level(atlas)
+        self.failure = ""
+
+    def call(self, indicator_id: str, period_index: int, level: str) -> int:
+        from tests.dash_requests import call
+        values = {**MAP_ARGS, "ex-indicator.value": indicator_id, "ex-period.value": period_index,
+                  "ex-set.data": "bench"}
+        if self.level_input:
+            values[self.level_input] = level
+        return call(self.client, self.app, self.key, values)[0]
+
+    def shows(self, level: str, indicator_id: str) -> bool:
+        """Whether the explorer's callback answers for this level (one probe; its traceback is not printed)."""
+        import logging
+        if not self.level_input and level != self.base:
+            return False
+        logging.disable(logging.ERROR)
+        try:
+            status = self.call(indicator_id, 0, level)
+        finally:
+            logging.disable(logging.NOTSET)
+        if status != 200:
+            self.failure = f"HTTP {status}: {self._why(indicator_id)}"
+        return status == 200
+
+    def _why(self, indicator_id: str) -> str:
+        """The exception behind a failed callback, from the service it calls."""
+        from atlas.services import choropleth, queries
+        from auth import ANONYMOUS
+        try:
+            period = queries.periods(self.atlas, ANONYMOUS, indicator_id)[0]
+            choropleth.map_view(self.atlas, ANONYMOUS, indicator_id, period, "quantiles", 5)
+        except Exception as exc:  # what the callback ran into
+            return f"{type(exc).__name__}: {exc}"
+        return "unknown"
+
+
+def _map_times(switch: MapSwitch, level: str, through_callback: bool, repeat: int, seed: int) -> list[float]:
+    """First views (nothing remembered) of random indicator-periods at one level."""
+    from atlas.services import queries
+    from auth import ANONYMOUS
+    atlas = switch.atlas
+    visible = queries.visible_indicators(atlas, ANONYMOUS)
+    choices = [(r.id, list(r.periods)) for r in visible.itertuples()]
+    rng = random.Random(seed)
+
+    def one():
+        ind, periods = rng.choice(choices)
+        i = rng.randrange(len(periods))
+        if through_callback:
+            assert switch.call(ind, i, level) == 200
+        else:
+            _level_view(atlas, ANONYMOUS, ind, periods[i], level)
+
+    with answers_not_remembered(atlas):
+        return timed(one, repeat)
+
+
+def _series_times(atlas, level: str, repeat: int, seed: int) -> list[float]:
+    """queries.timeseries of random areas of a level: the area's (and its ancestors') series not yet remembered.
+
+    The indicator's all-period disclosure pattern is remembered, as after its first time series
+    (measured in the disclosure part).
+    """
+    from atlas.services import queries
+    from auth import ANONYMOUS
+    visible = list(queries.visible_indicators(atlas, ANONYMOUS)["id"])
+    areas = queries.areas(atlas, level, "bench")["area_id"].tolist()
+    _warm(atlas)
+    rng = random.Random(seed)
+    with forgetting(atlas, {"timeseries", "level_series", "map_view"}):
+        return timed(lambda: queries.timeseries(atlas, ANONYMOUS, rng.choice(visible), rng.choice(areas)), repeat)
+
+
+def bench_levels(spec: TerritorySpec, atlas, city_spec: CitySpec, city, repeat: int) -> list[Figure]:
+    """Map switch and time series at the deepest and the top level: five levels against the three-level city."""
+    from atlas.services import queries, territory
+    stores = {"five": (atlas, MapSwitch(atlas)), "three": (city, MapSwitch(city))}
+    ind = {name: a.indicators[0].id for name, (a, _) in stores.items()}
+    out = []
+    for depth in ("deepest", "top"):
+        level = {name: (territory.base_level(a) if depth == "deepest" else territory.top_level(a))
+                 for name, (a, _) in stores.items()}
+        # Like against like: the real callback only where it can show the level on both stores.
+        through = all(sw.shows(level[name], ind[name]) for name, (_, sw) in stores.items())
+        path = "explorer callback" if through else "the callback's service path (values, classes, labels)"
+        maps = {name: _map_times(sw, level[name], through, repeat, 11) for name, (_, sw) in stores.items()}
+        series = {name: _series_times(a, level[name], repeat, 13) for name, (a, _) in stores.items()}
+        n = {name: len(queries.areas(a, level[name], "bench")) for name, (a, _) in stores.items()}
+        tag = (f"{depth} level: {level['five']} ({n['five']:,} areas) vs {level['three']} ({n['three']:,}), "
+               f"{spec.areas:,}-area territory")
+        for what, times, note in (("map switch", maps, path),
+                                  ("time series", series, "queries.timeseries, the area's first view")):
+            for q, f in (("p50", statistics.median), ("p95", lambda v: pct(v, 95))):
+                mine, theirs = f(times["five"]), f(times["three"])
+                out.append(Figure(f"levels: {what} {q}, {tag}", mine, "ms",
+                                  "< 50 ms" if what == "map switch" and q == "p95" else "", theirs, mine / theirs,
+                                  f"baseline: 3-level city, same run; ratio = 5 levels / 3 levels; {note}"))
+    failed = stores["five"][1].failure
+    if failed:
+        out.insert(0, Figure(f"levels: the explorer's map on the {spec.areas:,}-area 5-level territory", None, "",
+                             "answers", note=failed[:120]))
     return out
 
 
@@ -544,41 +821,56 @@ def print_table(figures: list[Figure]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
+PARTS = ("map", "queries", "ingest", "exports", "start", "load", "browser", "county", "disclosure", "levels")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="small sizes, short load: proves the bench runs")
-    parser.add_argument("--skip", action="append", default=[],
-                        help="skip a part: map, queries, start, load, browser, county")
+    parser.add_argument("--skip", action="append", default=[], choices=PARTS, metavar="PART",
+                        help=f"skip a part: {', '.join(PARTS)}")
+    parser.add_argument("--only", action="append", default=[], choices=PARTS, metavar="PART",
+                        help="run only this part (repeatable)")
     args = parser.parse_args()
+    quiet_logs()
     smoke = args.smoke
     spec = SMOKE if smoke else LARGE
+    terr_spec = TERRITORY_SMOKE if smoke else TERRITORY
     figures: list[Figure] = []
     started = time.time()
 
-    city = build_city(spec)
-    from dataclasses import replace
+    from functools import cache
 
     from atlas.config import load_settings
     from atlas.demo import ensure_demo
     from atlas.services.context import Atlas
     demo_dir = WORK / "demo" / "data"
-    demo = Atlas(replace(load_settings(), data_dir=demo_dir))
-    ensure_demo(demo)
 
+    @cache
+    def demo() -> Atlas:
+        atlas = Atlas(replace(load_settings(), data_dir=demo_dir))
+        ensure_demo(atlas)
+        return atlas
+
+    # Workloads are opened (or built) when the first part that needs them runs.
+    city = cache(lambda: build_city(spec))
+    terr = cache(lambda: build_territory(terr_spec))
     parts = [
-        ("map", lambda: bench_map_switch(spec, city, 20 if smoke else 200)),
-        ("queries", lambda: bench_queries(spec, city, 10 if smoke else 50)),
-        ("ingest", lambda: bench_ingest(city, f"{spec.areas} areas", 10_000 if smoke else 1_000_000)),
-        ("exports", lambda: bench_exports(demo, "demo city, all public indicators × years", 1 if smoke else 3)),
-        ("start", lambda: bench_cold_start(demo_dir, demo.settings.layers_dir)),
-        ("load", lambda: bench_load(demo, 5 if smoke else 50, 5 if smoke else 60, "demo city")),
-        ("load", lambda: [] if smoke else bench_load(city, 50, 60, f"{spec.areas} areas")),
-        ("load", lambda: [] if smoke else bench_load(demo, 50, 30, "demo city", think=(0.0, 0.0))),
-        ("browser", lambda: bench_browser(demo_dir, demo.settings.layers_dir, 1 if smoke else 5)),
+        ("map", lambda: bench_map_switch(spec, city(), 20 if smoke else 200)),
+        ("queries", lambda: bench_queries(spec, city(), 10 if smoke else 50)),
+        ("ingest", lambda: bench_ingest(city(), f"{spec.areas} areas", 10_000 if smoke else 1_000_000)),
+        ("exports", lambda: bench_exports(demo(), "demo city, all public indicators × years", 1 if smoke else 3)),
+        ("start", lambda: bench_cold_start(demo_dir, demo().settings.layers_dir)),
+        ("load", lambda: bench_load(demo(), 5 if smoke else 50, 5 if smoke else 60, "demo city")),
+        ("load", lambda: [] if smoke else bench_load(city(), 50, 60, f"{spec.areas} areas")),
+        ("load", lambda: [] if smoke else bench_load(demo(), 50, 30, "demo city", think=(0.0, 0.0))),
+        ("browser", lambda: bench_browser(demo_dir, demo().settings.layers_dir, 1 if smoke else 5)),
         ("county", lambda: bench_county(1_100 if smoke else 11_000)),
+        ("disclosure", lambda: bench_disclosure(terr_spec, terr(), 10 if smoke else 200)),
+        ("levels", lambda: bench_levels(terr_spec, terr(), spec, city(), 5 if smoke else 100)),
     ]
     for name, run in parts:
-        if name in args.skip:
+        if name in args.skip or (args.only and name not in args.only):
             continue
         try:  # one part failing must not lose the others' figures
             figures += run()
@@ -587,7 +879,8 @@ def main() -> int:
         print(f"[{time.time() - started:5.0f} s] {name} done", file=sys.stderr, flush=True)
 
     print_table(figures)
-    meta = {"mode": "smoke" if smoke else "full", "seconds": round(time.time() - started), "machine": {
+    meta = {"mode": "smoke" if smoke else "full", "parts": [n for n in PARTS if n not in args.skip and (
+        not args.only or n in args.only)], "seconds": round(time.time() - started), "machine": {
         "python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}}
     RESULTS.write_text(json.dumps({"meta": meta, "figures": [asdict(f) for f in figures]}, indent=1))
     print(f"\nwrote {RESULTS.relative_to(ROOT)} ({meta['mode']}, {meta['seconds']} s)")
