@@ -744,7 +744,9 @@ def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Nam
             warnings.append(problem(f"{names.indicator(ind_id)}, {names.period(period)}: {len(absent)} Ortsteile "
                                     f"fehlen in der Lieferung ({shown}). Liefern Sie sie nach, wenn es Werte gibt; "
                                     "sonst zeigt der Atlas dort 'keine Daten'."))
-    ok = values[(values["status"] == "ok") & ~values["area_id"].map(is_unassigned).astype(bool)]
+    codes, ids = pd.factorize(values["area_id"])  # a million cells, a few hundred areas
+    unassigned = np.array([is_unassigned(a) for a in ids] + [False], dtype=bool)[codes]
+    ok = values[(values["status"] == "ok").to_numpy() & ~unassigned]  # not-assignable cases are no outliers
     keys = [ok["indicator_id"], ok["period"]]
     size = ok.groupby(keys)["value"].transform("size")
     median = ok.groupby(keys)["value"].transform("median")
