@@ -4,6 +4,12 @@
   logins rate-limited per client address (flask-limiter).
 - Session cookie HttpOnly, SameSite=Lax, Secure whenever the request came over
   HTTPS; a session ends after a configurable idle time.
+- The session's CSRF token is made at login and the cookie is rewritten at
+  most once a minute, not on every request: a page's parallel requests are
+  answered in any order, and a late answer carrying an older cookie must not
+  drop the token (that made logout fail with a bare 400).
+- A refused CSRF token gets a page that says what happened (German, English
+  with ?lang=en or an English browser), or JSON for the API.
 - Every state-changing request must come from this origin (defence in depth
   for the JSON posts Dash makes with the session cookie).
 - /admin is guarded before any Dash code runs; its callbacks check again.
@@ -33,6 +39,7 @@ from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from auth.permissions import may_administer
 from auth.session import current_principal
 from auth.users import User
 
@@ -48,12 +55,22 @@ TEXT = {
            "limited": "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie eine Minute und versuchen "
                       "Sie es dann erneut.",
            "csrf": "Das Formular ist abgelaufen oder ungültig. Bitte laden Sie die Seite neu.",
-           "back": "Zurück zur Karte", "other": "English"},
+           "back": "Zurück zur Karte", "other": "English",
+           "expired_title": "Sitzung abgelaufen",
+           "expired": "Ihre Sitzung ist abgelaufen oder das Formular ist veraltet. Aus Sicherheitsgründen wurde "
+                      "nichts ausgeführt. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
+           "signed_in_as": "Sie sind noch angemeldet als", "logout": "Abmelden", "login_again": "Neu anmelden",
+           "csrf_json": "Sitzung abgelaufen oder Formular veraltet: bitte Seite neu laden"},
     "en": {"title": "Sign in", "user": "User name", "password": "Password", "submit": "Sign in",
            "failed": "User name or password is wrong.",
            "limited": "Too many failed sign-in attempts. Please wait a minute and try again.",
            "csrf": "The form has expired or is invalid. Please reload the page.",
-           "back": "Back to the map", "other": "Deutsch"},
+           "back": "Back to the map", "other": "Deutsch",
+           "expired_title": "Session expired",
+           "expired": "Your session has expired or the form is out of date. For your safety nothing was done. "
+                      "Please reload the page and try again.",
+           "signed_in_as": "You are still signed in as", "logout": "Sign out", "login_again": "Sign in again",
+           "csrf_json": "session expired or form out of date: please reload the page"},
 }
 
 
@@ -117,6 +134,51 @@ def login_page(message: str = "", status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
+def _reader_lang() -> str:
+    """?lang= first, else the browser's preference between German and English; German by default."""
+    if request.values.get("lang") in ("de", "en"):
+        return request.values["lang"]
+    return request.accept_languages.best_match(["de", "en"], default="de")
+
+
+def _wants_json() -> bool:
+    """API calls and scripts get JSON; a person's browser gets a page."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def csrf_refused() -> Response:
+    """A refused CSRF token: say what happened and where to go on, never a bare "CSRF".
+
+    Nothing was done. A person still signed in gets a fresh sign-out button
+    (the usual reason is a form from an earlier session or another tab).
+    """
+    lang = _reader_lang()
+    tx = TEXT[lang]
+    if _wants_json():
+        resp = jsonify({"error": "csrf", "message": f"{TEXT['de']['csrf_json']} / {TEXT['en']['csrf_json']}"})
+        resp.status_code = 400
+        return resp
+    suffix = "?lang=en" if lang == "en" else ""
+    principal = current_principal()
+    still = ""
+    if principal.logged_in:
+        still = (f'<form method="post" action="/logout"><p>{tx["signed_in_as"]} {escape(principal.name)}. '
+                 f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
+                 f'<button type="submit">{tx["logout"]}</button></p></form>')
+    body = f"""<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{tx['expired_title']} – Ortsatlas</title><link rel="stylesheet" href="/assets/style.css"></head>
+<body><main class="oa-login">
+<h1>{tx['expired_title']}</h1>
+<p class="oa-error" role="alert">{tx['expired']}</p>{still}
+<p><a href="/{suffix}">{tx['back']}</a> · <a href="/login{suffix}">{tx['login_again']}</a></p>
+</main></body></html>"""
+    return Response(body, status=400, mimetype="text/html")
+
+
 @bp.get("/login")
 def login_form() -> Response:
     return login_page()
@@ -140,6 +202,7 @@ def login_submit() -> Response:
     login_user(LoginUser(user))
     session.permanent = True
     session["seen"] = time.time()
+    _start_csrf_token()
     atlas.audit.record(user.username, "login", ip=request.remote_addr or "")
     return redirect(_safe_next(request.form.get("next")), code=303)
 
@@ -169,16 +232,38 @@ def _load_user(session_id: str) -> LoginUser | None:
     return LoginUser(user)
 
 
+def _start_csrf_token() -> None:
+    """Give a new session its CSRF token at once, so every cookie this session ever sends carries it.
+
+    Made lazily instead, the first page request would add it while the
+    page's other requests, sent with the cookie from before, answer later
+    with a cookie without it.
+    """
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # a token of the old session
+    generate_csrf()
+
+
+SEEN_EVERY = 60  # seconds: a signed-in request writes `seen` (and so a new cookie) at most this often
+
+
 def _expire_idle_sessions() -> None:
+    """End a session idle for longer than the setting; note activity at most once a minute.
+
+    Each write is a new cookie, and answers arrive in any order: writing on
+    every request let a late answer put an older session back. `seen` may
+    lag by up to a minute, so a session ends at most a minute early.
+    """
     if "_user_id" not in session:
         return
     idle = _accounts().settings.session_idle_minutes * 60
     now = time.time()
-    if now - float(session.get("seen", 0)) > idle:
+    seen = float(session.get("seen", 0))
+    if now - seen > idle:
         logout_user()
         session.clear()
         return
-    session["seen"] = now
+    if now - seen >= SEEN_EVERY:
+        session["seen"] = now
 
 
 def _same_origin_writes() -> Response | None:
@@ -214,9 +299,6 @@ def _guard_admin() -> Response | None:
     principal = current_principal()
     if not principal.logged_in:
         return redirect(f"/login?next={request.path}", code=303)
-    # Imported here only while another change reworks this module's imports; may move to the top.
-    from auth.permissions import may_administer
-
     if not may_administer(principal):
         abort(403)
     return None
@@ -234,7 +316,8 @@ def init_auth(server: Flask, accounts) -> None:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)
     server.session_interface = _SessionInterface()
     server.config.update(
-        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=True,
+        # Not refreshed on every request: `_expire_idle_sessions` rewrites the cookie when it notes activity.
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=False,
         PERMANENT_SESSION_LIFETIME=settings.session_idle_minutes * 60,
         WTF_CSRF_CHECK_DEFAULT=False,  # protected explicitly: the forms here; Dash posts JSON same-origin
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
@@ -253,7 +336,9 @@ def init_auth(server: Flask, accounts) -> None:
 
     @server.errorhandler(CSRFError)
     def _csrf_error(_exc):
-        return login_page(TEXT[_lang()]["csrf"], 400) if request.path == "/login" else ("CSRF", 400)
+        if request.path == "/login":
+            return login_page(TEXT[_lang()]["csrf"], 400)
+        return csrf_refused()
 
     @server.errorhandler(429)
     def _too_many(_exc):

@@ -1,6 +1,7 @@
 """Login, sessions and accounts, as a browser or a script would use them."""
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -142,3 +143,96 @@ def test_admin_page_is_guarded_on_the_server(dash_app):
     admin = fresh_client(dash_app)
     login(admin, "admin")
     assert admin.get("/admin").status_code == 200
+
+
+# ------------------------------------------------------------------ parallel requests and the CSRF token
+def session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def form_token(layout: dict) -> str:
+    """The CSRF token the page's logout form carries (from the Dash layout JSON)."""
+    stack = [layout]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("name") == "csrf_token":
+                return node["value"]
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    raise AssertionError("no csrf_token in the layout")
+
+
+@pytest.mark.parametrize("seen_ago", [0, 120], ids=["just-signed-in", "seen-two-minutes-ago"])
+def test_a_late_answer_to_a_parallel_request_keeps_the_csrf_token(dash_app, seen_ago):
+    """The page's first requests run in parallel; whichever answer the browser stores last, logout works.
+
+    Request A renders the page with the token; request B left with the cookie
+    from before A and is answered after it. The browser applies A's cookie,
+    then B's (if B sent one): the session must still hold A's token.
+    """
+    client = fresh_client(dash_app)
+    login(client, "intern")
+    if seen_ago:
+        with client.session_transaction() as s:
+            s["seen"] -= seen_ago
+    before_a = session_cookie(client)
+    token = form_token(client.get("/_dash-layout").get_json())  # A
+    after_a = session_cookie(client)
+    client.set_cookie("session", before_a)
+    late = client.get("/api/v1/indicators")  # B, sent with the cookie from before A
+    after_b = session_cookie(client) if "Set-Cookie" in late.headers else None
+    client.set_cookie("session", after_a)  # the browser stores the answers in the order they arrive
+    if after_b is not None:
+        client.set_cookie("session", after_b)
+    assert who(client) == 31
+    resp = client.post("/logout", data={"csrf_token": token})
+    assert resp.status_code == 303 and who(client) == 18
+
+
+def test_the_cookie_is_rewritten_only_when_activity_is_noted(dash_app, atlas):
+    """No new cookie per request (so none to arrive late); a minute on, activity is noted and keeps the session."""
+    client = fresh_client(dash_app)
+    login(client, "intern")
+    assert "Set-Cookie" not in client.get("/api/v1/indicators").headers
+    almost = atlas.settings.session_idle_minutes * 60 - 30
+    with client.session_transaction() as s:
+        s["seen"] -= almost
+    resp = client.get("/api/v1/indicators")
+    assert resp.get_json()["count"] == 31 and "Set-Cookie" in resp.headers
+    with client.session_transaction() as s:
+        assert time.time() - s["seen"] < almost  # noted: the idle time starts again
+
+
+# ------------------------------------------------------------------ a refused CSRF token, as people see it
+def test_a_refused_form_gets_a_german_page_with_ways_on(dash_app):
+    client = fresh_client(dash_app)
+    login(client, "intern")
+    resp = client.post("/logout", data={"csrf_token": "stale-token-of-another-session"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and resp.mimetype == "text/html" and page != "CSRF"
+    assert "Ihre Sitzung ist abgelaufen oder das Formular ist veraltet" in page and 'lang="de"' in page
+    assert 'href="/"' in page and 'href="/login"' in page and who(client) == 31  # nothing was done
+    fresh = page.split('name="csrf_token" value="')[1].split('"')[0]  # the page's own sign-out button works
+    assert client.post("/logout", data={"csrf_token": fresh}).status_code == 303 and who(client) == 18
+
+
+@pytest.mark.parametrize("how", [{"query_string": {"lang": "en"}}, {"headers": {"Accept-Language": "en-GB,en;q=0.9"}}])
+def test_a_refused_form_speaks_english_when_asked(dash_app, how):
+    client = fresh_client(dash_app)
+    login(client, "intern")
+    resp = client.post("/logout", **how)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Your session has expired or the form is out of date" in page
+    assert 'href="/?lang=en"' in page and 'href="/login?lang=en"' in page and "abgelaufen" not in page
+
+
+def test_a_refused_api_call_gets_json(dash_app):
+    client = fresh_client(dash_app)
+    login(client, "sozialamt")
+    resp = client.post("/api/v1/uploads", data={"file": (io.BytesIO(b"a;b\n1;2\n"), "x.csv")},
+                       content_type="multipart/form-data")  # no X-CSRFToken
+    body = resp.get_json()
+    assert resp.status_code == 400 and body["error"] == "csrf"
+    assert "Sitzung abgelaufen" in body["message"] and "session expired" in body["message"]
