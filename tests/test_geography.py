@@ -156,3 +156,13 @@ def test_the_fast_path_agrees_on_unassigned_totals_and_name_warnings(atlas, monk
     assert fast.report.warnings == slow.report.warnings
     pd.testing.assert_frame_equal(fast.values.reset_index(drop=True), slow.values.reset_index(drop=True),
                                   check_dtype=False)
+
+
+def test_the_report_says_where_total_and_not_assignable_rows_went(atlas):
+    rows = ["Ortsteil;Stichtag;Indikator;Wert"]
+    rows += [f"{a};31.12.2024;bev_gesamt;100" for a, _, _ in areas(atlas)]
+    rows += ["0199;31.12.2024;bev_gesamt;3", f"Stadt insgesamt;31.12.2024;bev_gesamt;{100 * len(areas(atlas)) + 3}"]
+    notes = [n["message"] for n in check(atlas, STATS, rows).report.notes]
+    assert len(notes) == 2, notes
+    assert notes[0].startswith(f"1 Summenzeile (Zeile {len(rows)}) mit der Summe ihrer Gebiete verglichen")
+    assert "Mitte – nicht zuordenbar (01-nz)" in notes[1] and f"Zeile {len(rows) - 1}" in notes[1]

@@ -20,6 +20,7 @@ EXPORTS = [
     "indicator=sgb2_quote&format=xlsx",  # sheets "Werte" and "Metadaten"
     "indicator=sgb2_u15&format=xlsx&layout=wide&period=2024",  # one period: named on the metadata sheet
     "indicator=sgb2_quote&format=csv",  # plain CSV, English headers
+    "indicator=sgb2_u15&format=csv&layout=wide",
 ]
 
 
@@ -35,5 +36,7 @@ def test_an_export_uploaded_back_unchanged_gives_an_empty_diff(scratch_app, scra
     assert resp.status_code == 200 and body["ok"], body["errors"][:3]
     values = Uploads(scratch_atlas.settings.data_dir).values(body["upload_id"])
     assert len(values) > 40
+    if "layout=wide" in query and "period=" not in query:  # areas split in 2022: 'x' before, and after
+        assert any("Zellen 'x' übersprungen" in n["message"] for n in body["notes"]), body["notes"]
     diff = versions._diff(scratch_atlas, values)
     assert diff and all(added == 0 and changed == 0 for added, changed, _ in diff.values()), diff

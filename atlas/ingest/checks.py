@@ -252,6 +252,9 @@ class Report:
     columns: list[str] = field(default_factory=list)
     more_errors: int = 0
     new_indicators: list[dict] = field(default_factory=list)  # definitions created on confirmation
+    # What the check did with rows that are not plain areas (total rows, not-assignable cases, 'x' cells),
+    # so the steward sees where every row went; not problems.
+    notes: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -392,6 +395,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     errors, warnings, good = [], [], []
     totals: list[_TotalRow] = []
     name_warnings: dict[str, list[int]] = {}  # a name that does not fit its key: said once, with its rows
+    absent_rows: list[int] = []  # 'x' cells of areas that did not exist in that period
     set_of: dict[str, str | None] = {}  # period -> boundary set, looked up once per period
     area_column = m.area or m.area_name
 
@@ -426,6 +430,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         match = matcher.match(set_id, c.area, c.area_name)
         if match.kind == "error":
             if _absent_then(matcher, set_id, c):
+                absent_rows.append(c.row)
                 continue  # 'x' in a wide table: the area did not exist in this period's boundary set
             errors.append(problem(match.error, c.row, area_column,
                                   c.area if c.area not in (None, "") else c.area_name))
@@ -465,13 +470,42 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         errors += total_errors
         warnings = def_notes + _name_warnings(name_warnings) + total_warnings + _warnings(atlas, viewer, values,
                                                                                           names)
+    notes = _notes(values, totals, absent_rows, names) if not errors else []
     total_errors = len(errors)
     report = Report(not errors, errors[:MAX_ERRORS], warnings[:MAX_ERRORS], rows=len(values),
                     indicators=sorted(values["indicator_id"].unique().tolist()),
                     periods=sorted(values["period"].unique().tolist()), mapping=m.to_json(), columns=raw.header,
                     more_errors=max(0, total_errors - MAX_ERRORS),
-                    new_indicators=[asdict(i) for i in created.values()])
+                    new_indicators=[asdict(i) for i in created.values()], notes=notes)
     return Checked(report, values.drop(columns="row"))
+
+
+def _rows_text(rows: list[int]) -> str:
+    rows = sorted(rows)
+    return f"Zeile{'n' if len(rows) > 1 else ''} " + ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
+
+
+def _notes(values: pd.DataFrame, totals: list[_TotalRow], absent_rows: list[int], names: _Names) -> list[dict]:
+    """Where the rows went that are not plain areas: compared totals, not-assignable cases, skipped 'x'."""
+    notes = []
+    if totals:
+        rows = _rows_text([t.row for t in totals])
+        notes.append(problem(f"{len(totals)} Summenzeile{'n' if len(totals) > 1 else ''} ({rows}) mit der Summe "
+                             "ihrer Gebiete verglichen (Abweichungen stehen bei Fehlern oder Warnungen); sie werden "
+                             "nicht gespeichert, der Atlas rechnet Stadtbezirke und Stadt selbst.", totals[0].row))
+    codes, ids = pd.factorize(values["area_id"])
+    unassigned = np.array([is_unassigned(a) for a in ids] + [False], dtype=bool)[codes]
+    if unassigned.any():
+        part = values[unassigned]
+        first = part.iloc[0]
+        notes.append(problem(f"{len(part)} Werte nicht zuordenbarer Fälle ({_rows_text(part['row'].tolist())}; z. B. "
+                             f"{names.area(first['area_id'], first['period'])}) zählen in der Summe ihres "
+                             "Stadtbezirks und der Stadt; Tabellen zeigen sie als 'nicht zuordenbar', die Karte nicht.",
+                             int(first["row"])))
+    if absent_rows:
+        notes.append(problem(f"{len(absent_rows)} Zellen 'x' übersprungen ({_rows_text(absent_rows)}): das Gebiet "
+                             "bestand in diesem Zeitraum nicht.", absent_rows[0]))
+    return notes
 
 
 class _Names:
