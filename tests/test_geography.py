@@ -166,3 +166,21 @@ def test_the_report_says_where_total_and_not_assignable_rows_went(atlas):
     assert len(notes) == 2, notes
     assert notes[0].startswith(f"1 Summenzeile (Zeile {len(rows)}) mit der Summe ihrer Gebiete verglichen")
     assert "Mitte – nicht zuordenbar (01-nz)" in notes[1] and f"Zeile {len(rows) - 1}" in notes[1]
+
+
+def test_a_german_excel_workbook_with_number_keys_and_a_total_row_passes(atlas):
+    """XLSX as Excel keeps it: the key column as numbers (0101 → 101), the total row at the end."""
+    import io
+
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Ortsteilnummer", "Ortsteil", "Stichtag", "Indikator", "Wert"])
+    for i, (a, n, _) in enumerate(areas(atlas)):
+        ws.append([int(a), n, "31.12.2024", "bev_gesamt", 1000 + i])
+    ws.append([None, "Stadt insgesamt", "31.12.2024", "bev_gesamt", sum(1000 + i for i in range(len(areas(atlas))))])
+    buf = io.BytesIO()
+    wb.save(buf)
+    checked = ingest.check_upload(atlas, STATS, "auszug.xlsx", buf.getvalue())
+    assert checked.report.ok, checked.report.errors[:3]
+    assert sorted(checked.values["area_id"]) == sorted(a for a, _, _ in areas(atlas))
