@@ -58,3 +58,27 @@ def test_a_key_on_other_ground_breaks_the_series(scratch_atlas):
     same = queries.timeseries(atlas, ANONYMOUS, "bev_u6", "0102")  # unchanged ground: one line
     assert "predecessor" not in set(same["role"])
     assert {"2025", "2030"} <= set(same.loc[same["role"] == "area", "period"])
+
+
+def test_a_delivery_on_an_older_boundary_set_stays_on_that_set(scratch_atlas):
+    """Publisher data on older units (Berlin's GSSA 2022 on the 2006 LOR) is shown on those units."""
+    atlas = scratch_atlas
+    old = queries.value_rows(atlas, ANONYMOUS, "bev_u6", "2016")  # cells keyed on the 2012 set
+    assert "0205" in set(old["area_id"])  # the Ortsteil split in 2022
+    cells = old[["area_id", "value", "numerator", "denominator", "status"]].assign(
+        indicator_id="bev_u6", period="2031", period_end=period_end("2031"))
+    with atlas.store.writing() as tx:
+        vid = tx.next_version_id()
+        tx.add_values(vid, cells.assign(version_id=vid))
+        versions = tx.read("versions")
+        row = {"version_id": vid, "indicator_id": "bev_u6", "state": "public", "created_by": "test",
+               "created_at": pd.Timestamp("2026-12-01"), "file_name": "t.csv", "checksum": "", "row_count": 1,
+               "note": "", "set_id": "gs2012"}
+        tx.replace_table("versions", pd.concat([versions, pd.DataFrame([row])], ignore_index=True))
+    table = queries.values(atlas, ANONYMOUS, "bev_u6", "2031")
+    assert table.set_id == "gs2012"  # shown with that set's geometry
+    assert "0205" in set(table.rows["area_id"]) and (table.rows["status"] == "ok").sum() == len(old)
+    api_rows = queries.value_rows(atlas, ANONYMOUS, "bev_u6", "2031")
+    assert set(api_rows["set_id"]) == {"gs2012"}  # every row names the set it is on
+    districts = queries.values(atlas, ANONYMOUS, "bev_u6", "2031", "stadtbezirk").rows
+    assert (districts["status"] == "ok").all()  # aggregates over the old set's hierarchy

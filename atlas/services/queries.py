@@ -36,7 +36,7 @@ def _visible_versions_sql(viewer: Principal) -> tuple[str, list]:
     """Versions the viewer may read, of indicators the viewer may see."""
     ind_clause, ind_params = indicator_filter_sql(viewer, "i")
     ver_clause, ver_params = version_filter_sql(viewer, "ver", "i")
-    sql = (f"SELECT ver.version_id, ver.indicator_id, ver.created_at FROM versions ver "
+    sql = (f"SELECT ver.version_id, ver.indicator_id, ver.created_at, ver.set_id FROM versions ver "
            f"JOIN indicators i ON i.id = ver.indicator_id WHERE {ind_clause} AND {ver_clause}")
     return sql, ind_params + ver_params
 
@@ -190,13 +190,13 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
     base = f"""
         WITH vv AS ({vsql}),
         cells AS (
-            SELECT v.* FROM {atlas.store.values_relation([ind.id])} v JOIN vv USING (version_id)
+            SELECT v.*, vv.set_id AS on_set FROM {atlas.store.values_relation([ind.id])} v JOIN vv USING (version_id)
             WHERE v.indicator_id = ? {period_clause} {cell_scope}
             QUALIFY row_number() OVER (PARTITION BY v.area_id, v.period ORDER BY v.version_id DESC) = 1
         ),
-        per AS (
-            SELECT DISTINCT c.period, b.set_id FROM cells c JOIN boundary_sets b
-              ON c.period_end BETWEEN b.valid_from AND coalesce(b.valid_to, {_OPEN_END})
+        per AS (  -- the set a delivery named, else the set valid at the period's end
+            SELECT DISTINCT c.period, coalesce(c.on_set, b.set_id) AS set_id FROM cells c LEFT JOIN boundary_sets b
+              ON c.on_set IS NULL AND c.period_end BETWEEN b.valid_from AND coalesce(b.valid_to, {_OPEN_END})
         ),
         grid AS (
             SELECT per.period, a.set_id, a.area_id, a.name, a.parent_id, a.unassigned

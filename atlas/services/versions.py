@@ -54,6 +54,7 @@ class Delivery:
     checksum: str
     note: str
     new_indicators: list[dict]
+    set_id: str | None = None  # the boundary set the delivery named explicitly (else: by period)
 
 
 def add_versions(atlas: Atlas, viewer: Principal, tx, delivery: Delivery) -> list[dict]:
@@ -77,7 +78,8 @@ def add_versions(atlas: Atlas, viewer: Principal, tx, delivery: Delivery) -> lis
                          "created_by": viewer.name, "created_at": atlas.clock.now(),
                          "file_name": delivery.file_name, "checksum": delivery.checksum,
                          "row_count": int((values["indicator_id"] == ind_id).sum()), "note": delivery.note,
-                         "n_added": added, "n_changed": changed, "n_removed": removed})
+                         "n_added": added, "n_changed": changed, "n_removed": removed,
+                         "set_id": delivery.set_id})
     _write_versions(tx, pd.concat([_stored_versions(tx), pd.DataFrame(new_rows)], ignore_index=True))
     return [{"created": created, **r} for r in new_rows]
 

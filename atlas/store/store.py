@@ -121,6 +121,9 @@ VERSION_SCHEMA = pa.schema([
     ("n_added", pa.int64()),
     ("n_changed", pa.int64()),
     ("n_removed", pa.int64()),
+    # The boundary set the version's cells are keyed on when the delivery named one (publisher data on an
+    # older set, e.g. Berlin's GSSA 2022 on the 2006 LOR units); null: the set valid at each period's end.
+    ("set_id", pa.string()),
 ])
 
 
