@@ -162,6 +162,14 @@ def check_new_indicator(raw: dict, known_domains: set[str], known_departments: s
     return ind
 
 
+def _id_list(raw) -> tuple[str, ...]:
+    """Indicator ids as stored: a comma-separated string, a list or array, or nothing."""
+    if raw is None or (isinstance(raw, float) and pd.isna(raw)):
+        return ()
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    return tuple(str(i) for i in items if i)
+
+
 def stored_indicators(frame: pd.DataFrame | None) -> list[Indicator]:
     """Indicators kept in the store's `catalog` table, in creation order."""
     if frame is None or frame.empty:
@@ -170,7 +178,7 @@ def stored_indicators(frame: pd.DataFrame | None) -> list[Indicator]:
     out = []
     for row in frame.to_dict("records"):
         values = {k: v for k, v in row.items() if k in names}
-        values["same_count_as"] = tuple(i for i in str(values.get("same_count_as") or "").split(",") if i)
+        values["same_count_as"] = _id_list(values.get("same_count_as"))
         below = values.get("suppress_value_below")
         values["suppress_value_below"] = None if below is None or pd.isna(below) else int(below)
         out.append(Indicator(**values))
