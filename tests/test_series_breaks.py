@@ -17,7 +17,7 @@ from atlas.ingest.boundary_upload import add_uploaded_set
 from atlas.periods import period_end
 from atlas.services import queries, territory
 from atlas.services.boundaries import BoundarySet
-from auth.permissions import ANONYMOUS
+from auth.permissions import ANONYMOUS, Principal
 
 
 def _levels_of(atlas, set_id: str) -> dict[str, gpd.GeoDataFrame]:
@@ -82,3 +82,31 @@ def test_a_delivery_on_an_older_boundary_set_stays_on_that_set(scratch_atlas):
     assert set(api_rows["set_id"]) == {"gs2012"}  # every row names the set it is on
     districts = queries.values(atlas, ANONYMOUS, "bev_u6", "2031", "stadtbezirk").rows
     assert (districts["status"] == "ok").all()  # aggregates over the old set's hierarchy
+
+
+def test_an_upload_may_name_its_boundary_set(scratch_app, scratch_atlas):
+    """A steward uploads figures kept on the 2012 units for 2026: named, they are checked and stored there."""
+    import io
+
+    from tests.conftest import writer
+    from tests.test_workflow import post
+    areas = queries.areas(scratch_atlas, "ortsteil", "gs2012")["area_id"]
+    lines = ["Ortsteil;Zeitraum;Indikator;Zähler;Nenner"] + [f"{a};2026-Q1;sgb2_quote;{300 + i};{3000 + i}"
+                                                            for i, a in enumerate(areas)]
+    body = ("\n".join(lines) + "\n").encode("utf-8-sig")
+    steward, token = writer(scratch_app, "sozialamt")
+
+    def send(**form):
+        return steward.post("/api/v1/uploads", data={"file": (io.BytesIO(body), "alt.csv"), **form},
+                            content_type="multipart/form-data", headers={"X-CSRFToken": token}).get_json()
+    plain = send()
+    assert not plain["ok"] and "0205" in " ".join(e["message"] for e in plain["errors"])  # not on today's units
+    unknown = send(boundary_set="gs1990")
+    assert not unknown["ok"] and "gs2012" in unknown["errors"][0]["message"]  # says which sets exist
+    named = send(boundary_set="gs2012")
+    assert named["ok"], named["errors"]
+    vid = post(steward, token, f"/api/v1/uploads/{named['upload_id']}/confirm").get_json()["version_id"]
+    assert vid
+    rows = queries.value_rows(scratch_atlas, Principal("s", "steward", frozenset({"soziales"}), logged_in=True),
+                              "sgb2_quote", "2026-Q1")
+    assert set(rows["set_id"]) == {"gs2012"} and "0205" in set(rows["area_id"])

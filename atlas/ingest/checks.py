@@ -252,6 +252,8 @@ class Report:
     columns: list[str] = field(default_factory=list)
     more_errors: int = 0
     new_indicators: list[dict] = field(default_factory=list)  # definitions created on confirmation
+    # The boundary set the delivery named (publisher data on older units); None: each period's own set.
+    boundary_set: str | None = None
     # What the check did with rows that are not plain areas (total rows, not-assignable cases, 'x' cells),
     # so the steward sees where every row went; not problems.
     notes: list[dict] = field(default_factory=list)
@@ -375,17 +377,19 @@ class _TotalRow:
 
 
 def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | None = None,
-          definitions: list | None = None, total_tolerance=None) -> Checked:
+          definitions: list | None = None, total_tolerance=None, on_set: str | None = None) -> Checked:
     """Validate a read table completely; nothing is stored here.
 
     `total_tolerance`: how far a count may differ from the file's total row
     (publishers that round their totals say so explicitly); default exact.
+    `on_set`: the boundary set the delivery is keyed on, named explicitly
+    (publishers keep some tables on older units); default: each period's set.
     """
     created, def_problems, def_notes = new_indicators(atlas, viewer, definitions)
     matcher = AreaMatcher(atlas)
     m = mapping or detect_mapping(raw.header, atlas, raw, matcher)
     tolerance, tolerance_problems = _tolerance(total_tolerance)
-    errors = def_problems + tolerance_problems + mapping_problems(m, raw.header)
+    errors = def_problems + tolerance_problems + mapping_problems(m, raw.header) + _set_problems(atlas, on_set)
     report = Report(False, errors, [], mapping=m.to_json(), columns=raw.header)
     if errors:
         return Checked(report, pd.DataFrame(columns=_EMPTY_VALUES))
@@ -401,7 +405,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
 
     def boundary_set(period: str) -> str | None:
         if period not in set_of:
-            set_of[period] = queries.set_for_period(atlas, period)
+            set_of[period] = on_set or queries.set_for_period(atlas, period)
         return set_of[period]
 
     def stored_area(set_id: str, key, name) -> str | None:
@@ -469,15 +473,28 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         total_errors, total_warnings = _check_totals(values, totals, lookup, matcher, names, tolerance)
         errors += total_errors
         warnings = def_notes + _name_warnings(name_warnings) + total_warnings + _warnings(atlas, viewer, values,
-                                                                                          names)
+                                                                                          names, on_set)
     notes = _notes(values, totals, absent_rows, names) if not errors else []
     total_errors = len(errors)
     report = Report(not errors, errors[:MAX_ERRORS], warnings[:MAX_ERRORS], rows=len(values),
                     indicators=sorted(values["indicator_id"].unique().tolist()),
                     periods=sorted(values["period"].unique().tolist()), mapping=m.to_json(), columns=raw.header,
                     more_errors=max(0, total_errors - MAX_ERRORS),
-                    new_indicators=[asdict(i) for i in created.values()], notes=notes)
+                    new_indicators=[asdict(i) for i in created.values()], notes=notes, boundary_set=on_set)
     return Checked(report, values.drop(columns="row"))
+
+
+def _set_problems(atlas: Atlas, on_set: str | None) -> list[dict]:
+    """A named boundary set must exist: say which ones do."""
+    if not on_set:
+        return []
+    known = queries.boundary_sets(atlas)
+    if on_set in set(known["set_id"]):
+        return []
+    listed = ", ".join(f"{r.set_id} ({r.label})" for r in known.itertuples())
+    return [problem(f"Gebietsstand {on_set!r} gibt es nicht; vorhanden: {listed}. Nennen Sie einen davon oder "
+                    "lassen Sie das Feld leer (dann gilt der Gebietsstand jedes Zeitraums).",
+                    column="boundary_set", value=on_set)]
 
 
 def _rows_text(rows: list[int]) -> str:
@@ -762,7 +779,8 @@ def _check_totals(values: pd.DataFrame, totals: list[_TotalRow], lookup: dict[st
     return errors, warnings
 
 
-def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Names) -> list[dict]:
+def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Names,
+              on_set: str | None = None) -> list[dict]:
     """Plausibility: gaps, jumps against the previous period, outliers. None blocks.
 
     Vectorised per (indicator, period) group: a million-row extract has
@@ -771,7 +789,7 @@ def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Nam
     warnings: list[dict] = []
     present = values.groupby(["indicator_id", "period"], sort=True)["area_id"].agg(set)
     for (ind_id, period), areas in present.items():
-        expected = _expected_areas(atlas, period)
+        expected = _expected_areas(atlas, on_set or queries.set_for_period(atlas, period))
         absent = sorted(expected - areas)
         if absent:
             shown = ", ".join(names.area(a, period) for a in absent[:10]) + (" …" if len(absent) > 10 else "")
@@ -795,8 +813,7 @@ def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Nam
     return warnings + _jumps(atlas, viewer, ok, names)
 
 
-def _expected_areas(atlas: Atlas, period: str) -> set[str]:
-    set_id = queries.set_for_period(atlas, period)
+def _expected_areas(atlas: Atlas, set_id: str | None) -> set[str]:
     return atlas.cached(("area_set", set_id), lambda: set(queries.areas(atlas, LEVELS[0], set_id)["area_id"]))
 
 
@@ -850,7 +867,8 @@ def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame, names: _Names) -> 
 
 
 def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes, mapping: dict | None = None,
-                 sheet: str | None = None, definitions: list | None = None, total_tolerance=None) -> Checked:
+                 sheet: str | None = None, definitions: list | None = None, total_tolerance=None,
+                 on_set: str | None = None) -> Checked:
     """Read and validate; a file that cannot be read at all gives a report with its reasons."""
     try:
         if re.search(r"[\\/]|\.\.|[\x00-\x1f]", file_name or ""):
@@ -859,6 +877,6 @@ def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes
                                        "holds a path or control characters.", value=file_name)])
         m = Mapping.from_json(mapping) if mapping else None
         raw = read_table(content, file_name, sheet)
-        return check(atlas, viewer, raw, m, definitions, total_tolerance)
+        return check(atlas, viewer, raw, m, definitions, total_tolerance, on_set)
     except IngestError as exc:
         return Checked(Report(False, exc.problems, []), pd.DataFrame(columns=_EMPTY_VALUES))

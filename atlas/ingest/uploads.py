@@ -143,7 +143,7 @@ def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
             if ind is None or not may_deliver(viewer, ind.department):  # rights may have changed since the check
                 raise VersionError(403, "forbidden", f"keine Berechtigung für {ind_id}")
         delivery = Delivery(values, pending.file_name, pending.checksum, f"Upload {upload_id}",
-                            pending.report.get("new_indicators", []))
+                            pending.report.get("new_indicators", []), pending.report.get("boundary_set"))
         rows = versions.add_versions(atlas, viewer, tx, delivery)
     ids = [r["version_id"] for r in rows]
     uploads.mark(pending, "confirmed", ids)

@@ -8,9 +8,13 @@ Same rights as the pages, with the session cookie (plus the CSRF token in
   POST /api/v1/uploads/<id>/confirm         → new draft versions
   POST /api/v1/uploads/<id>/cancel
   POST /api/v1/versions/<id>/release        {"to": "internal"|"public"[, "at": "2026-12-01T09:00"]}
-  POST /api/v1/versions/<id>/rollback
+  POST /api/v1/versions/<id>/rollback       [{"reason": "…"}] (the reason goes to the audit log)
+  POST /api/v1/versions/<id>/unschedule     cancel a scheduled release
   POST /api/v1/indicators/<id>/visibility   {"to": "public"} (admins: approve a new indicator's visibility)
-  GET  /api/v1/versions?indicator=ID        the history the caller may see
+  GET  /api/v1/versions?indicator=ID        the history the caller may see (periods, allowed actions)
+  GET  /api/v1/releases                     versions released internally, waiting for the public release
+  GET  /api/v1/templates?indicator=ID[&format=csv-de|xlsx]   the delivery template (own department's)
+  GET  /api/v1/audit?actor=&action=&indicator=&from=&to=[&format=csv]   admins: the audit log
   POST /api/v1/boundaries                   admins: a new boundary set (GeoJSON, GeoPackage, zipped Shapefile)
 """
 from __future__ import annotations
@@ -21,15 +25,16 @@ import logging
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from atlas.export import templates
 from atlas.ingest import checks as ingest
 from atlas.ingest import uploads
 from atlas.ingest.boundary_upload import BoundaryUpload, store_uploaded_set
-from atlas.services import versions
+from atlas.services import audit_trail, versions
 from atlas.services.boundaries import BoundaryError
 from atlas.web.http import current_atlas, error_response, not_found, records
 from auth import current_principal
 from auth.login import csrf
-from auth.permissions import may_upload
+from auth.permissions import may_administer, may_upload
 
 log = logging.getLogger(__name__)
 workflow = Blueprint("workflow", __name__)
@@ -85,7 +90,9 @@ def upload() -> Response:
         return error_response(400, "bad_json", str(exc))
     content = file.read()
     checked = ingest.check_upload(atlas, viewer, file.filename or "upload", content, mapping,
-                                  request.form.get("sheet") or None, definitions)
+                                  request.form.get("sheet") or None, definitions,
+                                  total_tolerance=request.form.get("total_tolerance") or None,
+                                  on_set=request.form.get("boundary_set") or None)
     pending = uploads.Uploads(atlas.settings.data_dir).create(viewer, file.filename or "upload", content, checked)
     log.info("upload %s by %s: %s, %d rows, %d errors", pending.upload_id, viewer.name, pending.file_name,
              checked.report.rows, len(checked.report.errors))
@@ -139,7 +146,17 @@ def release(version_id: str) -> Response:
 @workflow.post("/api/v1/versions/<version_id>/rollback")
 @writer_route
 def rollback(version_id: str) -> Response:
-    return _json(versions.rollback(current_atlas(), current_principal(), version_id))
+    body = request.get_json(silent=True) or {}
+    reason = body.get("reason") if isinstance(body, dict) else None
+    return _json(versions.rollback(current_atlas(), current_principal(), version_id,
+                                   reason if isinstance(reason, str) else ""))
+
+
+@workflow.post("/api/v1/versions/<version_id>/unschedule")
+@writer_route
+def unschedule(version_id: str) -> Response:
+    """Cancel a scheduled release before it falls due (whoever may make that release)."""
+    return _json(versions.unschedule(current_atlas(), current_principal(), version_id))
 
 
 @workflow.post("/api/v1/indicators/<indicator_id>/visibility")
@@ -167,6 +184,7 @@ def boundaries_upload() -> Response:
             parent_col=form.get("parent_col") or None,
             parent_key_length=int(form["parent_key_length"]) if form.get("parent_key_length") else None,
             parent_names=json.loads(form["parent_names"]) if form.get("parent_names") else None,
+            key_length=int(form["key_length"]) if form.get("key_length") else None,
             city_key=form.get("city_key") or city.get("key", "00"),
             city_name=form.get("city_name") or city.get("name", "Stadt"))
         set_id = form.get("set_id") or f"gs{valid_from:%Y%m%d}"
@@ -198,8 +216,84 @@ def version_history() -> Response:
     rows = versions.history(current_atlas(), current_principal(), indicator)
     if rows is None:
         return not_found()
+    out = _version_records(rows)
+    return _json({"indicator": indicator, "count": len(out), "versions": out})
+
+
+def _version_records(rows) -> list[dict]:
+    """Versions as JSON: times as ISO text, periods and actions as lists."""
     out = records(rows, versions.HISTORY_FIELDS)
     for r in out:
         for k in ("created_at", "released_at", "release_at"):
             r[k] = r[k].isoformat() if hasattr(r[k], "isoformat") else r[k]
-    return _json({"indicator": indicator, "count": len(out), "versions": out})
+        r["periods"], r["actions"] = list(r["periods"]), list(r["actions"])
+    return out
+
+
+@workflow.get("/api/v1/releases")
+def release_queue() -> Response:
+    """Versions released internally that wait for their public release, with the cells the public will not see.
+
+    Admins get every department's, a steward their own departments' (without
+    the release action), everybody else an empty list.
+    """
+    atlas, viewer = current_atlas(), current_principal()
+    rows = versions.release_queue(atlas, viewer)
+    out = _version_records(rows)
+    for r in out:
+        cells = versions.withheld_cells(atlas, viewer, r["indicator_id"], r["periods"])
+        counts = {} if cells is None else cells["reason"].value_counts().to_dict()
+        r["withheld"] = None if cells is None else {
+            "cells": len(cells), "reasons": {k: int(counts.get(k, 0)) for k in ("primary", "secondary", "linked")}}
+    return _json({"count": len(out), "versions": out})
+
+
+@workflow.get("/api/v1/templates")
+def template() -> Response:
+    """The delivery template of one indicator: its department's stewards and admins; others get 'not found'."""
+    fmt = request.args.get("format") or "csv-de"
+    if fmt not in templates.TEMPLATE_FORMATS:
+        return error_response(400, "bad_format", f"format muss {' oder '.join(templates.TEMPLATE_FORMATS)} sein / "
+                                                 f"format must be one of {', '.join(templates.TEMPLATE_FORMATS)}")
+    built = templates.build(current_atlas(), current_principal(), request.args.get("indicator", ""), fmt)
+    if built is None:
+        return not_found()
+    resp = Response(built.body, mimetype=built.mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{built.file_name}"'
+    resp.headers["Cache-Control"] = "private, no-store"  # the department's unsuppressed values
+    return resp
+
+
+@workflow.get("/api/v1/audit")
+def audit_log() -> Response:
+    """Admins: the audit log, filtered (`actor`, `action`, `indicator`, `from`, `to` as JJJJ-MM-TT), newest first,
+    as JSON or (`format=csv`) German-Excel CSV. Anyone else gets 'not found'."""
+    atlas, viewer = current_atlas(), current_principal()
+    if not may_administer(viewer):
+        return not_found()
+    args = request.args
+    try:
+        where = audit_trail.Filter(args.get("actor", ""), args.get("action", ""), args.get("indicator", ""),
+                                   _optional_date(args.get("from")), _optional_date(args.get("to")))
+    except ValueError as exc:
+        return error_response(400, "bad_date", str(exc))
+    if args.get("format") == "csv":
+        resp = Response(audit_trail.to_csv(audit_trail.entries(atlas, viewer, where, limit=None)),
+                        mimetype="text/csv; charset=utf-8")
+        resp.headers["Content-Disposition"] = 'attachment; filename="protokoll.csv"'
+        resp.headers["Cache-Control"] = "private, no-store"
+        return resp
+    limit = args.get("limit", "500")
+    rows = audit_trail.entries(atlas, viewer, where, limit=min(int(limit), 10_000) if limit.isdigit() else 500)
+    return _json({"count": len(rows), "entries": [{**r, "at": r["at"].isoformat()} for r in rows]})
+
+
+def _optional_date(text: str | None):
+    """A `from`/`to` filter date, or None when empty."""
+    from datetime import date
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("Datum als JJJJ-MM-TT angeben, z. B. 2026-03-31 / date as YYYY-MM-DD") from None
