@@ -20,14 +20,15 @@ from atlas.classify import (
     legend_entries,
 )
 from atlas.formatting import format_values
-from atlas.services import queries
+from atlas.services import queries, territory
 from atlas.services.boundaries import feature_collection
 from atlas.services.context import Atlas
 from auth.permissions import Principal
 
 
-def geometry(atlas: Atlas, set_id: str, level: str = "ortsteil") -> dict:
+def geometry(atlas: Atlas, set_id: str, level: str | None = None) -> dict:
     """Map geometry of a boundary set (simplified ~1 m), built once per store generation."""
+    level = level or territory.base_level(atlas)
     return atlas.cached(("map_geometry", set_id, level),
                         lambda: feature_collection(queries.areas(atlas, level, set_id), simplify=0.00001))
 
@@ -71,7 +72,7 @@ def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, me
 
 def _map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
               lang: str) -> MapView | None:
-    table = queries.values(atlas, viewer, indicator_id, period, "ortsteil")
+    table = queries.values(atlas, viewer, indicator_id, period)
     if table is None or table.set_id is None:
         return None
     ind = table.indicator
