@@ -291,10 +291,27 @@ def _warm(atlas) -> None:
     Each indicator's whole-territory series (`atlas.cached`) and its all-period disclosure pattern
     (what its first time series computes, then remembered).
     """
-    from atlas.services import queries
+    from atlas.services import queries, territory
     from auth import ANONYMOUS
+    whole = queries.areas(atlas, territory.top_level(atlas), queries.current_set(atlas))["area_id"].iloc[0]
     for ind_id in queries.visible_indicators(atlas, ANONYMOUS)["id"]:
-        queries.disclosure_pattern(atlas, ANONYMOUS, atlas.indicator_by_id[ind_id], None)
+        queries.timeseries(atlas, ANONYMOUS, ind_id, whole)  # the territory's series and the all-period pattern
+
+
+def interleaved(runs: dict, rounds: int) -> dict[str, list[float]]:
+    """Milliseconds of each `runs[name](i)` for rounds i = 1..n after a warm-up round 0.
+
+    The runs take turns, in alternating order, so a shared machine's changing load
+    hits a figure and its baseline alike (measured one after the other, they drift apart).
+    """
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for i in range(rounds + 1):
+        for name, run in (list(runs.items()) if i % 2 else list(runs.items())[::-1]):
+            t = time.perf_counter()
+            run(i)
+            if i:
+                times[name].append((time.perf_counter() - t) * 1000)
+    return times
 
 
 def bench_disclosure(spec: TerritorySpec, atlas, repeat: int) -> list[Figure]:
@@ -308,55 +325,55 @@ def bench_disclosure(spec: TerritorySpec, atlas, repeat: int) -> list[Figure]:
     views = [(ind, p) for ind in ruled for p in queries.periods(atlas, ANONYMOUS, ind.id)]
     sample = [rng.choice(views) for _ in range(repeat + 1)]
     _warm(atlas)
-    patterns: list[pd.DataFrame] = []
+    inside: dict[str, list[float]] = {"algorithm": [], "secondary": [], "reading": [], "queries": []}
+    counts: list[pd.Series] = []
 
-    def measure() -> list[float]:
-        chosen = iter(sample)
-        patterns.clear()
-        return timed(lambda: patterns.append(queries.disclosure_pattern(atlas, ANONYMOUS, *next(chosen))), repeat)
-
-    algorithm, secondary, reads = [], [], []
-    with answers_not_remembered(atlas):
+    def full(i: int) -> None:
+        algorithm, secondary, reads = [], [], []
         with stopwatch(disclosure, "hidden_cells", algorithm), stopwatch(disclosure, "_protect", secondary), \
                 stopwatch(queries, "_level_rows", reads):
-            full = measure()
-        counts = [p["reason"].value_counts() for p in patterns[1:]]
+            pattern = queries.disclosure_pattern(atlas, ANONYMOUS, *sample[i])
+        if i:
+            for key, spent in (("algorithm", algorithm), ("secondary", secondary), ("reading", reads)):
+                inside[key].append(sum(spent))
+            inside["queries"].append(len(reads))
+            counts.append(pattern["reason"].value_counts())
+
+    def primary_only(i: int) -> None:
         with replaced(disclosure, "_protect", lambda *args: None):
-            primary_only = measure()
-        linked_sample = [(ind, rng.choice(queries.periods(atlas, ANONYMOUS, ind.id))) for ind in linked] * repeat
-        chosen = iter(linked_sample)
-        linked_times = timed(lambda: queries.disclosure_pattern(atlas, ANONYMOUS, *next(chosen)),
-                             max(3, repeat // 4)) if linked else []
+            queries.disclosure_pattern(atlas, ANONYMOUS, *sample[i])
+
+    linked_views = [(ind, rng.choice(queries.periods(atlas, ANONYMOUS, ind.id))) for ind in linked]
+    with answers_not_remembered(atlas):
+        times = interleaved({"full": full, "primary": primary_only}, repeat)
+        linked_times = timed(lambda: queries.disclosure_pattern(atlas, ANONYMOUS, *rng.choice(linked_views)),
+                             max(2, repeat // 10)) if linked else []
         whole = iter(ruled * 3)
         all_periods = timed(lambda: queries.disclosure_pattern(atlas, ANONYMOUS, next(whole), None),
-                            min(len(ruled), max(3, repeat // 10)))
-    primary = statistics.median(c.get("primary", 0) for c in counts)
-    secondary_n = statistics.median(c.get("secondary", 0) for c in counts)
+                            min(len(ruled), max(2, repeat // 20)))
     n_levels = len(territory.level_ids(atlas))
     published = sum(len(queries.areas(atlas, level, "bench")) for level in territory.level_ids(atlas))
     label = f"{spec.areas:,} areas, {n_levels} levels"
-    p50, p95 = statistics.median(full), pct(full, 95)
-    base50, base95 = statistics.median(primary_only), pct(primary_only, 95)
-    # The warm-up call of `timed` is in the stopwatches too: leave it out.
-    algo50, sec50 = statistics.median(algorithm[1:]), statistics.median(secondary[1:])
-    per_pattern = len(reads) / len(algorithm)  # the whole territory's rows come from its kept series
+    full_t, base_t = times["full"], times["primary"]
+    p50, p95, base50, base95 = statistics.median(full_t), pct(full_t, 95), statistics.median(base_t), pct(base_t, 95)
+    med = {key: statistics.median(v) for key, v in inside.items()}
+    secondary = [c.get("secondary", 0) for c in counts]
     figures = [
         Figure(f"disclosure pattern p50 ({label}), first view", p50, "ms", "", base50, p50 / base50,
                "baseline: primary suppression only; ratio = with secondary / primary only"),
         Figure(f"disclosure pattern p95 ({label}), first view", p95, "ms", "well under 50 ms", base95,
                p95 / base95, f"random indicator-period of {len(ruled)} rates and counts"),
-        Figure("  of which the suppression algorithm (hidden_cells) p50", algo50, "ms",
-               note=f"secondary suppression (_protect) {sec50:.1f} ms of it"),
-        Figure("  of which reading the rows of every level p50", statistics.median(full) - algo50, "ms",
-               note=f"{per_pattern:.0f} queries (_level_rows) per pattern, {statistics.median(reads):.1f} ms each "
-                    f"(median)"),
-        Figure("  cells withheld per indicator-period: primary (median)", primary, "cells",
+        Figure("  of which reading the rows of every level, p50", med["reading"], "ms",
+               note=f"{med['queries']:.0f} queries (_level_rows); the whole territory's rows are kept per indicator"),
+        Figure("  of which the suppression algorithm (hidden_cells), p50", med["algorithm"], "ms",
+               note=f"secondary suppression (_protect) {med['secondary']:.1f} ms of it"),
+        Figure("  cells withheld per indicator-period: primary (median)",
+               statistics.median(c.get("primary", 0) for c in counts), "cells",
                note=f"of {published:,} published cells on {n_levels} levels"),
-        Figure("  cells withheld per indicator-period: secondary (median)", secondary_n, "cells",
-               note=f"min {min(c.get('secondary', 0) for c in counts)}, "
-                    f"max {max(c.get('secondary', 0) for c in counts)}"),
+        Figure("  cells withheld per indicator-period: secondary (median)", statistics.median(secondary), "cells",
+               note=f"min {min(secondary)}, max {max(secondary)}"),
         Figure(f"disclosure pattern p50 ({label}), all periods at once", statistics.median(all_periods), "ms",
-               note="the first time series of an indicator; then remembered per store state"),
+               note="what an indicator's first time series computes; then remembered per store state"),
     ]
     if linked_times:
         figures.append(Figure(f"disclosure pattern p50 ({label}), linked count and rate", statistics.median(
@@ -438,57 +455,67 @@ class MapSwitch:
         return "unknown"
 
 
-def _map_times(switch: MapSwitch, level: str, through_callback: bool, repeat: int, seed: int) -> list[float]:
-    """First views (nothing remembered) of random indicator-periods at one level."""
+def _map_views(switch: MapSwitch, level: str, through_callback: bool, rounds: int, seed: int):
+    """Round i shows a random indicator-period at one level, through the callback or its service path."""
     from atlas.services import queries
     from auth import ANONYMOUS
     atlas = switch.atlas
-    visible = queries.visible_indicators(atlas, ANONYMOUS)
-    choices = [(r.id, list(r.periods)) for r in visible.itertuples()]
+    choices = [(r.id, list(r.periods)) for r in queries.visible_indicators(atlas, ANONYMOUS).itertuples()]
     rng = random.Random(seed)
+    views = [(ind, rng.randrange(len(periods)), periods) for ind, periods in
+             (rng.choice(choices) for _ in range(rounds + 1))]
 
-    def one():
-        ind, periods = rng.choice(choices)
-        i = rng.randrange(len(periods))
+    def show(i: int) -> None:
+        ind, index, periods = views[i]
         if through_callback:
-            assert switch.call(ind, i, level) == 200
+            assert switch.call(ind, index, level) == 200
         else:
-            _level_view(atlas, ANONYMOUS, ind, periods[i], level)
-
-    with answers_not_remembered(atlas):
-        return timed(one, repeat)
+            _level_view(atlas, ANONYMOUS, ind, periods[index], level)
+    return show
 
 
-def _series_times(atlas, level: str, repeat: int, seed: int) -> list[float]:
-    """queries.timeseries of random areas of a level: the area's (and its ancestors') series not yet remembered.
-
-    The indicator's all-period disclosure pattern is remembered, as after its first time series
-    (measured in the disclosure part).
-    """
+def _series_views(atlas, level: str, rounds: int, seed: int):
+    """Round i asks queries.timeseries for a random indicator and area of a level."""
     from atlas.services import queries
     from auth import ANONYMOUS
     visible = list(queries.visible_indicators(atlas, ANONYMOUS)["id"])
     areas = queries.areas(atlas, level, "bench")["area_id"].tolist()
-    _warm(atlas)
     rng = random.Random(seed)
-    with forgetting(atlas, {"timeseries", "level_series", "map_view"}):
-        return timed(lambda: queries.timeseries(atlas, ANONYMOUS, rng.choice(visible), rng.choice(areas)), repeat)
+    views = [(rng.choice(visible), rng.choice(areas)) for _ in range(rounds + 1)]
+    return lambda i: queries.timeseries(atlas, ANONYMOUS, *views[i])
 
 
 def bench_levels(spec: TerritorySpec, atlas, city_spec: CitySpec, city, repeat: int) -> list[Figure]:
-    """Map switch and time series at the deepest and the top level: five levels against the three-level city."""
+    """Map switch and time series at the deepest and the top level: five levels against the three-level city.
+
+    Map switches are first views (nothing remembered). A time series is an area's first view:
+    its and its ancestors' series are computed, the indicator's all-period disclosure pattern
+    and whole-territory series are already kept (computed by its first time series anywhere).
+    """
+    from contextlib import ExitStack
+
     from atlas.services import queries, territory
     stores = {"five": (atlas, MapSwitch(atlas)), "three": (city, MapSwitch(city))}
-    ind = {name: a.indicators[0].id for name, (a, _) in stores.items()}
+    probe = {name: a.indicators[0].id for name, (a, _) in stores.items()}
+    for a, _ in stores.values():
+        _warm(a)
     out = []
     for depth in ("deepest", "top"):
         level = {name: (territory.base_level(a) if depth == "deepest" else territory.top_level(a))
                  for name, (a, _) in stores.items()}
         # Like against like: the real callback only where it can show the level on both stores.
-        through = all(sw.shows(level[name], ind[name]) for name, (_, sw) in stores.items())
+        through = all(sw.shows(level[name], probe[name]) for name, (_, sw) in stores.items())
         path = "explorer callback" if through else "the callback's service path (values, classes, labels)"
-        maps = {name: _map_times(sw, level[name], through, repeat, 11) for name, (_, sw) in stores.items()}
-        series = {name: _series_times(a, level[name], repeat, 13) for name, (a, _) in stores.items()}
+        with ExitStack() as stack:
+            for a, _ in stores.values():
+                stack.enter_context(answers_not_remembered(a))
+            maps = interleaved({name: _map_views(sw, level[name], through, repeat, 11)
+                                for name, (_, sw) in stores.items()}, repeat)
+        with ExitStack() as stack:
+            for a, _ in stores.values():
+                stack.enter_context(forgetting(a, {"timeseries", "level_series", "map_view"}))
+            series = interleaved({name: _series_views(a, level[name], repeat, 13)
+                                  for name, (a, _) in stores.items()}, repeat)
         n = {name: len(queries.areas(a, level[name], "bench")) for name, (a, _) in stores.items()}
         tag = (f"{depth} level: {level['five']} ({n['five']:,} areas) vs {level['three']} ({n['three']:,}), "
                f"{spec.areas:,}-area territory")
@@ -866,7 +893,7 @@ def main() -> int:
         ("load", lambda: [] if smoke else bench_load(demo(), 50, 30, "demo city", think=(0.0, 0.0))),
         ("browser", lambda: bench_browser(demo_dir, demo().settings.layers_dir, 1 if smoke else 5)),
         ("county", lambda: bench_county(1_100 if smoke else 11_000)),
-        ("disclosure", lambda: bench_disclosure(terr_spec, terr(), 10 if smoke else 200)),
+        ("disclosure", lambda: bench_disclosure(terr_spec, terr(), 5 if smoke else 200)),
         ("levels", lambda: bench_levels(terr_spec, terr(), spec, city(), 5 if smoke else 100)),
     ]
     for name, run in parts:

@@ -346,7 +346,8 @@ def build_territory(spec: TerritorySpec, fresh: bool = False) -> Atlas:
     if fresh and root.exists():
         shutil.rmtree(root)
     settings = replace(load_settings(), data_dir=root / "data", layers_dir=root / "layers")
-    if done.exists() and done.read_text().startswith(FORMAT):
+    stamp = f"{FORMAT} {spec!r}"  # a changed spec rebuilds too
+    if done.exists() and done.read_text().startswith(stamp + ":"):
         return Atlas(settings)
     if root.exists():
         shutil.rmtree(root)
@@ -378,9 +379,9 @@ def build_territory(spec: TerritorySpec, fresh: bool = False) -> Atlas:
                              "created_at": datetime(2026, 1, 1), "file_name": "bench.csv", "checksum": "",
                              "row_count": len(rows), "note": ""})
         tx.replace_table("versions", pd.DataFrame(versions).astype({"created_at": "datetime64[s]"}))
-    done.write_text(f"{FORMAT}: built in {time.time() - started:.0f} s\n")
+    done.write_text(f"{stamp}: built in {time.time() - started:.0f} s\n")
     return atlas
 
 
 TERRITORY = TerritorySpec("territory5", areas=1000, indicators=20, years=10)
-TERRITORY_SMOKE = TerritorySpec("territory5-smoke", areas=100, indicators=20, years=5)
+TERRITORY_SMOKE = TerritorySpec("territory5-smoke", areas=100, indicators=10, years=5)
