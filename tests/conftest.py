@@ -66,6 +66,26 @@ os.environ.pop("ATLAS_BASEMAP_URL", None)  # no network: never a tile server in 
 os.environ["TMPDIR"] = str(RUN_DIR / "tmp")  # inherited by Chromium and every subprocess
 tempfile.tempdir = None  # forget the /tmp this process already chose: use TMPDIR from now on
 
+
+def _cheap_password_hashes():
+    """Argon2id at its lowest cost for the test run; returns the production hasher (test_login checks its cost).
+
+    At the library's recommended cost one login takes ~0.2 s on a shared
+    2-core machine, and the tests log in a few hundred times. The tests check
+    what logins do, not how long a hash takes; the CLI tests, which run the
+    real program in a process of its own, still hash at full cost.
+    """
+    from argon2 import PasswordHasher
+
+    import auth.users
+
+    production = auth.users._hasher
+    auth.users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    auth.users._DUMMY_HASH = auth.users._hasher.hash("timing-equaliser-not-a-password")
+    return production
+
+
+PRODUCTION_HASHER = _cheap_password_hashes()
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 BROWSER_FIXTURES = {"dash_duo", "duo", "scratch_duo"}
 # Non-browser tests that take more than ~3 s on a 2-core machine (pytest --durations=30).

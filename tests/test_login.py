@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import csrf_token, fresh_client, login
+from tests.conftest import PRODUCTION_HASHER, csrf_token, fresh_client, login
 
 
 @pytest.fixture()
@@ -33,6 +33,13 @@ def test_each_demo_role_sees_its_indicators(dash_app, user, count):
     resp = login(client, user)
     assert resp.status_code == 303 and resp.headers["Location"] == "/"
     assert who(client) == count
+
+
+def test_the_atlas_hashes_passwords_at_full_cost():
+    """The test run hashes cheaply (tests/conftest.py); the atlas itself uses argon2id at RFC 9106's cost."""
+    from argon2 import Type
+    assert PRODUCTION_HASHER.type is Type.ID
+    assert PRODUCTION_HASHER.time_cost >= 3 and PRODUCTION_HASHER.memory_cost >= 64 * 1024
 
 
 def test_wrong_password_is_refused_and_audited(scratch_app, scratch_atlas):
