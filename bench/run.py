@@ -357,7 +357,8 @@ def bench_disclosure(spec: TerritorySpec, atlas, repeat: int) -> list[Figure]:
     full_t, base_t = times["full"], times["primary"]
     p50, p95, base50, base95 = statistics.median(full_t), pct(full_t, 95), statistics.median(base_t), pct(base_t, 95)
     med = {key: statistics.median(v) for key, v in inside.items()}
-    secondary = [c.get("secondary", 0) for c in counts]
+    primary = [int(c.get("primary", 0)) for c in counts]  # plain ints: results.json is written with json
+    secondary = [int(c.get("secondary", 0)) for c in counts]
     figures = [
         Figure(f"disclosure pattern p50 ({label}), first view", p50, "ms", "", base50, p50 / base50,
                "baseline: primary suppression only; ratio = with secondary / primary only"),
@@ -368,9 +369,10 @@ def bench_disclosure(spec: TerritorySpec, atlas, repeat: int) -> list[Figure]:
         Figure("  of which the suppression algorithm (hidden_cells), p50", med["algorithm"], "ms",
                note=f"secondary suppression (_protect) {med['secondary']:.1f} ms of it"),
         Figure("  cells withheld per indicator-period: primary (median)",
-               statistics.median(c.get("primary", 0) for c in counts), "cells",
+               float(statistics.median(primary)), "cells",
                note=f"of {published:,} published cells on {n_levels} levels"),
-        Figure("  cells withheld per indicator-period: secondary (median)", statistics.median(secondary), "cells",
+        Figure("  cells withheld per indicator-period: secondary (median)", float(statistics.median(secondary)),
+               "cells",
                note=f"min {min(secondary)}, max {max(secondary)}"),
         Figure(f"disclosure pattern p50 ({label}), all periods at once", statistics.median(all_periods), "ms",
                note="what an indicator's first time series computes; then remembered per store state"),
@@ -909,7 +911,8 @@ def main() -> int:
     meta = {"mode": "smoke" if smoke else "full", "parts": [n for n in PARTS if n not in args.skip and (
         not args.only or n in args.only)], "seconds": round(time.time() - started), "machine": {
         "python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}}
-    RESULTS.write_text(json.dumps({"meta": meta, "figures": [asdict(f) for f in figures]}, indent=1))
+    plain = {"meta": meta, "figures": [asdict(f) for f in figures]}  # numpy scalars as Python numbers
+    RESULTS.write_text(json.dumps(plain, indent=1, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
     print(f"\nwrote {RESULTS.relative_to(ROOT)} ({meta['mode']}, {meta['seconds']} s)")
     return 0
 
