@@ -94,6 +94,99 @@ STRINGS: dict[str, tuple[str, str]] = {
     "copied": ("Kopiert.", "Copied."),
     "qgis_hint": ("Tipp: Der Link zu GeoJSON lässt sich in QGIS direkt als Layer laden.",
                   "Tip: the GeoJSON link loads directly as a layer in QGIS."),
+    # Area profiles (Steckbriefe), booklets, reports, interpretation notes.
+    "nav_profiles": ("Gebietsprofile", "Area profiles"),
+    "profile": ("Profil", "Profile"),
+    "prof_title": ("Gebietsprofil", "Area profile"),
+    "prof_search": ("Gebiet suchen (Name oder Schlüssel)", "Find an area (name or key)"),
+    "prof_search_go": ("Suchen", "Search"),
+    "prof_no_match": ("Kein Gebiet gefunden.", "No area found."),
+    "prof_not_found": ("Dieses Gebiet gibt es nicht.", "There is no such area."),
+    "prof_all_areas": ("Alle Gebiete", "All areas"),
+    "prof_indicator": ("Indikator", "Indicator"),
+    "prof_value": ("Wert", "Value"),
+    "prof_difference": ("Differenz zu {territory}", "Difference to {territory}"),
+    "prof_trend": ("Trend", "Trend"),
+    "prof_distribution": ("Verteilung ({level})", "Distribution ({level})"),
+    "prof_summary": ("Was auffällt", "What stands out"),
+    "prof_summary_none": ("Nach den unten genannten Schwellen fällt kein Indikator besonders auf.",
+                          "By the thresholds stated below, no indicator stands out."),
+    "prof_rules": ("So lesen Sie das Profil", "How to read this profile"),
+    "prof_status_ok": ("", ""),
+    "prof_status_missing": ("keine Daten", "no data"),
+    "prof_status_suppressed": ("geheim gehalten", "suppressed"),
+    "prof_status_boundary": ("nicht vergleichbar (Gebietsänderung)", "not comparable (boundary change)"),
+    "prof_pp": ("%-Pkt.", "pp"),
+    "prof_share": ("{share} % der Gesamtzahl", "{share} % of the total"),
+    "prof_since": ("seit", "since"),
+    "prof_dir_up": ("steigend", "rising"),
+    "prof_dir_down": ("fallend", "falling"),
+    "prof_dir_flat": ("gleichbleibend", "steady"),
+    "prof_trend_short": ("Reihe zu kurz", "series too short"),
+    "prof_trend_missing": ("kein Vergleichswert", "no value to compare"),
+    "prof_trend_suppressed": ("Vergleichswert geheim gehalten", "value to compare suppressed"),
+    "prof_trend_boundary": ("nicht vergleichbar (Gebietsänderung)", "not comparable (boundary change)"),
+    "prof_strip_none": ("zu wenige Werte für eine Verteilung", "too few values for a distribution"),
+    "prof_strip_words": ("{n} {level}: Minimum {low}, unteres Viertel bis {q1}, Median {median}, oberes Viertel ab "
+                         "{q3}, Maximum {high}",
+                         "{n} {level}: minimum {low}, lower quarter up to {q1}, median {median}, upper quarter "
+                         "from {q3}, maximum {high}"),
+    "prof_band_low": ("im unteren Viertel", "in the lower quarter"),
+    "prof_band_mid": ("im mittleren Bereich", "in the middle half"),
+    "prof_band_high": ("im oberen Viertel", "in the upper quarter"),
+    "prof_rule_trend": ("Trend: Veränderung gegenüber demselben Zeitraum {years} Jahre zuvor (Quartale: dasselbe "
+                        "Quartal). ↑ oder ↓ ab {pct} % relativer Veränderung, sonst →. Kein Pfeil, wenn ein Wert "
+                        "fehlt, geheim gehalten ist oder sich der Gebietszuschnitt geändert hat.",
+                        "Trend: change against the same period {years} years earlier (quarters: the same quarter). "
+                        "↑ or ↓ from a relative change of {pct} %, else →. No arrow when a value is missing, "
+                        "suppressed, or the area's boundaries changed."),
+    "prof_rule_strip": ("Verteilung: jeder Punkt ist ein Gebiet derselben Ebene, der Kasten reicht vom unteren bis "
+                        "zum oberen Viertel, der Strich ist der Median, die blaue Raute dieses Gebiet. Es gibt "
+                        "bewusst keine Rangplätze.",
+                        "Distribution: each dot is an area of the same level, the box spans the lower to the upper "
+                        "quartile, the line is the median, the blue diamond this area. There are deliberately no "
+                        "ranks."),
+    "prof_rule_summary": ("„Was auffällt“ nennt Indikatoren, die mindestens {dev} % über oder unter dem Gesamtwert "
+                          "liegen, und solche, die sich in {years} Jahren um mindestens {chg} % verändert haben. "
+                          "Der Text wird aus den Zahlen erzeugt, nicht redaktionell geschrieben.",
+                          "'What stands out' names indicators at least {dev} % above or below the overall value, "
+                          "and those that changed by at least {chg} % in {years} years. The text is generated from "
+                          "the numbers, not written by an editor."),
+    "prof_rule_gaps": ("„keine Daten“: es liegt kein Wert vor. „geheim gehalten“: der Wert wird wegen kleiner "
+                       "Fallzahlen nicht veröffentlicht. „nicht vergleichbar“: das Gebiet hatte in diesem Zeitraum "
+                       "einen anderen Zuschnitt oder bestand nicht.",
+                       "'no data': there is no value. 'suppressed': withheld because of small numbers. 'not "
+                       "comparable': the area had other boundaries at that time, or did not exist."),
+    "prof_rule_counts": ("Bei Anzahlen wird statt einer Differenz der Anteil an der Gesamtzahl gezeigt.",
+                         "For counts, the share of the total is shown instead of a difference."),
+    "prof_sum_above": ("Deutlich über dem Gesamtwert ({territory}; mindestens {dev} % höher)",
+                       "Well above the overall value ({territory}; at least {dev} % higher)"),
+    "prof_sum_below": ("Deutlich unter dem Gesamtwert ({territory}; mindestens {dev} % niedriger)",
+                       "Well below the overall value ({territory}; at least {dev} % lower)"),
+    "prof_sum_rising": ("Deutlich gestiegen (mindestens {chg} % in {years} Jahren)",
+                        "Clearly rising (at least {chg} % in {years} years)"),
+    "prof_sum_falling": ("Deutlich gesunken (mindestens {chg} % in {years} Jahren)",
+                         "Clearly falling (at least {chg} % in {years} years)"),
+    "prof_sum_withheld": ("Geheim gehalten (kleine Fallzahlen)", "Suppressed (small numbers)"),
+    "prof_mark_public": ("Öffentliche Fassung: nur veröffentlichte Zahlen.", "Public edition: released figures only."),
+    "prof_mark_internal": ("INTERN – enthält nicht veröffentlichte Zahlen. Nicht zur Weitergabe.",
+                           "INTERNAL – contains unreleased figures. Not for distribution."),
+    "prof_made": ("Erstellt am", "Made on"),
+    "prof_data_as_of": ("Datenstand", "Data as of"),
+    "prof_period_note": ("Zeitraum: jeweils der neueste verfügbare.", "Period: the latest available for each."),
+    "prof_period_chosen": ("Stand {period}: je Indikator der neueste Zeitraum bis dahin.",
+                           "As of {period}: for each indicator the latest period up to then."),
+    "prof_gone": ("Dieses Gebiet besteht im aktuellen Gebietsstand nicht mehr.",
+                  "This area no longer exists in the current boundaries."),
+    "prof_gone_link": ("Profil zum letzten Stand vor der Änderung", "Profile as of before the change"),
+    "prof_pdf": ("PDF (A4)", "PDF (A4)"),
+    "prof_print": ("Drucken", "Print"),
+    "prof_json": ("Daten (JSON)", "Data (JSON)"),
+    "prof_to_map": ("In der Karte zeigen", "Show on the map"),
+    "prof_sources": ("Quellen und Lizenzen", "Sources and licences"),
+    "prof_notes": ("Hinweise", "Notes"),
+    "prof_no_indicators": ("Für Sie sind keine Indikatoren mit Daten für dieses Gebiet freigegeben.",
+                           "No indicators with data for this area are released to you."),
 }
 
 

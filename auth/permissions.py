@@ -227,3 +227,40 @@ def may_administer(viewer: Principal) -> bool:
     rights may change them.
     """
     return viewer.is_admin
+
+
+# Area profiles, booklets, reports and interpretation notes.
+def sees_internal_figures(viewer: Principal) -> bool:
+    """Reads more than the public releases (internal indicators or versions): whatever is made for this
+    viewer (a profile, its PDF, a report) carries the internal marking, so it is not passed on by mistake."""
+    return not viewer.has_public_rights_only
+
+
+def may_make_booklet(viewer: Principal) -> bool:
+    """Generate a profile booklet of a whole level, for the public or the internal view: admins only.
+
+    A booklet is the statistics office's publication, and it reads every
+    area at once (a long job on the server).
+    """
+    return viewer.is_admin
+
+
+def may_render_report(viewer: Principal, report_visibility: str) -> bool:
+    """Render a report template: 'public' templates for everyone, 'internal' ones for staff.
+
+    The figures in it follow the viewer's own rights either way.
+    """
+    return report_visibility == "public" or (report_visibility == "internal" and sees_internal_figures(viewer))
+
+
+def may_write_note(viewer: Principal, department: str) -> bool:
+    """Attach, change or delete an interpretation note on an indicator: its department's stewards, admins.
+
+    Signed in, because a note is shown with its author and goes to the audit log.
+    """
+    return viewer.logged_in and may_deliver(viewer, department)
+
+
+def may_read_note(viewer: Principal, note_visibility: str) -> bool:
+    """A note of an indicator the viewer may see: public notes for everyone, internal ones for staff."""
+    return note_visibility == "public" or (note_visibility == "internal" and sees_internal_figures(viewer))

@@ -62,6 +62,15 @@ CASES = [
     (p.may_set_visibility, (), ADMIN),
     (p.may_publish_directly, (), ADMIN),
     (p.may_administer, (), ADMIN),
+    (p.sees_internal_figures, (), STAFF),
+    (p.may_make_booklet, (), ADMIN),
+    (p.may_render_report, ("public",), EVERYONE),
+    (p.may_render_report, ("internal",), STAFF),
+    (p.may_render_report, ("secret",), set()),
+    (p.may_write_note, (DEPT,), OWN),
+    (p.may_read_note, ("public",), EVERYONE),
+    (p.may_read_note, ("internal",), STAFF),
+    (p.may_read_note, ("draft",), set()),
 ]
 
 

@@ -6,9 +6,12 @@ exactly like one that does not exist (same status, same body).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
-from atlas.services import queries, territory
+from atlas.export import profile_pdf, profile_view
+from atlas.i18n import norm_lang
+from atlas.services import notes as note_service
+from atlas.services import profiles, queries, territory
 from atlas.services.boundaries import feature_collection
 from atlas.web.http import (
     clean,
@@ -19,6 +22,7 @@ from atlas.web.http import (
     records,
 )
 from auth import current_principal
+from auth.login import csrf
 
 api = Blueprint("api", __name__)
 
@@ -123,3 +127,73 @@ def healthz() -> Response:
         return jsonify({"status": "ok", "generation": atlas.store.generation(), "boundary_sets": n})
     except Exception as exc:  # health checks must answer, not raise
         return error_response(503, "unhealthy", str(exc))
+
+
+# ------------------------------------------------------------------ area profiles
+@api.get("/api/v1/profile")
+def profile() -> Response:
+    """One area's profile (every indicator the viewer may see) as JSON, or `format=pdf` as the A4 PDF."""
+    atlas, viewer = current_atlas(), current_principal()
+    lang = norm_lang(request.args.get("lang"))
+    area = request.args.get("area", "")
+    if not area:
+        return error_response(400, "missing_area", "area=KEY fehlt / area=KEY is required")
+    try:
+        prof = profiles.profile(atlas, viewer, area, request.args.get("period") or None)
+    except ValueError:
+        return error_response(400, "bad_period", "period: 2024, 2024-Q3 oder 2024-06 / expected 2024, 2024-Q3 or 2024-06")
+    if prof is None:
+        return error_response(404, "area_not_found", "Gebiet nicht gefunden / area not found")
+    notes = note_service.for_profile(atlas, viewer, prof, lang)
+    fmt = request.args.get("format", "json")
+    if fmt == "pdf":
+        body = profile_pdf.profile_pdf(atlas, viewer, prof, lang, notes)
+        resp = Response(body, mimetype="application/pdf")
+        resp.headers["Content-Disposition"] = f'inline; filename="ortsatlas_profil_{prof.area.area_id}.pdf"'
+        resp.headers["Cache-Control"] = "private, no-store"
+        return resp
+    if fmt != "json":
+        return error_response(400, "bad_format", "format: json oder pdf / json or pdf")
+    return jsonify(profile_view.as_document(atlas, prof, viewer, lang, notes))
+
+
+# ------------------------------------------------------------------ interpretation notes
+@api.get("/api/v1/notes")
+def notes() -> Response:
+    """The notes the viewer may read on an indicator [, an area][, a period]; a hidden indicator is 'not found'."""
+    found = note_service.visible(current_atlas(), current_principal(), request.args.get("indicator", ""),
+                                 request.args.get("area") or None, request.args.get("period") or None,
+                                 norm_lang(request.args.get("lang")))
+    if found is None:
+        return not_found()
+    return jsonify({"notes": found, "count": len(found)})
+
+
+@api.post("/api/v1/notes")
+def write_note() -> Response:
+    """Add, change (`id`) or delete (`id`, `delete: true`) a note: the owning department's stewards, admins.
+
+    JSON body: indicator, text, visibility (public|internal) [, period][, area]. Session cookies also
+    need the CSRF token (X-CSRFToken); bearer tokens do not.
+    """
+    viewer = current_principal()
+    if not viewer.logged_in:
+        return error_response(401, "unauthorized", "Anmeldung erforderlich / sign in or send a bearer token")
+    if g.get("bearer_principal") is None:
+        csrf.protect()  # raises CSRFError → 400
+    try:
+        saved = note_service.write(current_atlas(), viewer, request.get_json(silent=True))
+    except note_service.NoteError as exc:
+        if exc.code == "not_found":
+            return not_found()
+        return error_response(exc.status, exc.code, str(exc))
+    return jsonify(saved), 201
+
+
+@api.get("/api/v1/notes/<note_id>/history")
+def note_history(note_id: str) -> Response:
+    """Every revision of a note (who, when, what): for those who may write it; anyone else 'not found'."""
+    revs = note_service.history(current_atlas(), current_principal(), note_id)
+    if revs is None:
+        return not_found()
+    return jsonify({"revisions": revs, "count": len(revs)})

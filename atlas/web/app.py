@@ -16,6 +16,7 @@ from atlas.web.api import api
 from atlas.web.downloads import downloads
 from atlas.web.http import EXTENSION, current_atlas, error_response
 from atlas.web.pages import admin, explorer, upload
+from atlas.web.pages import profile as profile_page
 from atlas.web.pages.print_view import print_view
 from atlas.web.workflow_api import workflow
 from auth import current_principal
@@ -47,7 +48,8 @@ def _shell() -> html.Div:
     return html.Div([
         html.Header([
             html.Div([t("app_title"), html.Small(city)], className="oa-brand"),
-            html.Nav([html.A(t("nav_map"), href="/")] + _account_controls(), className="oa-nav"),
+            html.Nav([html.A(t("nav_map"), href="/"), html.A(t("nav_profiles"), href="/profil", id="oa-profiles-link")]
+                     + _account_controls(), className="oa-nav"),
         ], className="oa-header"),
         dash.page_container,
     ])
@@ -84,10 +86,15 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     dash.register_page("explorer", path="/", layout=explorer.layout, title="Ortsatlas – Karte")
     dash.register_page("admin", path="/admin", layout=admin.layout, title="Ortsatlas – Verwaltung")
     dash.register_page("upload", path="/upload", layout=upload.layout, title="Ortsatlas – Daten hochladen")
+    dash.register_page("profile_index", path="/profil", layout=profile_page.index_layout,
+                       title="Ortsatlas – Gebietsprofile")
+    dash.register_page("profile", path_template="/profil/<area>", layout=profile_page.layout,
+                       title="Ortsatlas – Gebietsprofil")
     app.layout = _shell
     explorer.register_callbacks(app)
     admin.register_callbacks(app)
     upload.register_callbacks(app)
+    profile_page.register_callbacks(app)
 
     @server.errorhandler(413)
     def _too_large(_exc):

@@ -249,7 +249,9 @@ def layout(**args) -> html.Div:
         html.Aside([
             html.Div(state.notice, id="ex-notice", className="oa-notice", role="status"),
             html.Details([html.Summary(t("controls", lang)), controls], open=True),
-            html.Details([html.Summary(t("timeseries", lang)), timeseries_graph("ex-timeseries", lang)], open=True),
+            html.Details([html.Summary(t("timeseries", lang)), timeseries_graph("ex-timeseries", lang),
+                          html.A(t("profile", lang), id="ex-profile-link", href="", hidden=True,
+                                 className="oa-chip oa-profile-link")], open=True),
             html.Details([html.Summary(t("info", lang)), html.Div(id="ex-info", className="oa-section")],
                          open=False),
             html.Details([html.Summary(t("export", lang)), export_panel(visible, atlas, lang)],
@@ -374,6 +376,12 @@ def register_callbacks(app) -> None:
     app.clientside_callback(
         "function(n) { return window.ortsatlas.url.copy(n, 'ex-share-url'); }",
         Output("ex-share-status", "children"), Input("ex-share-copy", "n_clicks"), prevent_initial_call=True,
+    )
+    app.clientside_callback(  # the selected area's profile (/profil/<area>): a link, checked when it is opened
+        "function(a, l) { return a ? ['/profil/' + encodeURIComponent(a) + (l === 'en' ? '?lang=en' : ''), false]"
+        " : ['', true]; }",
+        Output("ex-profile-link", "href"), Output("ex-profile-link", "hidden"),
+        Input("ex-selected", "data"), State("ex-lang", "data"),
     )
     app.clientside_callback(
         "function(q) { return window.ortsatlas.url.write(q && q.qs); }",

@@ -1,0 +1,402 @@
+"""Area profiles (Steckbriefe): how one area stands on every indicator the viewer may see.
+
+Every number is read through `atlas.services.queries.values`, the very
+service behind the map and the values API, so a profile can never show a
+figure the map withholds, nor a different one. This module only selects
+and compares what the services answer:
+
+- each indicator at its latest readable period (or the latest on or before
+  a chosen period), for the area, its parent and the whole territory;
+- the difference to the territory and to the parent;
+- a trend: the change against the same period `TREND_YEARS` years earlier,
+  an arrow only when both values exist on the same ground;
+- where the area stands among all areas of its level (quartiles and the
+  values themselves) — never a rank: the position is a place on a strip,
+  not "Platz 37 von 51";
+- a short summary written from the numbers with the thresholds below.
+
+Status of a row: `ok`, `missing` (no data), `suppressed` (withheld, small
+numbers) or `boundary` (the area did not exist with this ground at that
+period: a boundary change makes the value not comparable).
+
+The per-level tables are kept per store state and viewer rights (`Atlas.remembered`),
+so the second profile of a level costs a few dictionary look-ups.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from atlas.catalog import Indicator
+from atlas.periods import period_end
+from atlas.services import queries, territory
+from atlas.services.context import Atlas
+from atlas.store.store import UNASSIGNED_SUFFIX
+from auth.permissions import Principal
+
+# The trend compares a value with the same period this many years earlier …
+TREND_YEARS = 3
+# … and shows ↑ or ↓ when the relative change is at least this large, else →.
+TREND_THRESHOLD = 0.05
+# The summary names an indicator "deutlich über/unter" the territory's value from this relative deviation on …
+SUMMARY_DEVIATION = 0.25
+# … and "deutlich gestiegen/gesunken" from this relative change over the trend span on.
+SUMMARY_CHANGE = 0.15
+STATUSES = ("ok", "missing", "suppressed", "boundary")
+
+
+@dataclass(frozen=True)
+class Place:
+    """An area as the profile names it."""
+
+    area_id: str
+    name: str
+    level: str
+    set_id: str
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The usable values of all areas of the level at the row's period (sorted), and how many had none."""
+
+    values: tuple[float, ...]
+    missing: int
+    suppressed: int
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def quantiles(self) -> dict[str, float] | None:
+        if not self.values:
+            return None
+        q = np.quantile(np.asarray(self.values), [0, 0.25, 0.5, 0.75, 1])
+        return dict(zip(("min", "q1", "median", "q3", "max"), (float(x) for x in q)))
+
+
+@dataclass(frozen=True)
+class Trend:
+    direction: str | None  # "up", "down", "flat"; None: no comparison possible
+    from_period: str | None
+    from_value: float | None
+    change: float | None  # absolute change (value − earlier value), in the indicator's unit
+    relative: float | None  # change / |earlier value|
+    reason: str = ""  # why there is no arrow: "short", "missing", "suppressed", "boundary"
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    indicator: Indicator
+    period: str
+    value: float | None
+    status: str
+    parent_value: float | None
+    parent_status: str | None  # None: the area has no parent (it is the territory)
+    territory_value: float | None
+    territory_status: str
+    trend: Trend
+    distribution: Distribution
+
+    @property
+    def comparable(self) -> bool:
+        """Rates, shares and indices compare across areas; counts (sums) depend on the area's size."""
+        return self.indicator.aggregation != "sum"
+
+    @property
+    def difference(self) -> float | None:
+        """Value minus the territory's value, in the indicator's unit (percentage points for %); None for counts."""
+        if not self.comparable:
+            return None
+        return _diff(self.value, self.status, self.territory_value, self.territory_status)
+
+    @property
+    def difference_parent(self) -> float | None:
+        if not self.comparable:
+            return None
+        return _diff(self.value, self.status, self.parent_value, self.parent_status)
+
+    @property
+    def share_of_territory(self) -> float | None:
+        """For counts: the area's share of the territory's total, in % (None otherwise)."""
+        if self.comparable or self.status != "ok" or self.territory_status != "ok" or not self.territory_value:
+            return None
+        return 100.0 * float(self.value) / float(self.territory_value)
+
+    @property
+    def deviation(self) -> float | None:
+        """The difference relative to the territory's value (None where that is zero or missing)."""
+        d = self.difference
+        if d is None or not self.territory_value:
+            return None
+        return d / abs(self.territory_value)
+
+
+@dataclass(frozen=True)
+class Profile:
+    area: Place
+    parent: Place | None
+    territory: Place
+    chosen_period: str | None  # the period asked for (None: each indicator's latest)
+    rows: tuple[ProfileRow, ...]
+    summary: tuple[tuple[str, tuple[ProfileRow, ...]], ...] = field(default=())
+
+    def domains(self) -> list[tuple[str, list[ProfileRow]]]:
+        """Rows grouped by domain, in catalogue order (the rows are sorted so already)."""
+        out: list[tuple[str, list[ProfileRow]]] = []
+        for row in self.rows:
+            if not out or out[-1][0] != row.indicator.domain:
+                out.append((row.indicator.domain, []))
+            out[-1][1].append(row)
+        return out
+
+
+def _diff(value, status, other, other_status) -> float | None:
+    if status != "ok" or other_status != "ok" or value is None or other is None:
+        return None
+    return float(value) - float(other)
+
+
+# ------------------------------------------------------------------ periods
+def period_for(periods: list[str] | tuple[str, ...], chosen: str | None) -> str | None:
+    """The indicator's latest period, or its latest ending on or before the chosen period's end."""
+    if not periods:
+        return None
+    if chosen is None:
+        return periods[-1]
+    end = period_end(chosen)
+    fitting = [p for p in periods if period_end(p) <= end]
+    return fitting[-1] if fitting else None
+
+
+def earlier_period(period: str, years: int = TREND_YEARS) -> str:
+    """The same period `years` years earlier: 2025 → 2022, 2025-Q3 → 2022-Q3, 2025-06 → 2022-06."""
+    return f"{int(period[:4]) - years:04d}{period[4:]}"
+
+
+# ------------------------------------------------------------------ areas
+def find_area(atlas: Atlas, area_id) -> Place | None:
+    """The area under this key in its newest boundary set (None if no set has it)."""
+    if not isinstance(area_id, str) or not area_id or len(area_id) > 64:
+        return None
+    info = queries.area_info(atlas, area_id)
+    if info.empty:
+        return None
+    r = info.iloc[0]
+    return Place(str(r["area_id"]), str(r["name"]), str(r["level"]), str(r["set_id"]))
+
+
+def parent_level(atlas: Atlas, level: str) -> str | None:
+    ids = territory.level_ids(atlas)
+    i = ids.index(level)
+    return ids[i + 1] if i + 1 < len(ids) else None
+
+
+def search(atlas: Atlas, text: str, limit: int = 30) -> list[Place]:
+    """Areas of the current boundary set (and older ones) whose name or key contains `text`, case-blind.
+
+    Areas carry no secrets (their boundaries are public), so everyone may search them.
+    """
+    needle = " ".join(str(text or "").split()).casefold()
+    if not needle:
+        return []
+    found: dict[str, Place] = {}
+    for place in all_areas(atlas):
+        if needle in place.name.casefold() or place.area_id.casefold().startswith(needle):
+            found.setdefault(place.area_id, place)
+    exact = [p for p in found.values() if p.area_id.casefold() == needle or p.name.casefold() == needle]
+    rest = [p for p in found.values() if p not in exact]
+    return (exact + rest)[:limit]
+
+
+def all_areas(atlas: Atlas) -> list[Place]:
+    """Every area of every level, newest boundary set first, each key once (level order, then key)."""
+    def load() -> list[Place]:
+        sets = list(queries.boundary_sets(atlas)["set_id"])[::-1]
+        seen, out = set(), []
+        order = {lv: i for i, lv in enumerate(territory.level_ids(atlas))}
+        for set_id in sets:
+            for level in order:
+                for r in queries.areas(atlas, level, set_id).itertuples():
+                    if r.area_id not in seen:
+                        seen.add(r.area_id)
+                        out.append(Place(r.area_id, r.name, level, set_id))
+        return sorted(out, key=lambda p: (order[p.level], p.area_id))
+    return atlas.cached(("profile_all_areas",), load)
+
+
+def areas_of_level(atlas: Atlas, level: str, set_id: str | None = None) -> list[Place]:
+    """The areas of one level in one boundary set (default: the current one), by key."""
+    set_id = set_id or queries.current_set(atlas)
+    return [Place(r.area_id, r.name, level, set_id) for r in queries.areas(atlas, level, set_id).itertuples()]
+
+
+# ------------------------------------------------------------------ the per-level tables
+@dataclass(frozen=True)
+class _Cells:
+    """One indicator at one period and level, as the values service answers it."""
+
+    by_area: dict[str, tuple[float | None, str, str | None, str]]  # area → (value, status, parent, set)
+    distribution: Distribution
+
+
+def _cells(atlas: Atlas, viewer: Principal, ind_id: str, period: str, level: str) -> _Cells:
+    """`queries.values` for one indicator, period and level, reduced to what a profile needs; kept."""
+    def compute() -> _Cells:
+        table = queries.values(atlas, viewer, ind_id, period, level)
+        rows = table.rows if table is not None else pd.DataFrame(columns=["area_id", "value", "status", "parent_id"])
+        rows = rows[~rows["area_id"].astype(str).str.endswith(UNASSIGNED_SUFFIX)]
+        set_id = str(table.set_id) if table is not None else ""
+        values = rows["value"].to_numpy(dtype=float)
+        status = rows["status"].to_numpy(dtype=object)
+        by_area = {a: (None if s != "ok" or np.isnan(v) else float(v), str(s), None if pd.isna(p) else str(p), set_id)
+                   for a, v, s, p in zip(rows["area_id"], values, status, rows["parent_id"])}
+        ok = (status == "ok") & ~np.isnan(values)
+        dist = Distribution(tuple(np.sort(values[ok]).tolist()), int((status == "missing").sum()),
+                            int((status == "suppressed").sum()))
+        return _Cells(by_area, dist)
+    return atlas.remembered(("profile_cells", viewer.rights, ind_id, period, level), compute)
+
+
+# ------------------------------------------------------------------ the profile
+def profile(atlas: Atlas, viewer: Principal, area_id, period: str | None = None) -> Profile | None:
+    """The profile of one area at any level; None if no boundary set knows the key.
+
+    `period` (optional) picks, per indicator, its latest period ending on or
+    before that period's end; raises ValueError for a malformed period key.
+    """
+    if period is not None:
+        period_end(period)
+    area = find_area(atlas, area_id)
+    if area is None:
+        return None
+    top = territory.top_level(atlas)
+    up = parent_level(atlas, area.level)
+    visible = queries.visible_indicators(atlas, viewer)
+    rows = []
+    territory_place, parent_place = None, None
+    for r in visible.itertuples(index=False):
+        ind = atlas.indicator_by_id.get(r.id)
+        chosen = period_for(list(r.periods), period)
+        if ind is None or chosen is None:
+            continue
+        row, parent_id, top_id = _row(atlas, viewer, ind, list(r.periods), chosen, area, up, top)
+        rows.append(row)
+        if parent_id and parent_place is None:
+            parent_place = _place(atlas, parent_id, up)
+        if top_id and territory_place is None:
+            territory_place = _place(atlas, top_id, top)
+    territory_place = territory_place or _territory(atlas, area)
+    if area.level == top:
+        territory_place = area
+    if parent_place is None and up is not None:
+        parent_place = _parent_of(atlas, area, up)
+    result = Profile(area, parent_place, territory_place, period, tuple(rows))
+    return Profile(area, parent_place, territory_place, period, tuple(rows), summarise(result))
+
+
+def _row(atlas: Atlas, viewer: Principal, ind: Indicator, periods: list[str], period: str, area: Place,
+         up: str | None, top: str) -> tuple[ProfileRow, str | None, str | None]:
+    here = _cells(atlas, viewer, ind.id, period, area.level)
+    cell = here.by_area.get(area.area_id)
+    if cell is None:  # no such area in this period's boundary set: not comparable
+        value, status, parent_id, set_id = None, "boundary", None, ""
+    else:
+        value, status, parent_id, set_id = cell
+        if set_id and set_id != area.set_id and set_id in queries.changed_geometry_sets(
+                atlas, area.level, area.area_id, area.set_id):
+            value, status = None, "boundary"  # the same key on other ground
+    parent_value, parent_status = None, None
+    if up is not None:
+        parent_status = "missing"
+        if parent_id is not None:
+            p = _cells(atlas, viewer, ind.id, period, up).by_area.get(parent_id)
+            if p is not None:
+                parent_value, parent_status = p[0], p[1]
+    whole = _cells(atlas, viewer, ind.id, period, top).by_area
+    top_id, (territory_value, territory_status) = next(
+        ((k, v[:2]) for k, v in whole.items()), (None, (None, "missing")))
+    trend = _trend(atlas, viewer, ind, periods, period, area, value, status, set_id)
+    return (ProfileRow(ind, period, value, status, parent_value, parent_status, territory_value, territory_status,
+                       trend, here.distribution), parent_id, top_id)
+
+
+def _trend(atlas: Atlas, viewer: Principal, ind: Indicator, periods: list[str], period: str, area: Place,
+           value: float | None, status: str, set_id: str) -> Trend:
+    """Change against the same period TREND_YEARS earlier, on the same ground only."""
+    before = earlier_period(period)
+    if before not in periods:
+        return Trend(None, None, None, None, None, "short")
+    if status != "ok":
+        return Trend(None, before, None, None, None, status)
+    cell = _cells(atlas, viewer, ind.id, before, area.level).by_area.get(area.area_id)
+    if cell is None:
+        return Trend(None, before, None, None, None, "boundary")
+    then, then_status, _, then_set = cell
+    if then_set and then_set != set_id and then_set in queries.changed_geometry_sets(
+            atlas, area.level, area.area_id, set_id or area.set_id):
+        return Trend(None, before, None, None, None, "boundary")
+    if then_status != "ok" or then is None:
+        return Trend(None, before, None, None, None, then_status)
+    change = float(value) - then
+    relative = change / abs(then) if then else None
+    if relative is None:
+        direction = "flat" if change == 0 else ("up" if change > 0 else "down")
+    else:
+        direction = "up" if relative >= TREND_THRESHOLD else "down" if relative <= -TREND_THRESHOLD else "flat"
+    return Trend(direction, before, then, change, relative)
+
+
+def _place(atlas: Atlas, area_id: str, level: str) -> Place:
+    found = find_area(atlas, area_id)
+    return found if found is not None else Place(area_id, area_id, level, "")
+
+
+def _parent_of(atlas: Atlas, area: Place, up: str) -> Place | None:
+    links = queries.ancestors(atlas, area.set_id, area.area_id)
+    return next((_place(atlas, key, level) for level, key in links if level == up), None)
+
+
+def _territory(atlas: Atlas, area: Place) -> Place:
+    top = territory.top_level(atlas)
+    if area.level == top:
+        return area
+    links = queries.ancestors(atlas, area.set_id, area.area_id)
+    key = next((k for level, k in links if level == top), None)
+    return _place(atlas, key, top) if key else area
+
+
+# ------------------------------------------------------------------ the summary
+def summarise(p: Profile) -> tuple[tuple[str, tuple[ProfileRow, ...]], ...]:
+    """What stands out, by rule: (kind, rows) for each kind that has rows.
+
+    Kinds: "above" / "below" (deviation from the territory's value of at
+    least SUMMARY_DEVIATION), "rising" / "falling" (change over the trend
+    span of at least SUMMARY_CHANGE), "withheld" (suppressed values). The
+    area that is the territory itself gets no comparison with itself.
+    """
+    rows = [r for r in p.rows if r.status == "ok"]
+    out = []
+    if p.area.level != p.territory.level:
+        above = [r for r in rows if r.deviation is not None and r.deviation >= SUMMARY_DEVIATION]
+        below = [r for r in rows if r.deviation is not None and r.deviation <= -SUMMARY_DEVIATION]
+        out += [("above", tuple(sorted(above, key=lambda r: -r.deviation))),
+                ("below", tuple(sorted(below, key=lambda r: r.deviation)))]
+    rising = [r for r in rows if r.trend.relative is not None and r.trend.relative >= SUMMARY_CHANGE]
+    falling = [r for r in rows if r.trend.relative is not None and r.trend.relative <= -SUMMARY_CHANGE]
+    out += [("rising", tuple(sorted(rising, key=lambda r: -r.trend.relative))),
+            ("falling", tuple(sorted(falling, key=lambda r: r.trend.relative))),
+            ("withheld", tuple(r for r in p.rows if r.status == "suppressed"))]
+    return tuple((kind, found) for kind, found in out if found)
+
+
+def data_as_of(atlas: Atlas, viewer: Principal):
+    """The newest version the viewer reads (its creation time): the data a profile or report shows.
+
+    None when the viewer reads no data at all.
+    """
+    visible = queries.visible_indicators(atlas, viewer)
+    if visible.empty or visible["last_update"].isna().all():
+        return None
+    return pd.Timestamp(visible["last_update"].max()).to_pydatetime()
