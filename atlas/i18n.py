@@ -187,6 +187,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "prof_notes": ("Hinweise", "Notes"),
     "prof_no_indicators": ("Für Sie sind keine Indikatoren mit Daten für dieses Gebiet freigegeben.",
                            "No indicators with data for this area are released to you."),
+    "audit_note_added": ("Hinweis angelegt", "note added"),
+    "audit_note_changed": ("Hinweis geändert", "note changed"),
+    "audit_note_deleted": ("Hinweis gelöscht", "note deleted"),
 }
 
 
