@@ -35,7 +35,6 @@ from atlas.classify import (
 from atlas.formatting import format_number
 from atlas.periods import period_label
 from atlas.services import choropleth, queries, territory
-from atlas.services.boundaries import LEVEL_LABELS
 from atlas.services.context import Atlas
 from auth.permissions import Principal
 
@@ -122,7 +121,8 @@ def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: 
 
     title = f"{ind.title(lang)}, {period_label(period)}"
     fig.text(0.02, 0.95, title, fontsize=17, fontweight="bold", va="top")
-    fig.text(0.02, 0.905, f"{LEVEL_LABELS[level]} · {ind.unit}", fontsize=11, color="#444444", va="top")
+    fig.text(0.02, 0.905, f"{territory.label(atlas, level, lang)} · {ind.unit}", fontsize=11, color="#444444",
+             va="top")
     handles = []
     for e in legend_entries(c, ind.decimals, lang):
         if e["kind"] == "class":

@@ -50,8 +50,7 @@ from atlas.classify import (
 from atlas.formatting import GAP_WORDS, gap_word
 from atlas.i18n import t
 from atlas.periods import period_end
-from atlas.services import queries
-from atlas.services.boundaries import LEVEL_LABELS, LEVELS
+from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import Principal
 
@@ -112,7 +111,7 @@ def _split(values: list[str]) -> list[str]:
 class ExportRequest:
     indicators: tuple[str, ...]
     periods: tuple[str, ...] = ()  # empty: every period the viewer may read
-    level: str = "ortsteil"
+    level: str = ""  # one of the store's level ids (validated by `from_args`)
     fmt: str = "csv"
     layout: str = "long"
     crs: str = ""  # empty: the official CRS (GeoJSON: always EPSG:4326)
@@ -121,8 +120,11 @@ class ExportRequest:
     lang: str = "de"
 
     @classmethod
-    def from_args(cls, args) -> ExportRequest:
-        """Validate untrusted query parameters (a werkzeug MultiDict or a plain dict of lists)."""
+    def from_args(cls, args, levels: tuple[str, ...]) -> ExportRequest:
+        """Validate untrusted query parameters (a werkzeug MultiDict or a plain dict of lists).
+
+        `levels`: the store's level ids, base first (the default level).
+        """
         getlist = args.getlist if hasattr(args, "getlist") else (lambda k: list(args.get(k, [])))
         first = (lambda k, d: (getlist(k) or [d])[0])
         indicators = tuple(dict.fromkeys(_split(getlist("indicator"))))
@@ -134,8 +136,8 @@ class ExportRequest:
                 period_end(p)
             except ValueError as exc:
                 raise ExportError("bad_period", str(exc)) from None
-        fmt, level, layout = first("format", "csv"), first("level", "ortsteil"), first("layout", "long")
-        for name, value, allowed in (("format", fmt, FORMATS), ("level", level, LEVELS), ("layout", layout, LAYOUTS)):
+        fmt, level, layout = first("format", "csv"), first("level", levels[0]), first("layout", "long")
+        for name, value, allowed in (("format", fmt, FORMATS), ("level", level, levels), ("layout", layout, LAYOUTS)):
             if value not in allowed:
                 raise ExportError(f"bad_{name}", f"{name} must be one of {', '.join(allowed)}; got {value!r}")
         crs = _check_crs(first("crs", ""), fmt)
@@ -170,6 +172,7 @@ class ExportData:
     exported_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     city: str = ""
     departments: dict = field(default_factory=dict)  # key -> {"de": name, "en": name}
+    level_label: str = ""  # the level's name in the request's language
 
 
 def collect(atlas: Atlas, viewer: Principal, req: ExportRequest) -> ExportData | None:
@@ -197,7 +200,8 @@ def collect(atlas: Atlas, viewer: Principal, req: ExportRequest) -> ExportData |
     sets = queries.boundary_sets(atlas)
     sets = sets[sets["set_id"].isin(set(rows["set_id"]))].reset_index(drop=True)
     city = atlas.store.manifest().get("city", {}).get("name", "")
-    return ExportData(req, inds, rows, sets, city=city, departments=atlas.departments)
+    return ExportData(req, inds, rows, sets, city=city, departments=atlas.departments,
+                      level_label=territory.label(atlas, req.level, req.lang))
 
 
 def neutralise(text: str) -> str:
@@ -403,7 +407,7 @@ def metadata_items(data: ExportData) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = [
         ("Export", f"Ortsatlas {data.city}"),
         ("Exportiert am" if de else "Exported at", data.exported_at.strftime("%d.%m.%Y %H:%M")),
-        ("Ebene" if de else "Level", LEVEL_LABELS[req.level]),
+        ("Ebene" if de else "Level", data.level_label or req.level),
         ("Zeiträume" if de else "Periods", ", ".join(sorted(data.rows["period"].unique()))),
         ("Layout", req.layout),
     ]

@@ -20,9 +20,8 @@ from datetime import date
 
 import pandas as pd
 
-from atlas.services import queries
+from atlas.services import queries, territory
 from atlas.services.boundaries import (
-    LEVELS,
     UNASSIGNED_SUFFIX,
     is_unassigned,
     unassigned_id,
@@ -115,18 +114,18 @@ class AreaMatcher:
     def _build(self, set_id: str) -> _SetIndex:
         sets = queries.boundary_sets(self.atlas).set_index("set_id")
         label = str(sets.loc[set_id, "label"]) if set_id in sets.index else set_id
-        base = queries.areas(self.atlas, LEVELS[0], set_id)
+        base = queries.areas(self.atlas, territory.base_level(self.atlas), set_id)
         keys = dict(zip(base["area_id"], base["name"]))
         by_name: dict[str, list[str]] = {}
         for a, name in keys.items():
             by_name.setdefault(fold(name), []).append(a)
         parent_of = dict(zip(base["area_id"], base["parent_id"]))
         parents: dict[str, str] = {}
-        for level in LEVELS[1:-1]:
+        for level in territory.level_ids(self.atlas)[1:-1]:
             frame = queries.areas(self.atlas, level, set_id)
             parents.update(zip(frame["area_id"], frame["name"]))
             parent_of.update(zip(frame["area_id"], frame["parent_id"]))
-        city = queries.areas(self.atlas, LEVELS[-1], set_id)
+        city = queries.areas(self.atlas, territory.top_level(self.atlas), set_id)
         up = {}
         for a in list(keys) + list(parents):
             chain, p = [], parent_of.get(a)
@@ -144,7 +143,7 @@ class AreaMatcher:
         if self._keys_everywhere is None:
             found: dict[str, list[tuple[str, str]]] = {}
             for set_id in queries.boundary_sets(self.atlas)["set_id"]:
-                for level in LEVELS:
+                for level in territory.level_ids(self.atlas):
                     for a in queries.areas(self.atlas, level, set_id)["area_id"]:
                         found.setdefault(a, []).append((set_id, level))
             self._keys_everywhere = found
@@ -155,14 +154,15 @@ class AreaMatcher:
         if self._names_everywhere is None:
             found: dict[str, list[str]] = {}
             for set_id in queries.boundary_sets(self.atlas)["set_id"]:
-                for name in queries.areas(self.atlas, LEVELS[0], set_id)["name"]:
+                for name in queries.areas(self.atlas, territory.base_level(self.atlas), set_id)["name"]:
                     found.setdefault(fold(name), []).append(set_id)
             self._names_everywhere = found
         return self._names_everywhere
 
     def exists_elsewhere(self, set_id: str, key) -> bool:
         """True when the key is a base area of another set (a wide table's 'x': it did not exist then)."""
-        return any(s != set_id and level == LEVELS[0] for s, level in self.keys_everywhere().get(key_text(key), []))
+        base = territory.base_level(self.atlas)
+        return any(s != set_id and level == base for s, level in self.keys_everywhere().get(key_text(key), []))
 
     # ------------------------------------------------------------ labels and hierarchy
     def label(self, set_id: str | None, area_id: str) -> str:
@@ -304,7 +304,8 @@ class AreaMatcher:
                 row = sets.loc[s]
                 valid = (f", gültig bis {_format_day(row['valid_to'])}" if row["valid_to"] is not None
                          else f", gültig ab {_format_day(row['valid_from'])}")
-            level_note = "" if level == LEVELS[0] else f" (Ebene {level})"
+            level_note = "" if level == territory.base_level(self.atlas) else \
+                f" (Ebene {territory.label(self.atlas, level)})"
             return (f"Schlüssel {candidate} gehört zum Gebietsstand {s}{valid}{level_note}; für diesen Zeitraum gilt "
                     f"{ix.set_id} ({ix.label}). Prüfen Sie den Zeitraum, oder rechnen Sie die Werte auf die Gebiete "
                     f"von {ix.set_id} um.")

@@ -40,8 +40,8 @@ from atlas.ingest.tablefile import (
     read_table,
 )
 from atlas.periods import period_label
-from atlas.services import queries
-from atlas.services.boundaries import LEVELS, is_unassigned
+from atlas.services import queries, territory
+from atlas.services.boundaries import is_unassigned
 from atlas.services.context import Atlas
 from auth.permissions import Principal, may_deliver, may_know, may_publish_directly
 
@@ -814,7 +814,7 @@ def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Nam
 
 
 def _expected_areas(atlas: Atlas, set_id: str | None) -> set[str]:
-    return atlas.cached(("area_set", set_id), lambda: set(queries.areas(atlas, LEVELS[0], set_id)["area_id"]))
+    return atlas.cached(("area_set", set_id), lambda: set(queries.areas(atlas, territory.base_level(atlas), set_id)["area_id"]))
 
 
 def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame, names: _Names) -> list[dict]:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from atlas.catalog import Indicator
 from atlas.ingest.checks import Checked
-from atlas.services import queries, versions
+from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas
 from atlas.services.versions import NOT_FOUND, Delivery, VersionError
 from auth.permissions import Principal, may_deliver, owns_upload
@@ -110,10 +110,11 @@ def preview_table(atlas: Atlas, values: pd.DataFrame, indicator: Indicator, peri
     set_id = queries.set_for_period(atlas, period)
     if part.empty or set_id is None:
         return None
-    areas = queries.areas(atlas, "ortsteil", set_id)[["area_id", "name", "parent_id"]]
+    base = territory.base_level(atlas)
+    areas = queries.areas(atlas, base, set_id)[["area_id", "name", "parent_id"]]
     rows = areas.merge(part[["area_id", "value", "numerator", "denominator", "status"]], on="area_id", how="left")
     rows["status"] = rows["status"].fillna("missing")
-    return queries.ValueTable(indicator, period, "ortsteil", set_id, rows)
+    return queries.ValueTable(indicator, period, base, set_id, rows)
 
 
 def pending_indicators(atlas: Atlas, pending: Pending) -> dict[str, Indicator]:

@@ -16,7 +16,7 @@ from atlas.classify import classing
 from atlas.export import pictures
 from atlas.export import tables as export
 from atlas.periods import period_end
-from atlas.services import queries
+from atlas.services import queries, territory
 from atlas.web.http import current_atlas, error_response, level_arg, not_found
 from auth import current_principal
 
@@ -42,7 +42,7 @@ def _attachment(body, content_type: str, filename: str, size: int | None = None)
 def export_file() -> Response:
     atlas, viewer = current_atlas(), current_principal()
     try:
-        req = export.ExportRequest.from_args(request.args)
+        req = export.ExportRequest.from_args(request.args, territory.level_ids(atlas))
         data = export.collect(atlas, viewer, req)
         if data is None:
             return not_found()

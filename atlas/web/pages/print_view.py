@@ -57,7 +57,7 @@ def print_page() -> Response:
         return Response(f"<!doctype html><p>{escape(t('no_indicators', lang))}</p>", mimetype="text/html")
     ind = atlas.indicator_by_id[state.indicator]
     view = {"indicator": ind.id, "period": state.period, "method": state.method, "k": state.k, "lang": lang}
-    table = queries.values(atlas, viewer, ind.id, state.period, "ortsteil")
+    table = queries.values(atlas, viewer, ind.id, state.period)
     rows = "".join(f"<tr><td>{escape(r.area_id)}</td><td>{escape(r.name)}</td><td class='num'>"
                    f"{escape(format_value(r.value, r.status, ind.decimals, '', lang))}</td></tr>"
                    for r in table.rows.itertuples())
