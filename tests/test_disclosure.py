@@ -227,3 +227,18 @@ def test_the_owner_gets_a_suppression_report_and_nobody_else_does(atlas, dash_ap
     for client in (anonymous, staff):
         resp = client.get(url)
         assert (resp.status_code, resp.data) == (missing.status_code, missing.data)  # like a missing indicator
+
+
+def test_the_owners_export_marks_what_is_not_for_publication(atlas, dash_app):
+    import csv
+    import io
+    admin, anonymous = fresh_client(dash_app), fresh_client(dash_app)
+    login(admin, "admin")
+    url = "/api/v1/export?indicator=abgang_ohne&period=2024&format=csv"
+    own = list(csv.DictReader(io.StringIO(admin.get(url).get_data(as_text=True))))
+    marked = [r for r in own if r.get("confidential")]
+    assert marked and all(r["status"] == "ok" and r["value"] for r in marked)  # numbers shown, but marked
+    public = list(csv.DictReader(io.StringIO(anonymous.get(url).get_data(as_text=True))))
+    assert "confidential" not in public[0]
+    hidden = {r["area_id"] for r in public if r["status"] == "suppressed"}
+    assert hidden == {r["area_id"] for r in marked}

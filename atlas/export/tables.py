@@ -232,8 +232,15 @@ def _headers(lang_de: bool) -> dict[str, str]:
     de = {"area_id": "Schlüssel", "area_name": "Gebiet", "parent_id": "Übergeordnet", "level": "Ebene",
           "indicator_id": "Indikator-ID", "indicator": "Indikator", "period": "Zeitraum", "value": "Wert",
           "numerator": "Zähler", "denominator": "Nenner", "status": "Status", "unit": "Einheit",
-          "boundary_set": "Gebietsstand", "source": "Quelle", "licence": "Lizenz"}
+          "boundary_set": "Gebietsstand", "source": "Quelle", "licence": "Lizenz",
+          "confidential": "Nicht zur Veröffentlichung"}
     return de if lang_de else {k: k for k in de}
+
+
+# Why a cell the owning department sees is withheld from everyone else (disclosure control).
+CONFIDENTIAL_WORDS = {"primary": ("geheim: kleine Fallzahl", "withheld: small number"),
+                      "secondary": ("geheim: schützt eine kleine Fallzahl", "withheld: protects a small number"),
+                      "linked": ("geheim: gleiche Zahl in verknüpftem Indikator", "withheld: same count elsewhere")}
 
 
 def table_rows(data: ExportData, dialect: str) -> tuple[list[str], Iterator[list]]:
@@ -276,6 +283,10 @@ def _long_rows(data: ExportData, german: bool) -> tuple[list[str], Iterator[list
         per_indicator(lambda ind: ind.unit), rows["set_id"].to_numpy(),
         per_indicator(lambda ind: ind.source), per_indicator(lambda ind: ind.licence),
     ]
+    if "confidential" in rows and rows["confidential"].notna().any():  # the owning department's own file
+        cols.append("confidential")
+        columns.append(rows["confidential"].map({k: v[lang] for k, v in CONFIDENTIAL_WORDS.items()})
+                       .fillna("").to_numpy())
     return [names[c] for c in cols], (list(r) for r in zip(*columns))
 
 
