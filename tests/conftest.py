@@ -105,8 +105,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
-        if item.path.name.startswith("test_realdata_"):
-            item.add_marker(pytest.mark.realdata)
+        module = getattr(item, "module", None)
+        if item.path.name.startswith("test_realdata_") or getattr(module, "REALDATA", None) is REALDATA:
+            item.add_marker(pytest.mark.realdata)  # by name, or the module imports REALDATA from here
         if f"{item.path.name}::{getattr(item, 'originalname', item.name)}" in SLOW:
             item.add_marker(pytest.mark.slow)
 
