@@ -190,6 +190,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit_note_added": ("Hinweis angelegt", "note added"),
     "audit_note_changed": ("Hinweis geändert", "note changed"),
     "audit_note_deleted": ("Hinweis gelöscht", "note deleted"),
+    "rep_as_of": ("Gerendert mit dem Datenstand vom", "Rendered with the data as of"),
+    "rep_versions": ("Versionen", "versions"),
+    "rep_again": ("Genau so erneut erzeugen", "Render exactly so again"),
+    "rep_basis": ("Datengrundlage", "What this report is built from"),
+    "rep_scatter_note": ("{drawn} Gebiete als Punkte; {left} ohne beide Werte (keine Daten oder geheim gehalten) "
+                         "sind nicht eingezeichnet.",
+                         "{drawn} areas as dots; {left} without both values (no data or suppressed) are not drawn."),
 }
 
 

@@ -151,7 +151,6 @@ def profile_flowables(atlas: Atlas, p: Profile, lang: str = "de", notes: dict | 
                       bookmark: str | None = None) -> list[Flowable]:
     """Title, summary, one table per domain, the reading rules and the sources of one profile."""
     st = styles()
-    show_parent = p.parent is not None and p.parent.area_id != p.territory.area_id
     whole = pv.place_text(atlas, p.territory, lang)
     title = f"{t('prof_title', lang)} {p.area.name}"
     heading = Paragraph(escape(title) + (f'<a name="{escape(bookmark)}"/>' if bookmark else ""), st["h1"])
@@ -170,43 +169,10 @@ def profile_flowables(atlas: Atlas, p: Profile, lang: str = "de", notes: dict | 
         out += [Paragraph(f"<b>{escape(h)}:</b> {escape(i)}", st["base"]) for h, i in findings]
     else:
         out.append(para(t("prof_summary_none", lang)))
-    header = [t("prof_indicator", lang), t("prof_value", lang)]
-    if show_parent:
-        header.append(pv.level_name(atlas, p.parent.level, lang))
-    header += [p.territory.name if p.area.area_id != p.territory.area_id else "",
-               t("prof_difference", lang).format(territory=p.territory.name), t("prof_trend", lang),
-               t("prof_distribution", lang).format(level=pv.level_name(atlas, p.area.level, lang))]
-    widths = [50 * mm, 22 * mm] + ([20 * mm] if show_parent else []) + [20 * mm, 20 * mm, 22 * mm, 28 * mm]
-    scale = WIDTH / sum(widths)
-    widths = [w * scale for w in widths]
     for domain_id, rows in p.domains():
         domain = atlas.domain_by_id.get(domain_id)
         name = (domain.title_en if lang == "en" else domain.title_de) if domain else domain_id
-        data = [[_cell(h, "small") for h in header]]
-        for r in rows:
-            label = f"<b>{escape(r.indicator.title(lang))}</b><br/>" \
-                    f"<font size='6.8' color='#5b616b'>{escape(period_label(r.period, lang))} · " \
-                    f"{escape(r.indicator.unit)}</font>"
-            for note in (notes or {}).get(r.indicator.id, []):
-                label += f"<br/><font size='6.8' color='#7a4b00'>{escape(t('prof_notes', lang))}: " \
-                         f"{escape(note['text'])}</font>"
-            arrow, words = pv.trend_text(r, lang)
-            cells = [Paragraph(label, st["cell"]), _value_cell(r.value, r.status, r, lang)]
-            if show_parent:
-                cells.append(_value_cell(r.parent_value, r.parent_status, r, lang))
-            cells.append(_value_cell(r.territory_value, r.territory_status, r, lang)
-                         if p.area.area_id != p.territory.area_id else _cell(""))
-            cells += [_cell(pv.comparison_text(r, lang), "num"),
-                      Paragraph(f"<b>{escape(arrow)}</b> {escape(words)}", st["small"]),
-                      StripFlowable(pv.strip(r.distribution, r.value, r.status), width=widths[-1] - 4)]
-            data.append(cells)
-        table = Table(data, colWidths=widths, repeatRows=1)
-        table.setStyle(TableStyle([
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, LINE),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f2f4f7")),
-            ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-            ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]))
-        out += [CondPageBreak(30 * mm), Paragraph(escape(name), st["h2"]), table]
+        out += [CondPageBreak(30 * mm), Paragraph(escape(name), st["h2"]), rows_table(atlas, p, rows, lang, notes)]
     if not p.rows:
         out.append(para(t("prof_no_indicators", lang)))
     out.append(KeepTogether([Paragraph(escape(t("prof_rules", lang)), st["h2"])]
@@ -215,6 +181,52 @@ def profile_flowables(atlas: Atlas, p: Profile, lang: str = "de", notes: dict | 
     out.append(KeepTogether([Paragraph(escape(t("prof_sources", lang)), st["h3"])]
                             + [para(line, "small") for line in pv.sources(p, lang)]))
     return out
+
+
+def rows_table(atlas: Atlas, p: Profile, rows, lang: str = "de", notes: dict | None = None,
+               width: float = WIDTH) -> Table:
+    """Profile rows as a table: indicator, value, parent, territory, difference, trend, distribution strip."""
+    st = styles()
+    show_parent = p.parent is not None and p.parent.area_id != p.territory.area_id
+    is_top = p.area.area_id == p.territory.area_id
+    header = [t("prof_indicator", lang), t("prof_value", lang)]
+    widths = [50 * mm, 22 * mm]
+    if show_parent:
+        header.append(pv.level_name(atlas, p.parent.level, lang))
+        widths.append(20 * mm)
+    if not is_top:
+        header += [p.territory.name, t("prof_difference", lang).format(territory=p.territory.name)]
+        widths += [20 * mm, 20 * mm]
+    header += [t("prof_trend", lang), t("prof_distribution", lang).format(level=pv.level_name(atlas, p.area.level,
+                                                                                               lang))]
+    widths += [24 * mm, 28 * mm]
+    scale = width / sum(widths)
+    widths = [w * scale for w in widths]
+    data = [[_cell(h, "small") for h in header]]
+    for r in rows:
+        label = f"<b>{escape(r.indicator.title(lang))}</b><br/>" \
+                f"<font size='6.8' color='#5b616b'>{escape(period_label(r.period, lang))} · " \
+                f"{escape(r.indicator.unit)}</font>"
+        for note in (notes or {}).get(r.indicator.id, []):
+            label += f"<br/><font size='6.8' color='#7a4b00'>{escape(t('prof_notes', lang))}: " \
+                     f"{escape(note['text'])}</font>"
+        arrow, words = pv.trend_text(r, lang)
+        cells = [Paragraph(label, st["cell"]), _value_cell(r.value, r.status, r, lang)]
+        if show_parent:
+            cells.append(_value_cell(r.parent_value, r.parent_status, r, lang))
+        if not is_top:
+            cells += [_value_cell(r.territory_value, r.territory_status, r, lang),
+                      _cell(pv.comparison_text(r, lang), "num")]
+        cells += [Paragraph(f"<b>{escape(arrow)}</b> {escape(words)}", st["small"]),
+                  StripFlowable(pv.strip(r.distribution, r.value, r.status), width=widths[-1] - 4)]
+        data.append(cells)
+    table = Table(data, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, LINE),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f2f4f7")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]))
+    return table
 
 
 # ------------------------------------------------------------------ documents

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from atlas.export import profile_pdf, profile_view
+from atlas.export import profile_pdf, profile_view, report_render
 from atlas.i18n import norm_lang
 from atlas.services import notes as note_service
-from atlas.services import profiles, queries, territory
+from atlas.services import profiles, queries, reports, territory
 from atlas.services.boundaries import feature_collection
 from atlas.web.http import (
     clean,
@@ -197,3 +197,38 @@ def note_history(note_id: str) -> Response:
     if revs is None:
         return not_found()
     return jsonify({"revisions": revs, "count": len(revs)})
+
+
+# ------------------------------------------------------------------ reports from templates (reports/*.toml)
+@api.get("/api/v1/reports")
+def report_list() -> Response:
+    """The report templates this viewer may render, with the addresses that render them."""
+    lang = norm_lang(request.args.get("lang"))
+    items = [{"id": tpl.id, "title": tpl.title(lang), "description": tpl.description(lang),
+              "chapters": [ch.title(lang) for ch in tpl.chapters],
+              "html": f"/api/v1/reports/{tpl.id}?format=html", "pdf": f"/api/v1/reports/{tpl.id}?format=pdf"}
+             for tpl in reports.templates_for(current_principal())]
+    return jsonify({"reports": items, "count": len(items)})
+
+
+@api.get("/api/v1/reports/<report_id>")
+def report(report_id: str) -> Response:
+    """One template rendered with the current data (or `as_of=YYYY-MM-DD[THH:MM]`) and the viewer's rights."""
+    lang = norm_lang(request.args.get("lang"))
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "pdf"):
+        return error_response(400, "bad_format", "format: html oder pdf / html or pdf")
+    try:
+        as_of = reports.parse_as_of(request.args.get("as_of"))
+        data = reports.render(current_atlas(), current_principal(), report_id, as_of)
+    except reports.ReportError as exc:
+        return error_response(400, "bad_request", str(exc))
+    if data is None:
+        return error_response(404, "report_not_found", "Bericht nicht gefunden / report not found")
+    if fmt == "pdf":
+        resp = Response(report_render.report_pdf(data, lang), mimetype="application/pdf")
+        resp.headers["Content-Disposition"] = f'inline; filename="ortsatlas_{data.template.id}.pdf"'
+    else:
+        resp = Response(report_render.report_html(data, lang), mimetype="text/html")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
