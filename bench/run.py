@@ -1,5 +1,7 @@
 """Ortsatlas benchmarks: `python bench/run.py` (full) or `python bench/run.py --smoke`.
 
+`--only PART` / `--skip PART` (repeatable) choose parts; see bench/README.md.
+
 Prints a table of medians and p95s over repeated runs, with ratios against
 baselines measured in the same run, and writes bench/results.json. Targets
 are reported, never asserted: machines are shared and noisy.
@@ -747,11 +749,13 @@ def bench_county(n_areas: int) -> list[Figure]:
 def bench_exports(atlas, label: str, repeat: int, indicators: tuple[str, ...] = ("all",)) -> list[Figure]:
     """Every export format for all indicators × all periods, built and streamed to the end."""
     from atlas.export import tables as export
+    from atlas.services import territory
     from auth import ANONYMOUS
 
     out = []
     for fmt in export.FORMATS:
-        req = export.ExportRequest(indicators, fmt=fmt)
+        # The level as `from_args` sets it: the request's own default ("") has no geometry.
+        req = export.ExportRequest(indicators, level=territory.base_level(atlas), fmt=fmt)
         sizes: list[int] = []
 
         def run():
