@@ -140,12 +140,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "Trend: change against the same period {years} years earlier (quarters: the same quarter). "
                         "↑ or ↓ from a relative change of {pct} %, else →. No arrow when a value is missing, "
                         "suppressed, or the area's boundaries changed."),
-    "prof_rule_strip": ("Verteilung: jeder Punkt ist ein Gebiet derselben Ebene, der Kasten reicht vom unteren bis "
-                        "zum oberen Viertel, der Strich ist der Median, die blaue Raute dieses Gebiet. Es gibt "
-                        "bewusst keine Rangplätze.",
-                        "Distribution: each dot is an area of the same level, the box spans the lower to the upper "
-                        "quartile, the line is the median, the blue diamond this area. There are deliberately no "
-                        "ranks."),
+    "prof_rule_strip": ("Verteilung: jeder kurze graue Strich ist ein Gebiet derselben Ebene, der Kasten reicht vom "
+                        "unteren bis zum oberen Viertel, der lange dunkle Strich ist der Median, die blaue Raute "
+                        "dieses Gebiet. Es gibt bewusst keine Rangplätze.",
+                        "Distribution: each short grey tick is an area of the same level, the box spans the lower "
+                        "to the upper quartile, the long dark line is the median, the blue diamond this area. There "
+                        "are deliberately no ranks."),
     "prof_rule_summary": ("„Was auffällt“ nennt Indikatoren, die mindestens {dev} % über oder unter dem Gesamtwert "
                           "liegen, und solche, die sich in {years} Jahren um mindestens {chg} % verändert haben. "
                           "Der Text wird aus den Zahlen erzeugt, nicht redaktionell geschrieben.",
@@ -197,6 +197,28 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rep_scatter_note": ("{drawn} Gebiete als Punkte; {left} ohne beide Werte (keine Daten oder geheim gehalten) "
                          "sind nicht eingezeichnet.",
                          "{drawn} areas as dots; {left} without both values (no data or suppressed) are not drawn."),
+    "book_title": ("Gebietsprofile der {levels}", "Area profiles of the {levels}"),
+    "book_count": ("Enthält die Profile aller {n} {levels} im aktuellen Gebietsstand.",
+                   "Contains the profiles of all {n} {levels} in the current boundaries."),
+    "book_contents": ("Inhalt", "Contents"),
+    "book_indicators": ("Die Indikatoren", "The indicators"),
+    "book_methods": ("Methoden und Quellen", "Methods and sources"),
+    "book_method_values": ("Werte: Quoten und Anteile werden auf jeder Ebene als Summe der Zähler durch Summe der "
+                           "Nenner gebildet, Anzahlen als Summen; fehlt ein Teilgebiet, fehlt auch der Gesamtwert.",
+                           "Values: rates and shares are the sum of numerators over the sum of denominators at "
+                           "every level, counts are sums; if a part is missing, so is the total."),
+    "book_method_suppression": ("Geheimhaltung: kleine Fallzahlen werden nach den Regeln der amtlichen Statistik "
+                                "nicht veröffentlicht, auch nicht durch Differenzbildung erschließbar.",
+                                "Disclosure control: small numbers are withheld by the rules of official "
+                                "statistics, and cannot be worked out by subtraction either."),
+    "book_make": ("Profilheft erstellen", "Make a profile booklet"),
+    "book_view_public": ("öffentliche Fassung (nur veröffentlichte Zahlen)", "public edition (released figures only)"),
+    "book_view_internal": ("interne Fassung", "internal edition"),
+    "book_start": ("Erstellen", "Make"),
+    "book_running": ("Wird erstellt … {done}/{total} Gebiete", "Making … {done}/{total} areas"),
+    "book_done": ("Fertig:", "Done:"),
+    "book_failed": ("Das Profilheft konnte nicht erstellt werden.", "The booklet could not be made."),
+    "reports": ("Berichte", "Reports"),
 }
 
 

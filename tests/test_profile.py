@@ -56,6 +56,7 @@ def test_every_row_is_the_values_service_for_area_parent_and_territory(atlas, vi
             assert _same(r.difference, r.value - r.territory_value)
 
 
+@pytest.mark.slow  # the first profiles of a run fill the per-level caches
 def test_suppressed_stays_suppressed_for_the_public_in_json_and_pdf(dash_app, atlas):
     public = profiles.profile(atlas, ANONYMOUS, "0208")
     row = next(r for r in public.rows if r.indicator.id == "abgang_ohne")

@@ -41,6 +41,7 @@ def test_shipped_templates_load_and_a_typo_is_named():
         assert "x.toml" in str(err.value)
 
 
+@pytest.mark.slow  # draws every map and chart of the Bildungsbericht twice
 def test_public_report_leaves_out_what_the_public_may_not_see(atlas):
     public = report_render.report_html(reports.render(atlas, ANONYMOUS, "bildungsbericht"))
     staff = report_render.report_html(reports.render(atlas, STAFF, "bildungsbericht"))

@@ -105,9 +105,13 @@ class StripFlowable(Flowable):
         c.setFillColor(colors.HexColor("#dce6f2"))
         c.setStrokeColor(colors.HexColor("#9fb3c8"))
         c.rect(pad + s.q1 * span, mid - 1.3 * mm, max((s.q3 - s.q1) * span, 0.5), 2.6 * mm, fill=1, stroke=1)
-        c.setFillColor(colors.Color(0.48, 0.51, 0.55, alpha=0.6))
-        for p in s.dots if len(s.dots) <= pv.MAX_DOTS else ():
-            c.circle(pad + p * span, mid, 0.45 * mm, fill=1, stroke=0)
+        ticks = c.beginPath()  # one path for all areas: a short tick each (circles cost 40x more to write)
+        for p in (s.dots if len(s.dots) <= pv.MAX_DOTS else ()):
+            ticks.moveTo(pad + p * span, mid - 0.9 * mm)
+            ticks.lineTo(pad + p * span, mid + 0.9 * mm)
+        c.setStrokeColor(colors.Color(0.48, 0.51, 0.55, alpha=0.7))
+        c.setLineWidth(0.4)
+        c.drawPath(ticks, fill=0, stroke=1)
         c.setStrokeColor(colors.HexColor("#33404d"))
         c.setLineWidth(1)
         c.line(pad + s.median * span, mid - 1.8 * mm, pad + s.median * span, mid + 1.8 * mm)

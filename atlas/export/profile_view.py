@@ -124,7 +124,7 @@ def strip(dist: Distribution, value: float | None, status: str) -> Strip | None:
 
 
 def strip_svg(s: Strip | None, width: int = STRIP_W, height: int = STRIP_H) -> str:
-    """The strip as a small SVG: grey dots (or bars) for the areas, a box from the lower to the upper quartile,
+    """The strip as a small SVG: a short grey tick (or bars) per area, a box from the lower to the upper quartile,
     the median as a line, this area as a dark diamond. No numbers, no order: a place, not a rank."""
     if s is None:
         return ""
@@ -136,7 +136,8 @@ def strip_svg(s: Strip | None, width: int = STRIP_W, height: int = STRIP_H) -> s
              f'<rect x="{pad + s.q1 * (width - 2 * pad):.1f}" y="{mid - 5}" '
              f'width="{max((s.q3 - s.q1) * (width - 2 * pad), 1):.1f}" height="10" fill="#dce6f2" stroke="#9fb3c8"/>']
     if len(x) <= MAX_DOTS:
-        parts += [f'<circle cx="{xi:.1f}" cy="{mid}" r="2" fill="#7a828c" fill-opacity="0.6"/>' for xi in x]
+        parts.append('<path stroke="#7a828c" stroke-opacity="0.7" stroke-width="1" d="'
+                     + " ".join(f"M{xi:.1f} {mid - 3.5}V{mid + 3.5}" for xi in x) + '"/>')
     else:
         bins = [0] * 24
         for p in s.dots:

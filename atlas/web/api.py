@@ -6,13 +6,14 @@ exactly like one that does not exist (same status, same body).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request, send_file
 
 from atlas.export import profile_pdf, profile_view, report_render
 from atlas.i18n import norm_lang
 from atlas.services import notes as note_service
 from atlas.services import profiles, queries, reports, territory
 from atlas.services.boundaries import feature_collection
+from atlas.web import booklet_jobs
 from atlas.web.http import (
     clean,
     current_atlas,
@@ -23,6 +24,7 @@ from atlas.web.http import (
 )
 from auth import current_principal
 from auth.login import csrf
+from auth.permissions import may_make_booklet
 
 api = Blueprint("api", __name__)
 
@@ -232,3 +234,57 @@ def report(report_id: str) -> Response:
         resp = Response(report_render.report_html(data, lang), mimetype="text/html")
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
+
+
+# ------------------------------------------------------------------ profile booklets (admins)
+BOOKLET_REFUSED = {"error": "not_found", "message": "Nicht gefunden / not found"}
+
+
+@api.get("/api/v1/booklet")
+def booklet() -> Response:
+    """Start the booklet of a level: 202 with a status URL (`wait=1`: the file itself, for scripts).
+
+    Admins only; anyone else gets the same 404 as an unknown address.
+    """
+    atlas, viewer = current_atlas(), current_principal()
+    if not may_make_booklet(viewer):
+        return jsonify(BOOKLET_REFUSED), 404
+    level = level_arg()
+    if isinstance(level, Response):
+        return level
+    fmt, view = request.args.get("format", "pdf"), request.args.get("view", "public")
+    if fmt not in booklet_jobs.FORMATS or view not in ("public", "internal"):
+        return error_response(400, "bad_request", "format: pdf|zip, view: public|internal")
+    lang = norm_lang(request.args.get("lang"))
+    if request.args.get("wait") == "1":
+        body = booklet_jobs.make(atlas, level, fmt, view, lang)
+        resp = Response(body, mimetype=booklet_jobs.FORMATS[fmt])
+        resp.headers["Content-Disposition"] = f'attachment; filename="ortsatlas_profilheft_{level}_{view}.{fmt}"'
+        return resp
+    job = booklet_jobs.start(atlas, level, fmt, view, lang, viewer.name)
+    return jsonify({"job": job, "status_url": f"/api/v1/booklet/jobs/{job}"}), 202
+
+
+@api.get("/api/v1/booklet/jobs/<job>")
+def booklet_status(job: str) -> Response:
+    """How far a booklet is: state (running, done, failed), areas done and total, and the file's URL when done."""
+    atlas, viewer = current_atlas(), current_principal()
+    state = booklet_jobs.status(atlas, job) if may_make_booklet(viewer) else None
+    if state is None:
+        return jsonify(BOOKLET_REFUSED), 404
+    out = {k: state.get(k) for k in ("job", "state", "done", "total", "level", "format", "view")}
+    if state["state"] == "done":
+        out["download"] = f"/api/v1/booklet/jobs/{job}/file"
+    return jsonify(out)
+
+
+@api.get("/api/v1/booklet/jobs/<job>/file")
+def booklet_file(job: str) -> Response:
+    atlas, viewer = current_atlas(), current_principal()
+    found = booklet_jobs.result(atlas, job) if may_make_booklet(viewer) else None
+    if found is None:
+        return jsonify(BOOKLET_REFUSED), 404
+    path, mimetype = found
+    state = booklet_jobs.status(atlas, job)
+    return send_file(path, mimetype=mimetype, as_attachment=True,
+                     download_name=f"ortsatlas_profilheft_{state['level']}_{state['view']}.{state['format']}")

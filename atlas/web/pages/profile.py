@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from atlas.export import profile_view as pv
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_end, period_label
 from atlas.services import notes as note_service
-from atlas.services import profiles, queries, territory
+from atlas.services import profiles, queries, reports, territory
 from atlas.services.context import Atlas
 from atlas.services.profiles import Profile, ProfileRow
+from atlas.web import booklet_jobs
 from atlas.web.http import current_atlas
 from auth import current_principal
+from auth.permissions import may_make_booklet
 
 
 def profile_href(area_id: str, lang: str = "de", period: str | None = None) -> str:
@@ -60,7 +62,40 @@ def index_layout(q: str | None = None, lang: str | None = None, **_args) -> html
             children += [html.H2(territory.label(atlas, level, lang, plural=True)),
                          html.Ul([html.Li(html.A(f"{p.name} ({p.area_id})", href=profile_href(p.area_id, lang)))
                                   for p in places], className="oa-profile-list oa-columns")]
+    children.append(_reports_section(lang))
+    if may_make_booklet(current_principal()):
+        children.append(_booklet_section(atlas, lang))
     return html.Div(html.Div(children, className="oa-profile-inner"), className="oa-profile")
+
+
+def _reports_section(lang: str) -> html.Section:
+    """The report templates this viewer may render, as HTML and PDF links."""
+    items = [html.Li([html.Strong(tpl.title(lang)), " – ", tpl.description(lang), " ",
+                      html.A("HTML", href=f"/api/v1/reports/{tpl.id}?format=html&lang={lang}", className="oa-chip"),
+                      " ", html.A("PDF", href=f"/api/v1/reports/{tpl.id}?format=pdf&lang={lang}", className="oa-chip")])
+             for tpl in reports.templates_for(current_principal())]
+    return html.Section([html.H2(t("reports", lang)), html.Ul(items, className="oa-report-list")], id="prof-reports")
+
+
+def _booklet_section(atlas: Atlas, lang: str) -> html.Section:
+    """Admins: make the booklet of a level, public or internal, with a progress line."""
+    levels = [{"label": territory.label(atlas, lv, lang, plural=True), "value": lv} for lv in territory.level_ids(atlas)]
+    return html.Section([
+        html.H2(t("book_make", lang)),
+        html.Div([
+            dcc.Dropdown(id="book-level", options=levels, value=levels[0]["value"], clearable=False,
+                         searchable=False, className="oa-book-level"),
+            dcc.RadioItems(id="book-view", value="public", className="oa-radio", options=[
+                {"label": t("book_view_public", lang), "value": "public"},
+                {"label": t("book_view_internal", lang), "value": "internal"}]),
+            dcc.RadioItems(id="book-format", value="pdf", inline=True, className="oa-radio", options=[
+                {"label": "PDF", "value": "pdf"}, {"label": "ZIP (HTML)", "value": "zip"}]),
+            html.Button(t("book_start", lang), id="book-start", className="oa-button", type="button"),
+        ], className="oa-book-form"),
+        html.Div(id="book-status", role="status", className="oa-hint"),
+        dcc.Store(id="book-job"), dcc.Store(id="book-lang", data=lang),
+        dcc.Interval(id="book-poll", interval=1000, disabled=True),
+    ], id="prof-booklet", className="oa-booklet")
 
 
 def layout(area: str | None = None, period: str | None = None, lang: str | None = None, **_args) -> html.Div:
@@ -196,7 +231,31 @@ def _domain(atlas: Atlas, p: Profile, domain_id: str, rows: list[ProfileRow], no
 
 
 def register_callbacks(app) -> None:
-    """Only the print button, in the browser: the page itself needs no server round trip."""
+    """The print button (in the browser) and the booklet job (admins; checked on every call)."""
+    @app.callback(Output("book-job", "data"), Input("book-start", "n_clicks"), State("book-level", "value"),
+                  State("book-view", "value"), State("book-format", "value"), State("book-lang", "data"),
+                  prevent_initial_call=True)
+    def on_booklet(n_clicks, level, view, fmt, lang):
+        atlas, viewer = current_atlas(), current_principal()
+        if not n_clicks or not may_make_booklet(viewer) or level not in territory.level_ids(atlas) \
+                or view not in ("public", "internal") or fmt not in booklet_jobs.FORMATS:
+            return no_update
+        return booklet_jobs.start(atlas, level, fmt, view, norm_lang(lang), viewer.name)
+
+    @app.callback(Output("book-status", "children"), Output("book-poll", "disabled"),
+                  Input("book-job", "data"), Input("book-poll", "n_intervals"), State("book-lang", "data"))
+    def on_booklet_progress(job, _n, lang):
+        lang = norm_lang(lang)
+        state = booklet_jobs.status(current_atlas(), job) if may_make_booklet(current_principal()) else None
+        if state is None:
+            return "", True
+        if state["state"] == "failed":
+            return t("book_failed", lang), True
+        if state["state"] == "done":
+            return [t("book_done", lang), " ", html.A(f"{state['level']}.{state['format']}", id="book-download",
+                                                      href=f"/api/v1/booklet/jobs/{job}/file")], True
+        return t("book_running", lang).format(done=state["done"], total=state["total"] or "…"), False
+
     app.clientside_callback("function(n) { if (n) { window.print(); } return null; }",
                             Output("prof-print-sink", "data"), Input("prof-print", "n_clicks"),
                             prevent_initial_call=True)
