@@ -102,3 +102,24 @@ def test_map_selection_links_to_the_profile_and_search_finds_areas(duo):
     _open(duo, "/profil/0205", "desktop")  # split in 2022: not comparable now, with a way to its last profile
     assert "Gebietsänderung" in duo.find_element("tr.oa-row td.oa-value").text
     assert "/profil/0205?period=2021" in duo.find_element("#prof-gone a").get_attribute("href")
+
+
+def test_admin_makes_a_booklet_with_a_progress_line(scratch_duo):
+    from tests.test_roles_browser import log_in
+    duo = scratch_duo  # the job writes its file into the store's folder: a private copy
+    log_in(duo, "admin")
+    duo.driver.set_window_size(*SIZES["tablet"])
+    duo.driver.get(duo.server_url + "/profil")
+    until(lambda: duo.find_element("#prof-booklet"), message="booklet section")
+    _shot(duo, "profil_index_admin_tablet")
+    duo.find_element("#book-format input[value=zip]").click()
+    duo.find_element("#book-level").click()
+    until(lambda: next(o for o in duo.find_elements("[role=option]") if o.text == "Stadtbezirke"),
+          message="level option").click()
+    duo.find_element("#book-start").click()
+    link = until(lambda: duo.find_element("#book-download"), timeout=120, message="download link")
+    assert link.get_attribute("href").endswith("/file")
+    assert "Fertig" in duo.find_element("#book-status").text
+    _shot(duo, "profil_booklet_done")
+    # the report list is there for everyone, the booklet section only for admins
+    assert {a.text for a in duo.find_elements("#prof-reports a")} == {"HTML", "PDF"}
