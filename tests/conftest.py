@@ -97,7 +97,15 @@ SLOW = {
     "test_leaks.py::test_anonymous_learns_nothing_of_internal_or_restricted_indicators",  # every callback
     "test_disclosure.py::test_the_differencing_attack_recovers_nothing",  # every indicator, period and parent
     "test_disclosure.py::test_without_secondary_suppression_the_attack_recovers_cells",
+    "test_profile.py::test_every_row_is_the_values_service_for_area_parent_and_territory",  # every row, per viewer
+    "test_profile.py::test_staff_see_internal_indicators_and_the_internal_marking",
+    "test_profile.py::test_three_kinds_of_gap_stay_apart",
+    "test_reports.py::test_a_report_as_of_an_earlier_date_ignores_a_later_upload",
+    "test_reports.py::test_public_report_leaves_out_what_the_public_may_not_see",
+    "test_export.py::test_the_same_request_gives_each_viewer_exactly_their_subset",  # all indicators, twice
 }
+SLOW_SECONDS = 3.0
+_unmarked_slow: list[tuple[float, str]] = []
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -110,6 +118,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.realdata)  # by name, or the module imports REALDATA from here
         if f"{item.path.name}::{getattr(item, 'originalname', item.name)}" in SLOW:
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Note quick-loop tests that ran longer than SLOW_SECONDS (a hint, never a failure: timings are noisy)."""
+    if report.when == "call" and report.duration > SLOW_SECONDS and not {"slow", "browser", "realdata"} & set(
+            report.keywords):
+        _unmarked_slow.append((report.duration, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """List them, so the quick loop stays quick as tests are added."""
+    if _unmarked_slow:
+        terminalreporter.write_sep("-", f"unmarked tests over {SLOW_SECONDS:.0f} s: add them to SLOW in "
+                                        "tests/conftest.py if they stay slow")
+        for duration, nodeid in sorted(_unmarked_slow, reverse=True):
+            terminalreporter.write_line(f"{duration:5.1f} s  {nodeid}")
 
 
 _shared: dict = {}  # the shared store and its state when created, for the check at the end of the run
