@@ -153,19 +153,10 @@ def visibility_requests(atlas: Atlas, viewer: Principal) -> list[dict]:
 
 def _diff(atlas: Atlas, new: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
     """Per indicator: cells added, changed, and not delivered again, against the newest non-withdrawn
-    cells of the same periods (one query for the whole upload)."""
-    pairs = list(new[["indicator_id", "period"]].drop_duplicates().itertuples(index=False, name=None))
-    old = queries.current_cells(atlas, pairs)
-    keys = ["indicator_id", "area_id", "period"]
-    merged = new[keys + ["value", "status"]].merge(old, on=keys, how="outer", suffixes=("", "_old"), indicator=True)
-    both = merged["_merge"] == "both"
-    same = (merged["status"] == merged["status_old"]) & (
-        (merged["value"] - merged["value_old"]).abs().fillna(0).le(1e-9)
-        | (merged["value"].isna() & merged["value_old"].isna()))
-    counts = pd.DataFrame({"indicator_id": merged["indicator_id"], "added": merged["_merge"] == "left_only",
-                           "changed": both & ~same, "removed": merged["_merge"] == "right_only"})
-    totals = counts.groupby("indicator_id")[["added", "changed", "removed"]].sum()
-    return {ind: (int(r.added), int(r.changed), int(r.removed)) for ind, r in totals.iterrows()}
+    cells of the same periods (one query for the whole upload; the cells themselves: `compare`)."""
+    cells = compare(atlas, new)
+    counts = pd.crosstab(cells["indicator_id"], cells["change"]).reindex(columns=list(CHANGES), fill_value=0)
+    return {ind: (int(r.new), int(r.changed), int(r.not_redelivered)) for ind, r in counts.iterrows()}
 
 
 def _stored_versions(tx) -> pd.DataFrame:
@@ -257,8 +248,12 @@ def _parse_time(text: str, now: datetime) -> datetime:
     return when.replace(tzinfo=None, microsecond=0)
 
 
-def rollback(atlas: Atlas, viewer: Principal, version_id) -> dict:
-    """Withdraw a version: its cells fall back to the version before. The version itself stays in the history."""
+def rollback(atlas: Atlas, viewer: Principal, version_id, reason: str = "") -> dict:
+    """Withdraw a version: its cells fall back to the version before. The version itself stays in the history.
+
+    `reason` (the page asks for one) goes to the audit log, so a withdrawn
+    figure can be explained later.
+    """
     info = _version(atlas, viewer, version_id)
     if info.state == "withdrawn":
         raise VersionError(409, "bad_transition", "Version ist bereits zurückgezogen")
@@ -269,15 +264,16 @@ def rollback(atlas: Atlas, viewer: Principal, version_id) -> dict:
         i = versions.index[versions["version_id"] == info.version_id][0]
         versions.loc[i, ["state", "release_to", "release_at"]] = ["withdrawn", None, pd.NaT]
         _write_versions(tx, versions)
+    reason = " ".join(str(reason or "").split())[:500]
     atlas.audit.record(viewer.name, "version_withdrawn", f"{info.indicator_id} v{info.version_id}",
-                      f"{info.state} → withdrawn")
+                      f"{info.state} → withdrawn" + (f"; Grund: {reason}" if reason else ""))
     return {"version_id": info.version_id, "state": "withdrawn"}
 
 
 # ------------------------------------------------------------------ history
 HISTORY_FIELDS = ["version_id", "indicator_id", "state", "created_by", "created_at", "file_name", "checksum",
                   "row_count", "note", "released_by", "released_at", "release_to", "release_at", "n_added",
-                  "n_changed", "n_removed"]
+                  "n_changed", "n_removed", "periods", "actions"]
 
 
 def history(atlas: Atlas, viewer: Principal, indicator_id: str) -> pd.DataFrame | None:
@@ -292,5 +288,167 @@ def history(atlas: Atlas, viewer: Principal, indicator_id: str) -> pd.DataFrame 
         rows = rows.assign(created_by=None, released_by=None, checksum=None, note=None)
     if rows.empty and not may_deliver(viewer, ind.department):
         return None
+    rows = _with_periods_and_actions(atlas, viewer, rows)
     rows = rows[HISTORY_FIELDS].sort_values("version_id", ascending=False).reset_index(drop=True)
     return rows.astype({c: "Int64" for c in ("row_count", "n_added", "n_changed", "n_removed")})
+
+
+# ------------------------------------------------------------------ what a viewer may do with a version
+# The steps a page offers for a version; each is exactly one service call above.
+ACTIONS = ("release_internal", "release_public", "unschedule", "rollback")
+
+
+def is_scheduled(release_to, release_at, now: datetime) -> bool:
+    """A release is set for a later time and has not fallen due yet."""
+    return isinstance(release_to, str) and bool(release_to) and pd.notna(release_at) and release_at > now
+
+
+def allowed_actions(atlas: Atlas, viewer: Principal, row) -> list[str]:
+    """The steps the services would accept from this viewer for this version (a row of the versions table).
+
+    The pages offer only these, so nobody is shown a button that ends in a
+    refusal (a steward never sees 'withdraw' on a public version). The
+    services still decide on every request.
+    """
+    ind = atlas.indicator_by_id.get(row["indicator_id"])
+    state = row["state"]
+    if ind is None or state == "withdrawn":
+        return []
+    out = []
+    if state == "draft" and may_release(viewer, ind.department, "internal"):
+        out.append("release_internal")
+    if state in ("draft", "internal") and ind.visibility == "public" and may_release(viewer, ind.department, "public"):
+        out.append("release_public")
+    if is_scheduled(row["release_to"], row["release_at"], atlas.clock.now()) \
+            and may_schedule_release(viewer, ind.department, row["release_to"]):
+        out.append("unschedule")
+    if may_withdraw(viewer, ind.department, state):
+        out.append("rollback")
+    return out
+
+
+def version_periods(atlas: Atlas, version_ids: list[int]) -> dict[int, list[str]]:
+    """The periods each version holds, sorted (from the store's summary; no value file is read)."""
+    ids = sorted({int(v) for v in version_ids})
+    if not ids:
+        return {}
+    frame = atlas.store.query(
+        f"SELECT version_id, list_sort(list(DISTINCT period)) AS periods FROM {atlas.store.summary('version_periods')} "
+        f"WHERE version_id IN ({', '.join('?' for _ in ids)}) GROUP BY version_id", ids)
+    return {int(r.version_id): [str(p) for p in r.periods] for r in frame.itertuples(index=False)}
+
+
+def _with_periods_and_actions(atlas: Atlas, viewer: Principal, rows: pd.DataFrame) -> pd.DataFrame:
+    """Add each version's periods and the steps this viewer may take with it."""
+    periods = version_periods(atlas, list(rows["version_id"]))
+    return rows.assign(periods=[periods.get(int(v), []) for v in rows["version_id"]],
+                       actions=[allowed_actions(atlas, viewer, r) for _, r in rows.iterrows()])
+
+
+def unschedule(atlas: Atlas, viewer: Principal, version_id) -> dict:
+    """Cancel a scheduled release before it falls due; the version keeps its state. Audited.
+
+    Needs the rights of the release it cancels (`may_schedule_release`):
+    stopping a publication is the same decision as making it.
+    """
+    info = _version(atlas, viewer, version_id)
+    row = _readable_versions(atlas).set_index("version_id").loc[info.version_id]
+    now = atlas.clock.now()
+    if not is_scheduled(row["release_to"], row["release_at"], now):
+        raise VersionError(409, "not_scheduled", "Für diese Version ist keine Freigabe geplant, oder sie ist schon "
+                           "erfolgt; zurücknehmen lässt sich eine erfolgte Freigabe nur durch Zurückziehen")
+    to, at = row["release_to"], row["release_at"]
+    if not may_schedule_release(viewer, info.department, to):
+        raise VersionError(403, "forbidden", "den Termin einer öffentlichen Freigabe hebt nur die Administration auf"
+                           if to == "public" else "nur das zuständige Fachamt hebt den Termin auf")
+    with atlas.store.writing() as tx:
+        versions = _stored_versions(tx)
+        i = versions.index[versions["version_id"] == info.version_id][0]
+        if versions.loc[i, "release_to"] != to or versions.loc[i, "release_at"] != at:  # changed meanwhile
+            raise VersionError(409, "not_scheduled", "Der Termin wurde inzwischen geändert; bitte Seite neu laden")
+        versions.loc[i, ["release_to", "release_at"]] = [None, pd.NaT]
+        _write_versions(tx, versions)
+    atlas.audit.record(viewer.name, "release_unscheduled", f"{info.indicator_id} v{info.version_id}",
+                       f"geplante Freigabe {info.state} → {to} am {at:%d.%m.%Y %H:%M} aufgehoben")
+    return {"version_id": info.version_id, "state": info.state, "scheduled": None}
+
+
+# ------------------------------------------------------------------ the release queue
+def release_queue(atlas: Atlas, viewer: Principal) -> pd.DataFrame:
+    """Versions released internally that wait for their public release, oldest first (HISTORY_FIELDS).
+
+    Only versions of public indicators: the others can never be published.
+    Admins see every department's, since they decide; a steward sees their
+    own departments' (read-only: where their deliveries stand); anyone else
+    an empty queue.
+    """
+    versions = _readable_versions(atlas)
+    waiting = versions[versions["state"] == "internal"]
+
+    def listed(indicator_id: str) -> bool:
+        ind = atlas.indicator_by_id.get(indicator_id)
+        return ind is not None and ind.visibility == "public" and (
+            may_release(viewer, ind.department, "public") or may_deliver(viewer, ind.department))
+    rows = waiting[waiting["indicator_id"].map(listed)]
+    rows = _with_periods_and_actions(atlas, viewer, rows)
+    rows = rows[HISTORY_FIELDS].sort_values("version_id").reset_index(drop=True)
+    return rows.astype({c: "Int64" for c in ("row_count", "n_added", "n_changed", "n_removed")})
+
+
+# ------------------------------------------------------------------ what a delivery changes, cell by cell
+CHANGES = ("new", "changed", "same", "not_redelivered")
+
+
+def compare(atlas: Atlas, new: pd.DataFrame) -> pd.DataFrame:
+    """Each cell of a delivery against the newest cell not withdrawn of the same indicator, area and period.
+
+    Columns: indicator_id, area_id, period, value, status, value_old,
+    status_old, change (one of CHANGES). Cells of the delivered periods that
+    the delivery leaves out come last, as 'not_redelivered'. For the
+    delivering department (whose cells these are), never for other viewers.
+    """
+    pairs = list(new[["indicator_id", "period"]].drop_duplicates().itertuples(index=False, name=None))
+    old = queries.current_cells(atlas, pairs)
+    keys = ["indicator_id", "area_id", "period"]
+    merged = new[keys + ["value", "status"]].merge(old[keys + ["value", "status"]], on=keys, how="outer",
+                                                   suffixes=("", "_old"), indicator=True)
+    both = merged["_merge"] == "both"
+    same = (merged["status"] == merged["status_old"]) & (
+        (merged["value"] - merged["value_old"]).abs().fillna(0).le(1e-9)
+        | (merged["value"].isna() & merged["value_old"].isna()))
+    change = pd.Series("same", index=merged.index)
+    change[merged["_merge"] == "left_only"] = "new"
+    change[merged["_merge"] == "right_only"] = "not_redelivered"
+    change[both & ~same] = "changed"
+    return merged.drop(columns="_merge").assign(change=change.values)
+
+
+def withheld_cells(atlas: Atlas, viewer: Principal, indicator_id: str, periods: list[str]) -> pd.DataFrame | None:
+    """The cells the public would not see for these periods, at every level, with why (primary, secondary,
+    linked): `queries.disclosure_report` per period, one table with a `period` column.
+
+    None for viewers who may not see beneath the suppression pattern. Computed
+    on the viewer's data view: a newer draft of the same period counts too.
+    """
+    parts = []
+    for period in periods:
+        report = queries.disclosure_report(atlas, viewer, indicator_id, period)
+        if report is None:
+            return None
+        parts.append(report.assign(period=period))
+    if not parts:
+        return pd.DataFrame(columns=["period", "level", "area_id", "name", "value", "numerator", "denominator",
+                                     "reason"])
+    return pd.concat(parts, ignore_index=True)[["period"] + list(parts[0].columns[:-1])]
+
+
+def describe(atlas: Atlas, viewer: Principal, version_id) -> dict | None:
+    """Indicator, state and periods of a version the viewer may read (for a confirmation); None otherwise."""
+    try:
+        info = _version(atlas, viewer, version_id)
+    except VersionError:
+        return None
+    ind = atlas.indicator_by_id[info.indicator_id]
+    return {"version_id": info.version_id, "indicator_id": ind.id, "title_de": ind.title_de,
+            "title_en": ind.title_en, "state": info.state,
+            "periods": version_periods(atlas, [info.version_id]).get(info.version_id, [])}
