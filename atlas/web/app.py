@@ -15,13 +15,13 @@ from atlas.services.context import Atlas
 from atlas.web.api import api
 from atlas.web.downloads import downloads
 from atlas.web.http import EXTENSION, current_atlas, error_response
-from atlas.web.pages import admin, explorer, upload
+from atlas.web.pages import admin, explorer, releases, upload
 from atlas.web.pages import profile as profile_page
 from atlas.web.pages.print_view import print_view
 from atlas.web.workflow_api import workflow
 from auth import current_principal
 from auth.login import init_auth
-from auth.permissions import may_administer, may_upload
+from auth.permissions import may_administer, may_release_publicly, may_upload
 
 
 def _account_controls() -> list:
@@ -32,6 +32,8 @@ def _account_controls() -> list:
     items = [html.Span(f"{viewer.name} ({t('role_' + viewer.role)})", id="oa-user", className="oa-user")]
     if may_upload(viewer):
         items.append(html.A(t("nav_upload"), href="/upload", id="oa-upload-link"))
+    if may_release_publicly(viewer):
+        items.append(html.A(t("nav_releases"), href="/freigaben", id="oa-releases-link"))
     if may_administer(viewer):
         items.append(html.A(t("nav_admin"), href="/admin", id="oa-admin-link"))
     items.append(html.Form([
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     dash.register_page("explorer", path="/", layout=explorer.layout, title="Ortsatlas – Karte")
     dash.register_page("admin", path="/admin", layout=admin.layout, title="Ortsatlas – Verwaltung")
     dash.register_page("upload", path="/upload", layout=upload.layout, title="Ortsatlas – Daten hochladen")
+    dash.register_page("releases", path="/freigaben", layout=releases.layout, title="Ortsatlas – Freigaben")
     dash.register_page("profile_index", path="/profil", layout=profile_page.index_layout,
                        title="Ortsatlas – Gebietsprofile")
     dash.register_page("profile", path_template="/profil/<area>", layout=profile_page.layout,
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     admin.register_callbacks(app)
     upload.register_callbacks(app)
     profile_page.register_callbacks(app)
+    releases.register_callbacks(app)
 
     @server.errorhandler(413)
     def _too_large(_exc):

@@ -16,10 +16,10 @@ from dash import dcc, html
 from flask_wtf.csrf import generate_csrf
 
 from atlas.charts import CURRENT_COLOR, MARKER_COLOR, ChartSpec
-from atlas.formatting import format_timestamp, gaps_note
-from atlas.i18n import t
+from atlas.formatting import format_number, format_timestamp, gaps_note
+from atlas.i18n import STRINGS, t
 from atlas.periods import period_label
-from atlas.services import queries
+from atlas.services import queries, versions
 from atlas.services.context import Atlas
 from auth import Principal
 
@@ -178,15 +178,120 @@ def data_table(rows: list[dict], columns: list[tuple[str, str]], class_name: str
     """A plain table of `rows` (dicts) in the order of `columns` ((key, header) pairs).
 
     Cells that are Dash components (a button in a row) stay components;
-    None becomes an empty cell, anything else its text. `table` passes on
+    None becomes an empty cell, anything else its text. A row's "_class"
+    becomes its CSS class (marking new or changed rows). `table` passes on
     html.Table's own props (an id).
     """
-    def cell(value) -> html.Td:
+    def cell(value, label: str) -> html.Td:
+        # data-label: a narrow screen shows each row as a card, labelled by its headers (assets/style.css)
         if value is None:
-            return html.Td("")
-        return html.Td(value if hasattr(value, "_prop_names") else str(value))
+            return html.Td("", **{"data-label": label})
+        return html.Td(value if hasattr(value, "_prop_names") or isinstance(value, list) else str(value),
+                       **{"data-label": label})
     head = html.Thead(html.Tr([html.Th(label) for _, label in columns]))
-    body = html.Tbody([html.Tr([cell(r.get(key)) for key, _ in columns]) for r in rows])
+    body = html.Tbody([html.Tr([cell(r.get(key), label) for key, label in columns], className=r.get("_class"))
+                       for r in rows])
     if class_name:
         table["className"] = class_name
     return html.Table([head, body], **table)
+
+
+def scrolling(child, **div) -> html.Div:
+    """A wide table that scrolls sideways on a phone instead of widening the page."""
+    return html.Div(child, className="oa-scroll", **div)
+
+
+# ------------------------------------------------------------------ versions and their release steps
+def periods_text(periods: list[str]) -> str:
+    """A version's periods in words: all of a few, else first – last and how many."""
+    labels = [period_label(p) for p in periods]
+    if len(labels) <= 4:
+        return ", ".join(labels) or "–"
+    return f"{labels[0]} – {labels[-1]} ({len(labels)} Zeiträume)"
+
+
+def _when(value) -> str:
+    return f"{value:%d.%m.%Y %H:%M}" if value is not None and pd.notna(value) else ""
+
+
+def _text(value) -> str:
+    """A text cell of a table row: '' for None and NaN (rows hold both)."""
+    return value if isinstance(value, str) else ""
+
+
+def release_text(row, now, lang: str = "de") -> str:
+    """Who released a version and when, and a release set for later: 'admin, 02.03.2026 09:00; geplant: …'."""
+    parts = []
+    to = _text(row["release_to"])
+    if _text(row["released_by"]) or pd.notna(row["released_at"]):
+        parts.append(", ".join(x for x in (_text(row["released_by"]), _when(row["released_at"])) if x))
+    if versions.is_scheduled(to, row["release_at"], now):
+        parts.append(f"geplant: {t('state_' + to, lang)} am {_when(row['release_at'])}")
+    elif to and pd.notna(row["release_at"]):
+        parts.append(f"{t('state_' + to, lang)} seit {_when(row['release_at'])} (Termin)")
+    return "; ".join(parts)
+
+
+def action_buttons(prefix: str, version_id: int, actions: list[str], lang: str = "de") -> html.Div:
+    """One button per step the server allows (`versions.allowed_actions`); ids carry the version."""
+    return html.Div([html.Button(t(f"act_{a}", lang), className="oa-chip" if a != "release_public" else "oa-button",
+                                 id={"type": f"{prefix}-act", "action": a, "version": int(version_id)})
+                     for a in actions], className="oa-actions")
+
+
+def version_table(atlas: Atlas, rows: pd.DataFrame, prefix: str, *, show_indicator: bool = False,
+                  extra: dict | None = None, lang: str = "de", **table) -> html.Div:
+    """Versions (rows of `versions.history` or `versions.release_queue`) with their periods, state, who and
+    when, a scheduled release, what changed, and the buttons for the steps this viewer may take.
+
+    `extra` adds columns: {column key: (header, {version_id: cell})}.
+    """
+    now = atlas.clock.now()
+    columns = [("version", "Version")]
+    if show_indicator:
+        columns.append(("indicator", "Indikator"))
+    columns += [("periods", "Zeiträume"), ("state", "Stand"), ("created", "hochgeladen"),
+                ("release", "Freigabe"), ("changes", "neu / geändert / nicht erneut")]
+    columns += [(key, header) for key, (header, _) in (extra or {}).items()]
+    columns.append(("actions", ""))
+    body = []
+    for _, r in rows.iterrows():
+        vid = int(r["version_id"])
+        ind = atlas.indicator_by_id.get(r["indicator_id"])
+        created = ", ".join(x for x in (_text(r["created_by"]), _when(r["created_at"])) if x)
+        count = format_number(float(r["row_count"]), 0) if pd.notna(r["row_count"]) else "?"
+        source = f"{r['file_name']} ({count} Werte)" if _text(r["file_name"]) else ""
+        changes = " / ".join("–" if pd.isna(v) else format_number(v, 0)
+                             for v in (r["n_added"], r["n_changed"], r["n_removed"]))
+        item = {"version": vid, "periods": periods_text(list(r["periods"])),
+                "state": t(f"state_{r['state']}", lang) if f"state_{r['state']}" in STRINGS else r["state"],
+                "created": [created, html.Br(), html.Small(source)] if source else created,
+                "release": release_text(r, now, lang), "changes": changes,
+                "actions": action_buttons(prefix, vid, list(r["actions"]), lang),
+                "_class": f"oa-state-{r['state']}"}
+        if show_indicator:
+            item["indicator"] = [ind.title(lang) if ind else r["indicator_id"], html.Br(),
+                                 html.Small(r["indicator_id"])]
+        for key, (_, cells) in (extra or {}).items():
+            item[key] = cells.get(vid)
+        body.append(item)
+    return scrolling(data_table(body, columns, "oa-table oa-versions oa-cards", **table))
+
+
+def action_panel(prefix: str) -> html.Div:
+    """The confirmation of a step that cannot be taken back lightly: a public release (now or at a time)
+    and a withdrawal (with its reason, which goes to the audit log). Filled by `atlas.web.release_actions`."""
+    return html.Div([
+        dcc.Store(id=f"{prefix}-pending"),
+        html.P(id=f"{prefix}-panel-text"),
+        html.Div([html.Label("Termin (leer = sofort), z. B. 01.12.2026 09:00", htmlFor=f"{prefix}-at",
+                             className="oa-label"),
+                  dcc.Input(id=f"{prefix}-at", type="text", value="", placeholder="TT.MM.JJJJ HH:MM",
+                            className="oa-input")],
+                 id=f"{prefix}-at-field", className="oa-field", hidden=True),
+        html.Div([html.Label("Grund (kommt ins Protokoll)", htmlFor=f"{prefix}-reason", className="oa-label"),
+                  dcc.Textarea(id=f"{prefix}-reason", value="", className="oa-input", rows=2)],
+                 id=f"{prefix}-reason-field", className="oa-field", hidden=True),
+        html.Div([html.Button("Bestätigen", id=f"{prefix}-do", className="oa-button"),
+                  html.Button("Abbrechen", id=f"{prefix}-abort", className="oa-chip")], className="oa-links"),
+    ], id=f"{prefix}-panel", className="oa-confirm", hidden=True, role="dialog", **{"aria-live": "polite"})

@@ -1,4 +1,4 @@
-"""Admin page: accounts, roles, departments, grants, and the audit log.
+"""Admin page: accounts, roles, departments, grants, API tokens, new indicators, boundaries, and the audit log.
 
 The route is guarded before Dash runs (auth.login), and every callback here
 checks again: a POST to /_dash-update-component from a non-admin changes
@@ -6,18 +6,24 @@ nothing and learns nothing.
 """
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from atlas.i18n import t
-from atlas.services import versions
+from atlas.services import audit_trail, versions
 from atlas.services.context import Atlas
-from atlas.web.components import csrf_marker, data_table, drop_zone
+from atlas.web.components import csrf_marker, data_table, drop_zone, scrolling
 from atlas.web.http import current_atlas
-from auth import current_principal
+from auth import Principal, current_principal
 from auth.permissions import ROLES, may_administer, may_set_visibility
 from auth.users import UserError
 
 ACTIONS = ("add", "save", "disable", "enable")
+TOC = [("konten", "Konten"), ("indikatoren", "Neue Indikatoren"), ("gebiete", "Gebietsgrenzen"),
+       ("token", "API-Token"), ("protokoll", "Protokoll")]
 
 
 def _denied() -> html.Div:
@@ -33,12 +39,122 @@ def users_table(atlas: Atlas) -> html.Table:
     return data_table(rows, columns, class_name=None, id="adm-users-table")
 
 
-AUDIT_COLUMNS = [("at", "Zeit (UTC)"), ("actor", "Wer"), ("action", "Aktion"), ("target", "Betroffen"),
+AUDIT_COLUMNS = [("at", "Zeit (Ortszeit)"), ("actor", "Wer"), ("label", "Aktion"), ("target", "Betroffen"),
                  ("detail", "Details"), ("ip", "IP")]
+AUDIT_SHOWN = 200
 
 
-def audit_table(atlas: Atlas) -> html.Table:
-    return data_table(atlas.audit.entries(200), AUDIT_COLUMNS, class_name=None, id="adm-audit-table")
+def audit_filter(actor, action, indicator, start, end) -> audit_trail.Filter:
+    """The filter fields as the audit service takes them (unreadable dates do not filter)."""
+    def day(text):
+        try:
+            return date.fromisoformat(str(text)) if text else None
+        except ValueError:
+            return None
+    return audit_trail.Filter(actor or "", action or "", indicator or "", day(start), day(end))
+
+
+def audit_table(atlas: Atlas, viewer: Principal, where: audit_trail.Filter = audit_trail.Filter()) -> html.Div:
+    """The newest matching entries in local time with German action names, and how many there are."""
+    rows = audit_trail.entries(atlas, viewer, where, limit=None)
+    shown = [{**r, "at": f"{r['at']:%d.%m.%Y %H:%M:%S}"} for r in rows[:AUDIT_SHOWN]]
+    note = (f"{len(rows)} Einträge" if len(rows) <= AUDIT_SHOWN else
+            f"Die neuesten {AUDIT_SHOWN} von {len(rows)} Einträgen; alle im CSV-Export.")
+    return html.Div([html.P(note, className="oa-hint", id="adm-audit-count"),
+                     scrolling(data_table(shown, AUDIT_COLUMNS, class_name=None, id="adm-audit-table"))])
+
+
+def audit_csv_href(where: audit_trail.Filter) -> str:
+    """The CSV export of exactly the filtered entries (GET /api/v1/audit?format=csv)."""
+    params = {"actor": where.actor, "action": where.action, "indicator": where.indicator,
+              "from": where.start.isoformat() if where.start else "", "to": where.end.isoformat() if where.end else ""}
+    return "/api/v1/audit?" + urlencode({"format": "csv", **{k: v for k, v in params.items() if v}})
+
+
+def audit_section(atlas: Atlas, viewer: Principal) -> html.Section:
+    """The audit log with filters (who, what, indicator, time range) and the CSV export."""
+    actions = [{"label": audit_trail.action_label(a), "value": a} for a in audit_trail.ACTIONS]
+    indicators = [{"label": f"{i.title_de} ({i.id})", "value": i.id} for i in atlas.indicators]
+    return html.Section([
+        html.H2(t("audit"), id="protokoll"),
+        html.Div([
+            html.Div([html.Label("Wer", htmlFor="adm-audit-actor"),
+                      dcc.Dropdown(id="adm-audit-actor", options=audit_trail.actors(atlas, viewer))]),
+            html.Div([html.Label("Aktion", htmlFor="adm-audit-action"),
+                      dcc.Dropdown(id="adm-audit-action", options=actions)]),
+            html.Div([html.Label("Indikator", htmlFor="adm-audit-indicator"),
+                      dcc.Dropdown(id="adm-audit-indicator", options=indicators)]),
+            html.Div([html.Label("von (Datum)", htmlFor="adm-audit-from"),
+                      dcc.Input(id="adm-audit-from", type="date", value="")]),
+            html.Div([html.Label("bis (Datum)", htmlFor="adm-audit-to"),
+                      dcc.Input(id="adm-audit-to", type="date", value="")]),
+            html.A("Als CSV herunterladen", id="adm-audit-csv", href=audit_csv_href(audit_trail.Filter()),
+                   className="oa-chip"),
+        ], className="oa-form"),
+        html.Div(audit_table(atlas, viewer), id="adm-audit"),
+    ])
+
+
+TOKEN_COLUMNS = [("token_id", "ID"), ("username", "Konto"), ("name", "Bezeichnung"), ("created", "erstellt"),
+                 ("expires", "gültig bis"), ("status", "Status"), ("action", "")]
+
+
+def _stamp(value) -> str:
+    return f"{value:%d.%m.%Y %H:%M}" if value is not None and pd.notna(value) else ""
+
+
+def tokens_table(atlas: Atlas, viewer: Principal) -> html.Div:
+    """Every token (never the token itself): whose, what for, since and until when, active or not."""
+    if not may_administer(viewer):
+        return html.Div()
+    frame = atlas.tokens.all().sort_values("created_at", ascending=False)
+    now = atlas.clock.now()
+    rows = []
+    for r in frame.itertuples(index=False):
+        expired = pd.notna(r.expires_at) and r.expires_at <= now
+        status = (f"widerrufen {_stamp(r.revoked_at)}" if pd.notna(r.revoked_at) else
+                  "abgelaufen" if expired else "aktiv")
+        action = html.Button("Widerrufen", className="oa-chip", id={"type": "adm-token-revoke", "token": r.token_id}) \
+            if status == "aktiv" else ""
+        rows.append({"token_id": r.token_id, "username": r.username, "name": r.name,
+                     "created": f"{_stamp(r.created_at)} UTC", "expires": _stamp(r.expires_at) or "unbegrenzt",
+                     "status": status, "action": action, "_class": "oa-token-" + status.split()[0]})
+    if not rows:
+        return html.P("Noch keine API-Token.", className="oa-hint")
+    return scrolling(data_table(rows, TOKEN_COLUMNS, class_name="oa-cards", id="adm-tokens-table"))
+
+
+def token_section(atlas: Atlas, viewer: Principal) -> html.Section:
+    """API tokens for scripted feeds: create (shown once), list, revoke; each with an expiry date."""
+    accounts = [{"label": u.username, "value": u.username} for u in atlas.users.all().values() if not u.disabled]
+    default_expiry = (atlas.clock.now() + timedelta(days=365)).date().isoformat()
+    return html.Section([
+        html.H2("API-Token", id="token"),
+        html.P("Für Fachverfahren und Skripte (Authorization: Bearer …). Ein Token handelt mit den Rechten seines "
+               "Kontos; es wird nur einmal angezeigt, gespeichert wird nur eine Prüfsumme. Nach dem Ablaufdatum "
+               "wird es abgelehnt wie ein widerrufenes.", className="oa-hint"),
+        html.Div([
+            html.Div([html.Label("Konto", htmlFor="adm-token-user"),
+                      dcc.Dropdown(id="adm-token-user", options=accounts)]),
+            html.Div([html.Label("Bezeichnung", htmlFor="adm-token-label"),
+                      dcc.Input(id="adm-token-label", type="text", value="", placeholder="z. B. Fachverfahren SGB II")]),
+            html.Div([html.Label("gültig bis (einschließlich)", htmlFor="adm-token-expires"),
+                      dcc.Input(id="adm-token-expires", type="date", value=default_expiry)]),
+            html.Button("Token erstellen", id="adm-token-create", className="oa-btn-add"),
+        ], className="oa-form"),
+        html.Div(id="adm-token-new", role="status", **{"aria-live": "polite"}),
+        html.Div(tokens_table(atlas, viewer), id="adm-tokens"),
+    ])
+
+
+def _expiry(text) -> datetime | None:
+    """'gültig bis einschließlich' a date: the token stops working at the following midnight (local time)."""
+    if not text:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(str(text)) + timedelta(days=1), datetime.min.time())
+    except ValueError:
+        raise UserError("Ablaufdatum als Datum angeben, z. B. 2027-03-31") from None
 
 
 def _options(atlas: Atlas) -> dict:
@@ -58,7 +174,9 @@ def layout(**_args) -> html.Div:
     opts = _options(atlas)
     viewer = current_principal()
     return html.Div([
-        html.H2(t("users")),
+        html.Nav([html.A(label, href=f"#{anchor}") for anchor, label in TOC], className="oa-toc",
+                 **{"aria-label": "Abschnitte"}),
+        html.H2(t("users"), id="konten"),
         html.Section(html.Div(users_table(atlas), id="adm-users")),
         html.Section([
             html.H3(t("add_user")),
@@ -92,12 +210,12 @@ def layout(**_args) -> html.Div:
             ], className="oa-form"),
         ]),
         html.Div(id="adm-message", role="status", className="oa-notice"),
-        html.H2("Neue Indikatoren: Sichtbarkeit freigeben"),
+        html.H2("Neue Indikatoren: Sichtbarkeit freigeben", id="indikatoren"),
         html.Div(requests_table(atlas, viewer), id="adm-requests"),
         html.Div(id="adm-requests-status", role="status"),
         boundary_section(atlas),
-        html.H2(t("audit")),
-        html.Section(html.Div(audit_table(atlas), id="adm-audit")),
+        token_section(atlas, viewer),
+        audit_section(atlas, viewer),
     ], className="oa-admin")
 
 
@@ -122,7 +240,7 @@ def boundary_section(atlas: Atlas) -> html.Section:
                                               ("name_col", "bd-name"), ("parent_col", "bd-parent"),
                                               ("parent_key_length", "bd-parent-len"), ("label", "bd-label")))
     return html.Section([
-        html.H2("Gebietsgrenzen hochladen"),
+        html.H2("Gebietsgrenzen hochladen", id="gebiete"),
         html.P("GeoJSON, GeoPackage oder ZIP mit Shapefile, in jedem Koordinatensystem. Geprüft werden Geometrie, "
                "Überlappungen, Lücken und Schlüssel; der bisherige Gebietsstand gilt bis zum Vortag weiter.",
                className="oa-hint"),
@@ -162,8 +280,7 @@ def _apply(atlas: Atlas, actor: str, action: str, new: dict, edit: dict) -> str:
 
 def register_callbacks(app) -> None:
     @app.callback(
-        Output("adm-message", "children"), Output("adm-users", "children"), Output("adm-audit", "children"),
-        Output("adm-user", "options"),
+        Output("adm-message", "children"), Output("adm-users", "children"), Output("adm-user", "options"),
         Input({"type": "adm-action", "action": ALL}, "n_clicks"),
         State("adm-new-name", "value"), State("adm-new-role", "value"), State("adm-new-depts", "value"),
         State("adm-new-password", "value"),
@@ -174,11 +291,11 @@ def register_callbacks(app) -> None:
     def on_action(_clicks, new_name, new_role, new_depts, new_password, user, role, depts, grants, password):
         viewer = current_principal()
         if not may_administer(viewer):
-            return t("not_allowed"), no_update, no_update, no_update
+            return t("not_allowed"), no_update, no_update
         triggered = ctx.triggered_id
         action = triggered.get("action") if isinstance(triggered, dict) else None
         if action not in ACTIONS or not any(_clicks or []):
-            return no_update, no_update, no_update, no_update
+            return no_update, no_update, no_update
         atlas = current_atlas()
         try:
             message = _apply(atlas, viewer.name, action,
@@ -186,7 +303,58 @@ def register_callbacks(app) -> None:
                              {"user": user, "role": role, "depts": depts, "grants": grants, "password": password})
         except UserError as exc:
             message = f"Nicht gespeichert: {exc}"
-        return message, users_table(atlas), audit_table(atlas), _options(atlas)["users"]
+        return message, users_table(atlas), _options(atlas)["users"]
+
+    @app.callback(
+        Output("adm-token-new", "children"), Output("adm-tokens", "children"),
+        Input("adm-token-create", "n_clicks"), Input({"type": "adm-token-revoke", "token": ALL}, "n_clicks"),
+        State("adm-token-user", "value"), State("adm-token-label", "value"), State("adm-token-expires", "value"),
+        prevent_initial_call=True,
+    )
+    def on_token(_create, _revoke, username, label, expires):
+        """Create a token (shown this once) or revoke one; admins only, every step in the audit log."""
+        atlas, viewer = current_atlas(), current_principal()
+        if not may_administer(viewer):
+            return t("not_allowed"), no_update
+        trigger = ctx.triggered_id
+        if not (ctx.triggered and ctx.triggered[0].get("value")):
+            return no_update, no_update
+        try:
+            if trigger == "adm-token-create":
+                if not username:
+                    raise UserError("Bitte zuerst das Konto wählen, für das der Token gilt.")
+                new = atlas.tokens.add(username, label or "", actor=viewer.name, expires_at=_expiry(expires))
+                shown = html.Div([
+                    html.P(f"Token {new.token_id} für {username} erstellt. Kopieren Sie ihn jetzt: er wird nur "
+                           "dieses eine Mal angezeigt.", className="oa-ok"),
+                    html.Label("Neuer Token", htmlFor="adm-token-value", className="oa-label"),
+                    dcc.Input(id="adm-token-value", value=new.token, readOnly=True, className="oa-token-value")],
+                    className="oa-token-once")
+            elif isinstance(trigger, dict) and trigger.get("type") == "adm-token-revoke":
+                atlas.tokens.revoke(str(trigger.get("token")), actor=viewer.name)
+                shown = html.P(f"Token {trigger.get('token')} widerrufen; er wird ab sofort abgelehnt.",
+                               className="oa-ok")
+            else:
+                return no_update, no_update
+        except UserError as exc:
+            shown = html.P(f"Nicht ausgeführt: {exc}", className="oa-error")
+        return shown, tokens_table(atlas, viewer)
+
+    @app.callback(
+        Output("adm-audit", "children"), Output("adm-audit-csv", "href"),
+        Input("adm-audit-actor", "value"), Input("adm-audit-action", "value"), Input("adm-audit-indicator", "value"),
+        Input("adm-audit-from", "value"), Input("adm-audit-to", "value"),
+        Input("adm-message", "children"), Input("adm-token-new", "children"),
+        Input("adm-requests-status", "children"),
+        prevent_initial_call=True,
+    )
+    def on_audit(actor, action, indicator, start, end, *_changes):
+        """The log narrowed by the filters, again after every change made on this page."""
+        atlas, viewer = current_atlas(), current_principal()
+        if not may_administer(viewer):
+            return t("not_allowed"), ""
+        where = audit_filter(actor, action, indicator, start, end)
+        return audit_table(atlas, viewer, where), audit_csv_href(where)
 
     @app.callback(
         Output("adm-requests", "children"), Output("adm-requests-status", "children"),

@@ -15,19 +15,27 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from atlas.export import pictures
 from atlas.formatting import format_number, format_value
+from atlas.i18n import t
 from atlas.ingest import uploads
 from atlas.periods import period_label
-from atlas.services import versions
+from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas
-from atlas.web.components import csrf_marker, data_table, drop_zone, indicator_picker
+from atlas.web import release_actions
+from atlas.web.components import (
+    action_panel,
+    csrf_marker,
+    data_table,
+    drop_zone,
+    indicator_picker,
+    scrolling,
+    version_table,
+)
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 from auth.permissions import may_deliver, may_release_publicly, may_upload
 
 ROLE_LABELS = {"area": "Gebietsschlüssel", "area_name": "Gebietsname", "indicator": "Indikator",
                "period": "Zeitraum / Stichtag", "value": "Wert", "numerator": "Zähler", "denominator": "Nenner"}
-STATE_LABELS = {"draft": "Entwurf", "internal": "intern freigegeben", "public": "öffentlich",
-                "withdrawn": "zurückgezogen"}
 
 
 def deliverable(atlas: Atlas, viewer: Principal) -> list[dict]:
@@ -46,8 +54,9 @@ def layout(**_args) -> html.Div:
     release = [html.Button("Intern freigeben", id="up-release-internal", className="oa-button", disabled=True),
                html.Div([html.Button("Öffentlich freigeben", id="up-release-public", className="oa-chip",
                                      disabled=True),
-                         html.Label("Termin (optional, Sperrfrist):", htmlFor="up-release-at", className="oa-label"),
-                         dcc.Input(id="up-release-at", type="datetime-local", value="")],
+                         html.Label("Termin (optional, Sperrfrist), z. B. 01.12.2026 09:00:", htmlFor="up-release-at",
+                                    className="oa-label"),
+                         dcc.Input(id="up-release-at", type="text", value="", placeholder="TT.MM.JJJJ HH:MM")],
                         hidden=not may_release_publicly(viewer), className="oa-links")]
     return html.Div([
         html.H2("Daten hochladen"),
@@ -55,6 +64,8 @@ def layout(**_args) -> html.Div:
                f"bis {limit} MB. Lang (Gebiet, Indikator, Zeitraum, Wert[, Zähler, Nenner]) oder breit (eine Spalte "
                "je Indikator oder je Jahr). Nichts wird gespeichert, bevor Sie es bestätigen.", className="oa-hint"),
         csrf_marker(limit),
+        template_section(atlas, viewer),
+        html.H3("Datei hochladen und prüfen"),
         html.Div([html.Label("Tabellenblatt (XLSX, optional):", htmlFor="up-sheet", className="oa-label"),
                   dcc.Input(id="up-sheet", value="", placeholder="erstes Blatt")], className="oa-field"),
         new_indicator_form(atlas, viewer),
@@ -80,9 +91,13 @@ def layout(**_args) -> html.Div:
         html.Div(release, className="oa-links"),
         html.Div(id="up-release-status", role="status"),
         html.H3("Versionsgeschichte"),
+        html.P(["Jede Lieferung ist eine Version: Entwurf → intern freigegeben (Ihr Fachamt) → öffentlich (die "
+                "Administration). Angeboten werden nur die Schritte, die Sie gehen dürfen. Was auf die öffentliche "
+                "Freigabe wartet, steht unter ", html.A("Freigaben", href="/freigaben"), "."], className="oa-hint"),
         indicator_picker("up-history-indicator", "Indikator", deliverable(atlas, viewer), None,
                          placeholder="Indikator wählen …"),
-        html.Div(id="up-history-status", role="status"),
+        action_panel("uh"),
+        html.Div(id="up-history-status", role="status", className="oa-status"),
         html.Div(id="up-history"),
     ], className="oa-page")
 
@@ -129,26 +144,100 @@ def new_indicator_form(atlas: Atlas, viewer: Principal) -> html.Details:
     ], id="up-new")
 
 
-def report_view(pending: uploads.Pending) -> list:
+def report_view(atlas: Atlas, pending: uploads.Pending) -> list:
+    """The check report: what the file holds (titles, periods), errors, warnings, what became of special rows,
+    and what to do next."""
     report = pending.report
-    summary = (f"{pending.file_name}: {report.get('rows', 0):,} Werte, Indikatoren "
-               f"{', '.join(report.get('indicators', [])) or '–'}, Zeiträume "
-               f"{', '.join(period_label(p) for p in report.get('periods', [])) or '–'}").replace(",", ",")
+    lookup = uploads.pending_indicators(atlas, pending)
+    titles = [f"{lookup[i].title_de} ({i})" if i in lookup else i for i in report.get("indicators", [])]
+    summary = (f"{pending.file_name}: {format_number(report.get('rows', 0), 0)} Werte; "
+               f"{'Indikator' if len(titles) == 1 else 'Indikatoren'} {', '.join(titles) or '–'}; "
+               f"{'Zeitraum' if len(report.get('periods', [])) == 1 else 'Zeiträume'} "
+               f"{', '.join(period_label(p) for p in report.get('periods', [])) or '–'}")
     out = [html.H3("Prüfbericht"), html.P(summary)]
     errors = report.get("errors", [])
     if errors:
         more = f" (und {report['more_errors']} weitere)" if report.get("more_errors") else ""
-        out += [html.P(f"{len(errors)} Fehler{more}: die Datei kann so nicht gespeichert werden.",
-                       className="oa-error"),
-                data_table(errors, [("row", "Zeile"), ("column", "Spalte"), ("value", "Inhalt"),
-                                    ("message", "Problem")], "oa-table oa-errors")]
+        out += [html.P(f"{len(errors)} Fehler{more}: die Datei kann so nicht gespeichert werden. Korrigieren Sie "
+                       "die genannten Zellen in Ihrer Datei und laden Sie sie erneut hoch.", className="oa-error"),
+                scrolling(data_table(errors, [("row", "Zeile"), ("column", "Spalte"), ("value", "Inhalt"),
+                                              ("message", "Problem und was zu tun ist")], "oa-table oa-errors"))]
     else:
-        out.append(html.P("Keine Fehler.", className="oa-ok"))
+        out.append(html.P("Keine Fehler. Sehen Sie die Vorschau unten durch und speichern Sie dann als Entwurf.",
+                          className="oa-ok"))
+    notes = report.get("notes", [])
+    if notes:
+        out += [html.P("Besondere Zeilen:"), html.Ul([html.Li(n.get("message", "")) for n in notes],
+                                                     className="oa-notes")]
     warnings = report.get("warnings", [])
     if warnings:
         out += [html.P(f"{len(warnings)} Hinweise (blockieren nicht):"),
-                data_table(warnings, [("row", "Zeile"), ("message", "Hinweis")], "oa-table oa-warnings")]
+                scrolling(data_table(warnings, [("row", "Zeile"), ("message", "Hinweis")], "oa-table oa-warnings"))]
     return out
+
+
+def template_section(atlas: Atlas, viewer: Principal) -> html.Div:
+    """Where a delivery starts: the template of an indicator, with its areas and the last period filled in."""
+    return html.Div([
+        html.H3("Vorlage holen"),
+        html.P("Die Vorlage hat die Spalten, die der Atlas ohne Zuordnung erkennt, alle Gebiete des aktuellen "
+               "Gebietsstands und Ihre Werte des letzten Zeitraums. Tragen Sie den neuen Zeitraum und die Zahlen ein "
+               "und laden Sie sie unten hoch. Bei Anteilen kann der Wert leer bleiben: er wird aus Zähler und Nenner "
+               "berechnet.", className="oa-hint"),
+        html.Div([indicator_picker("up-template-indicator", "Indikator", deliverable(atlas, viewer), None,
+                                   placeholder="Indikator wählen …"),
+                  html.Div([html.A("Vorlage als CSV (Excel)", id="up-template-csv", className="oa-chip", href="",
+                                   hidden=True),
+                            html.A("Vorlage als XLSX", id="up-template-xlsx", className="oa-chip", href="",
+                                   hidden=True)], className="oa-links")], className="oa-template"),
+    ])
+
+
+PREVIEW_LIMIT = 200
+CHANGE_ORDER = {"changed": 0, "new": 1, "not_redelivered": 2, "same": 3}
+
+
+def _area_names(atlas: Atlas, periods) -> dict[tuple[str, str], str]:
+    """(period, area key) → area name, on the boundary set of each period."""
+    level = territory.base_level(atlas)
+    names = {}
+    for period in periods:
+        set_id = queries.set_for_period(atlas, period)
+        if set_id is None:
+            continue
+        for r in queries.areas(atlas, level, set_id)[["area_id", "name"]].itertuples(index=False):
+            names[(period, r.area_id)] = r.name
+    return names
+
+
+def preview_rows(atlas: Atlas, values: pd.DataFrame, lookup: dict) -> tuple[list[dict], dict[str, int]]:
+    """The delivery cell by cell against what the atlas holds now: names, before, after, the change.
+
+    Changed cells first, then new ones, then cells of the delivered periods the
+    file leaves out (they keep their value), then the unchanged ones.
+    """
+    cells = versions.compare(atlas, values)
+    counts = {c: int((cells["change"] == c).sum()) for c in versions.CHANGES}
+    names = _area_names(atlas, cells["period"].unique())
+    cells = cells.assign(order=cells["change"].map(CHANGE_ORDER)).sort_values(
+        ["order", "indicator_id", "period", "area_id"]).head(PREVIEW_LIMIT)
+    rows = []
+    for r in cells.itertuples(index=False):
+        ind = lookup.get(r.indicator_id)
+        decimals, unit = (ind.decimals, ind.unit) if ind else (1, "")
+        before = "" if r.change == "new" else format_value(r.value_old, r.status_old, decimals, unit)
+        after = "(nicht in der Datei: bleibt)" if r.change == "not_redelivered" else \
+            format_value(r.value, r.status, decimals, unit)
+        delta = ""
+        if r.change == "changed" and r.status == "ok" and r.status_old == "ok":
+            diff = r.value - r.value_old
+            delta = ("+" if diff > 0 else "") + format_number(diff, decimals)
+        name = names.get((r.period, r.area_id))
+        rows.append({"indicator": ind.title_de if ind else r.indicator_id,
+                     "area": f"{name} ({r.area_id})" if name else r.area_id, "period": period_label(r.period),
+                     "before": before, "after": after, "delta": delta, "change": t(f"change_{r.change}"),
+                     "_class": f"oa-change-{r.change}"})
+    return rows, counts
 
 
 def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
@@ -162,38 +251,32 @@ def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
         src = "data:image/png;base64," + base64.b64encode(picture.body).decode("ascii")
         out.append(html.Img(src=src, alt=f"Vorschau {first['indicator_id']} {first['period']}",
                             className="oa-preview-map"))
-    decimals = {i: lookup[i].decimals for i in values["indicator_id"].unique()}
-    rows = [{"indicator_id": r.indicator_id, "area_id": r.area_id, "period": period_label(r.period),
-             "value": format_value(r.value, r.status, decimals[r.indicator_id]),
-             "numerator": "" if pd.isna(r.numerator) else format_number(r.numerator, 0),
-             "denominator": "" if pd.isna(r.denominator) else format_number(r.denominator, 0)}
-            for r in values.head(200).itertuples()]
-    out.append(data_table(rows, [("indicator_id", "Indikator"), ("area_id", "Gebiet"), ("period", "Zeitraum"),
-                             ("value", "Wert"), ("numerator", "Zähler"), ("denominator", "Nenner")]))
-    if len(values) > 200:
-        out.append(html.P(f"… und {len(values) - 200:,} weitere Werte.", className="oa-hint"))
+    rows, counts = preview_rows(atlas, values, lookup)
+    out.append(html.P(
+        f"{format_number(len(values), 0)} Werte in der Datei: {format_number(counts['new'], 0)} neu, "
+        f"{format_number(counts['changed'], 0)} geändert, {format_number(counts['same'], 0)} unverändert. "
+        + (f"{format_number(counts['not_redelivered'], 0)} bisherige Werte derselben Zeiträume fehlen in der Datei; "
+           "für sie gilt weiter der bisherige Wert." if counts["not_redelivered"] else ""),
+        id="up-preview-summary", className="oa-hint"))
+    out.append(scrolling(data_table(rows, [("indicator", "Indikator"), ("area", "Gebiet"), ("period", "Zeitraum"),
+                                           ("before", "bisher"), ("after", "Lieferung"), ("delta", "Änderung"),
+                                           ("change", "")], "oa-table oa-preview")))
+    shown = len(rows)
+    total = len(values) + counts["not_redelivered"]
+    if total > shown:
+        out.append(html.P(f"Gezeigt: {shown} von {format_number(total, 0)} Zeilen, Änderungen zuerst.",
+                          className="oa-hint"))
     return out
 
 
-HISTORY_COLUMNS = [("version", "Version"), ("state", "Stand"), ("created", "hochgeladen"), ("by", "von"),
-                   ("file", "Datei"), ("rows", "Werte"), ("changes", "neu/geändert/nicht erneut"),
-                   ("release", "Freigabe"), ("action", "")]
-
-
-def history_view(rows: pd.DataFrame) -> html.Table:
-    body = []
-    for r in rows.itertuples():
-        scheduled = (f"geplant: {STATE_LABELS.get(r.release_to, r.release_to)} am {r.release_at:%d.%m.%Y %H:%M}"
-                     if isinstance(r.release_to, str) and pd.notna(r.release_at) else "")
-        released = f"{r.released_by} am {r.released_at:%d.%m.%Y}" if pd.notna(r.released_at) else ""
-        action = (html.Button("Zurückziehen", id={"type": "up-rollback", "version": int(r.version_id)},
-                              className="oa-chip") if r.state != "withdrawn" else "")
-        changes = "/".join("" if pd.isna(v) else str(int(v)) for v in (r.n_added, r.n_changed, r.n_removed))
-        body.append({"version": r.version_id, "state": STATE_LABELS.get(r.state, r.state),
-                     "created": f"{r.created_at:%d.%m.%Y %H:%M}", "by": r.created_by or "", "file": r.file_name or "",
-                     "rows": r.row_count, "changes": changes,
-                     "release": " ".join(x for x in (released, scheduled) if x), "action": action})
-    return data_table(body, HISTORY_COLUMNS)
+def history_view(atlas: Atlas, viewer: Principal, indicator_id, _released=None):
+    """The version history of one indicator with the steps the viewer may take (re-drawn after each step)."""
+    if not may_upload(viewer) or not isinstance(indicator_id, str) or not indicator_id:
+        return html.P("Wählen Sie einen Indikator, um seine Versionen zu sehen.", className="oa-hint")
+    rows = versions.history(atlas, viewer, indicator_id)
+    if rows is None or rows.empty:
+        return html.P("Keine Versionen.", className="oa-hint")
+    return version_table(atlas, rows, "uh")
 
 
 # ------------------------------------------------------------------ callbacks
@@ -218,7 +301,7 @@ def register_callbacks(app) -> None:
         ok = bool(report.get("ok")) and pending.state == "checked"
         needs_mapping = bool(columns) and not ok
         preview = preview_view(atlas, pending) if ok else []
-        return report_view(pending), preview, not ok, not needs_mapping, [columns] * n, values, ""
+        return report_view(atlas, pending), preview, not ok, not needs_mapping, [columns] * n, values, ""
 
     @app.callback(Output("up-mapping-json", "data"), Input({"type": "up-map", "role": ALL}, "value"))
     def on_mapping(values):
@@ -261,18 +344,22 @@ def register_callbacks(app) -> None:
         Output("up-confirmed", "children"), Output("up-versions", "data"), Output("up-confirm", "disabled",
                                                                                    allow_duplicate=True),
         Output("up-release-internal", "disabled"), Output("up-release-public", "disabled"),
+        Output("up-history-indicator", "value"),
         Input("up-confirm", "n_clicks"), State("up-upload", "data"), prevent_initial_call=True,
     )
     def on_confirm(_n, data):
+        """Store the checked upload as drafts, then show their history (where every further step is)."""
         atlas, viewer = current_atlas(), current_principal()
         upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
         try:
             ids = uploads.confirm(atlas, viewer, upload_id)
         except versions.VersionError as exc:
-            return html.P(str(exc), className="oa-error"), no_update, True, True, True
+            return html.P(str(exc), className="oa-error"), no_update, True, True, True, no_update
         saved = html.P(f"Gespeichert als Entwurf: Version {', '.join(map(str, ids))}. Noch nicht sichtbar für "
-                       "andere – jetzt intern freigeben.", className="oa-ok")
-        return saved, ids, True, False, not may_release_publicly(viewer)
+                       "andere – jetzt intern freigeben (hier oder in der Versionsgeschichte unten).",
+                       className="oa-ok")
+        shown = versions.describe(atlas, viewer, ids[0])
+        return saved, ids, True, False, not may_release_publicly(viewer), shown["indicator_id"] if shown else None
 
     @app.callback(
         Output("up-confirmed", "children", allow_duplicate=True), Output("up-confirm", "disabled",
@@ -297,38 +384,28 @@ def register_callbacks(app) -> None:
         State("up-versions", "data"), State("up-release-at", "value"), prevent_initial_call=True,
     )
     def on_release(_internal, _public, ids, at):
+        """Release the versions just stored: the same steps as in the history, for the whole upload at once."""
         atlas, viewer = current_atlas(), current_principal()
-        to = "public" if ctx.triggered_id == "up-release-public" else "internal"
+        action = "release_public" if ctx.triggered_id == "up-release-public" else "release_internal"
         messages = []
         for vid in ids if isinstance(ids, list) else []:
             try:
-                result = versions.release(atlas, viewer, vid, to, (at or None) if to == "public" else None)
-                when = result["scheduled"]
-                messages.append(f"Version {vid}: " + (f"Freigabe geplant für {when['at'].replace('T', ' ')}"
-                                                      if when else STATE_LABELS[result["state"]]))
-            except versions.VersionError as exc:
-                messages.append(f"Version {vid}: {exc}")
-        return html.P("; ".join(messages) or "Keine Version gewählt.")
+                messages.append(release_actions.perform(atlas, viewer, action, vid, at))
+            except (versions.VersionError, ValueError) as exc:
+                messages.append(f"Version {vid}: nicht ausgeführt: {exc}")
+        return html.P(" ".join(messages) or "Keine Version gewählt.")
 
-    @app.callback(
-        Output("up-history", "children"), Output("up-history-status", "children"),
-        Input("up-history-indicator", "value"), Input({"type": "up-rollback", "version": ALL}, "n_clicks"),
-        Input("up-release-status", "children"),
+    release_actions.register(app, "uh", "up-history", "up-history-status",
+                             [Input("up-history-indicator", "value"), Input("up-release-status", "children")],
+                             history_view)
+
+    app.clientside_callback(
+        """function(ind) {
+            if (!ind) { return ["", "", true, true]; }
+            const base = "/api/v1/templates?indicator=" + encodeURIComponent(ind);
+            return [base + "&format=csv-de", base + "&format=xlsx", false, false];
+        }""",
+        Output("up-template-csv", "href"), Output("up-template-xlsx", "href"),
+        Output("up-template-csv", "hidden"), Output("up-template-xlsx", "hidden"),
+        Input("up-template-indicator", "value"),
     )
-    def on_history(indicator_id, _clicks, _released):
-        atlas, viewer = current_atlas(), current_principal()
-        status = ""
-        trigger = ctx.triggered_id
-        if isinstance(trigger, dict) and trigger.get("type") == "up-rollback" and any(_clicks or []):
-            try:
-                versions.rollback(atlas, viewer, trigger.get("version"))
-                status = f"Version {trigger.get('version')} zurückgezogen; es gelten wieder die Werte davor."
-            except versions.VersionError as exc:
-                status = str(exc)
-        if not may_upload(viewer) or not isinstance(indicator_id, str):
-            return [], status
-        rows = versions.history(atlas, viewer, indicator_id)
-        if rows is None or rows.empty:
-            return html.P("Keine Versionen.", className="oa-hint"), status
-        return history_view(rows), status
-
