@@ -174,7 +174,7 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
     that level (`area_ancestors`), so any depth works the same way.
     `area_filter` keeps only one area of the level (time series).
     """
-    if level not in territory.level_ids(atlas):
+    if level not in territory.level_ids(atlas) and level != _ALL_LEVELS:
         raise ValueError(f"unknown level {level!r}")
     base_level = level == territory.base_level(atlas)
     vsql, vparams = _visible_versions_sql(viewer)
@@ -210,6 +210,20 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
         )"""
     params = vparams + [ind.id] + pparams + sparams
     where, fparams = ("WHERE x.area_id = ?", [area_filter]) if area_filter else ("", [])
+    if level == _ALL_LEVELS:  # every level in one pass: the disclosure pattern needs all of them
+        sql = f"""{base},
+        g AS (
+            SELECT r.period, r.set_id, up.ancestor_level AS level, up.ancestor_id AS area_id, count(*) AS n,
+                   count_if(r.status = 'ok') AS n_ok, count(r.denominator) AS n_den, count(r.value) AS n_val,
+                   sum(r.numerator) AS num, sum(r.denominator) AS den, sum(r.value) AS val
+            FROM rows r JOIN area_ancestors up ON up.set_id = r.set_id AND up.area_id = r.area_id
+            GROUP BY ALL
+        )
+        SELECT period, set_id, ? AS level, area_id, name, parent_id, value, numerator, denominator, status FROM rows
+        UNION ALL
+        SELECT g.period, g.set_id, g.level, g.area_id, h.name, h.parent_id, {_aggregate_sql(ind)}
+        FROM g JOIN areas h ON h.set_id = g.set_id AND h.area_id = g.area_id"""
+        return atlas.store.query(sql, params + [territory.base_level(atlas)])
     if base_level:
         sql = f"{base} SELECT * FROM rows x {where} ORDER BY x.period, x.area_id"
     else:
@@ -230,6 +244,7 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
     return atlas.store.query(sql, params + fparams)[_ROW_COLS]
 
 
+_ALL_LEVELS = "*"
 _CELL_COLS = ["indicator_id", "period", "area_id", "value", "status"]
 
 
@@ -307,22 +322,19 @@ def disclosure_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, period: 
                             lambda: _linked_pattern(atlas, viewer, ind, linked, period))
 
 
-def _own_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None,
-                 forced: pd.DataFrame | None = None) -> pd.DataFrame:
-    rows = pd.concat([_rows(atlas, viewer, ind, period, level) for level in territory.level_ids(atlas)],
-                     ignore_index=True)
-    return disclosure.hidden_cells(rows, disclosure.rules(ind), forced)
-
-
 def _linked_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, linked: list[Indicator],
                     period: str | None) -> pd.DataFrame:
-    """Hide together what linked indicators publish twice; re-check each until no new cell is hidden."""
+    """The pattern from every level's rows, read once per indicator in one query.
+
+    Linked indicators publish the same count: a cell hidden in one is hidden
+    in the others, and each is re-checked until no new cell is hidden.
+    """
     group = [ind] + [o for o in linked if get_indicator(atlas, viewer, o.id) is not None]
-    patterns = {i.id: _own_pattern(atlas, viewer, i, period) for i in group}
-    if len(group) == 1:
-        return patterns[ind.id]
-    for _ in range(len(group) * 4):
-        again = {i.id: _own_pattern(atlas, viewer, i, period, disclosure.linked_pattern(
+    rows = {i.id: _level_rows(atlas, viewer, i, period, _ALL_LEVELS) for i in group}
+    rules = {i.id: disclosure.rules(i) for i in group}
+    patterns = {i.id: disclosure.hidden_cells(rows[i.id], rules[i.id]) for i in group}
+    for _ in range(len(group) * 4 if len(group) > 1 else 0):
+        again = {i.id: disclosure.hidden_cells(rows[i.id], rules[i.id], disclosure.linked_pattern(
                      {k: v for k, v in patterns.items() if k != i.id})) for i in group}
         if all(len(again[k]) == len(patterns[k]) for k in patterns):
             return again[ind.id]
