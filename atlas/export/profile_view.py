@@ -8,10 +8,10 @@ the store: it formats a `profiles.Profile`.
 """
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
 
 from atlas.formatting import format_number, format_value
 from atlas.i18n import t
@@ -157,7 +157,7 @@ def strip_svg(s: Strip | None, width: int = STRIP_W, height: int = STRIP_H) -> s
 
 def strip_data_uri(s: Strip | None) -> str:
     svg = strip_svg(s)
-    return "data:image/svg+xml;charset=utf-8," + quote(svg) if svg else ""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode() if svg else ""
 
 
 def strip_words(row: ProfileRow, atlas: Atlas, level: str, lang: str = "de") -> str:

@@ -24,6 +24,7 @@ so the second profile of a level costs a few dictionary look-ups.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,6 +71,10 @@ class Distribution:
         return len(self.values)
 
     def quantiles(self) -> dict[str, float] | None:
+        return self._quantiles
+
+    @functools.cached_property
+    def _quantiles(self) -> dict[str, float] | None:  # asked for by every form of a row: computed once
         if not self.values:
             return None
         q = np.quantile(np.asarray(self.values), [0, 0.25, 0.5, 0.75, 1])
@@ -180,11 +185,8 @@ def find_area(atlas: Atlas, area_id) -> Place | None:
     """The area under this key in its newest boundary set (None if no set has it)."""
     if not isinstance(area_id, str) or not area_id or len(area_id) > 64:
         return None
-    info = queries.area_info(atlas, area_id)
-    if info.empty:
-        return None
-    r = info.iloc[0]
-    return Place(str(r["area_id"]), str(r["name"]), str(r["level"]), str(r["set_id"]))
+    index = atlas.cached(("profile_area_index",), lambda: {p.area_id: p for p in all_areas(atlas)})
+    return index.get(area_id)
 
 
 def parent_level(atlas: Atlas, level: str) -> str | None:
@@ -235,28 +237,90 @@ def areas_of_level(atlas: Atlas, level: str, set_id: str | None = None) -> list[
 # ------------------------------------------------------------------ the per-level tables
 @dataclass(frozen=True)
 class _Cells:
-    """One indicator at one period and level, as the values service answers it."""
+    """One indicator at one period and level, as the values service answers it, held as arrays.
 
-    by_area: dict[str, tuple[float | None, str, str | None, str]]  # area → (value, status, parent, set)
+    `index` (area → row) is shared by every indicator with the same areas, so
+    a level of 1,000 areas × 300 indicators costs a few MB, not a dict per cell.
+    """
+
+    index: dict[str, int]
+    values: np.ndarray  # float, NaN where there is no usable value
+    status: np.ndarray  # object: ok / missing / suppressed
+    parents: np.ndarray  # object: parent key or None
+    set_id: str
     distribution: Distribution
 
+    def get(self, area_id: str) -> tuple[float | None, str, str | None, str] | None:
+        """(value, status, parent, boundary set) of one area; None if the level has no such area then."""
+        i = self.index.get(area_id)
+        if i is None:
+            return None
+        v, s = self.values[i], self.status[i]
+        return (None if s != "ok" or np.isnan(v) else float(v)), str(s), self.parents[i], self.set_id
 
-def _cells(atlas: Atlas, viewer: Principal, ind_id: str, period: str, level: str) -> _Cells:
-    """`queries.values` for one indicator, period and level, reduced to what a profile needs; kept."""
-    def compute() -> _Cells:
-        table = queries.values(atlas, viewer, ind_id, period, level)
-        rows = table.rows if table is not None else pd.DataFrame(columns=["area_id", "value", "status", "parent_id"])
-        rows = rows[~rows["area_id"].astype(str).str.endswith(UNASSIGNED_SUFFIX)]
-        set_id = str(table.set_id) if table is not None else ""
-        values = rows["value"].to_numpy(dtype=float)
-        status = rows["status"].to_numpy(dtype=object)
-        by_area = {a: (None if s != "ok" or np.isnan(v) else float(v), str(s), None if pd.isna(p) else str(p), set_id)
-                   for a, v, s, p in zip(rows["area_id"], values, status, rows["parent_id"])}
-        ok = (status == "ok") & ~np.isnan(values)
-        dist = Distribution(tuple(np.sort(values[ok]).tolist()), int((status == "missing").sum()),
-                            int((status == "suppressed").sum()))
-        return _Cells(by_area, dist)
-    return atlas.remembered(("profile_cells", viewer.rights, ind_id, period, level), compute)
+    def first(self) -> tuple[str | None, float | None, str]:
+        """The only area of the top level: (key, value, status)."""
+        for area_id in self.index:
+            v, s, _, _ = self.get(area_id)
+            return area_id, v, s
+        return None, None, "missing"
+
+
+def _index(atlas: Atlas, set_id: str, level: str, area_ids: np.ndarray) -> dict[str, int]:
+    kept = atlas.cached(("profile_index", set_id, level), lambda: (area_ids, {a: i for i, a in enumerate(area_ids)}))
+    if len(kept[0]) == len(area_ids) and np.array_equal(kept[0], area_ids):
+        return kept[1]
+    return {a: i for i, a in enumerate(area_ids)}
+
+
+def _compute_cells(atlas: Atlas, viewer: Principal, ind_id: str, period: str, level: str) -> _Cells:
+    """`queries.values` for one indicator, period and level, reduced to what a profile needs."""
+    table = queries.values(atlas, viewer, ind_id, period, level)
+    rows = table.rows if table is not None else pd.DataFrame(columns=["area_id", "value", "status", "parent_id"])
+    rows = rows[~rows["area_id"].astype(str).str.endswith(UNASSIGNED_SUFFIX)]
+    set_id = str(table.set_id) if table is not None else ""
+    values = rows["value"].to_numpy(dtype=float)
+    status = rows["status"].to_numpy(dtype=object)
+    parents = np.array([None if pd.isna(p) else str(p) for p in rows["parent_id"]], dtype=object)
+    ok = (status == "ok") & ~np.isnan(values)
+    dist = Distribution(tuple(np.sort(values[ok]).tolist()), int((status == "missing").sum()),
+                        int((status == "suppressed").sum()))
+    area_ids = rows["area_id"].astype(str).to_numpy()
+    return _Cells(_index(atlas, set_id, level, area_ids), values, status, parents, set_id, dist)
+
+
+def _snapshot(atlas: Atlas, viewer: Principal, level: str, chosen: str | None) -> dict[tuple[str, str], _Cells]:
+    """Every visible indicator at its profile period and TREND_YEARS earlier, for one level: (id, period) → cells.
+
+    One kept object per level, rights and chosen period: the first profile of
+    a level reads every indicator once, each further profile only looks up.
+    """
+    def compute() -> dict[tuple[str, str], _Cells]:
+        out = {}
+        for r in queries.visible_indicators(atlas, viewer).itertuples(index=False):
+            periods = list(r.periods)
+            period = period_for(periods, chosen)
+            if period is None:
+                continue
+            for p in (period, earlier_period(period)):
+                if p in periods:
+                    out[(r.id, p)] = _compute_cells(atlas, viewer, r.id, p, level)
+        return out
+    key = ("profile_level", viewer.rights, level, chosen)
+    return atlas.cached(key, compute) if chosen is None else atlas.remembered(key, compute)
+
+
+class _Reader:
+    """The cells a profile reads, from the kept snapshots of its levels (computed when missing)."""
+
+    def __init__(self, atlas: Atlas, viewer: Principal, chosen: str | None):
+        self.atlas, self.viewer, self.chosen, self.snaps = atlas, viewer, chosen, {}
+
+    def __call__(self, ind_id: str, period: str, level: str) -> _Cells:
+        if level not in self.snaps:
+            self.snaps[level] = _snapshot(self.atlas, self.viewer, level, self.chosen)
+        found = self.snaps[level].get((ind_id, period))
+        return found if found is not None else _compute_cells(self.atlas, self.viewer, ind_id, period, level)
 
 
 # ------------------------------------------------------------------ the profile
@@ -274,6 +338,7 @@ def profile(atlas: Atlas, viewer: Principal, area_id, period: str | None = None)
     top = territory.top_level(atlas)
     up = parent_level(atlas, area.level)
     visible = queries.visible_indicators(atlas, viewer)
+    cells = _Reader(atlas, viewer, period)
     rows = []
     territory_place, parent_place = None, None
     for r in visible.itertuples(index=False):
@@ -281,7 +346,7 @@ def profile(atlas: Atlas, viewer: Principal, area_id, period: str | None = None)
         chosen = period_for(list(r.periods), period)
         if ind is None or chosen is None:
             continue
-        row, parent_id, top_id = _row(atlas, viewer, ind, list(r.periods), chosen, area, up, top)
+        row, parent_id, top_id = _row(atlas, cells, ind, list(r.periods), chosen, area, up, top)
         rows.append(row)
         if parent_id and parent_place is None:
             parent_place = _place(atlas, parent_id, up)
@@ -296,10 +361,10 @@ def profile(atlas: Atlas, viewer: Principal, area_id, period: str | None = None)
     return Profile(area, parent_place, territory_place, period, tuple(rows), summarise(result))
 
 
-def _row(atlas: Atlas, viewer: Principal, ind: Indicator, periods: list[str], period: str, area: Place,
+def _row(atlas: Atlas, cells: _Reader, ind: Indicator, periods: list[str], period: str, area: Place,
          up: str | None, top: str) -> tuple[ProfileRow, str | None, str | None]:
-    here = _cells(atlas, viewer, ind.id, period, area.level)
-    cell = here.by_area.get(area.area_id)
+    here = cells(ind.id, period, area.level)
+    cell = here.get(area.area_id)
     if cell is None:  # no such area in this period's boundary set: not comparable
         value, status, parent_id, set_id = None, "boundary", None, ""
     else:
@@ -311,18 +376,16 @@ def _row(atlas: Atlas, viewer: Principal, ind: Indicator, periods: list[str], pe
     if up is not None:
         parent_status = "missing"
         if parent_id is not None:
-            p = _cells(atlas, viewer, ind.id, period, up).by_area.get(parent_id)
+            p = cells(ind.id, period, up).get(parent_id)
             if p is not None:
                 parent_value, parent_status = p[0], p[1]
-    whole = _cells(atlas, viewer, ind.id, period, top).by_area
-    top_id, (territory_value, territory_status) = next(
-        ((k, v[:2]) for k, v in whole.items()), (None, (None, "missing")))
-    trend = _trend(atlas, viewer, ind, periods, period, area, value, status, set_id)
+    top_id, territory_value, territory_status = cells(ind.id, period, top).first()
+    trend = _trend(atlas, cells, ind, periods, period, area, value, status, set_id)
     return (ProfileRow(ind, period, value, status, parent_value, parent_status, territory_value, territory_status,
                        trend, here.distribution), parent_id, top_id)
 
 
-def _trend(atlas: Atlas, viewer: Principal, ind: Indicator, periods: list[str], period: str, area: Place,
+def _trend(atlas: Atlas, cells: _Reader, ind: Indicator, periods: list[str], period: str, area: Place,
            value: float | None, status: str, set_id: str) -> Trend:
     """Change against the same period TREND_YEARS earlier, on the same ground only."""
     before = earlier_period(period)
@@ -330,7 +393,7 @@ def _trend(atlas: Atlas, viewer: Principal, ind: Indicator, periods: list[str], 
         return Trend(None, None, None, None, None, "short")
     if status != "ok":
         return Trend(None, before, None, None, None, status)
-    cell = _cells(atlas, viewer, ind.id, before, area.level).by_area.get(area.area_id)
+    cell = cells(ind.id, before, area.level).get(area.area_id)
     if cell is None:
         return Trend(None, before, None, None, None, "boundary")
     then, then_status, _, then_set = cell
