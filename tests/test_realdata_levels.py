@@ -151,9 +151,13 @@ def _levels() -> dict:
 
 def _values(plr: pd.DataFrame) -> pd.DataFrame:
     plr = plr.assign(area_id=plr["plr_id"].astype(str).str.zfill(8), period=plr["reference_date"].map(_period))
-    # The register lists nobody in Planungsraum 09041403 (uninhabited): the steward delivers 0 for it,
-    # as the publisher's Bezirksregion total (4,827 + 1,468 = 6,295) counts it.
-    empty = plr.drop_duplicates("period").assign(plr_id="09041403", area_id="09041403")
+    # Allende II (09041403) was split off in 2019; the geometry is the 2019 state of LOR 2006. Before
+    # that the register counts its inhabitants in its neighbours, and the publisher's Bezirksregion
+    # total is theirs alone (2015: 4,827 + 1,468 = 6,295): the steward delivers 0 for those Stichtage.
+    before = sorted(set(plr["period"]) - set(plr.loc[plr["area_id"] == "09041403", "period"]))
+    assert before and all(p < "2019" for p in before)
+    empty = plr.drop_duplicates("period")
+    empty = empty[empty["period"].isin(before)].assign(plr_id="09041403", area_id="09041403")
     counts = [c for c in plr.columns if c.startswith("inhabitants")]
     empty[counts] = 0
     plr = pd.concat([plr, empty], ignore_index=True)
@@ -274,3 +278,31 @@ def test_linked_indicators_hide_the_same_cells(berlin):
     hidden_count = set(counts.loc[counts["status"] == "suppressed", "area_id"])
     hidden_share = set(shares.loc[shares["status"] == "suppressed", "area_id"])
     assert hidden_count and hidden_count <= hidden_share
+
+
+def test_five_levels_come_from_one_boundary_upload(tmp_path):
+    """An admin uploads the Planungsräume once; the store's declared levels build the four above them."""
+    import json
+
+    from atlas.ingest.boundary_upload import BoundaryUpload, store_uploaded_set
+
+    atlas = Atlas(dataclasses.replace(load_settings(), data_dir=tmp_path / "data"))
+    from atlas.ingest.boundary_upload import init_empty_store
+    init_empty_store(atlas.store, "Berlin", CITY)
+    with atlas.store.writing() as tx:
+        tx.manifest["levels"] = LEVELS
+    plr = _levels()["planungsraum"][["area_id", "name", "geometry"]]
+    names = {}
+    for level, (path, _) in LOR.items():
+        if level != "planungsraum":
+            names.update({f["properties"]["id"]: f["properties"]["name"]
+                          for f in json.loads(path.read_text(encoding="utf-8"))["features"]})
+    spec = BoundaryUpload(key_col="area_id", name_col="name", parent_names=names, city_key=CITY, city_name="Berlin")
+    admin = Principal("admin", "admin", logged_in=True)
+    result = store_uploaded_set(atlas.store, admin, plr.to_json().encode(), "plr.geojson", spec,
+                                date(2006, 1, 1), "lor2006", "LOR 2006")
+    assert result["levels"] == {"planungsraum": 448, "bezirksregion": 138, "prognoseraum": 60, "bezirk": 12,
+                                "stadt": 1}
+    regions = queries.areas(atlas, "bezirksregion", "lor2006").set_index("area_id")
+    assert regions.loc["010111", "name"] == "Tiergarten Süd" and regions.loc["010111", "parent_id"] == "0101"
+    assert set(queries.areas(atlas, "bezirk", "lor2006")["parent_id"]) == {CITY}

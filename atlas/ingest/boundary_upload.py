@@ -20,6 +20,7 @@ from atlas.services.boundaries import (
     add_boundary_set,
     validate_areas,
 )
+from atlas.services.territory import CITY_LEVELS, Level, parse_levels
 
 OVERLAP_TOLERANCE_M2 = 1_000  # digitising slivers below this are not overlaps
 GAP_TOLERANCE_M2 = 1_000  # holes inside the city outline below this are not gaps
@@ -136,45 +137,94 @@ def _examples(keys: pd.Series) -> str:
     return shown + (" …" if len(keys) > 5 else "")
 
 
-def upload_levels(raw: gpd.GeoDataFrame, spec: BoundaryUpload) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
-    """Ortsteile from the file, Stadtbezirke dissolved from them, the city as their union; and notes on what
-    was repaired (leading zeros restored).
+def upload_levels(raw: gpd.GeoDataFrame, spec: BoundaryUpload, levels: tuple[Level, ...] = CITY_LEVELS
+                  ) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
+    """Base areas from the file and every level above dissolved from them; notes on what was repaired.
 
-    Raises BoundaryError with every defect: columns, keys, geometry, overlaps, gaps, and keys whose lost
-    zeros cannot be restored safely (two Stadtbezirke are never merged by a lost zero).
+    Each level finds its parent as the store declares it (`Level.parent_from`:
+    a column of the file or a key prefix); for the base level the upload's
+    `parent_col` / `parent_key_length` take precedence. The level below the
+    top belongs to the whole territory. Levels built by dissolving nest by
+    construction. Raises BoundaryError with every defect: columns, keys,
+    geometry, overlaps, gaps, a level whose areas would have two parents, and
+    keys whose lost zeros cannot be restored safely (two parents are never
+    merged by a lost zero).
     """
+    rules = _parent_rules(spec, levels)
+    columns = [spec.key_col, spec.name_col] + [r.split(":", 1)[1] for r in rules if r.startswith("column:")]
     problems = [f"Spalte {c!r} nicht gefunden; vorhanden: {sorted(x for x in raw.columns if x != 'geometry')}"
-                for c in (spec.key_col, spec.name_col, spec.parent_col) if c and c not in raw.columns]
-    if not spec.parent_col and not spec.parent_key_length:
-        problems.append("Zuordnung zum Stadtbezirk fehlt: parent_col oder parent_key_length angeben")
+                for c in dict.fromkeys(columns) if c and c not in raw.columns]
+    problems += [f"Zuordnung der Ebene {levels[i].label()} zur Ebene darüber fehlt: parent_col oder "
+                 "parent_key_length angeben (oder in der Gebietshierarchie des Atlas festlegen)"
+                 for i, rule in enumerate(rules) if not rule]
     if problems:
         raise BoundaryError(problems)
     gdf = raw.to_crs("EPSG:4326")
     keys, notes, problems = restore_zeros(key_texts(gdf[spec.key_col]), spec.key_length, "Schlüssel")
-    if spec.parent_col:
-        parents, parent_notes, parent_problems = restore_zeros(key_texts(gdf[spec.parent_col]), None,
-                                                               "Stadtbezirk-Schlüssel")
-    else:
-        parents, parent_notes, parent_problems = keys.str[:spec.parent_key_length], [], []
-    problems += parent_problems + _unnamed_parents(parents, spec)
+    chain = [keys]  # per level: each base row's area key at that level
+    for i, rule in enumerate(rules):
+        upper, upper_notes, upper_problems = _keys_above(gdf, chain[-1], rule, levels[i + 1].label())
+        chain.append(upper)
+        notes += upper_notes
+        problems += upper_problems
+    if len(chain) > 1:
+        problems += _unnamed_parents(chain[1], spec)
+    problems += _two_parents(chain, levels)
     if problems:
         raise BoundaryError(problems)
-    notes += parent_notes
-    ortsteile = gpd.GeoDataFrame({"area_id": keys.values, "name": gdf[spec.name_col].astype(str).str.strip().values,
-                                  "parent_id": parents.values}, geometry=gdf.geometry.values, crs="EPSG:4326")
-    problems = validate_areas(ortsteile)
+    base = gpd.GeoDataFrame({"area_id": keys.values, "name": gdf[spec.name_col].astype(str).str.strip().values,
+                             "parent_id": chain[1].values if len(chain) > 1 else spec.city_key},
+                            geometry=gdf.geometry.values, crs="EPSG:4326")
+    problems = validate_areas(base)
     if not problems:
-        problems = geometry_problems(ortsteile)
+        problems = geometry_problems(base)
     if problems:
         raise BoundaryError(problems)
-    names = spec.parent_names or {}
-    districts = ortsteile.dissolve(by="parent_id", as_index=False)[["parent_id", "geometry"]]
-    districts = gpd.GeoDataFrame({"area_id": districts["parent_id"].values,
-                                  "name": [names.get(k, f"Stadtbezirk {k}") for k in districts["parent_id"]],
-                                  "parent_id": spec.city_key}, geometry=districts.geometry.values, crs="EPSG:4326")
-    city = gpd.GeoDataFrame({"area_id": [spec.city_key], "name": [spec.city_name], "parent_id": [None]},
-                            geometry=[shapely.union_all(districts.geometry.values)], crs="EPSG:4326")
-    return {"ortsteil": ortsteile, "stadtbezirk": districts, "stadt": city}, notes
+    out = {levels[0].id: base}
+    names = {str(k): v for k, v in (spec.parent_names or {}).items()}
+    for i in range(1, len(levels) - 1):
+        frame = base.assign(area_id=chain[i].values, parent_id=chain[i + 1].values if i + 1 < len(chain)
+                            else spec.city_key)
+        dissolved = frame.dissolve(by="area_id", as_index=False, aggfunc="first")
+        out[levels[i].id] = gpd.GeoDataFrame({
+            "area_id": dissolved["area_id"].values,
+            "name": [names.get(k, f"{levels[i].label()} {k}") for k in dissolved["area_id"]],
+            "parent_id": dissolved["parent_id"].values}, geometry=dissolved.geometry.values, crs="EPSG:4326")
+    below_top = out[levels[-2].id]
+    out[levels[-1].id] = gpd.GeoDataFrame({"area_id": [spec.city_key], "name": [spec.city_name], "parent_id": [None]},
+                                          geometry=[shapely.union_all(below_top.geometry.values)], crs="EPSG:4326")
+    out[levels[-2].id] = below_top.assign(parent_id=spec.city_key)
+    return out, notes
+
+
+def _parent_rules(spec: BoundaryUpload, levels: tuple[Level, ...]) -> list[str]:
+    """How each level below the one under the top finds its parent: 'column:<name>' or 'prefix:<n>'."""
+    rules = [level.parent_from for level in levels[:-2]]
+    if rules and (spec.parent_col or spec.parent_key_length):
+        rules[0] = f"column:{spec.parent_col}" if spec.parent_col else f"prefix:{spec.parent_key_length}"
+    return ["" if r == "spatial" else r for r in rules]
+
+
+def _keys_above(gdf: gpd.GeoDataFrame, keys: pd.Series, rule: str, what: str
+                ) -> tuple[pd.Series, list[str], list[str]]:
+    """Each base row's key one level up, from a key prefix or a column (zeros restored as for keys)."""
+    kind, _, arg = rule.partition(":")
+    if kind == "prefix":
+        return keys.str[:int(arg)], [], []
+    return restore_zeros(key_texts(gdf[arg]), None, f"{what}-Schlüssel")
+
+
+def _two_parents(chain: list[pd.Series], levels: tuple[Level, ...]) -> list[str]:
+    """An area must have one parent: a column that puts one area in two parents is refused."""
+    problems = []
+    for i in range(1, len(chain) - 1):
+        pairs = pd.DataFrame({"area": chain[i].values, "parent": chain[i + 1].values}).drop_duplicates()
+        split = pairs[pairs["area"].duplicated(keep=False)]
+        for area, group in list(split.groupby("area"))[:10]:
+            problems.append(f"{levels[i].label()} {area} liegt laut Datei in mehreren Gebieten der Ebene "
+                            f"{levels[i + 1].label()} ({', '.join(map(repr, group['parent']))}); jedes Gebiet "
+                            "gehört zu genau einem übergeordneten")
+    return problems
 
 
 def _unnamed_parents(parents: pd.Series, spec: BoundaryUpload) -> list[str]:
@@ -214,7 +264,9 @@ def store_uploaded_set(store, viewer, content: bytes, filename: str, spec: Bound
         raise PermissionError("nur die Administration lädt Gebietsgrenzen hoch")
     raw = read_boundary_upload(content, filename, layer)
     source_crs = raw.crs.to_string()
-    levels, notes = upload_levels(raw, spec)
+    declared = store.manifest().get("levels") if store.exists() else None
+    hierarchy = parse_levels(declared) if declared else CITY_LEVELS
+    levels, notes = upload_levels(raw, spec, hierarchy)
     with store.writing() as tx:
         add_uploaded_set(tx, BoundarySet(set_id, valid_from, None, label, f"hochgeladen: {filename}"), levels,
                          source_crs)
@@ -222,8 +274,10 @@ def store_uploaded_set(store, viewer, content: bytes, filename: str, spec: Bound
         city.setdefault("name", spec.city_name)
         city.setdefault("key", spec.city_key)
         city.setdefault("source_crs", source_crs)
-    return {"set_id": set_id, "valid_from": valid_from.isoformat(), "areas": len(levels["ortsteil"]),
-            "districts": len(levels["stadtbezirk"]), "source_crs": source_crs, "notes": notes}
+    counts = [len(levels[level.id]) for level in hierarchy]
+    return {"set_id": set_id, "valid_from": valid_from.isoformat(), "areas": counts[0], "districts": counts[1],
+            "levels": {level.id: n for level, n in zip(hierarchy, counts)}, "source_crs": source_crs,
+            "notes": notes}
 
 
 def init_empty_store(store, city_name: str, city_key: str) -> None:

@@ -37,9 +37,11 @@ class Level:
         return self.plural_de if plural else self.name_de
 
 
+# A store that declares nothing: the classic city. Its boundary uploads say how an Ortsteil finds its
+# Stadtbezirk (parent_col or parent_key_length); the Stadtbezirke belong to the city.
 CITY_LEVELS = (
-    Level("ortsteil", "Ortsteil", "neighbourhood", "Ortsteile", "neighbourhoods", "prefix:2"),
-    Level("stadtbezirk", "Stadtbezirk", "borough", "Stadtbezirke", "boroughs", "column:parent"),
+    Level("ortsteil", "Ortsteil", "neighbourhood", "Ortsteile", "neighbourhoods"),
+    Level("stadtbezirk", "Stadtbezirk", "borough", "Stadtbezirke", "boroughs"),
     Level("stadt", "Stadt", "city", "Stadt", "city"),
 )
 

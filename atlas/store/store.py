@@ -343,7 +343,7 @@ class Store:
                 manifest = self.manifest() if self.exists() else _empty_manifest()
                 tx = Transaction(self, manifest)
                 yield tx
-                if tx.dirty:
+                if tx.dirty or tx.manifest != manifest:  # new files, or a manifest-only change (city, levels)
                     tx._commit()
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
