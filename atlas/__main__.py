@@ -5,16 +5,22 @@
   init    start an empty store for a real city (then upload boundaries and data)
   users   add | list | disable | enable | passwd   (accounts; passwords only via stdin)
   tokens  add NAME [--label TEXT] | list | revoke ID   (API tokens for scripted feeds)
+  backup PATH          copy the store as it stands now into a new directory, with checksums (app may run)
+  restore PATH         check a backup, then restore it into ATLAS_DATA_DIR (must be new or empty)
+  verify-backup PATH   check a backup's checksums without restoring it
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-from atlas.config import load_settings
+from atlas.config import PROJECT_ROOT, load_settings
 from atlas.demo import ensure_demo
 from atlas.services import queries, versions
 from atlas.services.context import Atlas
+from atlas.store import backup as backups
 from auth.permissions import ROLES
 from auth.users import UserError
 
@@ -107,6 +113,47 @@ def cmd_users(atlas: Atlas, args) -> int:
     return 0
 
 
+def cmd_backup(atlas: Atlas, args) -> int:
+    try:
+        done = backups.backup(atlas.store, Path(args.path))
+    except backups.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup of {atlas.settings.data_dir} (generation {done.generation}) written to {done.path}: "
+          f"{done.files} files, {done.bytes / 1e6:.1f} MB, checksums in SHA256SUMS")
+    for folder, why in done.skipped.items():
+        print(f"  not backed up: {folder} {why}")
+    return 0
+
+
+def _target_data_dir() -> Path:
+    """ATLAS_DATA_DIR as `load_settings` reads it, without creating it (load_settings writes a session key there)."""
+    return Path(os.environ.get("ATLAS_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+
+
+def cmd_restore(args) -> int:
+    """Runs without opening a context: the target must stay empty until the backup has been checked."""
+    target = _target_data_dir()
+    try:
+        generation = backups.restore(Path(args.path), target)
+    except backups.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup {Path(args.path).resolve()} checked and restored into {target} (generation {generation}); "
+          f"start the app with ATLAS_DATA_DIR={target}")
+    return 0
+
+
+def cmd_verify_backup(args) -> int:
+    try:
+        sums = backups.verify(Path(args.path))
+    except backups.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup {Path(args.path).resolve()} is complete: {len(sums)} files match SHA256SUMS")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m atlas", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -143,7 +190,19 @@ def main(argv: list[str] | None = None) -> int:
     for p in tokens.choices.values():
         p.set_defaults(func=cmd_tokens)
 
+    sub.add_parser("backup", help="back up the store (while the app runs) into a new or empty directory"
+                   ).add_argument("path")
+    sub.add_parser("restore", help="check a backup and restore it into ATLAS_DATA_DIR (new or empty)"
+                   ).add_argument("path")
+    sub.add_parser("verify-backup", help="check a backup's checksums").add_argument("path")
+    sub.choices["backup"].set_defaults(func=cmd_backup)
+    # Without a context: opening one would write a session key into the (still empty) target.
+    sub.choices["restore"].set_defaults(func=cmd_restore, without_context=True)
+    sub.choices["verify-backup"].set_defaults(func=cmd_verify_backup, without_context=True)
+
     args = parser.parse_args(argv)
+    if getattr(args, "without_context", False):
+        return args.func(args)
     try:
         return args.func(Atlas(load_settings()), args)
     except UserError as exc:
