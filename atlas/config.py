@@ -25,6 +25,7 @@ class Settings:
     secret_key: str
     debug: bool
     session_idle_minutes: int
+    session_max_hours: float
     login_rate_limit: str
     ratelimit_storage: str
     behind_proxy: bool
@@ -73,6 +74,8 @@ def load_settings() -> Settings:
         debug=os.environ.get("ATLAS_DEBUG", "") == "1",
         # A session ends after this many minutes without a request.
         session_idle_minutes=int(os.environ.get("ATLAS_SESSION_IDLE_MINUTES", "30")),
+        # A session ends this many hours after sign-in however active it is (a stolen cookie does not live on).
+        session_max_hours=float(os.environ.get("ATLAS_SESSION_MAX_HOURS", "12")),
         # Failed logins allowed per client address (flask-limiter syntax).
         login_rate_limit=os.environ.get("ATLAS_LOGIN_RATE_LIMIT", "5 per minute"),
         # memory:// counts per worker process; point it at redis:// to share across workers.

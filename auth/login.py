@@ -3,7 +3,9 @@
 - CSRF protection on the form (flask-wtf), argon2 password check, failed
   logins rate-limited per client address (flask-limiter).
 - Session cookie HttpOnly, SameSite=Lax, Secure whenever the request came over
-  HTTPS; a session ends after a configurable idle time.
+  HTTPS; a session ends after a configurable idle time, after an absolute
+  lifetime, and on the server at logout (auth/sessions.py: a copied cookie is
+  anonymous afterwards, in every worker).
 - The session's CSRF token is made at login and the cookie is rewritten at
   most once a minute, not on every request: a page's parallel requests are
   answered in any order, and a late answer carrying an older cookie must not
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import time
 from html import escape
+from pathlib import Path
 from urllib.parse import urlparse
 
 from flask import (
@@ -35,12 +38,13 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from auth.permissions import may_administer
 from auth.session import current_principal
+from auth.sessions import SessionRegistry
 from auth.users import User
 
 bp = Blueprint("auth", __name__)
@@ -48,6 +52,7 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
 ACCOUNTS = "auth.accounts"
+SESSIONS = "auth.sessions"
 
 TEXT = {
     "de": {"title": "Anmelden", "user": "Benutzername", "password": "Passwort", "submit": "Anmelden",
@@ -75,13 +80,18 @@ TEXT = {
 
 
 class LoginUser(UserMixin):
-    """flask-login's view of an account; the id includes the session nonce."""
+    """flask-login's view of an account; the id is `user:nonce:session`.
 
-    def __init__(self, user: User):
+    The nonce ends every session of the account when its password, role or
+    status changes; the session id ends this one session (logout).
+    """
+
+    def __init__(self, user: User, session_id: str):
         self.user = user
+        self.session_id = session_id
 
     def get_id(self) -> str:
-        return self.user.session_id
+        return f"{self.user.session_id}:{self.session_id}"
 
     def principal(self):
         return self.user.principal()
@@ -198,8 +208,9 @@ def login_submit() -> Response:
     if user is None:
         atlas.audit.record("anonymous", "login_failed", target=username[:64], ip=request.remote_addr or "")
         return login_page(TEXT[_lang()]["failed"], 401)
+    _end_server_session()  # signing in again replaces a session, it does not add one
     session.clear()
-    login_user(LoginUser(user))
+    login_user(LoginUser(user, _sessions().open(user.username)))
     session.permanent = True
     session["seen"] = time.time()
     _start_csrf_token()
@@ -213,9 +224,25 @@ def logout() -> Response:
     principal = current_principal()
     if principal.logged_in:
         _accounts().audit.record(principal.name, "logout", ip=request.remote_addr or "")
+    _end_server_session()
     logout_user()
     session.clear()
     return redirect("/", code=303)
+
+
+def _session_parts(value: str | None) -> tuple[str, str, str]:
+    """(user name, account nonce, session id) of a stored flask-login id; empty parts when it has another form."""
+    parts = (value or "").split(":")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else ("", "", "")
+
+
+def _end_server_session() -> None:
+    """Close this cookie's session in the registry, so no copy of the cookie stays signed in."""
+    _sessions().close(_session_parts(session.get("_user_id"))[2])
+
+
+def _sessions() -> SessionRegistry:
+    return current_app.extensions[SESSIONS]
 
 
 def _accounts():
@@ -223,13 +250,16 @@ def _accounts():
     return current_app.extensions[ACCOUNTS]
 
 
-def _load_user(session_id: str) -> LoginUser | None:
-    """Resolve a session id; a changed nonce (password, role, disable) ends the session."""
-    username, _, nonce = (session_id or "").partition(":")
+def _load_user(stored_id: str) -> LoginUser | None:
+    """Resolve a cookie's `user:nonce:session`: anonymous unless the account is active, its nonce unchanged
+    (password, role, status) and the session still open on the server (logout, absolute lifetime)."""
+    username, nonce, session_id = _session_parts(stored_id)
     user = _accounts().users.get(username)
     if user is None or user.disabled or user.session_nonce != nonce:
         return None
-    return LoginUser(user)
+    if not _sessions().is_open(session_id, username):
+        return None
+    return LoginUser(user, session_id)
 
 
 def _start_csrf_token() -> None:
@@ -258,7 +288,12 @@ def _expire_idle_sessions() -> None:
     idle = _accounts().settings.session_idle_minutes * 60
     now = time.time()
     seen = float(session.get("seen", 0))
+    if not current_user.is_authenticated:  # ended on the server: drop the dead cookie
+        logout_user()
+        session.clear()
+        return
     if now - seen > idle:
+        _end_server_session()
         logout_user()
         session.clear()
         return
@@ -312,6 +347,8 @@ def init_auth(server: Flask, accounts) -> None:
     """
     settings = accounts.settings
     server.extensions[ACCOUNTS] = accounts
+    server.extensions[SESSIONS] = SessionRegistry(Path(settings.data_dir) / "sessions",
+                                                  max_age=settings.session_max_hours * 3600)
     if settings.behind_proxy:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)
     server.session_interface = _SessionInterface()

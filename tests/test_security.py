@@ -1,0 +1,132 @@
+"""Issue 18's security findings, each as the attack that found it: sessions after logout, what hidden
+indicators give away, response headers and versions, Dash callbacks without a CSRF token, health output."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from tests.conftest import csrf_token, fresh_client, login
+
+
+def who(client) -> int:
+    """How many indicators the client may see: 18 public, 31 internal (sozialamt too), 32 admin."""
+    return client.get("/api/v1/indicators").get_json()["count"]
+
+
+def upload_status(client, token: str) -> int:
+    """POST a small extract to the upload API as this client; the status says whether it was let in."""
+    body = "Ortsteil;Zeitraum;Indikator;Wert\n0101;2024-Q4;sgb2_quote;5,1\n".encode()
+    return client.post("/api/v1/uploads", data={"file": (io.BytesIO(body), "x.csv")},
+                       content_type="multipart/form-data", headers={"X-CSRFToken": token}).status_code
+
+
+@pytest.fixture()
+def two_workers(scratch_atlas):
+    """Two apps on one data directory, each with its own context: what two gunicorn workers are."""
+    from atlas.web.app import create_app
+    return create_app(scratch_atlas.settings), create_app(scratch_atlas.settings)
+
+
+# ------------------------------------------------------------------ finding 1: sessions end on the server
+def thief(app, cookie: str):
+    """A client that sends a copied session cookie (and ignores any answer that deletes it)."""
+    client = fresh_client(app)
+    client.set_cookie("session", cookie)
+    return client
+
+
+def test_a_copied_cookie_is_anonymous_after_logout_in_every_worker(two_workers):
+    one, two = two_workers
+    owner = fresh_client(one)
+    login(owner, "sozialamt")
+    token = csrf_token(owner)
+    stolen = owner.get_cookie("session").value
+    assert [who(thief(app, stolen)) for app in (one, two)] == [31, 31]  # signed in in both workers, as the owner
+
+    assert owner.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert [who(thief(app, stolen)) for app in (one, two)] == [18, 18]
+    assert [upload_status(thief(app, stolen), token) for app in (one, two)] == [401, 401]
+
+
+def test_logout_in_one_worker_ends_only_that_session(two_workers):
+    one, two = two_workers
+    phone, desk = fresh_client(one), fresh_client(two)
+    login(phone, "sozialamt")
+    login(desk, "sozialamt")
+    assert phone.post("/logout", data={"csrf_token": csrf_token(phone)}).status_code == 303
+    assert who(phone) == 18 and who(desk) == 31 and who(thief(one, desk.get_cookie("session").value)) == 31
+
+
+def test_signing_in_again_ends_the_previous_session(two_workers):
+    one, two = two_workers
+    client = fresh_client(one)
+    login(client, "sozialamt")
+    before = client.get_cookie("session").value
+    login(client, "sozialamt")
+    assert who(client) == 31 and who(thief(two, before)) == 18
+
+
+@pytest.mark.parametrize("change", ["password", "role", "disable"])
+def test_account_changes_end_sessions_in_every_worker(two_workers, scratch_atlas, change):
+    one, two = two_workers
+    client = fresh_client(one)
+    login(client, "sozialamt")
+    stolen = client.get_cookie("session").value
+    users = scratch_atlas.users
+    {"password": lambda: users.set_password("sozialamt", "a-new-password-1", actor="test"),
+     "role": lambda: users.set_role("sozialamt", "internal", [], actor="test"),
+     "disable": lambda: users.set_disabled("sozialamt", True, actor="test")}[change]()
+    assert who(client) == 18 and who(thief(two, stolen)) == 18
+
+
+def test_a_cookie_from_before_session_ids_is_anonymous(two_workers, scratch_atlas):
+    """The old form `user:nonce` (no server session) signs nobody in."""
+    one, _ = two_workers
+    client = fresh_client(one)
+    login(client, "sozialamt")
+    with client.session_transaction() as s:
+        s["_user_id"] = scratch_atlas.users.get("sozialamt").session_id
+    assert who(client) == 18
+
+
+# ------------------------------------------------------------------ the registry itself
+def test_the_registry_is_shared_through_its_file_and_keeps_no_session_ids(tmp_path):
+    from auth.sessions import SessionRegistry
+    a, b = SessionRegistry(tmp_path, 3600), SessionRegistry(tmp_path, 3600)
+    first, second = a.open("anna"), a.open("anna")
+    assert b.is_open(first, "anna") and b.is_open(second, "anna")
+    assert not b.is_open(first, "bert") and not b.is_open("made-up", "anna") and not b.is_open("", "anna")
+    b.close(first)
+    assert not a.is_open(first, "anna") and a.is_open(second, "anna")
+    text = (tmp_path / "open.jsonl").read_text()
+    assert first not in text and second not in text
+
+
+def test_a_session_ends_after_the_absolute_lifetime(tmp_path, monkeypatch):
+    import auth.sessions
+    registry = auth.sessions.SessionRegistry(tmp_path, 12 * 3600)
+    sid = registry.open("anna")
+    opened = auth.sessions.time.time()
+    monkeypatch.setattr(auth.sessions.time, "time", lambda: opened + 12 * 3600 + 1)
+    assert not registry.is_open(sid, "anna")
+
+
+def test_compaction_keeps_exactly_the_open_sessions(tmp_path, monkeypatch):
+    import auth.sessions
+    monkeypatch.setattr(auth.sessions, "COMPACT_MIN_LINES", 10)
+    writer, reader = auth.sessions.SessionRegistry(tmp_path, 3600), auth.sessions.SessionRegistry(tmp_path, 3600)
+    kept = writer.open("anna")
+    assert reader.is_open(kept, "anna")  # the reader has read the first file
+    closed = []
+    for _ in range(20):
+        sid = writer.open("bert")
+        writer.close(sid)
+        closed.append(sid)
+    last = writer.open("carl")  # the open that compacts
+    lines = (tmp_path / "open.jsonl").read_text().splitlines()
+    assert len(lines) < 10  # compacted: a header and the open sessions
+    assert reader.is_open(kept, "anna") and reader.is_open(last, "carl")
+    assert not any(reader.is_open(sid, "bert") for sid in closed)
+    assert json.loads(lines[0])["op"] == "file"
