@@ -11,7 +11,7 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 from atlas.export import profile_pdf, profile_view, report_render
 from atlas.i18n import norm_lang
 from atlas.services import notes as note_service
-from atlas.services import profiles, queries, reports, territory
+from atlas.services import comparison, profiles, queries, reports, territory
 from atlas.services.boundaries import feature_collection
 from atlas.web import booklet_jobs
 from atlas.web.http import (
@@ -288,3 +288,71 @@ def booklet_file(job: str) -> Response:
     state = booklet_jobs.status(atlas, job)
     return send_file(path, mimetype=mimetype, as_attachment=True,
                      download_name=f"ortsatlas_profilheft_{state['level']}_{state['view']}.{state['format']}")
+
+
+# ------------------------------------------------------------------ comparison (issue 14)
+@api.get("/api/v1/compare")
+def compare() -> Response:
+    """Areas next to each other: `area=KEY` (1–6, any level) × `indicator=ID` (repeatable) [, `period=P`].
+
+    Rows for the chosen areas, their parents and the whole territory. Hidden
+    indicators are left out like unknown ones; none visible answers 404.
+    """
+    atlas, viewer = current_atlas(), current_principal()
+    ids = [i for part in request.args.getlist("indicator") for i in part.split(",") if i]
+    rows = comparison.compare_table(atlas, viewer, request.args.getlist("area"), ids,
+                                    request.args.get("period") or None)
+    if not any(queries.get_indicator(atlas, viewer, i) for i in ids):
+        return not_found()
+    if rows.empty:
+        return error_response(400, "missing_area", "area=KEY (1–6 bekannte Gebiete) / 1–6 known area keys")
+    return jsonify({"count": len(rows), "rows": records(rows, comparison.COMPARE_COLS)})
+
+
+@api.get("/api/v1/change")
+def change() -> Response:
+    """Change of one indicator between two periods: `indicator`, `from`, `to` [, `level`].
+
+    Status per area: ok, missing, suppressed (either cell withheld: the change
+    too), not_comparable (the area's ground changed between the periods).
+    """
+    atlas, viewer = current_atlas(), current_principal()
+    level = level_arg()
+    if isinstance(level, Response):
+        return level
+    indicator = request.args.get("indicator", "")
+    if queries.get_indicator(atlas, viewer, indicator) is None:
+        return not_found()
+    try:
+        table = comparison.change(atlas, viewer, indicator, request.args.get("from", ""),
+                                  request.args.get("to", ""), level)
+    except ValueError:  # the period is not echoed: an unreleased one answers like one that does not exist
+        return error_response(400, "bad_period", "from/to: Zeiträume des Indikators / periods of the indicator")
+    cols = list(table.rows.columns)
+    return jsonify({"indicator": indicator, "from": table.period_from, "to": table.period_to, "level": level,
+                    "boundary_set": table.set_id, "measure": table.measure, "count": len(table.rows),
+                    "rows": records(table.rows, cols)})
+
+
+@api.get("/api/v1/correlation")
+def correlation() -> Response:
+    """Two indicators over the areas of a level: `x`, `y` [, `period`][, `level`].
+
+    Pearson, Spearman, least-squares line and n over the areas 'ok' in both;
+    the areas left out (missing or suppressed in either) are listed.
+    """
+    atlas, viewer = current_atlas(), current_principal()
+    level = level_arg()
+    if isinstance(level, Response):
+        return level
+    found = comparison.relation(atlas, viewer, request.args.get("x", ""), request.args.get("y", ""),
+                                request.args.get("period") or None, level)
+    if found is None:
+        return not_found()
+    return jsonify({"x": found.x.id, "y": found.y.id, "period_x": found.period_x, "period_y": found.period_y,
+                    "level": level, "n": found.n, "pearson": found.pearson, "spearman": found.spearman,
+                    "slope": found.slope, "intercept": found.intercept,
+                    "left_out": records(found.left_out, ["area_id", "name", "x_status", "y_status"]),
+                    "points": records(found.points, ["area_id", "name", "x", "y"])})
+
+# ------------------------------------------------------------------ end comparison

@@ -1,0 +1,403 @@
+"""Comparison services: areas next to each other, change between two periods, relations of two indicators.
+
+Every number comes from `atlas.services.queries` with the viewer, so rights
+and disclosure control (`atlas.services.disclosure`) apply before anything
+is compared: a suppressed cell stays suppressed, and nothing derived from it
+(a difference, a correlation) is ever computed. A change that involves a
+suppressed cell is itself suppressed, so a published difference never
+reveals a hidden value (visible value ± change = hidden value). An indicator
+the viewer may not see answers like one that does not exist (None).
+
+Levels are data (`atlas.services.territory`): no level id is named here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from atlas.catalog import Indicator
+from atlas.classify import MISSING_COLOR, SUPPRESSED_COLOR, colors_for
+from atlas.formatting import format_number, gap_word
+from atlas.services import queries, territory
+from atlas.services.context import Atlas
+from auth.permissions import Principal
+
+MAX_AREAS = 6
+MAX_INDICATORS = 8
+NOT_COMPARABLE_COLOR = "#b8b8d0"  # belongs to no scheme: an area that broke across a boundary change
+CHANGE_STATUSES = ("ok", "missing", "suppressed", "not_comparable")
+
+
+# ------------------------------------------------------------------ areas
+@dataclass(frozen=True)
+class AreaRef:
+    """A chosen area as the newest boundary set knows it."""
+
+    area_id: str
+    name: str
+    level: str
+    set_id: str
+    parent_id: str | None
+
+
+def resolve_areas(atlas: Atlas, keys: list) -> list[AreaRef]:
+    """The known areas among `keys` (any level), in the order given, without repeats, at most MAX_AREAS.
+
+    Geography is public: unknown keys are dropped, known ones kept whatever
+    the viewer may see of their values.
+    """
+    out: list[AreaRef] = []
+    for key in keys or []:
+        if not isinstance(key, str) or key in {a.area_id for a in out}:
+            continue
+        info = queries.area_info(atlas, key)
+        if info.empty:
+            continue
+        row = info.iloc[0]
+        parent = row["parent_id"] if isinstance(row["parent_id"], str) else None
+        out.append(AreaRef(key, row["name"], row["level"], row["set_id"], parent))
+        if len(out) == MAX_AREAS:
+            break
+    return out
+
+
+def area_options(atlas: Atlas, lang: str = "de") -> list[dict]:
+    """Every area of the current boundary set at every level, for a search box: 'Name (key, level)'."""
+    set_id = queries.current_set(atlas)
+    options = []
+    for level in territory.level_ids(atlas):
+        label = territory.label(atlas, level, lang)
+        for row in queries.areas(atlas, level, set_id).itertuples(index=False):
+            options.append({"label": f"{row.name} ({row.area_id}, {label})", "value": row.area_id})
+    return options
+
+
+def _context_rows(atlas: Atlas, chosen: list[AreaRef]) -> list[tuple[str, str, str]]:
+    """(role, level, key) of the chosen areas, then their parents, then the whole territory, without repeats."""
+    top = territory.top_level(atlas)
+    top_key = queries.areas(atlas, top, queries.current_set(atlas))["area_id"].iloc[0]
+    rows = [("area", a.level, a.area_id) for a in chosen]
+    for a in chosen:
+        ups = queries.ancestors(atlas, a.set_id, a.area_id)
+        if ups and ups[0][0] != top:
+            rows.append(("parent", ups[0][0], ups[0][1]))
+    rows.append(("territory", top, top_key))
+    seen, out = set(), []
+    for role, level, key in rows:
+        if key not in seen:
+            seen.add(key)
+            out.append((role, level, key))
+    return out
+
+
+COMPARE_COLS = ["indicator_id", "period", "role", "level", "area_id", "name", "value", "numerator",
+                "denominator", "status"]
+
+
+def compare_table(atlas: Atlas, viewer: Principal, area_keys: list, indicator_ids: list,
+                  period: str | None = None) -> pd.DataFrame:
+    """The chosen areas, their parents and the territory for each visible indicator.
+
+    Each indicator at `period` if the viewer may read it, else at its newest
+    readable period. Hidden and unknown indicators are left out alike.
+    Columns: COMPARE_COLS; role is 'area', 'parent' or 'territory'.
+    """
+    chosen = resolve_areas(atlas, area_keys)
+    wanted = _visible_ids(atlas, viewer, indicator_ids)
+    if not chosen or not wanted:
+        return pd.DataFrame(columns=COMPARE_COLS)
+    context = _context_rows(atlas, chosen)
+    parts = []
+    for ind_id in wanted:
+        readable = queries.periods(atlas, viewer, ind_id)
+        at = period if period in readable else readable[-1]
+        for level in dict.fromkeys(level for _, level, _ in context):
+            table = queries.values(atlas, viewer, ind_id, at, level)
+            rows = table.rows.set_index("area_id") if table is not None else pd.DataFrame()
+            for role, lv, key in context:
+                if lv != level:
+                    continue
+                parts.append(_one_row(atlas, ind_id, at, role, level, key, rows))
+    return pd.DataFrame(parts, columns=COMPARE_COLS)
+
+
+def _one_row(atlas: Atlas, ind_id: str, period: str, role: str, level: str, key: str, rows: pd.DataFrame) -> dict:
+    """One area's row; an area that does not exist at that period is 'missing' (no number)."""
+    if key in rows.index:
+        r = rows.loc[key]
+        return {"indicator_id": ind_id, "period": period, "role": role, "level": level, "area_id": key,
+                "name": r["name"], "value": r["value"], "numerator": r["numerator"],
+                "denominator": r["denominator"], "status": r["status"]}
+    info = queries.area_info(atlas, key)
+    name = info.iloc[0]["name"] if len(info) else key
+    return {"indicator_id": ind_id, "period": period, "role": role, "level": level, "area_id": key, "name": name,
+            "value": None, "numerator": None, "denominator": None, "status": "missing"}
+
+
+def _visible_ids(atlas: Atlas, viewer: Principal, indicator_ids: list) -> list[str]:
+    """The requested indicators the viewer may see, in the order asked, at most MAX_INDICATORS."""
+    out = []
+    for ind_id in indicator_ids or []:
+        if isinstance(ind_id, str) and ind_id not in out and queries.get_indicator(atlas, viewer, ind_id):
+            out.append(ind_id)
+    return out[:MAX_INDICATORS]
+
+
+SERIES_COLS = ["period", "role", "area_id", "name", "value", "status"]
+
+
+def compare_series(atlas: Atlas, viewer: Principal, area_keys: list, indicator_id: str) -> pd.DataFrame | None:
+    """One indicator over time for the chosen areas, their parents and the territory (one chart).
+
+    From `queries.timeseries`, so a key whose ground changed breaks its line
+    (those periods are not the chosen area's and are left out). None if the
+    indicator is not visible.
+    """
+    if queries.get_indicator(atlas, viewer, indicator_id) is None:
+        return None
+    chosen = resolve_areas(atlas, area_keys)
+    if not chosen:
+        return pd.DataFrame(columns=SERIES_COLS)
+    parts = []
+    for role, level, key in _context_rows(atlas, chosen):
+        ts = queries.timeseries(atlas, viewer, indicator_id, key)
+        if ts is None or ts.empty:
+            continue
+        own = ts[(ts["role"] == "area") & (ts["area_id"] == key)]
+        parts.append(own.assign(role=role))
+    if not parts:
+        return pd.DataFrame(columns=SERIES_COLS)
+    return pd.concat(parts, ignore_index=True)[SERIES_COLS].sort_values(["period"], kind="stable") \
+        .reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ change between two periods
+@dataclass(frozen=True)
+class ChangeTable:
+    indicator: Indicator
+    period_from: str
+    period_to: str
+    level: str
+    set_id: str | None
+    measure: str  # 'pp' (percentage points), 'abs' (in the unit), with 'pct' also given for counts
+    rows: pd.DataFrame  # CHANGE_COLS
+
+
+CHANGE_COLS = ["area_id", "name", "from_value", "to_value", "change", "change_pct", "status"]
+
+
+def change(atlas: Atlas, viewer: Principal, indicator_id: str, period_from: str, period_to: str,
+           level: str | None = None) -> ChangeTable | None:
+    """Change of one indicator between two readable periods over the areas of `period_to`'s boundary set.
+
+    None if the indicator is not visible; ValueError if a period is not one
+    the viewer may read (answered like a period that does not exist).
+    Status per area: 'not_comparable' when the area has no same ground in
+    the earlier set (a split, a merger, a moved boundary), else 'suppressed'
+    if either cell is suppressed, 'missing' if either is missing, else 'ok'.
+    Only 'ok' rows carry numbers: a change beside a hidden cell is hidden too.
+    """
+    ind = queries.get_indicator(atlas, viewer, indicator_id)
+    if ind is None:
+        return None
+    readable = queries.periods(atlas, viewer, indicator_id)
+    if period_from not in readable or period_to not in readable:
+        raise ValueError("from/to: Zeiträume des Indikators / periods of the indicator")
+    level = level or territory.base_level(atlas)
+    if level not in territory.level_ids(atlas):
+        raise ValueError("unknown level")
+    before = queries.values(atlas, viewer, indicator_id, period_from, level)
+    after = queries.values(atlas, viewer, indicator_id, period_to, level)
+    rows = _change_rows(atlas, ind, level, before, after)
+    measure = "pp" if ind.unit.strip() == "%" else "abs"
+    return ChangeTable(ind, period_from, period_to, level, after.set_id, measure, rows)
+
+
+def _change_rows(atlas: Atlas, ind: Indicator, level: str, before: queries.ValueTable,
+                 after: queries.ValueTable) -> pd.DataFrame:
+    """One row per area of the later set, in key order (the map's order)."""
+    order = queries.areas(atlas, level, after.set_id)[["area_id", "name"]] if after.set_id else \
+        after.rows[["area_id", "name"]]
+    old = before.rows.set_index("area_id")
+    new = after.rows.set_index("area_id")
+    out = []
+    for area_id, name in zip(order["area_id"], order["name"]):
+        out.append(_change_row(atlas, ind, level, area_id, name, old, new, before.set_id, after.set_id))
+    frame = pd.DataFrame(out, columns=CHANGE_COLS + ["confidential"])
+    if frame["confidential"].isna().all():
+        frame = frame.drop(columns=["confidential"])
+    return frame
+
+
+def _change_row(atlas: Atlas, ind: Indicator, level: str, area_id: str, name: str, old: pd.DataFrame,
+                new: pd.DataFrame, set_from: str | None, set_to: str | None) -> dict:
+    def cell(frame: pd.DataFrame) -> tuple[float | None, str, object]:
+        if area_id not in frame.index:
+            return None, "missing", None
+        r = frame.loc[area_id]
+        value = None if pd.isna(r["value"]) else float(r["value"])
+        confidential = r.get("confidential") if "confidential" in frame.columns else None
+        return value, r["status"], confidential if isinstance(confidential, str) else None
+    v0, s0, c0 = cell(old)
+    v1, s1, c1 = cell(new)
+    row = {"area_id": area_id, "name": name, "from_value": v0 if s0 == "ok" else None,
+           "to_value": v1 if s1 == "ok" else None, "change": None, "change_pct": None, "status": "ok",
+           "confidential": c0 or c1}
+    if not _same_ground(atlas, level, area_id, set_from, set_to, old):
+        row["status"] = "not_comparable"
+    elif "suppressed" in (s0, s1):
+        row["status"] = "suppressed"
+    elif s0 != "ok" or s1 != "ok" or v0 is None or v1 is None:
+        row["status"] = "missing"
+    else:
+        row["change"] = v1 - v0
+        if ind.aggregation == "sum" and v0 != 0:
+            row["change_pct"] = (v1 - v0) / abs(v0) * 100.0
+    return row
+
+
+def _same_ground(atlas: Atlas, level: str, area_id: str, set_from: str | None, set_to: str | None,
+                 old: pd.DataFrame) -> bool:
+    """Does the area cover the same ground at both periods (same set, or the same key on ≥ 99 % the same area)?"""
+    if set_from == set_to:
+        return True
+    if set_from is None or set_to is None or area_id not in old.index:
+        return False
+    return set_from not in queries.changed_geometry_sets(atlas, level, area_id, set_to)
+
+
+@dataclass(frozen=True)
+class ChangeClasses:
+    """Classes of the change map: symmetric about zero, 'not comparable' as a class of its own."""
+
+    classes: list[int]
+    colors: list[str]
+    legend: list[dict]
+    labels: list[str]
+
+
+def change_classes(table: ChangeTable, k: int = 5, lang: str = "de") -> ChangeClasses:
+    """Equal-width classes over [-m, m] (m = the largest absolute change), a diverging scheme centred on zero.
+
+    With an odd k the middle class holds zero; a 'bad' increase is the warm
+    end (the indicator's polarity). Not comparable areas get the extra class
+    after the scheme's colours, so the map script needs nothing new.
+    """
+    k = max(3, min(7, int(k)))
+    rows = table.rows
+    ok = rows["status"] == "ok"
+    values = rows["change"].where(ok).to_numpy(dtype=float, na_value=np.nan)
+    m = float(np.nanmax(np.abs(values))) if ok.any() else 0.0
+    m = m or 1.0
+    edges = np.linspace(-m, m, k + 1)
+    colors = colors_for(table.indicator.polarity, True, k)
+    classes = np.full(len(rows), -1, dtype=int)
+    classes[ok.to_numpy()] = np.clip(np.searchsorted(edges[1:-1], values[ok.to_numpy()], side="left"), 0, k - 1)
+    classes[(rows["status"] == "suppressed").to_numpy()] = -2
+    classes[(rows["status"] == "not_comparable").to_numpy()] = k
+    decimals = table.indicator.decimals
+    legend = [{"color": colors[i], "label": f"{_signed(edges[i], decimals, lang)} – {_signed(edges[i + 1], decimals, lang)}",
+               "count": int((classes == i).sum()), "kind": "class"} for i in range(k)]
+    legend += [{"color": NOT_COMPARABLE_COLOR, "label": not_comparable_word(lang),
+                "count": int((classes == k).sum()), "kind": "class"},
+               {"color": MISSING_COLOR, "label": gap_word("missing", lang), "count": int((classes == -1).sum()),
+                "kind": "missing"},
+               {"color": SUPPRESSED_COLOR, "label": gap_word("suppressed", lang),
+                "count": int((classes == -2).sum()), "kind": "suppressed"}]
+    labels = [change_label(r, table, lang) for r in rows.itertuples(index=False)]
+    return ChangeClasses(classes.tolist(), colors + [NOT_COMPARABLE_COLOR], legend, labels)
+
+
+def _signed(value: float, decimals: int, lang: str) -> str:
+    text = format_number(abs(value), decimals, lang)
+    return text if abs(value) < 10 ** -(decimals + 1) else ("+" if value > 0 else "−") + text
+
+
+def not_comparable_word(lang: str = "de") -> str:
+    return "not comparable" if lang == "en" else "nicht vergleichbar"
+
+
+def change_unit(table: ChangeTable, lang: str = "de") -> str:
+    """'Prozentpunkte' for percentages, else the indicator's unit."""
+    if table.measure == "pp":
+        return "percentage points" if lang == "en" else "Prozentpunkte"
+    return table.indicator.unit
+
+
+def change_label(row, table: ChangeTable, lang: str = "de") -> str:
+    """'+1,2 Prozentpunkte', '+350 Personen (+4,1 %)', or the gap's word."""
+    if row.status == "not_comparable":
+        return not_comparable_word(lang)
+    if row.status != "ok":
+        return gap_word(row.status, lang)
+    text = f"{_signed(row.change, table.indicator.decimals, lang)} {change_unit(table, lang)}"
+    if row.change_pct is not None and not pd.isna(row.change_pct):
+        text += f" ({_signed(row.change_pct, 1, lang)} %)"
+    return text
+
+
+# ------------------------------------------------------------------ relation of two indicators
+@dataclass(frozen=True)
+class Relation:
+    x: Indicator
+    y: Indicator
+    period_x: str
+    period_y: str
+    level: str
+    points: pd.DataFrame  # area_id, name, x, y (used areas)
+    left_out: pd.DataFrame  # area_id, name, x_status, y_status
+    pearson: float | None
+    spearman: float | None
+    slope: float | None
+    intercept: float | None
+
+    @property
+    def n(self) -> int:
+        return len(self.points)
+
+
+def relation(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, period: str | None = None,
+             level: str | None = None) -> Relation | None:
+    """Two indicators over all areas of a level: Pearson, Spearman, least-squares line, n, and who is left out.
+
+    Each indicator at `period` if readable, else its newest readable period
+    (the answer says which). Only areas 'ok' in both take part; missing and
+    suppressed ones are listed as left out, never dropped silently. None if
+    either indicator is not visible.
+    """
+    if queries.get_indicator(atlas, viewer, x_id) is None or queries.get_indicator(atlas, viewer, y_id) is None:
+        return None
+    level = level or territory.base_level(atlas)
+    if level not in territory.level_ids(atlas):
+        raise ValueError("unknown level")
+    px, py = (_period_or_newest(atlas, viewer, i, period) for i in (x_id, y_id))
+    tx = queries.values(atlas, viewer, x_id, px, level)
+    ty = queries.values(atlas, viewer, y_id, py, level)
+    both = tx.rows[["area_id", "name", "value", "status"]].merge(
+        ty.rows[["area_id", "value", "status"]], on="area_id", how="outer", suffixes=("_x", "_y"))
+    both[["status_x", "status_y"]] = both[["status_x", "status_y"]].fillna("missing")
+    used = (both["status_x"] == "ok") & (both["status_y"] == "ok") & both["value_x"].notna() & both["value_y"].notna()
+    points = both[used].rename(columns={"value_x": "x", "value_y": "y"})[["area_id", "name", "x", "y"]]
+    left = both[~used].rename(columns={"status_x": "x_status", "status_y": "y_status"})[
+        ["area_id", "name", "x_status", "y_status"]]
+    stats = _correlate(points["x"].to_numpy(dtype=float), points["y"].to_numpy(dtype=float))
+    return Relation(tx.indicator, ty.indicator, px, py, level, points.reset_index(drop=True),
+                    left.reset_index(drop=True), *stats)
+
+
+def _period_or_newest(atlas: Atlas, viewer: Principal, ind_id: str, period: str | None) -> str:
+    readable = queries.periods(atlas, viewer, ind_id)
+    return period if period in readable else readable[-1]
+
+
+def _correlate(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None, float | None, float | None]:
+    """(pearson, spearman, slope, intercept); None where undefined (fewer than 3 points, no spread)."""
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None, None, None, None
+    pearson = float(np.corrcoef(x, y)[0, 1])
+    rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()  # average ranks for ties
+    spearman = float(np.corrcoef(rx, ry)[0, 1])
+    slope, intercept = np.polyfit(x, y, 1)
+    return pearson, spearman, float(slope), float(intercept)
