@@ -10,8 +10,8 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 
 from atlas.export import profile_pdf, profile_view, report_render
 from atlas.i18n import norm_lang
-from atlas.services import notes as note_service
 from atlas.services import comparison, profiles, queries, reports, territory
+from atlas.services import notes as note_service
 from atlas.services.boundaries import feature_collection
 from atlas.web import booklet_jobs
 from atlas.web.http import (
