@@ -17,7 +17,8 @@ before it writes anything, and it writes only into a new or empty directory:
 restoring over a live store is never what anyone wants.
 
 Not backed up: `uploads/` (checked uploads waiting for confirmation; the
-steward uploads the file again), `booklets/` and `tmp/` (generated output).
+steward uploads the file again), `sessions/` (a restore signs everybody
+out), `booklets/` and `tmp/` (generated output); see SKIPPED_DIRS.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ SKIPPED_DIRS = {
     "uploads": "pending uploads not yet confirmed (upload the file again)",
     "booklets": "generated profile booklets (make them again)",
     "tmp": "scratch space of exports",
+    "sessions": "open sign-in sessions (everybody signs in again after a restore)",
 }
 STORE_DIRS = ("tables", "values")  # only the files the manifest names are copied from these
 _CHUNK = 1 << 20
@@ -87,7 +89,7 @@ def backup(store: Store, target: Path) -> BackupResult:
                 raise BackupError(f"{rel} is named by the manifest but missing from {store.data_dir}")
             sums[rel], size = _copy(store.data_dir / rel, work / rel)
             total += size
-        skipped = {f"{d}/": why for d, why in SKIPPED_DIRS.items() if (store.data_dir / d).is_dir()}
+        skipped = _skipped_dirs(store.data_dir)
         info = {"format": 1, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "source": str(store.data_dir), "generation": int(manifest["generation"]),
                 "files": len(sums) + 1, "skipped": skipped}
@@ -121,6 +123,13 @@ def _snapshot(store: Store) -> tuple[bytes, dict[str, int], dict[str, bytes]]:
                 else:
                     small[path.name] = path.read_bytes()
     return manifest_bytes, logs, small
+
+
+def _skipped_dirs(data_dir: Path) -> dict[str, str]:
+    """The data directory's folders a backup leaves out, with why (an unknown one is named, never passed over quietly)."""
+    return {f"{path.name}/": SKIPPED_DIRS.get(path.name, "unknown folder: not backed up")
+            for path in sorted(data_dir.iterdir())
+            if path.is_dir() and path.name not in STORE_DIRS and not path.name.startswith(".")}
 
 
 def _is_side_file(name: str) -> bool:
