@@ -124,6 +124,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "prof_dir_flat": ("gleichbleibend", "steady"),
     "prof_trend_short": ("Reihe zu kurz", "series too short"),
     "prof_trend_missing": ("kein Vergleichswert", "no value to compare"),
+    "prof_trend_self": ("ohne aktuellen Wert", "no current value"),
     "prof_trend_suppressed": ("Vergleichswert geheim gehalten", "value to compare suppressed"),
     "prof_trend_boundary": ("nicht vergleichbar (Gebietsänderung)", "not comparable (boundary change)"),
     "prof_strip_none": ("zu wenige Werte für eine Verteilung", "too few values for a distribution"),

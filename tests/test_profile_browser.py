@@ -68,6 +68,8 @@ def test_profile_shows_the_values_api_and_no_rank(duo, atlas, size):
 def test_profile_on_a_phone_is_cards_and_prints_on_a4(duo):
     _open(duo, "/profil/0208", "phone")
     _shot(duo, "profil_0208_phone")
+    duo.driver.execute_script("document.querySelector('tr[data-indicator=abgang_ohne]').scrollIntoView()")
+    _shot(duo, "profil_0208_phone_cards")
     assert duo.driver.execute_script("return document.documentElement.scrollWidth") <= SIZES["phone"][0]
     display = duo.driver.execute_script("return getComputedStyle(document.querySelector('tr.oa-row')).display")
     assert display == "block"

@@ -88,7 +88,7 @@ class Trend:
     from_value: float | None
     change: float | None  # absolute change (value − earlier value), in the indicator's unit
     relative: float | None  # change / |earlier value|
-    reason: str = ""  # why there is no arrow: "short", "missing", "suppressed", "boundary"
+    reason: str = ""  # why there is no arrow: "short", "self" (no value now), "missing", "suppressed", "boundary"
 
 
 @dataclass(frozen=True)
@@ -392,7 +392,7 @@ def _trend(atlas: Atlas, cells: _Reader, ind: Indicator, periods: list[str], per
     if before not in periods:
         return Trend(None, None, None, None, None, "short")
     if status != "ok":
-        return Trend(None, before, None, None, None, status)
+        return Trend(None, before, None, None, None, "self")  # no value of its own to compare
     cell = cells(ind.id, before, area.level).get(area.area_id)
     if cell is None:
         return Trend(None, before, None, None, None, "boundary")
