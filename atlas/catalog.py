@@ -61,6 +61,8 @@ class Indicator:
     # Indicators publishing the same count (a count and a share built on it): suppressed together.
     same_count_as: tuple[str, ...] = ()
     diverging: bool = False
+    # A derived indicator (a composite index): its recipe as JSON (atlas.services.indices); "" otherwise.
+    recipe: str = ""
 
     def title(self, lang: str = "de") -> str:
         return self.title_en if lang == "en" else self.title_de
@@ -155,6 +157,8 @@ def check_new_indicator(raw: dict, known_domains: set[str], known_departments: s
     if domain not in known_domains:
         raise CatalogError(f"indicator {raw.get('id', '?')!r}: domain {domain!r}, expected one of "
                            f"{sorted(known_domains)}")
+    if raw.get("recipe"):
+        raise CatalogError(f"indicator {raw.get('id', '?')!r}: a recipe is set by the index builder, not an upload")
     ind = _check_indicator(raw, domain, "upload")
     if ind.department not in known_departments:
         raise CatalogError(f"indicator {ind.id!r}: department {ind.department!r}, expected one of "
@@ -181,5 +185,6 @@ def stored_indicators(frame: pd.DataFrame | None) -> list[Indicator]:
         values["same_count_as"] = _id_list(values.get("same_count_as"))
         below = values.get("suppress_value_below")
         values["suppress_value_below"] = None if below is None or pd.isna(below) else int(below)
+        values["recipe"] = values["recipe"] if isinstance(values.get("recipe"), str) else ""
         out.append(Indicator(**values))
     return out

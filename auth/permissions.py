@@ -264,3 +264,13 @@ def may_write_note(viewer: Principal, department: str) -> bool:
 def may_read_note(viewer: Principal, note_visibility: str) -> bool:
     """A note of an indicator the viewer may see: public notes for everyone, internal ones for staff."""
     return note_visibility == "public" or (note_visibility == "internal" and sees_internal_figures(viewer))
+
+
+def may_build_index(viewer: Principal) -> bool:
+    """Build, preview and save composite indices: signed-in stewards and admins (the statistics office).
+
+    An index is read with the builder's own rights, and saving one creates an
+    indicator owned by a department, so it needs an account with a role that
+    delivers data; what goes in is decided per input by the read rights.
+    """
+    return viewer.logged_in and viewer.role in ("steward", "admin")

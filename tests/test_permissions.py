@@ -57,6 +57,7 @@ CASES = [
     (p.may_see_provenance, (), STAFF),
     (p.may_manage_boundaries, (), ADMIN),
     (p.may_upload, (), {"own_steward", "other_steward", "admin"}),
+    (p.may_build_index, (), {"own_steward", "other_steward", "admin"}),
     (p.owns_upload, (OWNER,), OWN),
     (p.owns_upload, ("someone_else",), ADMIN),
     (p.may_set_visibility, (), ADMIN),

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, g, jsonify, request, send_file
 from atlas.export import profile_pdf, profile_view, report_render
 from atlas.i18n import norm_lang
 from atlas.services import comparison, profiles, queries, reports, territory
+from atlas.services import indices as index_service
 from atlas.services import notes as note_service
 from atlas.services.boundaries import feature_collection
 from atlas.web import booklet_jobs
@@ -24,7 +25,7 @@ from atlas.web.http import (
 )
 from auth import current_principal
 from auth.login import csrf
-from auth.permissions import may_make_booklet
+from auth.permissions import may_build_index, may_make_booklet
 
 api = Blueprint("api", __name__)
 
@@ -356,3 +357,65 @@ def correlation() -> Response:
                     "points": records(found.points, ["area_id", "name", "x", "y"])})
 
 # ------------------------------------------------------------------ end comparison
+
+# ------------------------------------------------------------------ composite indices (stewards, admins)
+def _index_error(exc: index_service.RecipeError) -> Response:
+    return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, str(exc))
+
+
+def _index_writer() -> Response | None:
+    """Stewards and admins only (anyone else: 'not found'); session cookies also need the CSRF token."""
+    if not may_build_index(current_principal()):
+        return not_found()
+    if g.get("bearer_principal") is None:
+        csrf.protect()  # raises CSRFError → 400
+    return None
+
+
+@api.post("/api/v1/indices/preview")
+def index_preview() -> Response:
+    """A recipe's index per area (`period`, `level`), with its method in words; nothing is stored."""
+    refused = _index_writer()
+    if refused is not None:
+        return refused
+    atlas, viewer = current_atlas(), current_principal()
+    try:
+        recipe = index_service.parse_recipe(request.get_json(silent=True))
+        result = index_service.compute(atlas, viewer, recipe)
+    except index_service.RecipeError as exc:
+        return _index_error(exc)
+    if result is None:
+        return not_found()
+    cols = ["area_id", "name", "period", "value", "status", "reason"]
+    return jsonify({"level": result.level, "periods": result.periods, "method_de": result.method_de,
+                    "method_en": result.method_en, "levels": index_service.meaningful_levels(atlas, viewer, recipe),
+                    "count": len(result.rows), "rows": records(result.rows, cols)})
+
+
+@api.post("/api/v1/indices")
+def index_save() -> Response:
+    """Save a recipe as a derived indicator (draft version, internal; public only with admin approval)."""
+    refused = _index_writer()
+    if refused is not None:
+        return refused
+    try:
+        saved = index_service.save(current_atlas(), current_principal(), request.get_json(silent=True))
+    except index_service.RecipeError as exc:
+        return _index_error(exc)
+    return jsonify(saved), 201
+
+
+@api.post("/api/v1/indices/recompute")
+def index_recompute() -> Response:
+    """Re-compute saved indices whose inputs have new released versions (a new draft version each)."""
+    refused = _index_writer()
+    if refused is not None:
+        return refused
+    return jsonify({"recomputed": index_service.recompute_stale(current_atlas(), current_principal())})
+
+
+@api.get("/api/v1/indices/<indicator_id>")
+def index_recipe(indicator_id: str) -> Response:
+    """A saved index's recipe, method and the input versions behind each of its readable versions."""
+    found = index_service.stored_recipe(current_atlas(), current_principal(), indicator_id)
+    return not_found() if found is None else jsonify(found)

@@ -1,0 +1,429 @@
+"""Composite indices: many indicators turned into one figure per area, with every method stated.
+
+A recipe names its inputs (indicator, weight, the direction each counts in),
+a standardisation (z-score, min–max or rank), an optional reference period
+whose distribution fixes the standardisation, and how an area with a missing
+or suppressed input is treated. The index is oriented towards need: a higher
+value means more disadvantage (as in Berlin's social monitoring and the
+funding indices that distribute money by need).
+
+Disclosure: every input is read through `atlas.services.queries` (`values`),
+so rights and small-number suppression apply as everywhere. A cell the
+viewer sees but the public would not (the owning department's `confidential`
+cells) counts as suppressed here too. Suppressed cells never enter any
+computation: not the area's own score and not the means, spreads, minima,
+maxima or ranks that standardise everybody else. So no index value, nor any
+combination of them, depends on a suppressed number, and none can be
+back-calculated from it. An area with such an input is treated by the stated
+missing rule and carries the reason.
+
+Saving: an index becomes a derived indicator (aggregation "none", internal
+by default, owned by the builder's department) whose recipe is stored in the
+catalogue row; its values are computed with a fixed staff reader (released
+versions only, public disclosure), never with the builder's own drafts or
+small numbers, and each saved version records which input versions it used
+(`lineage`). `recompute_stale` writes a new draft version when an input's
+versions changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from atlas.catalog import POLARITIES
+from atlas.periods import period_end
+from atlas.services import queries, territory, versions
+from atlas.services.context import Atlas
+from auth.permissions import Principal, may_build_index, may_deliver
+
+METHODS = ("zscore", "minmax", "rank")
+# exclude: the area gets no index value; reweight: the inputs present count, their weights scaled up,
+# if they carry at least MIN_WEIGHT_SHARE of the total weight.
+MISSING_RULES = ("exclude", "reweight")
+MIN_WEIGHT_SHARE = 0.5
+MAX_INPUTS = 20
+# The reader of saved indices: staff rights, no department (released versions, public disclosure).
+INDEX_READER = Principal(name="indexdienst", role="internal")
+_ID = re.compile(r"^[a-z0-9_]{2,60}$")
+
+
+class RecipeError(ValueError):
+    """A recipe or save that cannot be done; `status` and `code` for the HTTP answer."""
+
+    def __init__(self, status: int, code: str, message: str):
+        self.status, self.code = status, code
+        super().__init__(message)
+
+
+NOT_FOUND = RecipeError(404, "not_found", "Indikator nicht gefunden / indicator not found")
+
+
+@dataclass(frozen=True)
+class Input:
+    indicator: str
+    weight: float = 1.0
+    polarity: str = ""  # "" = the catalogue's polarity
+
+
+@dataclass(frozen=True)
+class Recipe:
+    inputs: tuple[Input, ...]
+    method: str = "zscore"
+    period: str | None = None  # the period to compute (preview); None = every common period
+    reference: str | None = None  # the period whose distribution standardises every period; None = each its own
+    missing: str = "exclude"
+    level: str | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out.pop("extra")
+        out["inputs"] = [asdict(i) for i in self.inputs]
+        return out
+
+
+def parse_recipe(raw) -> Recipe:
+    """A recipe from JSON; raises RecipeError(400) saying what is wrong (never which indicators exist)."""
+    if not isinstance(raw, dict):
+        raise RecipeError(400, "bad_recipe", "Rezept als JSON-Objekt erwartet / a recipe must be a JSON object")
+    items = raw.get("inputs")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_INPUTS:
+        raise RecipeError(400, "bad_recipe", f"'inputs': 1 bis {MAX_INPUTS} Indikatoren / 1 to {MAX_INPUTS} inputs")
+    inputs = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("indicator"), str):
+            raise RecipeError(400, "bad_recipe", "jeder Eintrag braucht 'indicator' / each input needs 'indicator'")
+        try:
+            weight = float(item.get("weight", 1.0))
+        except (TypeError, ValueError):
+            weight = float("nan")
+        if not np.isfinite(weight) or weight <= 0:
+            raise RecipeError(400, "bad_weight", "Gewichte müssen positive Zahlen sein / weights must be positive")
+        polarity = item.get("polarity") or ""
+        if polarity and polarity not in ("high_good", "high_bad"):
+            raise RecipeError(400, "bad_polarity", "'polarity': high_good oder high_bad")
+        inputs.append(Input(item["indicator"], weight, polarity))
+    if len({i.indicator for i in inputs}) != len(inputs):
+        raise RecipeError(400, "bad_recipe", "jeder Indikator höchstens einmal / each indicator at most once")
+    method = raw.get("method", "zscore")
+    if method not in METHODS:
+        raise RecipeError(400, "bad_method", f"'method': {', '.join(METHODS)}")
+    missing = raw.get("missing", "exclude")
+    if missing not in MISSING_RULES:
+        raise RecipeError(400, "bad_missing", f"'missing': {', '.join(MISSING_RULES)}")
+    period, reference = raw.get("period") or None, raw.get("reference") or None
+    for p in (period, reference):
+        if p is not None:
+            try:
+                period_end(str(p))
+            except ValueError:
+                raise RecipeError(400, "bad_period", "Zeitraum: 2024, 2024-Q3 oder 2024-06") from None
+    level = raw.get("level") or None
+    return Recipe(tuple(inputs), method, period and str(period), reference and str(reference), missing, level)
+
+
+# ------------------------------------------------------------------ computing
+@dataclass(frozen=True)
+class IndexResult:
+    recipe: Recipe
+    level: str
+    periods: list[str]
+    rows: pd.DataFrame  # period, area_id, name, value, status, reason, one score column per input
+    method_de: str
+    method_en: str
+    titles: dict[str, str]  # input id → German title
+
+
+def _sign(polarity: str) -> float:
+    """Need orientation: a high value of a 'high_bad' input raises the index, of a 'high_good' one lowers it."""
+    return -1.0 if polarity == "high_good" else 1.0
+
+
+def _standardise(x: pd.Series, ref: pd.Series, method: str, sign: float) -> pd.Series:
+    """Scores of one input in one period; parameters from `ref` (the reference period's published values)."""
+    ref = ref.dropna()
+    if method == "zscore":
+        sd = ref.std(ddof=0)
+        z = (x - ref.mean()) / sd if len(ref) and sd > 0 else x * 0.0
+        return sign * z
+    if method == "minmax":
+        lo, hi = ref.min(), ref.max()
+        s = (x - lo) / (hi - lo) if len(ref) and hi > lo else x * 0.0 + 0.5
+        return s if sign > 0 else 1.0 - s
+    r = x.rank(method="average")  # rank: always within the period itself
+    n = x.notna().sum()
+    s = (r - 1) / (n - 1) if n > 1 else x * 0.0 + 0.5
+    return s if sign > 0 else 1.0 - s
+
+
+def meaningful_levels(atlas: Atlas, viewer: Principal, recipe: Recipe) -> list[str]:
+    """Levels an index can be re-computed at: all inputs aggregate from the base level, and ≥ 3 areas."""
+    inds = [queries.get_indicator(atlas, viewer, i.indicator) for i in recipe.inputs]
+    base = territory.base_level(atlas)
+    if any(ind is None for ind in inds):
+        return [base]
+    out = [base]
+    set_id = queries.current_set(atlas)
+    for level in territory.level_ids(atlas)[1:]:
+        if all(ind.aggregation != "none" for ind in inds) and len(queries.areas(atlas, level, set_id)) >= 3:
+            out.append(level)
+    return out
+
+
+def compute(atlas: Atlas, viewer: Principal, recipe: Recipe) -> IndexResult | None:
+    """The index per area and period at the recipe's level, read with the viewer's rights.
+
+    None when any input is not visible to the viewer (answered like a missing
+    indicator). Raises RecipeError for a level where an index is not
+    meaningful or periods without data.
+    """
+    inds = [queries.get_indicator(atlas, viewer, i.indicator) for i in recipe.inputs]
+    if any(ind is None for ind in inds):
+        return None
+    level = recipe.level or territory.base_level(atlas)
+    if level not in territory.level_ids(atlas):
+        raise RecipeError(400, "bad_level", f"level: {', '.join(territory.level_ids(atlas))}")
+    if level not in meaningful_levels(atlas, viewer, recipe):
+        raise RecipeError(400, "level_not_meaningful", "Auf dieser Ebene ist ein Index nicht sinnvoll (zu wenige "
+                          "Gebiete oder nicht aggregierbare Eingänge) / not meaningful at this level")
+    common = sorted(set.intersection(*[set(queries.periods(atlas, viewer, i.id)) for i in inds]))
+    if recipe.period is not None:
+        common = [p for p in common if p == recipe.period]
+    if not common:
+        raise RecipeError(400, "no_common_period", "kein gemeinsamer Zeitraum aller Eingänge / no common period")
+    if recipe.reference is not None and not all(recipe.reference in queries.periods(atlas, viewer, i.id)
+                                                for i in inds):
+        raise RecipeError(400, "bad_reference", "Referenzzeitraum fehlt bei einem Eingang / reference period missing")
+    polarities = [inp.polarity or (ind.polarity if ind.polarity in POLARITIES else "") for inp, ind in
+                  zip(recipe.inputs, inds)]
+    wanted = common[0] if len(common) == 1 and recipe.reference in (None, common[0]) else None
+    read = {ind.id: _published(atlas, viewer, ind.id, wanted, level) for ind in inds}
+    frames = [_period_rows(recipe, inds, polarities, read, p) for p in common]
+    rows = pd.concat(frames, ignore_index=True)
+    de, en = describe(recipe, [i.title_de for i in inds], polarities, level, atlas)
+    return IndexResult(recipe, level, common, rows, de, en, {i.id: i.title_de for i in inds})
+
+
+def _published(atlas: Atlas, viewer: Principal, ind_id: str, period: str | None, level: str) -> pd.DataFrame:
+    """An input's rows (one or all periods) with only publishable values: confidential and suppressed cells
+    become NaN with state 'suppressed'. Read once per input: every period's disclosure in one query."""
+    rows = queries.value_rows(atlas, viewer, ind_id, period, level).copy()
+    withheld = rows["status"] == "suppressed"
+    if "confidential" in rows:
+        withheld |= rows["confidential"].notna()
+    rows["state"] = np.where(withheld, "suppressed", np.where(rows["status"] == "ok", "ok", "missing"))
+    rows.loc[rows["state"] != "ok", "value"] = np.nan
+    return rows[["period", "area_id", "name", "value", "state"]]
+
+
+def _period_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame], period: str) -> pd.DataFrame:
+    """One period's index: each input standardised, then the weighted mean under the missing rule."""
+    weights = np.array([i.weight for i in recipe.inputs], dtype=float)
+    out = None
+    states = []
+    for inp, ind, pol in zip(recipe.inputs, inds, polarities):
+        every = read[ind.id]
+        rows = every[every["period"] == period].copy()
+        ref_rows = rows if recipe.reference in (None, period) or recipe.method == "rank" else \
+            every[every["period"] == recipe.reference]
+        rows["score"] = _standardise(rows["value"], ref_rows["value"], recipe.method, _sign(pol))
+        part = rows.set_index("area_id")
+        if out is None:
+            out = part[["name"]].copy()
+        out[f"score_{ind.id}"] = part["score"]
+        states.append(part["state"].reindex(out.index).fillna("missing"))
+    scores = out[[f"score_{i.id}" for i in inds]].to_numpy(dtype=float)
+    present = ~np.isnan(scores)
+    share = (present * weights).sum(axis=1) / weights.sum()
+    weighted = np.where(present, scores, 0.0) @ weights
+    value = weighted / np.maximum((present * weights).sum(axis=1), 1e-300)
+    complete = present.all(axis=1)
+    ok = complete if recipe.missing == "exclude" else share >= MIN_WEIGHT_SHARE - 1e-12
+    state_arr = np.array([s.to_numpy() for s in states]).T
+    any_suppressed = (state_arr == "suppressed").any(axis=1)
+    status = np.where(ok, "ok", np.where(any_suppressed, "suppressed", "missing"))
+    reasons = []
+    for row_states in state_arr:
+        gone = [f"{ind.id}: {'geheim gehalten' if s == 'suppressed' else 'fehlt'}"
+                for ind, s in zip(inds, row_states) if s != "ok"]
+        reasons.append("; ".join(gone))
+    out["value"] = np.where(ok, value, np.nan)
+    out["status"] = status
+    out["reason"] = reasons
+    out["period"] = period
+    return out.reset_index()[["period", "area_id", "name", "value", "status", "reason"]
+                             + [f"score_{i.id}" for i in inds]]
+
+
+_METHOD_DE = {"zscore": "z-Standardisierung ((x − Mittelwert) / Standardabweichung der Grundgesamtheit)",
+              "minmax": "Min-Max-Skalierung auf 0 bis 1 ((x − Minimum) / (Maximum − Minimum))",
+              "rank": "Rangskalierung auf 0 bis 1 ((Rang − 1) / (Anzahl − 1), mittlere Ränge bei Gleichstand)"}
+_METHOD_EN = {"zscore": "z-scores ((x − mean) / population standard deviation)",
+              "minmax": "min–max scaling to 0–1 ((x − min) / (max − min))",
+              "rank": "rank scaling to 0–1 ((rank − 1) / (n − 1), average ranks for ties)"}
+
+
+def describe(recipe: Recipe, titles: list[str], polarities: list[str], level: str, atlas: Atlas) -> tuple[str, str]:
+    """The method in words, German and English: shown next to every result."""
+    total = sum(i.weight for i in recipe.inputs)
+    parts_de = [f"{t} (Gewicht {i.weight / total:.0%}, {'hoch = ungünstig' if _sign(p) > 0 else 'hoch = günstig'})"
+                for t, i, p in zip(titles, recipe.inputs, polarities)]
+    parts_en = [f"{t} (weight {i.weight / total:.0%}, {'high = adverse' if _sign(p) > 0 else 'high = favourable'})"
+                for t, i, p in zip(titles, recipe.inputs, polarities)]
+    ref_de = (f"Parameter aus dem Referenzzeitraum {recipe.reference}" if recipe.reference and recipe.method != "rank"
+              else "Parameter je Zeitraum aus dessen eigenen Werten")
+    ref_en = (f"parameters from the reference period {recipe.reference}" if recipe.reference
+              and recipe.method != "rank" else "parameters from each period's own values")
+    miss_de = ("Gebiete mit fehlendem oder geheim gehaltenem Eingang erhalten keinen Wert"
+               if recipe.missing == "exclude" else
+               f"fehlende oder geheim gehaltene Eingänge bleiben weg, die übrigen Gewichte werden hochgerechnet "
+               f"(mindestens {MIN_WEIGHT_SHARE:.0%} des Gewichts nötig)")
+    miss_en = ("areas with a missing or suppressed input get no value" if recipe.missing == "exclude" else
+               f"missing or suppressed inputs are left out and the remaining weights scaled up "
+               f"(at least {MIN_WEIGHT_SHARE:.0%} of the weight needed)")
+    lv_de, lv_en = territory.label(atlas, level, "de", True), territory.label(atlas, level, "en", True)
+    de = (f"Index über {lv_de}: {_METHOD_DE[recipe.method]} je Indikator, {ref_de}; gewichtetes Mittel von "
+          f"{'; '.join(parts_de)}. Höhere Werte = mehr Bedarf. {miss_de}. Geheim gehaltene Zahlen gehen in keine "
+          "Berechnung ein.")
+    en = (f"Index over {lv_en}: {_METHOD_EN[recipe.method]} per indicator, {ref_en}; weighted mean of "
+          f"{'; '.join(parts_en)}. Higher values = more need. {miss_en}. Suppressed numbers enter no computation.")
+    return de, en
+
+
+# ------------------------------------------------------------------ saving as a derived indicator
+def _catalog_row(atlas: Atlas, indicator_id: str) -> dict | None:
+    frame = atlas.store.read_table("catalog")
+    if frame is None or "recipe" not in frame:
+        return None
+    hit = frame[(frame["id"] == indicator_id) & frame["recipe"].fillna("").astype(bool)]
+    return hit.iloc[0].to_dict() if len(hit) else None
+
+
+def _fingerprint(atlas: Atlas, recipe: Recipe, periods: list[str]) -> dict[str, dict[str, list[int]]]:
+    """Per input and period: the versions the index reader reads for it (which versions each value came from)."""
+    readable = atlas.store.query("SELECT version_id, indicator_id FROM versions WHERE state IN ('internal', 'public')")
+    held = versions.version_periods(atlas, list(readable["version_id"]))
+    out: dict[str, dict[str, list[int]]] = {}
+    for inp in recipe.inputs:
+        ids = readable.loc[readable["indicator_id"] == inp.indicator, "version_id"]
+        out[inp.indicator] = {p: sorted(int(v) for v in ids if p in held.get(int(v), [])) for p in periods}
+    return out
+
+
+def save(atlas: Atlas, viewer: Principal, raw: dict) -> dict:
+    """Save a recipe as a derived indicator (a draft version of its values); returns its id and version.
+
+    The builder must see every input; the values come from the staff reader
+    (released versions, public disclosure), so restricted inputs cannot go
+    into a saved index. Visibility: internal; a request for public is
+    recorded and waits for an admin (`versions.set_visibility`).
+    """
+    if not may_build_index(viewer):
+        raise NOT_FOUND
+    recipe = parse_recipe(raw)
+    recipe = Recipe(recipe.inputs, recipe.method, None, recipe.reference, recipe.missing, None)
+    mine = [queries.get_indicator(atlas, viewer, i.indicator) for i in recipe.inputs]
+    if any(i is None for i in mine):
+        raise NOT_FOUND
+    if any(i.visibility == "restricted" for i in mine):
+        raise RecipeError(409, "restricted_input", "eingeschränkte Indikatoren können nicht in einen gespeicherten "
+                          "Index eingehen / restricted indicators cannot go into a saved index")
+    slug = str(raw.get("id") or "")
+    if not _ID.match(slug):
+        raise RecipeError(400, "bad_id", "'id': a-z, 0-9, _ (2–60 Zeichen)")
+    ind_id = slug if slug.startswith("idx_") else f"idx_{slug}"
+    title_de = " ".join(str(raw.get("title_de") or "").split())[:120]
+    if not title_de:
+        raise RecipeError(400, "bad_title", "'title_de' fehlt / title_de is required")
+    department = raw.get("department") or (sorted(viewer.departments)[0] if viewer.departments else mine[0].department)
+    if department not in atlas.departments or not may_deliver(viewer, department):
+        raise RecipeError(400, "bad_department", "Fachamt: eines der eigenen / one of your departments")
+    result = compute(atlas, INDEX_READER, recipe)
+    if result is None:
+        raise RecipeError(409, "inputs_not_released", "nicht alle Eingänge sind freigegeben / inputs not released")
+    definition = {"id": ind_id, "title_de": title_de, "title_en": str(raw.get("title_en") or title_de)[:120],
+                  "definition_de": result.method_de, "definition_en": result.method_en, "domain": mine[0].domain,
+                  "unit": "Index", "department": department,
+                  "visibility": "public" if raw.get("visibility") == "public" else "internal",
+                  "polarity": "high_bad", "decimals": 2, "aggregation": "none",
+                  "periodicity": mine[0].periodicity, "source": "Ortsatlas-Indexbaukasten", "contact": "",
+                  "licence": "", "recipe": json.dumps(recipe.as_dict(), sort_keys=True)}
+    if ind_id in atlas.indicator_by_id:
+        raise RecipeError(409, "indicator_exists", f"Indikator-ID {ind_id!r} ist vergeben / taken")
+    version = _write(atlas, viewer, ind_id, recipe, result, [definition])
+    return {"indicator": ind_id, "version_id": version, "visibility": "internal",
+            "requested_visibility": "public" if definition["visibility"] == "public" else "",
+            "method_de": result.method_de, "method_en": result.method_en}
+
+
+def _write(atlas: Atlas, viewer: Principal, ind_id: str, recipe: Recipe, result: IndexResult,
+           new: list[dict]) -> int:
+    """One draft version of the index's values, and its lineage in the catalogue row, in one transaction."""
+    rows = result.rows[result.rows["status"] != "missing"]
+    cells = pd.DataFrame({"indicator_id": ind_id, "area_id": rows["area_id"], "period": rows["period"],
+                          "period_end": [period_end(p) for p in rows["period"]], "value": rows["value"],
+                          "numerator": np.nan, "denominator": np.nan, "status": rows["status"]})
+    lineage = _fingerprint(atlas, recipe, result.periods)
+    checksum = hashlib.sha256((json.dumps(lineage, sort_keys=True) + cells.to_csv()).encode()).hexdigest()
+    delivery = versions.Delivery(cells, f"index:{ind_id}", checksum, "Index berechnet aus "
+                                 + ", ".join(f"{k} v{max(sum(v.values(), []), default=0)}" for k, v in lineage.items()),
+                                 new)
+    with atlas.store.writing() as tx:
+        made = versions.add_versions(atlas, viewer, tx, delivery)
+        frame = tx.read("catalog")
+        i = frame.index[frame["id"] == ind_id][0]
+        history = json.loads(frame.loc[i, "lineage"]) if "lineage" in frame and isinstance(
+            frame.loc[i, "lineage"], str) and frame.loc[i, "lineage"] else {}
+        history[str(made[0]["version_id"])] = lineage
+        frame["lineage"] = frame["lineage"] if "lineage" in frame else ""
+        frame.loc[i, "lineage"] = json.dumps(history, sort_keys=True)
+        tx.replace_table("catalog", frame)
+    versions.audit_versions(atlas, viewer, delivery, made)
+    return int(made[0]["version_id"])
+
+
+def stored_recipe(atlas: Atlas, viewer: Principal, indicator_id: str) -> dict | None:
+    """A saved index's recipe, method and the input versions of each of its versions; None if not visible."""
+    ind = queries.get_indicator(atlas, viewer, indicator_id)
+    row = _catalog_row(atlas, indicator_id) if ind is not None else None
+    if row is None:
+        return None
+    hist = versions.history(atlas, viewer, indicator_id)
+    readable = set(int(v) for v in hist["version_id"]) if hist is not None else set()
+    lineage = json.loads(row.get("lineage") or "{}")
+    return {"indicator": indicator_id, "recipe": json.loads(row["recipe"]), "method_de": ind.definition_de,
+            "method_en": ind.definition_en, "department": ind.department, "visibility": ind.visibility,
+            "versions": [{"version_id": int(v), "inputs": lin} for v, lin in sorted(lineage.items(), key=lambda x: int(x[0]))
+                         if int(v) in readable]}
+
+
+def recompute_stale(atlas: Atlas, actor: Principal | None = None) -> list[dict]:
+    """Re-compute every saved index whose inputs have new released versions; a new draft version each.
+
+    Cheap when nothing changed (one fingerprint per index). Call after a
+    release or an upload; the builder page and the index API call it too.
+    """
+    frame = atlas.store.read_table("catalog")
+    if frame is None or "recipe" not in frame:
+        return []
+    done = []
+    for row in frame[frame["recipe"].fillna("").astype(bool)].to_dict("records"):
+        recipe = parse_recipe(json.loads(row["recipe"]))
+        try:
+            result = compute(atlas, INDEX_READER, recipe)
+        except RecipeError:
+            continue
+        if result is None:
+            continue
+        lineage = json.loads(row.get("lineage") or "{}")
+        last = lineage[max(lineage, key=int)] if lineage else None
+        if last == _fingerprint(atlas, recipe, result.periods):
+            continue
+        who = actor or Principal(name="indexdienst", role="internal")
+        done.append({"indicator": row["id"], "version_id": _write(atlas, who, row["id"], recipe, result, [])})
+    return done
