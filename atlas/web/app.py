@@ -16,6 +16,7 @@ from atlas.web.api import api
 from atlas.web.downloads import downloads
 from atlas.web.http import EXTENSION, current_atlas, error_response
 from atlas.web.pages import admin, explorer, releases, upload
+from atlas.web.pages import compare as compare_page
 from atlas.web.pages import profile as profile_page
 from atlas.web.pages.print_view import print_view
 from atlas.web.workflow_api import workflow
@@ -50,7 +51,8 @@ def _shell() -> html.Div:
     return html.Div([
         html.Header([
             html.Div([t("app_title"), html.Small(city)], className="oa-brand"),
-            html.Nav([html.A(t("nav_map"), href="/"), html.A(t("nav_profiles"), href="/profil", id="oa-profiles-link")]
+            html.Nav([html.A(t("nav_map"), href="/"), html.A(t("nav_profiles"), href="/profil", id="oa-profiles-link"),
+                     html.A(t("nav_compare"), href="/vergleich", id="oa-compare-link")]
                      + _account_controls(), className="oa-nav"),
         ], className="oa-header"),
         dash.page_container,
@@ -93,12 +95,14 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
                        title="Ortsatlas – Gebietsprofile")
     dash.register_page("profile", path_template="/profil/<area>", layout=profile_page.layout,
                        title="Ortsatlas – Gebietsprofil")
+    dash.register_page("compare", path="/vergleich", layout=compare_page.layout, title="Ortsatlas – Vergleichen")
     app.layout = _shell
     explorer.register_callbacks(app)
     admin.register_callbacks(app)
     upload.register_callbacks(app)
     profile_page.register_callbacks(app)
     releases.register_callbacks(app)
+    compare_page.register_callbacks(app)
 
     @server.errorhandler(413)
     def _too_large(_exc):

@@ -1,0 +1,412 @@
+"""Compare and explore (/vergleich): areas side by side, the change map, the relation of two indicators.
+
+Every figure comes from `atlas.services.comparison` with `current_principal()`,
+so a view shows only what the viewer may read, suppressed cells stay
+suppressed, and a change or a correlation never uses a hidden cell. A hidden
+indicator in any slot answers exactly like an unknown one. The view is in
+the URL (tab, areas, indicators, periods, level), restored on the server
+after the rights are checked.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash_leaflet as dl
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, dcc, html, no_update
+
+from atlas.charts import TOP_STYLE, ChartSpec, Line, boundary_markers
+from atlas.classify import MISSING_COLOR, SUPPRESSED_COLOR
+from atlas.formatting import (
+    format_number,
+    format_value,
+    format_values,
+    gap_word,
+    gaps_note,
+)
+from atlas.i18n import norm_lang, t
+from atlas.periods import period_label
+from atlas.services import choropleth, comparison, queries, territory
+from atlas.services.context import Atlas
+from atlas.web.components import (
+    data_table,
+    indicator_options,
+    indicator_picker,
+    legend,
+    scrolling,
+    timeseries_figure,
+)
+from atlas.web.http import current_atlas
+from auth import Principal, current_principal
+
+TABS = ("areas", "change", "relation")
+# Okabe–Ito: distinguishable with every common colour-vision deficiency, one per chosen area.
+AREA_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
+PARENT_STYLE = ("#7f7f7f", "dash", 2)
+DEFAULTS = {"areas": [], "indicators": ["sgb2_quote", "bev_u6"], "x": "sgb2_u15", "y": "uebergang_gym",
+            "change": "bev_gesamt"}
+
+
+def _fn(name: str) -> dict:
+    """A reference to a function in assets/map.js (the explorer's map styles, tooltips)."""
+    return {"variable": f"ortsatlas.map.{name}"}
+
+
+def _split(value) -> list[str]:
+    return [v for v in value.split(",") if v] if isinstance(value, str) else []
+
+
+def _visible(atlas: Atlas, viewer: Principal, ids: list) -> list[str]:
+    """The ids the viewer may see, in order: anything else is dropped like an unknown id."""
+    return [i for i in ids if isinstance(i, str) and queries.get_indicator(atlas, viewer, i) is not None]
+
+
+def _one(atlas: Atlas, viewer: Principal, wanted, fallback: str, visible: pd.DataFrame) -> str | None:
+    for candidate in (wanted, fallback):
+        if isinstance(candidate, str) and queries.get_indicator(atlas, viewer, candidate) is not None:
+            return candidate
+    return visible["id"].iloc[0] if len(visible) else None
+
+
+# ------------------------------------------------------------------ layout
+def layout(**args) -> html.Div:
+    atlas, viewer = current_atlas(), current_principal()
+    lang = norm_lang(args.get("lang"))
+    visible = queries.visible_indicators(atlas, viewer)
+    options = indicator_options(visible, atlas, lang, headers=False)
+    tab = args.get("view") if args.get("view") in TABS else "areas"
+    areas = [a.area_id for a in comparison.resolve_areas(atlas, _split(args.get("area")))]
+    inds = _visible(atlas, viewer, _split(args.get("indicator"))) or _visible(atlas, viewer, DEFAULTS["indicators"])
+    x = _one(atlas, viewer, args.get("x"), DEFAULTS["x"], visible)
+    y = _one(atlas, viewer, args.get("y"), DEFAULTS["y"], visible)
+    ch = _one(atlas, viewer, args.get("change"), DEFAULTS["change"], visible)
+    levels = [{"label": territory.label(atlas, lv, lang, plural=True), "value": lv} for lv in territory.level_ids(atlas)]
+    level = args.get("level") if args.get("level") in territory.level_ids(atlas) else territory.base_level(atlas)
+    set_id = queries.current_set(atlas)
+    return html.Div([
+        dcc.Store(id="cmp-lang", data=lang),
+        dcc.Store(id="cmp-query"),
+        dcc.Store(id="cmp-url-sink"),
+        dcc.Store(id="cmp-set", data=f"{set_id}|{level}"),
+        dcc.Store(id="cmp-wanted", data={"from": args.get("from"), "to": args.get("to")}),
+        html.H1(t("cmp_title", lang), className="oa-cmp-title"),
+        dcc.Tabs(id="cmp-tab", value=tab, className="oa-cmp-tabs", children=[
+            dcc.Tab(label=t("cmp_tab_areas", lang), value="areas", children=_areas_tab(atlas, options, areas, inds, lang)),
+            dcc.Tab(label=t("cmp_tab_change", lang), value="change",
+                    children=_change_tab(atlas, options, ch, levels, level, set_id, lang)),
+            dcc.Tab(label=t("cmp_tab_relation", lang), value="relation",
+                    children=_relation_tab(options, x, y, levels, level, lang)),
+        ]),
+        html.Div([html.Label(t("share", lang), htmlFor="cmp-share-url", className="oa-label"),
+                  dcc.Input(id="cmp-share-url", readOnly=True, value="", className="oa-share-url")],
+                 className="oa-links oa-cmp-share"),
+    ], className="oa-compare")
+
+
+def _field(label: str, control, id_: str) -> html.Div:
+    return html.Div([html.Label(label, htmlFor=id_), control], className="oa-field")
+
+
+def _areas_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list[str], lang: str) -> html.Div:
+    return html.Div([
+        html.Div([
+            _field(t("cmp_areas", lang), dcc.Dropdown(id="cmp-areas", options=comparison.area_options(atlas, lang),
+                                                      value=areas, multi=True, placeholder=t("cmp_areas_search", lang)),
+                   "cmp-areas"),
+            indicator_picker("cmp-indicators", t("cmp_indicators", lang), options, inds, multi=True),
+        ], className="oa-cmp-controls"),
+        html.Div(id="cmp-area-table", className="oa-section", **{"aria-live": "polite"}),
+        html.Div([_field(t("cmp_chart_indicator", lang),
+                         dcc.Dropdown(id="cmp-chart-indicator", options=[], value=None, clearable=False),
+                         "cmp-chart-indicator"),
+                  dcc.Graph(id="cmp-area-chart", style={"height": "340px"},
+                            config={"displaylogo": False, "responsive": True}),
+                  html.P(gaps_note(lang), className="oa-hint")], className="oa-section"),
+    ], className="oa-cmp-pane")
+
+
+def _change_tab(atlas: Atlas, options: list[dict], indicator: str | None, levels: list[dict], level: str,
+                set_id: str, lang: str) -> html.Div:
+    return html.Div([
+        html.Div([
+            indicator_picker("cmp-ch-indicator", t("indicator", lang), options, indicator, clearable=False),
+            _field(t("cmp_from", lang), dcc.Dropdown(id="cmp-ch-from", options=[], clearable=False), "cmp-ch-from"),
+            _field(t("cmp_to", lang), dcc.Dropdown(id="cmp-ch-to", options=[], clearable=False), "cmp-ch-to"),
+            _field(t("level", lang), dcc.Dropdown(id="cmp-ch-level", options=levels, value=level, clearable=False),
+                   "cmp-ch-level"),
+        ], className="oa-cmp-controls"),
+        html.P(t("cmp_change_note", lang), className="oa-hint"),
+        html.Div([
+            html.Div(dl.Map([dl.GeoJSON(id="cmp-ch-geojson", data=choropleth.geometry(atlas, set_id, level),
+                                        style=_fn("style"), hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"),
+                                        hideout={}, zoomToBounds=True),
+                             dl.ScaleControl(position="bottomright", imperial=False)],
+                            id="cmp-ch-map", center=_center(atlas, set_id), zoom=11, className="oa-map", zoomSnap=0.25),
+                     className="oa-map-inner"),
+            html.Div(id="cmp-ch-title", className="oa-map-title"),
+            html.Div(id="cmp-ch-legend", className="oa-legend", **{"aria-live": "polite"}),
+        ], className="oa-map-wrap oa-cmp-map"),
+        html.Div(id="cmp-ch-table", className="oa-section"),
+    ], className="oa-cmp-pane")
+
+
+def _center(atlas: Atlas, set_id: str) -> list[float]:
+    """The territory's centre (the map then fits its areas' bounds)."""
+    import shapely
+    top = queries.areas(atlas, territory.top_level(atlas), set_id)
+    c = shapely.from_wkb(top["geometry"].iloc[0]).centroid
+    return [c.y, c.x]
+
+
+def _relation_tab(options: list[dict], x: str | None, y: str | None, levels: list[dict], level: str,
+                  lang: str) -> html.Div:
+    return html.Div([
+        html.Div([
+            indicator_picker("cmp-x", t("cmp_x", lang), options, x, clearable=False),
+            indicator_picker("cmp-y", t("cmp_y", lang), options, y, clearable=False),
+            _field(t("level", lang), dcc.Dropdown(id="cmp-rel-level", options=levels, value=level, clearable=False),
+                   "cmp-rel-level"),
+        ], className="oa-cmp-controls"),
+        html.Div(id="cmp-rel-stats", className="oa-section", role="status"),
+        dcc.Graph(id="cmp-rel-chart", style={"height": "420px"}, config={"displaylogo": False, "responsive": True}),
+        html.P(t("cmp_correlation_note", lang), className="oa-hint"),
+        html.Div(id="cmp-rel-left", className="oa-section"),
+    ], className="oa-cmp-pane")
+
+
+# ------------------------------------------------------------------ areas side by side
+def area_table(atlas: Atlas, table: pd.DataFrame, lang: str) -> html.Div:
+    """Indicators down, areas (then their parents, then the territory) across; the period per indicator."""
+    if table.empty:
+        return html.P(t("cmp_pick_areas", lang), className="oa-hint")
+    heads = table.drop_duplicates("area_id")
+    columns = [("indicator", t("indicator", lang)), ("period", t("period", lang))]
+    for r in heads.itertuples():
+        role = {"parent": f" ({t('cmp_parent', lang)})", "territory": f" ({t('cmp_territory', lang)})"}.get(r.role, "")
+        columns.append((r.area_id, f"{r.name}{role} · {territory.label(atlas, r.level, lang)} {r.area_id}"))
+    rows = []
+    for ind_id, part in table.groupby("indicator_id", sort=False):
+        ind = atlas.indicator_by_id[ind_id]
+        row = {"indicator": f"{ind.title(lang)} ({ind.unit})", "period": period_label(part["period"].iloc[0], lang)}
+        for r in part.itertuples():
+            value = None if r.value is None or pd.isna(r.value) else float(r.value)
+            row[r.area_id] = format_value(value, r.status, ind.decimals, "", lang)
+        rows.append(row)
+    return scrolling(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-area-values"))
+
+
+def series_figure(atlas: Atlas, series: pd.DataFrame | None, indicator_id: str | None, lang: str) -> dict:
+    """One chart: a line per chosen area (colour), their parents (grey, dashed), the territory (dotted)."""
+    if series is None or series.empty or not indicator_id:
+        return timeseries_figure(None, None, lang)
+    ind = atlas.indicator_by_id[indicator_id]
+    periods = sorted(series["period"].unique())
+    lines, n_area = [], 0
+    for (role, area_id), part in series.groupby(["role", "area_id"], sort=False):
+        if role == "area":
+            style, n_area = (AREA_COLORS[n_area % len(AREA_COLORS)], "solid", 3), n_area + 1
+        else:
+            style = PARENT_STYLE if role == "parent" else TOP_STYLE
+        part = part.drop_duplicates("period", keep="last").set_index("period").reindex(periods)
+        values = part["value"].to_numpy(dtype=float, na_value=np.nan)
+        statuses = part["status"].fillna("missing").to_numpy(dtype=object)
+        statuses[np.isnan(values) & (statuses == "ok")] = "missing"
+        if np.isnan(values).all():
+            continue
+        name = str(part["name"].dropna().iloc[0]) if part["name"].notna().any() else area_id
+        lines.append(Line(role, name, *style, tuple(None if v != v else v for v in values.tolist()),
+                          tuple(statuses.tolist()), tuple(format_values(values, statuses, ind.decimals, "", lang))))
+    markers = boundary_markers(periods, lambda p: queries.set_for_period(atlas, p), queries.boundary_sets(atlas), lang)
+    spec = ChartSpec(ind.title(lang), ind.unit, ind.decimals, tuple(periods),
+                     tuple(period_label(p, lang) for p in periods), tuple(lines), tuple(markers), gaps_note(lang))
+    return timeseries_figure(spec, None, lang)
+
+
+# ------------------------------------------------------------------ change map
+def change_table(table: comparison.ChangeTable, labels: list[str], lang: str) -> html.Div:
+    """The change map's accessible twin, in key order (no ranking)."""
+    ind = table.indicator
+    columns = [("area_id", t("cmp_key_col", lang)), ("name", t("cmp_area_col", lang)),
+               ("from", period_label(table.period_from, lang)), ("to", period_label(table.period_to, lang)),
+               ("change", f"{t('cmp_change_col', lang)} ({comparison.change_unit(table, lang)})")]
+    rows = []
+    for r, label in zip(table.rows.itertuples(index=False), labels):
+        rows.append({"area_id": r.area_id, "name": r.name,
+                     "from": _cell(r.from_value, r.status, ind.decimals, lang),
+                     "to": _cell(r.to_value, r.status, ind.decimals, lang), "change": label})
+    return scrolling(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-ch-values"))
+
+
+def _cell(value, status: str, decimals: int, lang: str) -> str:
+    if value is None or pd.isna(value):
+        return gap_word("suppressed" if status == "suppressed" else "missing", lang) if status != "ok" else ""
+    return format_number(float(value), decimals, lang)
+
+
+# ------------------------------------------------------------------ relation
+def relation_figure(found: comparison.Relation | None, lang: str) -> dict:
+    layout = {"margin": {"l": 56, "r": 12, "t": 12, "b": 48}, "template": "plotly_white",
+              "separators": ",." if lang == "de" else ".,", "showlegend": False, "dragmode": "select"}
+    if found is None or found.points.empty:
+        return {"data": [], "layout": {**layout, "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
+    p = found.points
+    data = [{"type": "scatter", "mode": "markers", "x": p["x"].tolist(), "y": p["y"].tolist(),
+             "text": [f"{n} ({k})" for n, k in zip(p["name"], p["area_id"])], "customdata": p["area_id"].tolist(),
+             "hovertemplate": "%{text}<br>x: %{x}<br>y: %{y}<extra></extra>",
+             "marker": {"size": 9, "color": "#0072b2", "line": {"color": "#ffffff", "width": 1}}}]
+    if found.slope is not None:
+        xs = [float(p["x"].min()), float(p["x"].max())]
+        data.append({"type": "scatter", "mode": "lines", "x": xs, "y": [found.intercept + found.slope * v for v in xs],
+                     "name": t("cmp_regression", lang), "hoverinfo": "skip",
+                     "line": {"color": "#d55e00", "width": 2, "dash": "dash"}})
+    layout["xaxis"] = {"title": {"text": f"{found.x.title(lang)} ({found.x.unit}), {period_label(found.period_x, lang)}"}}
+    layout["yaxis"] = {"title": {"text": f"{found.y.title(lang)} ({found.y.unit}), {period_label(found.period_y, lang)}"}}
+    return {"data": data, "layout": layout}
+
+
+def relation_stats(found: comparison.Relation | None, lang: str) -> list:
+    if found is None:
+        return [html.P(t("no_indicators", lang), className="oa-hint")]
+    if found.pearson is None:
+        return [html.P(t("cmp_too_few", lang), className="oa-hint")]
+    def num(v: float) -> str:
+        return format_number(v, 2, lang)
+    return [html.P([html.Strong("Pearson r = "), html.Span(num(found.pearson), id="cmp-pearson"), " · ",
+                    html.Strong("Spearman ρ = "), html.Span(num(found.spearman), id="cmp-spearman"), " · ",
+                    html.Strong("n = "), html.Span(str(found.n), id="cmp-n"), f" {t('cmp_n', lang)}"])]
+
+
+def left_out_list(atlas: Atlas, found: comparison.Relation | None, lang: str) -> list:
+    if found is None:
+        return []
+    if found.left_out.empty:
+        return [html.P(t("cmp_none_left_out", lang), className="oa-hint")]
+    rows = [{"area_id": r.area_id, "name": r.name, "x": gap_word(r.x_status, lang) if r.x_status != "ok" else "",
+             "y": gap_word(r.y_status, lang) if r.y_status != "ok" else ""}
+            for r in found.left_out.itertuples(index=False)]
+    columns = [("area_id", t("cmp_key_col", lang)), ("name", t("cmp_area_col", lang)),
+               ("x", found.x.title(lang)), ("y", found.y.title(lang))]
+    return [html.H4(f"{t('cmp_left_out', lang)}: {len(rows)}"),
+            scrolling(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-left-out"))]
+
+
+# ------------------------------------------------------------------ callbacks
+def _periods_options(atlas: Atlas, viewer: Principal, indicator_id, lang: str) -> list[dict]:
+    periods = queries.periods(atlas, viewer, indicator_id) if isinstance(indicator_id, str) else []
+    return [{"label": period_label(p, lang), "value": p} for p in periods]
+
+
+def register_callbacks(app) -> None:
+    @app.callback(Output("cmp-chart-indicator", "options"), Output("cmp-chart-indicator", "value"),
+                  Input("cmp-indicators", "value"), State("cmp-chart-indicator", "value"), State("cmp-lang", "data"))
+    def on_chart_choices(indicator_ids, current, lang):
+        """The time series can show any of the chosen indicators the viewer may see."""
+        atlas, viewer = current_atlas(), current_principal()
+        lang = norm_lang(lang)
+        ids = _visible(atlas, viewer, indicator_ids if isinstance(indicator_ids, list) else [])
+        opts = [{"label": atlas.indicator_by_id[i].title(lang), "value": i} for i in ids]
+        return opts, current if current in ids else (ids[0] if ids else None)
+
+    @app.callback(Output("cmp-area-table", "children"), Output("cmp-area-chart", "figure"),
+                  Input("cmp-areas", "value"), Input("cmp-indicators", "value"), Input("cmp-chart-indicator", "value"),
+                  State("cmp-lang", "data"))
+    def on_areas(area_keys, indicator_ids, chart_id, lang):
+        atlas, viewer = current_atlas(), current_principal()
+        lang = norm_lang(lang)
+        keys = area_keys if isinstance(area_keys, list) else []
+        ids = indicator_ids if isinstance(indicator_ids, list) else []
+        table = comparison.compare_table(atlas, viewer, keys, ids)
+        chart_id = chart_id if chart_id in _visible(atlas, viewer, ids) else None
+        series = comparison.compare_series(atlas, viewer, keys, chart_id) if chart_id else None
+        return area_table(atlas, table, lang), series_figure(atlas, series, chart_id, lang)
+
+    @app.callback(Output("cmp-ch-from", "options"), Output("cmp-ch-from", "value"),
+                  Output("cmp-ch-to", "options"), Output("cmp-ch-to", "value"),
+                  Input("cmp-ch-indicator", "value"), State("cmp-wanted", "data"), State("cmp-lang", "data"))
+    def on_change_periods(indicator_id, wanted, lang):
+        """Readable periods only; the default compares the newest with the same period five years before."""
+        atlas, viewer = current_atlas(), current_principal()
+        opts = _periods_options(atlas, viewer, indicator_id, norm_lang(lang))
+        periods = [o["value"] for o in opts]
+        if not periods:
+            return [], None, [], None
+        wanted = wanted if isinstance(wanted, dict) else {}
+        to = wanted.get("to") if wanted.get("to") in periods else periods[-1]
+        earlier = [p for p in periods if p < to and p[4:] == to[4:] and int(p[:4]) <= int(to[:4]) - 5]
+        start = wanted.get("from") if wanted.get("from") in periods else (earlier[-1] if earlier else periods[0])
+        return opts, start, opts, to
+
+    @app.callback(Output("cmp-ch-geojson", "hideout"), Output("cmp-ch-geojson", "data"), Output("cmp-set", "data"),
+                  Output("cmp-ch-legend", "children"), Output("cmp-ch-title", "children"),
+                  Output("cmp-ch-table", "children"),
+                  Input("cmp-ch-indicator", "value"), Input("cmp-ch-from", "value"), Input("cmp-ch-to", "value"),
+                  Input("cmp-ch-level", "value"), State("cmp-set", "data"), State("cmp-lang", "data"))
+    def on_change(indicator_id, period_from, period_to, level, current_set, lang):
+        """Values, classes and legend travel; geometry only when the set or level changes."""
+        atlas, viewer = current_atlas(), current_principal()
+        lang = norm_lang(lang)
+        level = level if level in territory.level_ids(atlas) else territory.base_level(atlas)
+        try:
+            table = comparison.change(atlas, viewer, indicator_id, period_from, period_to, level) \
+                if isinstance(indicator_id, str) else None
+        except ValueError:
+            table = None
+        if table is None or table.set_id is None:
+            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", ""
+        c = comparison.change_classes(table, 5, lang)
+        hideout = {"cls": c.classes, "col": c.colors, "lab": c.labels, "sel": None,
+                   "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
+        geo_key = f"{table.set_id}|{level}"
+        data = no_update if current_set == geo_key else choropleth.geometry(atlas, table.set_id, level)
+        title = (f"{table.indicator.title(lang)}: {period_label(table.period_from, lang)} → "
+                 f"{period_label(table.period_to, lang)}")
+        return (hideout, data, geo_key, legend(c.legend, comparison.change_unit(table, lang), lang), title,
+                change_table(table, c.labels, lang))
+
+    @app.callback(Output("cmp-rel-chart", "figure"), Output("cmp-rel-stats", "children"),
+                  Output("cmp-rel-left", "children"),
+                  Input("cmp-x", "value"), Input("cmp-y", "value"), Input("cmp-rel-level", "value"),
+                  State("cmp-lang", "data"))
+    def on_relation(x_id, y_id, level, lang):
+        atlas, viewer = current_atlas(), current_principal()
+        lang = norm_lang(lang)
+        level = level if level in territory.level_ids(atlas) else territory.base_level(atlas)
+        found = comparison.relation(atlas, viewer, x_id, y_id, None, level) \
+            if isinstance(x_id, str) and isinstance(y_id, str) else None
+        return relation_figure(found, lang), relation_stats(found, lang), left_out_list(atlas, found, lang)
+
+    @app.callback(Output("cmp-query", "data"),
+                  Input("cmp-tab", "value"), Input("cmp-areas", "value"), Input("cmp-indicators", "value"),
+                  Input("cmp-ch-indicator", "value"), Input("cmp-ch-from", "value"), Input("cmp-ch-to", "value"),
+                  Input("cmp-ch-level", "value"), Input("cmp-x", "value"), Input("cmp-y", "value"),
+                  State("cmp-lang", "data"))
+    def on_query(tab, areas, inds, ch, p_from, p_to, level, x, y, lang):
+        """The URL of this view: only what the viewer may see goes in (a link never names a hidden id)."""
+        atlas, viewer = current_atlas(), current_principal()
+        params = {"view": tab if tab in TABS else "areas"}
+        keys = [a.area_id for a in comparison.resolve_areas(atlas, areas if isinstance(areas, list) else [])]
+        if keys:
+            params["area"] = ",".join(keys)
+        ids = _visible(atlas, viewer, inds if isinstance(inds, list) else [])
+        if ids:
+            params["indicator"] = ",".join(ids)
+        if _visible(atlas, viewer, [ch]):
+            params["change"] = ch
+            readable = queries.periods(atlas, viewer, ch)
+            params.update({k: v for k, v in (("from", p_from), ("to", p_to)) if v in readable})
+        if level in territory.level_ids(atlas):
+            params["level"] = level
+        params.update({k: v for k, v in (("x", x), ("y", y)) if _visible(atlas, viewer, [v])})
+        if norm_lang(lang) != "de":
+            params["lang"] = "en"
+        return {"qs": urlencode(params)}
+
+    app.clientside_callback(
+        "function(q) { return window.ortsatlas.url.write(q && q.qs); }",
+        Output("cmp-url-sink", "data"), Input("cmp-query", "data"),
+    )
+    app.clientside_callback(
+        "function(q) { return window.ortsatlas.url.share(q && q.qs); }",
+        Output("cmp-share-url", "value"), Input("cmp-query", "data"),
+    )

@@ -1,0 +1,97 @@
+"""The compare page (/vergleich) in headless Chromium at desktop, tablet and phone sizes.
+
+What the page shows must be what the API answers for the same viewer: six
+areas side by side with parents and the territory, the change map with
+'nicht vergleichbar' across the boundary change, and the stated correlation.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import requests
+
+from atlas.formatting import format_number
+from tests.test_explorer_browser import until
+
+SIZES = {"desktop": (1280, 900), "tablet": (768, 1024), "phone": (390, 844)}
+SHOTS = os.environ.get("ATLAS_SCREENSHOTS")  # a folder: keep the screenshots there to look at them
+SIX = ["0101", "0208", "0201", "0301", "02", "0102"]
+
+
+def _open(duo, path: str, size: str, ready: str) -> None:
+    duo.driver.set_window_size(*SIZES[size])
+    duo.driver.get(duo.server_url + path)
+    until(lambda: duo.find_element(ready), timeout=20, message=ready)
+
+
+def _shot(duo, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        duo.driver.save_screenshot(str(Path(SHOTS) / f"{name}.png"))
+
+
+def _table(duo, table_id: str) -> list[list[str]]:
+    return duo.driver.execute_script(
+        f"return Array.from(document.querySelectorAll('#{table_id} tr')).map(r => "
+        "Array.from(r.children).map(c => c.textContent.trim()));")
+
+
+@pytest.mark.parametrize("size", ["desktop", "tablet", "phone"])
+def test_six_areas_side_by_side_with_parents_and_territory(duo, atlas, size):
+    _open(duo, f"/vergleich?area={','.join(SIX)}&indicator=sgb2_u15,bev_u6", size, "#cmp-area-values")
+    until(lambda: duo.driver.execute_script(
+        "return document.querySelectorAll('#cmp-area-chart .scatterlayer .trace').length") >= 6,
+        timeout=20, message="time series lines")
+    _shot(duo, f"compare_areas_{size}")
+    rows = _table(duo, "cmp-area-values")
+    header, body = rows[0], rows[1:]
+    assert len(body) == 2
+    for key in SIX + ["01", "03", "00"]:  # the chosen, their parents, the city
+        assert any(h.endswith(f" {key}") for h in header), key
+    api = requests.get(duo.server_url + "/api/v1/compare", timeout=30,
+                       params={"area": SIX, "indicator": "sgb2_u15"}).json()["rows"]
+    shown = dict(zip(header, body[0]))  # indicators in the order chosen
+    for row in api:
+        col = next(h for h in header if h.endswith(f" {row['area_id']}"))
+        expected = format_number(row["value"], atlas.indicator_by_id["sgb2_u15"].decimals) if row["status"] == "ok" else None
+        if expected is not None:
+            assert shown[col] == expected, (row["area_id"], shown[col], expected)
+    width = duo.driver.execute_script("return document.documentElement.scrollWidth")
+    assert width <= SIZES[size][0] + 1  # the wide table scrolls in its box, not the page
+
+
+@pytest.mark.parametrize("size", ["desktop", "tablet"])
+def test_change_map_across_the_boundary_change(duo, size):
+    _open(duo, "/vergleich?view=change&change=bev_gesamt&from=2015-Q4&to=2024-Q4", size, "#cmp-ch-values")
+    until(lambda: "nicht vergleichbar" in duo.find_element("#cmp-ch-legend").text, timeout=20, message="legend")
+    until(lambda: duo.driver.execute_script("return document.querySelectorAll('#cmp-ch-map path.leaflet-interactive')"
+                                            ".length") >= 50, timeout=20, message="areas drawn")
+    _shot(duo, f"compare_change_{size}")
+    rows = {r[0]: r for r in _table(duo, "cmp-ch-values")[1:]}
+    api = requests.get(duo.server_url + "/api/v1/change", timeout=30,
+                       params={"indicator": "bev_gesamt", "from": "2015-Q4", "to": "2024-Q4"}).json()["rows"]
+    assert len(rows) == len(api)
+    for row in api:
+        shown = rows[row["area_id"]][4]
+        if row["status"] == "not_comparable":
+            assert shown == "nicht vergleichbar"
+        elif row["status"] == "ok":
+            assert shown.startswith(("+", "−", "0")) and format_number(abs(row["change"]), 0) in shown
+    assert rows["0208"][4] == rows["0209"][4] == "nicht vergleichbar"
+    assert "view=change" in duo.driver.current_url and "from=2015-Q4" in duo.driver.current_url
+
+
+@pytest.mark.parametrize("size", ["desktop", "tablet"])
+def test_scatter_states_the_correlation_and_what_it_left_out(duo, size):
+    _open(duo, "/vergleich?view=relation&x=sgb2_u15&y=uebergang_gym", size, "#cmp-pearson")
+    _shot(duo, f"compare_relation_{size}")
+    api = requests.get(duo.server_url + "/api/v1/correlation", timeout=30,
+                       params={"x": "sgb2_u15", "y": "uebergang_gym"}).json()
+    assert duo.find_element("#cmp-pearson").text == format_number(api["pearson"], 2)
+    assert duo.find_element("#cmp-spearman").text == format_number(api["spearman"], 2)
+    assert duo.find_element("#cmp-n").text == str(api["n"])
+    left = _table(duo, "cmp-left-out")[1:]
+    assert sorted(r[0] for r in left) == sorted(r["area_id"] for r in api["left_out"]) and left
+    assert any("geheim gehalten" in " ".join(r) for r in left)
