@@ -147,7 +147,8 @@ def bench_map_switch(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
             view = (ind, rng.randrange(n))
             shown.append(view)
         values = {"ex-indicator.value": view[0], "ex-period.value": view[1], "ex-method.value": "quantiles",
-                  "ex-k.value": 5, "ex-selected.data": None, "ex-set.data": "bench", "ex-lang.data": "de"}
+                  "ex-k.value": 5, "ex-selected.data": None, "ex-set.data": "bench|ortsteil",
+                  "ex-lang.data": "de"}  # the geometry the map holds: boundary set and level
         status, body = call(client, app, key, values)
         assert status == 200
         sizes.append(len(json.dumps(body, separators=(",", ":"))))
@@ -428,7 +429,7 @@ class MapSwitch:
     def call(self, indicator_id: str, period_index: int, level: str) -> int:
         from tests.dash_requests import call
         values = {**MAP_ARGS, "ex-indicator.value": indicator_id, "ex-period.value": period_index,
-                  "ex-set.data": "bench"}
+                  "ex-set.data": f"bench|{level}"}  # the geometry the map holds: set and level
         if self.level_input:
             values[self.level_input] = level
         return call(self.client, self.app, self.key, values)[0]
@@ -637,7 +638,8 @@ def bench_load(atlas, users: int, seconds: float, label: str,
             idx = rng.randrange(len(row.periods))
             payloads["switch"].append(callback_payload(app, map_key, {
                 "ex-indicator.value": row.id, "ex-period.value": idx, "ex-method.value": "quantiles",
-                "ex-k.value": 5, "ex-selected.data": None, "ex-set.data": set_id, "ex-lang.data": "de"}))
+                "ex-k.value": 5, "ex-selected.data": None, "ex-set.data": f"{set_id}|ortsteil",
+                "ex-lang.data": "de"}))
             payloads["series"].append(callback_payload(app, ts_key, {
                 "ex-indicator.value": row.id, "ex-selected.data": rng.choice(area_ids), "ex-period.value": idx,
                 "ex-lang.data": "de"}))

@@ -6,7 +6,7 @@ import json
 from tests.dash_requests import call, find_output
 
 
-def view_values(indicator="sgb2_quote", period_index=40, current_set="gs2022", selected=None, k=5):
+def view_values(indicator="sgb2_quote", period_index=40, current_set="gs2022|ortsteil", selected=None, k=5):
     return {"ex-indicator.value": indicator, "ex-period.value": period_index, "ex-method.value": "quantiles",
             "ex-k.value": k, "ex-selected.data": selected, "ex-set.data": current_set, "ex-lang.data": "de"}
 
@@ -26,8 +26,8 @@ def test_changing_boundary_set_sends_geometry_once(client, dash_app):
     key = find_output(dash_app, "ex-geojson", "hideout")
     _, body = call(client, dash_app, key, view_values("bev_u6", period_index=0))  # 2012: old set
     geometry = body["response"]["ex-geojson"]["data"]
-    assert len(geometry["features"]) == 50 and body["response"]["ex-set"]["data"] == "gs2012"
-    _, again = call(client, dash_app, key, view_values("bev_u6", period_index=1, current_set="gs2012"))
+    assert len(geometry["features"]) == 50 and body["response"]["ex-set"]["data"] == "gs2012|ortsteil"
+    _, again = call(client, dash_app, key, view_values("bev_u6", period_index=1, current_set="gs2012|ortsteil"))
     assert "data" not in again["response"]["ex-geojson"]
 
 

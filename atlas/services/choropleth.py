@@ -56,14 +56,16 @@ def classified(atlas: Atlas, table: queries.ValueTable, method: str, k: int) -> 
 
 
 def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
-             selected: str | None = None, lang: str = "de") -> MapView | None:
+             selected: str | None = None, lang: str = "de", level: str | None = None) -> MapView | None:
     """None when the indicator is not visible to the viewer (or does not exist).
 
-    Remembered per viewer's rights, indicator, period, classing and language
-    for the store's current state; only the selection differs per click.
+    `level`: one of the store's levels (default: the base level). Remembered
+    per viewer's rights, indicator, period, level, classing and language for
+    the store's current state; only the selection differs per click.
     """
-    view = atlas.remembered(("map_view", viewer.rights, indicator_id, period, method, k, lang),
-                            lambda: _map_view(atlas, viewer, indicator_id, period, method, k, lang))
+    level = level or territory.base_level(atlas)
+    view = atlas.remembered(("map_view", viewer.rights, indicator_id, period, level, method, k, lang),
+                            lambda: _map_view(atlas, viewer, indicator_id, period, method, k, lang, level))
     if view is None:
         return None
     selected_at = view.area_ids.index(selected) if selected in view.area_ids else None
@@ -71,8 +73,8 @@ def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, me
 
 
 def _map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
-              lang: str) -> MapView | None:
-    table = queries.values(atlas, viewer, indicator_id, period)
+              lang: str, level: str) -> MapView | None:
+    table = queries.values(atlas, viewer, indicator_id, period, level)
     if table is None or table.set_id is None:
         return None
     ind = table.indicator

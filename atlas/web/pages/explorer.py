@@ -19,8 +19,7 @@ from atlas.export import pictures
 from atlas.export import tables as export
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_label
-from atlas.services import choropleth, queries
-from atlas.services.boundaries import LEVELS
+from atlas.services import choropleth, queries, territory
 from atlas.services.context import Atlas
 from atlas.web.components import (
     chart_url,
@@ -55,6 +54,7 @@ class ViewState:
     area: str | None
     lang: str
     notice: str = ""
+    level: str = ""  # one of the store's levels; the base level when empty
 
     @property
     def period(self) -> str | None:
@@ -81,19 +81,28 @@ def resolve_state(atlas: Atlas, viewer: Principal, args: dict) -> ViewState:
     wanted_period = args.get("period")
     index = periods.index(wanted_period) if wanted_period in periods else max(len(periods) - 1, 0)
     method, k = classing(args.get("method"), args.get("k"))
+    level = map_level(atlas, args.get("level"))
     area = args.get("area") if not notice else None
-    if area and (not periods or area not in _area_ids(atlas, periods[index])):
+    if area and (not periods or area not in _area_ids(atlas, periods[index], level)):
         area = None
-    return ViewState(indicator, periods, index, method, k, area, lang, notice)
+    return ViewState(indicator, periods, index, method, k, area, lang, notice, level)
 
 
-def _area_ids(atlas: Atlas, period: str) -> set[str]:
+def map_level(atlas: Atlas, wanted) -> str:
+    """The level the map shows: one of the store's, else the base level."""
+    return wanted if wanted in territory.level_ids(atlas) else territory.base_level(atlas)
+
+
+def _area_ids(atlas: Atlas, period: str, level: str) -> set[str]:
     set_id = queries.set_for_period(atlas, period)
-    return set(queries.areas(atlas, "ortsteil", set_id)["area_id"]) if set_id else set()
+    return set(queries.areas(atlas, level, set_id)["area_id"]) if set_id else set()
 
 
-def query_string(indicator: str, period: str, method: str, k: int, area: str | None, lang: str) -> str:
+def query_string(indicator: str, period: str, method: str, k: int, area: str | None, lang: str,
+                 level: str = "") -> str:
     params = {"indicator": indicator, "period": period, "method": method, "k": k}
+    if level:
+        params["level"] = level
     if area:
         params["area"] = area
     if lang != "de":
@@ -138,8 +147,8 @@ def export_panel(visible: pd.DataFrame, atlas: Atlas, lang: str) -> html.Div:
                   radio("ex-exp-periods", "current", [("current", t("scope_current", lang)),
                                                       ("all", t("scope_all", lang))])], className="oa-field"),
         html.Div([html.Span(t("level", lang), className="oa-label"),
-                  radio("ex-exp-level", "ortsteil", [("ortsteil", "Ortsteil"), ("stadtbezirk", "Stadtbezirk"),
-                                                     ("stadt", "Stadt")])], className="oa-field"),
+                  radio("ex-exp-level", territory.base_level(atlas),
+                        [(lv.id, lv.label(lang)) for lv in territory.levels(atlas)])], className="oa-field"),
         html.Div([html.Span(t("layout", lang), className="oa-label"),
                   radio("ex-exp-layout", "long", [("long", t("layout_long", lang)),
                                                   ("wide", t("layout_wide", lang))])], className="oa-field"),
@@ -174,7 +183,7 @@ def export_links(atlas: Atlas, viewer: Principal, indicator_id: str | None, peri
     visible = set(queries.visible_indicators(atlas, viewer)["id"])
     more = [i for i in (choice.get("more") or []) if isinstance(i, str) and i in visible and i != indicator_id]
     fmt = choice.get("format") if choice.get("format") in export.FORMATS else "csv-de"
-    level = choice.get("level") if choice.get("level") in LEVELS else "ortsteil"
+    level = map_level(atlas, choice.get("level"))
     layout = choice.get("layout") if choice.get("layout") in export.LAYOUTS else "long"
     data = [("indicator", i) for i in [indicator_id] + more]
     if choice.get("periods") != "all":
@@ -201,7 +210,7 @@ def layout(**args) -> html.Div:
     state = resolve_state(atlas, viewer, args)
     lang = state.lang
     visible = queries.visible_indicators(atlas, viewer)
-    center = _center(queries.areas(atlas, "stadt", queries.current_set(atlas)))
+    center = _center(queries.areas(atlas, territory.top_level(atlas), queries.current_set(atlas)))
     base_layers = []
     if atlas.settings.basemap_url:
         base_layers.append(dl.TileLayer(url=atlas.settings.basemap_url,
@@ -210,7 +219,7 @@ def layout(**args) -> html.Div:
     # Geometry goes in `data`, not `url`: dash-leaflet 1.1.3 styles url-loaded
     # features with the props from mount time, losing a hideout that arrived first.
     map_children = base_layers + [
-        dl.GeoJSON(id="ex-geojson", data=choropleth.geometry(atlas, set_id), style=_fn("style"),
+        dl.GeoJSON(id="ex-geojson", data=choropleth.geometry(atlas, set_id, state.level), style=_fn("style"),
                    hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"), hideout={}, zoomToBounds=True),
         dl.LayersControl(point_overlays(lang), position="topright", collapsed=True),
         dl.ScaleControl(position="bottomright", imperial=False),
@@ -224,6 +233,10 @@ def layout(**args) -> html.Div:
                   dcc.Slider(id="ex-period", min=0, max=max(len(state.periods) - 1, 0), step=1,
                              value=state.period_index, marks=slider_marks(state.periods), included=False,
                              updatemode="mouseup", allow_direct_input=False)], className="oa-field"),
+        html.Div([html.Span(t("level", lang), className="oa-label"),
+                  dcc.RadioItems(id="ex-level", value=state.level, className="oa-radio",
+                                 options=[{"label": lv.label(lang, plural=True), "value": lv.id}
+                                          for lv in territory.levels(atlas)])], className="oa-field"),
         html.Div([html.Span(t("method", lang), className="oa-label"),
                   dcc.RadioItems(id="ex-method", value=state.method, className="oa-radio",
                                  options=[{"label": v[1] if lang == "en" else v[0], "value": k}
@@ -236,7 +249,7 @@ def layout(**args) -> html.Div:
     return html.Div([
         dcc.Store(id="ex-lang", data=lang),
         dcc.Store(id="ex-selected", data=state.area),
-        dcc.Store(id="ex-set", data=set_id),
+        dcc.Store(id="ex-set", data=f"{set_id}|{state.level}"),
         dcc.Store(id="ex-query"),
         dcc.Store(id="ex-url-sink"),
         html.Div([
@@ -306,24 +319,28 @@ def register_callbacks(app) -> None:
         Output("ex-legend", "children"), Output("ex-map-title", "children"), Output("ex-period-label", "children"),
         Output("ex-query", "data"),
         Input("ex-indicator", "value"), Input("ex-period", "value"), Input("ex-method", "value"),
-        Input("ex-k", "value"), Input("ex-selected", "data"),
+        Input("ex-k", "value"), Input("ex-selected", "data"), Input("ex-level", "value"),
         State("ex-set", "data"), State("ex-lang", "data"),
     )
-    def on_view(indicator_id, period_index, method, k, selected, current_set, lang):
-        """Only values, classes and legend travel; geometry only when the boundary set changes."""
+    def on_view(indicator_id, period_index, method, k, selected, level, current_set, lang):
+        """Only values, classes and legend travel; geometry only when the boundary set or level changes."""
         atlas, viewer = current_atlas(), current_principal()
         lang = norm_lang(lang)
         method, k = classing(method, k)
+        level = map_level(atlas, level)
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
-        view = choropleth.map_view(atlas, viewer, indicator_id, period, method, k, selected, lang) if period else None
+        view = (choropleth.map_view(atlas, viewer, indicator_id, period, method, k, selected, lang, level)
+                if period else None)
         if view is None:  # unknown or not visible: the same empty answer either way
             return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None
         ind = atlas.indicator_by_id[indicator_id]
         title = f"{ind.title(lang)}, {period_label(period)}"
         area = selected if selected in view.area_ids else None
-        query = {"period": period, "qs": query_string(indicator_id, period, method, k, area, lang)}
-        data = no_update if current_set == view.set_id else choropleth.geometry(atlas, view.set_id)
-        return (view.hideout, data, view.set_id, legend(view.legend, ind.unit, lang), title,
+        shown = level if level != territory.base_level(atlas) else ""
+        query = {"period": period, "qs": query_string(indicator_id, period, method, k, area, lang, shown)}
+        key = f"{view.set_id}|{level}"
+        data = no_update if current_set == key else choropleth.geometry(atlas, view.set_id, level)
+        return (view.hideout, data, key, legend(view.legend, ind.unit, lang), title,
                 period_label(period), query)
 
     @app.callback(Output("ex-selected", "data"), Input("ex-geojson", "clickData"), prevent_initial_call=True)
