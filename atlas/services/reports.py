@@ -19,6 +19,7 @@ boundary sets and catalogue entries are today's.
 from __future__ import annotations
 
 import json
+import threading
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -225,6 +226,9 @@ def versions_as_of(atlas: Atlas, until: datetime) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+_AS_OF_LOCK = threading.Lock()
+
+
 class _PinnedClock:
     def __init__(self, at: datetime):
         self.at = at
@@ -250,16 +254,32 @@ class _StoreAsOf(Store):
         raise RuntimeError("a store as of a past date is read-only")
 
 
+AS_OF_CONTEXTS = 4  # past states kept open per process and store state (each holds its own DuckDB tables)
+
+
 def as_of_context(atlas: Atlas, until: datetime | None) -> Atlas:
-    """The app context as the data stood at `until` (None: the context itself). Kept per store state."""
+    """The app context as the data stood at `until` (None: the context itself).
+
+    Kept by what the versions looked like then, not by the timestamp, so any
+    number of `as_of` values asked for maps onto the few states there were;
+    at most AS_OF_CONTEXTS are kept, the least recently used dropped first.
+    """
     if until is None:
         return atlas
-
-    def build() -> Atlas:
-        ctx = Atlas(atlas.settings, clock=_PinnedClock(until))
-        ctx.store = _StoreAsOf(atlas.store, until, versions_as_of(atlas, until))
-        return ctx
-    return atlas.cached(("as_of_context", until), build)
+    versions = effective_versions(versions_as_of(atlas, until), until)
+    state = tuple(zip(versions["version_id"].astype(int), versions["state"]))
+    kept: dict = atlas.cached(("as_of_contexts",), dict)
+    with _AS_OF_LOCK:
+        if state in kept:
+            kept[state] = kept.pop(state)  # most recently used last
+            return kept[state]
+    ctx = Atlas(atlas.settings, clock=_PinnedClock(until))
+    ctx.store = _StoreAsOf(atlas.store, until, versions)
+    with _AS_OF_LOCK:
+        kept[state] = ctx
+        while len(kept) > AS_OF_CONTEXTS:
+            kept.pop(next(iter(kept)))
+    return ctx
 
 
 def versions_used(atlas: Atlas, viewer: Principal, indicator_ids: list[str]) -> dict[str, list[int]]:
