@@ -158,8 +158,10 @@ def test_admin_schedules_a_public_release_cancels_it_and_lets_the_next_one_fall_
     # The suppression report: how many cells the public will not see, why, and which.
     withheld = row_of(duo, "rq-queue", vid).find_element(By.CSS_SELECTOR, ".oa-withheld")
     assert re.search(r"\d+ Zellen geheim: 2 primär", withheld.text), withheld.text
-    withheld.find_element(By.TAG_NAME, "summary").click()
-    cells = until(lambda: withheld.find_element(By.TAG_NAME, "table").text, message="withheld cells")
+    assert not duo.find_element(f"#rq-cells-{vid} table").is_displayed()
+    withheld.find_element(By.LINK_TEXT, "Zellen ansehen").click()
+    cells = until(lambda: duo.find_element(f"#rq-cells-{vid} table").is_displayed()
+                  and duo.find_element(f"#rq-cells-{vid} table").text, message="withheld cells")
     assert "Altstadt (0101)" in cells and "primär (kleine Zahl)" in cells
 
     click_in_row(duo, "rq-queue", vid, "Öffentlich freigeben …")

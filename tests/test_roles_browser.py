@@ -81,4 +81,5 @@ def test_admin_adds_a_user_on_the_admin_page(scratch_duo, scratch_atlas):
     duo.find_element(".oa-btn-add").click()
     until(lambda: "neu.planerin" in duo.find_element("#adm-users-table").text, message="new user listed")
     assert atlas.users.get("neu.planerin").role == "internal"
-    assert "user_added" in duo.find_element("#adm-audit-table").text
+    until(lambda: "Konto angelegt" in duo.find_element("#adm-audit-table").text,  # the action in German words
+          message="audit entry")

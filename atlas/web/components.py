@@ -265,13 +265,13 @@ def version_table(atlas: Atlas, rows: pd.DataFrame, prefix: str, *, show_indicat
                              for v in (r["n_added"], r["n_changed"], r["n_removed"]))
         item = {"version": vid, "periods": periods_text(list(r["periods"])),
                 "state": t(f"state_{r['state']}", lang) if f"state_{r['state']}" in STRINGS else r["state"],
-                "created": [created, html.Br(), html.Small(source)] if source else created,
+                "created": html.Div([created, html.Br(), html.Small(source)]) if source else created,
                 "release": release_text(r, now, lang), "changes": changes,
                 "actions": action_buttons(prefix, vid, list(r["actions"]), lang),
                 "_class": f"oa-state-{r['state']}"}
         if show_indicator:
-            item["indicator"] = [ind.title(lang) if ind else r["indicator_id"], html.Br(),
-                                 html.Small(r["indicator_id"])]
+            item["indicator"] = html.Div([ind.title(lang) if ind else r["indicator_id"], html.Br(),
+                                          html.Small(r["indicator_id"])])
         for key, (_, cells) in (extra or {}).items():
             item[key] = cells.get(vid)
         body.append(item)

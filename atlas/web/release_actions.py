@@ -149,6 +149,12 @@ def register(app, prefix: str, table_id: str, status_id: str, inputs: list[Input
             status = "Abgebrochen; nichts wurde geändert."
         return (render(atlas, viewer, *values), status, *panel)
 
+    app.clientside_callback(  # assets/release.js: bring an opened confirmation into view
+        "function(hidden, id) { return window.ortsatlas.release.showPanel(hidden, id); }",
+        Output(f"{prefix}-panel", "tabIndex"), Input(f"{prefix}-panel", "hidden"), State(f"{prefix}-panel", "id"),
+        prevent_initial_call=True,
+    )
+
 
 def _attempt(atlas: Atlas, viewer: Principal, action: str, vid, at=None, reason: str = "") -> str:
     """`perform`, with a refusal turned into its message."""

@@ -30,13 +30,13 @@ def _denied() -> html.Div:
     return html.Div(html.P(t("not_allowed"), className="oa-notice"), className="oa-admin", id="adm-denied")
 
 
-def users_table(atlas: Atlas) -> html.Table:
+def users_table(atlas: Atlas) -> html.Div:
     dept = {k: v["de"] for k, v in atlas.departments.items()}
     rows = [{"username": u.username, "role": t(f"role_{u.role}"),
              "departments": ", ".join(dept.get(d, d) for d in u.departments), "grants": ", ".join(u.grants),
              "status": t("disabled") if u.disabled else t("active")} for u in atlas.users.all().values()]
     columns = [(k, t(k)) for k in ("username", "role", "departments", "grants", "status")]
-    return data_table(rows, columns, class_name=None, id="adm-users-table")
+    return scrolling(data_table(rows, columns, class_name="oa-cards", id="adm-users-table"))
 
 
 AUDIT_COLUMNS = [("at", "Zeit (Ortszeit)"), ("actor", "Wer"), ("label", "Aktion"), ("target", "Betroffen"),
@@ -61,7 +61,7 @@ def audit_table(atlas: Atlas, viewer: Principal, where: audit_trail.Filter = aud
     note = (f"{len(rows)} Einträge" if len(rows) <= AUDIT_SHOWN else
             f"Die neuesten {AUDIT_SHOWN} von {len(rows)} Einträgen; alle im CSV-Export.")
     return html.Div([html.P(note, className="oa-hint", id="adm-audit-count"),
-                     scrolling(data_table(shown, AUDIT_COLUMNS, class_name=None, id="adm-audit-table"))])
+                     scrolling(data_table(shown, AUDIT_COLUMNS, class_name="oa-cards", id="adm-audit-table"))])
 
 
 def audit_csv_href(where: audit_trail.Filter) -> str:
@@ -117,7 +117,8 @@ def tokens_table(atlas: Atlas, viewer: Principal) -> html.Div:
         action = html.Button("Widerrufen", className="oa-chip", id={"type": "adm-token-revoke", "token": r.token_id}) \
             if status == "aktiv" else ""
         rows.append({"token_id": r.token_id, "username": r.username, "name": r.name,
-                     "created": f"{_stamp(r.created_at)} UTC", "expires": _stamp(r.expires_at) or "unbegrenzt",
+                     "created": _stamp(audit_trail.local_time(r.created_at.isoformat())),
+                     "expires": _stamp(r.expires_at) or "unbegrenzt",
                      "status": status, "action": action, "_class": "oa-token-" + status.split()[0]})
     if not rows:
         return html.P("Noch keine API-Token.", className="oa-hint")
@@ -140,7 +141,7 @@ def token_section(atlas: Atlas, viewer: Principal) -> html.Section:
                       dcc.Input(id="adm-token-label", type="text", value="", placeholder="z. B. Fachverfahren SGB II")]),
             html.Div([html.Label("gültig bis (einschließlich)", htmlFor="adm-token-expires"),
                       dcc.Input(id="adm-token-expires", type="date", value=default_expiry)]),
-            html.Button("Token erstellen", id="adm-token-create", className="oa-btn-add"),
+            html.Button("Token erstellen", id="adm-token-create", className="oa-btn-token"),
         ], className="oa-form"),
         html.Div(id="adm-token-new", role="status", **{"aria-live": "polite"}),
         html.Div(tokens_table(atlas, viewer), id="adm-tokens"),

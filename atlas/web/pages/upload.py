@@ -144,6 +144,9 @@ def new_indicator_form(atlas: Atlas, viewer: Principal) -> html.Details:
     ], id="up-new")
 
 
+WARNINGS_SHOWN = 10  # more fold away: a quarter with many jumps should not push the preview off the page
+
+
 def report_view(atlas: Atlas, pending: uploads.Pending) -> list:
     """The check report: what the file holds (titles, periods), errors, warnings, what became of special rows,
     and what to do next."""
@@ -171,8 +174,14 @@ def report_view(atlas: Atlas, pending: uploads.Pending) -> list:
                                                      className="oa-notes")]
     warnings = report.get("warnings", [])
     if warnings:
-        out += [html.P(f"{len(warnings)} Hinweise (blockieren nicht):"),
-                scrolling(data_table(warnings, [("row", "Zeile"), ("message", "Hinweis")], "oa-table oa-warnings"))]
+        columns = [("row", "Zeile"), ("message", "Hinweis")]
+        out += [html.P(f"{len(warnings)} Hinweise (blockieren nicht): prüfen Sie die Werte; stimmen sie, "
+                       "speichern Sie trotzdem."),
+                scrolling(data_table(warnings[:WARNINGS_SHOWN], columns, "oa-table oa-warnings"))]
+        if len(warnings) > WARNINGS_SHOWN:
+            out.append(html.Details([html.Summary(f"Weitere {len(warnings) - WARNINGS_SHOWN} Hinweise zeigen"),
+                                     scrolling(data_table(warnings[WARNINGS_SHOWN:], columns,
+                                                          "oa-table oa-warnings"))]))
     return out
 
 
@@ -258,9 +267,9 @@ def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
         + (f"{format_number(counts['not_redelivered'], 0)} bisherige Werte derselben Zeiträume fehlen in der Datei; "
            "für sie gilt weiter der bisherige Wert." if counts["not_redelivered"] else ""),
         id="up-preview-summary", className="oa-hint"))
-    out.append(scrolling(data_table(rows, [("indicator", "Indikator"), ("area", "Gebiet"), ("period", "Zeitraum"),
-                                           ("before", "bisher"), ("after", "Lieferung"), ("delta", "Änderung"),
-                                           ("change", "")], "oa-table oa-preview")))
+    out.append(html.Div(data_table(rows, [("indicator", "Indikator"), ("area", "Gebiet"), ("period", "Zeitraum"),
+                                          ("before", "bisher"), ("after", "Lieferung"), ("delta", "Änderung"),
+                                          ("change", "")], "oa-table oa-preview"), className="oa-preview-wrap"))
     shown = len(rows)
     total = len(values) + counts["not_redelivered"]
     if total > shown:
