@@ -86,12 +86,17 @@ def test_change_map_across_the_boundary_change(duo, size):
 @pytest.mark.parametrize("size", ["desktop", "tablet"])
 def test_scatter_states_the_correlation_and_what_it_left_out(duo, size):
     _open(duo, "/vergleich?view=relation&x=sgb2_u15&y=uebergang_gym", size, "#cmp-pearson")
+    until(lambda: duo.driver.execute_script(
+        "return document.querySelectorAll('#cmp-rel-chart .scatterlayer .point').length"), timeout=20,
+        message="scatter points")
     _shot(duo, f"compare_relation_{size}")
     api = requests.get(duo.server_url + "/api/v1/correlation", timeout=30,
                        params={"x": "sgb2_u15", "y": "uebergang_gym"}).json()
     assert duo.find_element("#cmp-pearson").text == format_number(api["pearson"], 2)
     assert duo.find_element("#cmp-spearman").text == format_number(api["spearman"], 2)
     assert duo.find_element("#cmp-n").text == str(api["n"])
+    points = duo.driver.execute_script("return document.querySelectorAll('#cmp-rel-chart .scatterlayer .point').length")
+    assert points == api["n"]  # one dot per area used, none for the left-out ones
     left = _table(duo, "cmp-left-out")[1:]
     assert sorted(r[0] for r in left) == sorted(r["area_id"] for r in api["left_out"]) and left
     assert any("geheim gehalten" in " ".join(r) for r in left)

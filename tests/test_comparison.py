@@ -87,6 +87,9 @@ def test_change_classes_are_centred_on_zero(atlas):
     assert bounds[2].startswith("−") and bounds[2].split(" – ")[1] == bounds[2].split(" – ")[0].replace("−", "+")
     assert c.legend[5]["label"] == "nicht vergleichbar" and c.legend[5]["count"] == 2
     assert c.colors[5] == comparison.NOT_COMPARABLE_COLOR
+    from atlas.classify import MISSING_COLOR, SCHEMES, SUPPRESSED_COLOR
+    scheme_colors = {col for by_k in SCHEMES.values() for cols in by_k.values() for col in cols}
+    assert comparison.NOT_COMPARABLE_COLOR not in scheme_colors | {MISSING_COLOR, SUPPRESSED_COLOR}
 
 
 def test_correlation_matches_scipy_and_lists_what_it_left_out(atlas):

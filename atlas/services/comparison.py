@@ -26,7 +26,8 @@ from auth.permissions import Principal
 
 MAX_AREAS = 6
 MAX_INDICATORS = 8
-NOT_COMPARABLE_COLOR = "#b8b8d0"  # belongs to no scheme: an area that broke across a boundary change
+# In no scheme of classify.SCHEMES and apart from the gap colours: an area that broke across a boundary change.
+NOT_COMPARABLE_COLOR = "#01665e"
 CHANGE_STATUSES = ("ok", "missing", "suppressed", "not_comparable")
 
 

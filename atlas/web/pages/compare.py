@@ -9,11 +9,13 @@ after the rights are checked.
 """
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode
 
 import dash_leaflet as dl
 import numpy as np
 import pandas as pd
+import plotly.io as pio
 from dash import Input, Output, State, dcc, html, no_update
 
 from atlas.charts import TOP_STYLE, ChartSpec, Line, boundary_markers
@@ -245,8 +247,14 @@ def _cell(value, status: str, decimals: int, lang: str) -> str:
 
 
 # ------------------------------------------------------------------ relation
+@functools.cache
+def _white_template() -> dict:
+    """plotly's 'plotly_white' as JSON: a dict figure cannot name a template (as in components)."""
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
 def relation_figure(found: comparison.Relation | None, lang: str) -> dict:
-    layout = {"margin": {"l": 56, "r": 12, "t": 12, "b": 48}, "template": "plotly_white",
+    layout = {"margin": {"l": 56, "r": 12, "t": 12, "b": 48}, "template": _white_template(), "height": 420,
               "separators": ",." if lang == "de" else ".,", "showlegend": False, "dragmode": "select"}
     if found is None or found.points.empty:
         return {"data": [], "layout": {**layout, "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
