@@ -244,3 +244,11 @@ def test_api_save_then_read_like_any_indicator(scratch_app, scratch_atlas):
     again = client.post("/api/v1/indices", json={"id": "bedarf", "title_de": "Bedarfsindex", "inputs": INPUTS},
                         headers={"X-CSRFToken": token})
     assert again.status_code == 409
+
+
+def test_the_leak_walk_covers_the_builder_callbacks(dash_app):
+    """tests/test_leaks.py posts hidden ids into every callback it finds: the builder's must be among them."""
+    from tests.test_leaks import server_callbacks
+    keys = " ".join(server_callbacks(dash_app))
+    for output in ("ix-rows.children", "ix-table.children", "ix-save-message.children"):
+        assert output in keys

@@ -17,12 +17,18 @@ from atlas.web.downloads import downloads
 from atlas.web.http import EXTENSION, current_atlas, error_response
 from atlas.web.pages import admin, explorer, releases, upload
 from atlas.web.pages import compare as compare_page
+from atlas.web.pages import indices as indices_page
 from atlas.web.pages import profile as profile_page
 from atlas.web.pages.print_view import print_view
 from atlas.web.workflow_api import workflow
 from auth import current_principal
 from auth.login import init_auth
-from auth.permissions import may_administer, may_release_publicly, may_upload
+from auth.permissions import (
+    may_administer,
+    may_build_index,
+    may_release_publicly,
+    may_upload,
+)
 
 
 def _account_controls() -> list:
@@ -33,6 +39,8 @@ def _account_controls() -> list:
     items = [html.Span(f"{viewer.name} ({t('role_' + viewer.role)})", id="oa-user", className="oa-user")]
     if may_upload(viewer):
         items.append(html.A(t("nav_upload"), href="/upload", id="oa-upload-link"))
+    if may_build_index(viewer):
+        items.append(html.A(t("nav_indices"), href="/indizes", id="oa-indices-link"))
     if may_release_publicly(viewer):
         items.append(html.A(t("nav_releases"), href="/freigaben", id="oa-releases-link"))
     if may_administer(viewer):
@@ -96,6 +104,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     dash.register_page("profile", path_template="/profil/<area>", layout=profile_page.layout,
                        title="Ortsatlas – Gebietsprofil")
     dash.register_page("compare", path="/vergleich", layout=compare_page.layout, title="Ortsatlas – Vergleichen")
+    dash.register_page("indices", path="/indizes", layout=indices_page.layout, title="Ortsatlas – Index bauen")
     app.layout = _shell
     explorer.register_callbacks(app)
     admin.register_callbacks(app)
@@ -103,6 +112,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     profile_page.register_callbacks(app)
     releases.register_callbacks(app)
     compare_page.register_callbacks(app)
+    indices_page.register_callbacks(app)
 
     @server.errorhandler(413)
     def _too_large(_exc):
