@@ -252,3 +252,66 @@ def test_the_leak_walk_covers_the_builder_callbacks(dash_app):
     keys = " ".join(server_callbacks(dash_app))
     for output in ("ix-rows.children", "ix-table.children", "ix-save-message.children"):
         assert output in keys
+
+
+# ------------------------------------------------------------------ typology and sensitivity
+def test_bands_match_a_hand_computed_example():
+    z = np.array([-2.0, -1.0, -0.5, 0.0, 1.0, 1.2, 1.5, 3.0, np.nan])
+    assert indices.band(z, indices.STATUS_CUTS).tolist() == [0, 0, 1, 1, 1, 2, 2, 3, -1]
+    assert indices.band(z, indices.DYNAMICS_CUTS).tolist() == [0, 0, 1, 1, 1, 2, 2, 2, -1]
+
+
+def test_typology_groups_match_an_independent_computation(atlas):
+    raw = {"inputs": INPUTS, "period": "2024", "years": 2}
+    got = indices.typology(atlas, STEWARD, raw)
+    assert (got["period"], got["from"]) == ("2024", "2022")
+    now = reference(atlas, STEWARD, INPUTS, "zscore", "2024")
+    then = reference(atlas, STEWARD, INPUTS, "zscore", "2022", reference_period="2024")
+    z = (now - now.mean()) / now.std(ddof=0)
+    change = now - then
+    dz = (change - change.mean()) / change.std(ddof=0)
+
+    def by_hand(value, cuts):  # the bands written out: upper bounds inclusive
+        return next(i for i, c in enumerate(list(cuts) + [np.inf]) if value <= c)
+    for row in got["rows"]:
+        s = by_hand(z[row["area_id"]], (-1, 1, 1.5))
+        d = by_hand(dz[row["area_id"]], (-1, 1))
+        assert row["group"] == f"{s + 1}.{d + 1}", row
+    assert sum(g["count"] for g in got["groups"]) == len(got["rows"]) and len(got["groups"]) == 12
+    assert {g["count"] for g in got["groups"]} != {0}
+    first = got["groups"][0]
+    assert first["label_de"] == "Status hoch, Dynamik positiv" and "Standardabweichungen" in first["explanation_de"]
+    assert "Grenzen bei -1.0, +1.0, +1.5" in got["method_de"]
+
+
+def test_typology_cut_offs_are_configurable_and_checked(atlas):
+    wide = indices.typology(atlas, STEWARD, {"inputs": INPUTS, "period": "2024", "status_cuts": [-3, 3, 4]})
+    assert {r["status_class"] for r in wide["rows"]} == {"mittel"}
+    with pytest.raises(indices.RecipeError):
+        indices.typology(atlas, STEWARD, {"inputs": INPUTS, "status_cuts": [1, -1, 2]})
+
+
+def test_sensitivity_names_the_areas_that_switch_class(atlas):
+    result = indices.compute(atlas, STEWARD, indices.parse_recipe({"inputs": INPUTS, "period": "2024"}))
+    table = indices.sensitivity(result)
+    assert len(table) == len(INPUTS) * 4
+    rows = result.rows.set_index("area_id")
+    for entry in table:  # check each against an independent re-weighting with pandas quantile classes
+        weights = {i["indicator"]: i["weight"] for i in INPUTS}
+        weights[entry["indicator"]] *= 1 + entry["change"]
+        moved = sum(rows[f"score_{k}"] * w for k, w in weights.items()) / sum(weights.values())
+        base = rows["value"]
+        cls = lambda s: pd.Series(np.searchsorted(s.quantile([.2, .4, .6, .8]).to_numpy(), s, side="left"),  # noqa: E731
+                                  index=s.index)
+        switched = sorted(a for a in rows.index if cls(moved)[a] != cls(base)[a])
+        assert [a.split("(")[-1].rstrip(")") for a in entry["areas"]] == switched
+        assert entry["switched"] == len(switched)
+    assert any(e["switched"] for e in table)
+
+
+def test_api_typology_for_builders(dash_app):
+    client, token = writer(dash_app, "sozialamt")
+    resp = client.post("/api/v1/typology/preview", json={"inputs": INPUTS, "period": "2024"},
+                       headers={"X-CSRFToken": token})
+    assert resp.status_code == 200 and len(resp.get_json()["groups"]) == 12
+    assert fresh_client(dash_app).post("/api/v1/typology/preview", json={"inputs": INPUTS}).status_code == 404

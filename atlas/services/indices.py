@@ -238,12 +238,8 @@ def _period_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame]
         out[f"score_{ind.id}"] = part["score"]
         states.append(part["state"].reindex(out.index).fillna("missing"))
     scores = out[[f"score_{i.id}" for i in inds]].to_numpy(dtype=float)
-    present = ~np.isnan(scores)
-    share = (present * weights).sum(axis=1) / weights.sum()
-    weighted = np.where(present, scores, 0.0) @ weights
-    value = weighted / np.maximum((present * weights).sum(axis=1), 1e-300)
-    complete = present.all(axis=1)
-    ok = complete if recipe.missing == "exclude" else share >= MIN_WEIGHT_SHARE - 1e-12
+    value = combine(scores, weights, recipe.missing)
+    ok = ~np.isnan(value)
     state_arr = np.array([s.to_numpy() for s in states]).T
     any_suppressed = (state_arr == "suppressed").any(axis=1)
     status = np.where(ok, "ok", np.where(any_suppressed, "suppressed", "missing"))
@@ -252,12 +248,21 @@ def _period_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame]
         gone = [f"{ind.id}: {'geheim gehalten' if s == 'suppressed' else 'fehlt'}"
                 for ind, s in zip(inds, row_states) if s != "ok"]
         reasons.append("; ".join(gone))
-    out["value"] = np.where(ok, value, np.nan)
+    out["value"] = value
     out["status"] = status
     out["reason"] = reasons
     out["period"] = period
     return out.reset_index()[["period", "area_id", "name", "value", "status", "reason"]
                              + [f"score_{i.id}" for i in inds]]
+
+
+def combine(scores: np.ndarray, weights: np.ndarray, missing: str) -> np.ndarray:
+    """The weighted mean of the scores per area (rows) under the missing rule; NaN where there is none."""
+    present = ~np.isnan(scores)
+    carried = (present * weights).sum(axis=1)
+    value = (np.where(present, scores, 0.0) @ weights) / np.maximum(carried, 1e-300)
+    ok = present.all(axis=1) if missing == "exclude" else carried / weights.sum() >= MIN_WEIGHT_SHARE - 1e-12
+    return np.where(ok, value, np.nan)
 
 
 _METHOD_DE = {"zscore": "z-Standardisierung ((x − Mittelwert) / Standardabweichung der Grundgesamtheit)",
@@ -427,3 +432,155 @@ def recompute_stale(atlas: Atlas, actor: Principal | None = None) -> list[dict]:
         who = actor or Principal(name="indexdienst", role="internal")
         done.append({"indicator": row["id"], "version_id": _write(atlas, who, row["id"], recipe, result, [])})
     return done
+
+
+# ------------------------------------------------------------------ sensitivity
+SENSITIVITY_STEPS = (-0.25, -0.10, 0.10, 0.25)
+
+
+def sensitivity(result: IndexResult, k: int = 5) -> list[dict]:
+    """How class membership (quantiles, k classes) changes when one weight moves by ±10 and ±25 %.
+
+    Re-weights the already standardised scores (standardisation does not
+    depend on the weights), so it costs no further reads. One entry per input
+    and step, naming the areas that switch class. Newest period.
+    """
+    rows = result.rows[result.rows["period"] == result.periods[-1]]
+    ids = [i.indicator for i in result.recipe.inputs]
+    scores = rows[[f"score_{i}" for i in ids]].to_numpy(dtype=float)
+    weights = np.array([i.weight for i in result.recipe.inputs], dtype=float)
+    base = _quantile_classes(combine(scores, weights, result.recipe.missing), k)
+    out = []
+    for j, ind_id in enumerate(ids):
+        for step in SENSITIVITY_STEPS:
+            moved = weights.copy()
+            moved[j] *= 1 + step
+            classes = _quantile_classes(combine(scores, moved, result.recipe.missing), k)
+            switch = (classes != base) & (base >= 0) & (classes >= 0)
+            out.append({"indicator": ind_id, "change": step, "switched": int(switch.sum()),
+                        "areas": [f"{n} ({a})" for a, n in zip(rows["area_id"][switch], rows["name"][switch])]})
+    return out
+
+
+def _quantile_classes(values: np.ndarray, k: int) -> np.ndarray:
+    """Class 0..k-1 by quantiles of the values present; -1 where there is no value."""
+    ok = ~np.isnan(values)
+    out = np.full(len(values), -1)
+    if ok.sum() >= k:
+        cuts = np.quantile(values[ok], np.linspace(0, 1, k + 1)[1:-1])
+        out[ok] = np.searchsorted(cuts, values[ok], side="left")
+    return out
+
+
+# ------------------------------------------------------------------ typology (status × dynamics)
+# Berlin's social monitoring (Monitoring Soziale Stadtentwicklung) in need orientation: the status index
+# z-standardised over the areas, cut at −1, +1 and +1.5 standard deviations into high / medium / low /
+# very low status; the dynamics (change of the index over the chosen years) cut at −1 and +1 into
+# positive / stable / negative. Crossed: 12 groups.
+STATUS_CUTS = (-1.0, 1.0, 1.5)
+DYNAMICS_CUTS = (-1.0, 1.0)
+STATUS_NAMES = (("hoch", "high"), ("mittel", "medium"), ("niedrig", "low"), ("sehr niedrig", "very low"))
+DYNAMICS_NAMES = (("positiv", "positive"), ("stabil", "stable"), ("negativ", "negative"))
+
+
+def band(z: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
+    """Class by standard-deviation band: 0 below the first cut, … len(cuts) above the last; -1 for NaN.
+
+    A value exactly on a cut belongs to the band below it (the cut is the band's upper bound).
+    """
+    out = np.searchsorted(np.asarray(cuts, dtype=float), z, side="left")
+    return np.where(np.isnan(z), -1, out)
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    ok = ~np.isnan(values)
+    sd = values[ok].std() if ok.sum() > 1 else 0.0
+    return (values - values[ok].mean()) / sd if sd > 0 else np.where(ok, 0.0, np.nan)
+
+
+def _years_back(period: str, years: int) -> str:
+    return f"{int(period[:4]) - years}{period[4:]}"
+
+
+def _cuts(raw, default: tuple[float, ...]) -> tuple[float, ...]:
+    if raw is None:
+        return default
+    try:
+        cuts = tuple(float(c) for c in raw)
+    except (TypeError, ValueError):
+        cuts = ()
+    if len(cuts) != len(default) or list(cuts) != sorted(set(cuts)):
+        raise RecipeError(400, "bad_cuts", f"{len(default)} aufsteigende Grenzen in Standardabweichungen erwartet")
+    return cuts
+
+
+def typology(atlas: Atlas, viewer: Principal, raw: dict) -> dict | None:
+    """Status × dynamics groups per area for the recipe's period (default: the newest common one).
+
+    Status: the index at the period, z-standardised over the areas. Dynamics:
+    the index at the period minus the index `years` earlier, both standardised
+    with the period's parameters (so the change is on one scale), then
+    z-standardised. None if an input is not visible to the viewer.
+    """
+    recipe = parse_recipe(raw)
+    years = raw.get("years", 2)
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 20:
+        raise RecipeError(400, "bad_years", "'years': 1 bis 20")
+    s_cuts, d_cuts = _cuts(raw.get("status_cuts"), STATUS_CUTS), _cuts(raw.get("dynamics_cuts"), DYNAMICS_CUTS)
+    whole = compute(atlas, viewer, Recipe(recipe.inputs, recipe.method, None, None, recipe.missing, recipe.level))
+    if whole is None:
+        return None
+    period = recipe.period or whole.periods[-1]
+    before = _years_back(period, years)
+    if period not in whole.periods or before not in whole.periods:
+        raise RecipeError(400, "no_common_period", f"Zeiträume {before} und {period} werden beide gebraucht")
+    fixed = compute(atlas, viewer, Recipe(recipe.inputs, recipe.method, None, period, recipe.missing, recipe.level))
+    now = fixed.rows[fixed.rows["period"] == period].set_index("area_id")
+    then = fixed.rows[fixed.rows["period"] == before].set_index("area_id").reindex(now.index)
+    status_z = _z(now["value"].to_numpy(dtype=float))
+    dyn_z = _z((now["value"] - then["value"]).to_numpy(dtype=float))
+    s_cls, d_cls = band(status_z, s_cuts), band(dyn_z, d_cuts)
+    rows = []
+    for i, (area_id, r) in enumerate(now.iterrows()):
+        known = s_cls[i] >= 0 and d_cls[i] >= 0
+        group = f"{s_cls[i] + 1}.{d_cls[i] + 1}" if known else None
+        gone = r["status"] if r["status"] != "ok" else ("missing" if not known else "ok")
+        rows.append({"area_id": area_id, "name": r["name"], "status_z": None if np.isnan(status_z[i]) else
+                     float(status_z[i]), "dynamics_z": None if np.isnan(dyn_z[i]) else float(dyn_z[i]),
+                     "status_class": STATUS_NAMES[s_cls[i]][0] if s_cls[i] >= 0 else None,
+                     "dynamics_class": DYNAMICS_NAMES[d_cls[i]][0] if d_cls[i] >= 0 else None,
+                     "group": group, "status": gone})
+    groups = []
+    for si, (s_de, s_en) in enumerate(STATUS_NAMES):
+        for di, (d_de, d_en) in enumerate(DYNAMICS_NAMES):
+            key = f"{si + 1}.{di + 1}"
+            groups.append({"group": key, "label_de": f"Status {s_de}, Dynamik {d_de}",
+                           "label_en": f"status {s_en}, dynamics {d_en}",
+                           "explanation_de": _explain(si, di, s_cuts, d_cuts, "de"),
+                           "explanation_en": _explain(si, di, s_cuts, d_cuts, "en"),
+                           "count": sum(1 for r in rows if r["group"] == key)})
+    method_de = (f"{fixed.method_de} Status: Index {period}, z-standardisiert, Grenzen bei "
+                 f"{', '.join(f'{c:+.1f}' for c in s_cuts)} Standardabweichungen. Dynamik: Veränderung des Index "
+                 f"{before}–{period} (beide mit den Parametern von {period}), z-standardisiert, Grenzen bei "
+                 f"{', '.join(f'{c:+.1f}' for c in d_cuts)}.")
+    method_en = (f"{fixed.method_en} Status: index {period}, z-standardised, cut at "
+                 f"{', '.join(f'{c:+.1f}' for c in s_cuts)} standard deviations. Dynamics: change of the index "
+                 f"{before}–{period} (both with {period}'s parameters), z-standardised, cut at "
+                 f"{', '.join(f'{c:+.1f}' for c in d_cuts)}.")
+    return {"period": period, "from": before, "level": fixed.level, "rows": rows, "groups": groups,
+            "method_de": method_de, "method_en": method_en}
+
+
+def _explain(si: int, di: int, s_cuts, d_cuts, lang: str) -> str:
+    """One group in words: where its status and dynamics lie in standard deviations."""
+    def span(i, cuts):
+        lo = f"{cuts[i - 1]:+.1f}" if i > 0 else None
+        hi = f"{cuts[i]:+.1f}" if i < len(cuts) else None
+        if lang == "en":
+            return f"above {lo}" if hi is None else (f"up to {hi}" if lo is None else f"{lo} to {hi}")
+        return f"über {lo}" if hi is None else (f"bis {hi}" if lo is None else f"{lo} bis {hi}")
+    if lang == "en":
+        return (f"Need {span(si, s_cuts)} SD from the mean of all areas; its change {span(di, d_cuts)} SD "
+                "(negative = improving).")
+    return (f"Bedarf {span(si, s_cuts)} Standardabweichungen vom Mittel aller Gebiete; seine Veränderung "
+            f"{span(di, d_cuts)} (negativ = Verbesserung).")

@@ -389,7 +389,22 @@ def index_preview() -> Response:
     cols = ["area_id", "name", "period", "value", "status", "reason"]
     return jsonify({"level": result.level, "periods": result.periods, "method_de": result.method_de,
                     "method_en": result.method_en, "levels": index_service.meaningful_levels(atlas, viewer, recipe),
+                    "sensitivity": index_service.sensitivity(result),
                     "count": len(result.rows), "rows": records(result.rows, cols)})
+
+
+@api.post("/api/v1/typology/preview")
+def typology_preview() -> Response:
+    """Status × dynamics groups (Berlin's social monitoring) from a recipe, `years`, optional cut-offs."""
+    refused = _index_writer()
+    if refused is not None:
+        return refused
+    raw = request.get_json(silent=True)
+    try:
+        found = index_service.typology(current_atlas(), current_principal(), raw if isinstance(raw, dict) else {})
+    except index_service.RecipeError as exc:
+        return _index_error(exc)
+    return not_found() if found is None else jsonify(found)
 
 
 @api.post("/api/v1/indices")
