@@ -220,6 +220,16 @@ def may_publish_directly(viewer: Principal) -> bool:
     return may_set_visibility(viewer)
 
 
+def may_edit_metadata(viewer: Principal) -> bool:
+    """Edit an indicator's titles, definitions, source, contact, licence and suppression thresholds: admins only.
+
+    The metadata are what every reader takes the figures to mean, and the
+    thresholds decide which small numbers the public sees: a city-wide
+    decision, like a public release.
+    """
+    return may_release_publicly(viewer)
+
+
 def may_administer(viewer: Principal) -> bool:
     """Accounts, roles, departments, grants, API tokens and the audit log (/admin): admins only.
 

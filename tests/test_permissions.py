@@ -63,6 +63,7 @@ CASES = [
     (p.may_set_visibility, (), ADMIN),
     (p.may_publish_directly, (), ADMIN),
     (p.may_administer, (), ADMIN),
+    (p.may_edit_metadata, (), ADMIN),
     (p.sees_internal_figures, (), STAFF),
     (p.may_make_booklet, (), ADMIN),
     (p.may_render_report, ("public",), EVERYONE),

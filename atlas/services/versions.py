@@ -9,6 +9,7 @@ step is written to the audit log with who and when. Nothing is overwritten.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from atlas.store.store import versions_table
 from auth.permissions import (
     Principal,
     may_deliver,
+    may_edit_metadata,
     may_know,
     may_publish_directly,
     may_read_state,
@@ -452,3 +454,114 @@ def describe(atlas: Atlas, viewer: Principal, version_id) -> dict | None:
     return {"version_id": info.version_id, "indicator_id": ind.id, "title_de": ind.title_de,
             "title_en": ind.title_en, "state": info.state,
             "periods": version_periods(atlas, [info.version_id]).get(info.version_id, [])}
+
+
+# ------------------------------------------------------------------ metadata of indicators created through uploads
+EDITABLE = ("title_de", "title_en", "definition_de", "definition_en", "unit", "source", "contact", "licence",
+            "suppress_numerator_below", "suppress_denominator_below", "suppress_value_below")
+THRESHOLDS = ("suppress_numerator_below", "suppress_denominator_below", "suppress_value_below")
+REQUIRED_TEXT = ("title_de", "title_en", "unit")
+
+
+def editable_indicators(atlas: Atlas, viewer: Principal) -> list:
+    """Indicators created through uploads, whose metadata the viewer may edit (the others live in layers/*.toml)."""
+    if not may_edit_metadata(viewer):
+        return []
+    return [i for i in atlas.indicators if not atlas.is_configured(i.id)]
+
+
+def metadata(atlas: Atlas, viewer: Principal, indicator_id: str) -> dict | None:
+    """The editable fields of an indicator created through an upload, its metadata version and history
+    (newest change first); None if the viewer may not edit it or it is not one of those."""
+    if not may_edit_metadata(viewer) or not isinstance(indicator_id, str) or atlas.is_configured(indicator_id):
+        return None
+    frame = atlas.store.read_table("catalog")
+    rows = None if frame is None else frame[frame["id"] == indicator_id]
+    if rows is None or rows.empty:
+        return None
+    row = rows.iloc[0]
+    return {"fields": {f: _plain(row.get(f)) for f in EDITABLE}, "version": _meta_version(row),
+            "history": list(reversed(json.loads(row.get("metadata_history") or "[]")))}
+
+
+def update_metadata(atlas: Atlas, viewer: Principal, indicator_id: str, changes: dict) -> dict:
+    """Change the metadata of an indicator created through an upload: a new metadata version, the previous
+    values kept in its history, one audit entry naming each change. Configured indicators are edited in
+    layers/*.toml. Returns {"indicator", "version", "changed": [fields]}."""
+    if not may_edit_metadata(viewer):
+        raise VersionError(403, "forbidden", "Metadaten ändert nur die Administration")
+    if not isinstance(indicator_id, str) or atlas.is_configured(indicator_id):
+        raise VersionError(409, "configured", f"{indicator_id} ist in layers/*.toml definiert; dort ändern")
+    wanted = _checked_metadata(changes)
+    with atlas.store.writing() as tx:
+        frame = tx.read("catalog")
+        hit = None if frame is None else frame.index[frame["id"] == indicator_id]
+        if hit is None or not len(hit):
+            raise NOT_FOUND
+        i = hit[0]
+        diff = {f: [_plain(frame.loc[i, f]) if f in frame else None, v] for f, v in wanted.items()
+                if (_plain(frame.loc[i, f]) if f in frame else None) != v}
+        if not diff:
+            return {"indicator": indicator_id, "version": _meta_version(frame.loc[i]), "changed": []}
+        frame = frame.astype({c: object for c in frame.columns if c in EDITABLE or c.startswith("metadata_")})
+        version = _meta_version(frame.loc[i]) + 1
+        history = json.loads(frame.loc[i, "metadata_history"] or "[]") if "metadata_history" in frame else []
+        history.append({"version": version, "by": viewer.name, "at": atlas.clock.now().isoformat(), "changes": diff})
+        for f, (_, new) in diff.items():
+            frame.loc[i, f] = new
+        frame.loc[i, "metadata_version"] = version
+        frame.loc[i, "metadata_history"] = json.dumps(history, ensure_ascii=False)
+        tx.replace_table("catalog", frame)
+    atlas.audit.record(viewer.name, "metadata_changed", indicator_id, f"Metadaten-Version {version}: " + "; ".join(
+        f"{f}: {_short(old)} → {_short(new)}" for f, (old, new) in diff.items()))
+    return {"indicator": indicator_id, "version": version, "changed": list(diff)}
+
+
+def _checked_metadata(changes: dict) -> dict:
+    """Only editable fields; texts stripped (titles and unit not empty); thresholds whole numbers ≥ 0."""
+    if not isinstance(changes, dict):
+        raise VersionError(400, "bad_metadata", "Metadaten als Feld → Wert angeben")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise VersionError(400, "bad_metadata", f"nicht änderbar: {', '.join(sorted(unknown))}; änderbar sind "
+                                                f"{', '.join(EDITABLE)}")
+    out = {}
+    for f, v in changes.items():
+        if f in THRESHOLDS:
+            if v in (None, "") and f == "suppress_value_below":
+                out[f] = None  # the offices' default
+                continue
+            try:
+                number = int(str(v).strip())
+            except ValueError:
+                raise VersionError(400, "bad_metadata", f"{f}: eine ganze Zahl ≥ 0 angeben (0 = keine Schwelle), "
+                                                        f"nicht {v!r}") from None
+            if number < 0:
+                raise VersionError(400, "bad_metadata", f"{f}: eine ganze Zahl ≥ 0 angeben, nicht {number}")
+            out[f] = number
+        else:
+            text = " ".join(str(v or "").split()) if f not in ("definition_de", "definition_en") else \
+                str(v or "").strip()
+            if f in REQUIRED_TEXT and not text:
+                raise VersionError(400, "bad_metadata", f"{f} darf nicht leer sein")
+            out[f] = text
+    return out
+
+
+def _plain(value):
+    """A catalogue cell as a plain Python value (None for missing, ints for whole numbers)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _meta_version(row) -> int:
+    version = row.get("metadata_version") if hasattr(row, "get") else None
+    return 1 if version is None or pd.isna(version) else int(version)
+
+
+def _short(value) -> str:
+    text = "leer" if value in (None, "") else str(value)
+    return repr(text[:60] + "…") if len(text) > 60 else repr(text)

@@ -11,6 +11,7 @@ Same rights as the pages, with the session cookie (plus the CSRF token in
   POST /api/v1/versions/<id>/rollback       [{"reason": "…"}] (the reason goes to the audit log)
   POST /api/v1/versions/<id>/unschedule     cancel a scheduled release
   POST /api/v1/indicators/<id>/visibility   {"to": "public"} (admins: approve a new indicator's visibility)
+  POST /api/v1/indicators/<id>/metadata     admins: {"title_de": …, "suppress_numerator_below": 3, …}
   GET  /api/v1/versions?indicator=ID        the history the caller may see (periods, allowed actions)
   GET  /api/v1/releases                     versions released internally, waiting for the public release
   GET  /api/v1/templates?indicator=ID[&format=csv-de|xlsx]   the delivery template (own department's)
@@ -165,6 +166,15 @@ def visibility(indicator_id: str) -> Response:
     """Admins approve (or change) who may see an indicator created through an upload."""
     body = request.get_json(silent=True) or {}
     return _json(versions.set_visibility(current_atlas(), current_principal(), indicator_id, body.get("to")))
+
+
+@workflow.post("/api/v1/indicators/<indicator_id>/metadata")
+@writer_route
+def indicator_metadata(indicator_id: str) -> Response:
+    """Admins edit an upload-created indicator's titles, definitions, source, contact, licence, thresholds
+    (JSON field → value); a new metadata version, audited."""
+    body = request.get_json(silent=True)
+    return _json(versions.update_metadata(current_atlas(), current_principal(), indicator_id, body))
 
 
 @workflow.post("/api/v1/boundaries")

@@ -23,7 +23,7 @@ from auth.users import UserError
 
 ACTIONS = ("add", "save", "disable", "enable")
 TOC = [("konten", "Konten"), ("indikatoren", "Neue Indikatoren"), ("gebiete", "Gebietsgrenzen"),
-       ("token", "API-Token"), ("protokoll", "Protokoll")]
+       ("metadaten", "Metadaten"), ("token", "API-Token"), ("protokoll", "Protokoll"), ("/freigaben", "Freigaben")]
 
 
 def _denied() -> html.Div:
@@ -93,6 +93,55 @@ def audit_section(atlas: Atlas, viewer: Principal) -> html.Section:
         ], className="oa-form"),
         html.Div(audit_table(atlas, viewer), id="adm-audit"),
     ])
+
+
+META_FIELDS = [("title_de", "Titel (deutsch)"), ("title_en", "Titel (englisch)"), ("unit", "Einheit"),
+               ("source", "Quelle"), ("contact", "Ansprechperson"), ("licence", "Lizenz"),
+               ("definition_de", "Definition (deutsch)"), ("definition_en", "Definition (englisch)"),
+               ("suppress_numerator_below", "Geheimhaltung: Zähler unter"),
+               ("suppress_denominator_below", "Geheimhaltung: Nenner unter"),
+               ("suppress_value_below", "Geheimhaltung: Anzahl unter (leer = Standard 3)")]
+
+
+def metadata_section(atlas: Atlas, viewer: Principal) -> html.Section:
+    """Metadata of indicators created through uploads: edit, every change a new version in the audit log."""
+    options = [{"label": f"{i.title_de} ({i.id})", "value": i.id} for i in versions.editable_indicators(atlas, viewer)]
+    def field(key: str, label: str):
+        control = dcc.Textarea if key.startswith("definition") else dcc.Input
+        extra = {"className": "oa-input", "rows": 3} if control is dcc.Textarea else {}
+        return html.Div(html.Label([html.Span(label), control(id={"type": "adm-meta", "field": key}, value="",
+                                                               **extra)]),
+                        className="oa-meta-wide" if key.startswith("definition") else None)
+    return html.Section([
+        html.H2("Indikator-Metadaten", id="metadaten"),
+        html.P("Für Indikatoren, die mit einer Lieferung angelegt wurden (die übrigen stehen in layers/*.toml). "
+               "Jede Änderung ist eine neue Metadaten-Version; die vorherigen Werte bleiben in der Geschichte und "
+               "im Protokoll. Geheimhaltungsschwellen wirken sofort auf Karte, API und Exporte.",
+               className="oa-hint"),
+        html.Div([html.Label("Indikator", htmlFor="adm-meta-indicator"),
+                  dcc.Dropdown(id="adm-meta-indicator", options=options,
+                               placeholder="Indikator wählen …" if options else "keine über Uploads angelegten")]),
+        html.Div([field(k, label) for k, label in META_FIELDS]
+                 + [html.Button("Metadaten speichern", id="adm-meta-save", className="oa-btn-save")],
+                 className="oa-form", id="adm-meta-form"),
+        html.Div(id="adm-meta-message", role="status"),
+        html.Div(id="adm-meta-history"),
+    ])
+
+
+def metadata_history(meta: dict | None) -> html.Div:
+    """Who changed what when, newest first; each entry one metadata version."""
+    if not meta:
+        return html.Div()
+    names = dict(META_FIELDS)
+    rows = [{"version": h["version"], "by": h["by"], "at": f"{datetime.fromisoformat(h['at']):%d.%m.%Y %H:%M}",
+             "changes": "; ".join(f"{names.get(f, f)}: {old!r} → {new!r}" for f, (old, new) in h["changes"].items())}
+            for h in meta["history"]]
+    note = html.P(f"Metadaten-Version {meta['version']}" + ("" if rows else " (wie angelegt)"), className="oa-hint")
+    if not rows:
+        return html.Div(note)
+    return html.Div([note, scrolling(data_table(rows, [("version", "Version"), ("at", "wann"), ("by", "wer"),
+                                                       ("changes", "Änderungen")], class_name="oa-cards"))])
 
 
 TOKEN_COLUMNS = [("token_id", "ID"), ("username", "Konto"), ("name", "Bezeichnung"), ("created", "erstellt"),
@@ -175,7 +224,8 @@ def layout(**_args) -> html.Div:
     opts = _options(atlas)
     viewer = current_principal()
     return html.Div([
-        html.Nav([html.A(label, href=f"#{anchor}") for anchor, label in TOC], className="oa-toc",
+        html.Nav([html.A(label, href=anchor if anchor.startswith("/") else f"#{anchor}") for anchor, label in TOC],
+                 className="oa-toc",
                  **{"aria-label": "Abschnitte"}),
         html.H2(t("users"), id="konten"),
         html.Section(html.Div(users_table(atlas), id="adm-users")),
@@ -215,6 +265,7 @@ def layout(**_args) -> html.Div:
         html.Div(requests_table(atlas, viewer), id="adm-requests"),
         html.Div(id="adm-requests-status", role="status"),
         boundary_section(atlas),
+        metadata_section(atlas, viewer),
         token_section(atlas, viewer),
         audit_section(atlas, viewer),
     ], className="oa-admin")
@@ -229,7 +280,7 @@ def requests_table(atlas: Atlas, viewer) -> html.Div:
                         "action": html.Button("Öffentlich freigeben", className="oa-chip",
                                               id={"type": "adm-approve", "indicator": r["id"]})} for r in rows],
                       [("indicator", "Indikator"), ("department", "Fachamt"), ("created_by", "angelegt von"),
-                       ("action", "")])
+                       ("action", "")], "oa-table oa-cards")
 
 
 def boundary_section(atlas: Atlas) -> html.Section:
@@ -342,11 +393,41 @@ def register_callbacks(app) -> None:
         return shown, tokens_table(atlas, viewer)
 
     @app.callback(
+        Output({"type": "adm-meta", "field": ALL}, "value"), Output("adm-meta-message", "children"),
+        Output("adm-meta-history", "children"),
+        Input("adm-meta-indicator", "value"), Input("adm-meta-save", "n_clicks"),
+        State({"type": "adm-meta", "field": ALL}, "value"), State({"type": "adm-meta", "field": ALL}, "id"),
+        prevent_initial_call=True,
+    )
+    def on_metadata(indicator_id, _save, values, ids):
+        """Pick an indicator: its fields; save: a new metadata version (admins only; the service checks)."""
+        atlas, viewer = current_atlas(), current_principal()
+        keep = [no_update] * len(ids or [])
+        if not may_administer(viewer):
+            return keep, t("not_allowed"), no_update
+        message = ""
+        if ctx.triggered_id == "adm-meta-save" and indicator_id:
+            changes = {i["field"]: v for i, v in zip(ids or [], values or []) if isinstance(i, dict)}
+            try:
+                result = versions.update_metadata(atlas, viewer, indicator_id, changes)
+                names = dict(META_FIELDS)
+                message = (f"Gespeichert: Metadaten-Version {result['version']} "
+                           f"({', '.join(names.get(f, f) for f in result['changed'])})."
+                           if result["changed"] else "Nichts geändert.")
+            except versions.VersionError as exc:
+                return keep, html.P(f"Nicht gespeichert: {exc}", className="oa-error"), no_update
+        meta = versions.metadata(atlas, viewer, indicator_id)
+        if meta is None:
+            return [""] * len(ids or []), message, html.Div()
+        fields = ["" if meta["fields"].get(i["field"]) is None else meta["fields"][i["field"]] for i in ids or []]
+        return fields, message, metadata_history(meta)
+
+    @app.callback(
         Output("adm-audit", "children"), Output("adm-audit-csv", "href"),
         Input("adm-audit-actor", "value"), Input("adm-audit-action", "value"), Input("adm-audit-indicator", "value"),
         Input("adm-audit-from", "value"), Input("adm-audit-to", "value"),
         Input("adm-message", "children"), Input("adm-token-new", "children"),
-        Input("adm-requests-status", "children"),
+        Input("adm-requests-status", "children"), Input("adm-meta-message", "children"),
         prevent_initial_call=True,
     )
     def on_audit(actor, action, indicator, start, end, *_changes):
