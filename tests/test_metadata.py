@@ -73,6 +73,10 @@ def test_an_admin_edits_metadata_on_the_admin_page_as_a_new_audited_version(scra
     assert atlas.audit.entries(1)[0]["action"] == "metadata_changed"
     history = json.loads(atlas.store.read_table("catalog").set_index("id").loc["tafel_quote", "metadata_history"])
     assert [h["version"] for h in history] == [2] and history[0]["changes"]["suppress_numerator_below"] == [0, 3]
+    # Who may see it is set in the same form (the approval of a public indicator, or any other change).
+    body = answer(admin, save_request(app, "tafel_quote", {**changes, "visibility": "public"}))
+    assert "Sichtbarkeit: öffentlich" in body and atlas.indicator_by_id["tafel_quote"].visibility == "public"
+    assert atlas.audit.entries(1)[0]["action"] == "visibility_changed"
 
 
 def test_metadata_are_the_admins_and_configured_indicators_stay_in_their_files(scratch_app, scratch_atlas):

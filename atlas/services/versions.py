@@ -480,7 +480,7 @@ def metadata(atlas: Atlas, viewer: Principal, indicator_id: str) -> dict | None:
     if rows is None or rows.empty:
         return None
     row = rows.iloc[0]
-    return {"fields": {f: _plain(row.get(f)) for f in EDITABLE}, "version": _meta_version(row),
+    return {"fields": {f: _plain(row.get(f)) for f in EDITABLE + ("visibility",)}, "version": _meta_version(row),
             "history": list(reversed(json.loads(row.get("metadata_history") or "[]")))}
 
 

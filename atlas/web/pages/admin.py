@@ -122,7 +122,10 @@ def metadata_section(atlas: Atlas, viewer: Principal) -> html.Section:
                   dcc.Dropdown(id="adm-meta-indicator", options=options,
                                placeholder="Indikator wählen …" if options else "keine über Uploads angelegten")]),
         html.Div([field(k, label) for k, label in META_FIELDS]
-                 + [html.Button("Metadaten speichern", id="adm-meta-save", className="oa-btn-save")],
+                 + [html.Div(html.Label([html.Span("Sichtbarkeit"), dcc.Dropdown(
+                     id={"type": "adm-meta", "field": "visibility"}, clearable=False,
+                     options=[{"label": t(f"vis_{v}"), "value": v} for v in ("public", "internal", "restricted")])])),
+                    html.Button("Metadaten speichern", id="adm-meta-save", className="oa-btn-save")],
                  className="oa-form", id="adm-meta-form"),
         html.Div(id="adm-meta-message", role="status"),
         html.Div(id="adm-meta-history"),
@@ -408,12 +411,18 @@ def register_callbacks(app) -> None:
         message = ""
         if ctx.triggered_id == "adm-meta-save" and indicator_id:
             changes = {i["field"]: v for i, v in zip(ids or [], values or []) if isinstance(i, dict)}
+            visibility = changes.pop("visibility", None)
             try:
                 result = versions.update_metadata(atlas, viewer, indicator_id, changes)
                 names = dict(META_FIELDS)
                 message = (f"Gespeichert: Metadaten-Version {result['version']} "
                            f"({', '.join(names.get(f, f) for f in result['changed'])})."
                            if result["changed"] else "Nichts geändert.")
+                if visibility and visibility != (versions.metadata(atlas, viewer, indicator_id) or {}).get(
+                        "fields", {}).get("visibility"):
+                    versions.set_visibility(atlas, viewer, indicator_id, visibility)
+                    message = (message.replace("Nichts geändert.", "") + f" Sichtbarkeit: {t('vis_' + visibility)}."
+                               ).strip()
             except versions.VersionError as exc:
                 return keep, html.P(f"Nicht gespeichert: {exc}", className="oa-error"), no_update
         meta = versions.metadata(atlas, viewer, indicator_id)
