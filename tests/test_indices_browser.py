@@ -22,6 +22,12 @@ def test_steward_previews_and_saves_an_index(scratch_duo, scratch_atlas):
     shown = len(duo.find_elements("#ix-table-rows tbody tr"))
     assert shown == len(queries.values(scratch_atlas, scratch_atlas.users.get("sozialamt").principal(),
                                        "sgb2_u15", "2025").rows)
+    assert len(duo.find_elements("#ix-sens-rows tbody tr")) == 3 * 4  # three weights, ±10 and ±25 %
+    duo.find_element("#ix-typology").click()
+    until(lambda: len(duo.find_elements("#ix-ty-groups li")) == 12, message="the twelve groups")
+    assert "Status hoch, Dynamik positiv" in duo.find_element("#ix-ty-groups").get_attribute("textContent")
+    assert "Standardabweichungen" in duo.find_element("#ix-ty-method").text
+    until(lambda: duo.find_elements("#ix-ty-map path.leaflet-interactive"), message="the typology map")
     duo.find_element("#ix-id").send_keys("bildungsbedarf")
     duo.find_element("#ix-title").send_keys("Bildungsbedarfsindex")
     duo.find_element("#ix-save").click()

@@ -12,7 +12,9 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, dcc, html
 
 from atlas.classify import (
+    MISSING_CLASS,
     MISSING_COLOR,
+    SUPPRESSED_CLASS,
     SUPPRESSED_COLOR,
     classify,
     legend_entries,
@@ -78,6 +80,22 @@ def layout(lang: str | None = None, inputs: str | None = None, **_args) -> html.
             html.Div(id="ix-legend", className="oa-legend"),
         ], className="oa-index-map"),
         html.Div(id="ix-table"),
+        html.Div(id="ix-sensitivity"),
+        html.Fieldset([
+            html.Legend(t("ix_typology", lang)),
+            html.Div([html.Label(t("ix_years", lang), htmlFor="ix-years"),
+                      dcc.Input(id="ix-years", type="number", min=1, max=20, step=1, value=2)], className="oa-field"),
+            html.Button(t("ix_typology_run", lang), id="ix-typology", n_clicks=0),
+            html.P(id="ix-ty-method", className="oa-method"),
+            html.Div([
+                html.Div(dl.Map([dl.GeoJSON(id="ix-ty-geojson", data=None, style=_fn("style"),
+                                            hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"), hideout={},
+                                            zoomToBounds=True)],
+                                id="ix-ty-map", center=_center(atlas, queries.current_set(atlas)), zoom=11,
+                                className="oa-map", zoomSnap=0.25), className="oa-map-inner"),
+                html.Div(id="ix-ty-legend", className="oa-legend"),
+            ], className="oa-index-map"),
+        ], className="oa-index-typology"),
         html.Fieldset([
             html.Div([html.Label(t("ix_save_id", lang), htmlFor="ix-id"), dcc.Input(id="ix-id", type="text")],
                      className="oa-field"),
@@ -168,6 +186,48 @@ def _table(result, lang: str) -> html.Div:
     return scrolling(data_table(items, cols, id="ix-table-rows"))
 
 
+def _sensitivity(result, lang: str) -> html.Div:
+    """The ±10/±25 % weight table: how many areas switch class, and which."""
+    titles = result.titles
+    items = [{"indicator": titles.get(e["indicator"], e["indicator"]), "change": f"{e['change']:+.0%}",
+              "switched": e["switched"], "areas": ", ".join(e["areas"])} for e in indices.sensitivity(result)]
+    cols = [("indicator", t("indicator", lang)), ("change", t("ix_change", lang)),
+            ("switched", t("ix_switched", lang)), ("areas", t("ix_areas", lang))]
+    return html.Div([html.H4(t("ix_sensitivity", lang)), scrolling(data_table(items, cols, id="ix-sens-rows"))])
+
+
+# Typology groups: one hue per status class (low need → very high need), lighter to darker by dynamics.
+GROUP_COLORS = ("#1a9850", "#66bd63", "#a6d96a", "#fee08b", "#fdd16a", "#fdae61",
+                "#f46d43", "#e5533b", "#d73027", "#a50026", "#8b0020", "#67001f")
+
+
+def _typology_view(atlas, found: dict, lang: str) -> tuple[dict, dict, list, str]:
+    """Geometry, group colours and a legend that explains each group in words."""
+    set_id = queries.set_for_period(atlas, found["period"]) or queries.current_set(atlas)
+    order = queries.areas(atlas, found["level"], set_id)["area_id"].tolist()
+    by_area = {r["area_id"]: r for r in found["rows"]}
+    keys = [g["group"] for g in found["groups"]]
+    classes, labels = [], []
+    for area_id in order:
+        r = by_area.get(area_id)
+        if r is None or r["group"] is None:
+            classes.append(SUPPRESSED_CLASS if r is not None and r["status"] == "suppressed" else MISSING_CLASS)
+            labels.append("–")
+        else:
+            classes.append(keys.index(r["group"]))
+            labels.append(r["group"])
+    hideout = {"cls": classes, "col": list(GROUP_COLORS), "lab": labels, "sel": None,
+               "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
+    items = [html.Li([html.Span(className="oa-swatch", style={"background": GROUP_COLORS[i]}),
+                      html.Strong(f"{g['group']} {g['label_en' if lang == 'en' else 'label_de']}"),
+                      html.Span(str(g["count"]), className="oa-count"),
+                      html.Div(g["explanation_en" if lang == "en" else "explanation_de"], className="oa-hint")])
+             for i, g in enumerate(found["groups"])]
+    legend_list = [html.H4(t("ix_group", lang)), html.Ul(items, id="ix-ty-groups")]
+    method = found["method_en" if lang == "en" else "method_de"]
+    return choropleth.geometry(atlas, set_id, found["level"]), hideout, legend_list, method
+
+
 _CONTROLS = [State("ix-inputs", "value"), State({"type": "ix-weight", "index": ALL}, "value"),
              State({"type": "ix-weight", "index": ALL}, "id"), State({"type": "ix-pol", "index": ALL}, "value"),
              State({"type": "ix-pol", "index": ALL}, "id"), State("ix-method", "value"),
@@ -187,27 +247,49 @@ def register_callbacks(app) -> None:
         return rows, options, (periods[-1] if periods else None), options
 
     @app.callback(Output("ix-geojson", "data"), Output("ix-geojson", "hideout"), Output("ix-legend", "children"),
-                  Output("ix-table", "children"), Output("ix-method-text", "children"),
+                  Output("ix-table", "children"), Output("ix-sensitivity", "children"), Output("ix-method-text", "children"),
                   Output("ix-message", "children"), Input("ix-preview", "n_clicks"), *_CONTROLS,
                   prevent_initial_call=True)
     def preview(_clicks, value, weights, weight_ids, pols, pol_ids, method, missing, period, reference, level,
                 lang):
         viewer, lang = current_principal(), norm_lang(lang)
         if not may_build_index(viewer):
-            return None, {}, [], [], "", t("ix_denied", lang)
+            return None, {}, [], [], [], "", t("ix_denied", lang)
         ids = _chosen(value)
         if not ids:
-            return None, {}, [], [], "", t("ix_pick_first", lang)
+            return None, {}, [], [], [], "", t("ix_pick_first", lang)
         atlas = current_atlas()
         raw = _recipe(ids, weights, weight_ids, pols, pol_ids, method, missing, period, reference, level)
         try:
             result = indices.compute(atlas, viewer, indices.parse_recipe(raw))
         except indices.RecipeError as exc:
-            return None, {}, [], [], "", str(exc)
+            return None, {}, [], [], [], "", str(exc)
         if result is None:
-            return None, {}, [], [], "", t("ix_not_available", lang)
+            return None, {}, [], [], [], "", t("ix_not_available", lang)
         method_text = result.method_en if lang == "en" else result.method_de
-        return *_map(atlas, result, lang), _table(result, lang), method_text, ""
+        return *_map(atlas, result, lang), _table(result, lang), _sensitivity(result, lang), method_text, ""
+
+    @app.callback(Output("ix-ty-geojson", "data"), Output("ix-ty-geojson", "hideout"),
+                  Output("ix-ty-legend", "children"), Output("ix-ty-method", "children"),
+                  Input("ix-typology", "n_clicks"), *_CONTROLS, State("ix-years", "value"), prevent_initial_call=True)
+    def typology(_clicks, value, weights, weight_ids, pols, pol_ids, method, missing, period, reference, level,
+                 lang, years):
+        viewer, lang = current_principal(), norm_lang(lang)
+        if not may_build_index(viewer):
+            return None, {}, [], t("ix_denied", lang)
+        ids = _chosen(value)
+        if not ids:
+            return None, {}, [], t("ix_pick_first", lang)
+        raw = _recipe(ids, weights, weight_ids, pols, pol_ids, method, missing, period, None, level)
+        raw["years"] = int(years) if isinstance(years, (int, float)) and not isinstance(years, bool) else 2
+        atlas = current_atlas()
+        try:
+            found = indices.typology(atlas, viewer, raw)
+        except indices.RecipeError as exc:
+            return None, {}, [], str(exc)
+        if found is None:
+            return None, {}, [], t("ix_not_available", lang)
+        return _typology_view(atlas, found, lang)
 
     @app.callback(Output("ix-save-message", "children"), Input("ix-save", "n_clicks"), *_CONTROLS,
                   State("ix-id", "value"), State("ix-title", "value"), State("ix-public", "value"),
