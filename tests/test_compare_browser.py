@@ -7,8 +7,10 @@ areas side by side with parents and the territory, the change map with
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 
@@ -100,3 +102,44 @@ def test_scatter_states_the_correlation_and_what_it_left_out(duo, size):
     left = _table(duo, "cmp-left-out")[1:]
     assert sorted(r[0] for r in left) == sorted(r["area_id"] for r in api["left_out"]) and left
     assert any("geheim gehalten" in " ".join(r) for r in left)
+
+
+PATHS = "return Array.from(document.querySelectorAll('#cmp-m{}-map path.leaflet-interactive'))"
+
+
+def _widths(duo, side: int) -> list[float]:
+    return duo.driver.execute_script(PATHS.format(side) + ".map(p => Math.round(p.getBoundingClientRect().width));")
+
+
+@pytest.mark.parametrize("size", ["desktop", "tablet"])
+def test_two_maps_share_zoom_and_selection(duo, size):
+    _open(duo, "/vergleich?view=maps&m1=seu_masern&m2=uebergang_gym&p1=2024&p2=2024", size, "#cmp-m2-legend li")
+    until(lambda: len(_widths(duo, 1)) >= 50 and len(_widths(duo, 2)) >= 50, timeout=20, message="both maps drawn")
+    assert "Masern" in duo.find_element("#cmp-m1-title").text or duo.find_element("#cmp-m1-title").text
+    assert duo.find_element("#cmp-m1-source").text and duo.find_element("#cmp-m2-source").text
+    # the median ratio of the same areas' widths: Leaflet clips paths at the edges, which may differ a little
+    same = lambda: abs(np.median(np.array(_widths(duo, 1)) / np.maximum(_widths(duo, 2), 1)) - 1) < 0.03  # noqa: E731
+    until(same, timeout=10, message="both maps fitted alike")
+    time.sleep(0.5)  # let both maps finish fitting their bounds (an animation) before zooming one of them
+    before = _widths(duo, 2)
+    duo.driver.find_element("css selector", "#cmp-m1-map .leaflet-control-zoom-in").click()
+    until(lambda: _widths(duo, 2)[0] > before[0] * 1.5, timeout=10, message="the right map follows the zoom")
+    until(same, timeout=10, message="both maps at the same scale")
+    # a click on an area of the right map selects it on the left map too
+    duo.driver.execute_script(PATHS.format(2) + "[10].dispatchEvent(new MouseEvent('click', {bubbles: true}));")
+    until(lambda: duo.driver.execute_script(PATHS.format(1) + ".filter(p => p.getAttribute('stroke-width') === '4')"
+                                            ".length") == 1, timeout=10, message="selection on the left map")
+    until(lambda: "sel=" in duo.driver.current_url, timeout=10, message="selection in the URL")
+    _shot(duo, f"compare_maps_{size}")
+
+
+def test_two_maps_stack_with_a_toggle_on_a_phone(duo):
+    _open(duo, "/vergleich?view=maps", "phone", "#cmp-m1-legend li")
+    visible = "return getComputedStyle(document.querySelector('.oa-cmp-side-{}')).display !== 'none'"
+    assert duo.driver.execute_script(visible.format(1)) and not duo.driver.execute_script(visible.format(2))
+    _shot(duo, "compare_maps_phone_left")
+    duo.driver.find_element("xpath", "//label[contains(., 'Rechte Karte')]").click()
+    until(lambda: duo.driver.execute_script(visible.format(2)), timeout=10, message="right map shown")
+    assert not duo.driver.execute_script(visible.format(1))
+    until(lambda: len(_widths(duo, 2)) >= 50 and _widths(duo, 2)[0] > 0, timeout=10, message="right map drawn")
+    _shot(duo, "compare_maps_phone_right")

@@ -16,10 +16,10 @@ import dash_leaflet as dl
 import numpy as np
 import pandas as pd
 import plotly.io as pio
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from atlas.charts import TOP_STYLE, ChartSpec, Line, boundary_markers
-from atlas.classify import MISSING_COLOR, SUPPRESSED_COLOR
+from atlas.classify import METHODS, MISSING_COLOR, SUPPRESSED_COLOR, classing
 from atlas.formatting import (
     format_number,
     format_value,
@@ -42,12 +42,13 @@ from atlas.web.components import (
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 
-TABS = ("areas", "change", "relation")
+TABS = ("areas", "change", "relation", "maps")
+SIDES = (1, 2)
 # Okabe–Ito: distinguishable with every common colour-vision deficiency, one per chosen area.
 AREA_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 PARENT_STYLE = ("#7f7f7f", "dash", 2)
 DEFAULTS = {"areas": [], "indicators": ["sgb2_quote", "bev_u6"], "x": "sgb2_u15", "y": "uebergang_gym",
-            "change": "bev_gesamt"}
+            "change": "bev_gesamt", "m1": "seu_masern", "m2": "uebergang_gym"}
 
 
 def _fn(name: str) -> dict:
@@ -99,6 +100,8 @@ def layout(**args) -> html.Div:
                     children=_change_tab(atlas, options, ch, levels, level, set_id, lang)),
             dcc.Tab(label=t("cmp_tab_relation", lang), value="relation",
                     children=_relation_tab(options, x, y, levels, level, lang)),
+            dcc.Tab(label=t("cmp_tab_maps", lang), value="maps",
+                    children=_maps_tab(atlas, viewer, options, visible, args, lang)),
         ]),
         html.Div([html.Label(t("share", lang), htmlFor="cmp-share-url", className="oa-label"),
                   dcc.Input(id="cmp-share-url", readOnly=True, value="", className="oa-share-url")],
@@ -151,6 +154,54 @@ def _change_tab(atlas: Atlas, options: list[dict], indicator: str | None, levels
         ], className="oa-map-wrap oa-cmp-map"),
         html.Div(id="cmp-ch-table", className="oa-section"),
     ], className="oa-cmp-pane")
+
+
+def _maps_tab(atlas: Atlas, viewer: Principal, options: list[dict], visible: pd.DataFrame, args: dict,
+              lang: str) -> html.Div:
+    """Two maps, each with its own indicator, period, classing, legend and source; pan, zoom and the
+    selected area shared. On a phone they stack and a toggle shows one at a time."""
+    selected = args.get("sel") if isinstance(args.get("sel"), str) else None
+    sides = [_map_side(atlas, viewer, options, visible, args, side, lang) for side in SIDES]
+    toggle = dcc.RadioItems(id="cmp-m-show", value=1, inline=True, className="oa-radio oa-cmp-toggle",
+                            options=[{"label": t("cmp_map_left", lang), "value": 1},
+                                     {"label": t("cmp_map_right", lang), "value": 2}])
+    return html.Div([dcc.Store(id="cmp-m-selected", data=selected), dcc.Store(id="cmp-m-sync"), toggle,
+                     html.Div(sides, id="cmp-m-pair", className="oa-cmp-pair oa-cmp-show-1")],
+                    className="oa-cmp-pane")
+
+
+def _map_side(atlas: Atlas, viewer: Principal, options: list[dict], visible: pd.DataFrame, args: dict, side: int,
+              lang: str) -> html.Div:
+    """One of the two maps: its controls above it, title, legend and source line on it."""
+    ind = _one(atlas, viewer, args.get(f"m{side}"), DEFAULTS[f"m{side}"], visible)
+    periods = queries.periods(atlas, viewer, ind) if ind else []
+    period = args.get(f"p{side}") if args.get(f"p{side}") in periods else (periods[-1] if periods else None)
+    method, _ = classing(args.get(f"c{side}"), 5)
+    set_id = (queries.set_for_period(atlas, period) if period else None) or queries.current_set(atlas)
+    p = f"cmp-m{side}"
+    return html.Div([
+        html.Div([
+            indicator_picker(f"{p}-indicator", t("indicator", lang), options, ind, clearable=False),
+            _field(t("period", lang), dcc.Dropdown(id=f"{p}-period", value=period, clearable=False,
+                                                   options=[{"label": period_label(x, lang), "value": x}
+                                                            for x in periods]), f"{p}-period"),
+            _field(t("method", lang), dcc.Dropdown(id=f"{p}-method", value=method, clearable=False, searchable=False,
+                                                   options=[{"label": v[lang == "en"], "value": k}
+                                                            for k, v in METHODS.items()]), f"{p}-method"),
+        ], className="oa-cmp-controls"),
+        dcc.Store(id=f"{p}-set", data=set_id),
+        html.Div([
+            html.Div(dl.Map([dl.GeoJSON(id=f"{p}-geojson", data=choropleth.geometry(atlas, set_id),
+                                        style=_fn("style"), hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"),
+                                        hideout={}, zoomToBounds=True),
+                             dl.ScaleControl(position="bottomright", imperial=False)],
+                            id=f"{p}-map", center=_center(atlas, set_id), zoom=11, className="oa-map",
+                            zoomSnap=0.25, trackViewport=True), className="oa-map-inner"),
+            html.Div(id=f"{p}-title", className="oa-map-title"),
+            html.Div(id=f"{p}-legend", className="oa-legend", **{"aria-live": "polite"}),
+        ], className="oa-map-wrap oa-cmp-map"),
+        html.P(id=f"{p}-source", className="oa-hint oa-cmp-source"),
+    ], className=f"oa-cmp-side oa-cmp-side-{side}")
 
 
 def _center(atlas: Atlas, set_id: str) -> list[float]:
@@ -305,6 +356,41 @@ def _periods_options(atlas: Atlas, viewer: Principal, indicator_id, lang: str) -
     return [{"label": period_label(p, lang), "value": p} for p in periods]
 
 
+def _register_map_side(app, side: int) -> None:
+    """The callbacks of one of the two maps: its periods, and its classes, legend, title and source."""
+    p = f"cmp-m{side}"
+
+    @app.callback(Output(f"{p}-period", "options"), Output(f"{p}-period", "value"),
+                  Input(f"{p}-indicator", "value"), State(f"{p}-period", "value"), State("cmp-lang", "data"),
+                  prevent_initial_call=True)
+    def on_indicator(indicator_id, current, lang):
+        """Keep the period where the new indicator has it, else its newest."""
+        opts = _periods_options(current_atlas(), current_principal(), indicator_id, norm_lang(lang))
+        values = [o["value"] for o in opts]
+        return opts, (current if current in values else (values[-1] if values else None))
+
+    @app.callback(Output(f"{p}-geojson", "hideout"), Output(f"{p}-geojson", "data"), Output(f"{p}-set", "data"),
+                  Output(f"{p}-legend", "children"), Output(f"{p}-title", "children"),
+                  Output(f"{p}-source", "children"),
+                  Input(f"{p}-indicator", "value"), Input(f"{p}-period", "value"), Input(f"{p}-method", "value"),
+                  Input("cmp-m-selected", "data"), State(f"{p}-set", "data"), State("cmp-lang", "data"))
+    def on_view(indicator_id, period, method, selected, current_set, lang):
+        """The explorer's map service; geometry travels only when the boundary set changes."""
+        atlas, viewer = current_atlas(), current_principal()
+        lang = norm_lang(lang)
+        method, k = classing(method, 5)
+        readable = queries.periods(atlas, viewer, indicator_id) if isinstance(indicator_id, str) else []
+        view = choropleth.map_view(atlas, viewer, indicator_id, period, method, k,
+                                   selected if isinstance(selected, str) else None, lang) \
+            if period in readable else None
+        if view is None:  # unknown, hidden or not a readable period: the same empty answer
+            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", ""
+        ind = atlas.indicator_by_id[indicator_id]
+        data = no_update if current_set == view.set_id else choropleth.geometry(atlas, view.set_id)
+        return (view.hideout, data, view.set_id, legend(view.legend, ind.unit, lang),
+                f"{ind.title(lang)}, {period_label(period, lang)}", f"{t('source', lang)}: {ind.source}")
+
+
 def register_callbacks(app) -> None:
     @app.callback(Output("cmp-chart-indicator", "options"), Output("cmp-chart-indicator", "value"),
                   Input("cmp-indicators", "value"), State("cmp-chart-indicator", "value"), State("cmp-lang", "data"))
@@ -388,8 +474,10 @@ def register_callbacks(app) -> None:
                   Input("cmp-tab", "value"), Input("cmp-areas", "value"), Input("cmp-indicators", "value"),
                   Input("cmp-ch-indicator", "value"), Input("cmp-ch-from", "value"), Input("cmp-ch-to", "value"),
                   Input("cmp-ch-level", "value"), Input("cmp-x", "value"), Input("cmp-y", "value"),
-                  State("cmp-lang", "data"))
-    def on_query(tab, areas, inds, ch, p_from, p_to, level, x, y, lang):
+                  Input("cmp-m1-indicator", "value"), Input("cmp-m1-period", "value"), Input("cmp-m1-method", "value"),
+                  Input("cmp-m2-indicator", "value"), Input("cmp-m2-period", "value"), Input("cmp-m2-method", "value"),
+                  Input("cmp-m-selected", "data"), State("cmp-lang", "data"))
+    def on_query(tab, areas, inds, ch, p_from, p_to, level, x, y, m1, p1, c1, m2, p2, c2, sel, lang):
         """The URL of this view: only what the viewer may see goes in (a link never names a hidden id)."""
         atlas, viewer = current_atlas(), current_principal()
         params = {"view": tab if tab in TABS else "areas"}
@@ -406,10 +494,49 @@ def register_callbacks(app) -> None:
         if level in territory.level_ids(atlas):
             params["level"] = level
         params.update({k: v for k, v in (("x", x), ("y", y)) if _visible(atlas, viewer, [v])})
+        for side, (m, period, method) in zip(SIDES, ((m1, p1, c1), (m2, p2, c2))):
+            if _visible(atlas, viewer, [m]):
+                params[f"m{side}"] = m
+                if period in queries.periods(atlas, viewer, m):
+                    params[f"p{side}"] = period
+            if method in METHODS:
+                params[f"c{side}"] = method
+        if comparison.resolve_areas(atlas, [sel]):
+            params["sel"] = sel
         if norm_lang(lang) != "de":
             params["lang"] = "en"
         return {"qs": urlencode(params)}
 
+    for side in SIDES:
+        _register_map_side(app, side)
+
+    @app.callback(Output("cmp-m-selected", "data"), Input("cmp-m1-geojson", "clickData"),
+                  Input("cmp-m2-geojson", "clickData"), prevent_initial_call=True)
+    def on_map_click(left, right):
+        """A click on either map selects the area on both (keys are geography, public)."""
+        feature = (ctx.triggered[0]["value"] if ctx.triggered else None) or {}
+        area_id = (feature.get("properties") or {}).get("id") if isinstance(feature, dict) else None
+        return area_id if isinstance(area_id, str) else no_update
+
+    app.clientside_callback(  # pan and zoom follow whichever map moved last
+        """function(c1, z1, c2, z2) {
+            const t = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+            const nu = window.dash_clientside.no_update;
+            if (!c1 || !c2) { return [nu, nu]; }
+            const same = Math.abs(c1[0] - c2[0]) < 1e-6 && Math.abs(c1[1] - c2[1]) < 1e-6 && z1 === z2;
+            if (same) { return [nu, nu]; }
+            if (t.startsWith("cmp-m1-map")) { return [nu, {center: c1, zoom: z1, transition: "setView"}]; }
+            return [{center: c2, zoom: z2, transition: "setView"}, nu];
+        }""",
+        Output("cmp-m1-map", "viewport"), Output("cmp-m2-map", "viewport"),
+        Input("cmp-m1-map", "center"), Input("cmp-m1-map", "zoom"),
+        Input("cmp-m2-map", "center"), Input("cmp-m2-map", "zoom"), prevent_initial_call=True,
+    )
+    app.clientside_callback(  # phones: one map at a time; Leaflet re-measures the one shown
+        "function(v) { return ['oa-cmp-pair oa-cmp-show-' + (v === 2 ? 2 : 1), Date.now(), Date.now()]; }",
+        Output("cmp-m-pair", "className"), Output("cmp-m1-map", "invalidateSize"),
+        Output("cmp-m2-map", "invalidateSize"), Input("cmp-m-show", "value"), prevent_initial_call=True,
+    )
     app.clientside_callback(
         "function(q) { return window.ortsatlas.url.write(q && q.qs); }",
         Output("cmp-url-sink", "data"), Input("cmp-query", "data"),
