@@ -304,6 +304,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ix_years": ("Dynamik über Jahre", "Dynamics over years"),
     "ix_typology_run": ("Typologie berechnen", "Compute typology"),
     "ix_group": ("Gruppe", "Group"),
+    "audit_target_set": ("Ziel gesetzt", "target set"),
     # compare and explore (/vergleich)
     "nav_compare": ("Vergleichen", "Compare"),
     "cmp_title": ("Vergleichen und erkunden", "Compare and explore"),

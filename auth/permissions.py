@@ -284,3 +284,12 @@ def may_build_index(viewer: Principal) -> bool:
     delivers data; what goes in is decided per input by the read rights.
     """
     return viewer.logged_in and viewer.role in ("steward", "admin")
+
+
+def may_set_target(viewer: Principal, department: str) -> bool:
+    """Set or change an indicator's target (value, warning zone, deadline): its department's stewards, admins.
+
+    A target is the department's commitment; it is signed in, because every
+    revision is kept with its author and goes to the audit log.
+    """
+    return viewer.logged_in and may_deliver(viewer, department)

@@ -13,6 +13,7 @@ from atlas.i18n import norm_lang
 from atlas.services import comparison, profiles, queries, reports, territory
 from atlas.services import indices as index_service
 from atlas.services import notes as note_service
+from atlas.services import targets as target_service
 from atlas.services.boundaries import feature_collection
 from atlas.web import booklet_jobs
 from atlas.web.http import (
@@ -434,3 +435,34 @@ def index_recipe(indicator_id: str) -> Response:
     """A saved index's recipe, method and the input versions behind each of its readable versions."""
     found = index_service.stored_recipe(current_atlas(), current_principal(), indicator_id)
     return not_found() if found is None else jsonify(found)
+
+
+# ------------------------------------------------------------------ targets (SMART goals with a warning zone)
+@api.get("/api/v1/targets")
+def targets() -> Response:
+    """Tiles (value, target, traffic light, trend) of every visible indicator with a target; `indicator=ID`:
+    that one's tile and every revision of its target. A hidden indicator answers like an unknown one."""
+    atlas, viewer = current_atlas(), current_principal()
+    indicator = request.args.get("indicator")
+    if not indicator:
+        tiles = target_service.dashboard(atlas, viewer)
+        return jsonify({"targets": tiles, "count": len(tiles)})
+    revisions = target_service.history(atlas, viewer, indicator)
+    if revisions is None:
+        return not_found()
+    return jsonify({"tile": target_service.status(atlas, viewer, indicator), "revisions": revisions})
+
+
+@api.post("/api/v1/targets")
+def set_target() -> Response:
+    """A new revision of an indicator's target: indicator, target, warn, direction (up|down), deadline [, note]."""
+    viewer = current_principal()
+    if not viewer.logged_in:
+        return error_response(401, "unauthorized", "Anmeldung erforderlich / sign in or send a bearer token")
+    if g.get("bearer_principal") is None:
+        csrf.protect()  # raises CSRFError → 400
+    try:
+        saved = target_service.set_target(current_atlas(), viewer, request.get_json(silent=True))
+    except target_service.TargetError as exc:
+        return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, str(exc))
+    return jsonify(saved), 201

@@ -1,0 +1,124 @@
+"""Targets (SMART goals) per indicator: a target value, a warning zone, a direction and a deadline.
+
+Set by the owning department (`may_set_target`), versioned: every revision
+is kept in the store's manifest (`targets`, indicator → list of revisions,
+newest last) with who and when, and audited. The current status compares
+the whole territory's newest readable value (through `queries.values`, so
+rights and suppression apply) with the newest revision: green when the
+target is reached, yellow in the warning zone, red beyond it, grey when
+there is no value. Targets of indicators the viewer may not see are never
+listed (answered like indicators that do not exist).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from atlas.services import queries, territory
+from atlas.services.context import Atlas
+from auth.permissions import Principal, may_set_target
+
+DIRECTIONS = ("up", "down")  # up: higher is better (reach at least the target); down: at most
+
+
+class TargetError(ValueError):
+    def __init__(self, status: int, code: str, message: str):
+        self.status, self.code = status, code
+        super().__init__(message)
+
+
+NOT_FOUND = TargetError(404, "not_found", "Indikator nicht gefunden / indicator not found")
+
+
+def _number(raw, name: str) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise TargetError(400, "bad_target", f"'{name}' muss eine Zahl sein / must be a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise TargetError(400, "bad_target", f"'{name}' muss eine Zahl sein / must be a number")
+    return value
+
+
+def set_target(atlas: Atlas, viewer: Principal, raw) -> dict:
+    """Add a revision of an indicator's target; returns it. The warning zone lies before the target."""
+    if not isinstance(raw, dict):
+        raise TargetError(400, "bad_target", "JSON-Objekt erwartet / a JSON object is expected")
+    ind = queries.get_indicator(atlas, viewer, raw.get("indicator")) if isinstance(raw.get("indicator"), str) \
+        else None
+    if ind is None:
+        raise NOT_FOUND
+    if not may_set_target(viewer, ind.department):
+        raise TargetError(403, "forbidden", "Ziele setzt das zuständige Fachamt / targets are set by the department")
+    target, warn = _number(raw.get("target"), "target"), _number(raw.get("warn"), "warn")
+    direction = raw.get("direction")
+    if direction not in DIRECTIONS:
+        raise TargetError(400, "bad_target", "'direction': up (mindestens) oder down (höchstens)")
+    if (direction == "up" and not warn < target) or (direction == "down" and not warn > target):
+        raise TargetError(400, "bad_target", "die Warnschwelle liegt vor dem Ziel (up: warn < target, "
+                          "down: warn > target)")
+    try:
+        deadline = date.fromisoformat(str(raw.get("deadline"))).isoformat()
+    except ValueError:
+        raise TargetError(400, "bad_target", "'deadline' als Datum, z. B. 2030-12-31") from None
+    note = " ".join(str(raw.get("note") or "").split())[:300]
+    with atlas.store.writing() as tx:
+        kept = tx.manifest.setdefault("targets", {}).setdefault(ind.id, [])
+        revision = {"revision": len(kept) + 1, "target": target, "warn": warn, "direction": direction,
+                    "deadline": deadline, "note": note, "set_by": viewer.name,
+                    "set_at": atlas.clock.now().isoformat(timespec="seconds")}
+        kept.append(revision)
+    atlas.audit.record(viewer.name, "target_set", ind.id,
+                       f"Ziel {target:g} ({direction}), Warnschwelle {warn:g}, bis {deadline}")
+    return {"indicator": ind.id, **revision}
+
+
+def _revisions(atlas: Atlas) -> dict[str, list[dict]]:
+    return atlas.store.manifest().get("targets", {}) if atlas.store.exists() else {}
+
+
+def history(atlas: Atlas, viewer: Principal, indicator_id: str) -> list[dict] | None:
+    """Every revision of a visible indicator's target, oldest first; None if the indicator is not visible."""
+    if queries.get_indicator(atlas, viewer, indicator_id) is None:
+        return None
+    return list(_revisions(atlas).get(indicator_id, []))
+
+
+def light(value: float | None, target: dict) -> str:
+    """green (reached), yellow (in the warning zone), red (beyond it) or grey (no value)."""
+    if value is None or value != value:
+        return "grey"
+    sign = 1 if target["direction"] == "up" else -1
+    if sign * value >= sign * target["target"]:
+        return "green"
+    return "yellow" if sign * value >= sign * target["warn"] else "red"
+
+
+def status(atlas: Atlas, viewer: Principal, indicator_id: str) -> dict | None:
+    """The tile of one indicator: its newest territory value, target, light and trend; None if not visible
+    or without a target."""
+    ind = queries.get_indicator(atlas, viewer, indicator_id)
+    kept = _revisions(atlas).get(indicator_id) if ind is not None else None
+    if not kept:
+        return None
+    target = kept[-1]
+    periods = queries.periods(atlas, viewer, ind.id)
+    top = territory.top_level(atlas)
+
+    def territory_value(period: str) -> float | None:
+        rows = queries.values(atlas, viewer, ind.id, period, top).rows
+        ok = rows[rows["status"] == "ok"]
+        return float(ok["value"].iloc[0]) if len(ok) else None
+    value = territory_value(periods[-1]) if periods else None
+    before = territory_value(periods[-2]) if len(periods) > 1 else None
+    trend = None if value is None or before is None else ("up" if value > before else "down" if value < before
+                                                          else "flat")
+    return {"indicator": ind.id, "title_de": ind.title_de, "title_en": ind.title_en, "unit": ind.unit,
+            "period": periods[-1] if periods else None, "value": value, "previous": before, "trend": trend,
+            "light": light(value, target), "target": target}
+
+
+def dashboard(atlas: Atlas, viewer: Principal) -> list[dict]:
+    """Tiles of every indicator the viewer may see that has a target, in catalogue order."""
+    visible = queries.visible_indicators(atlas, viewer)["id"].tolist()
+    kept = _revisions(atlas)
+    return [tile for i in visible if i in kept for tile in [status(atlas, viewer, i)] if tile is not None]

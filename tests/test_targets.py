@@ -1,0 +1,80 @@
+"""Targets: set by the owning department, versioned, a traffic light against the territory's value, no leaks."""
+from __future__ import annotations
+
+import pytest
+
+from atlas.services import queries, targets, territory
+from auth.permissions import ANONYMOUS, Principal
+from tests.conftest import fresh_client, writer
+
+STEWARD = Principal("sozialamt", "steward", frozenset({"soziales"}), logged_in=True)
+
+
+def territory_value(atlas, viewer, indicator: str) -> float:
+    period = queries.periods(atlas, viewer, indicator)[-1]
+    rows = queries.values(atlas, viewer, indicator, period, territory.top_level(atlas)).rows
+    return float(rows["value"].iloc[0])
+
+
+@pytest.mark.parametrize("value,light", [(9.0, "green"), (10.0, "green"), (11.0, "yellow"), (12.0, "yellow"),
+                                         (12.5, "red"), (None, "grey")])
+def test_traffic_light_for_a_target_to_stay_below(value, light):
+    assert targets.light(value, {"target": 10.0, "warn": 12.0, "direction": "down"}) == light
+
+
+def test_traffic_light_for_a_target_to_reach():
+    t = {"target": 50.0, "warn": 40.0, "direction": "up"}
+    assert [targets.light(v, t) for v in (55, 45, 30)] == ["green", "yellow", "red"]
+
+
+def test_department_sets_versioned_targets_and_the_tile_follows(scratch_atlas):
+    atlas = scratch_atlas
+    now = territory_value(atlas, ANONYMOUS, "sgb2_quote")
+    first = targets.set_target(atlas, STEWARD, {"indicator": "sgb2_quote", "target": now - 2, "warn": now + 1,
+                                                "direction": "down", "deadline": "2030-12-31"})
+    assert first["revision"] == 1
+    assert targets.status(atlas, ANONYMOUS, "sgb2_quote")["light"] == "yellow"
+    targets.set_target(atlas, STEWARD, {"indicator": "sgb2_quote", "target": now - 2, "warn": now - 1,
+                                        "direction": "down", "deadline": "2030-12-31"})
+    tile = targets.status(atlas, ANONYMOUS, "sgb2_quote")
+    assert tile["light"] == "red" and tile["target"]["revision"] == 2 and tile["value"] == pytest.approx(now)
+    assert [r["revision"] for r in targets.history(atlas, ANONYMOUS, "sgb2_quote")] == [1, 2]
+    assert [t["indicator"] for t in targets.dashboard(atlas, ANONYMOUS)] == ["sgb2_quote"]
+    assert atlas.audit.entries(1)[0]["action"] == "target_set"
+
+
+def test_only_the_owning_department_sets_targets(scratch_atlas):
+    other = Principal("jugendamt", "steward", frozenset({"jugend"}), logged_in=True)
+    with pytest.raises(targets.TargetError) as exc:
+        targets.set_target(scratch_atlas, other, {"indicator": "sgb2_quote", "target": 1, "warn": 2,
+                                                  "direction": "down", "deadline": "2030-12-31"})
+    assert exc.value.status == 403
+    with pytest.raises(targets.TargetError) as exc:  # warning zone on the wrong side
+        targets.set_target(scratch_atlas, STEWARD, {"indicator": "sgb2_quote", "target": 2, "warn": 1,
+                                                    "direction": "down", "deadline": "2030-12-31"})
+    assert exc.value.status == 400
+
+
+def test_targets_of_hidden_indicators_answer_like_unknown_ones(scratch_app, scratch_atlas):
+    hidden = next(i for i in scratch_atlas.indicators if i.visibility != "public")
+    admin = Principal("admin", "admin", logged_in=True)
+    targets.set_target(scratch_atlas, admin, {"indicator": hidden.id, "target": 1, "warn": 2, "direction": "down",
+                                              "deadline": "2030-12-31"})
+    public = fresh_client(scratch_app)
+    ghost = public.get("/api/v1/targets?indicator=zz_none")
+    resp = public.get(f"/api/v1/targets?indicator={hidden.id}")
+    assert (resp.status_code, resp.get_data()) == (ghost.status_code, ghost.get_data()) and ghost.status_code == 404
+    assert hidden.id not in public.get("/api/v1/targets").get_data(as_text=True)
+    client, token = writer(scratch_app, "admin")
+    assert hidden.id in client.get("/api/v1/targets").get_data(as_text=True)
+
+
+def test_api_sets_a_target_with_csrf(scratch_app):
+    client, token = writer(scratch_app, "sozialamt")
+    body = {"indicator": "sgb2_quote", "target": 5, "warn": 8, "direction": "down", "deadline": "2030-12-31"}
+    assert client.post("/api/v1/targets", json=body).status_code == 400  # no CSRF token
+    resp = client.post("/api/v1/targets", json=body, headers={"X-CSRFToken": token})
+    assert resp.status_code == 201 and resp.get_json()["revision"] == 1
+    assert fresh_client(scratch_app).post("/api/v1/targets", json=body).status_code == 401
+    tile = fresh_client(scratch_app).get("/api/v1/targets?indicator=sgb2_quote").get_json()["tile"]
+    assert tile["light"] in ("green", "yellow", "red") and tile["target"]["target"] == 5
