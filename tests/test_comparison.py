@@ -130,6 +130,10 @@ def test_routes_answer_with_the_services(dash_app, atlas):
     doc = client.get("/api/v1/change?indicator=bev_gesamt&from=2015-Q4&to=2024-Q4").get_json()
     status = {r["area_id"]: r["status"] for r in doc["rows"]}
     assert status["0208"] == "not_comparable" and doc["measure"] == "abs"
+    csv_text = client.get("/api/v1/change?indicator=bev_gesamt&from=2015-Q4&to=2024-Q4&format=csv").get_data(
+        as_text=True)
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert len(lines) == len(doc["rows"]) + 1 and "not_comparable" in next(x for x in lines if ";0208;" in x)
     draft = client.get("/api/v1/change?indicator=sgb2_quote&from=2025-Q4&to=2024-Q4")
     ghost = client.get("/api/v1/change?indicator=sgb2_quote&from=2031-Q4&to=2024-Q4")
     assert draft.status_code == 400 and draft.get_data() == ghost.get_data()

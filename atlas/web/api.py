@@ -6,9 +6,13 @@ exactly like one that does not exist (same status, same body).
 """
 from __future__ import annotations
 
+import csv
+import io
+
 from flask import Blueprint, Response, g, jsonify, request, send_file
 
 from atlas.export import profile_pdf, profile_view, report_render
+from atlas.export.tables import neutralise
 from atlas.i18n import norm_lang
 from atlas.services import comparison, profiles, queries, reports, territory
 from atlas.services import indices as index_service
@@ -331,9 +335,34 @@ def change() -> Response:
     except ValueError:  # the period is not echoed: an unreleased one answers like one that does not exist
         return error_response(400, "bad_period", "from/to: Zeiträume des Indikators / periods of the indicator")
     cols = list(table.rows.columns)
+    if request.args.get("format") == "csv":
+        return _change_csv(table, cols)
     return jsonify({"indicator": indicator, "from": table.period_from, "to": table.period_to, "level": level,
                     "boundary_set": table.set_id, "measure": table.measure, "count": len(table.rows),
                     "rows": records(table.rows, cols)})
+
+
+def _change_csv(table: comparison.ChangeTable, cols: list[str]) -> Response:
+    """The change table as German-Excel CSV (semicolons, decimal commas; text cells neutralised)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["indikator", "von", "bis", "ebene"] + cols)
+    head = [table.indicator.id, table.period_from, table.period_to, table.level]
+    for row in table.rows[cols].itertuples(index=False):
+        writer.writerow(head + [_csv_cell(v) for v in row])
+    resp = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    name = f"ortsatlas_veraenderung_{table.indicator.id}_{table.period_from}_{table.period_to}_{table.level}.csv"
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
+
+
+def _csv_cell(value) -> str:
+    value = clean(value)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.10g}".replace(".", ",")
+    return neutralise(str(value))
 
 
 @api.get("/api/v1/correlation")

@@ -152,6 +152,8 @@ def _change_tab(atlas: Atlas, options: list[dict], indicator: str | None, levels
             html.Div(id="cmp-ch-title", className="oa-map-title"),
             html.Div(id="cmp-ch-legend", className="oa-legend", **{"aria-live": "polite"}),
         ], className="oa-map-wrap oa-cmp-map"),
+        html.Div([html.Span(t("download", lang) + ":", className="oa-label-inline"),
+                  html.A("CSV", id="cmp-ch-csv", href="", download="", className="oa-chip")], className="oa-links"),
         html.Div(id="cmp-ch-table", className="oa-section"),
     ], className="oa-cmp-pane")
 
@@ -433,7 +435,7 @@ def register_callbacks(app) -> None:
 
     @app.callback(Output("cmp-ch-geojson", "hideout"), Output("cmp-ch-geojson", "data"), Output("cmp-set", "data"),
                   Output("cmp-ch-legend", "children"), Output("cmp-ch-title", "children"),
-                  Output("cmp-ch-table", "children"),
+                  Output("cmp-ch-table", "children"), Output("cmp-ch-csv", "href"),
                   Input("cmp-ch-indicator", "value"), Input("cmp-ch-from", "value"), Input("cmp-ch-to", "value"),
                   Input("cmp-ch-level", "value"), State("cmp-set", "data"), State("cmp-lang", "data"))
     def on_change(indicator_id, period_from, period_to, level, current_set, lang):
@@ -447,7 +449,7 @@ def register_callbacks(app) -> None:
         except ValueError:
             table = None
         if table is None or table.set_id is None:
-            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", ""
+            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", ""
         c = comparison.change_classes(table, 5, lang)
         hideout = {"cls": c.classes, "col": c.colors, "lab": c.labels, "sel": None,
                    "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
@@ -456,7 +458,9 @@ def register_callbacks(app) -> None:
         title = (f"{table.indicator.title(lang)}: {period_label(table.period_from, lang)} → "
                  f"{period_label(table.period_to, lang)}")
         return (hideout, data, geo_key, legend(c.legend, comparison.change_unit(table, lang), lang), title,
-                change_table(table, c.labels, lang))
+                change_table(table, c.labels, lang),
+                "/api/v1/change?" + urlencode({"indicator": indicator_id, "from": period_from, "to": period_to,
+                                               "level": level, "format": "csv"}))
 
     @app.callback(Output("cmp-rel-chart", "figure"), Output("cmp-rel-stats", "children"),
                   Output("cmp-rel-left", "children"),
