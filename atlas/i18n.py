@@ -305,6 +305,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ix_typology_run": ("Typologie berechnen", "Compute typology"),
     "ix_group": ("Gruppe", "Group"),
     "audit_target_set": ("Ziel gesetzt", "target set"),
+    # targets dashboard (/ziele)
+    "nav_targets": ("Ziele", "Targets"),
+    "tg_title": ("Ziele und Warnzonen", "Targets and warning zones"),
+    "tg_intro": ("Aktueller Wert der ganzen Stadt gegen das Ziel des Fachamts: grün erreicht, gelb in der "
+                 "Warnzone, rot darüber hinaus; der Pfeil zeigt die Richtung gegenüber dem Zeitraum davor.",
+                 "The whole city's current value against the department's target: green reached, yellow in the "
+                 "warning zone, red beyond; the arrow shows the direction against the period before."),
+    "tg_none": ("Für Ihre Indikatoren sind keine Ziele gesetzt.", "No targets are set for your indicators."),
+    "tg_no_value": ("Kein aktueller Wert.", "No current value."),
+    "tg_target_line": ("Ziel: {direction} {target}, Warnschwelle {warn}, bis {deadline}",
+                       "Target: {direction} {target}, warning at {warn}, by {deadline}"),
+    "tg_up": ("mindestens", "at least"),
+    "tg_down": ("höchstens", "at most"),
+    "tg_light_green": ("erreicht", "reached"),
+    "tg_light_yellow": ("Warnzone", "warning zone"),
+    "tg_light_red": ("verfehlt", "missed"),
+    "tg_light_grey": ("kein Wert", "no value"),
     # compare and explore (/vergleich)
     "nav_compare": ("Vergleichen", "Compare"),
     "cmp_title": ("Vergleichen und erkunden", "Compare and explore"),

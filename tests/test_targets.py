@@ -78,3 +78,27 @@ def test_api_sets_a_target_with_csrf(scratch_app):
     assert fresh_client(scratch_app).post("/api/v1/targets", json=body).status_code == 401
     tile = fresh_client(scratch_app).get("/api/v1/targets?indicator=sgb2_quote").get_json()["tile"]
     assert tile["light"] in ("green", "yellow", "red") and tile["target"]["target"] == 5
+
+
+def test_dashboard_page_shows_tiles_with_gauges_and_names_no_hidden_indicator(scratch_app, scratch_atlas):
+    from tests.dash_requests import callback_payload
+
+    def page(client) -> str:
+        client.get("/ziele")
+        router = next(k for k in scratch_app.callback_map if "_pages_content.children" in k)
+        values = {"_pages_location.pathname": "/ziele", "_pages_location.search": ""}
+        return client.post("/_dash-update-component",
+                           json=callback_payload(scratch_app, router, values)).get_data(as_text=True)
+    hidden = next(i for i in scratch_atlas.indicators if i.visibility != "public")
+    admin = Principal("admin", "admin", logged_in=True)
+    now = territory_value(scratch_atlas, ANONYMOUS, "sgb2_quote")
+    for ind in ("sgb2_quote", hidden.id):
+        targets.set_target(scratch_atlas, admin, {"indicator": ind, "target": now - 2, "warn": now + 1,
+                                                  "direction": "down", "deadline": "2030-12-31"})
+    client = fresh_client(scratch_app)
+    text = page(client)
+    assert "tg-tile-sgb2_quote" in text and "Warnzone" in text and '"type":"indicator"' in text
+    for secret in (hidden.id, hidden.title_de, hidden.title_en):
+        assert secret not in text
+    staff, _ = writer(scratch_app, "admin")
+    assert f"tg-tile-{hidden.id}" in page(staff)

@@ -19,6 +19,7 @@ from atlas.web.pages import admin, explorer, releases, upload
 from atlas.web.pages import compare as compare_page
 from atlas.web.pages import indices as indices_page
 from atlas.web.pages import profile as profile_page
+from atlas.web.pages import targets as targets_page
 from atlas.web.pages.print_view import print_view
 from atlas.web.workflow_api import workflow
 from auth import current_principal
@@ -60,7 +61,8 @@ def _shell() -> html.Div:
         html.Header([
             html.Div([t("app_title"), html.Small(city)], className="oa-brand"),
             html.Nav([html.A(t("nav_map"), href="/"), html.A(t("nav_profiles"), href="/profil", id="oa-profiles-link"),
-                     html.A(t("nav_compare"), href="/vergleich", id="oa-compare-link")]
+                     html.A(t("nav_compare"), href="/vergleich", id="oa-compare-link"),
+                     html.A(t("nav_targets"), href="/ziele", id="oa-targets-link")]
                      + _account_controls(), className="oa-nav"),
         ], className="oa-header"),
         dash.page_container,
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
                        title="Ortsatlas – Gebietsprofil")
     dash.register_page("compare", path="/vergleich", layout=compare_page.layout, title="Ortsatlas – Vergleichen")
     dash.register_page("indices", path="/indizes", layout=indices_page.layout, title="Ortsatlas – Index bauen")
+    dash.register_page("targets", path="/ziele", layout=targets_page.layout, title="Ortsatlas – Ziele")
     app.layout = _shell
     explorer.register_callbacks(app)
     admin.register_callbacks(app)
