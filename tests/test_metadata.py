@@ -88,6 +88,9 @@ def test_metadata_are_the_admins_and_configured_indicators_stay_in_their_files(s
     assert "Berechtigung" in body and atlas.indicator_by_id["tafel_quote"].title_de == "Tafel-Nutzung"
     social, token = writer(app, "sozialamt")
     assert post(social, token, "/api/v1/indicators/tafel_quote/metadata", {"title_de": "x"}).status_code == 403
+    hidden = post(social, token, "/api/v1/indicators/hze_quote/metadata", {"title_de": "x"})  # the youth office's
+    ghost = post(social, token, "/api/v1/indicators/zz_no_such_indicator/metadata", {"title_de": "x"})
+    assert hidden.status_code == ghost.status_code and hidden.get_data() == ghost.get_data()
     admin, admin_token = writer(app, "admin")
     configured = post(admin, admin_token, "/api/v1/indicators/sgb2_quote/metadata", {"title_de": "x"})
     assert configured.status_code == 409 and "layers/*.toml" in configured.get_json()["message"]
