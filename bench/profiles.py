@@ -87,21 +87,24 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    results = []
+    results: list[dict] = []
+
+    def report(figures: list[dict]) -> None:
+        """Print and keep each figure as soon as it is measured: the large booklet may take long."""
+        for r in figures:
+            print(f"{r['name']:<48}  {r['value']!s:>12} {r['unit']:<3} {r.get('target', ''):<10} {r['note']}",
+                  flush=True)
+        results.extend(figures)
+        OUT.write_text(json.dumps({"mode": "smoke" if args.smoke else "full", "results": results}, indent=1,
+                                  ensure_ascii=False))
     demo = Atlas(load_settings())
     ensure_demo(demo)
-    results += profile_figures("demo city", demo, 40)
-    results += booklet_figures("demo city", demo, ("pdf", "zip"))
+    report(profile_figures("demo city", demo, 40))
+    report(booklet_figures("demo city", demo, ("zip", "pdf")))
     spec = workloads.SMOKE if args.smoke else workloads.LARGE
     city = workloads.build_city(spec)
-    results += profile_figures(f"{spec.name} city", city, 30 if args.smoke else 60)
-    results += booklet_figures(f"{spec.name} city", city, ("pdf", "zip"))
-    width = max(len(r["name"]) for r in results)
-    for r in results:
-        print(f"{r['name']:<{width}}  {r['value']!s:>12} {r['unit']:<3} {r.get('target', ''):<10} {r['note']}")
-    OUT.write_text(json.dumps({"mode": "smoke" if args.smoke else "full", "results": results,
-}, indent=1, ensure_ascii=False))
-
+    report(profile_figures(f"{spec.name} city", city, 30 if args.smoke else 60))
+    report(booklet_figures(f"{spec.name} city", city, ("zip", "pdf")))
 
 if __name__ == "__main__":
     main()
