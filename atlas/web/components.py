@@ -295,3 +295,11 @@ def action_panel(prefix: str) -> html.Div:
         html.Div([html.Button("Bestätigen", id=f"{prefix}-do", className="oa-button"),
                   html.Button("Abbrechen", id=f"{prefix}-abort", className="oa-chip")], className="oa-links"),
     ], id=f"{prefix}-panel", className="oa-confirm", hidden=True, role="dialog", **{"aria-live": "polite"})
+
+
+def workflow_denied(viewer: Principal, path: str, **div) -> html.Div:
+    """The upload and release pages for someone without the rights: say so, and where to sign in."""
+    text = ["Für diese Seite fehlt Ihnen die Berechtigung (Datenpflege oder Administration)."]
+    if not viewer.logged_in:
+        text += [" ", html.A("Anmelden", href=f"/login?next={path}"), " – mit einem Konto der Datenpflege."]
+    return html.Div(html.P(text, className="oa-notice"), className="oa-page", **div)

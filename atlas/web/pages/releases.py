@@ -17,7 +17,13 @@ from atlas.periods import period_label
 from atlas.services import territory, versions
 from atlas.services.context import Atlas
 from atlas.web import release_actions
-from atlas.web.components import action_panel, data_table, scrolling, version_table
+from atlas.web.components import (
+    action_panel,
+    data_table,
+    scrolling,
+    version_table,
+    workflow_denied,
+)
 from auth import Principal, current_principal
 from auth.permissions import may_release_publicly, may_upload
 
@@ -73,8 +79,7 @@ def queue_view(atlas: Atlas, viewer: Principal, *_inputs):
 def layout(**_args) -> html.Div:
     viewer = current_principal()
     if not may_upload(viewer):
-        return html.Div(html.P("Für diese Seite fehlt Ihnen die Berechtigung (Datenpflege oder Administration).",
-                               className="oa-notice"), className="oa-page", id="rq-denied")
+        return workflow_denied(viewer, "/freigaben", id="rq-denied")
     if may_release_publicly(viewer):
         intro = ("Versionen, die intern freigegeben sind und auf die öffentliche Freigabe warten, die älteste "
                  "zuerst. Prüfen Sie, was sich geändert hat und welche Zellen geheim gehalten werden; dann "

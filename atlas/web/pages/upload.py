@@ -29,6 +29,7 @@ from atlas.web.components import (
     indicator_picker,
     scrolling,
     version_table,
+    workflow_denied,
 )
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
@@ -47,8 +48,7 @@ def deliverable(atlas: Atlas, viewer: Principal) -> list[dict]:
 def layout(**_args) -> html.Div:
     atlas, viewer = current_atlas(), current_principal()
     if not may_upload(viewer):
-        return html.Div(html.P("Für diese Seite fehlt Ihnen die Berechtigung (Datenpflege oder Administration).",
-                               className="oa-notice"), className="oa-page")
+        return workflow_denied(viewer, "/upload")
     limit = atlas.settings.upload_max_mb
     # Public release is for admins; the others get the controls hidden (the service refuses them anyway).
     release = [html.Button("Intern freigeben", id="up-release-internal", className="oa-button", disabled=True),
