@@ -175,3 +175,35 @@ def test_compare_callbacks_answer_hidden_indicators_like_unknown_ones(dash_app, 
                 assert not any(s in body for s in secrets(ind)), (key, pos)
                 checked += 1
     assert checked > 20
+
+
+@pytest.mark.parametrize("method,tolerance", [("range", 0.3), ("zscore", 0.8)])
+def test_similar_areas_match_a_reference_computed_with_numpy(atlas, method, tolerance):
+    ids = ["sgb2_u15", "uebergang_gym"]
+    found = comparison.similar(atlas, ANONYMOUS, "0101", ids + ["kaufkraft"], None, tolerance, method)
+    assert found.indicators == ids  # the internal one is left out like an unknown id
+    frames = [queries.values(atlas, ANONYMOUS, i, found.periods[i]).rows.set_index("area_id") for i in ids]
+    keys = sorted(k for k in frames[0].index if all(k in f.index and f.loc[k, "status"] == "ok" for f in frames))
+    values = np.array([[f.loc[k, "value"] for f in frames] for k in keys], dtype=float)
+    ref = values[keys.index("0101")]
+    if method == "range":
+        dist = (np.abs(values - ref) / np.ptp(values, axis=0)).max(axis=1)
+    else:
+        dist = np.sqrt((((values - ref) / values.std(axis=0, ddof=1)) ** 2).mean(axis=1))
+    expected = {k: d for k, d in zip(keys, dist) if d <= tolerance}
+    assert set(found.rows["area_id"]) == set(expected) and len(expected) > 1
+    for row in found.rows.itertuples():
+        assert row.distance == pytest.approx(expected[row.area_id])
+    assert found.rows["area_id"].iloc[0] == "0101" and found.rows["distance"].is_monotonic_increasing
+    assert sorted(found.left_out["area_id"]) == sorted((set(frames[0].index) | set(frames[1].index)) - set(keys))
+
+
+def test_similar_route_answers_hidden_indicators_like_unknown_ones(dash_app, atlas):
+    client = fresh_client(dash_app)
+    doc = client.get("/api/v1/similar?area=0101&indicators=sgb2_u15,uebergang_gym&method=zscore&tolerance=0.8")
+    assert doc.status_code == 200 and doc.get_json()["rows"][0]["area_id"] == "0101"
+    for ind in (i for i in atlas.indicators if i.visibility != "public"):
+        for url in ("/api/v1/similar?area=0101&indicators={}", "/api/v1/similar?area=0101&indicators=sgb2_u15,{}"):
+            asked, ghost = client.get(url.format(ind.id)), client.get(url.format(GHOST))
+            assert asked.status_code == ghost.status_code
+            assert asked.get_data() == ghost.get_data()

@@ -402,3 +402,69 @@ def _correlate(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None
     spearman = float(np.corrcoef(rx, ry)[0, 1])
     slope, intercept = np.polyfit(x, y, 1)
     return pearson, spearman, float(slope), float(intercept)
+
+
+# ------------------------------------------------------------------ similar areas
+SIMILAR_METHODS = {"range": 0.1, "zscore": 0.5}  # method → default tolerance
+
+
+@dataclass(frozen=True)
+class Similar:
+    reference: AreaRef
+    indicators: list[str]
+    periods: dict[str, str]
+    method: str
+    tolerance: float
+    rows: pd.DataFrame  # area_id, name, distance, one column per indicator; reference first, then by distance
+    left_out: pd.DataFrame  # area_id, name: areas without an 'ok' value in every indicator
+
+
+def similar(atlas: Atlas, viewer: Principal, area_key: str, indicator_ids: list, period: str | None = None,
+            tolerance: float | None = None, method: str = "range") -> Similar | None:
+    """Areas of the reference area's level that resemble it in every chosen indicator.
+
+    'range': each indicator within ± tolerance × its spread (max − min over
+    the level's areas); distance = the largest of these shares. 'zscore':
+    the root-mean-square difference in standard deviations, within
+    tolerance. Only areas 'ok' in every indicator are compared, and the
+    others are listed as left out; if the reference itself is not 'ok'
+    everywhere, nothing matches. None when no chosen indicator is visible
+    or the area is unknown; hidden indicators are left out like unknown ones.
+    """
+    ids = _visible_ids(atlas, viewer, indicator_ids)
+    refs = resolve_areas(atlas, [area_key])
+    if not ids or not refs:
+        return None
+    method = method if method in SIMILAR_METHODS else "range"
+    tolerance = float(tolerance) if tolerance is not None and np.isfinite(float(tolerance)) and float(tolerance) >= 0 \
+        else SIMILAR_METHODS[method]
+    ref = refs[0]
+    periods = {i: _period_or_newest(atlas, viewer, i, period) for i in ids}
+    frame = None
+    for i in ids:
+        rows = queries.values(atlas, viewer, i, periods[i], ref.level).rows
+        part = rows[["area_id", "name"]].assign(**{i: rows["value"].where(rows["status"] == "ok")})
+        frame = part if frame is None else frame.merge(part[["area_id", i]], on="area_id", how="outer")
+    complete = frame[ids].notna().all(axis=1)
+    left_out = frame.loc[~complete, ["area_id", "name"]].reset_index(drop=True)
+    data = frame[complete].reset_index(drop=True)
+    empty = data.iloc[0:0].assign(distance=pd.Series(dtype=float))
+    if ref.area_id not in set(data["area_id"]):
+        return Similar(ref, ids, periods, method, tolerance, empty, left_out)
+    data["distance"] = _distances(data[ids].to_numpy(dtype=float),
+                                  int(np.flatnonzero(data["area_id"] == ref.area_id)[0]), method)
+    hits = data[data["distance"] <= tolerance + 1e-12]
+    hits = hits.sort_values(["distance", "area_id"], kind="stable").reset_index(drop=True)
+    return Similar(ref, ids, periods, method, tolerance, hits[["area_id", "name", "distance"] + ids], left_out)
+
+
+def _distances(values: np.ndarray, ref: int, method: str) -> np.ndarray:
+    """Distance of every row to row `ref` (see `similar`); a column without spread counts as no difference."""
+    diff = values - values[ref]
+    if method == "zscore":
+        sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(values.shape[1])
+        z = np.divide(diff, sd, out=np.zeros_like(diff), where=sd > 0)
+        return np.sqrt((z ** 2).mean(axis=1))
+    spread = values.max(axis=0) - values.min(axis=0)
+    share = np.divide(np.abs(diff), spread, out=np.zeros_like(diff), where=spread > 0)
+    return share.max(axis=1)

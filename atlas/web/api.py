@@ -386,6 +386,30 @@ def correlation() -> Response:
                     "left_out": records(found.left_out, ["area_id", "name", "x_status", "y_status"]),
                     "points": records(found.points, ["area_id", "name", "x", "y"])})
 
+@api.get("/api/v1/similar")
+def similar() -> Response:
+    """Areas like a reference area: `area`, `indicators=ID,ID` [, `period`][, `tolerance`][, `method=range|zscore`]."""
+    atlas, viewer = current_atlas(), current_principal()
+    ids = [i for part in request.args.getlist("indicators") + request.args.getlist("indicator")
+           for i in part.split(",") if i]
+    try:
+        tolerance = float(request.args["tolerance"]) if request.args.get("tolerance") else None
+    except ValueError:
+        return error_response(400, "bad_tolerance", "tolerance: eine Zahl ≥ 0 / a number ≥ 0")
+    method = request.args.get("method") or "range"
+    if method not in comparison.SIMILAR_METHODS:
+        return error_response(400, "bad_method", "method: range oder zscore / range or zscore")
+    if not any(queries.get_indicator(atlas, viewer, i) for i in ids):
+        return not_found()
+    found = comparison.similar(atlas, viewer, request.args.get("area", ""), ids,
+                               request.args.get("period") or None, tolerance, method)
+    if found is None:
+        return error_response(404, "area_not_found", "Gebiet nicht gefunden / area not found")
+    return jsonify({"area": found.reference.area_id, "level": found.reference.level, "indicators": found.indicators,
+                    "periods": found.periods, "method": found.method, "tolerance": found.tolerance,
+                    "count": len(found.rows), "rows": records(found.rows, list(found.rows.columns)),
+                    "left_out": records(found.left_out, ["area_id", "name"])})
+
 # ------------------------------------------------------------------ end comparison
 
 # ------------------------------------------------------------------ composite indices (stewards, admins)
