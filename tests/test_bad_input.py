@@ -139,9 +139,11 @@ def _zip_without_workbook() -> bytes:
 
 
 def store_fingerprint(data_dir: Path) -> dict[str, str]:
-    """Every file of the store (manifest and Parquet), by content."""
+    """Every file of the store (manifest and Parquet), by content; not the pending uploads, the audit
+    log or the session registry, which a sign-in and a refused upload rightly write."""
     return {str(p.relative_to(data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(data_dir.rglob("*")) if p.is_file() and p.parts[len(data_dir.parts)] != "uploads"
+            for p in sorted(data_dir.rglob("*")) if p.is_file()
+            and p.parts[len(data_dir.parts)] not in ("uploads", "sessions", "tmp")
             and p.name != "audit.jsonl" and not p.name.startswith(".write")}
 
 
