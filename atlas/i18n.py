@@ -364,6 +364,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmp_map_left": ("Linke Karte", "Left map"),
     "cmp_map_right": ("Rechte Karte", "Right map"),
     "cmp_show_map": ("Karte zeigen", "Show map"),
+    "cmp_tab_similar": ("Ähnliche Gebiete", "Similar areas"),
+    "cmp_reference": ("Vergleichsgebiet", "Reference area"),
+    "cmp_method_range": ("Spanne (Anteil der Spannweite je Indikator)", "Range (share of each indicator's spread)"),
+    "cmp_method_zscore": ("Standardisierter Abstand (z-Werte)", "Standardised distance (z-scores)"),
+    "cmp_tolerance": ("Toleranz", "Tolerance"),
+    "cmp_distance": ("Abstand", "Distance"),
+    "cmp_similar_found": ("ähnliche Gebiete (einschließlich des Vergleichsgebiets)",
+                          "similar areas (including the reference area)"),
+    "cmp_similar_none": ("Das Vergleichsgebiet hat nicht für alle Indikatoren einen Wert.",
+                         "The reference area lacks a value for some indicator."),
 }
 
 

@@ -143,3 +143,13 @@ def test_two_maps_stack_with_a_toggle_on_a_phone(duo):
     assert not duo.driver.execute_script(visible.format(1))
     until(lambda: len(_widths(duo, 2)) >= 50 and _widths(duo, 2)[0] > 0, timeout=10, message="right map drawn")
     _shot(duo, "compare_maps_phone_right")
+
+
+@pytest.mark.parametrize("size", ["desktop", "tablet"])
+def test_similar_areas_list_is_the_api_answer(duo, size):
+    _open(duo, "/vergleich?view=similar&area=0101&indicator=sgb2_u15,uebergang_gym", size, "#cmp-sim-values")
+    _shot(duo, f"compare_similar_{size}")
+    api = requests.get(duo.server_url + "/api/v1/similar", timeout=30, params={
+        "area": "0101", "indicators": "sgb2_u15,uebergang_gym", "method": "range", "tolerance": 0.3}).json()
+    shown = [r[0] for r in _table(duo, "cmp-sim-values")[1:]]
+    assert shown == [r["area_id"] for r in api["rows"]] and shown[0] == "0101" and len(shown) > 1

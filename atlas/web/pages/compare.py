@@ -42,7 +42,7 @@ from atlas.web.components import (
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 
-TABS = ("areas", "change", "relation", "maps")
+TABS = ("areas", "change", "relation", "maps", "similar")
 SIDES = (1, 2)
 # Okabe–Ito: distinguishable with every common colour-vision deficiency, one per chosen area.
 AREA_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
@@ -102,6 +102,8 @@ def layout(**args) -> html.Div:
                     children=_relation_tab(options, x, y, levels, level, lang)),
             dcc.Tab(label=t("cmp_tab_maps", lang), value="maps",
                     children=_maps_tab(atlas, viewer, options, visible, args, lang)),
+            dcc.Tab(label=t("cmp_tab_similar", lang), value="similar",
+                    children=_similar_tab(atlas, options, areas, inds, lang)),
         ]),
         html.Div([html.Label(t("share", lang), htmlFor="cmp-share-url", className="oa-label"),
                   dcc.Input(id="cmp-share-url", readOnly=True, value="", className="oa-share-url")],
@@ -204,6 +206,51 @@ def _map_side(atlas: Atlas, viewer: Principal, options: list[dict], visible: pd.
         ], className="oa-map-wrap oa-cmp-map"),
         html.P(id=f"{p}-source", className="oa-hint oa-cmp-source"),
     ], className=f"oa-cmp-side oa-cmp-side-{side}")
+
+
+def _similar_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list[str], lang: str) -> html.Div:
+    """A reference area, indicators, a method and a tolerance; the list of areas like it."""
+    return html.Div([
+        html.Div([
+            _field(t("cmp_reference", lang), dcc.Dropdown(id="cmp-sim-area", options=comparison.area_options(atlas, lang),
+                                                          value=areas[0] if areas else None,
+                                                          placeholder=t("cmp_areas_search", lang)), "cmp-sim-area"),
+            indicator_picker("cmp-sim-indicators", t("cmp_indicators", lang), options, inds, multi=True),
+            _field(t("method", lang), dcc.Dropdown(
+                id="cmp-sim-method", value="range", clearable=False, searchable=False,
+                options=[{"label": t(f"cmp_method_{m}", lang), "value": m} for m in comparison.SIMILAR_METHODS]),
+                "cmp-sim-method"),
+            _field(t("cmp_tolerance", lang), dcc.Input(id="cmp-sim-tolerance", type="number", min=0, step=0.05,
+                                                       value=0.3, className="oa-input", debounce=True),
+                   "cmp-sim-tolerance"),
+        ], className="oa-cmp-controls"),
+        html.Div(id="cmp-sim-result", className="oa-section", **{"aria-live": "polite"}),
+    ], className="oa-cmp-pane")
+
+
+def similar_list(atlas: Atlas, found: comparison.Similar | None, lang: str) -> list:
+    """The matching areas with every chosen indicator side by side, nearest first; then who was left out."""
+    if found is None:
+        return [html.P(t("cmp_pick_areas", lang), className="oa-hint")]
+    if found.rows.empty:
+        return [html.P(t("cmp_similar_none", lang), className="oa-hint")]
+    columns = [("area_id", t("cmp_key_col", lang)), ("name", t("cmp_area_col", lang)),
+               ("distance", t("cmp_distance", lang))]
+    columns += [(i, f"{atlas.indicator_by_id[i].title(lang)}, {period_label(found.periods[i], lang)}")
+                for i in found.indicators]
+    rows = []
+    for r in found.rows.to_dict("records"):
+        row = {"area_id": r["area_id"], "name": r["name"], "distance": format_number(r["distance"], 2, lang)}
+        row.update({i: format_number(r[i], atlas.indicator_by_id[i].decimals, lang) for i in found.indicators})
+        if r["area_id"] == found.reference.area_id:
+            row["_class"] = "oa-cmp-reference"
+        rows.append(row)
+    out = [html.P(f"{len(rows)} {t('cmp_similar_found', lang)}"),
+           scrolling(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-sim-values"))]
+    if len(found.left_out):
+        out.append(html.P(f"{t('cmp_left_out', lang)}: " + ", ".join(
+            f"{n} ({k})" for k, n in zip(found.left_out["area_id"], found.left_out["name"])), className="oa-hint"))
+    return out
 
 
 def _center(atlas: Atlas, set_id: str) -> list[float]:
@@ -473,6 +520,21 @@ def register_callbacks(app) -> None:
         found = comparison.relation(atlas, viewer, x_id, y_id, None, level) \
             if isinstance(x_id, str) and isinstance(y_id, str) else None
         return relation_figure(found, lang), relation_stats(found, lang), left_out_list(atlas, found, lang)
+
+    @app.callback(Output("cmp-sim-result", "children"),
+                  Input("cmp-sim-area", "value"), Input("cmp-sim-indicators", "value"),
+                  Input("cmp-sim-method", "value"), Input("cmp-sim-tolerance", "value"), State("cmp-lang", "data"))
+    def on_similar(area, indicator_ids, method, tolerance, lang):
+        atlas, viewer = current_atlas(), current_principal()
+        lang = norm_lang(lang)
+        try:
+            tolerance = float(tolerance) if tolerance is not None else None
+        except (TypeError, ValueError):
+            tolerance = None
+        found = comparison.similar(atlas, viewer, area, indicator_ids if isinstance(indicator_ids, list) else [],
+                                   None, tolerance, method if method in comparison.SIMILAR_METHODS else "range") \
+            if isinstance(area, str) else None
+        return similar_list(atlas, found, lang)
 
     @app.callback(Output("cmp-query", "data"),
                   Input("cmp-tab", "value"), Input("cmp-areas", "value"), Input("cmp-indicators", "value"),
