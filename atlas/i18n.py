@@ -369,6 +369,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmp_method_range": ("Spanne (Anteil der Spannweite je Indikator)", "Range (share of each indicator's spread)"),
     "cmp_method_zscore": ("Standardisierter Abstand (z-Werte)", "Standardised distance (z-scores)"),
     "cmp_tolerance": ("Toleranz", "Tolerance"),
+    "cmp_sim_method": ("Verfahren", "Method"),
     "cmp_distance": ("Abstand", "Distance"),
     "cmp_similar_found": ("ähnliche Gebiete (einschließlich des Vergleichsgebiets)",
                           "similar areas (including the reference area)"),

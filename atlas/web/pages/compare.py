@@ -94,7 +94,8 @@ def layout(**args) -> html.Div:
         dcc.Store(id="cmp-set", data=f"{set_id}|{level}"),
         dcc.Store(id="cmp-wanted", data={"from": args.get("from"), "to": args.get("to")}),
         html.H1(t("cmp_title", lang), className="oa-cmp-title"),
-        dcc.Tabs(id="cmp-tab", value=tab, className="oa-cmp-tabs", children=[
+        # Tabs side by side down to tablet width; stacked only on phones.
+        dcc.Tabs(id="cmp-tab", value=tab, className="oa-cmp-tabs", mobile_breakpoint=560, children=[
             dcc.Tab(label=t("cmp_tab_areas", lang), value="areas", children=_areas_tab(atlas, options, areas, inds, lang)),
             dcc.Tab(label=t("cmp_tab_change", lang), value="change",
                     children=_change_tab(atlas, options, ch, levels, level, set_id, lang)),
@@ -216,7 +217,7 @@ def _similar_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list
                                                           value=areas[0] if areas else None,
                                                           placeholder=t("cmp_areas_search", lang)), "cmp-sim-area"),
             indicator_picker("cmp-sim-indicators", t("cmp_indicators", lang), options, inds, multi=True),
-            _field(t("method", lang), dcc.Dropdown(
+            _field(t("cmp_sim_method", lang), dcc.Dropdown(
                 id="cmp-sim-method", value="range", clearable=False, searchable=False,
                 options=[{"label": t(f"cmp_method_{m}", lang), "value": m} for m in comparison.SIMILAR_METHODS]),
                 "cmp-sim-method"),
