@@ -144,20 +144,28 @@ def _sign(polarity: str) -> float:
     return -1.0 if polarity == "high_good" else 1.0
 
 
-def _standardise(x: pd.Series, ref: pd.Series, method: str, sign: float) -> pd.Series:
-    """Scores of one input in one period; parameters from `ref` (the reference period's published values)."""
-    ref = ref.dropna()
-    if method == "zscore":
-        sd = ref.std(ddof=0)
-        z = (x - ref.mean()) / sd if len(ref) and sd > 0 else x * 0.0
-        return sign * z
-    if method == "minmax":
-        lo, hi = ref.min(), ref.max()
-        s = (x - lo) / (hi - lo) if len(ref) and hi > lo else x * 0.0 + 0.5
+def _standardise(x: pd.Series, period: pd.Series, method: str, sign: float, reference: str | None) -> pd.Series:
+    """Scores of one input for every period at once (x: published values, NaN where withheld or missing).
+
+    z-score and min–max take their parameters from the reference period's
+    published values when one is set, else from each period's own; rank is
+    always within the period. Population standard deviation (ddof 0).
+    """
+    groups = x.groupby(period)
+    if method == "rank":
+        n = groups.transform("count")
+        s = ((groups.rank(method="average") - 1) / (n - 1)).where(n > 1, 0.5).where(x.notna())
         return s if sign > 0 else 1.0 - s
-    r = x.rank(method="average")  # rank: always within the period itself
-    n = x.notna().sum()
-    s = (r - 1) / (n - 1) if n > 1 else x * 0.0 + 0.5
+    if reference is not None:
+        ref = x[period == reference]
+        stats = {"mean": ref.mean(), "std": ref.std(ddof=0), "min": ref.min(), "max": ref.max()}
+        mean, sd, lo, hi = (pd.Series(stats[k], index=x.index) for k in ("mean", "std", "min", "max"))
+    else:
+        mean, lo, hi = groups.transform("mean"), groups.transform("min"), groups.transform("max")
+        sd = groups.transform(lambda v: v.std(ddof=0))
+    if method == "zscore":
+        return sign * ((x - mean) / sd).where(sd > 0, 0.0).where(x.notna())
+    s = ((x - lo) / (hi - lo)).where(hi > lo, 0.5).where(x.notna())
     return s if sign > 0 else 1.0 - s
 
 
@@ -203,8 +211,7 @@ def compute(atlas: Atlas, viewer: Principal, recipe: Recipe) -> IndexResult | No
                   zip(recipe.inputs, inds)]
     wanted = common[0] if len(common) == 1 and recipe.reference in (None, common[0]) else None
     read = {ind.id: _published(atlas, viewer, ind.id, wanted, level) for ind in inds}
-    frames = [_period_rows(recipe, inds, polarities, read, p) for p in common]
-    rows = pd.concat(frames, ignore_index=True)
+    rows = _all_rows(recipe, inds, polarities, read, common)
     de, en = describe(recipe, [i.title_de for i in inds], polarities, level, atlas)
     return IndexResult(recipe, level, common, rows, de, en, {i.id: i.title_de for i in inds})
 
@@ -221,39 +228,32 @@ def _published(atlas: Atlas, viewer: Principal, ind_id: str, period: str | None,
     return rows[["period", "area_id", "name", "value", "state"]]
 
 
-def _period_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame], period: str) -> pd.DataFrame:
-    """One period's index: each input standardised, then the weighted mean under the missing rule."""
+def _all_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame], periods: list[str]) -> pd.DataFrame:
+    """Every period's index at once: each input standardised, then the weighted mean under the missing rule."""
     weights = np.array([i.weight for i in recipe.inputs], dtype=float)
-    out = None
-    states = []
-    for inp, ind, pol in zip(recipe.inputs, inds, polarities):
+    keys = ["period", "area_id"]
+    first = read[inds[0].id]
+    out = first[first["period"].isin(periods)][keys + ["name"]].reset_index(drop=True)
+    scores, states = [], []
+    for ind, pol in zip(inds, polarities):
         every = read[ind.id]
-        rows = every[every["period"] == period].copy()
-        ref_rows = rows if recipe.reference in (None, period) or recipe.method == "rank" else \
-            every[every["period"] == recipe.reference]
-        rows["score"] = _standardise(rows["value"], ref_rows["value"], recipe.method, _sign(pol))
-        part = rows.set_index("area_id")
-        if out is None:
-            out = part[["name"]].copy()
-        out[f"score_{ind.id}"] = part["score"]
-        states.append(part["state"].reindex(out.index).fillna("missing"))
-    scores = out[[f"score_{i.id}" for i in inds]].to_numpy(dtype=float)
-    value = combine(scores, weights, recipe.missing)
-    ok = ~np.isnan(value)
-    state_arr = np.array([s.to_numpy() for s in states]).T
-    any_suppressed = (state_arr == "suppressed").any(axis=1)
-    status = np.where(ok, "ok", np.where(any_suppressed, "suppressed", "missing"))
-    reasons = []
-    for row_states in state_arr:
-        gone = [f"{ind.id}: {'geheim gehalten' if s == 'suppressed' else 'fehlt'}"
-                for ind, s in zip(inds, row_states) if s != "ok"]
-        reasons.append("; ".join(gone))
+        every = every[every["period"].isin(periods) | (every["period"] == recipe.reference)].reset_index(drop=True)
+        every["score"] = _standardise(every["value"], every["period"], recipe.method, _sign(pol), recipe.reference)
+        part = out[keys].merge(every[keys + ["score", "state"]], on=keys, how="left")
+        out[f"score_{ind.id}"] = part["score"].to_numpy()
+        scores.append(part["score"].to_numpy(dtype=float))
+        states.append(part["state"].fillna("missing").to_numpy(dtype=object))
+    value = combine(np.column_stack(scores), weights, recipe.missing)
+    state = np.column_stack(states)
     out["value"] = value
-    out["status"] = status
-    out["reason"] = reasons
-    out["period"] = period
-    return out.reset_index()[["period", "area_id", "name", "value", "status", "reason"]
-                             + [f"score_{i.id}" for i in inds]]
+    out["status"] = np.where(~np.isnan(value), "ok",
+                             np.where((state == "suppressed").any(axis=1), "suppressed", "missing"))
+    words = {"suppressed": "geheim gehalten", "missing": "fehlt"}
+    reason = np.full(len(out), "", dtype=object)
+    for row in np.flatnonzero((state != "ok").any(axis=1)):  # few rows: the gaps, named per input
+        reason[row] = "; ".join(f"{ind.id}: {words[st]}" for ind, st in zip(inds, state[row]) if st != "ok")
+    out["reason"] = reason
+    return out[["period", "area_id", "name", "value", "status", "reason"] + [f"score_{i.id}" for i in inds]]
 
 
 def combine(scores: np.ndarray, weights: np.ndarray, missing: str) -> np.ndarray:
