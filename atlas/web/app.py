@@ -15,6 +15,7 @@ from atlas.services.context import Atlas
 from atlas.web.api import api
 from atlas.web.downloads import downloads
 from atlas.web.http import EXTENSION, current_atlas, error_response
+from atlas.web.openapi import openapi
 from atlas.web.pages import admin, explorer, releases, upload
 from atlas.web.pages import compare as compare_page
 from atlas.web.pages import indices as indices_page
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     server.register_blueprint(api)
     server.register_blueprint(downloads)
     server.register_blueprint(workflow)
+    server.register_blueprint(openapi)
     server.register_blueprint(print_view)
     app = Dash(
         __name__, server=server, use_pages=True, pages_folder="", title="Ortsatlas",
