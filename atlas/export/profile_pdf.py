@@ -112,6 +112,12 @@ class StripFlowable(Flowable):
         c.setStrokeColor(colors.Color(0.48, 0.51, 0.55, alpha=0.7))
         c.setLineWidth(0.4)
         c.drawPath(ticks, fill=0, stroke=1)
+        if len(s.dots) > pv.MAX_DOTS and len(s.bins):  # many areas: a small histogram instead of ticks
+            top, width = max(int(b) for b in s.bins), span / len(s.bins)
+            c.setFillColor(colors.Color(0.48, 0.51, 0.55, alpha=0.6))
+            for i, b in enumerate(s.bins):
+                if b:
+                    c.rect(pad + i * width, mid - 1.3 * mm, width * 0.9, 2.6 * mm * int(b) / top, fill=1, stroke=0)
         c.setStrokeColor(colors.HexColor("#33404d"))
         c.setLineWidth(1)
         c.line(pad + s.median * span, mid - 1.8 * mm, pad + s.median * span, mid + 1.8 * mm)

@@ -97,13 +97,14 @@ def place_text(atlas: Atlas, place: profiles.Place | None, lang: str = "de") -> 
 class Strip:
     """Positions on a 0–1 scale: every area's value (dots), the quartile box, the median, this area."""
 
-    dots: tuple[float, ...]
+    dots: object  # numpy array of positions 0–1, one per area
     q1: float
     median: float
     q3: float
     here: float | None
     low: float
     high: float
+    bins: tuple = ()  # counts in 24 equal bins: drawn instead of the dots above MAX_DOTS areas
 
 
 MAX_DOTS = 120  # above this many areas the dots become a 24-bin histogram
@@ -120,7 +121,7 @@ def strip(dist: Distribution, value: float | None, status: str) -> Strip | None:
     def pos(v: float) -> float:
         return 0.5 if span == 0 else min(max((v - low) / span, 0.0), 1.0)
     here = pos(value) if status == "ok" and value is not None and math.isfinite(value) else None
-    return Strip(tuple(pos(v) for v in dist.values), pos(q["q1"]), pos(q["median"]), pos(q["q3"]), here, low, high)
+    return Strip(dist.positions, pos(q["q1"]), pos(q["median"]), pos(q["q3"]), here, low, high, dist.bins)
 
 
 def strip_svg(s: Strip | None, width: int = STRIP_W, height: int = STRIP_H) -> str:
@@ -129,19 +130,17 @@ def strip_svg(s: Strip | None, width: int = STRIP_W, height: int = STRIP_H) -> s
     if s is None:
         return ""
     pad, mid = 6, height / 2
-    x = [pad + p * (width - 2 * pad) for p in s.dots]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}">',
              f'<line x1="{pad}" y1="{mid}" x2="{width - pad}" y2="{mid}" stroke="#b8bec6" stroke-width="1"/>',
              f'<rect x="{pad + s.q1 * (width - 2 * pad):.1f}" y="{mid - 5}" '
              f'width="{max((s.q3 - s.q1) * (width - 2 * pad), 1):.1f}" height="10" fill="#dce6f2" stroke="#9fb3c8"/>']
-    if len(x) <= MAX_DOTS:
+    if len(s.dots) <= MAX_DOTS:
+        x = [pad + p * (width - 2 * pad) for p in s.dots]
         parts.append('<path stroke="#7a828c" stroke-opacity="0.7" stroke-width="1" d="'
                      + " ".join(f"M{xi:.1f} {mid - 3.5}V{mid + 3.5}" for xi in x) + '"/>')
     else:
-        bins = [0] * 24
-        for p in s.dots:
-            bins[min(int(p * 24), 23)] += 1
+        bins = [int(b) for b in s.bins]
         top, bw = max(bins), (width - 2 * pad) / 24
         parts += [f'<rect x="{pad + i * bw:.1f}" y="{mid + 4 - 8 * b / top:.1f}" width="{bw - 0.5:.1f}" '
                   f'height="{8 * b / top:.1f}" fill="#7a828c" fill-opacity="0.6"/>' for i, b in enumerate(bins) if b]

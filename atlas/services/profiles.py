@@ -80,6 +80,20 @@ class Distribution:
         q = np.quantile(np.asarray(self.values), [0, 0.25, 0.5, 0.75, 1])
         return dict(zip(("min", "q1", "median", "q3", "max"), (float(x) for x in q)))
 
+    @functools.cached_property
+    def positions(self) -> np.ndarray:
+        """Every value's place between the minimum (0) and the maximum (1); shared by all areas' strips."""
+        values = np.asarray(self.values, dtype=float)
+        if not len(values):
+            return values
+        low, span = values[0], values[-1] - values[0]
+        return np.full(len(values), 0.5) if span == 0 else (values - low) / span
+
+    @functools.cached_property
+    def bins(self) -> np.ndarray:
+        """How many values fall into each of 24 equal bins between minimum and maximum (large levels)."""
+        return np.histogram(self.positions, bins=24, range=(0.0, 1.0))[0]
+
 
 @dataclass(frozen=True)
 class Trend:

@@ -30,9 +30,9 @@ def profile_href(area_id: str, lang: str = "de", period: str | None = None) -> s
     return f"/profil/{quote(area_id, safe='')}" + (f"?{urlencode(params)}" if params else "")
 
 
-def _search_form(atlas: Atlas, lang: str, value: str = "") -> html.Form:
-    """A plain GET form (no script): name or key, with the area names as suggestions."""
-    names = sorted({p.name for p in profiles.all_areas(atlas)})
+def _search_form(atlas: Atlas, lang: str, value: str = "", suggest: bool = True) -> html.Form:
+    """A plain GET form (no script): name or key, with the area names as suggestions on the search page."""
+    names = sorted({p.name for p in profiles.all_areas(atlas)}) if suggest else []
     return html.Form([
         html.Label(t("prof_search", lang), htmlFor="prof-q", className="oa-label"),
         html.Div([
@@ -129,7 +129,7 @@ def layout(area: str | None = None, period: str | None = None, lang: str | None 
                      className="oa-profile-sources"),
         html.P(pv.stamp(atlas.clock.now(), profiles.data_as_of(atlas, viewer), lang), className="oa-hint",
                id="prof-stamp"),
-        html.Div(_search_form(atlas, lang), className="oa-noprint"),
+        html.Div(_search_form(atlas, lang, suggest=False), className="oa-noprint"),
         dcc.Store(id="prof-print-sink"),
     ]
     return html.Div(html.Article(body, className="oa-profile-inner", id="prof-article",
