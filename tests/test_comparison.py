@@ -138,7 +138,7 @@ def test_routes_answer_with_the_services(dash_app, atlas):
     ghost = client.get("/api/v1/change?indicator=sgb2_quote&from=2031-Q4&to=2024-Q4")
     assert draft.status_code == 400 and draft.get_data() == ghost.get_data()
     corr = client.get("/api/v1/correlation?x=sgb2_u15&y=uebergang_gym&period=2024").get_json()
-    assert corr["n"] + len(corr["left_out"]) == len(queries.areas(atlas, "ortsteil", queries.current_set(atlas)))
+    assert corr["n"] + len(corr["left_out"]) == len(queries.areas(atlas, territory.base_level(atlas), queries.current_set(atlas)))
     rows = client.get("/api/v1/compare?area=0101&area=0201&indicator=sgb2_u15,bev_u6").get_json()["rows"]
     assert {r["indicator_id"] for r in rows} == {"sgb2_u15", "bev_u6"}
     staff = fresh_client(dash_app)
