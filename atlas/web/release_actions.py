@@ -22,7 +22,7 @@ from datetime import datetime
 from dash import ALL, Input, Output, State, ctx
 
 from atlas.i18n import t
-from atlas.services import versions
+from atlas.services import indices, versions
 from atlas.services.context import Atlas
 from atlas.web.components import periods_text
 from atlas.web.http import current_atlas
@@ -58,10 +58,12 @@ def perform(atlas: Atlas, viewer: Principal, action: str, version_id, at=None, r
     """
     if action == "release_internal":
         versions.release(atlas, viewer, version_id, "internal")
+        indices.recompute_stale(atlas)  # saved indices over this input get a new draft
         return (f"Version {version_id} ist intern freigegeben: alle Mitarbeitenden sehen sie jetzt. Die öffentliche "
                 "Freigabe gibt die Administration (Seite Freigaben).")
     if action == "release_public":
         result = versions.release(atlas, viewer, version_id, "public", parse_local_time(at))
+        indices.recompute_stale(atlas)
         if result["scheduled"]:
             when = datetime.fromisoformat(result["scheduled"]["at"])
             return (f"Version {version_id}: öffentliche Freigabe geplant für {when:%d.%m.%Y %H:%M}. Bis dahin sieht "

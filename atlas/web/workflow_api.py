@@ -30,7 +30,7 @@ from atlas.export import templates
 from atlas.ingest import checks as ingest
 from atlas.ingest import uploads
 from atlas.ingest.boundary_upload import BoundaryUpload, store_uploaded_set
-from atlas.services import audit_trail, versions
+from atlas.services import audit_trail, indices, versions
 from atlas.services.boundaries import BoundaryError
 from atlas.web.http import current_atlas, error_response, not_found, records
 from auth import current_principal
@@ -141,7 +141,10 @@ def cancel(upload_id: str) -> Response:
 @writer_route
 def release(version_id: str) -> Response:
     body = request.get_json(silent=True) or {}
-    return _json(versions.release(current_atlas(), current_principal(), version_id, body.get("to"), body.get("at")))
+    atlas = current_atlas()
+    result = versions.release(atlas, current_principal(), version_id, body.get("to"), body.get("at"))
+    indices.recompute_stale(atlas)  # saved indices over this input get a new draft version
+    return _json(result)
 
 
 @workflow.post("/api/v1/versions/<version_id>/rollback")
