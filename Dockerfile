@@ -13,6 +13,8 @@ COPY atlas ./atlas
 COPY auth ./auth
 COPY layers ./layers
 COPY assets ./assets
+# Report templates (GET /api/v1/reports); read at run time like layers/.
+COPY reports ./reports
 
 RUN useradd --create-home --uid 10001 atlas && mkdir -p /data && chown atlas /data
 USER atlas

@@ -1,0 +1,317 @@
+"""Deployment: the Dockerfile's steps as CI runs them, and the shipped nginx configuration on loopback.
+
+The Dockerfile cannot be built here (no Docker engine), so deploy/docker-steps.sh
+reads it and carries out every instruction; CI runs that script. These tests
+make sure the script covers the Dockerfile exactly (nothing skipped unnamed,
+nothing the app reads at run time left out of the image). The nginx test
+starts Debian's nginx with deploy/nginx/ortsatlas.conf in front of gunicorn,
+as docs/deploy.md sets them up, and checks HTTPS, Secure cookies, the client
+address at the rate limiter and headers both ways.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+
+from atlas.config import PROJECT_ROOT
+
+SCRIPT = PROJECT_ROOT / "deploy" / "docker-steps.sh"
+NGINX = Path("/usr/sbin/nginx")
+SITE = PROJECT_ROOT / "deploy" / "nginx" / "ortsatlas.conf"
+
+
+# ----------------------------------------------------------------------------- the Dockerfile
+def dockerfile_instructions(text: str) -> list[str]:
+    """The Dockerfile's instructions as Docker reads them: continuations joined, comments dropped."""
+    out, current = [], ""
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        current += line
+        if current.endswith("\\"):
+            current = current[:-1]
+            continue
+        if current.strip():
+            out.append(" ".join(current.split()))
+        current = ""
+    return out
+
+
+def plan(dockerfile: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **({"DOCKERFILE": str(dockerfile)} if dockerfile else {})}
+    return subprocess.run(["bash", str(SCRIPT), "--plan"], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_the_script_carries_out_every_instruction_of_the_dockerfile_in_order():
+    done = plan()
+    assert done.returncode == 0, done.stderr
+    planned = [line.split("\t") for line in done.stdout.splitlines()]
+    assert [" ".join(text.split()) for text, _ in planned] == dockerfile_instructions(
+        (PROJECT_ROOT / "Dockerfile").read_text())
+    skipped = {text: what for text, what in planned if what != "do"}
+    # Only the image's user management is skipped, and a skipped RUN does nothing else: a build
+    # step glued onto it (`&& pip install ...`) would be skipped too, so it fails here.
+    for text in skipped:
+        keyword, _, command = text.partition(" ")
+        assert keyword in ("USER", "RUN"), text
+        if keyword == "RUN":
+            parts = [p.split()[0] for p in command.split("&&")]
+            assert set(parts) <= {"useradd", "groupadd", "mkdir", "chown"}, text
+    assert any(text.startswith("CMD [") for text, _ in planned)
+
+
+def test_the_image_holds_every_folder_the_app_reads_at_run_time():
+    copied = {m.group(1).rstrip("/") for m in re.finditer(r"^COPY\s+(\S+)\s", (PROJECT_ROOT / "Dockerfile").read_text(),
+                                                          re.MULTILINE)}
+    read = {"app.py"} | {m.group(1) for path in (PROJECT_ROOT / "atlas").rglob("*.py")
+                         for m in re.finditer(r'PROJECT_ROOT\s*/\s*"([^"]+)"', path.read_text(encoding="utf-8"))}
+    read -= {"data"}  # the volume
+    assert read <= copied, f"COPY these into the image too: {sorted(read - copied)}"
+
+
+@pytest.mark.parametrize("dockerfile,message", [
+    ("FROM python:3.11-slim\nARG X=1\n", "instruction ARG is not known here"),
+    ("FROM python:3.11-slim\nRUN pip install x && useradd atlas\n", None),  # skipped as a whole: the test above
+])
+def test_the_script_stops_at_what_it_does_not_know(tmp_path, dockerfile, message):
+    path = tmp_path / "Dockerfile"
+    path.write_text(dockerfile)
+    done = plan(path)
+    if message:
+        assert done.returncode == 1 and message in done.stderr
+    else:
+        assert "skip:" in done.stdout
+
+
+def test_a_run_step_may_not_touch_this_machine(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_text("WORKDIR /app\nRUN rm -rf /etc/ortsatlas-test\n")
+    done = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "DOCKERFILE": str(path)})
+    assert done.returncode == 1 and "touches /etc/ortsatlas-test, an absolute path" in done.stderr
+
+
+# ----------------------------------------------------------------------------- nginx in front of gunicorn
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def require_nginx() -> None:
+    if NGINX.exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI=true but /usr/sbin/nginx is missing: CI must install Debian's nginx (apt-get install -y nginx)")
+    pytest.skip("Debian's nginx is not installed (apt-get install nginx); CI installs it and runs these tests")
+
+
+def site_config(ports: dict, cert: Path, key: Path, www: Path) -> str:
+    """The shipped site configuration with only its addresses and paths moved onto loopback and this folder."""
+    text = SITE.read_text()
+    for old, new in [("server 127.0.0.1:8050;", f"server 127.0.0.1:{ports['app']};"),
+                     ("listen 80;", f"listen 127.0.0.1:{ports['http']};"), ("listen [::]:80;", ""),
+                     ("listen 443 ssl http2;", f"listen 127.0.0.1:{ports['https']} ssl http2;"),
+                     ("listen [::]:443 ssl http2;", ""),
+                     ("/etc/ssl/ortsatlas/fullchain.pem", str(cert)), ("/etc/ssl/ortsatlas/privkey.pem", str(key)),
+                     ("root /var/www/html;", f"root {www};")]:
+        assert text.count(old) == 1, f"deploy/nginx/ortsatlas.conf changed: {old!r} (update this test too)"
+        text = text.replace(old, new)
+    return text
+
+
+def wait_for(url: str, proc: subprocess.Popen, log: Path, **kwargs) -> None:
+    for _ in range(240):
+        if proc.poll() is not None:
+            raise AssertionError(f"{proc.args[0]} stopped: {log.read_text()[-3000:]}")
+        try:
+            if plain().get(url, timeout=5, **kwargs).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"no answer from {url}: {log.read_text()[-3000:]}")
+
+
+@dataclasses.dataclass
+class Proxied:
+    https: str  # https://127.0.0.1:<port> (nginx)
+    http: str  # http://127.0.0.1:<port> (nginx, redirects)
+    direct: str  # http://127.0.0.1:<port> (gunicorn itself)
+    cert: Path
+    data: Path
+
+
+@pytest.fixture(scope="module")
+def proxied(atlas, tmp_path_factory):
+    """gunicorn as the Dockerfile runs it (one worker: one rate-limit counter), behind nginx with the shipped site."""
+    require_nginx()
+    base = tmp_path_factory.mktemp("proxy")
+    data = base / "data"
+    shutil.copytree(atlas.store.data_dir, data, ignore=shutil.ignore_patterns("uploads", "tmp", "sessions"))
+    ports = {"app": free_port(), "http": free_port(), "https": free_port()}
+    cert, key = base / "cert.pem", base / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    env = {**os.environ, "ATLAS_DATA_DIR": str(data), "ATLAS_BEHIND_PROXY": "1",
+           "ATLAS_LOGIN_RATE_LIMIT": "3 per minute"}
+    app_log = base / "gunicorn.log"
+    app = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{ports['app']}",
+                            "--workers", "1", "--threads", "4", "--timeout", "120"],
+                           cwd=PROJECT_ROOT, env=env, stdout=app_log.open("w"), stderr=subprocess.STDOUT)
+    (base / "www").mkdir()
+    (base / "ortsatlas.conf").write_text(site_config(ports, cert, key, base / "www"))
+    temp = "\n".join(f"    {kind}_temp_path {base / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                           "scgi"))
+    (base / "nginx.conf").write_text(f"""
+{"user root;" if os.geteuid() == 0 else ""}
+worker_processes 1;
+pid {base / "nginx.pid"};
+error_log {base / "nginx.log"} info;
+events {{ worker_connections 64; }}
+http {{
+    access_log {base / "access.log"};
+{temp}
+    include {base / "ortsatlas.conf"};
+}}
+""")
+    nginx_log = base / "nginx.log"
+    nginx = subprocess.Popen([str(NGINX), "-p", str(base), "-c", str(base / "nginx.conf"), "-e", str(nginx_log),
+                              "-g", "daemon off;"], stdout=nginx_log.open("a"), stderr=subprocess.STDOUT)
+    try:
+        wait_for(f"http://127.0.0.1:{ports['app']}/healthz", app, app_log)
+        wait_for(f"https://127.0.0.1:{ports['https']}/healthz", nginx, nginx_log, verify=str(cert))
+        yield Proxied(f"https://127.0.0.1:{ports['https']}", f"http://127.0.0.1:{ports['http']}",
+                      f"http://127.0.0.1:{ports['app']}", cert, data)
+    finally:
+        for proc, sig in ((nginx, signal.SIGQUIT), (app, signal.SIGTERM)):  # nginx's and gunicorn's graceful stops
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class FromAddress(HTTPAdapter):
+    """Connect from one loopback address (all of 127/8 is this machine): a client nginx tells apart."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        return super().init_poolmanager(*args, **kwargs)
+
+
+def plain() -> requests.Session:
+    """A session that ignores the environment's proxies and CA bundle (they would override `verify`)."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def client(proxied: Proxied, address: str = "127.0.0.1") -> requests.Session:
+    session = plain()
+    session.verify = str(proxied.cert)
+    session.mount("https://", FromAddress(address))
+    session.mount("http://", FromAddress(address))
+    return session
+
+
+def csrf_of(session: requests.Session, base: str) -> str:
+    page = session.get(f"{base}/login").text
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def login(session: requests.Session, base: str, username: str, password: str) -> requests.Response:
+    """Signs in as a browser does; over HTTPS the CSRF check also wants the Referer of the app's own host."""
+    return session.post(f"{base}/login", data={"username": username, "password": password,
+                                               "csrf_token": csrf_of(session, base)}, allow_redirects=False,
+                        headers={"Referer": f"{base}/login"})
+
+
+def test_https_serves_the_app_and_plain_http_only_redirects(proxied):
+    resp = client(proxied).get(f"{proxied.https}/api/v1/indicators")
+    assert resp.status_code == 200 and resp.json()["count"] > 0
+    assert resp.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert resp.headers["Server"] == "nginx"  # no version
+    plain = client(proxied).get(f"{proxied.http}/api/v1/indicators?x=1", allow_redirects=False)
+    assert plain.status_code == 301 and plain.headers["Location"] == "https://127.0.0.1/api/v1/indicators?x=1"
+
+
+def test_session_cookies_are_secure_over_https_and_writes_pass_the_origin_check(proxied):
+    from tests.conftest import DEMO_PASSWORDS
+    browser = client(proxied)
+    signed_in = login(browser, proxied.https, "sozialamt", DEMO_PASSWORDS["sozialamt"])
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    cookies = signed_in.raw.headers.getlist("Set-Cookie")
+    assert any(c.startswith("session=") and "HttpOnly" in c for c in cookies), cookies
+    assert all("; Secure" in c for c in cookies), cookies  # every cookie, the session's and the CSRF one
+    # The Origin and Referer a browser sends (port included) are the app's own host: a signed-in write passes.
+    token = csrf_of(browser, proxied.https)
+    out = browser.post(f"{proxied.https}/logout", data={"csrf_token": token}, allow_redirects=False,
+                       headers={"Origin": proxied.https, "Referer": f"{proxied.https}/"})
+    assert out.status_code == 303, out.text[:300]
+    # Without the proxy's X-Forwarded-Proto the app does not claim HTTPS: the flag comes from nginx.
+    direct = plain()
+    assert "Secure" not in login(direct, proxied.direct, "sozialamt", DEMO_PASSWORDS["sozialamt"]).headers[
+        "Set-Cookie"]
+
+
+def test_the_rate_limiter_counts_the_client_address_nginx_saw(proxied):
+    attacker, neighbour = client(proxied, "127.0.0.2"), client(proxied, "127.0.0.3")
+    answers = [login(attacker, proxied.https, "admin", f"wrong-{n}").status_code for n in range(3)]
+    assert answers == [401, 401, 401]
+    assert login(attacker, proxied.https, "admin", "wrong-3").status_code == 429
+    # A forged X-Forwarded-For does not make the attacker someone else: nginx appends what it saw.
+    attacker.headers["X-Forwarded-For"] = "10.1.2.3"
+    assert login(attacker, proxied.https, "admin", "wrong-4").status_code == 429
+    # Another client behind the same proxy is not limited by the attacker's failures.
+    assert login(neighbour, proxied.https, "admin", "wrong-5").status_code == 401
+    failed = [json.loads(line) for line in (proxied.data / "audit.jsonl").read_text().splitlines()
+              if '"login_failed"' in line]
+    assert {entry["ip"] for entry in failed[-4:]} == {"127.0.0.2", "127.0.0.3"}
+
+
+def test_headers_pass_through_both_ways(proxied, atlas):
+    from atlas.config import load_settings
+    from atlas.services.context import Atlas
+    hop = {"connection", "keep-alive", "transfer-encoding", "date", "server", "content-length"}
+    for path in ("/", "/api/v1/indicators", "/api/v1/export?indicator=sgb2_quote&format=csv", "/login"):
+        direct = plain().get(f"{proxied.direct}{path}", headers={"Accept-Encoding": "identity"})
+        through = client(proxied).get(f"{proxied.https}{path}", headers={"Accept-Encoding": "identity"})
+        assert through.status_code == direct.status_code, path
+        lost = {k for k in direct.headers if k.lower() not in hop and k.lower() != "set-cookie"} - set(through.headers)
+        assert lost == set(), (path, lost)
+    # Request headers reach the app: a bearer token acts as its steward through the proxy.
+    context = Atlas(dataclasses.replace(load_settings(), data_dir=proxied.data, tmp_dir=proxied.data / "tmp"))
+    token = context.tokens.add("sozialamt", "nginx test", actor="test").token
+    template = client(proxied).get(f"{proxied.https}/api/v1/templates?indicator=sgb2_quote",
+                                   headers={"Authorization": f"Bearer {token}"})
+    assert template.status_code == 200 and "attachment" in template.headers["Content-Disposition"]
+    assert client(proxied).get(f"{proxied.https}/api/v1/templates?indicator=sgb2_quote").status_code == 404
+    refused = client(proxied).get(f"{proxied.https}/api/v1/releases", headers={"Authorization": "Bearer oa_forged"})
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_upload_up_to_the_apps_limit_reaches_the_app(proxied):
+    """nginx's default body limit is 1 MB: extracts of several MB must get the app's answer, not nginx's 413."""
+    body = b"Ortsteil;Zeitraum;Indikator;Wert\n" + b"0101;2024;sgb2_quote;1,0\n" * 200_000  # ~5 MB
+    resp = client(proxied).post(f"{proxied.https}/api/v1/uploads", files={"file": ("extract.csv", body)})
+    assert resp.status_code == 401 and resp.json()["error"] == "unauthorized"  # the app's refusal
