@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, g, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request, send_file
 
 from atlas.export import profile_pdf, profile_view, report_render
 from atlas.export.tables import neutralise
@@ -25,11 +25,12 @@ from atlas.web.http import (
     current_atlas,
     error_response,
     level_arg,
+    needs_csrf,
     not_found,
     records,
+    signed_in_write,
 )
 from auth import current_principal
-from auth.login import csrf
 from auth.permissions import may_build_index, may_make_booklet
 
 api = Blueprint("api", __name__)
@@ -184,11 +185,9 @@ def write_note() -> Response:
     JSON body: indicator, text, visibility (public|internal) [, period][, area]. Session cookies also
     need the CSRF token (X-CSRFToken); bearer tokens do not.
     """
+    if (refused := signed_in_write()) is not None:
+        return refused
     viewer = current_principal()
-    if not viewer.logged_in:
-        return error_response(401, "unauthorized", "Anmeldung erforderlich / sign in or send a bearer token")
-    if g.get("bearer_principal") is None:
-        csrf.protect()  # raises CSRFError → 400
     try:
         saved = note_service.write(current_atlas(), viewer, request.get_json(silent=True))
     except note_service.NoteError as exc:
@@ -421,8 +420,7 @@ def _index_writer() -> Response | None:
     """Stewards and admins only (anyone else: 'not found'); session cookies also need the CSRF token."""
     if not may_build_index(current_principal()):
         return not_found()
-    if g.get("bearer_principal") is None:
-        csrf.protect()  # raises CSRFError → 400
+    needs_csrf()
     return None
 
 
@@ -509,11 +507,9 @@ def targets() -> Response:
 @api.post("/api/v1/targets")
 def set_target() -> Response:
     """A new revision of an indicator's target: indicator, target, warn, direction (up|down), deadline [, note]."""
+    if (refused := signed_in_write()) is not None:
+        return refused
     viewer = current_principal()
-    if not viewer.logged_in:
-        return error_response(401, "unauthorized", "Anmeldung erforderlich / sign in or send a bearer token")
-    if g.get("bearer_principal") is None:
-        csrf.protect()  # raises CSRFError → 400
     try:
         saved = target_service.set_target(current_atlas(), viewer, request.get_json(silent=True))
     except target_service.TargetError as exc:

@@ -10,10 +10,12 @@ import json
 import math
 
 import pandas as pd
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 
 from atlas.services import territory
 from atlas.services.context import Atlas
+from auth import current_principal
+from auth.login import csrf
 
 EXTENSION = "ortsatlas"
 
@@ -58,3 +60,17 @@ def level_arg() -> str | Response:
     if level not in ids:
         return error_response(400, "bad_level", f"level must be one of {', '.join(ids)}; got {level!r}")
     return level
+
+
+def needs_csrf() -> None:
+    """A write with a session cookie must carry the CSRF token (raises CSRFError → 400); bearer tokens need not."""
+    if g.get("bearer_principal") is None:
+        csrf.protect()
+
+
+def signed_in_write() -> Response | None:
+    """A write by a signed-in viewer: a 401 answer without an account, else the CSRF check; None when it may go on."""
+    if not current_principal().logged_in:
+        return error_response(401, "unauthorized", "Anmeldung erforderlich / sign in or send a bearer token")
+    needs_csrf()
+    return None

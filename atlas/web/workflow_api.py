@@ -24,7 +24,7 @@ import functools
 import json
 import logging
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from atlas.export import templates
 from atlas.ingest import checks as ingest
@@ -32,9 +32,8 @@ from atlas.ingest import uploads
 from atlas.ingest.boundary_upload import BoundaryUpload, store_uploaded_set
 from atlas.services import audit_trail, indices, versions
 from atlas.services.boundaries import BoundaryError
-from atlas.web.http import current_atlas, error_response, not_found, records
+from atlas.web.http import current_atlas, error_response, needs_csrf, not_found, records
 from auth import current_principal
-from auth.login import csrf
 from auth.permissions import may_administer, may_upload
 
 log = logging.getLogger(__name__)
@@ -49,8 +48,7 @@ def _writer_guard() -> Response | None:
     if not may_upload(viewer):
         return error_response(403, "forbidden", "Nur Datenpflege und Administration laden Daten hoch / "
                                                 "stewards and admins only")
-    if g.get("bearer_principal") is None:
-        csrf.protect()  # raises CSRFError → 400
+    needs_csrf()
     return None
 
 
