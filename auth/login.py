@@ -12,8 +12,12 @@
   drop the token (that made logout fail with a bare 400).
 - A refused CSRF token gets a page that says what happened (German, English
   with ?lang=en or an English browser), or JSON for the API.
-- Every state-changing request must come from this origin (defence in depth
-  for the JSON posts Dash makes with the session cookie).
+- Every state-changing request must come from this origin (defence in depth).
+- Dash callbacks of a signed-in session need the CSRF token in `X-CSRFToken`:
+  Dash's renderer sends it from the `_csrf_token` cookie (double submit), which
+  a page of another site can neither read nor send (a custom header forces a
+  CORS preflight that this server never allows). The Origin check alone let
+  `Origin: null` and requests without an Origin through.
 - /admin is guarded before any Dash code runs; its callbacks check again.
 """
 from __future__ import annotations
@@ -39,8 +43,9 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf, validate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
+from wtforms.validators import ValidationError
 
 from auth.permissions import may_administer
 from auth.session import current_principal
@@ -53,6 +58,10 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
 ACCOUNTS = "auth.accounts"
 SESSIONS = "auth.sessions"
+# Dash's renderer reads the token from this cookie and sends it as X-CSRFToken with every request
+# (Dash's defaults `csrf_token_name` / `csrf_header_name`).
+DASH_CSRF_COOKIE = "_csrf_token"
+DASH_CALLBACKS = "/_dash-update-component"
 
 TEXT = {
     "de": {"title": "Anmelden", "user": "Benutzername", "password": "Passwort", "submit": "Anmelden",
@@ -328,6 +337,39 @@ def _bearer_auth() -> Response | None:
     return None
 
 
+def _dash_callbacks_need_token() -> None:
+    """A signed-in session's Dash callback without its CSRF token is refused (400, before any callback runs).
+
+    Anonymous callbacks act with the public's rights only, so there is nothing
+    to forge; every callback of a signed-in session may change state (admin,
+    uploads, releases) and is treated alike.
+    """
+    if request.method == "POST" and request.path == DASH_CALLBACKS and current_principal().logged_in:
+        csrf.protect()  # X-CSRFToken against the session's token; raises CSRFError → 400
+
+
+def _dash_csrf_cookie(response: Response) -> Response:
+    """Hand the session's CSRF token to Dash's renderer in a cookie script can read; drop it with the session.
+
+    Set only when the browser's copy is missing or belongs to another session,
+    so answers do not carry a new cookie each time.
+    """
+    sent = request.cookies.get(DASH_CSRF_COOKIE)
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field not in session:
+        if sent is not None:
+            response.delete_cookie(DASH_CSRF_COOKIE, path="/")
+        return response
+    try:
+        validate_csrf(sent or "")
+        return response
+    except ValidationError:
+        pass
+    response.set_cookie(DASH_CSRF_COOKIE, generate_csrf(), path="/", httponly=False, samesite="Lax",
+                        secure=_SessionInterface().get_cookie_secure(current_app))
+    return response
+
+
 def _guard_admin() -> Response | None:
     if not (request.path == "/admin" or request.path.startswith("/admin/")):
         return None
@@ -369,6 +411,8 @@ def init_auth(server: Flask, accounts) -> None:
     server.before_request(_same_origin_writes)
     server.before_request(_expire_idle_sessions)
     server.before_request(_guard_admin)
+    server.before_request(_dash_callbacks_need_token)
+    server.after_request(_dash_csrf_cookie)
     server.register_blueprint(bp)
 
     @server.errorhandler(CSRFError)

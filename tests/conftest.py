@@ -223,7 +223,9 @@ _client_ip = iter(range(1, 10_000))
 
 def fresh_client(app):
     """A test client with its own address, so rate limits of one test never hit another."""
+    from tests.dash_requests import RendererClient
     n = next(_client_ip)
+    app.server.test_client_class = RendererClient  # sends the CSRF header with callbacks, as the browser does
     client = app.server.test_client()
     client.environ_base["REMOTE_ADDR"] = f"10.9.{n // 250}.{n % 250 + 1}"
     return client

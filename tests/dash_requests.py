@@ -4,6 +4,25 @@ Used by tests that act like a client posting by hand, bypassing the browser.
 """
 from __future__ import annotations
 
+from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
+
+CSRF_COOKIE = "_csrf_token"  # auth.login.DASH_CSRF_COOKIE, Dash's default csrf_token_name
+
+
+class RendererClient(FlaskClient):
+    """A test client that sends what dash_renderer sends: `X-CSRFToken` from the `_csrf_token` cookie on
+    Dash's own requests. Tests act like the browser; tests of the CSRF refusal use a plain FlaskClient."""
+
+    def open(self, *args, **kwargs):
+        path = args[0] if args and isinstance(args[0], str) else ""
+        cookie = self.get_cookie(CSRF_COOKIE)
+        if path.startswith("/_dash-") and cookie is not None:
+            headers = Headers(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", cookie.value)
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
 
 def _split(key: str) -> list[tuple[str, str]]:
     """'..a.b...c.d..' or 'a.b' → [('a', 'b'), ('c', 'd')]."""

@@ -116,7 +116,7 @@ def test_logout_needs_csrf_and_ends_the_session(dash_app):
 
 
 def test_cookie_flags(dash_app):
-    plain = login(fresh_client(dash_app), "intern").headers["Set-Cookie"]
+    plain = session_set_cookie(login(fresh_client(dash_app), "intern"))
     assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
     client = fresh_client(dash_app)
     page = client.get("/login", base_url="https://atlas.example").get_data(as_text=True)
@@ -124,7 +124,12 @@ def test_cookie_flags(dash_app):
     resp = client.post("/login", base_url="https://atlas.example",
                        headers={"Referer": "https://atlas.example/login"},
                        data={"username": "intern", "password": "demo-intern-2026", "csrf_token": token})
-    assert resp.status_code == 303 and "Secure" in resp.headers["Set-Cookie"]
+    assert resp.status_code == 303 and "Secure" in session_set_cookie(resp)
+
+
+def session_set_cookie(resp) -> str:
+    """The Set-Cookie header of the session cookie (the answer may set Dash's CSRF cookie too)."""
+    return next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session="))
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "javascript:alert(1)"])

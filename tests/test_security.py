@@ -130,3 +130,53 @@ def test_compaction_keeps_exactly_the_open_sessions(tmp_path, monkeypatch):
     assert reader.is_open(kept, "anna") and reader.is_open(last, "carl")
     assert not any(reader.is_open(sid, "bert") for sid in closed)
     assert json.loads(lines[0])["op"] == "file"
+
+
+# ------------------------------------------------------------------ finding 8: Dash callbacks need the CSRF token
+def plain_client(app):
+    """A client that sends only what it is told (no renderer-like CSRF header), from its own address."""
+    from flask.testing import FlaskClient
+    client = FlaskClient(app.server, app.server.response_class, use_cookies=True)
+    client.environ_base["REMOTE_ADDR"] = fresh_client(app).environ_base["REMOTE_ADDR"]
+    return client
+
+
+@pytest.mark.parametrize("origin", [None, "null"], ids=["no-origin", "origin-null"])
+def test_a_signed_in_callback_without_the_csrf_token_is_refused(scratch_app, scratch_atlas, origin):
+    from tests.test_leaks import admin_action
+    admin = plain_client(scratch_app)
+    login(admin, "admin")
+    values = {"adm-new-name.value": "untergeschoben", "adm-new-role.value": "admin",
+              "adm-new-password.value": "forged-password-1"}
+    headers = {"Origin": origin} if origin else {}
+    resp = admin.post("/_dash-update-component", json=admin_action(scratch_app, "add", values), headers=headers)
+    assert resp.status_code == 400 and resp.get_json()["error"] == "csrf"
+    assert scratch_atlas.users.get("untergeschoben") is None
+    forged = admin.post("/_dash-update-component", json=admin_action(scratch_app, "add", values),
+                        headers={**headers, "X-CSRFToken": "forged-token"})
+    assert forged.status_code == 400 and scratch_atlas.users.get("untergeschoben") is None
+    # The renderer's request (the token from the cookie it can read) goes through: the refusal is about the token.
+    token = admin.get_cookie("_csrf_token").value
+    ok = admin.post("/_dash-update-component", json=admin_action(scratch_app, "add", values),
+                    headers={**headers, "X-CSRFToken": token})
+    assert ok.status_code == 200 and scratch_atlas.users.get("untergeschoben").role == "admin"
+
+
+def test_the_csrf_cookie_belongs_to_the_session(dash_app):
+    anon = plain_client(dash_app)
+    assert anon.get("/").status_code == 200 and anon.get_cookie("_csrf_token") is None  # nobody signed in
+    client = plain_client(dash_app)
+    login(client, "intern")
+    cookie = client.get_cookie("_csrf_token")
+    assert cookie is not None and cookie.http_only is False and cookie.same_site == "Lax"
+    assert "Set-Cookie" not in client.get("/api/v1/indicators").headers  # set once, not with every answer
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert client.get_cookie("_csrf_token") is None
+
+
+def test_anonymous_callbacks_need_no_token(dash_app):
+    from tests.dash_requests import callback_payload, find_output
+    key = find_output(dash_app, "ex-info", "children")
+    resp = plain_client(dash_app).post("/_dash-update-component", json=callback_payload(
+        dash_app, key, {"ex-indicator.value": "bev_u6", "ex-lang.data": "de"}))
+    assert resp.status_code == 200
