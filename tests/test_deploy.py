@@ -104,6 +104,42 @@ def test_a_run_step_may_not_touch_this_machine(tmp_path):
     assert done.returncode == 1 and "touches /etc/ortsatlas-test, an absolute path" in done.stderr
 
 
+def test_the_systemd_unit_runs_gunicorn_as_the_image_does_behind_the_shipped_nginx():
+    cmd = json.loads(next(i for i in dockerfile_instructions((PROJECT_ROOT / "Dockerfile").read_text())
+                          if i.startswith("CMD "))[4:])
+    unit = (PROJECT_ROOT / "deploy" / "systemd" / "ortsatlas.service").read_text()
+    argv = re.search(r"^ExecStart=(.+)$", unit, re.MULTILINE).group(1).split()
+    assert argv[0].endswith("/gunicorn") and cmd[0] == "gunicorn"
+    bind = argv.index("--bind")
+    assert argv[bind + 1] == "127.0.0.1:8050"  # loopback only: nginx is the way in
+    assert f"server {argv[bind + 1]};" in SITE.read_text()
+    docker_bind = cmd.index("--bind")
+    assert argv[1:bind] + argv[bind + 2:] == cmd[1:docker_bind] + cmd[docker_bind + 2:]  # same workers, timeout, …
+    assert "Environment=ATLAS_BEHIND_PROXY=1" in unit.splitlines()
+
+
+def audit_verdict():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("audit_verdict", PROJECT_ROOT / "deploy" / "audit_verdict.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.verdict
+
+
+def test_the_audit_fails_on_a_fixable_vulnerability_and_on_packages_it_could_not_audit():
+    verdict = audit_verdict()
+    fixable = {"name": "flask", "version": "2.2.0", "vulns": [
+        {"id": "GHSA-m2qf-hxjv-5gpq", "aliases": ["CVE-2023-30861"], "fix_versions": ["2.2.5", "2.3.2"]}]}
+    unfixable = {"name": "somelib", "version": "1.0", "vulns": [{"id": "PYSEC-0", "fix_versions": []}]}
+    clean = {"name": "pandas", "version": "3.1.1", "vulns": []}
+    unreachable = {"name": "numpy", "version": "2.4.6", "skip_reason": "Dependency not found on PyPI"}
+    status, lines = verdict({"dependencies": [clean, fixable, unfixable]})
+    assert status == 1 and any("flask 2.2.0" in line and "2.2.5" in line for line in lines)
+    assert verdict({"dependencies": [clean, unfixable]})[0] == 0  # known, but no fix to take yet: noted
+    status, lines = verdict({"dependencies": [clean, unreachable]})
+    assert status == 2 and "1 of 2 packages could not be audited" in lines[-1]  # never "nothing found"
+
+
 # ----------------------------------------------------------------------------- nginx in front of gunicorn
 def free_port() -> int:
     with socket.socket() as sock:
