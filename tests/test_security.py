@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import csrf_token, fresh_client, login
+from tests.conftest import csrf_token, fresh_client, login, writer
 
 
 def who(client) -> int:
@@ -180,3 +180,31 @@ def test_anonymous_callbacks_need_no_token(dash_app):
     resp = plain_client(dash_app).post("/_dash-update-component", json=callback_payload(
         dash_app, key, {"ex-indicator.value": "bev_u6", "ex-lang.data": "de"}))
     assert resp.status_code == 200
+
+
+# ------------------------------------------------------------------ finding 6: probes say nothing about content
+def test_health_output_does_not_move_when_a_hidden_draft_is_stored(scratch_app, scratch_atlas):
+    from tests.test_workflow import extract, post, upload
+    probe = fresh_client(scratch_app)
+    before = [probe.get(path).get_data() for path in ("/healthz", "/readyz")]
+    steward, token = writer(scratch_app, "sozialamt")
+    checked = upload(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1")).get_json()
+    assert post(steward, token, f"/api/v1/uploads/{checked['upload_id']}/confirm").status_code == 201
+    after = [probe.get(path).get_data() for path in ("/healthz", "/readyz")]
+    assert after == before and json.loads(before[0]) == {"status": "ok"} and json.loads(before[1]) == {"status": "ok"}
+
+
+@pytest.mark.parametrize("damage", ["manifest", "table file"])
+def test_readyz_answers_503_without_details_when_the_store_cannot_be_read(scratch_app, scratch_atlas, damage):
+    client = fresh_client(scratch_app)
+    assert client.get("/readyz").status_code == 200
+    store = scratch_atlas.store
+    if damage == "manifest":
+        store.manifest_path.write_text("{ not json")
+    else:
+        (store.data_dir / store.manifest()["tables"]["areas"]).unlink()
+    resp = client.get("/readyz")
+    assert resp.status_code == 503 and resp.get_json() == {"status": "unavailable"}
+    assert resp.headers["Cache-Control"] == "no-store"
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.get_json() == {"status": "ok"}  # alive all the same

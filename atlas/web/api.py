@@ -1,4 +1,4 @@
-"""The JSON read API (`/api/v1`) and `/healthz`.
+"""The JSON read API (`/api/v1`) and the probes `/healthz` (alive) and `/readyz` (store readable).
 
 Same viewer filtering as the UI: every route asks `current_principal()` and
 passes it to the services. An indicator the viewer may not see answers
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
@@ -34,6 +35,7 @@ from auth import current_principal
 from auth.permissions import may_build_index, may_make_booklet
 
 api = Blueprint("api", __name__)
+log = logging.getLogger(__name__)
 
 @api.get("/api/v1/indicators")
 def indicators() -> Response:
@@ -130,12 +132,36 @@ def points() -> Response:
 
 @api.get("/healthz")
 def healthz() -> Response:
+    """Liveness: the process answers. Nothing about the store: a counter that moves when a hidden draft
+    is stored, or an error text with paths, would tell an outsider what they may not know."""
+    return _probe_answer(200, "ok")
+
+
+@api.get("/readyz")
+def readyz() -> Response:
+    """Readiness: 200 only while the store can be read (its manifest, the single tables it names, and a
+    query through DuckDB); 503 otherwise. The reason goes to the log, never into the answer."""
     atlas = current_atlas()
     try:
-        n = len(queries.boundary_sets(atlas))
-        return jsonify({"status": "ok", "generation": atlas.store.generation(), "boundary_sets": n})
-    except Exception as exc:  # health checks must answer, not raise
-        return error_response(503, "unhealthy", str(exc))
+        manifest = atlas.store.manifest()
+        missing = [rel for rel in manifest["tables"].values()
+                   if isinstance(rel, str) and not (atlas.store.data_dir / rel).is_file()]
+        if missing:
+            raise FileNotFoundError(f"store files missing: {missing}")
+        if queries.boundary_sets(atlas).empty:
+            raise ValueError("the store holds no boundary set")
+    except Exception:  # a probe must answer, not raise
+        log.warning("readiness check failed", exc_info=True)
+        return _probe_answer(503, "unavailable")
+    return _probe_answer(200, "ok")
+
+
+def _probe_answer(status: int, word: str) -> Response:
+    """The same small body for every probe answer; never cached by a proxy."""
+    resp = jsonify({"status": word})
+    resp.status_code = status
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 # ------------------------------------------------------------------ area profiles
