@@ -208,3 +208,53 @@ def test_readyz_answers_503_without_details_when_the_store_cannot_be_read(scratc
     assert resp.headers["Cache-Control"] == "no-store"
     health = client.get("/healthz")
     assert health.status_code == 200 and health.get_json() == {"status": "ok"}  # alive all the same
+
+
+# ------------------------------------------------------------------ finding 6: upload checks and hidden indicators
+HIDDEN = ("hze_quote", "Hilfen zur Erziehung je 1.000 unter 21")  # the youth office's restricted indicator
+MADE_UP = ("xyz_quote", "Erfundene Hilfen je 1.000 unter 21")  # exists nowhere
+SOCIAL = "sozialamt"  # a steward of another department: may not know HIDDEN exists
+
+
+def wide_extract(atlas, column: str) -> bytes:
+    """A wide extract with one indicator column, headed by an id or a title."""
+    from atlas.services import queries
+    areas = queries.areas(atlas, "ortsteil", queries.set_for_period(atlas, "2024"))["area_id"]
+    lines = [f"Ortsteil;Zeitraum;{column}"] + [f"{a};2024;{10 + i},5" for i, a in enumerate(areas)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def report_text(atlas, username: str, content: bytes, definitions=None) -> str:
+    from atlas.ingest.checks import check_upload
+    viewer = atlas.users.get(username).principal()
+    return json.dumps(check_upload(atlas, viewer, "extract.csv", content, definitions=definitions).report.to_json(),
+                      ensure_ascii=False, sort_keys=True, default=str)
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["id", "title"])
+def test_a_column_named_after_a_hidden_indicator_is_an_unknown_column(atlas, which):
+    hidden = report_text(atlas, SOCIAL, wide_extract(atlas, HIDDEN[which]))
+    made_up = report_text(atlas, SOCIAL, wide_extract(atlas, MADE_UP[which]))
+    assert HIDDEN[0] not in hidden.replace(HIDDEN[which], MADE_UP[which])  # the id appears only as the column name
+    assert hidden.replace(HIDDEN[which], MADE_UP[which]) == made_up
+    owner = report_text(atlas, "jugendamt", wide_extract(atlas, HIDDEN[which]))
+    assert json.loads(owner)["mapping"]["indicator_columns"] == {HIDDEN[which]: HIDDEN[0]}  # the owner's is mapped
+
+
+def new_indicator(ind_id: str, title: str) -> dict:
+    return {"id": ind_id, "title_de": title, "title_en": "New", "definition_de": "Neu.", "definition_en": "New.",
+            "domain": "soziales", "unit": "%", "department": "soziales", "visibility": "internal",
+            "polarity": "high_bad", "decimals": 1, "aggregation": "ratio", "periodicity": "year",
+            "source": "Sozialamt", "contact": "Sozialamt", "licence": "dl-de/by-2-0", "scale": 100,
+            "numerator": "Fälle", "denominator": "Einwohner"}
+
+
+def test_a_hidden_indicators_id_is_free_for_the_new_indicator_check(atlas):
+    content = wide_extract(atlas, "Neuer Indikator")
+    hidden = report_text(atlas, SOCIAL, content.replace(b"Neuer Indikator", HIDDEN[0].encode()),
+                         [new_indicator(HIDDEN[0], "Neuer Indikator")])
+    made_up = report_text(atlas, SOCIAL, content.replace(b"Neuer Indikator", MADE_UP[0].encode()),
+                          [new_indicator(MADE_UP[0], "Neuer Indikator")])
+    assert "gibt es schon" not in hidden and hidden.replace(HIDDEN[0], MADE_UP[0]) == made_up
+    visible = report_text(atlas, SOCIAL, content, [new_indicator("bev_u6", "Neuer Indikator")])
+    assert "'bev_u6' gibt es schon" in visible  # an indicator the steward may know is still taken

@@ -115,19 +115,28 @@ class Mapping:
         return cls(**data)
 
 
-def detect_mapping(header: list[str], atlas: Atlas, raw: RawTable | None = None,
+def known_indicators(atlas: Atlas, viewer: Principal) -> dict[str, Indicator]:
+    """The catalogue as this viewer may know it: an indicator they may not see is, for the checks, one that
+    does not exist (no column is mapped to it, its id counts as free, messages never name it)."""
+    return {i.id: i for i in atlas.indicators if may_know(viewer, i.visibility, i.department, i.id)}
+
+
+def detect_mapping(header: list[str], atlas: Atlas, viewer: Principal, raw: RawTable | None = None,
                    matcher: AreaMatcher | None = None) -> Mapping:
     """Recognise German and English headers, indicator ids/titles, period columns and key and name columns.
 
     A key column and a name column side by side are both used (the key
     decides, the name cross-checks); which is which is read from their
     content when the headers do not say it (`Ortsteilnummer`, `Ortsteil`).
+    Only indicators the viewer may know are recognised: the returned mapping
+    goes back in the report.
     """
     m = Mapping()
-    titles = {norm_header(i.id): i.id for i in atlas.indicators}
-    titles.update({norm_header(i.title_de): i.id for i in atlas.indicators})
-    titles.update({norm_header(i.title_en): i.id for i in atlas.indicators})
-    ids = sorted((i.id for i in atlas.indicators), key=len, reverse=True)
+    known = list(known_indicators(atlas, viewer).values())
+    titles = {norm_header(i.id): i.id for i in known}
+    titles.update({norm_header(i.title_de): i.id for i in known})
+    titles.update({norm_header(i.title_en): i.id for i in known})
+    ids = sorted((i.id for i in known), key=len, reverse=True)
     area_columns: list[tuple[str, str, bool]] = []  # (column, role by its header, named by a synonym)
     for col in header:
         if not col:
@@ -330,8 +339,13 @@ def _as_cells(frame: pd.DataFrame) -> pd.DataFrame:
 
 def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) -> tuple[dict[str, Indicator],
                                                                                      list[dict], list[dict]]:
-    """Indicators defined with the upload: (by id, problems, notes). Public visibility waits for an admin."""
+    """Indicators defined with the upload: (by id, problems, notes). Public visibility waits for an admin.
+
+    "ID gibt es schon" only for an id the viewer may know; a hidden indicator's id passes the check like a
+    free one (the confirmation still refuses to create a second indicator under it).
+    """
     from atlas.catalog import CatalogError, check_new_indicator
+    known = known_indicators(atlas, viewer)
     out: dict[str, Indicator] = {}
     problems, notes = [], []
     if definitions is None:
@@ -344,7 +358,7 @@ def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) ->
         except CatalogError as exc:
             problems.append(problem(f"neuer Indikator {n}: {exc}", column="new_indicators"))
             continue
-        if ind.id in atlas.indicator_by_id or ind.id in out:
+        if ind.id in known or ind.id in out:
             problems.append(problem(f"Indikator-ID {ind.id!r} gibt es schon", column="new_indicators", value=ind.id))
         elif not may_deliver(viewer, ind.department):
             problems.append(problem(f"{ind.id}: Sie legen nur Indikatoren Ihres Fachamts an", column="new_indicators",
@@ -387,13 +401,13 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     """
     created, def_problems, def_notes = new_indicators(atlas, viewer, definitions)
     matcher = AreaMatcher(atlas)
-    m = mapping or detect_mapping(raw.header, atlas, raw, matcher)
+    m = mapping or detect_mapping(raw.header, atlas, viewer, raw, matcher)
     tolerance, tolerance_problems = _tolerance(total_tolerance)
     errors = def_problems + tolerance_problems + mapping_problems(m, raw.header) + _set_problems(atlas, on_set)
     report = Report(False, errors, [], mapping=m.to_json(), columns=raw.header)
     if errors:
         return Checked(report, pd.DataFrame(columns=_EMPTY_VALUES))
-    lookup = {**atlas.indicator_by_id, **created}
+    lookup = {**known_indicators(atlas, viewer), **created}
     frame = cell_frame(raw, m)
     raw.table = raw.table.iloc[0:0]  # the cell frame holds everything now; a large file should not be kept twice
     errors, warnings, good = [], [], []
