@@ -258,3 +258,92 @@ def test_a_hidden_indicators_id_is_free_for_the_new_indicator_check(atlas):
     assert "gibt es schon" not in hidden and hidden.replace(HIDDEN[0], MADE_UP[0]) == made_up
     visible = report_text(atlas, SOCIAL, content, [new_indicator("bev_u6", "Neuer Indikator")])
     assert "'bev_u6' gibt es schon" in visible  # an indicator the steward may know is still taken
+
+
+# ------------------------------------------------------------------ finding 7: headers and versions
+ROUTES = ["/", "/login", "/admin", "/upload", "/api/v1/indicators", "/api/v1/values?indicator=no_such", "/healthz",
+          "/readyz", "/print?indicator=sgb2_quote", "/assets/style.css", "/no/such/page.html", "/_dash-layout"]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_every_answer_carries_the_security_headers(dash_app, path):
+    resp = fresh_client(dash_app).get(path)
+    csp = dict(part.strip().split(" ", 1) for part in resp.headers["Content-Security-Policy"].split(";"))
+    assert csp["frame-ancestors"] == "'none'" and csp["default-src"] == "'self'" and csp["object-src"] == "'none'"
+    assert "unsafe-inline" not in csp["script-src"] and "unsafe-eval" not in csp["script-src"]
+    assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_the_callback_answers_carry_them_too(dash_app):
+    from tests.dash_requests import callback_payload, find_output
+    key = find_output(dash_app, "ex-info", "children")
+    resp = fresh_client(dash_app).post("/_dash-update-component", json=callback_payload(
+        dash_app, key, {"ex-indicator.value": "bev_u6", "ex-lang.data": "de"}))
+    assert resp.status_code == 200 and "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+
+
+def test_the_script_hashes_are_exactly_dashs_inline_scripts(dash_app):
+    """Every inline script of the page is allowed by its hash, and nothing else is."""
+    import base64
+    import hashlib
+    import re
+    resp = fresh_client(dash_app).get("/")
+    page = re.sub(r"<!--.*?-->", "", resp.get_data(as_text=True), flags=re.S)  # Dash's old-IE note is a comment
+    inline = [m.group(2) for m in re.finditer(r"<script([^>]*)>(.*?)</script>", page, re.S)
+              if "src=" not in m.group(1) and "application/json" not in m.group(1)]
+    expected = {"'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'" for s in inline}
+    script_src = next(p for p in resp.headers["Content-Security-Policy"].split(";") if "script-src" in p).split()
+    assert inline and set(script_src[2:]) == expected and script_src[1] == "'self'"
+
+
+def test_the_index_page_names_no_versions(dash_app):
+    import sys
+    from importlib.metadata import version
+    resp = fresh_client(dash_app).get("/")
+    page = resp.get_data(as_text=True)
+    versions = [sys.version.split()[0]] + [version(p) for p in ("dash", "plotly", "dash-leaflet", "flask", "werkzeug")]
+    for number in versions:
+        assert number not in page and number.replace(".", "_") not in page, number
+    assert "?v=" not in page and "dash_version" not in page and "python_version" not in page
+    assert "Server" not in resp.headers or "Python" not in resp.headers["Server"]
+
+
+def test_script_urls_carry_a_content_hash_and_still_load(dash_app):
+    import re
+    client = fresh_client(dash_app)
+    urls = re.findall(r'src="(/_dash-component-suites/[^"]+)"', client.get("/").get_data(as_text=True))
+    assert urls and all(re.search(r"\.vhm[0-9a-f]{16}\.", u) for u in urls)
+    for url in urls[:3]:
+        served = client.get(url)
+        plain = client.get(re.sub(r"\.vhm[0-9a-f]{16}\.", ".", url))
+        assert served.status_code == 200 and served.get_data() == plain.get_data()
+        assert "max-age" in served.headers.get("Cache-Control", "")  # cached long: the URL changes with the file
+
+
+def test_the_basemap_host_may_serve_images(monkeypatch):
+    from atlas.web.hardening import _basemap_sources, content_security_policy
+    assert _basemap_sources("https://{s}.tile.example.org/{z}/{x}/{y}.png") == ("https://*.tile.example.org",)
+    assert _basemap_sources("") == () and _basemap_sources("javascript:alert(1)") == ()
+    policy = content_security_policy([], _basemap_sources("https://tiles.example.org/{z}/{x}/{y}.png"))
+    assert "img-src 'self' data: blob: https://tiles.example.org;" in policy
+
+
+def test_the_development_server_does_not_name_its_software(dash_app):
+    """`python app.py` serves through Werkzeug, whose `Server` says "Werkzeug/x Python/y" (app.py passes this
+    handler; gunicorn says only "gunicorn")."""
+    import threading
+
+    import requests
+    from werkzeug.serving import make_server
+
+    from atlas.web.hardening import QuietRequestHandler
+    server = make_server("127.0.0.1", 0, dash_app.server, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        resp = requests.get(f"http://127.0.0.1:{server.server_port}/healthz", timeout=30)
+    finally:
+        server.shutdown()
+        thread.join()
+    assert resp.status_code == 200 and resp.headers["Server"] == "Ortsatlas"

@@ -14,6 +14,7 @@ from atlas.i18n import t
 from atlas.services.context import Atlas
 from atlas.web.api import api
 from atlas.web.downloads import downloads
+from atlas.web.hardening import harden
 from atlas.web.http import EXTENSION, current_atlas, error_response
 from atlas.web.openapi import openapi
 from atlas.web.pages import admin, explorer, releases, upload
@@ -123,4 +124,5 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     def _too_large(_exc):
         limit = atlas.settings.upload_max_mb
         return error_response(413, "too_large", f"Die Datei ist größer als {limit} MB / the file exceeds {limit} MB")
+    harden(app, atlas.settings.basemap_url)  # security headers on every answer; no versions in the page
     return app

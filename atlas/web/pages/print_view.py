@@ -71,8 +71,8 @@ def print_page() -> Response:
     back = "/?" + query_string(ind.id, state.period, state.method, state.k, state.area, lang)
     html = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)} – Ortsatlas</title>
-<style>{_CSS}</style></head><body>
-<div class="bar"><button type="button" onclick="window.print()">{'Drucken' if lang == 'de' else 'Print'}</button>
+<style>{_CSS}</style><script src="/assets/print.js" defer></script></head><body>
+<div class="bar"><button type="button" data-oa-print>{'Drucken' if lang == 'de' else 'Print'}</button>
 <a href="{escape(back)}">{'Zurück zur Karte' if lang == 'de' else 'Back to the map'}</a></div>{notice}
 <main class="sheet"><section><img src="{escape('/api/v1/map?' + urlencode({**view, 'format': 'svg'}))}"
  alt="{escape(title)}"></section>
