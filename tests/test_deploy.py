@@ -11,12 +11,14 @@ address at the rate limiter and headers both ways.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -346,8 +348,23 @@ def test_headers_pass_through_both_ways(proxied, atlas):
     assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_an_upload_up_to_the_apps_limit_reaches_the_app(proxied):
-    """nginx's default body limit is 1 MB: extracts of several MB must get the app's answer, not nginx's 413."""
-    body = b"Ortsteil;Zeitraum;Indikator;Wert\n" + b"0101;2024;sgb2_quote;1,0\n" * 200_000  # ~5 MB
-    resp = client(proxied).post(f"{proxied.https}/api/v1/uploads", files={"file": ("extract.csv", body)})
-    assert resp.status_code == 401 and resp.json()["error"] == "unauthorized"  # the app's refusal
+def test_uploads_over_one_mb_reach_the_app_and_larger_than_its_limit_get_a_clean_413(proxied):
+    """nginx's default body limit is 1 MB; extracts of several MB must be checked by the app."""
+    from atlas.config import load_settings
+    from atlas.services.context import Atlas
+    context = Atlas(dataclasses.replace(load_settings(), data_dir=proxied.data, tmp_dir=proxied.data / "tmp"))
+    token = context.tokens.add("sozialamt", "nginx upload test", actor="test").token
+    body = b"a;b;c\n" * 600_000  # ~3.6 MB that the app reads and refuses as no usable table
+    resp = client(proxied).post(f"{proxied.https}/api/v1/uploads", files={"file": ("extract.csv", body)},
+                                headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 422 and resp.json()["ok"] is False  # the app's check report
+    # Over the app's limit (ATLAS_UPLOAD_MAX_MB + 1 MB): nginx answers, in the app's JSON shape.
+    conn = http.client.HTTPSConnection("127.0.0.1", int(proxied.https.rsplit(":", 1)[1]), timeout=30,
+                                       context=ssl.create_default_context(cafile=str(proxied.cert)))
+    conn.putrequest("POST", "/api/v1/uploads")
+    conn.putheader("Content-Type", "multipart/form-data; boundary=x")
+    conn.putheader("Content-Length", str(51 * 1024 * 1024 + 1))
+    conn.putheader("Expect", "100-continue")
+    conn.endheaders()
+    answer = conn.getresponse()
+    assert answer.status == 413 and json.loads(answer.read())["error"] == "too_large"
