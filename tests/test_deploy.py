@@ -284,6 +284,7 @@ def login(session: requests.Session, base: str, username: str, password: str) ->
                         headers={"Referer": f"{base}/login"})
 
 
+@pytest.mark.slow  # gunicorn and nginx start once for these (~10 s)
 def test_https_serves_the_app_and_plain_http_only_redirects(proxied):
     resp = client(proxied).get(f"{proxied.https}/api/v1/indicators")
     assert resp.status_code == 200 and resp.json()["count"] > 0
@@ -293,6 +294,7 @@ def test_https_serves_the_app_and_plain_http_only_redirects(proxied):
     assert plain.status_code == 301 and plain.headers["Location"] == "https://127.0.0.1/api/v1/indicators?x=1"
 
 
+@pytest.mark.slow  # gunicorn and nginx start once for these (~10 s)
 def test_session_cookies_are_secure_over_https_and_writes_pass_the_origin_check(proxied):
     from tests.conftest import DEMO_PASSWORDS
     browser = client(proxied)
@@ -312,6 +314,7 @@ def test_session_cookies_are_secure_over_https_and_writes_pass_the_origin_check(
         "Set-Cookie"]
 
 
+@pytest.mark.slow  # gunicorn and nginx start once for these (~10 s)
 def test_the_rate_limiter_counts_the_client_address_nginx_saw(proxied):
     attacker, neighbour = client(proxied, "127.0.0.2"), client(proxied, "127.0.0.3")
     answers = [login(attacker, proxied.https, "admin", f"wrong-{n}").status_code for n in range(3)]
@@ -327,6 +330,7 @@ def test_the_rate_limiter_counts_the_client_address_nginx_saw(proxied):
     assert {entry["ip"] for entry in failed[-4:]} == {"127.0.0.2", "127.0.0.3"}
 
 
+@pytest.mark.slow  # gunicorn and nginx start once for these (~10 s)
 def test_headers_pass_through_both_ways(proxied, atlas):
     from atlas.config import load_settings
     from atlas.services.context import Atlas
@@ -348,6 +352,7 @@ def test_headers_pass_through_both_ways(proxied, atlas):
     assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+@pytest.mark.slow  # gunicorn and nginx start once for these (~10 s)
 def test_uploads_over_one_mb_reach_the_app_and_larger_than_its_limit_get_a_clean_413(proxied):
     """nginx's default body limit is 1 MB; extracts of several MB must be checked by the app."""
     from atlas.config import load_settings
