@@ -31,6 +31,7 @@ class Settings:
     behind_proxy: bool
     upload_max_mb: int
     answer_cache_size: int
+    log_format: str
     tmp_dir: Path
 
 
@@ -57,6 +58,14 @@ def _secret_key(data_dir: Path) -> str:
         finally:
             tmp.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def _log_format(value: str) -> str:
+    """`text` or `json`; anything else stops the start with a message rather than logging in a surprise format."""
+    value = value.strip().lower() or "text"
+    if value not in ("text", "json"):
+        raise ValueError(f"ATLAS_LOG_FORMAT must be 'text' or 'json', not {value!r}")
+    return value
 
 
 def load_settings() -> Settings:
@@ -86,6 +95,8 @@ def load_settings() -> Settings:
         upload_max_mb=int(os.environ.get("ATLAS_UPLOAD_MAX_MB", "50")),
         # Map views and time series kept per process (least recently used go first); 0 turns it off.
         answer_cache_size=int(os.environ.get("ATLAS_ANSWER_CACHE_SIZE", "512")),
+        # Log lines as text for a developer's terminal, or "json" (one object per line) for a log collector.
+        log_format=_log_format(os.environ.get("ATLAS_LOG_FORMAT", "text")),
         # Scratch space for export files while they are built and streamed. Inside the data
         # directory by default: the same volume as the store (room for a big GeoPackage), and
         # not the system /tmp that other processes share; each file is removed once sent.

@@ -23,6 +23,7 @@ from atlas.web.pages import indices as indices_page
 from atlas.web.pages import profile as profile_page
 from atlas.web.pages import targets as targets_page
 from atlas.web.pages.print_view import print_view
+from atlas.web.request_log import configure_logging, install_request_log
 from atlas.web.workflow_api import workflow
 from auth import current_principal
 from auth.login import init_auth
@@ -76,9 +77,9 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
 
     An empty data directory gets the demo city first.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("dash.dash").propagate = False  # Dash prints its start-up line itself: say it once
     atlas = atlas or Atlas(settings or load_settings())
+    configure_logging(atlas.settings.log_format)  # before the demo is generated: its lines in the same format
     ensure_demo(atlas)
     server = Flask(__name__)
     server.extensions[EXTENSION] = atlas
@@ -125,4 +126,5 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
         limit = atlas.settings.upload_max_mb
         return error_response(413, "too_large", f"Die Datei ist größer als {limit} MB / the file exceeds {limit} MB")
     harden(app, atlas.settings.basemap_url)  # security headers on every answer; no versions in the page
+    install_request_log(server, atlas.settings.behind_proxy)  # one line per request (id, user, status, ms)
     return app

@@ -67,10 +67,14 @@ def harden(app: Dash, basemap_url: str = "") -> None:
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """The development server's request handler, without software and Python versions in `Server`."""
+    """The development server's request handler: no software and Python versions in `Server`, and no access
+    line of its own (it would log query strings; atlas.web.request_log writes one line per request)."""
 
     def version_string(self) -> str:
         return "Ortsatlas"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
 
 
 def content_security_policy(script_hashes: list[str] | tuple[str, ...], extra_hosts: tuple[str, ...] = ()) -> str:
