@@ -45,6 +45,13 @@ else
   apt_install chromium chromium-driver
 fi
 
+# 1b. Debian's nginx and openssl for the reverse-proxy tests (tests/test_deploy.py); only the binary is used.
+if [ -x /usr/sbin/nginx ] && command -v openssl >/dev/null 2>&1; then
+  step "nginx and openssl: present"
+else
+  apt_install nginx openssl
+fi
+
 # 2. A virtual environment: the active one, else .venv (created with python3; `python` may not exist).
 if [ -n "${VIRTUAL_ENV:-}" ]; then
   venv="$VIRTUAL_ENV"

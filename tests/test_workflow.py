@@ -284,3 +284,11 @@ def test_a_cancelled_upload_cannot_be_confirmed_and_old_ones_are_purged(scratch_
     os.utime(folder, (old, old))
     upload(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1"))  # housekeeping runs on the way
     assert not folder.exists()
+
+
+def test_a_json_body_that_is_not_an_object_is_treated_as_empty(scratch_app):
+    """An array or string body to a write route is a 400 with a message, never a server error."""
+    admin, token = writer(scratch_app, "admin")
+    for path in ("/api/v1/versions/1/release", "/api/v1/indicators/bev_u6/visibility"):
+        resp = admin.post(path, data="[null, null]", content_type="application/json", headers={"X-CSRFToken": token})
+        assert 400 <= resp.status_code < 500 and resp.get_json()["message"]

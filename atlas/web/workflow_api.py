@@ -52,6 +52,12 @@ def _writer_guard() -> Response | None:
     return None
 
 
+def json_body() -> dict:
+    """The request's JSON object; anything else (an array, a string, no body) counts as empty."""
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
 def writer_route(fn):
     """Guard a write route (signed-in steward or admin, CSRF for cookies) and answer workflow errors as JSON."""
     @functools.wraps(fn)
@@ -138,7 +144,7 @@ def cancel(upload_id: str) -> Response:
 @workflow.post("/api/v1/versions/<version_id>/release")
 @writer_route
 def release(version_id: str) -> Response:
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     atlas = current_atlas()
     result = versions.release(atlas, current_principal(), version_id, body.get("to"), body.get("at"))
     indices.recompute_stale(atlas)  # saved indices over this input get a new draft version
@@ -148,7 +154,7 @@ def release(version_id: str) -> Response:
 @workflow.post("/api/v1/versions/<version_id>/rollback")
 @writer_route
 def rollback(version_id: str) -> Response:
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     reason = body.get("reason") if isinstance(body, dict) else None
     return _json(versions.rollback(current_atlas(), current_principal(), version_id,
                                    reason if isinstance(reason, str) else ""))
@@ -165,7 +171,7 @@ def unschedule(version_id: str) -> Response:
 @writer_route
 def visibility(indicator_id: str) -> Response:
     """Admins approve (or change) who may see an indicator created through an upload."""
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     return _json(versions.set_visibility(current_atlas(), current_principal(), indicator_id, body.get("to")))
 
 
