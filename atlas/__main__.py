@@ -50,11 +50,15 @@ def cmd_demo(atlas: Atlas, _args) -> int:
 
 
 def cmd_init(atlas: Atlas, args) -> int:
+    import json
+
     from atlas.ingest.boundary_upload import init_empty_store
     from atlas.services.boundaries import BoundaryError
+    from atlas.services.territory import LevelError
     try:
-        init_empty_store(atlas.store, args.city, args.key)
-    except BoundaryError as exc:
+        levels = json.loads(Path(args.levels).read_text(encoding="utf-8")) if args.levels else None
+        init_empty_store(atlas.store, args.city, args.key, levels)
+    except (BoundaryError, LevelError, OSError, json.JSONDecodeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"empty store for {args.city} in {atlas.settings.data_dir}; next: create an admin "
@@ -163,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     init = sub.add_parser("init", help="start an empty store for a real city")
     init.add_argument("--city", required=True, help="the city's name, e.g. Kaiserslautern")
     init.add_argument("--key", required=True, help="the city's official key (AGS), e.g. 07312000")
+    init.add_argument("--levels", help="a JSON file with the territory's levels, base first (see README: "
+                                       "id, name_de, name_en, plural_de, plural_en, parent_from)")
     init.set_defaults(func=cmd_init)
 
     users = sub.add_parser("users", help="manage accounts").add_subparsers(dest="action", required=True)

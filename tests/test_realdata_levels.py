@@ -280,17 +280,21 @@ def test_linked_indicators_hide_the_same_cells(berlin):
     assert hidden_count and hidden_count <= hidden_share
 
 
-def test_five_levels_come_from_one_boundary_upload(tmp_path):
-    """An admin uploads the Planungsräume once; the store's declared levels build the four above them."""
+def test_five_levels_come_from_one_boundary_upload(tmp_path, monkeypatch):
+    """`init --levels` declares the hierarchy; one upload of the Planungsräume builds the four levels above."""
     import json
 
+    from atlas.__main__ import main
     from atlas.ingest.boundary_upload import BoundaryUpload, store_uploaded_set
-
+    (tmp_path / "levels.json").write_text(json.dumps(LEVELS), encoding="utf-8")
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "data"))  # the CLI's store is the environment's
+    assert main(["init", "--city", "Berlin", "--key", CITY, "--levels", str(tmp_path / "levels.json")]) == 0
+    (tmp_path / "bad.json").write_text(json.dumps(LEVELS[:1]), encoding="utf-8")  # one level is no hierarchy
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "other"))
+    assert main(["init", "--city", "X", "--key", "1", "--levels", str(tmp_path / "bad.json")]) == 1
+    assert not (tmp_path / "other" / "manifest.json").exists()  # refused before anything is stored
     atlas = Atlas(dataclasses.replace(load_settings(), data_dir=tmp_path / "data"))
-    from atlas.ingest.boundary_upload import init_empty_store
-    init_empty_store(atlas.store, "Berlin", CITY)
-    with atlas.store.writing() as tx:
-        tx.manifest["levels"] = LEVELS
+    assert territory.level_ids(atlas) == tuple(lv["id"] for lv in LEVELS)
     plr = _levels()["planungsraum"][["area_id", "name", "geometry"]]
     names = {}
     for level, (path, _) in LOR.items():

@@ -20,7 +20,7 @@ from atlas.services.boundaries import (
     add_boundary_set,
     validate_areas,
 )
-from atlas.services.territory import CITY_LEVELS, Level, parse_levels
+from atlas.services.territory import CITY_LEVELS, Level, parse_levels, stored_form
 
 OVERLAP_TOLERANCE_M2 = 1_000  # digitising slivers below this are not overlaps
 GAP_TOLERANCE_M2 = 1_000  # holes inside the city outline below this are not gaps
@@ -280,7 +280,7 @@ def store_uploaded_set(store, viewer, content: bytes, filename: str, spec: Bound
             "notes": notes}
 
 
-def init_empty_store(store, city_name: str, city_key: str) -> None:
+def init_empty_store(store, city_name: str, city_key: str, levels: list[dict] | None = None) -> None:
     """A store for a real city: no demo, no boundaries yet (the admin uploads them next)."""
     import pyarrow as pa
     sets = pa.schema([("set_id", pa.string()), ("valid_from", pa.date32()), ("valid_to", pa.date32()),
@@ -295,3 +295,5 @@ def init_empty_store(store, city_name: str, city_key: str) -> None:
         tx.replace_table("areas", areas.empty_table())
         tx.ensure_empty_tables()
         tx.manifest["city"] = {"name": city_name, "key": city_key}
+        if levels:  # the territory's own hierarchy, checked (LevelError says what is wrong)
+            tx.manifest["levels"] = stored_form(parse_levels(levels))
