@@ -183,7 +183,7 @@ def apply(rows: pd.DataFrame, pattern: pd.DataFrame, ind: Indicator, viewer: Pri
     status = rows["status"].to_numpy(dtype=object)
     delivered = status == "suppressed"
     if len(pattern):
-        period = rows["period"].astype(str).to_numpy() if "period" in rows else None
+        period = rows["period"].astype(str).to_numpy()  # every caller reads rows with their period
         keys = pd.Index(np.char.add(np.char.add(pattern["period"].astype(str).to_numpy(), _SEP),
                                     pattern["area_id"].astype(str).to_numpy()))
         row_keys = np.char.add(np.char.add(period, _SEP), rows["area_id"].astype(str).to_numpy())
