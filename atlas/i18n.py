@@ -375,6 +375,47 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "similar areas (including the reference area)"),
     "cmp_similar_none": ("Das Vergleichsgebiet hat nicht für alle Indikatoren einen Wert.",
                          "The reference area lacks a value for some indicator."),
+    # ---- explorer on phones and tablets (issue 16)
+    "ex_legend": ("Legende", "Legend"),
+    "ex_ts_below": ("Zeitreihe unten", "Time series below"),
+    "ex_dd_search": ("Suchen …", "Search …"),
+    "ex_dd_clear_search": ("Suche leeren", "Clear search"),
+    "ex_dd_clear_selection": ("Auswahl leeren", "Clear selection"),
+    "ex_dd_select_all": ("Alle auswählen", "Select all"),
+    "ex_dd_deselect_all": ("Keine auswählen", "Deselect all"),
+    "ex_dd_none_found": ("Nichts gefunden", "Nothing found"),
+    "ex_area_value": ("Wert", "Value"),
+    "ex_area_in": ("gehört zu", "part of"),
+    "ex_area_close": ("Auswahl aufheben", "Clear selection"),
+    "ex_help": ("Was bedeutet das?", "What does this mean?"),
+    "ex_help_quantiles": ("Quantile: jede Klasse enthält etwa gleich viele Gebiete. Gut, um Rangfolgen zu "
+                          "sehen; nahe beieinander liegende Werte können in verschiedenen Klassen landen.",
+                          "Quantiles: each class holds about the same number of areas. Good for seeing "
+                          "ranks; values close together may land in different classes."),
+    "ex_help_natural_breaks": ("Natürliche Unterbrechungen (Jenks): die Grenzen liegen dort, wo die Werte "
+                               "große Sprünge machen. Ähnliche Werte bleiben in einer Klasse.",
+                               "Natural breaks (Jenks): the limits lie where the values jump. Similar values "
+                               "stay in one class."),
+    "ex_help_equal_interval": ("Gleiche Intervalle: jede Klasse ist gleich breit (z. B. 0–5, 5–10 %). Leicht zu "
+                               "lesen; einzelne Ausreißer können fast alle Gebiete in eine Klasse drängen.",
+                               "Equal interval: every class is equally wide (e.g. 0–5, 5–10 %). Easy to read; "
+                               "a few outliers can push almost every area into one class."),
+    "ex_help_classes": ("Klassen: wie viele Farbstufen die Karte zeigt. Weniger Klassen sind leichter zu "
+                        "lesen, mehr zeigen feinere Unterschiede.",
+                        "Classes: how many colour steps the map shows. Fewer are easier to read, more show "
+                        "finer differences."),
+    "ex_help_missing": ("Weiß, gestrichelt umrandet: keine Daten – für dieses Gebiet liegt kein Wert vor.",
+                        "White with a dashed outline: no data – there is no value for this area."),
+    "ex_help_suppressed": ("Grau schraffiert: geheim gehalten – der Wert beruht auf so wenigen Fällen, dass "
+                           "er Rückschlüsse auf einzelne Personen erlauben könnte.",
+                           "Grey hatching: suppressed – the value rests on so few cases that it could reveal "
+                           "individual people."),
+    "ex_mark_internal": ("intern", "internal"),
+    "ex_mark_restricted": ("nur für {department}", "only for {department}"),
+    "ex_mark_unreleased": ("intern – noch nicht veröffentlicht", "internal – not yet published"),
+    "ex_mark_note": ("Nicht zur Veröffentlichung.", "Not for publication."),
+    "ex_offline": ("Verbindung unterbrochen. Die zuletzt geladene Ansicht bleibt nutzbar.",
+                   "Connection lost. The last loaded view stays usable."),
 }
 
 
