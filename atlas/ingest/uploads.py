@@ -126,14 +126,24 @@ def pending_indicators(atlas: Atlas, pending: Pending) -> dict[str, Indicator]:
 def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
     """Store a checked upload as new draft versions; returns their ids.
 
-    Checked again under the store's write lock, so a double click or two
-    stewards confirming the same upload store it once.
+    Idempotent: the versions record their upload (`versions.upload_note`) in
+    the store's transaction, and under the store's write lock a confirmation
+    first looks for them. So a double click or two stewards confirming at
+    once store it once (the second gets the same ids, or 409 once the first
+    has finished), and a retry after the process died right after the
+    manifest swap stores nothing again but completes what the first left
+    undone: the audit entries (each written once) and the upload's state.
     """
     uploads = Uploads(atlas.settings.data_dir)
     if uploads.get(upload_id, viewer) is None:
         raise NOT_FOUND
     with atlas.store.writing() as tx:
         pending = uploads.get(upload_id, viewer)
+        new_ids = [d["id"] for d in pending.report.get("new_indicators", [])]
+        stored = versions.stored_delivery(tx, upload_id, new_ids)
+        if stored and pending.state != "confirmed":  # stored, but its confirmation did not finish: finish it
+            _finish_confirm(atlas, viewer, uploads, pending, stored)
+            return [r["version_id"] for r in stored]
         if pending.state != "checked" or not pending.report.get("ok"):
             raise VersionError(409, "not_confirmable", f"Upload ist im Zustand '{pending.state}'"
                                + ("" if pending.report.get("ok") else " und hat Fehler") + " / cannot be confirmed")
@@ -143,13 +153,26 @@ def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
             ind = lookup.get(ind_id)
             if ind is None or not may_deliver(viewer, ind.department):  # rights may have changed since the check
                 raise VersionError(403, "forbidden", f"keine Berechtigung für {ind_id}")
-        delivery = Delivery(values, pending.file_name, pending.checksum, f"Upload {upload_id}",
+        delivery = Delivery(values, pending.file_name, pending.checksum, versions.upload_note(upload_id),
                             pending.report.get("new_indicators", []), pending.report.get("boundary_set"))
         rows = versions.add_versions(atlas, viewer, tx, delivery)
-    ids = [r["version_id"] for r in rows]
-    uploads.mark(pending, "confirmed", ids)
-    versions.audit_versions(atlas, viewer, delivery, rows)
-    return ids
+    with atlas.store.writing():  # commits nothing: serialises finishing with a concurrent retry
+        pending = uploads.get(upload_id, viewer)
+        if pending.state != "confirmed":
+            _finish_confirm(atlas, viewer, uploads, pending, rows)
+    return [r["version_id"] for r in rows]
+
+
+def _finish_confirm(atlas: Atlas, viewer: Principal, uploads: Uploads, pending: Pending, rows: list[dict]) -> None:
+    """After the store's commit: the audit entries (once each, keyed by the upload), then the upload's state.
+
+    In this order, so an upload marked confirmed always has its entries; the
+    caller holds the store's write lock.
+    """
+    delivery = Delivery(pd.DataFrame(), pending.file_name, pending.checksum, versions.upload_note(pending.upload_id),
+                        pending.report.get("new_indicators", []), pending.report.get("boundary_set"))
+    versions.audit_versions(atlas, viewer, delivery, rows, ref=f"upload:{pending.upload_id}")
+    uploads.mark(pending, "confirmed", [r["version_id"] for r in rows])
 
 
 def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:
@@ -158,5 +181,10 @@ def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:
     pending = uploads.get(upload_id, viewer)
     if pending is None:
         raise NOT_FOUND
-    if pending.state == "checked":
-        uploads.mark(pending, "cancelled")
+    with atlas.store.writing() as tx:  # not while a confirmation stores it, nor after one that died half done
+        pending = uploads.get(upload_id, viewer)
+        if pending.state == "checked" and versions.stored_delivery(tx, upload_id, []):
+            raise VersionError(409, "not_cancellable", "Upload ist schon gespeichert; bestätigen Sie ihn erneut, "
+                                                       "um ihn abzuschließen / already stored")
+        if pending.state == "checked":
+            uploads.mark(pending, "cancelled")

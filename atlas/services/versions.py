@@ -86,17 +86,57 @@ def add_versions(atlas: Atlas, viewer: Principal, tx, delivery: Delivery) -> lis
     return [{"created": created, **r} for r in new_rows]
 
 
-def audit_versions(atlas: Atlas, viewer: Principal, delivery: Delivery, rows: list[dict]) -> None:
-    """The audit entries of a stored delivery: new indicators, then one per version."""
+def audit_versions(atlas: Atlas, viewer: Principal, delivery: Delivery, rows: list[dict], ref: str = "") -> None:
+    """The audit entries of a stored delivery: new indicators, then one per version.
+
+    With `ref` (the upload's id) each entry is written once however often
+    this runs: a confirmation retried after its process died between the
+    store's commit and the log completes the entries instead of doubling them.
+    """
+    actor = (rows[0].get("created_by") if rows else None) or viewer.name  # who stored it, also on a retry
+
+    def record(action: str, target: str, detail: str) -> None:
+        if ref:
+            atlas.audit.record_once(f"{ref}:{action}:{target}", actor, action, target, detail)
+        else:
+            atlas.audit.record(actor, action, target, detail)
     created = rows[0]["created"] if rows else []
     for ind in created:
-        atlas.audit.record(viewer.name, "indicator_created", ind["id"],
-                           f"{ind['title_de']} ({ind['visibility']}"
-                           + (", öffentlich beantragt)" if ind["requested_visibility"] else ")"))
+        record("indicator_created", ind["id"], f"{ind['title_de']} ({ind['visibility']}"
+               + (", öffentlich beantragt)" if ind["requested_visibility"] else ")"))
     for r in rows:
-        atlas.audit.record(viewer.name, "version_created", f"{r['indicator_id']} v{r['version_id']}",
-                           f"{r['row_count']} Werte aus {delivery.file_name} (sha256 {delivery.checksum[:12]}…); "
-                           f"neu {r['n_added']}, geändert {r['n_changed']}, nicht erneut geliefert {r['n_removed']}")
+        record("version_created", f"{r['indicator_id']} v{r['version_id']}",
+               f"{r['row_count']} Werte aus {delivery.file_name} (sha256 {delivery.checksum[:12]}…); "
+               f"neu {r['n_added']}, geändert {r['n_changed']}, nicht erneut geliefert {r['n_removed']}")
+
+
+def upload_note(upload_id: str) -> str:
+    """The note a confirmed upload's versions carry: it records the upload in the store's own transaction."""
+    return f"Upload {upload_id}"
+
+
+def stored_delivery(tx, upload_id: str, new_indicator_ids: list[str]) -> list[dict]:
+    """The version rows an earlier confirmation of this upload stored (as `add_versions` returned them), or [].
+
+    Why: the store is the one record of whether an upload was stored. A
+    confirmation that died after the manifest swap left its upload marked
+    'checked'; the retry finds the versions here and stores nothing again.
+    """
+    stored = _stored_versions(tx)
+    rows = stored[stored["note"] == upload_note(upload_id)].sort_values("version_id")
+    if rows.empty:
+        return []
+    catalog = tx.read("catalog")
+    created = [] if catalog is None or not new_indicator_ids else [
+        {"id": r["id"], "title_de": r["title_de"], "visibility": r["visibility"],
+         "requested_visibility": r.get("requested_visibility") or ""}
+        for r in catalog[catalog["id"].isin(new_indicator_ids)].to_dict("records")]
+    out = []
+    for r in rows.to_dict("records"):
+        counts = {k: int(r[k]) if pd.notna(r[k]) else 0 for k in ("row_count", "n_added", "n_changed", "n_removed")}
+        out.append({"created": created, "version_id": int(r["version_id"]), "indicator_id": r["indicator_id"],
+                    "created_by": r["created_by"], **counts})
+    return out
 
 
 def _create_indicators(atlas: Atlas, viewer: Principal, tx, definitions: list[dict]) -> list[dict]:
