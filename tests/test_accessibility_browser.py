@@ -1,0 +1,114 @@
+"""axe-core on every page, anonymous and signed in, at desktop and phone size (issue 16, BITV 2.0 / WCAG 2.1 AA).
+
+axe-core is vendored under tests/vendor/axe-core (never fetched): it is
+injected into each page after the page has rendered and must report no
+serious or critical violation. One browser session per role walks its pages;
+each page is checked at 1280×800 and again at 390×844 (device emulation, so
+the phone layout's media queries apply) without loading it twice.
+
+The pages walked here are the pages the accessibility statement names as
+checked (atlas/web/pages/accessibility_audit.toml): a page added to one list
+and not the other fails `test_the_statement_names_exactly_the_pages_checked`.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_explorer_browser import coloured_map, until
+from tests.test_roles_browser import log_in
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+SIZES = {"desktop": (1280, 800, False), "phone": (390, 844, True)}
+
+# page name: (path, CSS selector present once the page's own content has rendered)
+PAGES: dict[str, tuple[str, str]] = {
+    "explorer": ("/", "#ex-legend li"),
+    "profile": ("/profil/0101", "#prof-title"),
+    "compare": ("/vergleich", ".oa-cmp-title"),
+    "indices": ("/indizes", "#ix-page, #ix-denied"),
+    "targets": ("/ziele", "#tg-page"),
+    "releases": ("/freigaben", ".oa-page, .oa-notice"),
+    "upload": ("/upload", ".oa-page, .oa-notice"),
+    "admin": ("/admin", "#adm-users-table, .oa-notice"),
+    "login": ("/login", "#username"),
+    "print": ("/print?indicator=sgb2_quote&area=0101", "[data-oa-print]"),
+    "not_found": ("/gibt-es-nicht", "#oa-not-found"),
+    "accessibility": ("/barrierefreiheit", "#legal-accessibility"),
+    "imprint": ("/impressum", "#legal-imprint"),
+    "privacy": ("/datenschutz", "#legal-privacy"),
+}
+# Who walks which pages: everybody every page; signed in, the pages whose content depends on the role.
+ROLE_PAGES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "anonymous": (None, tuple(PAGES)),
+    "steward": ("jugendamt", ("explorer", "profile", "compare", "indices", "targets", "upload", "accessibility")),
+    "admin": ("admin", ("admin", "releases", "upload", "explorer")),
+}
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
+                   resultTypes: ['violations']})
+  .then(r => done(JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                                          nodes: v.nodes.map(n => n.target.join(' '))})))))
+  .catch(e => done(JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));
+"""
+
+
+def rendered(duo, name: str) -> None:
+    """Wait until the page's content is there and Dash has no callback in flight."""
+    path, selector = PAGES[name]
+    if name == "explorer":
+        coloured_map(duo)
+    until(lambda: duo.find_elements(selector), message=f"{name} ({path}) rendered")
+    until(lambda: duo.driver.execute_script(
+        "return document.readyState === 'complete' && !document.querySelector('[data-dash-is-loading=true]')"),
+        message=f"{name}: callbacks settled")
+
+
+def emulate(duo, size: str) -> None:
+    width, height, mobile = SIZES[size]
+    duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+    until(lambda: duo.driver.execute_script("return window.innerWidth") == width, message=f"{size} viewport")
+
+
+def axe_violations(duo) -> list[dict]:
+    """axe-core's violations on the current page (injected once per document)."""
+    if not duo.driver.execute_script("return typeof window.axe === 'object'"):
+        duo.driver.execute_script(AXE.read_text(encoding="utf-8"))
+    duo.driver.set_script_timeout(60)
+    return json.loads(duo.driver.execute_async_script(RUN_AXE))
+
+
+def blocking(found: list[dict], where: str) -> list[str]:
+    """The serious and critical violations, one line each, with the elements they concern."""
+    return [f"{where}: {v['id']} ({v['impact']}) {v['help']} – {', '.join(v['nodes'][:4])}"
+            for v in found if v["impact"] in BLOCKING]
+
+
+@pytest.mark.parametrize("role", list(ROLE_PAGES))
+def test_axe_finds_no_serious_violation(duo, role):
+    username, names = ROLE_PAGES[role]
+    if username:
+        log_in(duo, username)
+    problems: list[str] = []
+    for name in names:
+        emulate(duo, "desktop")
+        duo.driver.get(duo.server_url + PAGES[name][0])
+        rendered(duo, name)
+        problems += blocking(axe_violations(duo), f"{role} {name} desktop")
+        emulate(duo, "phone")
+        rendered(duo, name)
+        problems += blocking(axe_violations(duo), f"{role} {name} phone")
+    duo.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_statement_names_exactly_the_pages_checked():
+    """The statement's list of checked pages is the list this test walks: neither can grow alone."""
+    from atlas.web.pages import legal
+    checked = {page["path"] for page in legal.audit()["pages"]}
+    assert checked == {path for path, _ in PAGES.values()}
