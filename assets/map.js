@@ -70,6 +70,20 @@ window.ortsatlas = window.ortsatlas || {};
     }
   };
 
+  // The map legend folds away behind its button. Phones start folded (the
+  // legend covered a sixth of the map); every tap flips it.
+  ns.legend = {
+    phone: function () {
+      return window.matchMedia && window.matchMedia("(max-width: 640px)").matches;
+    },
+    toggle: function (clicks) {
+      const startOpen = !ns.legend.phone();
+      const open = (clicks || 0) % 2 === 0 ? startOpen : !startOpen;
+      return [open ? "oa-legend oa-legend-box" : "oa-legend oa-legend-box oa-legend-folded",
+              open ? "true" : "false"];
+    }
+  };
+
   // Keeps the shareable URL in step with the view without reloading or
   // adding history entries (replaceState fires no navigation events).
   ns.url = {

@@ -36,6 +36,7 @@ from auth import Principal, current_principal
 
 DEFAULT_INDICATOR = "sgb2_quote"
 POINT_LAYERS = ("kita", "grundschule", "weiterfuehrende_schule", "familienzentrum")
+INDICATOR_LIST_HEIGHT = 420  # px: about twelve entries at once (the dropdown's default showed four)
 
 
 def _fn(name: str) -> dict:
@@ -128,6 +129,26 @@ def info_panel(atlas: Atlas, viewer: Principal, indicator_id: str | None, lang: 
     if not items:
         return [html.P(t("no_indicators", lang), className="oa-hint")]
     return [facts_list(items)]
+
+
+def dropdown_labels(lang: str) -> dict[str, str]:
+    """The dropdown's own words (its search box said "Search" in the German UI)."""
+    return {"search": t("ex_dd_search", lang), "clear_search": t("ex_dd_clear_search", lang),
+            "clear_selection": t("ex_dd_clear_selection", lang), "select_all": t("ex_dd_select_all", lang),
+            "deselect_all": t("ex_dd_deselect_all", lang), "no_options_found": t("ex_dd_none_found", lang)}
+
+
+def legend_box(lang: str) -> html.Div:
+    """The map legend behind a button, so a phone user can fold it away (folded at first on phones).
+
+    A clientside callback (`ortsatlas.legend.toggle`, assets/map.js) sets the class and `aria-expanded`; the
+    legend's entries come from `on_view` into `#ex-legend`.
+    """
+    return html.Div([
+        html.Button(t("ex_legend", lang), id="ex-legend-toggle", type="button", className="oa-legend-toggle",
+                    **{"aria-expanded": "true", "aria-controls": "ex-legend"}),
+        html.Div(id="ex-legend", className="oa-legend-body", **{"aria-live": "polite"}),
+    ], id="ex-legend-box", className="oa-legend oa-legend-box")
 
 
 def export_panel(visible: pd.DataFrame, atlas: Atlas, lang: str) -> html.Div:
@@ -226,7 +247,8 @@ def layout(**args) -> html.Div:
     ]
     controls = html.Div([
         indicator_picker("ex-indicator", t("indicator", lang), indicator_options(visible, atlas, lang),
-                         state.indicator, clearable=False, searchable=True, placeholder=t("indicator_search", lang)),
+                         state.indicator, clearable=False, searchable=True, placeholder=t("indicator_search", lang),
+                         maxHeight=INDICATOR_LIST_HEIGHT, labels=dropdown_labels(lang)),
         html.Div([html.Span([t("period", lang), html.Span(period_label(state.period) if state.period else "",
                                                           id="ex-period-label", className="oa-period-label")],
                             className="oa-label"),
@@ -257,14 +279,17 @@ def layout(**args) -> html.Div:
             html.Div(dl.Map(map_children, id="ex-map", center=center, zoom=11, className="oa-map",
                             attributionControl=True, zoomSnap=0.25), className="oa-map-inner"),
             html.Div(id="ex-map-title", className="oa-map-title"),
-            html.Div(id="ex-legend", className="oa-legend", **{"aria-live": "polite"}),
+            legend_box(lang),
+            # Phones and portrait tablets: the time series sits below the map, out of sight; say so.
+            html.A([t("ex_ts_below", lang), html.Span(" ↓", **{"aria-hidden": "true"})], href="#ex-ts-panel",
+                   className="oa-ts-cue"),
         ], className="oa-map-wrap"),
         html.Aside([
             html.Div(state.notice, id="ex-notice", className="oa-notice", role="status"),
             html.Details([html.Summary(t("controls", lang)), controls], open=True),
             html.Details([html.Summary(t("timeseries", lang)), timeseries_graph("ex-timeseries", lang),
                           html.A(t("profile", lang), id="ex-profile-link", href="", hidden=True,
-                                 className="oa-chip oa-profile-link")], open=True),
+                                 className="oa-chip oa-profile-link")], open=True, id="ex-ts-panel"),
             html.Details([html.Summary(t("info", lang)), html.Div(id="ex-info", className="oa-section")],
                          open=False),
             html.Details([html.Summary(t("export", lang)), export_panel(visible, atlas, lang)],
@@ -386,6 +411,11 @@ def register_callbacks(app) -> None:
         charts = [f"{urls['chart']}&format={f}" if urls["chart"] else "" for f in ("png", "svg")]
         return (urls["data"], *pictures, *charts, not urls["chart"], urls["print"])
 
+    app.clientside_callback(  # the legend folds away; folded at first on phones
+        "function(n) { return window.ortsatlas.legend.toggle(n); }",
+        Output("ex-legend-box", "className"), Output("ex-legend-toggle", "aria-expanded"),
+        Input("ex-legend-toggle", "n_clicks"),
+    )
     app.clientside_callback(
         "function(q) { return window.ortsatlas.url.share(q && q.qs); }",
         Output("ex-share-url", "value"), Input("ex-query", "data"),
