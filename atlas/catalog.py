@@ -19,6 +19,12 @@ POLARITIES = ("high_good", "high_bad", "neutral")
 AGGREGATIONS = ("ratio", "sum", "none")
 PERIODICITIES = ("year", "quarter", "month")
 _ID = re.compile(r"^[a-z0-9_]{2,64}$")
+MAX_DECIMALS = 6  # beyond it a number is noise, and formatting with 10**9 decimals took the map down
+MAX_SCALE = 1_000_000  # per 100, per 1,000 … per million inhabitants
+# Text fields and their longest length: a title is a line, a definition a paragraph.
+TEXT_LIMITS = {"title_de": 200, "title_en": 200, "unit": 40, "department": 64, "definition_de": 5000,
+               "definition_en": 5000, "source": 1000, "contact": 500, "licence": 200, "numerator": 200,
+               "denominator": 200, "recipe": 20000}
 
 
 class CatalogError(ValueError):
@@ -90,6 +96,7 @@ def _check_indicator(raw: dict, domain: str, where: str) -> Indicator:
     if raw["aggregation"] == "ratio" and not (raw.get("numerator") and raw.get("denominator") and raw.get("scale")):
         raise CatalogError(f"{ctx}: a ratio needs numerator, denominator and scale")
     raw = dict(raw)
+    _check_fields(raw, ctx)
     for key in ("suppress_numerator_below", "suppress_denominator_below", "suppress_value_below"):
         threshold = raw.get(key)
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int)
@@ -100,6 +107,26 @@ def _check_indicator(raw: dict, domain: str, where: str) -> Indicator:
         raise CatalogError(f"{ctx}: same_count_as must be a list of indicator ids")
     raw["same_count_as"] = tuple(linked)
     return Indicator(domain=domain, **raw)
+
+
+def _check_fields(raw: dict, ctx: str) -> None:
+    """Types and bounds of the plain fields: every reader (map, chart, print, GeoJSON) trusts them."""
+    for key, limit in TEXT_LIMITS.items():
+        if key in raw and not (isinstance(raw[key], str) and len(raw[key]) <= limit):
+            raise CatalogError(f"{ctx}: {key} muss Text mit höchstens {limit} Zeichen sein; geben Sie ihn so an / "
+                               f"{key} must be text of at most {limit} characters")
+    decimals = raw.get("decimals")
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= MAX_DECIMALS:
+        raise CatalogError(f"{ctx}: decimals = {str(decimals)[:40]!r}; geben Sie die Nachkommastellen als ganze Zahl "
+                           f"von 0 bis {MAX_DECIMALS} an / expected a whole number from 0 to {MAX_DECIMALS}")
+    scale = raw.get("scale", 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= MAX_SCALE:
+        raise CatalogError(f"{ctx}: scale = {str(scale)[:40]!r}; geben Sie den Faktor als Zahl über 0 bis "
+                           f"{MAX_SCALE:,} an, z. B. 100 für Prozent / expected a number above 0 up to "
+                           f"{MAX_SCALE}".replace(",", "."))
+    raw["scale"] = float(scale)
+    if not isinstance(raw.get("diverging", False), bool):
+        raise CatalogError(f"{ctx}: diverging muss true oder false sein; geben Sie es so an / expected true or false")
 
 
 def load_departments(layers_dir: Path) -> dict[str, dict[str, str]]:
@@ -174,6 +201,26 @@ def _id_list(raw) -> tuple[str, ...]:
     return tuple(str(i) for i in items if i)
 
 
+def _readable(values: dict) -> dict:
+    """A stored definition within the bounds the checks now set (decimals 0..6, a positive finite scale).
+
+    Why: an older atlas accepted `decimals: -1` or 10**9 through an upload,
+    which broke maps, charts, print and GeoJSON for every viewer. Stored data
+    stays as it is; readers see the nearest valid value.
+    """
+    try:
+        decimals = int(values.get("decimals"))
+    except (TypeError, ValueError, OverflowError):
+        decimals = 1
+    try:
+        scale = float(values.get("scale", 1.0))
+    except (TypeError, ValueError):
+        scale = 1.0
+    if not 0 < scale <= MAX_SCALE:  # also NaN and infinity
+        scale = 1.0
+    return {**values, "decimals": min(max(decimals, 0), MAX_DECIMALS), "scale": scale}
+
+
 def stored_indicators(frame: pd.DataFrame | None) -> list[Indicator]:
     """Indicators kept in the store's `catalog` table, in creation order."""
     if frame is None or frame.empty:
@@ -186,5 +233,5 @@ def stored_indicators(frame: pd.DataFrame | None) -> list[Indicator]:
         below = values.get("suppress_value_below")
         values["suppress_value_below"] = None if below is None or pd.isna(below) else int(below)
         values["recipe"] = values["recipe"] if isinstance(values.get("recipe"), str) else ""
-        out.append(Indicator(**values))
+        out.append(Indicator(**_readable(values)))
     return out

@@ -382,7 +382,9 @@ def _xlsx(data: ExportData, path: Path) -> None:
     r = 0
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
-            if isinstance(value, float):
+            if isinstance(value, float) and not np.isfinite(value):
+                ws.write_string(r, c, "")  # NaN or infinity stored by an older atlas: Excel has no such number
+            elif isinstance(value, float):
                 ws.write_number(r, c, value, formats[c])
             else:
                 ws.write_string(r, c, str(value))
@@ -634,7 +636,10 @@ class ExportFile:
 
 
 def file_name(data: ExportData) -> str:
-    return f"ortsatlas_{_layer_name(data)}.{_EXT[data.request.fmt]}"
+    """ASCII only: a period stored in full-width digits ('２０２４') made the Content-Disposition header
+    unencodable, and the download hung."""
+    name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "_" for ch in _layer_name(data))
+    return f"ortsatlas_{name}.{_EXT[data.request.fmt]}"
 
 
 def render(atlas: Atlas, data: ExportData) -> ExportFile:

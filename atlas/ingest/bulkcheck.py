@@ -15,7 +15,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from atlas.ingest.cells import ENGLISH_NUMBER, GERMAN_NUMBER, GIVEN_VALUE_PRECISION
+from atlas.ingest.cells import (
+    ENGLISH_NUMBER,
+    GERMAN_NUMBER,
+    GIVEN_VALUE_PRECISION,
+    MAX_MAGNITUDE,
+)
 
 
 def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed: set[str],
@@ -38,7 +43,8 @@ def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed:
     status[is_none] = "missing"
     if is_number.any():
         numbers = pd.to_numeric(cells[is_number], errors="coerce").to_numpy(dtype=float)
-        finite = np.isfinite(numbers)
+        with np.errstate(invalid="ignore"):
+            finite = np.abs(numbers) <= MAX_MAGNITUDE  # NaN and infinity fail too: the per-row path words them
         where = np.flatnonzero(is_number)
         status[where[finite]] = "ok"
         value[where[finite]] = numbers[finite]
@@ -56,10 +62,12 @@ def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed:
         thousands = "." if decimal == "," else ","
         numbers = pc.replace_substring(pa.array(text[ok], type=pa.string()), thousands, "")
         parsed = pc.cast(pc.replace_substring(numbers, decimal, "."), pa.float64())
+        parsed = parsed.to_numpy(zero_copy_only=False)
+        within = np.abs(parsed) <= MAX_MAGNITUDE  # a 400-digit number parses as infinity: the per-row path says so
         status[where[miss]] = "missing"
         status[where[supp]] = "suppressed"
-        status[where[ok]] = "ok"
-        value[where[ok]] = parsed.to_numpy(zero_copy_only=False)
+        status[where[ok][within]] = "ok"
+        value[where[ok][within]] = parsed[within]
     return status, value
 
 

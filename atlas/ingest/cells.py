@@ -6,6 +6,7 @@ every row.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -17,13 +18,28 @@ SUPPRESSED_MARKS = {"·", ".", "*", "x", "geheim", "gesperrt"}
 MISSING_MARKS = {"", "…", "...", "na", "n/a", "nan", "k.a.", "keine angabe"}
 
 
-_QUARTER_ISO = re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$")
-_QUARTER_DE = re.compile(r"^[Qq]([1-4])\s*[/ ]\s*(\d{4})$")
-_QUARTER_WORD = re.compile(r"^([1-4])\.\s*(?:Quartal|Q)\s*(\d{4})$", re.IGNORECASE)
-_YEAR = re.compile(r"^(\d{4})(?:\.0)?$")
-_DATE_DE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits only (re.ASCII): Python's \d also matches Arabic-Indic or full-width digits, which stored a
+# period '２０２４' beside '2024'. Full-width digits are folded to ASCII first (`normal_text`); any other script's
+# digits do not match and get a message.
+_QUARTER_ISO = re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$", re.ASCII)
+_QUARTER_DE = re.compile(r"^[Qq]([1-4])\s*[/ ]\s*(\d{4})$", re.ASCII)
+_QUARTER_WORD = re.compile(r"^([1-4])\.\s*(?:Quartal|Q)\s*(\d{4})$", re.IGNORECASE | re.ASCII)
+_YEAR = re.compile(r"^(\d{4})(?:\.0)?$", re.ASCII)
+_DATE_DE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", re.ASCII)
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$", re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
+
+
+def normal_text(cell) -> str:
+    """A cell as text in Unicode's compatibility form (NFKC): full-width '２０２４' is '2024', a non-breaking
+    space a space. What the eye reads as the same value is then the same key."""
+    text = str(cell)
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def foreign_digits(text: str) -> bool:
+    """Digits of another script (Arabic-Indic, Devanagari …) that NFKC leaves as they are."""
+    return any(ch.isdigit() and not ch.isascii() for ch in text)
 
 
 def parse_period(cell, periodicity: str | None = None) -> str | None:
@@ -37,7 +53,7 @@ def parse_period(cell, periodicity: str | None = None) -> str | None:
         return _period_of_day(day, periodicity)
     if isinstance(cell, (int, float)) and not isinstance(cell, bool):
         cell = str(int(cell)) if float(cell).is_integer() else str(cell)
-    text = str(cell).strip()
+    text = normal_text(cell).strip()
     if m := _YEAR.match(text):
         return m[1] if 1900 < int(m[1]) < 2200 else None
     if m := _QUARTER_ISO.match(text):
@@ -82,8 +98,8 @@ def cached_end(period: str) -> date:
 
 
 def is_date(cell) -> bool:
-    return isinstance(cell, (datetime, date)) or bool(_DATE_DE.match(str(cell).strip())
-                                                       or _DATE_ISO.match(str(cell).strip()))
+    return isinstance(cell, (datetime, date)) or bool(_DATE_DE.match(normal_text(cell).strip())
+                                                       or _DATE_ISO.match(normal_text(cell).strip()))
 
 
 def _period_of_day(day: date, periodicity: str | None) -> str | None:
@@ -106,9 +122,14 @@ def _period_of_day(day: date, periodicity: str | None) -> str | None:
 GIVEN_VALUE_PRECISION = 1e-6
 
 # An exponent ("1,5E-05") is what Excel and the atlas's own exports write for very small or large numbers.
-GERMAN_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})*|\d+)(?:,\d+)?(?:[eE][+-]?\d+)?"
-ENGLISH_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})*|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?"
+# ASCII digits only ([0-9], not \d): pandas and Python match any script's digits with \d, and Arrow then
+# failed to read '１２' as a number. The per-row path folds full-width digits to ASCII first.
+GERMAN_NUMBER = r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})*|[0-9]+)(?:,[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+ENGLISH_NUMBER = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})*|[0-9]+)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _GERMAN_NUM, _ENGLISH_NUM = re.compile(GERMAN_NUMBER), re.compile(ENGLISH_NUMBER)
+# The largest magnitude a cell may have: counts, sums of money and rates stay far below it, and sums over
+# every area cannot overflow. A 400-digit number was read as infinity and broke JSON and XLSX for everyone.
+MAX_MAGNITUDE = 1e15
 
 
 def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
@@ -126,8 +147,8 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
         value = float(cell)
         if np.isnan(value):
             return "missing", None, ""
-        return ("ok", value, "") if np.isfinite(value) else ("error", None, _NOT_FINITE)
-    text = str(cell).strip().replace("\u00a0", "").replace(" ", "")
+        return ("ok", value, "") if abs(value) <= MAX_MAGNITUDE else ("error", None, _NOT_FINITE)
+    text = normal_text(cell).strip().replace("\u00a0", "").replace(" ", "")
     low = text.casefold()
     if low in MISSING_MARKS:
         return "missing", None, ""
@@ -137,7 +158,10 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
         return "error", None, AMBIGUOUS_DASH
     pattern, thousands = (_GERMAN_NUM, ".") if decimal == "," else (_ENGLISH_NUM, ",")
     if pattern.fullmatch(text):
-        return "ok", float(text.replace(thousands, "").replace(decimal, ".")), ""
+        value = float(text.replace(thousands, "").replace(decimal, "."))
+        return ("ok", value, "") if abs(value) <= MAX_MAGNITUDE else ("error", None, _NOT_FINITE)
+    if foreign_digits(text):
+        return "error", None, _FOREIGN_DIGITS
     other = _ENGLISH_NUM if decimal == "," else _GERMAN_NUM
     expected = "1234,5 oder 1.234,5" if decimal == "," else "1234.5"
     if other.fullmatch(text):
@@ -151,4 +175,6 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
 
 AMBIGUOUS_DASH = ("'-' ist mehrdeutig: schreiben Sie 0 für null, lassen Sie die Zelle leer für 'keine Daten' oder "
                   "'.' für geheim")
-_NOT_FINITE = ("endliche Zahl erwartet; tragen Sie die Zahl ein oder lassen Sie die Zelle für 'keine Daten' leer")
+_NOT_FINITE = ("Zahl zu groß oder unendlich (höchstens 10^15 dem Betrag nach); tragen Sie die richtige Zahl ein "
+               "oder lassen Sie die Zelle für 'keine Daten' leer")
+_FOREIGN_DIGITS = ("Ziffern einer anderen Schrift; schreiben Sie die Zahl mit den Ziffern 0–9, z. B. 1234,5")

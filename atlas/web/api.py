@@ -9,8 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
+import re
+from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, request, send_file
+from flask.json.provider import DefaultJSONProvider
 
 from atlas.export import profile_pdf, profile_view, report_render
 from atlas.export.tables import neutralise
@@ -36,6 +40,60 @@ from auth.permissions import may_build_index, may_make_booklet
 
 api = Blueprint("api", __name__)
 log = logging.getLogger(__name__)
+
+
+def finite(value):
+    """A value for JSON: NaN and infinity (stored by older atlases) become null, at any depth.
+
+    JSON has neither, and `Infinity` in an answer broke every client's parser.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+class FiniteJSON(DefaultJSONProvider):
+    """The app's JSON: never NaN or Infinity. Answers are written strictly (`allow_nan=False`); only one
+    that holds such a number is walked and written again, so the usual answer costs nothing extra."""
+
+    def dumps(self, obj, **kwargs) -> str:
+        kwargs["allow_nan"] = False
+        try:
+            return super().dumps(obj, **kwargs)
+        except ValueError:
+            return super().dumps(finite(obj), **kwargs)
+
+
+@api.record_once
+def _finite_json(state) -> None:
+    """Every JSON answer of the app (read API, workflow, errors) goes through FiniteJSON."""
+    state.app.json = FiniteJSON(state.app)
+
+
+_FILENAME = re.compile(r'filename="([^"]*)"')
+
+
+@api.after_app_request
+def _ascii_file_names(resp: Response) -> Response:
+    """Every download's Content-Disposition in ASCII (the original name as RFC 5987 `filename*`).
+
+    Why: a file name with a period stored in full-width digits could not be
+    encoded into the header, and the download hung. Names are built in many
+    places (exports, pictures, reports); this holds for all of them.
+    """
+    header = resp.headers.get("Content-Disposition")
+    if header is None or header.isascii():
+        return resp
+    m = _FILENAME.search(header)
+    name = m[1] if m else "download"
+    plain = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "_" for ch in name)
+    kind = header.split(";", 1)[0].strip() if header.split(";", 1)[0].strip().isascii() else "attachment"
+    resp.headers["Content-Disposition"] = f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"
+    return resp
 
 @api.get("/api/v1/indicators")
 def indicators() -> Response:
