@@ -10,6 +10,27 @@
 window.ortsatlas = window.ortsatlas || {};
 (function (ns) {
   let current = {};
+  let shownSel = null;
+  const layers = {};  // feature index -> its Leaflet layer, to find the selected area on screen
+
+  // The legend never covers the selected area: if they overlap, pan the map
+  // by the smaller of the two shifts that frees the area (right or up).
+  function keepClear(i) {
+    const layer = layers[i];
+    const box = document.getElementById("ex-legend-box");
+    if (!layer || !layer._map || !box || !layer.getBounds) { return; }
+    const map = layer._map;
+    const frame = map.getContainer().getBoundingClientRect();
+    const r = box.getBoundingClientRect();
+    const legend = {left: r.left - frame.left, right: r.right - frame.left,
+                    top: r.top - frame.top, bottom: r.bottom - frame.top};
+    const b = layer.getBounds();
+    const nw = map.latLngToContainerPoint(b.getNorthWest());
+    const se = map.latLngToContainerPoint(b.getSouthEast());
+    if (!(nw.x < legend.right && se.x > legend.left && nw.y < legend.bottom && se.y > legend.top)) { return; }
+    const dx = legend.right - nw.x + 8, dy = se.y - legend.top + 8;
+    map.panBy(dx <= dy ? [-dx, 0] : [0, dy]);
+  }
 
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
@@ -38,6 +59,10 @@ window.ortsatlas = window.ortsatlas || {};
       const i = feature.properties.i;
       const cls = h.cls ? h.cls[i] : undefined;
       const selected = h.sel === i;
+      if (h.sel !== shownSel) {  // once per new selection, after Leaflet has drawn it
+        shownSel = h.sel;
+        if (h.sel !== null && h.sel !== undefined) { setTimeout(function () { keepClear(h.sel); }, 50); }
+      }
       const base = {weight: selected ? 4 : 1, color: selected ? "#000000" : "#4d4d4d",
                     opacity: 1, fillOpacity: 0.85, dashArray: null};
       if (cls === -2) {
@@ -51,7 +76,11 @@ window.ortsatlas = window.ortsatlas || {};
     hover: function () {
       return {weight: 3, color: "#000000"};
     },
+    keepClear: function () {
+      if (current.sel !== null && current.sel !== undefined) { keepClear(current.sel); }
+    },
     tooltip: function (feature, layer) {
+      layers[feature.properties.i] = layer;
       layer.bindTooltip(function () {
         const p = feature.properties;
         const label = current.lab ? current.lab[p.i] : "";
@@ -79,6 +108,7 @@ window.ortsatlas = window.ortsatlas || {};
     toggle: function (clicks) {
       const startOpen = !ns.legend.phone();
       const open = (clicks || 0) % 2 === 0 ? startOpen : !startOpen;
+      if (open) { setTimeout(ns.map.keepClear, 50); }  // the unfolded legend must not cover the selection
       return [open ? "oa-legend oa-legend-box" : "oa-legend oa-legend-box oa-legend-folded",
               open ? "true" : "false"];
     }

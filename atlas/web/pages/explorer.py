@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import dash_leaflet as dl
 import pandas as pd
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from atlas.classify import K_RANGE, METHODS, classing
 from atlas.export import pictures
@@ -147,8 +147,57 @@ def legend_box(lang: str) -> html.Div:
     return html.Div([
         html.Button(t("ex_legend", lang), id="ex-legend-toggle", type="button", className="oa-legend-toggle",
                     **{"aria-expanded": "true", "aria-controls": "ex-legend"}),
-        html.Div(id="ex-legend", className="oa-legend-body", **{"aria-live": "polite"}),
+        html.Div([html.Div(id="ex-legend", **{"aria-live": "polite"}), symbols_help(lang)],
+                 className="oa-legend-body"),
     ], id="ex-legend-box", className="oa-legend oa-legend-box")
+
+
+def area_card(atlas: Atlas, view: choropleth.MapView, area: str | None, level: str, title: str,
+              lang: str) -> list:
+    """What a tap on an area shows: its name and key, the value with its unit, the period, and its parent.
+
+    Built from the same map view that coloured the map (the labels already
+    carry disclosure and the unit), so the card and the map never disagree;
+    nothing needs a mouse hover.
+    """
+    if area is None or area not in view.area_ids:
+        return [html.P(t("click_area", lang), className="oa-hint")]
+    areas = queries.areas(atlas, level, view.set_id).set_index("area_id")
+    row = areas.loc[area]
+    value = view.hideout["lab"][view.area_ids.index(area)]
+    body = [html.Div([html.Strong(row["name"], className="oa-area-name"), " ",
+                      html.Span(area, className="oa-key")]),
+            html.Div([html.Span(t("ex_area_value", lang) + ": ", className="oa-label-inline"),
+                      html.Strong(value, className="oa-area-value")]),
+            html.Div(title, className="oa-hint")]
+    parent = _parent(atlas, level, view.set_id, row["parent_id"], lang)
+    if parent:
+        body.append(html.Div(f"{t('ex_area_in', lang)} {parent}", className="oa-area-parent"))
+    return body
+
+
+def _parent(atlas: Atlas, level: str, set_id: str, parent_id, lang: str) -> str:
+    """'Stadtbezirk Mitte': the parent's level and name, or '' at the top level."""
+    ids = territory.level_ids(atlas)
+    if not isinstance(parent_id, str) or level not in ids or ids.index(level) + 1 >= len(ids):
+        return ""
+    parent_level = ids[ids.index(level) + 1]
+    names = queries.areas(atlas, parent_level, set_id).set_index("area_id")["name"]
+    name = names.get(parent_id)
+    return f"{territory.label(atlas, parent_level, lang)} {name}" if name else ""
+
+
+def classing_help(lang: str) -> html.Details:
+    """Plain words for the classing methods and the number of classes, one tap away."""
+    items = [html.Li(t(f"ex_help_{method}", lang)) for method in METHODS] + [html.Li(t("ex_help_classes", lang))]
+    return html.Details([html.Summary(t("ex_help", lang)), html.Ul(items)], className="oa-help", id="ex-help")
+
+
+def symbols_help(lang: str) -> html.Details:
+    """What the two gap symbols of the legend mean, one tap away from the legend."""
+    return html.Details([html.Summary(t("ex_help", lang)),
+                         html.Ul([html.Li(t("ex_help_missing", lang)), html.Li(t("ex_help_suppressed", lang))])],
+                        className="oa-help", id="ex-symbols-help")
 
 
 def export_panel(visible: pd.DataFrame, atlas: Atlas, lang: str) -> html.Div:
@@ -267,6 +316,7 @@ def layout(**args) -> html.Div:
                   dcc.RadioItems(id="ex-k", value=state.k, inline=True, className="oa-radio",
                                  options=[{"label": str(k), "value": k}
                                           for k in range(K_RANGE[0], K_RANGE[1] + 1)])], className="oa-field"),
+        classing_help(lang),
     ], className="oa-section")
     return html.Div([
         dcc.Store(id="ex-lang", data=lang),
@@ -286,6 +336,10 @@ def layout(**args) -> html.Div:
         ], className="oa-map-wrap"),
         html.Aside([
             html.Div(state.notice, id="ex-notice", className="oa-notice", role="status"),
+            html.Section([html.Div(id="ex-area", **{"aria-live": "polite"}),
+                          html.Button(t("ex_area_close", lang), id="ex-area-clear", type="button",
+                                      className="oa-chip", hidden=not state.area)],
+                         className="oa-area", **{"aria-label": t("ex_area_value", lang)}),
             html.Details([html.Summary(t("controls", lang)), controls], open=True),
             html.Details([html.Summary(t("timeseries", lang)), timeseries_graph("ex-timeseries", lang),
                           html.A(t("profile", lang), id="ex-profile-link", href="", hidden=True,
@@ -342,7 +396,7 @@ def register_callbacks(app) -> None:
     @app.callback(
         Output("ex-geojson", "hideout"), Output("ex-geojson", "data"), Output("ex-set", "data"),
         Output("ex-legend", "children"), Output("ex-map-title", "children"), Output("ex-period-label", "children"),
-        Output("ex-query", "data"),
+        Output("ex-query", "data"), Output("ex-area", "children"),
         Input("ex-indicator", "value"), Input("ex-period", "value"), Input("ex-method", "value"),
         Input("ex-k", "value"), Input("ex-selected", "data"), Input("ex-level", "value"),
         State("ex-set", "data"), State("ex-lang", "data"),
@@ -357,7 +411,7 @@ def register_callbacks(app) -> None:
         view = (choropleth.map_view(atlas, viewer, indicator_id, period, method, k, selected, lang, level)
                 if period else None)
         if view is None:  # unknown or not visible: the same empty answer either way
-            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None
+            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None, []
         ind = atlas.indicator_by_id[indicator_id]
         title = f"{ind.title(lang)}, {period_label(period)}"
         area = selected if selected in view.area_ids else None
@@ -366,10 +420,14 @@ def register_callbacks(app) -> None:
         key = f"{view.set_id}|{level}"
         data = no_update if current_set == key else choropleth.geometry(atlas, view.set_id, level)
         return (view.hideout, data, key, legend(view.legend, ind.unit, lang), title,
-                period_label(period), query)
+                period_label(period), query, area_card(atlas, view, area, level, title, lang))
 
-    @app.callback(Output("ex-selected", "data"), Input("ex-geojson", "clickData"), prevent_initial_call=True)
-    def on_click(feature):
+    @app.callback(Output("ex-selected", "data"), Input("ex-geojson", "clickData"),
+                  Input("ex-area-clear", "n_clicks"), prevent_initial_call=True)
+    def on_click(feature, _clear):
+        """A tap (click) selects an area; the card's button clears the selection."""
+        if ctx.triggered_id == "ex-area-clear":
+            return None if _clear else no_update
         area_id = ((feature or {}).get("properties") or {}).get("id")
         return area_id if isinstance(area_id, str) else no_update
 
@@ -411,6 +469,10 @@ def register_callbacks(app) -> None:
         charts = [f"{urls['chart']}&format={f}" if urls["chart"] else "" for f in ("png", "svg")]
         return (urls["data"], *pictures, *charts, not urls["chart"], urls["print"])
 
+    app.clientside_callback(  # the card's button clears a selection; nothing to clear without one
+        "function(a) { return !a; }",
+        Output("ex-area-clear", "hidden"), Input("ex-selected", "data"),
+    )
     app.clientside_callback(  # the legend folds away; folded at first on phones
         "function(n) { return window.ortsatlas.legend.toggle(n); }",
         Output("ex-legend-box", "className"), Output("ex-legend-toggle", "aria-expanded"),
