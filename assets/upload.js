@@ -33,6 +33,39 @@ window.ortsatlas = window.ortsatlas || {};
     return body.message || ("HTTP " + status);
   }
 
+  // A large file is checked in the background (HTTP 202): ask how far it is until it is done.
+  const STAGES = {queued: "wartet", read: "Datei lesen", cells: "Zellen lesen", rows: "Zeilen prüfen",
+                  compare: "mit dem Bestand vergleichen", saving: "Bericht speichern"};
+
+  function handOver(zone, body) {
+    say(zone, body.ok ? "Geprüft: keine Fehler." : "Geprüft: bitte den Prüfbericht ansehen.");
+    window.dash_clientside.set_props(zone.dataset.store, {data: {upload_id: body.upload_id, at: Date.now()}});
+  }
+
+  function follow(zone, url, bar) {
+    const xhr = new XMLHttpRequest();
+    xhr.open("GET", url);
+    xhr.onload = function () {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
+      if (!body || xhr.status !== 200) { say(zone, describe(body, xhr.status)); return; }
+      if (body.state === "checking") {
+        const p = body.progress || {}, share = Math.round(100 * (p.share || 0));
+        if (bar) { bar.style.width = share + "%"; }
+        say(zone, "Prüfung läuft: " + (STAGES[p.stage] || p.stage || "") + " (" + share + " %) …");
+        window.setTimeout(function () { follow(zone, url, bar); }, 700);
+        return;
+      }
+      if (bar) { bar.style.width = "100%"; }
+      handOver(zone, body);
+    };
+    xhr.onerror = function () {  // a brief drop of the connection: keep asking, the check runs on
+      say(zone, "Verbindung unterbrochen; die Prüfung läuft auf dem Server weiter …");
+      window.setTimeout(function () { follow(zone, url, bar); }, 3000);
+    };
+    xhr.send();
+  }
+
   function send(zone) {
     const file = files[zone.id];
     if (!file) { return; }
@@ -62,10 +95,15 @@ window.ortsatlas = window.ortsatlas || {};
     xhr.onload = function () {
       let body = null;
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
+      if (xhr.status === 202 && body && body.upload_id) {
+        if (bar) { bar.style.width = "0%"; }
+        say(zone, "Hochgeladen; die Prüfung läuft …");
+        follow(zone, xhr.getResponseHeader("Location") || ("/api/v1/uploads/" + body.upload_id), bar);
+        return;
+      }
       if (bar) { bar.style.width = "100%"; }
       if (zone.dataset.store && body && body.upload_id) {
-        say(zone, body.ok ? "Geprüft: keine Fehler." : "Geprüft: bitte den Prüfbericht ansehen.");
-        window.dash_clientside.set_props(zone.dataset.store, {data: {upload_id: body.upload_id, at: Date.now()}});
+        handOver(zone, body);
       } else {
         say(zone, describe(body, xhr.status));
       }

@@ -33,6 +33,9 @@ class Settings:
     answer_cache_size: int
     log_format: str
     tmp_dir: Path
+    upload_background_kb: int = 1024
+    background_threads: int = 1
+    background_queue: int = 4
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -101,4 +104,12 @@ def load_settings() -> Settings:
         # directory by default: the same volume as the store (room for a big GeoPackage), and
         # not the system /tmp that other processes share; each file is removed once sent.
         tmp_dir=Path(os.environ.get("ATLAS_TMP_DIR", "") or data_dir / "tmp").resolve(),
+        # Uploads from this size (KB) on are checked in the background: the request answers 202 at
+        # once and the page shows the check's progress, so a 1 M-row file never meets a worker timeout.
+        upload_background_kb=int(os.environ.get("ATLAS_UPLOAD_BACKGROUND_KB", "1024")),
+        # Background jobs of one kind (upload checks, booklets) run at once per worker process
+        # (a 1 M-row check may need ~1 GB) ...
+        background_threads=max(1, int(os.environ.get("ATLAS_BACKGROUND_THREADS", "1"))),
+        # ... and how many more may wait; beyond that the request is refused with 503 and Retry-After.
+        background_queue=max(0, int(os.environ.get("ATLAS_BACKGROUND_QUEUE", "4"))),
     )

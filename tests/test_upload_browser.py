@@ -107,3 +107,31 @@ def test_admin_uploads_boundaries_on_the_admin_page(scratch_duo, scratch_atlas):
     assert queries.set_for_period(atlas, "2027") == "gs20270101"
     assert queries.set_for_period(atlas, "2025") == current  # earlier periods keep their boundaries
     assert len(queries.areas(atlas, "ortsteil", "gs20270101")) == len(areas)
+
+
+def test_a_large_file_shows_the_checks_progress_then_its_report(scratch_duo, scratch_atlas, monkeypatch):
+    """From ATLAS_UPLOAD_BACKGROUND_KB on, the page follows a background check instead of waiting on the request."""
+    import base64
+    import dataclasses
+    import threading
+
+    from atlas.ingest import checks, uploads
+    duo, atlas = scratch_duo, scratch_atlas
+    atlas.settings = dataclasses.replace(atlas.settings, upload_background_kb=0)
+    release, real = threading.Event(), checks.check_upload
+
+    def held_check(*args, **kwargs):  # the check waits until the page has shown that it runs
+        kwargs["progress"]("read", 0.0)
+        assert release.wait(60)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(uploads, "check_upload", held_check)
+    areas = list(queries.areas(atlas, "ortsteil", queries.current_set(atlas))["area_id"])
+    log_in(duo, "sozialamt")
+    duo.find_element("#oa-upload-link").click()
+    until(lambda: duo.find_elements("#up-drop"), message="upload page")
+    duo.driver.execute_script(DROP, base64.b64encode(quarter_workbook(areas, "2026-Q2")).decode(), "gross.xlsx")
+    until(lambda: "Prüfung läuft: Datei lesen" in duo.find_element("#up-status").text, timeout=30,
+          message="progress of the background check")
+    release.set()
+    until(lambda: "Keine Fehler" in duo.find_element("#up-report").text, timeout=30, message="clean report")
+    assert "51 Werte" in duo.find_element("#up-report").text

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,7 @@ from atlas.services.context import Atlas
 from auth.permissions import Principal, may_deliver, may_know, may_publish_directly
 
 MAX_ERRORS = 500  # a report lists this many problems, then says how many more there are
+Progress = Callable[[str, float], None]  # (stage, share done 0..1)
 CHANGE_WARN = 0.5  # relative change against the previous period that earns a warning
 
 ROLES = ("area", "area_name", "indicator", "period", "value", "numerator", "denominator")
@@ -390,14 +392,20 @@ class _TotalRow:
     denominator: float | None
 
 
+def _no_progress(stage: str, share: float) -> None:
+    """The default: a check in the request itself tells nobody how far it is."""
+
+
 def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | None = None,
-          definitions: list | None = None, total_tolerance=None, on_set: str | None = None) -> Checked:
+          definitions: list | None = None, total_tolerance=None, on_set: str | None = None,
+          progress: Progress = _no_progress) -> Checked:
     """Validate a read table completely; nothing is stored here.
 
     `total_tolerance`: how far a count may differ from the file's total row
     (publishers that round their totals say so explicitly); default exact.
     `on_set`: the boundary set the delivery is keyed on, named explicitly
     (publishers keep some tables on older units); default: each period's set.
+    `progress(stage, share)` hears how far the check is (background checks show it).
     """
     created, def_problems, def_notes = new_indicators(atlas, viewer, definitions)
     matcher = AreaMatcher(atlas)
@@ -408,6 +416,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     if errors:
         return Checked(report, pd.DataFrame(columns=_EMPTY_VALUES))
     lookup = {**known_indicators(atlas, viewer), **created}
+    progress("cells", 0.2)
     frame = cell_frame(raw, m)
     raw.table = raw.table.iloc[0:0]  # the cell frame holds everything now; a large file should not be kept twice
     errors, warnings, good = [], [], []
@@ -433,7 +442,11 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         area_of=stored_area, decimal=raw.decimal, missing=MISSING_MARKS, suppressed=SUPPRESSED_MARKS,
         text_only=raw.kind == "csv")
     # Everything the fast path did not accept is checked cell by cell, which words every problem.
-    for c in _as_cells(frame[slow]).itertuples(index=False):
+    n_slow = int(slow.sum())
+    progress("rows", 0.4)
+    for i, c in enumerate(_as_cells(frame[slow]).itertuples(index=False)):
+        if i % 20_000 == 0 and i:
+            progress("rows", 0.4 + 0.4 * i / n_slow)
         row_errors = len(errors)
         ind = _indicator_for(lookup, viewer, c.indicator, c.row, m, errors)
         period = _period_for(ind, c, m, errors)
@@ -482,6 +495,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     values = values.sort_values("row", kind="stable").reset_index(drop=True)[_EMPTY_VALUES + ["row"]]
     values = values.astype({"value": float, "numerator": float, "denominator": float})
     names = _Names(matcher, lookup, boundary_set)
+    progress("compare", 0.85)
     errors += _duplicates(values, m, names)
     if not errors:
         total_errors, total_warnings = _check_totals(values, totals, lookup, matcher, names, tolerance)
@@ -882,7 +896,7 @@ def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame, names: _Names) -> 
 
 def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes, mapping: dict | None = None,
                  sheet: str | None = None, definitions: list | None = None, total_tolerance=None,
-                 on_set: str | None = None) -> Checked:
+                 on_set: str | None = None, progress: Progress = _no_progress) -> Checked:
     """Read and validate; a file that cannot be read at all gives a report with its reasons."""
     try:
         if re.search(r"[\\/]|\.\.|[\x00-\x1f]", file_name or ""):
@@ -890,7 +904,8 @@ def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes
                                        "benennen Sie die Datei um (nur Buchstaben, Ziffern, - und _). / The file name "
                                        "holds a path or control characters.", value=file_name)])
         m = Mapping.from_json(mapping) if mapping else None
+        progress("read", 0.0)
         raw = read_table(content, file_name, sheet)
-        return check(atlas, viewer, raw, m, definitions, total_tolerance, on_set)
+        return check(atlas, viewer, raw, m, definitions, total_tolerance, on_set, progress)
     except IngestError as exc:
         return Checked(Report(False, exc.problems, []), pd.DataFrame(columns=_EMPTY_VALUES))

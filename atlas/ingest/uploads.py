@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import re
 import secrets
 import shutil
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,13 +21,22 @@ from pathlib import Path
 import pandas as pd
 
 from atlas.catalog import Indicator
-from atlas.ingest.checks import Checked
+from atlas.ingest.checks import Checked, check_upload
 from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas
 from atlas.services.versions import NOT_FOUND, Delivery, VersionError
 from auth.permissions import Principal, may_deliver, owns_upload
 
+log = logging.getLogger(__name__)
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# A background check reports progress at least every few seconds; silence this long means its worker died.
+STALE_SECONDS = 300
+INTERRUPTED = ("Die Prüfung wurde unterbrochen (der Server wurde neu gestartet). Nichts wurde gespeichert; "
+               "bitte laden Sie die Datei erneut hoch. / The check was interrupted; nothing was stored, "
+               "please upload the file again.")
+CHECK_FAILED = ("Die Prüfung ist mit einem internen Fehler abgebrochen. Nichts wurde gespeichert; bitte laden Sie "
+                "die Datei erneut hoch, und wenden Sie sich an die Administration, wenn es wieder geschieht. / "
+                "The check failed; nothing was stored.")
 
 
 def safe_file_name(name: str) -> str:
@@ -41,8 +54,10 @@ class Pending:
     checksum: str
     created_at: str
     report: dict
-    state: str = "checked"  # checked → confirmed | cancelled
+    state: str = "checked"  # (checking →) checked → confirmed | cancelled; checking → failed
     version_ids: list[int] = field(default_factory=list)
+    progress: dict = field(default_factory=dict)  # while checking: stage, share done (0..1)
+    updated_at: float = 0.0  # last sign of life of a background check (epoch seconds)
 
 
 class Uploads:
@@ -58,19 +73,49 @@ class Uploads:
         return path if (path / "meta.json").exists() else None
 
     def create(self, viewer: Principal, file_name: str, content: bytes, checked: Checked) -> Pending:
+        """A pending upload checked in the request itself (small files)."""
+        pending = self.reserve(viewer, file_name, content)
+        self.finish(pending, checked)
+        return pending
+
+    def reserve(self, viewer: Principal, file_name: str, content: bytes) -> Pending:
+        """A pending upload whose check is still to come (state `checking`)."""
         self.purge()  # housekeeping on the way: uploads nobody confirmed within 30 days go
         upload_id = secrets.token_urlsafe(18)
         folder = self.root / upload_id
         folder.mkdir(parents=True)
         pending = Pending(upload_id, viewer.name, safe_file_name(file_name), hashlib.sha256(content).hexdigest(),
-                          datetime.now().replace(microsecond=0).isoformat(), checked.report.to_json())
-        if checked.report.ok:
-            checked.values.to_parquet(folder / "values.parquet", index=False)
+                          datetime.now().replace(microsecond=0).isoformat(), {}, "checking",
+                          progress={"stage": "queued", "share": 0.0}, updated_at=time.time())
         self._save(folder, pending)
         return pending
 
+    def finish(self, pending: Pending, checked: Checked) -> None:
+        """File the check's report (and the values, if it passed): the upload is `checked`."""
+        folder = self.root / pending.upload_id
+        if checked.report.ok:
+            checked.values.to_parquet(folder / "values.parquet", index=False)
+        pending.report, pending.state, pending.progress = checked.report.to_json(), "checked", {}
+        pending.updated_at = time.time()
+        self._save(folder, pending)
+
+    def fail(self, pending: Pending, message: str) -> None:
+        """A check that could not finish: the steward reads why and uploads again."""
+        pending.report = {"ok": False, "errors": [{"row": None, "column": None, "value": None, "message": message}],
+                          "warnings": []}
+        pending.state, pending.progress, pending.updated_at = "failed", {}, time.time()
+        self._save(self.root / pending.upload_id, pending)
+
+    def note_progress(self, pending: Pending, stage: str, share: float) -> None:
+        """How far a background check is; written at most twice a second (any worker reads it)."""
+        now = time.time()
+        if now - pending.updated_at < 0.5 and stage == pending.progress.get("stage"):
+            return
+        pending.progress, pending.updated_at = {"stage": stage, "share": round(min(max(share, 0.0), 1.0), 3)}, now
+        self._save(self.root / pending.upload_id, pending)
+
     def _save(self, folder: Path, pending: Pending) -> None:
-        tmp = folder / "meta.json.tmp"
+        tmp = folder / f"meta.json.tmp{os.getpid()}-{threading.get_ident()}"
         tmp.write_text(json.dumps(asdict(pending), ensure_ascii=False))
         tmp.replace(folder / "meta.json")
 
@@ -80,7 +125,11 @@ class Uploads:
         if folder is None:
             return None
         pending = Pending(**json.loads((folder / "meta.json").read_text()))
-        return pending if owns_upload(viewer, pending.owner) else None
+        if not owns_upload(viewer, pending.owner):
+            return None
+        if pending.state == "checking" and time.time() - pending.updated_at > STALE_SECONDS:
+            self.fail(pending, INTERRUPTED)  # its worker died (restart, kill): say so instead of spinning
+        return pending
 
     def values(self, upload_id: str) -> pd.DataFrame:
         return pd.read_parquet(self.root / upload_id / "values.parquet")
@@ -102,6 +151,26 @@ class Uploads:
                 shutil.rmtree(folder, ignore_errors=True)
                 n += 1
         return n
+
+
+def check_in_background(atlas: Atlas, viewer: Principal, pending: Pending, content: bytes, options: dict) -> None:
+    """The body of a background check: check, file the outcome, report progress on the way.
+
+    `options` are `check_upload`'s keyword arguments (mapping, sheet, ...).
+    Any failure ends in the state `failed` with a message, never a check
+    that spins for ever.
+    """
+    waiting = Uploads(atlas.settings.data_dir)
+    try:
+        checked = check_upload(atlas, viewer, pending.file_name, content,
+                               progress=lambda stage, share: waiting.note_progress(pending, stage, share), **options)
+        waiting.note_progress(pending, "saving", 1.0)
+        waiting.finish(pending, checked)
+        log.info("upload %s by %s checked in the background: %d rows, %d errors", pending.upload_id, viewer.name,
+                 checked.report.rows, len(checked.report.errors))
+    except Exception:
+        log.exception("background check of upload %s failed", pending.upload_id)
+        waiting.fail(pending, CHECK_FAILED)
 
 
 def preview_table(atlas: Atlas, values: pd.DataFrame, indicator: Indicator, period: str) -> queries.ValueTable | None:

@@ -2,8 +2,8 @@
 
 A booklet of a whole level takes from seconds (51 Ortsteile) to minutes
 (1,000 areas), longer than a request should wait. The request that starts
-it gets a job id at once; a thread in the same worker makes the file and
-writes its progress to `<data dir>/booklets/<job>.json` after each area, so
+it gets a job id at once; the worker's background pool (atlas.web.background)
+makes the file and writes its progress to `<data dir>/booklets/<job>.json` after each area, so
 any worker process can answer the status request. Finished files are kept
 for a day, then removed when the next job starts.
 """
@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 from pathlib import Path
 
 from atlas.export import booklet
 from atlas.services.context import Atlas
+from atlas.web import background
 
 log = logging.getLogger(__name__)
 KEEP_SECONDS = 24 * 3600
@@ -73,7 +73,10 @@ def start(atlas: Atlas, level: str, fmt: str, view: str, lang: str, owner: str) 
         except Exception:  # a failed job must say so, not spin forever
             log.exception("booklet %s failed", job)
             _write_state(state_path, {**state, "state": "failed"})
-    threading.Thread(target=run, name=f"booklet-{job}", daemon=True).start()
+    try:
+        background.submit(atlas.settings, "booklet", run)
+    except background.Busy:  # too many booklets at once in this worker: the job says so at the first status
+        _write_state(state_path, {**state, "state": "failed", "reason": "busy"})
     return job
 
 

@@ -71,10 +71,14 @@ SCHEMAS = {
                    {"created_at": STR_OR_NULL, "released_at": STR_OR_NULL, "release_at": STR_OR_NULL,
                     "row_count": INT_OR_NULL}),
     "Problem": obj({"message": STR}, {"row": INT_OR_NULL, "column": STR_OR_NULL}),
-    "UploadReport": obj({"ok": {"type": "boolean"}, "errors": array_of(ref("Problem")),
-                         "warnings": array_of({"type": "object"})},
-                        {"upload_id": STR, "file_name": STR, "rows": INT, "indicators": STR_LIST,
-                         "periods": STR_LIST, "state": STR, "version_ids": array_of(INT)}),
+    # While a large file is checked in the background (state `checking`) there is no report yet, only progress.
+    "UploadReport": obj({}, {"ok": {"type": "boolean"}, "errors": array_of(ref("Problem")),
+                             "warnings": array_of({"type": "object"}), "upload_id": STR, "file_name": STR,
+                             "rows": INT, "indicators": STR_LIST, "periods": STR_LIST,
+                             "state": {"enum": ["checking", "checked", "failed", "confirmed", "cancelled"]},
+                             "version_ids": array_of(INT), "progress": ref("CheckProgress")}),
+    "CheckProgress": obj({}, {"stage": {"enum": ["queued", "read", "cells", "rows", "compare", "saving"]},
+                              "share": {"type": "number", "minimum": 0, "maximum": 1}}),
     "Note": obj({"id": STR, "rev": INT, "indicator": STR, "visibility": STR, "text": STR, "author": STR,
                  "date": STR}, {"period": STR_OR_NULL, "area": STR_OR_NULL}),
     "Profile": obj({"area": {"type": ["object", "null"]}, "count": INT,
@@ -340,7 +344,12 @@ ROUTES: tuple[Op, ...] = (
        (), WRITE + (413, 422), body=multipart({
            "file": FILE_FIELD, "mapping": JSON_TEXT, "new_indicators": JSON_TEXT, "sheet": STR,
            "total_tolerance": STR, "boundary_set": STR}, ("file",)), write=True, tag="workflow",
-       more={422: json_answer(ref("UploadReport"), ERRORS[422])}),
+       more={422: json_answer(ref("UploadReport"), ERRORS[422]),
+             202: json_answer(obj({"upload_id": STR, "state": {"const": "checking"}, "progress": ref("CheckProgress")},
+                                  {"file_name": STR}),
+                              "A large file (from ATLAS_UPLOAD_BACKGROUND_KB, or with `Prefer: respond-async`) is "
+                              "checked in the background: poll the Location until `state` is no longer `checking`."),
+             503: json_answer(ref("Error"), "Too many checks running; retry after the Retry-After seconds.")}),
     Op("get", "/api/v1/uploads/{upload_id}", "A checked upload's report and a preview of its values (its owner, "
                                              "admins).",
        json_answer(ref("UploadReport")), (UPLOAD_ID,), (404,), tag="workflow"),

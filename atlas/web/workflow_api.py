@@ -4,7 +4,9 @@ Same rights as the pages, with the session cookie (plus the CSRF token in
 `X-CSRFToken`) or with `Authorization: Bearer <token>`:
 
   POST /api/v1/uploads                      multipart `file` [+ `mapping`, `new_indicators` (JSON), `sheet`]
-  GET  /api/v1/uploads/<id>                 the report and a preview of the values
+                                            → 200/422 with the report; large files (or `Prefer: respond-async`)
+                                            → 202, checked in the background: poll the Location
+  GET  /api/v1/uploads/<id>                 the report and a preview of the values (state `checking`: progress)
   POST /api/v1/uploads/<id>/confirm         → new draft versions
   POST /api/v1/uploads/<id>/cancel
   POST /api/v1/versions/<id>/release        {"to": "internal"|"public"[, "at": "2026-12-01T09:00"]}
@@ -32,12 +34,15 @@ from atlas.ingest import uploads
 from atlas.ingest.boundary_upload import BoundaryUpload, store_uploaded_set
 from atlas.services import audit_trail, indices, versions
 from atlas.services.boundaries import BoundaryError
+from atlas.web import background
 from atlas.web.http import current_atlas, error_response, needs_csrf, not_found, records
 from auth import current_principal
 from auth.permissions import may_administer, may_upload
 
 log = logging.getLogger(__name__)
 workflow = Blueprint("workflow", __name__)
+BUSY = ("Gerade werden zu viele Dateien geprüft; bitte versuchen Sie es in einer Minute erneut. / "
+        "Too many files are being checked; please try again in a minute.")
 
 
 def _writer_guard() -> Response | None:
@@ -94,15 +99,43 @@ def upload() -> Response:
     except ValueError as exc:
         return error_response(400, "bad_json", str(exc))
     content = file.read()
-    checked = ingest.check_upload(atlas, viewer, file.filename or "upload", content, mapping,
-                                  request.form.get("sheet") or None, definitions,
-                                  total_tolerance=request.form.get("total_tolerance") or None,
-                                  on_set=request.form.get("boundary_set") or None)
+    options = {"mapping": mapping, "sheet": request.form.get("sheet") or None, "definitions": definitions,
+               "total_tolerance": request.form.get("total_tolerance") or None,
+               "on_set": request.form.get("boundary_set") or None}
+    if _in_background(len(content)):
+        return _check_in_background(atlas, viewer, file.filename or "upload", content, options)
+    checked = ingest.check_upload(atlas, viewer, file.filename or "upload", content, **options)
     pending = uploads.Uploads(atlas.settings.data_dir).create(viewer, file.filename or "upload", content, checked)
     log.info("upload %s by %s: %s, %d rows, %d errors", pending.upload_id, viewer.name, pending.file_name,
              checked.report.rows, len(checked.report.errors))
     body = {"upload_id": pending.upload_id, "file_name": pending.file_name, **checked.report.to_json()}
     return _json(body, 200 if checked.report.ok else 422)
+
+
+def _in_background(size: int) -> bool:
+    """Large files, or a client that asks for it (RFC 7240), are checked after the answer."""
+    asked = "respond-async" in request.headers.get("Prefer", "").lower()
+    return asked or size >= current_atlas().settings.upload_background_kb * 1024
+
+
+def _check_in_background(atlas, viewer, file_name: str, content: bytes, options: dict) -> Response:
+    """Answer 202 at once with where to ask; the check runs in this worker's background pool."""
+    waiting = uploads.Uploads(atlas.settings.data_dir)
+    pending = waiting.reserve(viewer, file_name, content)
+    try:
+        background.submit(atlas.settings, "upload-check",
+                          lambda: uploads.check_in_background(atlas, viewer, pending, content, options))
+    except background.Busy:
+        waiting.fail(pending, BUSY)
+        resp = error_response(503, "busy", BUSY)
+        resp.headers["Retry-After"] = "30"
+        return resp
+    log.info("upload %s by %s: %s, %d bytes, checked in the background", pending.upload_id, viewer.name,
+             pending.file_name, len(content))
+    resp = _json({"upload_id": pending.upload_id, "file_name": pending.file_name, "state": pending.state,
+                  "progress": pending.progress}, 202)
+    resp.headers["Location"] = f"/api/v1/uploads/{pending.upload_id}"
+    return resp
 
 
 def _json(body: dict, status: int = 200) -> Response:
@@ -120,6 +153,8 @@ def upload_report(upload_id: str) -> Response:
         return error_response(404, "not_found", str(versions.NOT_FOUND))
     body = {"upload_id": pending.upload_id, "file_name": pending.file_name, "state": pending.state,
             "version_ids": pending.version_ids, "checksum": pending.checksum, **pending.report}
+    if pending.state == "checking":
+        body["progress"] = pending.progress
     if pending.report.get("ok") and pending.state == "checked":
         preview = waiting.values(upload_id)
         body["preview"] = records(preview.head(2000), ["indicator_id", "area_id", "period", "value", "numerator",
