@@ -33,6 +33,11 @@ class Settings:
     answer_cache_size: int
     log_format: str
     tmp_dir: Path
+    # Limits of an uploaded table and of its check (atlas.ingest.tablefile.Limits, atlas.ingest.checks).
+    upload_max_rows: int = 1_000_000
+    upload_max_columns: int = 2_000
+    upload_max_cell_chars: int = 1_000
+    check_max_seconds: float = 600.0
     upload_background_kb: int = 1024
     background_threads: int = 1
     background_queue: int = 4
@@ -71,6 +76,14 @@ def _log_format(value: str) -> str:
     return value
 
 
+def _positive_int(name: str, default: int) -> int:
+    """A whole number ≥ 1 from the environment; anything else stops the start with a message."""
+    value = os.environ.get(name, "").strip() or str(default)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
 def load_settings() -> Settings:
     data_dir = Path(os.environ.get("ATLAS_DATA_DIR", PROJECT_ROOT / "data")).resolve()
     return Settings(
@@ -104,6 +117,13 @@ def load_settings() -> Settings:
         # directory by default: the same volume as the store (room for a big GeoPackage), and
         # not the system /tmp that other processes share; each file is removed once sent.
         tmp_dir=Path(os.environ.get("ATLAS_TMP_DIR", "") or data_dir / "tmp").resolve(),
+        # An uploaded table may have this many data rows, columns and characters in one cell; each is
+        # refused with a message saying which limit and what to do, before the work it would cause.
+        upload_max_rows=_positive_int("ATLAS_UPLOAD_MAX_ROWS", 1_000_000),
+        upload_max_columns=_positive_int("ATLAS_UPLOAD_MAX_COLUMNS", 2_000),
+        upload_max_cell_chars=_positive_int("ATLAS_UPLOAD_MAX_CELL_CHARS", 1_000),
+        # A check that runs longer stops with a message (split the file) instead of tying up a worker.
+        check_max_seconds=float(_positive_int("ATLAS_CHECK_MAX_SECONDS", 600)),
         # Uploads from this size (KB) on are checked in the background: the request answers 202 at
         # once and the page shows the check's progress, so a 1 M-row file never meets a worker timeout.
         upload_background_kb=int(os.environ.get("ATLAS_UPLOAD_BACKGROUND_KB", "1024")),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
@@ -35,6 +36,7 @@ from atlas.ingest.cells import (
 )
 from atlas.ingest.tablefile import (
     IngestError,
+    Limits,
     RawTable,
     norm_header,
     problem,
@@ -112,9 +114,37 @@ class Mapping:
         allowed = set(cls.__dataclass_fields__)
         unknown = set(data) - allowed
         if unknown:
-            raise IngestError([problem(f"Unbekannte Felder in mapping: {sorted(unknown)}; erlaubt: "
+            raise IngestError([problem(f"Unbekannte Felder in mapping: {sorted(unknown)[:20]}; erlaubt: "
                                        f"{sorted(allowed)}; nehmen Sie nur diese / unknown mapping keys")])
+        wrong = [k for k, v in data.items() if not _mapping_value_ok(k, v)]
+        if wrong:
+            raise IngestError([problem(f"mapping: {', '.join(sorted(wrong))} hat die falsche Form; erwartet z. B. "
+                                       '{"area": "Ortsteil", "indicator_columns": {"Spalte": "bev_u6"}, '
+                                       '"cell_columns": {"Spalte": ["bev_u6", "2024"]}} / wrong shape',
+                                       column="mapping")])
         return cls(**data)
+
+
+MAX_MAPPING_ENTRIES = 10_000  # column assignments in a mapping (more than any table has columns)
+
+
+def _mapping_value_ok(key: str, value) -> bool:
+    """A mapping field has the type its reader expects: a column name, or a small dict of names."""
+    def text(v) -> bool:
+        return isinstance(v, str) and len(v) <= 1000
+    if value is None:
+        return True
+    if key in ("indicator_columns", "period_columns"):
+        return isinstance(value, dict) and len(value) <= MAX_MAPPING_ENTRIES and all(
+            text(k) and text(v) for k, v in value.items())
+    if key == "measures":
+        return isinstance(value, dict) and len(value) <= MAX_MAPPING_ENTRIES and all(
+            text(k) and isinstance(v, dict) and all(text(a) and text(b) for a, b in v.items())
+            for k, v in value.items())
+    if key == "cell_columns":
+        return isinstance(value, dict) and len(value) <= MAX_MAPPING_ENTRIES and all(
+            text(k) and isinstance(v, list) and all(text(p) for p in v) for k, v in value.items())
+    return text(value)
 
 
 def known_indicators(atlas: Atlas, viewer: Principal) -> dict[str, Indicator]:
@@ -209,6 +239,12 @@ def _period_from_notes(raw: RawTable) -> str | None:
     return None
 
 
+def _columns_text(header: list[str]) -> str:
+    """The file's columns for a message: the first 30 (a message must stay short however wide the file)."""
+    named = [h for h in header if h]
+    return ", ".join(named[:30]) + (f" … ({len(named)} Spalten)" if len(named) > 30 else "")
+
+
 def mapping_problems(m: Mapping, header: list[str]) -> list[dict]:
     """What the steward still has to tell us (answered with the `mapping` field)."""
     problems = []
@@ -216,12 +252,14 @@ def mapping_problems(m: Mapping, header: list[str]) -> list[dict]:
         col = getattr(m, role)
         if col and col not in header:
             problems.append(problem(f"Spalte {col!r} gibt es nicht; nennen Sie eine dieser Spalten: "
-                                    f"{', '.join(header)}", column=col))
+                                    f"{_columns_text(header)}", column=col))
     measure_cols = [c for spec in m.measures.values() if isinstance(spec, dict) for c in spec.values()]
     for col in list(m.indicator_columns) + list(m.period_columns) + measure_cols + list(m.cell_columns):
         if col not in header:
             problems.append(problem(f"Spalte {col!r} gibt es nicht; nennen Sie eine dieser Spalten: "
-                                    f"{', '.join(header)} / no such column", column=col))
+                                    f"{_columns_text(header)} / no such column", column=col))
+            if len(problems) > MAX_ERRORS:
+                break
     for ind_id, spec in m.measures.items():
         if not isinstance(spec, dict) or not set(spec) <= {"value", "numerator", "denominator"} or not spec:
             problems.append(problem(f"measures[{ind_id!r}] braucht value und/oder numerator+denominator, z. B. "
@@ -354,6 +392,9 @@ def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) ->
         return out, problems, notes
     if not isinstance(definitions, list):
         return out, [problem("new_indicators muss eine JSON-Liste von Indikatoren sein", column="new_indicators")], []
+    if len(definitions) > MAX_NEW_INDICATORS:
+        return out, [problem(f"new_indicators: höchstens {MAX_NEW_INDICATORS} neue Indikatoren je Lieferung, nicht "
+                             f"{len(definitions)}; teilen Sie die Lieferung auf", column="new_indicators")], []
     for n, raw in enumerate(definitions, start=1):
         try:
             ind = check_new_indicator(raw, set(atlas.domain_by_id), set(atlas.departments))
@@ -371,6 +412,9 @@ def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) ->
                                      "ist der Indikator intern", column="new_indicators"))
             out[ind.id] = ind
     return out, problems, notes
+
+
+MAX_NEW_INDICATORS = 100
 
 
 PERIODICITY_WORDS = {"year": ("jährlich", "2024"), "quarter": ("vierteljährlich", "2024-Q3 oder 30.09.2024"),
@@ -407,12 +451,14 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     (publishers keep some tables on older units); default: each period's set.
     `progress(stage, share)` hears how far the check is (background checks show it).
     """
+    deadline = _Deadline(atlas.settings.check_max_seconds)
     created, def_problems, def_notes = new_indicators(atlas, viewer, definitions)
     matcher = AreaMatcher(atlas)
     m = mapping or detect_mapping(raw.header, atlas, viewer, raw, matcher)
     tolerance, tolerance_problems = _tolerance(total_tolerance)
     errors = def_problems + tolerance_problems + mapping_problems(m, raw.header) + _set_problems(atlas, on_set)
-    report = Report(False, errors, [], mapping=m.to_json(), columns=raw.header)
+    report = Report(False, errors[:MAX_ERRORS], [], mapping=m.to_json(), columns=raw.header,
+                    more_errors=max(0, len(errors) - MAX_ERRORS))
     if errors:
         return Checked(report, pd.DataFrame(columns=_EMPTY_VALUES))
     lookup = {**known_indicators(atlas, viewer), **created}
@@ -447,6 +493,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     for i, c in enumerate(_as_cells(frame[slow]).itertuples(index=False)):
         if i % 20_000 == 0 and i:
             progress("rows", 0.4 + 0.4 * i / n_slow)
+        deadline.check()
         row_errors = len(errors)
         ind = _indicator_for(lookup, viewer, c.indicator, c.row, m, errors)
         period = _period_for(ind, c, m, errors)
@@ -495,6 +542,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     values = values.sort_values("row", kind="stable").reset_index(drop=True)[_EMPTY_VALUES + ["row"]]
     values = values.astype({"value": float, "numerator": float, "denominator": float})
     names = _Names(matcher, lookup, boundary_set)
+    deadline.check()
     progress("compare", 0.85)
     errors += _duplicates(values, m, names)
     if not errors:
@@ -728,14 +776,51 @@ def _plausible_cell(ind: Indicator, value, num, den, c, m: Mapping, errors: list
 
 
 def _duplicates(values: pd.DataFrame, m: Mapping, names: _Names) -> list[dict]:
-    dupes = values[values.duplicated(["indicator_id", "area_id", "period"], keep=False)]
+    """One problem per doubled cell, naming up to 10 of its rows; at most MAX_ERRORS of them, then a count.
+
+    Bounded: a million copies of one row once gave a 7.9 MB message.
+    """
+    keys = ["indicator_id", "area_id", "period"]
+    dupes = values[values.duplicated(keys, keep=False)]
+    if dupes.empty:
+        return []
+    dupes = dupes.sort_values(keys + ["row"], kind="stable")
+    group = dupes.groupby(keys, sort=False).ngroup().to_numpy()
+    n_groups = int(group.max()) + 1
     out = []
-    for (ind, area, per), group in dupes.groupby(["indicator_id", "area_id", "period"], sort=True):
-        rows = group["row"].tolist()
+    for (ind, area, per), part in dupes[group < MAX_ERRORS].groupby(keys, sort=True):
+        rows = part["row"].tolist()
+        listed = ", ".join(map(str, rows[:10])) + (f" … ({len(rows):,} Zeilen)".replace(",", ".")
+                                                    if len(rows) > 10 else "")
         out.append(problem(f"doppelte Zeile: {names.indicator(ind)}, {names.area(area, per)}, {names.period(per)} "
-                           f"steht in den Zeilen {', '.join(map(str, rows))}; löschen Sie alle bis auf eine",
+                           f"steht in den Zeilen {listed}; löschen Sie alle bis auf eine",
                            rows[1], m.area or m.area_name, area))
+    if n_groups > MAX_ERRORS:
+        out.append(problem(f"… und {n_groups - MAX_ERRORS:,} weitere doppelt gelieferte Zellen; löschen Sie die "
+                           "doppelten Zeilen (in Excel: Daten → Duplikate entfernen)".replace(",", "."),
+                           None, m.area or m.area_name))
     return out
+
+
+class _Deadline:
+    """The check's time limit (ATLAS_CHECK_MAX_SECONDS): past it the check stops with a message, so one
+    upload cannot tie up a worker."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.end = seconds, time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise IngestError([problem(
+                f"Die Prüfung dauerte länger als {self.seconds:g} Sekunden (Grenze dieses Atlas) und wurde "
+                "abgebrochen; teilen Sie die Datei auf, z. B. eine je Jahr oder Indikator, und laden Sie die Teile "
+                "einzeln hoch. / The check ran out of time.")])
+
+
+def upload_limits(atlas: Atlas) -> Limits:
+    """The operator's limits of an uploaded table (atlas.config)."""
+    s = atlas.settings
+    return Limits(rows=s.upload_max_rows, columns=s.upload_max_columns, cell_chars=s.upload_max_cell_chars)
 
 
 def _name_warnings(found: dict[str, list[int]]) -> list[dict]:
@@ -905,7 +990,8 @@ def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes
                                        "holds a path or control characters.", value=file_name)])
         m = Mapping.from_json(mapping) if mapping else None
         progress("read", 0.0)
-        raw = read_table(content, file_name, sheet)
+        raw = read_table(content, file_name, sheet, upload_limits(atlas))
         return check(atlas, viewer, raw, m, definitions, total_tolerance, on_set, progress)
     except IngestError as exc:
-        return Checked(Report(False, exc.problems, []), pd.DataFrame(columns=_EMPTY_VALUES))
+        return Checked(Report(False, exc.problems[:MAX_ERRORS], [], more_errors=max(0, len(exc.problems) - MAX_ERRORS)),
+                       pd.DataFrame(columns=_EMPTY_VALUES))

@@ -17,9 +17,23 @@ import numpy as np
 import pandas as pd
 
 MAX_ROWS = 1_000_000
+MAX_COLUMNS = 2_000  # a wide table of 100 indicators × 14 years has 1,400 value columns
+MAX_CELL_CHARS = 1_000  # an area name or an indicator title is far shorter
+MAX_HEADER_PROBLEMS = 500  # as many header problems as the report lists row problems (checks.MAX_ERRORS)
 MAX_XLSX_EXPANDED = 300 * 1024 * 1024  # uncompressed bytes a workbook may unpack to
 MAX_XLSX_RATIO = 200  # compression ratio beyond which a workbook is treated as a zip bomb
 FIELD_LIMIT = 131_072  # characters in one CSV field (the csv module's limit): beyond it a quote is missing
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a table may be: the operator sets them (atlas.config: ATLAS_UPLOAD_MAX_ROWS, _COLUMNS,
+    _CELL_CHARS). Each is checked before the expensive step it protects: a million columns (8 MB) once
+    took 150 s and 3.4 GB to parse."""
+
+    rows: int = MAX_ROWS
+    columns: int = MAX_COLUMNS
+    cell_chars: int = MAX_CELL_CHARS
 
 
 class IngestError(ValueError):
@@ -68,17 +82,40 @@ def split_notes(filled_cells: np.ndarray) -> int:
     return n
 
 
-def read_table(content: bytes, filename: str, sheet: str | None = None) -> RawTable:
+def read_table(content: bytes, filename: str, sheet: str | None = None, limits: Limits = Limits()) -> RawTable:
     """Read CSV or XLSX bytes into text cells; raise IngestError with the reason."""
     if not content:
         raise IngestError([problem("Die Datei ist leer; wählen Sie die Datei mit den Daten. / The file is empty.")])
     name = filename.lower()
     if content[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(content, sheet)
+        return _read_xlsx(content, sheet, limits)
     if name.endswith((".xls", ".ods")):
         raise IngestError([problem("Dieses Format wird nicht gelesen; bitte als XLSX oder CSV speichern. / "
                                    "Save as XLSX or CSV.", value=filename)])
-    return _read_csv(content)
+    return _read_csv(content, limits)
+
+
+def too_many_rows(limit: int, row: int | None = None) -> IngestError:
+    return IngestError([problem(f"Die Datei hat mehr als {_german_int(limit)} Datenzeilen (Grenze dieses Atlas); "
+                                "teilen Sie sie in mehrere Dateien auf, z. B. eine je Jahr oder Indikator. / Too many "
+                                "rows.", row=row)])
+
+
+def too_many_columns(limit: int, found: int) -> IngestError:
+    return IngestError([problem(f"Die Tabelle hat {_german_int(found)} Spalten, höchstens {_german_int(limit)} sind "
+                                "erlaubt (Grenze dieses Atlas); teilen Sie sie auf, z. B. eine Datei je Indikator, "
+                                "oder liefern Sie sie im langen Format (eine Zeile je Gebiet, Indikator und "
+                                "Zeitraum). / Too many columns.", row=1)])
+
+
+def cell_too_long(limit: int, found: int, row: int | None, column: str | None) -> IngestError:
+    return IngestError([problem(f"Eine Zelle hat {_german_int(found)} Zeichen, höchstens {_german_int(limit)} sind "
+                                "erlaubt (Grenze dieses Atlas); kürzen Sie den Inhalt – in eine Zelle gehört ein "
+                                "Schlüssel, ein Name oder eine Zahl. / Cell too long.", row=row, column=column)])
+
+
+def _german_int(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
 def _decode(content: bytes) -> str:
@@ -105,7 +142,7 @@ def _decode(content: bytes) -> str:
     return text
 
 
-def _read_csv(content: bytes) -> RawTable:
+def _read_csv(content: bytes, limits: Limits) -> RawTable:
     try:
         text = _decode(content)
     except UnicodeDecodeError as exc:
@@ -126,19 +163,31 @@ def _read_csv(content: bytes) -> RawTable:
         raise IngestError([problem("Nur eine Spalte erkannt; erwartet: Trennzeichen Semikolon, Komma oder "
                                    "Tabulator. / Only one column; expected ; , or tab as separator.",
                                    row=1, value=first[:80])])
+    # Before the parser: its cost grows with columns × rows.
+    widest = max(line.count(delimiter) for line in lines[:1000]) + 1
+    if widest > limits.columns:
+        raise too_many_columns(limits.columns, widest)
+    if len(lines) - 1 > limits.rows:
+        raise too_many_rows(limits.rows, limits.rows + 2)
     try:  # pandas' C parser: a million rows in under a second, no Python object per row
         table = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
                             na_filter=False, skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
         raise IngestError([_parser_problem(str(exc))]) from None
-    if len(table) - 1 > MAX_ROWS:
-        raise IngestError([problem(f"Mehr als {MAX_ROWS:,} Zeilen; bitte aufteilen. / Too many rows.",
-                                   row=MAX_ROWS + 2)])
-    longest = max((table[c].str.len().max() for c in table.columns), default=0)
+    if len(table) - 1 > limits.rows:
+        raise too_many_rows(limits.rows, limits.rows + 2)
+    if len(table.columns) > limits.columns:  # a quoted line break can hide columns from the line count
+        raise too_many_columns(limits.columns, len(table.columns))
+    lengths = {c: table[c].str.len().max() for c in table.columns}
+    longest = max(lengths.values(), default=0)
     if longest > FIELD_LIMIT:
         raise IngestError([problem(f"CSV nicht lesbar: ein Feld hat {longest:,} Zeichen (höchstens "
                                    f"{FIELD_LIMIT:,}); prüfen Sie, ob ein Anführungszeichen fehlt. / "
                                    "field larger than the limit")])
+    if longest > limits.cell_chars:
+        column = max(lengths, key=lambda c: lengths[c])
+        row = int(table[column].str.len().to_numpy().argmax()) + 1
+        raise cell_too_long(limits.cell_chars, int(longest), row, str(table.iloc[0, column])[:80])
     if "\ufeff" in text:  # one scan of the text; only then look for the row
         hit = table.apply(lambda col: col.str.contains("\ufeff", regex=False)).any(axis=1)
         raise IngestError([problem("Byte-Order-Mark mitten in der Datei (zwei Dateien aneinandergehängt?); laden "
@@ -168,7 +217,7 @@ def _parser_problem(message: str) -> dict:
                    "unreadable CSV")
 
 
-def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
+def _read_xlsx(content: bytes, sheet: str | None, limits: Limits) -> RawTable:
     from openpyxl import load_workbook
 
     try:
@@ -196,22 +245,34 @@ def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
             raise IngestError([problem(f"Tabellenblatt {sheet!r} nicht gefunden; vorhanden: "
                                        f"{', '.join(wb.sheetnames)}; wählen Sie eines davon / sheet not found",
                                        value=sheet)])
+        if not wb.worksheets:
+            raise IngestError([problem("Die Arbeitsmappe hat kein Tabellenblatt; speichern Sie die Tabelle in Excel "
+                                       "mit einem Blatt voller Daten. / The workbook has no sheet.")])
         ws = wb[sheet] if sheet else wb.worksheets[0]
+        if not hasattr(ws, "iter_rows"):
+            raise IngestError([problem("Das Blatt ist ein Diagramm, keine Tabelle; wählen Sie das Blatt mit den Daten "
+                                       "(Feld sheet). / The sheet is a chart, not a table.", value=sheet)])
         rows: list = []
         header: list[str] | None = None
-        for r, row in enumerate(ws.iter_rows(), start=1):
+        for r, row in enumerate(ws.iter_rows(max_col=limits.columns + 1), start=1):
             cells = []
             for c in row:
                 if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
                     raise IngestError([problem("Die Zelle enthält eine Formel; bitte als Werte einfügen "
                                                "(Inhalte einfügen → Werte). / Cell holds a formula; paste values.",
                                                row=r, column=getattr(c, "coordinate", None), value=c.value)])
+                if isinstance(c.value, str) and len(c.value) > limits.cell_chars:
+                    raise cell_too_long(limits.cell_chars, len(c.value), r, getattr(c, "coordinate", None))
                 cells.append(c.value)
+            while cells and cells[-1] in (None, ""):
+                cells.pop()
+            if len(cells) > limits.columns:
+                raise too_many_columns(limits.columns, len(cells) if ws.max_column is None else ws.max_column)
             if header is None:
                 header = ["" if v is None else str(v).strip() for v in cells]
                 continue
-            if len(rows) >= MAX_ROWS:
-                raise IngestError([problem(f"Mehr als {MAX_ROWS:,} Zeilen; bitte aufteilen. / Too many rows.", row=r)])
+            if len(rows) >= limits.rows:
+                raise too_many_rows(limits.rows, r)
             rows.append(cells if any(v not in (None, "") for v in cells) else None)
         meta = _metadata_sheet(wb, ws)
     finally:
@@ -271,6 +332,10 @@ def _checked(raw: RawTable) -> RawTable:
     if raw.table.empty:
         problems.append(problem("Nur Spaltenköpfe, keine Datenzeilen; fügen Sie die Daten unter den Spaltenköpfen "
                                 "ein. / Header only, no data rows.", row=2))
+    if len(problems) > MAX_HEADER_PROBLEMS:  # a header of a million duplicates: the report stays readable
+        more = len(problems) - (MAX_HEADER_PROBLEMS - 1)
+        problems = problems[:MAX_HEADER_PROBLEMS - 1] + [problem(
+            f"… und {_german_int(more)} weitere Probleme mit Spaltenköpfen; beheben Sie zuerst die genannten", row=1)]
     if problems:
         raise IngestError(problems)
     return raw
