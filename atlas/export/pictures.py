@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
 import matplotlib
 import numpy as np
+import pandas as pd
 import shapely
 from matplotlib.figure import (
     Figure,  # the object API: no pyplot state, no display, thread-friendly
@@ -25,6 +27,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from atlas import charts
+from atlas.catalog import Indicator
 from atlas.classify import (
     METHODS,
     MISSING_CLASS,
@@ -33,10 +36,11 @@ from atlas.classify import (
     legend_entries,
 )
 from atlas.formatting import format_number
+from atlas.i18n import t
 from atlas.periods import period_label
 from atlas.services import choropleth, queries, territory
 from atlas.services.context import Atlas
-from auth.permissions import Principal
+from auth.permissions import ANONYMOUS, Principal
 
 PICTURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 A4_LANDSCAPE = (11.69, 8.27)  # inches
@@ -59,6 +63,68 @@ def _save(fig: Figure, fmt: str, title: str, dpi: int = _DPI) -> bytes:
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "ortsatlas"}):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
     return buf.getvalue()
+
+
+# ------------------------------------------------------------------ marking non-public data
+MARK_COLOR = "#a4262c"  # the profile's internal mark (assets/style.css .oa-mark-internal)
+
+
+def marking(atlas: Atlas, ind: Indicator, lang: str = "de", unpublished: bool = False) -> str:
+    """The mark non-public data carries on screen, in pictures and in exports; '' for public data.
+
+    'nur für <Fachamt>' for a restricted indicator, 'intern' for an internal
+    one, and for a public indicator 'intern – noch nicht veröffentlicht' when
+    what is shown differs from what the public gets (`unpublished`: an
+    internally released period or correction, or small numbers the public
+    sees suppressed). A licence-restricted map must never look publishable.
+    """
+    if ind.visibility == "restricted":
+        department = atlas.departments.get(ind.department, {}).get(lang, ind.department)
+        return t("ex_mark_restricted", lang).format(department=department)
+    if ind.visibility != "public":
+        return t("ex_mark_internal", lang)
+    return t("ex_mark_unreleased", lang) if unpublished else ""
+
+
+def differs_from_public(viewer: Principal, rows: Callable[[Principal], pd.DataFrame | None]) -> bool:
+    """Whether the rows a viewer gets differ from the public's; `rows(principal)` reads them (None: not visible).
+
+    Compared on what a reader sees (area, period, value, status), so a
+    newer internal version of one cell, an internally released period and an
+    unsuppressed small number all count; the public itself never differs
+    (and is never asked twice).
+    """
+    if viewer.rights == ANONYMOUS.rights:
+        return False
+    mine = rows(viewer)
+    if mine is None:
+        return False
+    theirs = rows(ANONYMOUS)
+    return theirs is None or _visible_cells(mine) != _visible_cells(theirs)
+
+
+def _visible_cells(rows: pd.DataFrame) -> set[tuple]:
+    keys = [c for c in ("area_id", "period", "role") if c in rows.columns]
+    values = rows["value"].astype(float).round(9)
+    return {(*k, None if pd.isna(v) else float(v), s)
+            for k, v, s in zip(rows[keys].itertuples(index=False, name=None), values, rows["status"])}
+
+
+def public_view_mark(atlas: Atlas, viewer: Principal, ind: Indicator, period: str, level: str,
+                     lang: str = "de") -> str:
+    """The mark of one map view (indicator, period, level), for the explorer and the map picture."""
+    def rows(who: Principal) -> pd.DataFrame | None:
+        table = queries.values(atlas, who, ind.id, period, level)
+        return None if table is None else table.rows
+    return marking(atlas, ind, lang, ind.visibility == "public" and differs_from_public(viewer, rows))
+
+
+def _stamp(fig: Figure, mark: str, lang: str) -> None:
+    """The mark in the picture's top right corner, in white on red, with 'not for publication'."""
+    if mark:
+        fig.text(0.98, 0.995, f"{mark.upper()} · {t('ex_mark_note', lang)}", ha="right", va="top", fontsize=11,
+                 fontweight="bold", color="white", bbox={"facecolor": MARK_COLOR, "edgecolor": MARK_COLOR,
+                                                          "boxstyle": "square,pad=0.4"})
 
 
 def nice_length(extent_m: float) -> float:
@@ -92,12 +158,16 @@ def map_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period: str 
     table = queries.values(atlas, viewer, indicator_id, period, level) if period else None
     if table is None or table.rows.empty:
         return None
-    return draw_map(atlas, table, method, k, fmt, lang)
+    mark = public_view_mark(atlas, viewer, table.indicator, period, level, lang)
+    return draw_map(atlas, table, method, k, fmt, lang, mark=mark)
 
 
 def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: str, lang: str = "de",
-             dpi: int = _DPI) -> Picture:
-    """Draw a value table (from the store, or an upload's preview) as an A4-landscape map."""
+             dpi: int = _DPI, mark: str = "") -> Picture:
+    """Draw a value table (from the store, or an upload's preview) as an A4-landscape map.
+
+    `mark` ('intern', 'nur für …', see `marking`) is stamped in the top right corner.
+    """
     ind, period, level = table.indicator, table.period, table.level
     rows, c = choropleth.classified(atlas, table, method, k)
     gdf = gpd.GeoDataFrame(rows.drop(columns="geometry"), geometry=shapely.from_wkb(rows["geometry"].values),
@@ -137,6 +207,7 @@ def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: 
     fig.text(0.02, 0.03, _source_line(atlas, ind, lang, f"{sets.loc[table.set_id, 'label']} · "
                                       f"{'Klassen' if lang == 'de' else 'Classes'}: {METHODS[method][lang == 'en']}, {c.k}"),
              fontsize=8, color="#444444", wrap=True)
+    _stamp(fig, mark, lang)
     return Picture(_save(fig, fmt, title, dpi), PICTURE_FORMATS[fmt],
                    f"ortsatlas_karte_{ind.id}_{period}_{level}.{fmt}")
 
@@ -175,6 +246,9 @@ def chart_picture(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: s
     if notes:
         fig.text(0.02, 0.045, notes, fontsize=7, color=charts.MARKER_COLOR)
     fig.text(0.02, 0.02, _source_line(atlas, ind, lang, spec.gaps_note.rstrip(".")), fontsize=7, color="#444444")
+    unpublished = ind.visibility == "public" and differs_from_public(
+        viewer, lambda who: queries.timeseries(atlas, who, indicator_id, area_id))
+    _stamp(fig, marking(atlas, ind, lang, unpublished), lang)
     return Picture(_save(fig, fmt, spec.title), PICTURE_FORMATS[fmt], f"ortsatlas_zeitreihe_{ind.id}_{area_id}.{fmt}")
 
 

@@ -47,6 +47,7 @@ from atlas.classify import (
     classing,
     legend_entries,
 )
+from atlas.export import pictures
 from atlas.formatting import GAP_WORDS, gap_word
 from atlas.i18n import t
 from atlas.periods import period_end
@@ -173,6 +174,7 @@ class ExportData:
     city: str = ""
     departments: dict = field(default_factory=dict)  # key -> {"de": name, "en": name}
     level_label: str = ""  # the level's name in the request's language
+    marking: str = ""  # 'intern', 'nur für …' (pictures.marking) when the data is not public; '' when it is
 
 
 def collect(atlas: Atlas, viewer: Principal, req: ExportRequest) -> ExportData | None:
@@ -181,7 +183,7 @@ def collect(atlas: Atlas, viewer: Principal, req: ExportRequest) -> ExportData |
     One hidden indicator among several refuses the whole request, exactly as
     a misspelt one would: a partial file would tell which one is hidden.
     """
-    frames, inds = [], []
+    frames, inds, marks = [], [], []
     single = req.periods[0] if len(req.periods) == 1 else None
     wanted = req.indicators
     if wanted == (ALL,):  # the same request gives each viewer exactly their own subset
@@ -196,12 +198,26 @@ def collect(atlas: Atlas, viewer: Principal, req: ExportRequest) -> ExportData |
             rows = rows[rows["period"].isin(req.periods)]
         frames.append(rows.assign(indicator_id=ind_id))
         inds.append(atlas.indicator_by_id[ind_id])
+        marks.append(_marking(atlas, viewer, inds[-1], rows, single, req))
     rows = pd.concat(frames, ignore_index=True)
     sets = queries.boundary_sets(atlas)
     sets = sets[sets["set_id"].isin(set(rows["set_id"]))].reset_index(drop=True)
     city = atlas.store.manifest().get("city", {}).get("name", "")
     return ExportData(req, inds, rows, sets, city=city, departments=atlas.departments,
-                      level_label=territory.label(atlas, req.level, req.lang))
+                      level_label=territory.label(atlas, req.level, req.lang),
+                      marking="; ".join(dict.fromkeys(m for m in marks if m)))
+
+
+def _marking(atlas: Atlas, viewer: Principal, ind: Indicator, rows: pd.DataFrame, single: str | None,
+             req: ExportRequest) -> str:
+    """The indicator's mark in this export: by its visibility, or because the rows differ from the public's."""
+    def public_rows(who: Principal) -> pd.DataFrame | None:
+        if who is viewer:
+            return rows
+        theirs = queries.value_rows(atlas, who, ind.id, single, req.level)
+        return theirs if theirs is None or len(req.periods) <= 1 else theirs[theirs["period"].isin(req.periods)]
+    unpublished = ind.visibility == "public" and pictures.differs_from_public(viewer, public_rows)
+    return pictures.marking(atlas, ind, req.lang, unpublished)
 
 
 def neutralise(text: str) -> str:
@@ -328,7 +344,8 @@ def _wide_rows(data: ExportData, german: bool) -> tuple[list[str], Iterator[list
 def _legend_lines(data: ExportData, german: bool) -> list[str]:
     """What a reader of the table needs: symbols, sources, boundary sets, date."""
     lang = 0 if german else 1
-    lines = ["Zeichenerklärung:" if german else "Symbols:"]
+    lines = [f"{data.marking.upper()} – {t('ex_mark_note', data.request.lang)}"] if data.marking else []
+    lines += ["Zeichenerklärung:" if german else "Symbols:"]
     lines += [f"{SYMBOLS[k]} = {SYMBOL_MEANING[k][lang]}" for k in ("suppressed", "missing", "absent")]
     for ind in data.indicators:
         lines.append(f"{ind.id}: {ind.title(data.request.lang)} ({ind.unit}); "
@@ -419,6 +436,8 @@ def metadata_items(data: ExportData) -> list[tuple[str, str]]:
     de = lang == "de"
     items: list[tuple[str, str]] = [
         ("Export", f"Ortsatlas {data.city}"),
+    ] + ([("Kennzeichnung" if de else "Marking", f"{data.marking.upper()} – {t('ex_mark_note', lang)}")]
+         if data.marking else []) + [
         ("Exportiert am" if de else "Exported at", data.exported_at.strftime("%d.%m.%Y %H:%M")),
         ("Ebene" if de else "Level", data.level_label or req.level),
         ("Zeiträume" if de else "Periods", ", ".join(sorted(data.rows["period"].unique()))),
@@ -639,7 +658,8 @@ def file_name(data: ExportData) -> str:
     """ASCII only: a period stored in full-width digits ('２０２４') made the Content-Disposition header
     unencodable, and the download hung."""
     name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "_" for ch in _layer_name(data))
-    return f"ortsatlas_{name}.{_EXT[data.request.fmt]}"
+    mark = "_intern" if data.marking else ""  # the plain CSV has no room for a note: the name carries it
+    return f"ortsatlas_{name}{mark}.{_EXT[data.request.fmt]}"
 
 
 def render(atlas: Atlas, data: ExportData) -> ExportFile:

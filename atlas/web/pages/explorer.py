@@ -33,6 +33,7 @@ from atlas.web.components import (
 )
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
+from auth.permissions import ANONYMOUS
 
 DEFAULT_INDICATOR = "sgb2_quote"
 POINT_LAYERS = ("kita", "grundschule", "weiterfuehrende_schule", "familienzentrum")
@@ -152,8 +153,23 @@ def legend_box(lang: str) -> html.Div:
     ], id="ex-legend-box", className="oa-legend oa-legend-box")
 
 
+def view_mark(atlas: Atlas, viewer: Principal, ind, view: choropleth.MapView, period: str, method: str, k: int,
+              level: str, lang: str) -> str:
+    """'intern', 'nur für <Fachamt>' or 'intern – noch nicht veröffentlicht' for this view; '' when public.
+
+    A public indicator's view is compared with the public's view of the
+    same map (both remembered), label by label: what differs is not public.
+    """
+    unpublished = False
+    if ind.visibility == "public" and viewer.rights != ANONYMOUS.rights:
+        public = choropleth.map_view(atlas, ANONYMOUS, ind.id, period, method, k, None, lang, level)
+        unpublished = public is None or (public.area_ids, public.hideout["lab"]) != (view.area_ids,
+                                                                                      view.hideout["lab"])
+    return pictures.marking(atlas, ind, lang, unpublished)
+
+
 def area_card(atlas: Atlas, view: choropleth.MapView, area: str | None, level: str, title: str,
-              lang: str) -> list:
+              lang: str, mark: str = "") -> list:
     """What a tap on an area shows: its name and key, the value with its unit, the period, and its parent.
 
     Built from the same map view that coloured the map (the labels already
@@ -168,7 +184,8 @@ def area_card(atlas: Atlas, view: choropleth.MapView, area: str | None, level: s
     body = [html.Div([html.Strong(row["name"], className="oa-area-name"), " ",
                       html.Span(area, className="oa-key")]),
             html.Div([html.Span(t("ex_area_value", lang) + ": ", className="oa-label-inline"),
-                      html.Strong(value, className="oa-area-value")]),
+                      html.Strong(value, className="oa-area-value")] +
+                     ([" ", html.Span(mark, className="oa-mark-chip oa-mark-inline")] if mark else [])),
             html.Div(title, className="oa-hint")]
     parent = _parent(atlas, level, view.set_id, row["parent_id"], lang)
     if parent:
@@ -328,7 +345,8 @@ def layout(**args) -> html.Div:
             # No `bounds` prop: dash-leaflet 1.1.3 throws on it; zoomToBounds fits the city instead.
             html.Div(dl.Map(map_children, id="ex-map", center=center, zoom=11, className="oa-map",
                             attributionControl=True, zoomSnap=0.25), className="oa-map-inner"),
-            html.Div(id="ex-map-title", className="oa-map-title"),
+            html.Div([html.Div(id="ex-map-title"), html.Div(id="ex-mark", className="oa-mark-chip", hidden=True)],
+                     className="oa-map-title"),
             legend_box(lang),
             # Phones and portrait tablets: the time series sits below the map, out of sight; say so.
             html.A([t("ex_ts_below", lang), html.Span(" ↓", **{"aria-hidden": "true"})], href="#ex-ts-panel",
@@ -396,7 +414,8 @@ def register_callbacks(app) -> None:
     @app.callback(
         Output("ex-geojson", "hideout"), Output("ex-geojson", "data"), Output("ex-set", "data"),
         Output("ex-legend", "children"), Output("ex-map-title", "children"), Output("ex-period-label", "children"),
-        Output("ex-query", "data"), Output("ex-area", "children"),
+        Output("ex-query", "data"), Output("ex-area", "children"), Output("ex-mark", "children"),
+        Output("ex-mark", "hidden"),
         Input("ex-indicator", "value"), Input("ex-period", "value"), Input("ex-method", "value"),
         Input("ex-k", "value"), Input("ex-selected", "data"), Input("ex-level", "value"),
         State("ex-set", "data"), State("ex-lang", "data"),
@@ -411,7 +430,7 @@ def register_callbacks(app) -> None:
         view = (choropleth.map_view(atlas, viewer, indicator_id, period, method, k, selected, lang, level)
                 if period else None)
         if view is None:  # unknown or not visible: the same empty answer either way
-            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None, []
+            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None, [], "", True
         ind = atlas.indicator_by_id[indicator_id]
         title = f"{ind.title(lang)}, {period_label(period)}"
         area = selected if selected in view.area_ids else None
@@ -419,8 +438,9 @@ def register_callbacks(app) -> None:
         query = {"period": period, "qs": query_string(indicator_id, period, method, k, area, lang, shown)}
         key = f"{view.set_id}|{level}"
         data = no_update if current_set == key else choropleth.geometry(atlas, view.set_id, level)
+        mark = view_mark(atlas, viewer, ind, view, period, method, k, level, lang)
         return (view.hideout, data, key, legend(view.legend, ind.unit, lang), title,
-                period_label(period), query, area_card(atlas, view, area, level, title, lang))
+                period_label(period), query, area_card(atlas, view, area, level, title, lang, mark), mark, not mark)
 
     @app.callback(Output("ex-selected", "data"), Input("ex-geojson", "clickData"),
                   Input("ex-area-clear", "n_clicks"), prevent_initial_call=True)
