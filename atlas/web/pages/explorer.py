@@ -17,6 +17,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from atlas.classify import K_RANGE, METHODS, classing
 from atlas.export import pictures
 from atlas.export import tables as export
+from atlas.formatting import gaps_note
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_label
 from atlas.services import choropleth, queries, territory
@@ -29,7 +30,6 @@ from atlas.web.components import (
     indicator_picker,
     legend,
     timeseries_figure,
-    timeseries_graph,
 )
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
@@ -204,6 +204,24 @@ def _parent(atlas: Atlas, level: str, set_id: str, parent_id, lang: str) -> str:
     return f"{territory.label(atlas, parent_level, lang)} {name}" if name else ""
 
 
+def timeseries_section(lang: str) -> html.Div:
+    """Where the time series goes: a hint until an area is selected, then the graph (`on_timeseries_shown`).
+
+    The graph is not in the page before that, so plotly.js (1.4 MB, most of
+    a throttled tablet's first load) is fetched only when a chart is shown.
+    """
+    return html.Div([html.Div(html.P(t("click_area", lang), className="oa-hint"), id="ex-ts-holder"),
+                     html.P(gaps_note(lang), className="oa-hint")], className="oa-section")
+
+
+def timeseries_graph(figure: dict) -> dcc.Graph:
+    """The time-series graph; no mode bar (its 24 px buttons are too small to tap, and the picture
+    downloads are in the export panel)."""
+    # The Graph needs its own height: a responsive Dash 4 graph takes the container's (0 here).
+    return dcc.Graph(id="ex-timeseries", figure=figure, style={"height": "300px"},
+                     config={"displaylogo": False, "displayModeBar": False, "responsive": True})
+
+
 def classing_help(lang: str) -> html.Details:
     """Plain words for the classing methods and the number of classes, one tap away."""
     items = [html.Li(t(f"ex_help_{method}", lang)) for method in METHODS] + [html.Li(t("ex_help_classes", lang))]
@@ -341,6 +359,7 @@ def layout(**args) -> html.Div:
         dcc.Store(id="ex-set", data=f"{set_id}|{state.level}"),
         dcc.Store(id="ex-query"),
         dcc.Store(id="ex-url-sink"),
+        dcc.Store(id="ex-ts-on", data=False),
         html.Div([
             # No `bounds` prop: dash-leaflet 1.1.3 throws on it; zoomToBounds fits the city instead.
             html.Div(dl.Map(map_children, id="ex-map", center=center, zoom=11, className="oa-map",
@@ -359,7 +378,7 @@ def layout(**args) -> html.Div:
                                       className="oa-chip", hidden=not state.area)],
                          className="oa-area", **{"aria-label": t("ex_area_value", lang)}),
             html.Details([html.Summary(t("controls", lang)), controls], open=True),
-            html.Details([html.Summary(t("timeseries", lang)), timeseries_graph("ex-timeseries", lang),
+            html.Details([html.Summary(t("timeseries", lang)), timeseries_section(lang),
                           html.A(t("profile", lang), id="ex-profile-link", href="", hidden=True,
                                  className="oa-chip oa-profile-link")], open=True, id="ex-ts-panel"),
             html.Details([html.Summary(t("info", lang)), html.Div(id="ex-info", className="oa-section")],
@@ -457,6 +476,25 @@ def register_callbacks(app) -> None:
         State("ex-lang", "data"),
     )
     def on_timeseries(indicator_id, area_id, period_index, lang):
+        return _timeseries(indicator_id, area_id, period_index, lang)
+
+    app.clientside_callback(  # flips only when an area gets selected or cleared, not on every click
+        "function(a, on) { return !!a === on ? window.dash_clientside.no_update : !!a; }",
+        Output("ex-ts-on", "data"), Input("ex-selected", "data"), State("ex-ts-on", "data"),
+    )
+
+    @app.callback(
+        Output("ex-ts-holder", "children"), Input("ex-ts-on", "data"),
+        State("ex-indicator", "value"), State("ex-selected", "data"), State("ex-period", "value"),
+        State("ex-lang", "data"), prevent_initial_call=True,
+    )
+    def on_timeseries_shown(on, indicator_id, area_id, period_index, lang):
+        """The graph enters the page with the first selected area (and plotly.js with it), and leaves with it."""
+        if not on:
+            return html.P(t("click_area", norm_lang(lang)), className="oa-hint")
+        return timeseries_graph(_timeseries(indicator_id, area_id, period_index, lang))
+
+    def _timeseries(indicator_id, area_id, period_index, lang) -> dict:
         atlas, viewer = current_atlas(), current_principal()
         lang = norm_lang(lang)
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
