@@ -51,6 +51,59 @@ STRINGS: dict[str, tuple[str, str]] = {
     "logout": ("Abmelden", "Sign out"),
     "nav_admin": ("Verwaltung", "Administration"),
     "nav_upload": ("Daten hochladen", "Upload data"),
+    # ---- page shell, accessibility statement, imprint, privacy, 404 (issue 16)
+    "main_nav": ("Hauptnavigation", "Main navigation"),
+    "skip_nav": ("Sprunglinks", "Skip links"),
+    "skip_main": ("Zum Inhalt springen", "Skip to content"),
+    "skip_map": ("Zur Karte springen", "Skip to the map"),
+    "skip_table": ("Zur Tabelle springen", "Skip to the table"),
+    "skip_controls": ("Zur Auswahl springen", "Skip to the controls"),
+    "map_heading": ("Karte der Indikatoren", "Indicator map"),
+    "legal_nav": ("Rechtliches", "Legal"),
+    "legal_accessibility": ("Barrierefreiheit", "Accessibility"),
+    "legal_imprint": ("Impressum", "Imprint"),
+    "legal_privacy": ("Datenschutz", "Privacy"),
+    "a11y_intro": ("Öffentliche Stellen sind verpflichtet, ihre Websites barrierefrei zugänglich zu machen "
+                   "(Richtlinie (EU) 2016/2102, umgesetzt durch die BITV 2.0 und die Gesetze der Länder). Diese "
+                   "Erklärung gilt für diesen Ortsatlas; Maßstab ist {standard}.",
+                   "Public bodies must make their websites accessible (Directive (EU) 2016/2102, implemented in "
+                   "Germany by the BITV 2.0 and the laws of the Länder). This statement applies to this "
+                   "Ortsatlas; the standard is {standard}."),
+    "a11y_status": ("Stand der Vereinbarkeit mit den Anforderungen", "Compliance status"),
+    "a11y_status_full": ("Dieser Ortsatlas ist mit den Anforderungen vollständig vereinbar.",
+                         "This Ortsatlas is fully compliant."),
+    "a11y_status_partial": ("Dieser Ortsatlas ist mit den Anforderungen teilweise vereinbar. Die unten "
+                            "genannten Inhalte sind nicht oder nicht vollständig barrierefrei.",
+                            "This Ortsatlas is partially compliant. The content named below is not, or not "
+                            "fully, accessible."),
+    "a11y_status_none": ("Dieser Ortsatlas ist mit den Anforderungen nicht vereinbar.",
+                         "This Ortsatlas is not compliant."),
+    "a11y_audit": ("Erstellung dieser Erklärung", "Preparation of this statement"),
+    "a11y_standard": ("Maßstab", "Standard"),
+    "a11y_date": ("Letzte Prüfung", "Last audit"),
+    "a11y_tool": ("Werkzeug", "Tool"),
+    "a11y_method": ("Vorgehen", "Method"),
+    "a11y_pages": ("Geprüfte Seiten", "Pages checked"),
+    "a11y_limitations": ("Nicht barrierefreie Inhalte", "Content that is not accessible"),
+    "a11y_no_limitations": ("Keine bekannt.", "None known."),
+    "a11y_feedback": ("Feedback, Kontakt und Durchsetzungsverfahren", "Feedback, contact and enforcement"),
+    "a11y_contact_missing": ("Die Kontaktangaben für Rückmeldungen zur Barrierefreiheit und die zuständige "
+                             "Durchsetzungs- bzw. Schlichtungsstelle des Landes hat der Betreiber dieses Ortsatlas "
+                             "noch nicht hinterlegt (ATLAS_ACCESSIBILITY_CONTACT_FILE).",
+                             "The operator of this Ortsatlas has not yet provided the contact for feedback on "
+                             "accessibility and the Land's enforcement or conciliation body "
+                             "(ATLAS_ACCESSIBILITY_CONTACT_FILE)."),
+    "imprint_missing": ("Das Impressum hat der Betreiber dieses Ortsatlas noch nicht hinterlegt "
+                        "(ATLAS_IMPRINT_FILE).",
+                        "The operator of this Ortsatlas has not yet provided the imprint (ATLAS_IMPRINT_FILE)."),
+    "privacy_missing": ("Die Datenschutzerklärung hat der Betreiber dieses Ortsatlas noch nicht hinterlegt "
+                        "(ATLAS_PRIVACY_FILE).",
+                        "The operator of this Ortsatlas has not yet provided the privacy notice "
+                        "(ATLAS_PRIVACY_FILE)."),
+    "not_allowed_title": ("Keine Berechtigung", "Not allowed"),
+    "not_found_title": ("Seite nicht gefunden", "Page not found"),
+    "not_found_text": ("Diese Adresse gibt es im Ortsatlas nicht (mehr). Weiter geht es hier:",
+                       "This address does not exist (any more) in the Ortsatlas. Carry on here:"),
     "role_public": ("Öffentlichkeit", "public"),
     "role_internal": ("intern", "internal"),
     "role_steward": ("Datenpflege", "data steward"),

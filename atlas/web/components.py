@@ -302,4 +302,5 @@ def workflow_denied(viewer: Principal, path: str, **div) -> html.Div:
     text = ["Für diese Seite fehlt Ihnen die Berechtigung (Datenpflege oder Administration)."]
     if not viewer.logged_in:
         text += [" ", html.A("Anmelden", href=f"/login?next={path}"), " – mit einem Konto der Datenpflege."]
-    return html.Div(html.P(text, className="oa-notice"), className="oa-page", **div)
+    return html.Div([html.H1(t("not_allowed_title")), html.P(text, className="oa-notice")], className="oa-page",
+                    **div)

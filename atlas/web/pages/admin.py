@@ -27,7 +27,8 @@ TOC = [("konten", "Konten"), ("indikatoren", "Neue Indikatoren"), ("gebiete", "G
 
 
 def _denied() -> html.Div:
-    return html.Div(html.P(t("not_allowed"), className="oa-notice"), className="oa-admin", id="adm-denied")
+    return html.Div([html.H1(t("nav_admin")), html.P(t("not_allowed"), className="oa-notice")], className="oa-admin",
+                    id="adm-denied")
 
 
 def users_table(atlas: Atlas) -> html.Div:
@@ -227,6 +228,7 @@ def layout(**_args) -> html.Div:
     opts = _options(atlas)
     viewer = current_principal()
     return html.Div([
+        html.H1(t("nav_admin")),
         html.Nav([html.A(label, href=anchor if anchor.startswith("/") else f"#{anchor}") for anchor, label in TOC],
                  className="oa-toc",
                  **{"aria-label": "Abschnitte"}),
@@ -235,12 +237,14 @@ def layout(**_args) -> html.Div:
         html.Section([
             html.H3(t("add_user")),
             html.Div([
-                html.Div([html.Label(t("username")), dcc.Input(id="adm-new-name", type="text")]),
-                html.Div([html.Label(t("role")), dcc.Dropdown(id="adm-new-role", options=opts["roles"],
+                html.Div([html.Label(t("username"), htmlFor="adm-new-name"),
+                          dcc.Input(id="adm-new-name", type="text", autoComplete="off")]),
+                html.Div([html.Label(t("role"), htmlFor="adm-new-role"), dcc.Dropdown(id="adm-new-role", options=opts["roles"],
                                                               value="internal", clearable=False)]),
-                html.Div([html.Label(t("departments")),
+                html.Div([html.Label(t("departments"), htmlFor="adm-new-depts"),
                           dcc.Dropdown(id="adm-new-depts", options=opts["departments"], multi=True)]),
-                html.Div([html.Label(t("password")), dcc.Input(id="adm-new-password", type="password")]),
+                html.Div([html.Label(t("password"), htmlFor="adm-new-password"),
+                          dcc.Input(id="adm-new-password", type="password", autoComplete="new-password")]),
                 html.Button(t("add_user"), id={"type": "adm-action", "action": "add"},
                             className="oa-btn-add"),
             ], className="oa-form"),
@@ -248,13 +252,14 @@ def layout(**_args) -> html.Div:
         html.Section([
             html.H3(t("change_user")),
             html.Div([
-                html.Div([html.Label(t("username")), dcc.Dropdown(id="adm-user", options=opts["users"])]),
-                html.Div([html.Label(t("role")), dcc.Dropdown(id="adm-role", options=opts["roles"])]),
-                html.Div([html.Label(t("departments")),
+                html.Div([html.Label(t("username"), htmlFor="adm-user"), dcc.Dropdown(id="adm-user", options=opts["users"])]),
+                html.Div([html.Label(t("role"), htmlFor="adm-role"), dcc.Dropdown(id="adm-role", options=opts["roles"])]),
+                html.Div([html.Label(t("departments"), htmlFor="adm-depts"),
                           dcc.Dropdown(id="adm-depts", options=opts["departments"], multi=True)]),
-                html.Div([html.Label(t("grants")),
+                html.Div([html.Label(t("grants"), htmlFor="adm-grants"),
                           dcc.Dropdown(id="adm-grants", options=opts["restricted"], multi=True)]),
-                html.Div([html.Label(t("new_password")), dcc.Input(id="adm-password", type="password")]),
+                html.Div([html.Label(t("new_password"), htmlFor="adm-password"),
+                          dcc.Input(id="adm-password", type="password", autoComplete="new-password")]),
                 html.Button(t("save"), id={"type": "adm-action", "action": "save"},
                             className="oa-btn-save"),
                 html.Button(t("disable"), id={"type": "adm-action", "action": "disable"},
@@ -263,7 +268,7 @@ def layout(**_args) -> html.Div:
                             className="oa-btn-enable"),
             ], className="oa-form"),
         ]),
-        html.Div(id="adm-message", role="status", className="oa-notice"),
+        html.Div(id="adm-message", role="status", className="oa-notice", **{"aria-live": "polite"}),
         html.H2("Neue Indikatoren: Sichtbarkeit freigeben", id="indikatoren"),
         html.Div(requests_table(atlas, viewer), id="adm-requests"),
         html.Div(id="adm-requests-status", role="status"),

@@ -42,22 +42,23 @@ def layout(lang: str | None = None, inputs: str | None = None, **_args) -> html.
     lang = norm_lang(lang)
     viewer = current_principal()
     if not may_build_index(viewer):
-        return html.Div(html.P(t("ix_denied", lang), className="oa-notice"), className="oa-page", id="ix-denied")
+        return html.Div([html.H1(t("ix_title", lang)), html.P(t("ix_denied", lang), className="oa-notice")],
+                        className="oa-page", id="ix-denied")
     atlas = current_atlas()
     options = indicator_options(queries.visible_indicators(atlas, viewer), atlas, lang)
     picked = [i for i in str(inputs or "").split(",") if queries.get_indicator(atlas, viewer, i) is not None]
     levels = [{"label": lv.label(lang, True), "value": lv.id} for lv in territory.levels(atlas)]
     return html.Div([
         dcc.Store(id="ix-lang", data=lang),
-        html.H2(t("ix_title", lang)),
+        html.H1(t("ix_title", lang)),
         html.P(t("ix_intro", lang), className="oa-hint"),
         indicator_picker("ix-inputs", t("ix_inputs", lang), options, value=picked, multi=True),
         html.Div(id="ix-rows", className="oa-index-rows"),
         html.Div([
-            html.Div([html.Label(t("ix_method", lang)), dcc.RadioItems(
+            html.Div([html.Label(t("ix_method", lang), htmlFor="ix-method"), dcc.RadioItems(
                 id="ix-method", value="zscore", options=[{"label": t(k, lang), "value": v} for v, k in _METHODS])],
                 className="oa-field"),
-            html.Div([html.Label(t("ix_missing", lang)), dcc.RadioItems(
+            html.Div([html.Label(t("ix_missing", lang), htmlFor="ix-missing"), dcc.RadioItems(
                 id="ix-missing", value="exclude", options=[{"label": t(k, lang), "value": v} for v, k in _MISSING])],
                 className="oa-field"),
             html.Div([html.Label(t("ix_period", lang), htmlFor="ix-period"),

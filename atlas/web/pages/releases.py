@@ -90,7 +90,7 @@ def layout(**_args) -> html.Div:
         intro = ("Die intern freigegebenen Versionen Ihres Fachamts, die auf die öffentliche Freigabe durch die "
                  "Administration warten.")
     return html.Div([
-        html.H2("Freigaben"),
+        html.H1("Freigaben"),
         html.P(intro, className="oa-hint"),
         html.Button("Aktualisieren", id="rq-refresh", className="oa-chip"),
         action_panel("rq"),

@@ -61,5 +61,5 @@ def layout(lang: str | None = None, **_args) -> html.Div:
     lang = norm_lang(lang)
     tiles = targets.dashboard(current_atlas(), current_principal())
     body = [tile(item, lang) for item in tiles] or [html.P(t("tg_none", lang), className="oa-notice")]
-    return html.Div([html.H2(t("tg_title", lang)), html.P(t("tg_intro", lang), className="oa-hint"),
+    return html.Div([html.H1(t("tg_title", lang)), html.P(t("tg_intro", lang), className="oa-hint"),
                      html.Div(body, className="oa-tiles", id="tg-tiles")], className="oa-page", id="tg-page")
