@@ -33,6 +33,10 @@ class Settings:
     answer_cache_size: int
     log_format: str
     tmp_dir: Path
+    # The operator's legal texts (Markdown files; None = not configured, the pages say so).
+    imprint_file: Path | None = None
+    privacy_file: Path | None = None
+    accessibility_contact_file: Path | None = None
     # Limits of an uploaded table and of its check (atlas.ingest.tablefile.Limits, atlas.ingest.checks).
     upload_max_rows: int = 1_000_000
     upload_max_columns: int = 2_000
@@ -84,6 +88,12 @@ def _positive_int(name: str, default: int) -> int:
     return int(value)
 
 
+def _optional_file(name: str) -> Path | None:
+    """A file named by environment variable `name`, or None when it is unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else None
+
+
 def load_settings() -> Settings:
     data_dir = Path(os.environ.get("ATLAS_DATA_DIR", PROJECT_ROOT / "data")).resolve()
     return Settings(
@@ -94,6 +104,12 @@ def load_settings() -> Settings:
         # Empty means: no basemap. The map is styled to stand on its own.
         basemap_url=os.environ.get("ATLAS_BASEMAP_URL", "").strip(),
         basemap_attribution=os.environ.get("ATLAS_BASEMAP_ATTRIBUTION", "").strip(),
+        # Imprint, privacy notice, and the accessibility statement's feedback contact and enforcement
+        # body: each town's own texts (Markdown; `name.en.md` beside it for English). Unset, the pages
+        # say that the operator must provide them.
+        imprint_file=_optional_file("ATLAS_IMPRINT_FILE"),
+        privacy_file=_optional_file("ATLAS_PRIVACY_FILE"),
+        accessibility_contact_file=_optional_file("ATLAS_ACCESSIBILITY_CONTACT_FILE"),
         official_crs=os.environ.get("ATLAS_OFFICIAL_CRS", "EPSG:25832"),
         secret_key=_secret_key(data_dir),
         debug=os.environ.get("ATLAS_DEBUG", "") == "1",

@@ -31,9 +31,9 @@ PAGES: dict[str, tuple[str, str]] = {
     "compare": ("/vergleich", ".oa-cmp-title"),
     "indices": ("/indizes", "#ix-page, #ix-denied"),
     "targets": ("/ziele", "#tg-page"),
-    "releases": ("/freigaben", ".oa-page, .oa-notice"),
-    "upload": ("/upload", ".oa-page, .oa-notice"),
-    "admin": ("/admin", "#adm-users-table, .oa-notice"),
+    "releases": ("/freigaben", "main .oa-page"),
+    "upload": ("/upload", "main .oa-page"),
+    "admin": ("/admin", "#adm-users-table, #adm-denied, #username"),  # anonymous: the sign-in form
     "login": ("/login", "#username"),
     "print": ("/print?indicator=sgb2_quote&area=0101", "[data-oa-print]"),
     "not_found": ("/gibt-es-nicht", "#oa-not-found"),
@@ -71,8 +71,10 @@ def rendered(duo, name: str) -> None:
 def emulate(duo, size: str) -> None:
     width, height, mobile = SIZES[size]
     duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
-    until(lambda: duo.driver.execute_script("return window.innerWidth") == width, message=f"{size} viewport")
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
+        "screenWidth": width, "screenHeight": height})
+    # screen, not window: a page wider than a phone (the print view's A4 sheets) widens the layout viewport
+    until(lambda: duo.driver.execute_script("return window.screen.width") == width, message=f"{size} viewport")
 
 
 def axe_violations(duo) -> list[dict]:

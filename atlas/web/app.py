@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import dash
 from dash import Dash, dcc, html
-from flask import Flask
+from flask import Flask, request
 from flask_wtf.csrf import generate_csrf
 
 from atlas.config import PROJECT_ROOT, Settings, load_settings
 from atlas.demo import ensure_demo
-from atlas.i18n import t
+from atlas.i18n import norm_lang, t
 from atlas.services.context import Atlas
 from atlas.web.api import api
 from atlas.web.downloads import downloads
 from atlas.web.hardening import harden
 from atlas.web.http import EXTENSION, current_atlas, error_response
 from atlas.web.openapi import openapi
-from atlas.web.pages import admin, explorer, releases, upload
+from atlas.web.pages import admin, explorer, legal, releases, upload
 from atlas.web.pages import compare as compare_page
 from atlas.web.pages import indices as indices_page
 from atlas.web.pages import profile as profile_page
@@ -35,41 +36,92 @@ from auth.permissions import (
 )
 
 
-def _account_controls() -> list:
+def viewer_lang() -> str:
+    """The language of the page being built: its `?lang=`; for Dash's layout request (`/_dash-layout`, which
+    carries no query), the `?lang=` of the page that asked for it (its Referer, same origin)."""
+    lang = request.args.get("lang")
+    if lang is None and request.referrer:
+        lang = (parse_qs(urlsplit(request.referrer).query).get("lang") or [None])[0]
+    return norm_lang(lang)
+
+
+def lang_href(path: str, lang: str) -> str:
+    """A link to `path` that keeps the viewer's language (German needs no parameter)."""
+    return f"{path}?{urlencode({'lang': lang})}" if lang != "de" else path
+
+
+def _account_controls(lang: str) -> list:
     """Sign-in link, or who is signed in with a logout form (POST + CSRF token)."""
     viewer = current_principal()
     if not viewer.logged_in:
-        return [html.A(t("login"), href="/login", id="oa-login-link")]
-    items = [html.Span(f"{viewer.name} ({t('role_' + viewer.role)})", id="oa-user", className="oa-user")]
+        return [html.A(t("login", lang), href=lang_href("/login", lang), id="oa-login-link")]
+    items = [html.Span(f"{viewer.name} ({t('role_' + viewer.role, lang)})", id="oa-user", className="oa-user")]
     if may_upload(viewer):
-        items.append(html.A(t("nav_upload"), href="/upload", id="oa-upload-link"))
+        items.append(html.A(t("nav_upload", lang), href="/upload", id="oa-upload-link"))
     if may_build_index(viewer):
-        items.append(html.A(t("nav_indices"), href="/indizes", id="oa-indices-link"))
+        items.append(html.A(t("nav_indices", lang), href=lang_href("/indizes", lang), id="oa-indices-link"))
     if may_release_publicly(viewer):
-        items.append(html.A(t("nav_releases"), href="/freigaben", id="oa-releases-link"))
+        items.append(html.A(t("nav_releases", lang), href="/freigaben", id="oa-releases-link"))
     if may_administer(viewer):
-        items.append(html.A(t("nav_admin"), href="/admin", id="oa-admin-link"))
+        items.append(html.A(t("nav_admin", lang), href="/admin", id="oa-admin-link"))
     items.append(html.Form([
         dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
-        html.Button(t("logout"), type="submit", id="oa-logout"),
+        html.Button(t("logout", lang), type="submit", id="oa-logout"),
     ], action="/logout", method="POST", className="oa-logout-form"))
     return items
 
 
+def _skip_links(lang: str) -> html.Nav:
+    """Skip links, the first stops of the Tab order (WCAG 2.4.1): to the content on every page, and on the
+    map page to the map, its table and its controls (assets/a11y.css hides a link whose target is absent)."""
+    targets = [("oa-main", "skip_main"), ("ex-map", "skip_map"), ("ex-table", "skip_table"),
+               ("ex-controls", "skip_controls")]
+    return html.Nav([html.A(t(key, lang), href=f"#{target}", className=f"oa-skip oa-skip-to-{target}")
+                     for target, key in targets], className="oa-skip-links", **{"aria-label": t("skip_nav", lang)})
+
+
+def _footer(lang: str) -> html.Footer:
+    """Accessibility statement, imprint and privacy notice: linked from every page, as the law requires."""
+    return html.Footer(html.Nav([html.A(t(key, lang), href=lang_href(path, lang), id=f"oa-footer-{key}")
+                                 for path, key in legal.LINKS],
+                                **{"aria-label": t("legal_nav", lang)}), className="oa-footer", id="oa-footer")
+
+
 def _shell() -> html.Div:
-    """Header and page container around the registered pages."""
+    """Skip links, header, the page as the main landmark, and the footer around the registered pages."""
     atlas = current_atlas()
+    lang = viewer_lang()
     city = atlas.store.manifest().get("city", {}).get("name", "")
     return html.Div([
+        _skip_links(lang),
         html.Header([
-            html.Div([t("app_title"), html.Small(city)], className="oa-brand"),
-            html.Nav([html.A(t("nav_map"), href="/"), html.A(t("nav_profiles"), href="/profil", id="oa-profiles-link"),
-                     html.A(t("nav_compare"), href="/vergleich", id="oa-compare-link"),
-                     html.A(t("nav_targets"), href="/ziele", id="oa-targets-link")]
-                     + _account_controls(), className="oa-nav"),
+            html.Div([t("app_title", lang), html.Small(city)], className="oa-brand"),
+            html.Nav([html.A(t("nav_map", lang), href=lang_href("/", lang)),
+                      html.A(t("nav_profiles", lang), href=lang_href("/profil", lang), id="oa-profiles-link"),
+                      html.A(t("nav_compare", lang), href=lang_href("/vergleich", lang), id="oa-compare-link"),
+                      html.A(t("nav_targets", lang), href=lang_href("/ziele", lang), id="oa-targets-link")]
+                     + _account_controls(lang), className="oa-nav", **{"aria-label": t("main_nav", lang)}),
         ], className="oa-header"),
-        dash.page_container,
+        html.Main(dash.page_container, id="oa-main", tabIndex="-1"),
+        _footer(lang),
     ])
+
+
+def _explorer_layout(**args) -> html.Div:
+    """The map page under its one h1 (visually hidden: the map says what it shows in its own title)."""
+    lang = norm_lang(args.get("lang"))
+    return html.Div([html.H1(t("map_heading", lang), className="oa-visually-hidden"), explorer.layout(**args)],
+                    className="oa-explorer-page")
+
+
+def _html_lang(app: Dash) -> None:
+    """`<html lang>` in the viewer's language (WCAG 3.1.1): Dash's index page has no lang attribute."""
+    plain_index = app.interpolate_index
+
+    def interpolate_index(**parts: str) -> str:
+        return plain_index(**parts).replace("<html>", f'<html lang="{viewer_lang()}">', 1)
+
+    app.interpolate_index = interpolate_index
 
 
 def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> Dash:
@@ -101,7 +153,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
         compress=True,  # tablets on town-hall Wi-Fi: ~6 MB of scripts shrink to under 2 MB
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    dash.register_page("explorer", path="/", layout=explorer.layout, title="Ortsatlas – Karte")
+    dash.register_page("explorer", path="/", layout=_explorer_layout, title="Ortsatlas – Karte")
     dash.register_page("admin", path="/admin", layout=admin.layout, title="Ortsatlas – Verwaltung")
     dash.register_page("upload", path="/upload", layout=upload.layout, title="Ortsatlas – Daten hochladen")
     dash.register_page("releases", path="/freigaben", layout=releases.layout, title="Ortsatlas – Freigaben")
@@ -112,6 +164,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     dash.register_page("compare", path="/vergleich", layout=compare_page.layout, title="Ortsatlas – Vergleichen")
     dash.register_page("indices", path="/indizes", layout=indices_page.layout, title="Ortsatlas – Index bauen")
     dash.register_page("targets", path="/ziele", layout=targets_page.layout, title="Ortsatlas – Ziele")
+    legal.register_pages()
     app.layout = _shell
     explorer.register_callbacks(app)
     admin.register_callbacks(app)
@@ -126,5 +179,6 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
         limit = atlas.settings.upload_max_mb
         return error_response(413, "too_large", f"Die Datei ist größer als {limit} MB / the file exceeds {limit} MB")
     harden(app, atlas.settings.basemap_url)  # security headers on every answer; no versions in the page
+    _html_lang(app)
     install_request_log(server, atlas.settings.behind_proxy)  # one line per request (id, user, status, ms)
     return app
