@@ -4,7 +4,8 @@
   demo    generate the demo city into an empty data directory
   init    start an empty store for a real city (then upload boundaries and data)
   users   add | list | disable | enable | passwd   (accounts; passwords only via stdin)
-  tokens  add NAME [--label TEXT] | list | revoke ID   (API tokens for scripted feeds)
+  tokens  add NAME [--label TEXT] [--expires DATE] | list | revoke ID   (API tokens for scripted feeds)
+          add NAME --indicators IDS|--domains IDS --levels IDS --expires DATE   (read-only partner token)
   backup PATH          copy the store as it stands now into a new directory, with checksums (app may run)
   restore PATH         check a backup, then restore it into ATLAS_DATA_DIR (must be new or empty)
   verify-backup PATH   check a backup's checksums without restoring it
@@ -14,11 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date, datetime, time
 from pathlib import Path
 
 from atlas.config import PROJECT_ROOT, load_settings
 from atlas.demo import ensure_demo
-from atlas.services import queries, versions
+from atlas.services import partner_access, queries, versions
 from atlas.services.context import Atlas
 from atlas.store import backup as backups
 from auth.permissions import ROLES
@@ -80,11 +82,23 @@ def _require_store(atlas: Atlas) -> None:
         raise UserError(f"no store in {atlas.settings.data_dir}; start the app once or run `python -m atlas demo`")
 
 
+def _end_of_day(text: str) -> datetime:
+    """`--expires 2027-06-30`: the token works through that whole day."""
+    try:
+        return datetime.combine(date.fromisoformat(text), time(23, 59, 59))
+    except ValueError:
+        raise UserError(f"--expires: expected a date as YYYY-MM-DD, not {text!r}") from None
+
+
 def cmd_tokens(atlas: Atlas, args) -> int:
     """The token is printed once; only its hash is stored."""
     _require_store(atlas)
     if args.action == "add":
-        new = atlas.tokens.add(args.name, args.label or "", actor=CLI_ACTOR)
+        scope = None
+        if args.indicators or args.domains or args.levels:
+            scope = partner_access.scope_from_names(atlas, args.indicators, args.domains, args.levels)
+        expires = _end_of_day(args.expires) if args.expires else None
+        new = atlas.tokens.add(args.name, args.label or "", actor=CLI_ACTOR, expires_at=expires, scope=scope)
         print(f"token {new.token_id} for {args.name} (shown once, store it safely):")
         print(new.token)
     elif args.action == "list":
@@ -191,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     tadd = tokens.add_parser("add", help="create a token for an account; printed once")
     tadd.add_argument("name", help="the account the token acts as")
     tadd.add_argument("--label", help="what the token is for, e.g. 'Fachverfahren Jugendhilfe'")
+    tadd.add_argument("--expires", help="last day the token works, YYYY-MM-DD (required for a partner token)")
+    tadd.add_argument("--indicators", help="partner token: the indicator ids it may read, comma-separated")
+    tadd.add_argument("--domains", help="partner token: the domains (all their indicators) it may read")
+    tadd.add_argument("--levels", help="partner token: the levels it may read, comma-separated")
     tokens.add_parser("list", help="list tokens (never the tokens themselves)")
     tokens.add_parser("revoke", help="revoke a token").add_argument("token_id")
     for p in tokens.choices.values():
@@ -211,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     try:
         return args.func(Atlas(load_settings()), args)
-    except UserError as exc:
+    except (UserError, partner_access.ScopeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -47,7 +47,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf, validate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms.validators import ValidationError
 
-from auth.permissions import may_administer
+from auth.permissions import may_administer, may_call
 from auth.session import current_principal
 from auth.sessions import SessionRegistry
 from auth.users import User
@@ -334,7 +334,20 @@ def _bearer_auth() -> Response | None:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="ortsatlas"'
         return resp
     g.bearer_principal = principal
+    if not may_call(principal, request.path):
+        abort(404)  # a partner token outside its read routes: as if the route did not exist
     return None
+
+
+def _audit_partner_reads(resp: Response) -> Response:
+    """Everything a partner token reads goes into the audit log: who, which token, what, with which answer."""
+    principal = g.get("bearer_principal")
+    if principal is not None and principal.scope is not None:
+        query = request.query_string.decode("utf-8", "replace")[:500]
+        _accounts().audit.record(principal.name, "partner_read", request.path,
+                                 f"token {principal.scope.token_id}: {query} → {resp.status_code}",
+                                 ip=request.remote_addr or "")
+    return resp
 
 
 def _dash_callbacks_need_token() -> None:
@@ -413,6 +426,7 @@ def init_auth(server: Flask, accounts) -> None:
     server.before_request(_guard_admin)
     server.before_request(_dash_callbacks_need_token)
     server.after_request(_dash_csrf_cookie)
+    server.after_request(_audit_partner_reads)
     server.register_blueprint(bp)
 
     @server.errorhandler(CSRFError)

@@ -17,6 +17,24 @@ STATES = ("draft", "internal", "public")
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What a partner token may read: named indicators and/or domains, at named levels; read-only.
+
+    A partner authority (a neighbouring county, a school board) gets exactly
+    this and nothing else: no other route, no writes, no small numbers.
+    """
+    indicators: frozenset[str] = field(default_factory=frozenset)
+    domains: frozenset[str] = field(default_factory=frozenset)
+    levels: frozenset[str] = field(default_factory=frozenset)
+    token_id: str = ""  # the token it was granted with (for the audit log)
+
+
+# The read routes a partner token may call; every other route answers as if it did not exist.
+PARTNER_ROUTES = frozenset({"/api/v1/indicators", "/api/v1/levels", "/api/v1/areas", "/api/v1/values",
+                            "/api/v1/export", "/api/v1/map"})
+
+
+@dataclass(frozen=True)
 class Principal:
     """The viewer of a request, passed explicitly into every service call."""
 
@@ -28,6 +46,8 @@ class Principal:
     # Signed in with an account. Rights follow the role, not this: an account
     # with the role 'public' sees exactly what the anonymous public sees.
     logged_in: bool = False
+    # Set for a partner token: reads are limited to it (see Scope); None for everybody else.
+    scope: Scope | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -36,7 +56,9 @@ class Principal:
     @property
     def rights(self) -> tuple:
         """What decides visibility (not the name): a cache key shared by equal viewers."""
-        return (self.role, tuple(sorted(self.departments)), tuple(sorted(self.grants)))
+        scope = self.scope and (tuple(sorted(self.scope.indicators)), tuple(sorted(self.scope.domains)),
+                                tuple(sorted(self.scope.levels)))
+        return (self.role, tuple(sorted(self.departments)), tuple(sorted(self.grants)), scope)
 
     @property
     def has_public_rights_only(self) -> bool:
@@ -60,6 +82,16 @@ def _sql_list(items: frozenset[str] | set[str]) -> tuple[str, list[str]]:
 
 def indicator_filter_sql(viewer: Principal, alias: str = "i") -> tuple[str, list]:
     """SQL predicate over the indicator catalogue: may `viewer` know it exists?"""
+    clause, params = _role_filter_sql(viewer, alias)
+    if viewer.scope is None:
+        return clause, params
+    ids, id_params = _sql_list(viewer.scope.indicators)
+    domains, domain_params = _sql_list(viewer.scope.domains)
+    return (f"({clause}) AND ({alias}.id IN {ids} OR {alias}.domain IN {domains})",
+            params + id_params + domain_params)
+
+
+def _role_filter_sql(viewer: Principal, alias: str) -> tuple[str, list]:
     if viewer.is_admin:
         return "TRUE", []
     if viewer.has_public_rights_only:
@@ -95,6 +127,28 @@ def version_filter_sql(viewer: Principal, alias: str = "ver", ind_alias: str = "
     return f"{alias}.state IN ('internal', 'public')", []
 
 
+def may_read_level(viewer: Principal, level: str) -> bool:
+    """Areas and values of this level: everybody, except a partner token outside its granted levels."""
+    return viewer.scope is None or level in viewer.scope.levels
+
+
+def may_call(viewer: Principal, path: str) -> bool:
+    """A partner token reaches only the read routes of PARTNER_ROUTES; everybody else every route
+    (which then decides on its own)."""
+    return viewer.scope is None or path in PARTNER_ROUTES
+
+
+def scoped(viewer: Principal, scope: Scope) -> Principal:
+    """The token's account, limited to the scope and to reading: at most the rights of 'internal' staff.
+
+    Read-only and without small numbers, whatever the account's own role is:
+    a partner reads released figures (internal ones where the account is
+    staff), never drafts, and writes nothing.
+    """
+    role = "public" if viewer.has_public_rights_only else "internal"
+    return Principal(viewer.name, role, viewer.departments, viewer.grants, logged_in=False, scope=scope)
+
+
 def sees_unsuppressed(viewer: Principal, department: str) -> bool:
     """Small numbers are shown only to the owning department and admins."""
     if viewer.is_admin:
@@ -104,8 +158,15 @@ def sees_unsuppressed(viewer: Principal, department: str) -> bool:
 
 # The same rules for one indicator or version in Python (release workflow,
 # version history). They mirror the SQL predicates above; tests check both.
-def may_know(viewer: Principal, visibility: str, department: str, indicator_id: str) -> bool:
-    """May the viewer know that this indicator exists (indicator_filter_sql for one row)?"""
+def may_know(viewer: Principal, visibility: str, department: str, indicator_id: str, domain: str = "") -> bool:
+    """May the viewer know that this indicator exists (indicator_filter_sql for one row)?
+
+    Without `domain`, an indicator a partner token was granted only through its
+    domain stays unknown (deny by default).
+    """
+    if viewer.scope is not None and not (indicator_id in viewer.scope.indicators
+                                         or (domain and domain in viewer.scope.domains)):
+        return False
     if viewer.is_admin:
         return True
     if visibility == "public":

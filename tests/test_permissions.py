@@ -28,9 +28,12 @@ VIEWERS = {
     "own_steward": Principal(OWNER, "steward", frozenset({DEPT}), logged_in=True),
     "other_steward": Principal("sozialamt", "steward", frozenset({"soziales"}), logged_in=True),
     "admin": Principal("admin", "admin", logged_in=True),
+    # A partner authority's token: reads the youth office's indicator at district level, nothing else.
+    "partner": p.scoped(Principal("kreis", "steward", frozenset({DEPT}), logged_in=True),
+                        p.Scope(frozenset({IND}), frozenset(), frozenset({"stadtbezirk"}), "t1")),
 }
 EVERYONE = set(VIEWERS)
-STAFF = {"internal", "own_steward", "other_steward", "admin"}
+STAFF = {"internal", "own_steward", "other_steward", "admin", "partner"}
 OWN = {"own_steward", "admin"}
 ADMIN = {"admin"}
 
@@ -38,7 +41,15 @@ ADMIN = {"admin"}
 CASES = [
     (p.may_know, ("public", DEPT, IND), EVERYONE),
     (p.may_know, ("internal", DEPT, IND), STAFF),
-    (p.may_know, ("restricted", DEPT, IND), OWN),
+    # The partner's account is a youth-office steward: a grant narrows the account's rights, never widens them.
+    (p.may_know, ("restricted", DEPT, IND), OWN | {"partner"}),
+    (p.may_know, ("public", DEPT, "schulweg"), EVERYONE - {"partner"}),  # outside the partner's grant
+    (p.may_know, ("public", DEPT, "schulweg", "bildung"), EVERYONE - {"partner"}),
+    (p.may_read_level, ("stadtbezirk",), EVERYONE),
+    (p.may_read_level, ("ortsteil",), EVERYONE - {"partner"}),
+    (p.may_call, ("/api/v1/values",), EVERYONE),
+    (p.may_call, ("/api/v1/profile",), EVERYONE - {"partner"}),
+    (p.may_call, ("/api/v1/uploads",), EVERYONE - {"partner"}),
     (p.sees_unsuppressed, (DEPT,), OWN),
     (p.may_deliver, (DEPT,), OWN),
     (p.may_read_state, (DEPT, "draft"), OWN),

@@ -32,6 +32,7 @@ from atlas.web.http import (
     level_arg,
     needs_csrf,
     not_found,
+    readable_levels,
     records,
     signed_in_write,
 )
@@ -172,10 +173,11 @@ def disclosure_report() -> Response:
 
 @api.get("/api/v1/levels")
 def levels() -> Response:
-    """The territory's hierarchy, base level first: ids and German/English names."""
+    """The territory's hierarchy, base level first: ids and German/English names (those the viewer may read)."""
+    readable = readable_levels()
     return jsonify({"levels": [{"id": lv.id, "name_de": lv.name_de, "name_en": lv.name_en,
                                 "plural_de": lv.plural_de, "plural_en": lv.plural_en}
-                               for lv in territory.levels(current_atlas())]})
+                               for lv in territory.levels(current_atlas()) if lv.id in readable]})
 
 
 @api.get("/api/v1/points")

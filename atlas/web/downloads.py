@@ -16,8 +16,14 @@ from atlas.classify import classing
 from atlas.export import pictures
 from atlas.export import tables as export
 from atlas.periods import period_end
-from atlas.services import queries, territory
-from atlas.web.http import current_atlas, error_response, level_arg, not_found
+from atlas.services import queries
+from atlas.web.http import (
+    current_atlas,
+    error_response,
+    level_arg,
+    not_found,
+    readable_levels,
+)
 from auth import current_principal
 
 log = logging.getLogger(__name__)
@@ -42,7 +48,10 @@ def _attachment(body, content_type: str, filename: str, size: int | None = None)
 def export_file() -> Response:
     atlas, viewer = current_atlas(), current_principal()
     try:
-        req = export.ExportRequest.from_args(request.args, territory.level_ids(atlas))
+        levels = readable_levels()
+        if not levels:
+            return not_found()
+        req = export.ExportRequest.from_args(request.args, levels)
         data = export.collect(atlas, viewer, req)
         if data is None:
             return not_found()

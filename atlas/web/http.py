@@ -16,6 +16,7 @@ from atlas.services import territory
 from atlas.services.context import Atlas
 from auth import current_principal
 from auth.login import csrf
+from auth.permissions import may_read_level
 
 EXTENSION = "ortsatlas"
 
@@ -52,11 +53,16 @@ def records(frame, columns) -> list[dict]:
     return [{c: clean(v) for c, v in zip(columns, row)} for row in frame[columns].itertuples(index=False)]
 
 
+def readable_levels() -> tuple[str, ...]:
+    """The store's level ids the viewer may read, base first (a partner token: its granted levels)."""
+    viewer = current_principal()
+    return tuple(lv for lv in territory.level_ids(current_atlas()) if may_read_level(viewer, lv))
+
+
 def level_arg() -> str | Response:
-    """The `level` argument: one of the store's level ids (default: its base level)."""
-    atlas = current_atlas()
-    ids = territory.level_ids(atlas)
-    level = request.args.get("level") or territory.base_level(atlas)
+    """The `level` argument: one of the levels the viewer may read (default: the lowest of them)."""
+    ids = readable_levels()
+    level = request.args.get("level") or (ids[0] if ids else "")
     if level not in ids:
         return error_response(400, "bad_level", f"level must be one of {', '.join(ids)}; got {level!r}")
     return level
