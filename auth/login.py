@@ -74,7 +74,9 @@ TEXT = {
            "expired": "Ihre Sitzung ist abgelaufen oder das Formular ist veraltet. Aus Sicherheitsgründen wurde "
                       "nichts ausgeführt. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
            "signed_in_as": "Sie sind noch angemeldet als", "logout": "Abmelden", "login_again": "Neu anmelden",
-           "csrf_json": "Sitzung abgelaufen oder Formular veraltet: bitte Seite neu laden"},
+           "csrf_json": "Sitzung abgelaufen oder Formular veraltet: bitte Seite neu laden",
+           "legal": "Rechtliches", "accessibility": "Barrierefreiheit", "imprint": "Impressum",
+           "privacy": "Datenschutz"},
     "en": {"title": "Sign in", "user": "User name", "password": "Password", "submit": "Sign in",
            "failed": "User name or password is wrong.",
            "limited": "Too many failed sign-in attempts. Please wait a minute and try again.",
@@ -84,7 +86,8 @@ TEXT = {
            "expired": "Your session has expired or the form is out of date. For your safety nothing was done. "
                       "Please reload the page and try again.",
            "signed_in_as": "You are still signed in as", "logout": "Sign out", "login_again": "Sign in again",
-           "csrf_json": "session expired or form out of date: please reload the page"},
+           "csrf_json": "session expired or form out of date: please reload the page",
+           "legal": "Legal", "accessibility": "Accessibility", "imprint": "Imprint", "privacy": "Privacy"},
 }
 
 
@@ -127,6 +130,14 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _legal_footer(lang: str) -> str:
+    """The footer every page of the atlas has: accessibility statement, imprint, privacy notice (issue 16)."""
+    tx, suffix = TEXT[lang], "?lang=en" if lang == "en" else ""
+    links = " ".join(f'<a href="{path}{suffix}">{tx[key]}</a>' for path, key in (
+        ("/barrierefreiheit", "accessibility"), ("/impressum", "imprint"), ("/datenschutz", "privacy")))
+    return f'<footer class="oa-footer"><nav aria-label="{tx["legal"]}">{links}</nav></footer>'
+
+
 def login_page(message: str = "", status: int = 200) -> Response:
     lang = _lang()
     tx = TEXT[lang]
@@ -136,7 +147,8 @@ def login_page(message: str = "", status: int = 200) -> Response:
     body = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{tx['title']} – Ortsatlas</title><link rel="stylesheet" href="/assets/style.css"></head>
+<title>{tx['title']} – Ortsatlas</title><link rel="stylesheet" href="/assets/style.css">
+<link rel="stylesheet" href="/assets/a11y.css"></head>
 <body><main class="oa-login">
 <h1>Ortsatlas – {tx['title']}</h1>{error}
 <form method="post" action="/login">
@@ -149,7 +161,7 @@ def login_page(message: str = "", status: int = 200) -> Response:
 <button type="submit">{tx['submit']}</button>
 </form>
 <p><a href="/">{tx['back']}</a> · <a href="/login?lang={other}&next={nxt}">{tx['other']}</a></p>
-</main></body></html>"""
+</main>{_legal_footer(lang)}</body></html>"""
     return Response(body, status=status, mimetype="text/html")
 
 
@@ -189,12 +201,13 @@ def csrf_refused() -> Response:
     body = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{tx['expired_title']} – Ortsatlas</title><link rel="stylesheet" href="/assets/style.css"></head>
+<title>{tx['expired_title']} – Ortsatlas</title><link rel="stylesheet" href="/assets/style.css">
+<link rel="stylesheet" href="/assets/a11y.css"></head>
 <body><main class="oa-login">
 <h1>{tx['expired_title']}</h1>
 <p class="oa-error" role="alert">{tx['expired']}</p>{still}
 <p><a href="/{suffix}">{tx['back']}</a> · <a href="/login{suffix}">{tx['login_again']}</a></p>
-</main></body></html>"""
+</main>{_legal_footer(lang)}</body></html>"""
     return Response(body, status=400, mimetype="text/html")
 
 

@@ -109,3 +109,12 @@ def test_unknown_paths_get_the_404_page_in_both_languages():
         text = text_of(legal.not_found_layout(lang=lang))
         assert t("not_found_title", lang) in text and t("not_found_text", lang) in text
 
+
+
+@pytest.mark.parametrize("path", ["/login", "/login?lang=en", "/print?indicator=sgb2_quote",
+                                  "/print?indicator=sgb2_quote&lang=en"])
+def test_the_plain_html_pages_link_the_legal_pages_too(client, path):
+    page = client.get(path).get_data(as_text=True)
+    suffix = "?lang=en" if "lang=en" in path else ""
+    for link, _ in legal.LINKS:
+        assert f'href="{link}{suffix}"' in page

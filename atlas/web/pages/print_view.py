@@ -21,6 +21,7 @@ from atlas.services import queries
 from atlas.web.components import chart_url, indicator_facts
 from atlas.web.http import current_atlas
 from atlas.web.pages.explorer import query_string, resolve_state
+from atlas.web.pages.legal import LINKS
 from auth import current_principal
 
 print_view = Blueprint("print_view", __name__)
@@ -38,6 +39,7 @@ dl { margin: 0; } dt { font-weight: bold; margin-top: 2mm; } dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
 td { border-bottom: 1px solid #ddd; padding: 1px 3px; } td.num { text-align: right; white-space: nowrap; }
 .bar { padding: 8px; background: #f2f2f2; } .bar button, .bar a { font-size: 12pt; margin-right: 12px; }
+.bar .legal { display: inline; } .bar .legal a { font-size: 10pt; }
 @media screen { body { background: #e5e5e5; } .sheet { background: #fff; margin: 8mm auto; padding: 10mm;
                 width: 297mm; height: 210mm; box-shadow: 0 1px 4px rgba(0,0,0,.3); } .sheet.table { height: auto; } }
 @media print { .bar { display: none; } }
@@ -48,13 +50,22 @@ def _dl(items: list[tuple[str, str]]) -> str:
     return "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items if v) + "</dl>"
 
 
+def _legal_links(lang: str) -> str:
+    """The legal pages every page links to (on screen only: the bar is not printed)."""
+    suffix = "?lang=en" if lang == "en" else ""
+    links = " ".join(f'<a href="{path}{suffix}">{escape(t(key, lang))}</a>' for path, key in LINKS)
+    return f'<nav aria-label="{escape(t("legal_nav", lang))}" class="legal">{links}</nav>'
+
+
 @print_view.get("/print")
 def print_page() -> Response:
     atlas, viewer = current_atlas(), current_principal()
     state = resolve_state(atlas, viewer, request.args.to_dict())
     lang = state.lang
     if not state.indicator or not state.period:
-        return Response(f"<!doctype html><p>{escape(t('no_indicators', lang))}</p>", mimetype="text/html")
+        return Response(f"<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>Ortsatlas</title>"
+                        f"</head><body><main><h1>Ortsatlas</h1><p>{escape(t('no_indicators', lang))}</p>"
+                        f"</main>{_legal_links(lang)}</body></html>", mimetype="text/html")
     ind = atlas.indicator_by_id[state.indicator]
     view = {"indicator": ind.id, "period": state.period, "method": state.method, "k": state.k, "lang": lang}
     table = queries.values(atlas, viewer, ind.id, state.period)
@@ -64,7 +75,8 @@ def print_page() -> Response:
     chart = ""
     if state.area:  # the chart picture: drawn from the same spec as the explorer's time series
         chart = (f"<h2>{escape(t('timeseries', lang))}</h2>"
-                 f"<img src='{escape(chart_url(ind.id, state.area, lang, 'svg'))}' alt=''>")
+                 f"<img src='{escape(chart_url(ind.id, state.area, lang, 'svg'))}' "
+                 f"alt='{escape(t('timeseries', lang))}: {escape(ind.title(lang))}, {escape(state.area)}'>")
     info = _dl(indicator_facts(atlas, viewer, ind.id, lang))  # what the explorer's info panel says
     title = f"{ind.title(lang)}, {period_label(state.period)}"
     notice = f"<p class='bar'>{escape(state.notice)}</p>" if state.notice else ""
@@ -73,7 +85,7 @@ def print_page() -> Response:
 <html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)} – Ortsatlas</title>
 <style>{_CSS}</style><script src="/assets/print.js" defer></script></head><body>
 <div class="bar"><button type="button" data-oa-print>{'Drucken' if lang == 'de' else 'Print'}</button>
-<a href="{escape(back)}">{'Zurück zur Karte' if lang == 'de' else 'Back to the map'}</a></div>{notice}
+<a href="{escape(back)}">{'Zurück zur Karte' if lang == 'de' else 'Back to the map'}</a>{_legal_links(lang)}</div>{notice}
 <main class="sheet"><section><img src="{escape('/api/v1/map?' + urlencode({**view, 'format': 'svg'}))}"
  alt="{escape(title)}"></section>
 <aside><h2>{escape(t("info", lang))}</h2>{info}{chart}</aside></main>
