@@ -133,7 +133,7 @@ def build_city(spec: CitySpec, fresh: bool = False) -> Atlas:
         shutil.rmtree(root)
     settings = replace(load_settings(), data_dir=root / "data", layers_dir=root / "layers")
     if done.exists() and done.read_text().startswith(FORMAT):
-        return Atlas(settings)
+        return _with_summaries(Atlas(settings))
     if root.exists():
         shutil.rmtree(root)
     started = time.time()
@@ -158,6 +158,12 @@ def build_city(spec: CitySpec, fresh: bool = False) -> Atlas:
                              "checksum": "", "row_count": 0, "note": ""})
         tx.replace_table("versions", pd.DataFrame(versions).astype({"created_at": "datetime64[s]"}))
     done.write_text(f"{FORMAT}: built in {time.time() - started:.0f} s\n")
+    return atlas
+
+
+def _with_summaries(atlas: Atlas) -> Atlas:
+    """A cached workload built before value files got their summary files gets them now (as stores do today)."""
+    atlas.store.write_missing_summaries()
     return atlas
 
 
@@ -348,7 +354,7 @@ def build_territory(spec: TerritorySpec, fresh: bool = False) -> Atlas:
     settings = replace(load_settings(), data_dir=root / "data", layers_dir=root / "layers")
     stamp = f"{FORMAT} {spec!r}"  # a changed spec rebuilds too
     if done.exists() and done.read_text().startswith(stamp + ":"):
-        return Atlas(settings)
+        return _with_summaries(Atlas(settings))
     if root.exists():
         shutil.rmtree(root)
     started = time.time()

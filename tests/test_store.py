@@ -12,6 +12,8 @@ import pytest
 
 from atlas.services import queries
 from atlas.services.context import Atlas
+from atlas.store import store as store_module
+from atlas.store.backup import BackupError, backup, referenced_files, restore, verify
 from auth import ANONYMOUS, Principal
 
 STAFF = Principal("planer", "internal")
@@ -366,3 +368,99 @@ def test_city_figures_from_the_kept_series_equal_aggregating_one_period(atlas, v
             pd.testing.assert_frame_equal(kept, direct.drop(columns=["period", "set_id"]).reset_index(drop=True))
             checked += 1
     assert checked >= 16
+
+
+# ------------------------------------------------------------ summaries written with each version
+def _summary_frame(atlas, name: str) -> pd.DataFrame:
+    """A summary as a process builds it, in a fixed order (every column) so two builds compare row by row."""
+    table = atlas.store.summary(name)
+    cols = list(atlas.store.query(f"SELECT * FROM {table} LIMIT 0").columns)
+    return atlas.store.query(f"SELECT * FROM {table} ORDER BY {', '.join(cols)}")
+
+
+def _without_summary_files(atlas) -> Atlas:
+    """The same store as an older one: its manifest names no summary files (the files stay, unnamed)."""
+    manifest = json.loads(atlas.store.manifest_path.read_text())
+    manifest.pop("summaries", None)
+    atlas.store.manifest_path.write_text(json.dumps(manifest))
+    return Atlas(dataclasses.replace(atlas.settings))
+
+
+def _answers(atlas) -> str:
+    """What the summaries feed, for viewers of every kind: the catalogue's periods and area profiles (as text,
+    so missing numbers compare equal)."""
+    out = []
+    for viewer in (ANONYMOUS, STAFF, YOUTH_STEWARD, ADMIN):
+        catalogue = queries.visible_indicators(atlas, viewer)
+        out.append(repr([(r.id, list(r.periods)) for r in catalogue.itertuples()]))
+        if viewer in (ANONYMOUS, YOUTH_STEWARD):  # the public and a department with drafts (each costs patterns)
+            out += [queries.area_profile(atlas, viewer, area_id).to_csv(index=False) for area_id in ("0101", "0305")]
+    return "\n".join(out)
+
+
+def test_summaries_are_written_with_each_version_and_read_back_equal_to_rebuilt_ones(scratch, monkeypatch):
+    before = scratch.store.manifest()["summaries"]
+    with scratch.store.writing() as tx:
+        _add_version(tx, "bev_u6", "0101", "2030", 7.0, "draft")
+    manifest = scratch.store.manifest()
+    stored = manifest["summaries"]
+    assert stored["covers"] == len(manifest["tables"]["values"])  # every value file, the new one included
+    for name in store_module.SUMMARIES:
+        assert stored[name] != before[name] and (scratch.store.data_dir / stored[name]).is_file()
+    latest = pd.read_parquet(scratch.store.data_dir / stored["latest_cells"])
+    mine = latest[latest["version_id"] == manifest["last_version_id"]]
+    assert mine[["indicator_id", "area_id", "period", "value"]].values.tolist() == [["bev_u6", "0101", "2030", 7.0]]
+
+    # A new process reads the summary files: summarising the values again would run their SQL.
+    with monkeypatch.context() as m:
+        m.setattr(store_module.Store, "_build_summary", lambda *a: pytest.fail("summarised the values again"))
+        read = Atlas(dataclasses.replace(scratch.settings))
+        from_files = {name: _summary_frame(read, name) for name in store_module.SUMMARIES}
+        answers = _answers(read)
+    old = _without_summary_files(scratch)
+    for name in store_module.SUMMARIES:
+        from_values = _summary_frame(old, name)
+        assert len(from_values) > 0
+        pd.testing.assert_frame_equal(from_files[name], from_values)
+    assert _answers(old) == answers
+
+
+def test_an_older_store_without_summary_files_answers_the_same_and_can_have_them_written(scratch):
+    expected = _answers(scratch)
+    old = _without_summary_files(scratch)
+    assert "summaries" not in old.store.manifest()
+    assert _answers(old) == expected
+    assert old.store.write_missing_summaries()
+    assert old.store.manifest()["summaries"]["covers"] == len(old.store.manifest()["tables"]["values"])
+    assert not old.store.write_missing_summaries()  # nothing missing: nothing written
+    new = Atlas(dataclasses.replace(old.settings))
+    assert _answers(new) == expected
+    with new.store.writing() as tx:  # a correction made public: the summaries follow
+        _add_version(tx, "bev_u6", "0305", "2025", 42.0, "public")
+    after = _answers(new)
+    assert after != expected
+    assert _answers(Atlas(dataclasses.replace(new.settings))) == after
+    # A process that summarised in memory and a writer with the files agree, part for part.
+    rebuilt = _without_summary_files(new)
+    for name in store_module.SUMMARIES:
+        pd.testing.assert_frame_equal(_summary_frame(rebuilt, name), _summary_frame(new, name))
+
+
+def test_backups_hold_the_summary_files_and_a_restore_reads_them(scratch, tmp_path):
+    manifest = scratch.store.manifest()
+    summary_files = [manifest["summaries"][name] for name in store_module.SUMMARIES]
+    assert set(summary_files) <= set(referenced_files(manifest))
+    backup(scratch.store, tmp_path / "backup")
+    for rel in summary_files:
+        assert (tmp_path / "backup" / rel).is_file()
+    restore(tmp_path / "backup", tmp_path / "restored")
+    restored = Atlas(dataclasses.replace(scratch.settings, data_dir=tmp_path / "restored"))
+    assert stored_covers(restored) == len(manifest["tables"]["values"])
+    assert _answers(restored) == _answers(scratch)
+    (tmp_path / "backup" / summary_files[0]).unlink()
+    with pytest.raises(BackupError, match="missing"):
+        verify(tmp_path / "backup")
+
+
+def stored_covers(atlas) -> int:
+    return store_module.stored_summaries(atlas.store.manifest())[1]

@@ -138,13 +138,19 @@ def _is_side_file(name: str) -> bool:
 
 
 def referenced_files(manifest: dict) -> list[str]:
-    """Every store-relative file the manifest names (single tables and value files)."""
+    """Every store-relative file the manifest names (single tables, value files, the values' summaries).
+
+    Summary files are part of the store, backed up and checked like the
+    value files they summarise, so a restored store starts as fast as the
+    original (a backup of an older store has none and reads the same).
+    """
     out: list[str] = []
     for entry in manifest.get("tables", {}).values():
         if isinstance(entry, str) and entry:
             out.append(entry)
         elif isinstance(entry, list):
             out.extend(e for e in entry if isinstance(e, str) and e)
+    out.extend(rel for rel in (manifest.get("summaries") or {}).values() if isinstance(rel, str) and rel)
     return out
 
 

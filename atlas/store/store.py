@@ -33,7 +33,9 @@ MANIFEST = "manifest.json"
 # Tables held as a single file each (rewritten whole on change; all small).
 SINGLE_TABLES = ("boundary_sets", "areas", "versions", "points")
 # Single-file tables a store may not have yet (older stores, cities without accounts).
-OPTIONAL_TABLES = ("users", "tokens", "catalog")
+OPTIONAL_TABLES = ("users", "tokens", "catalog", "grids", "crosswalks")
+# `grids`: the areas of every parallel planning grid (grid_id, area_id, name, WKB geometry); `crosswalks`:
+# (grid_id, grid_area, base_area, weight). Their descriptions are the manifest's `grids` (atlas/services/crosswalk.py).
 # Schema of the values table: one Parquet file per version, appended.
 VALUE_SCHEMA = pa.schema([
     ("indicator_id", pa.string()),
@@ -259,10 +261,13 @@ class Store:
 
         Why: some questions cut across the value files' sort order (all
         indicators of one area; which periods exist) and would read every
-        file per request, seconds on a large city. Value files never change,
-        so each is summarised once per process and a new version adds only
-        its own file's summary. Rights are still applied per query, since the
-        summaries keep the version id.
+        file per request, seconds on a large city. Each write that adds
+        values also writes every summary as one sorted file (the manifest's
+        `summaries`), so a new worker reads one small file per summary
+        instead of every value. Value files a summary file does not cover
+        (older stores) are summarised from their values once per process,
+        each file on its own, so a new version adds only its own file's
+        part. Rights are still applied per query: summaries keep the version id.
         """
         if name not in SUMMARIES:
             raise StoreError(f"unknown summary {name!r}")
@@ -272,26 +277,47 @@ class Store:
             if self._summaries_built.get(name) == key:
                 return name
             conn = self._connection()
-            files = list(self.manifest()["tables"]["values"])
-            done = self._summary_parts.setdefault(name, {})
-            new = [f for f in files if f not in done]
-            select, order = SUMMARIES[name]
-            if new:
-                paths = ", ".join(f"'{_sql_path(self.data_dir / f)}'" for f in new)
-                part = conn.sql(select.format(values=f"read_parquet([{paths}], filename = true)")).to_arrow_table()
-                done.update(_split_by_file(part, {str(self.data_dir / f): f for f in new}))
-            self._summary_parts[name] = done = {f: done[f] for f in files}
-            if done:
-                conn.register("_summary_arrow", pa.concat_tables(list(done.values())))
-                source = "_summary_arrow"
-            else:  # no values yet: the summary's columns from the empty values table
-                source = f"({select.format(values='(SELECT *, NULL AS filename FROM indicator_values)')})"
-            conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * EXCLUDE (filename) FROM {source} "
-                         f"ORDER BY {order}")
-            if done:
-                conn.unregister("_summary_arrow")
+            manifest = self.manifest()
+            files = list(manifest["tables"]["values"])
+            stored, covered = stored_summaries(manifest)
+            rest = files[covered:]
+            if covered and not rest:  # the usual case: one file, written sorted
+                conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM "
+                             f"read_parquet('{_sql_path(self.data_dir / stored[name])}')")
+            else:
+                self._build_summary(conn, name, rest, stored[name] if covered else None)
             self._summaries_built[name] = key
         return name
+
+    def _build_summary(self, conn: duckdb.DuckDBPyConnection, name: str, files: list[str],
+                       stored: str | None) -> None:
+        """A summary from a summary file (covering the first value files) plus in-memory parts for `files`."""
+        done = self._summary_parts.setdefault(name, {})
+        new = [f for f in files if f not in done]
+        if new:
+            part = conn.sql(SUMMARIES[name][0].format(values=self._read_parquet(new, filename=True))).to_arrow_table()
+            done.update(_split_by_file(part, {str(self.data_dir / f): f for f in new}))
+        self._summary_parts[name] = done = {f: done[f] for f in files}
+        parts = ([pq.read_table(self.data_dir / stored)] if stored else []) + list(done.values())
+        if parts:
+            conn.register("_summary_arrow", pa.concat_tables(parts, promote_options="permissive"))
+            source = "_summary_arrow"
+        else:  # no values yet: the summary's columns from the empty values table
+            select = SUMMARIES[name][0]
+            source = (f"(SELECT * EXCLUDE (filename) FROM "
+                      f"({select.format(values='(SELECT *, NULL AS filename FROM indicator_values)')}))")
+        conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {source} ORDER BY {SUMMARIES[name][1]}")
+        if parts:
+            conn.unregister("_summary_arrow")
+
+    def write_missing_summaries(self) -> bool:
+        """Write the summary files for value files they do not cover yet (an older store); whether it wrote.
+
+        Not needed for reading (such files are summarised in memory once per
+        process), but afterwards a new worker starts without reading every value.
+        """
+        with self.writing() as tx:
+            return tx.refresh_summaries()
 
     def values_relation(self, indicator_ids: list[str]) -> str:
         """SQL relation over only the value files that hold these indicators.
@@ -321,9 +347,10 @@ class Store:
                 out[f] = self._unindexed[f] = set(table.column("indicator_id").unique().to_pylist())
         return out
 
-    def _read_parquet(self, files: list[str]) -> str:
-        """`read_parquet([...])` over store-relative file names."""
-        return "read_parquet([" + ", ".join(f"'{_sql_path(self.data_dir / f)}'" for f in files) + "])"
+    def _read_parquet(self, files: list[str], filename: bool = False) -> str:
+        """`read_parquet([...])` over store-relative file names (with each row's file path: `filename`)."""
+        return ("read_parquet([" + ", ".join(f"'{_sql_path(self.data_dir / f)}'" for f in files) + "]"
+                + (", filename = true)" if filename else ")"))
 
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         return self.cursor().execute(sql, params or []).df()
@@ -356,6 +383,8 @@ class Transaction:
         self.store = store
         self.manifest = json.loads(json.dumps(manifest))
         self.dirty = False
+        self._new_summaries: dict[str, dict[str, pa.Table]] = {}  # per value file added here: its summaries
+        self._summaries_due = False
 
     def _write(self, table: pa.Table, folder: str, stem: str, row_group_size: int | None = None) -> str:
         rel = f"{folder}/{stem}-{uuid.uuid4().hex[:12]}.parquet"
@@ -378,6 +407,16 @@ class Transaction:
 
     def has_table(self, name: str) -> bool:
         return bool(self.manifest["tables"].get(name))
+
+    def put_grid(self, meta: dict, areas: pd.DataFrame, weights: pd.DataFrame) -> None:
+        """Add or replace one parallel grid: its areas, its crosswalk and its description, together."""
+        for name, frame in (("grids", areas), ("crosswalks", weights)):
+            old = self.read(name)
+            frame = frame.assign(grid_id=meta["id"])
+            if old is not None:
+                frame = pd.concat([old[old["grid_id"] != meta["id"]], frame], ignore_index=True)
+            self.replace_table(name, frame)
+        self.manifest["grids"] = [g for g in self.manifest.get("grids", []) if g["id"] != meta["id"]] + [meta]
 
     def ensure_empty_tables(self) -> None:
         """A new store starts with empty versions and points (a city may have neither yet)."""
@@ -404,11 +443,50 @@ class Transaction:
         self.manifest["tables"]["values"].append(rel)
         ids = sorted(set(table.column("indicator_id").to_pylist()))
         self.manifest.setdefault("value_index", {})[rel] = ids
+        self._new_summaries[rel] = summarise(table)
+        self._summaries_due = True
+
+    def refresh_summaries(self) -> bool:
+        """Have the summary files rewritten at commit if they miss value files; whether they do."""
+        stored, covered = stored_summaries(self.manifest)
+        n_values = len(self.manifest["tables"]["values"])
+        if n_values and (covered < n_values or not stored):
+            self._summaries_due = self.dirty = True
+        return self._summaries_due
+
+    def _write_summaries(self) -> None:
+        """Every summary over every value file as one sorted file each, named in the manifest (`summaries`).
+
+        The last summary files plus this write's new files' parts (value
+        files neither covers, in an older store, are summarised from disk
+        once here). Sorted as `Store.summary` keeps them, so a reader loads
+        them as they are.
+        """
+        values = self.manifest["tables"]["values"]
+        stored, covered = stored_summaries(self.manifest)
+        todo = [f for f in values[covered:] if f not in self._new_summaries]
+        old = summarise(self.store._read_parquet(todo)) if todo else {}
+        conn = _private_connection()
+        try:
+            out: dict = {"covers": len(values)}
+            for name, (_, order) in SUMMARIES.items():
+                parts = [pq.read_table(self.store.data_dir / stored[name])] if covered else []
+                parts += ([old[name]] if old else []) + [self._new_summaries[f][name] for f in values[covered:]
+                                                         if f in self._new_summaries]
+                conn.register("_parts", pa.concat_tables(parts, promote_options="permissive"))
+                table = conn.sql(f"SELECT * FROM _parts ORDER BY {order}").to_arrow_table()
+                conn.unregister("_parts")
+                out[name] = self._write(table, "tables", f"summary-{name}", row_group_size=VALUE_ROW_GROUP)
+        finally:
+            conn.close()
+        self.manifest["summaries"] = out
 
     def _commit(self) -> None:
         missing = [n for n in SINGLE_TABLES if not self.manifest["tables"].get(n)]
         if missing:
             raise StoreError(f"cannot commit: tables {missing} were never written")
+        if self._summaries_due:
+            self._write_summaries()
         self.manifest["generation"] = int(self.manifest["generation"]) + 1
         path = self.store.manifest_path
         tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -435,6 +513,36 @@ def effective_versions(versions: pd.DataFrame | None, now: datetime) -> pd.DataF
     return frame
 
 
+def summarise(values: pa.Table | str) -> dict[str, pa.Table]:
+    """Every summary (SUMMARIES) of some value rows: an Arrow table, or a `read_parquet(...)` relation."""
+    conn = _private_connection()
+    try:
+        if isinstance(values, pa.Table):
+            conn.register("_values", values)
+            values = "_values"
+        out = {}
+        for name, (select, order) in SUMMARIES.items():
+            sql = select.format(values=f"(SELECT *, NULL::VARCHAR AS filename FROM {values})")
+            out[name] = conn.sql(f"SELECT * EXCLUDE (filename) FROM ({sql}) ORDER BY {order}").to_arrow_table()
+        return out
+    finally:
+        conn.close()
+
+
+def stored_summaries(manifest: dict) -> tuple[dict, int]:
+    """The manifest's summary files and how many of the first value files they cover (0: none, or not all)."""
+    stored = manifest.get("summaries") or {}
+    if not all(isinstance(stored.get(name), str) for name in SUMMARIES):
+        return {}, 0
+    return stored, min(int(stored.get("covers", 0)), len(manifest["tables"]["values"]))
+
+
+def _private_connection() -> duckdb.DuckDBPyConnection:
+    """A throwaway DuckDB for a writer's own work (never the readers' connection)."""
+    return duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                              "autoload_known_extensions": False, "threads": 1})
+
+
 def _split_by_file(summary: pa.Table, names: dict[str, str]) -> dict[str, pa.Table]:
     """Rows of a summary per store-relative file, by its `filename` column (a file without rows gets none)."""
     out = {rel: summary.slice(0, 0) for rel in names.values()}
@@ -444,7 +552,7 @@ def _split_by_file(summary: pa.Table, names: dict[str, str]) -> dict[str, pa.Tab
         count = run["counts"].as_py()
         out[names[run["values"].as_py()]] = summary.slice(start, count)
         start += count
-    return out
+    return {rel: part.drop_columns(["filename"]) for rel, part in out.items()}
 
 
 def _empty_manifest() -> dict:
