@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import mapclassify
 import numpy as np
 
 from atlas.formatting import format_number, gap_word
@@ -105,16 +104,49 @@ class Classification:
 
 def _breaks(values: np.ndarray, method: str, k: int) -> list[float]:
     if method == "quantiles":
-        bins = mapclassify.Quantiles(values, k=k).bins
+        bins = _quantile_bins(values, k)
     elif method == "natural_breaks":
+        # Imported here: mapclassify brings scikit-learn, SciPy and numba (~240 MB per process),
+        # which a worker that never draws natural breaks does not need.
+        import mapclassify
         bins = mapclassify.FisherJenks(values, k=k).bins
     elif method == "equal_interval":
-        bins = mapclassify.EqualInterval(values, k=k).bins
+        bins = _equal_interval_bins(values, k)
     else:
         raise ValueError(f"unknown classification method {method!r}; expected one of {list(METHODS)}")
     bins = np.unique(np.asarray(bins, dtype=float))  # ties can repeat a quantile
     bins[-1] = max(bins[-1], values.max())
     return bins.tolist()
+
+
+def _quantile_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """mapclassify.Quantiles' bins, the same arithmetic (SciPy's `scoreatpercentile`) without importing it."""
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    ordered = np.sort(np.asarray(y, dtype=float))
+    q = []
+    for pct in p:
+        idx = pct / 100.0 * (ordered.size - 1)
+        i = int(idx)
+        if i == idx:
+            q.append(ordered[i])
+        else:
+            weights = np.array([(i + 1 - idx), (idx - i)], float)
+            q.append(np.add.reduce(ordered[i:i + 2] * weights) / weights.sum())
+    return np.unique(np.array(q))
+
+
+def _equal_interval_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """mapclassify.EqualInterval's bins, the same arithmetic without importing it."""
+    max_y, min_y = max(y), min(y)
+    width = (max_y - min_y) * 1.0 / k
+    cuts = np.arange(min_y + width, max_y + width, width)
+    if len(cuts) > k:  # overshooting
+        cuts = cuts[0:k]
+    cuts[-1] = max_y
+    return cuts.copy()
 
 
 def classify(values: list[float | None], statuses: list[str], method: str, k: int,
