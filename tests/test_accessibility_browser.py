@@ -114,3 +114,22 @@ def test_the_statement_names_exactly_the_pages_checked():
     from atlas.web.pages import legal
     checked = {page["path"] for page in legal.audit()["pages"]}
     assert checked == {path for path, _ in PAGES.values()}
+
+
+def test_the_first_tab_stops_are_the_skip_links_to_what_the_page_has(duo):
+    """On the map page: content, map and controls (the table's link only once the page has a table)."""
+    from selenium.webdriver.common.keys import Keys
+    duo.driver.get(duo.server_url)
+    rendered(duo, "explorer")
+    shown = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.oa-skip-links a'))"
+        ".filter(a => getComputedStyle(a).display !== 'none').map(a => a.getAttribute('href'))")
+    expected = ["#oa-main", "#ex-map"] + (["#ex-table"] if duo.find_elements("#ex-table") else []) + ["#ex-controls"]
+    assert shown == expected
+    duo.find_element("body").send_keys(Keys.TAB)
+    focused = duo.driver.switch_to.active_element
+    assert focused.get_attribute("href").endswith("#oa-main")
+    assert focused.rect["y"] >= 0  # moved into view when focused
+    focused.send_keys(Keys.ENTER)
+    until(lambda: duo.driver.execute_script("return document.activeElement.id") == "oa-main",
+          message="focus in the main landmark")

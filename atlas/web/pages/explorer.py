@@ -377,7 +377,7 @@ def layout(**args) -> html.Div:
                           html.Button(t("ex_area_close", lang), id="ex-area-clear", type="button",
                                       className="oa-chip", hidden=not state.area)],
                          className="oa-area", **{"aria-label": t("ex_area_value", lang)}),
-            html.Details([html.Summary(t("controls", lang)), controls], open=True),
+            html.Details([html.Summary(t("controls", lang)), controls], open=True, id="ex-controls"),
             html.Details([html.Summary(t("timeseries", lang)), timeseries_section(lang),
                           html.A(t("profile", lang), id="ex-profile-link", href="", hidden=True,
                                  className="oa-chip oa-profile-link")], open=True, id="ex-ts-panel"),
