@@ -1,7 +1,7 @@
 """Command line: `python -m atlas COMMAND` acts on the store in ATLAS_DATA_DIR.
 
   info    what the store holds (boundary sets, indicators, versions)
-  demo    generate the demo city into an empty data directory
+  demo    [--county] generate the demo city (or the demo county) into an empty data directory
   init    start an empty store for a real city (then upload boundaries and data)
   users   add | list | disable | enable | passwd   (accounts; passwords only via stdin)
   tokens  add NAME [--label TEXT] [--expires DATE] | list | revoke ID   (API tokens for scripted feeds)
@@ -18,8 +18,10 @@ import sys
 from datetime import date, datetime, time
 from pathlib import Path
 
+from atlas import demo_county
 from atlas.config import PROJECT_ROOT, load_settings
 from atlas.demo import ensure_demo
+from atlas.demo_county import ensure_demo_county
 from atlas.services import partner_access, queries, versions
 from atlas.services.context import Atlas
 from atlas.store import backup as backups
@@ -41,13 +43,17 @@ def cmd_info(atlas: Atlas, _args) -> int:
     return 0
 
 
-def cmd_demo(atlas: Atlas, _args) -> int:
+def cmd_demo(atlas: Atlas, args) -> int:
     if atlas.store.exists():
         print(f"{atlas.settings.data_dir} already holds a store; the demo goes only into an empty one",
               file=sys.stderr)
         return 1
-    ensure_demo(atlas)
-    print(f"demo city written to {atlas.settings.data_dir}")
+    if args.county:
+        ensure_demo_county(atlas)
+        print(f"demo county ({demo_county.COUNTY_NAME}) written to {atlas.settings.data_dir}")
+    else:
+        ensure_demo(atlas)
+        print(f"demo city written to {atlas.settings.data_dir}")
     return 0
 
 
@@ -177,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="what the store holds").set_defaults(func=cmd_info)
-    sub.add_parser("demo", help="generate the demo city into an empty data directory").set_defaults(func=cmd_demo)
+    demo_cmd = sub.add_parser("demo", help="generate the demo city (or county) into an empty data directory")
+    demo_cmd.add_argument("--county", action="store_true",
+                          help="the demo county: 19 Gemeinden in 4 Planregionen, Ortsteile below the larger ones")
+    demo_cmd.set_defaults(func=cmd_demo)
     init = sub.add_parser("init", help="start an empty store for a real city")
     init.add_argument("--city", required=True, help="the city's name, e.g. Kaiserslautern")
     init.add_argument("--key", required=True, help="the city's official key (AGS), e.g. 07312000")

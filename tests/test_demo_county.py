@@ -1,0 +1,79 @@
+"""The demo county: four levels as data, 19 Gemeinden in 4 Planregionen, on the same code as the city."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from atlas import demo_county
+from atlas.config import load_settings
+from atlas.services import queries, territory
+from atlas.services.context import Atlas
+from auth import ANONYMOUS
+from tests.conftest import RUN_DIR
+
+
+@pytest.fixture(scope="module")
+def county() -> Atlas:
+    settings = dataclasses.replace(load_settings(), data_dir=RUN_DIR / "county" / "data")
+    demo_county.ensure_demo_county(Atlas(settings))
+    return Atlas(settings)  # a fresh context, as a new process would read the store
+
+
+def _areas(atlas: Atlas, level: str) -> pd.DataFrame:
+    return queries.areas(atlas, level, queries.current_set(atlas))
+
+
+def test_the_county_declares_its_levels_and_has_its_gemeinden(county):
+    assert territory.level_ids(county) == ("ortsteil", "gemeinde", "planregion", "kreis")
+    assert territory.label(county, "gemeinde", "de") == "Gemeinde"
+    counts = {level: len(_areas(county, level)) for level in territory.level_ids(county)}
+    assert counts["gemeinde"] == 19 and counts["planregion"] == 4 and counts["kreis"] == 1
+    assert counts["ortsteil"] > counts["gemeinde"]  # the larger Gemeinden are divided
+    gemeinden = _areas(county, "gemeinde")
+    assert set(gemeinden["parent_id"]) == set(_areas(county, "planregion")["area_id"])
+
+
+def test_every_ortsteil_lies_in_its_gemeinde_and_together_they_tile_the_county(county):
+    ortsteile, gemeinden = _areas(county, "ortsteil"), _areas(county, "gemeinde").set_index("area_id")
+    shapes = shapely.from_wkb(ortsteile["geometry"].values)
+    for shape, parent in zip(shapes, ortsteile["parent_id"]):
+        outer = shapely.from_wkb(gemeinden.loc[parent, "geometry"])
+        # within a tolerance: stored outlines are rounded and reprojected per level
+        assert shapely.area(shapely.difference(shape, outer)) < 5e-3 * shapely.area(shape), parent
+    whole = shapely.from_wkb(_areas(county, "kreis")["geometry"].iloc[0])
+    assert abs(sum(shapely.area(shapes)) - shapely.area(whole)) < 1e-3 * shapely.area(whole)
+
+
+def test_gemeinde_values_are_sum_of_numerators_over_sum_of_denominators(county):
+    admin = county.users.get("admin").principal()
+    base = queries.value_rows(county, admin, "auspendler", "2024", "ortsteil")
+    top = queries.value_rows(county, admin, "auspendler", "2024", "gemeinde").set_index("area_id")
+    parents = _areas(county, "ortsteil").set_index("area_id")["parent_id"]
+    sums = base.assign(g=base["area_id"].map(parents)).groupby("g")[["numerator", "denominator"]].sum()
+    expected = sums["numerator"] / sums["denominator"] * 100
+    assert np.allclose(top.loc[expected.index, "value"], expected)
+
+
+def test_the_countys_own_indicators_follow_their_visibility(county):
+    own = {i.id: i for i in county.indicators if i.id in {x.id for x in demo_county.COUNTY_INDICATORS}}
+    assert set(own) == {"auspendler", "weg_gymnasium", "kita_versorgung_land"}
+    public = set(queries.visible_indicators(county, ANONYMOUS)["id"])
+    assert "auspendler" in public and "weg_gymnasium" in public and "kita_versorgung_land" not in public
+    staff = county.users.get("intern").principal()
+    assert "kita_versorgung_land" in set(queries.visible_indicators(county, staff)["id"])
+
+
+def test_small_villages_give_disclosure_control_real_cases(county):
+    rows = queries.value_rows(county, ANONYMOUS, "abgang_ohne", "2024", "ortsteil")
+    assert (rows["status"] == "suppressed").any()
+
+
+def test_the_geography_is_deterministic():
+    first = demo_county.build_geography(np.random.default_rng(demo_county.SEED))
+    again = demo_county.build_geography(np.random.default_rng(demo_county.SEED))
+    assert list(first[1]["area_id"]) == list(again[1]["area_id"])
+    assert all(a.equals(b) for a, b in zip(first[1].geometry, again[1].geometry))
