@@ -732,6 +732,12 @@ def bench_browser(data_dir: Path, layers_dir: Path, repeat: int) -> list[Figure]
             Figure("browser: first-load transfer size (demo city)", statistics.median(sizes) / 1024, "KB")]
 
 
+def bench_tablet(data_dir: Path, layers_dir: Path, runs: int, switches: int) -> list[Figure]:
+    """bench/tablet.py: the explorer as a throttled tablet (LCP, bytes, switch); imported here, as it imports us."""
+    from bench.tablet import bench_tablet as measure
+    return measure(data_dir, layers_dir, runs, switches)
+
+
 # --------------------------------------------------------------------------- county scale
 def bench_county(n_areas: int) -> list[Figure]:
     """Geometry for ~11,000 municipality-sized polygons: where the map must change strategy."""
@@ -856,7 +862,8 @@ def print_table(figures: list[Figure]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
-PARTS = ("map", "queries", "ingest", "exports", "start", "load", "browser", "county", "disclosure", "levels")
+PARTS = ("map", "queries", "ingest", "exports", "start", "load", "browser", "tablet", "county", "disclosure",
+         "levels")
 
 
 def main() -> int:
@@ -900,6 +907,7 @@ def main() -> int:
         ("load", lambda: [] if smoke else bench_load(city(), 50, 60, f"{spec.areas} areas")),
         ("load", lambda: [] if smoke else bench_load(demo(), 50, 30, "demo city", think=(0.0, 0.0))),
         ("browser", lambda: bench_browser(demo_dir, demo().settings.layers_dir, 1 if smoke else 5)),
+        ("tablet", lambda: bench_tablet(demo_dir, demo().settings.layers_dir, 1 if smoke else 7, 1 if smoke else 4)),
         ("county", lambda: bench_county(1_100 if smoke else 11_000)),
         ("disclosure", lambda: bench_disclosure(terr_spec, terr(), 5 if smoke else 200)),
         ("levels", lambda: bench_levels(terr_spec, terr(), spec, city(), 5 if smoke else 100)),

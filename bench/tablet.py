@@ -1,0 +1,216 @@
+"""The explorer on a throttled tablet: `python bench/tablet.py [--runs N]` (also `bench/run.py --only tablet`).
+
+Department heads open the atlas on a tablet over mobile data. This drives
+headless Chromium through the DevTools protocol (selenium's
+`execute_cdp_cmd`) as such a tablet: 1024×768, CPU slowed 4×
+(`Emulation.setCPUThrottlingRate`), DevTools' "Fast 4G" network
+(`Network.emulateNetworkConditions`: 165 ms round trip, 9 Mbit/s down,
+1.5 Mbit/s up, each × 0.9 as DevTools does), every run with an empty cache.
+It measures
+
+- first load: bytes transferred, Largest Contentful Paint (a
+  PerformanceObserver installed before the page's own scripts), and the time
+  until the map shows coloured areas;
+- an indicator switch: from the click on the picker's option to the
+  recoloured map, timed inside the page (`performance.now()` before the
+  click, then every animation frame until the areas' fills changed); on
+  Fast 4G and, to separate the network from the page, with the CPU
+  throttling alone.
+
+Medians and p95s over the runs are printed (and returned to bench/run.py as
+figures). Targets: LCP ≤ 1.5 s, switch ≤ 200 ms. Nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import WORK, Figure, _wait_healthy, free_port, pct, print_table  # noqa: E402
+
+TABLET = {"width": 1024, "height": 768, "deviceScaleFactor": 1, "mobile": True}
+FAST_4G = {"offline": False, "latency": 60 * 2.75, "downloadThroughput": 9_000_000 / 8 * 0.9,
+           "uploadThroughput": 1_500_000 / 8 * 0.9}  # DevTools' preset (bytes per second, ms)
+NO_THROTTLE = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+CPU_SLOWDOWN = 4
+# Public indicators of the demo city with different maps; a switch goes to the next one.
+# The page opens on SGB-II-Quote, so the series starts elsewhere and never repeats its neighbour.
+SWITCHES = ("Anteil Kinder unter 6 Jahren", "SGB-II-Quote", "Anteil 65 Jahre und älter", "Arbeitslosenanteil (SGB III)")
+TIMEOUT_S = 120
+
+LCP_OBSERVER = """
+window.__oaLcp = 0;
+new PerformanceObserver(list => {
+  for (const e of list.getEntries()) { window.__oaLcp = Math.max(window.__oaLcp, e.startTime); }
+}).observe({type: 'largest-contentful-paint', buffered: true});
+"""
+COLOURED = ("return Array.from(document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive'))"
+            ".filter(p => p.getAttribute('fill') !== '#ffffff').length")
+TRANSFERRED = ("return performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))"
+               ".reduce((s, e) => s + (e.transferSize || 0), 0)")
+# Click the option (found by its text), then wait frame by frame for the map's fills to change.
+SWITCH = """
+const [title, done] = [arguments[0], arguments[arguments.length - 1]];
+const fills = () => Array.from(document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive'))
+  .map(p => p.getAttribute('fill')).join();
+const option = Array.from(document.querySelectorAll('[role=option]')).find(o => o.innerText.trim() === title);
+if (!option) { done(-1); return; }
+const before = fills();
+const t0 = performance.now();
+option.click();
+const poll = () => {
+  if (fills() !== before) { done(performance.now() - t0); return; }
+  if (performance.now() - t0 > 60000) { done(-2); return; }
+  requestAnimationFrame(poll);
+};
+requestAnimationFrame(poll);
+"""
+
+
+def start_app(data_dir: Path, layers_dir: Path) -> tuple[subprocess.Popen, int]:
+    """`python app.py` on a free loopback port, on the given store; returns when /healthz answers."""
+    port = free_port()
+    env = {**os.environ, "ATLAS_DATA_DIR": str(data_dir), "ATLAS_LAYERS_DIR": str(layers_dir), "PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_healthy(port)
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc, port
+
+
+def tablet_browser():
+    """Headless Chromium emulating the tablet (size, touch, CPU); the network is set per measurement."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run"):
+        options.add_argument(arg)
+    if Path("/usr/bin/chromium").exists():
+        options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(options=options)
+    driver.set_script_timeout(TIMEOUT_S)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", TABLET)
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LCP_OBSERVER})
+    return driver
+
+
+def _poll(driver, script: str, ok, what: str):
+    from selenium.common.exceptions import TimeoutException
+    start = time.perf_counter()
+    while time.perf_counter() - start < TIMEOUT_S:
+        try:
+            value = driver.execute_script(script)
+        except TimeoutException:  # the throttled page is busy: ask again
+            value = None
+        if value is not None and ok(value):
+            return value
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def first_load(driver, base: str) -> dict[str, float]:
+    """Bytes, LCP and time to the coloured map of one visit with an empty cache, on Fast 4G."""
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", FAST_4G)
+    start = time.perf_counter()
+    driver.get(base + "/")
+    _poll(driver, COLOURED, lambda n: n > 10, "the coloured map")
+    map_ms = (time.perf_counter() - start) * 1000
+    time.sleep(1.0)  # let late requests (point layers) finish so their bytes count
+    return {"map_ms": map_ms, "lcp_ms": driver.execute_script("return window.__oaLcp"),
+            "bytes": driver.execute_script(TRANSFERRED)}
+
+
+def switches(driver, network: dict, n: int, first: int = 0) -> list[float]:
+    """n indicator switches by the picker (open, then click the option), each timed to the recoloured map.
+
+    `first`: where in SWITCHES to start, so a series never "switches" to the indicator already shown.
+    """
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", network)
+    out = []
+    for i in range(first, first + n):
+        title = SWITCHES[i % len(SWITCHES)]
+        driver.find_element("css selector", "#ex-indicator").click()
+        _poll(driver, "return document.querySelectorAll('[role=option]').length", lambda k: k > 0, "the options")
+        ms = driver.execute_async_script(SWITCH, title)
+        if ms < 0:
+            raise RuntimeError(f"switch to {title!r} failed ({ms})")
+        out.append(ms)
+        time.sleep(0.3)  # let the period slider's follow-up settle
+    return out
+
+
+def measure(base: str, runs: int, switches_per_run: int) -> dict[str, list[float]]:
+    """`runs` fresh browsers: a first load, then switches on Fast 4G and with the CPU throttling alone."""
+    found: dict[str, list[float]] = {"map_ms": [], "lcp_ms": [], "bytes": [], "switch_4g": [], "switch_cpu": []}
+    for _ in range(runs):
+        driver = tablet_browser()
+        try:
+            for key, value in first_load(driver, base).items():
+                found[key].append(value)
+            found["switch_4g"] += switches(driver, FAST_4G, switches_per_run)
+            found["switch_cpu"] += switches(driver, NO_THROTTLE, switches_per_run, first=switches_per_run)
+        finally:
+            driver.quit()
+    return found
+
+
+def figures(found: dict[str, list[float]], runs: int) -> list[Figure]:
+    """Medians and p95s as bench figures (transfer size in KB)."""
+    note = f"{runs} runs, 1024×768, CPU {CPU_SLOWDOWN}× slower, Fast 4G, empty cache, demo city"
+    out = [Figure("tablet: first-load transfer size", statistics.median(found["bytes"]) / 1024, "KB", note=note),
+           Figure("tablet: Largest Contentful Paint p50", statistics.median(found["lcp_ms"]), "ms", "≤ 1,500 ms"),
+           Figure("tablet: Largest Contentful Paint p95", pct(found["lcp_ms"], 95), "ms", "≤ 1,500 ms"),
+           Figure("tablet: first coloured map p50", statistics.median(found["map_ms"]), "ms")]
+    for key, how in (("switch_4g", "Fast 4G"), ("switch_cpu", "CPU throttling only")):
+        n = len(found[key])
+        out += [Figure(f"tablet: indicator switch to recoloured map p50 ({how})", statistics.median(found[key]),
+                       "ms", "≤ 200 ms", note=f"{n} switches"),
+                Figure(f"tablet: indicator switch to recoloured map p95 ({how})", pct(found[key], 95), "ms",
+                       "≤ 200 ms")]
+    return out
+
+
+def bench_tablet(data_dir: Path, layers_dir: Path, runs: int, switches_per_run: int = 4) -> list[Figure]:
+    """The figures for bench/run.py: the app on the demo store, measured as a throttled tablet."""
+    proc, port = start_app(data_dir, layers_dir)
+    try:
+        return figures(measure(f"http://127.0.0.1:{port}", runs, switches_per_run), runs)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="fresh browsers (first loads); default 5")
+    parser.add_argument("--switches", type=int, default=4, help="indicator switches per run and network")
+    args = parser.parse_args()
+    from atlas.config import load_settings
+    from atlas.demo import ensure_demo
+    from atlas.services.context import Atlas
+    demo_dir = WORK / "demo" / "data"
+    atlas = Atlas(replace(load_settings(), data_dir=demo_dir))
+    ensure_demo(atlas)
+    print_table(bench_tablet(demo_dir, atlas.settings.layers_dir, args.runs, args.switches))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
