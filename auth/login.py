@@ -124,6 +124,8 @@ def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: no open redirects."""
     if not target:
         return "/"
+    if not target.isprintable() or "\\" in target:  # a CRLF would split the Location header; '/\\x' is '//x'
+        return "/"
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"

@@ -11,10 +11,12 @@ import io
 import logging
 import math
 import re
+import sys
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from atlas.export import profile_pdf, profile_view, report_render
 from atlas.export.tables import neutralise
@@ -73,6 +75,66 @@ class FiniteJSON(DefaultJSONProvider):
 def _finite_json(state) -> None:
     """Every JSON answer of the app (read API, workflow, errors) goes through FiniteJSON."""
     state.app.json = FiniteJSON(state.app)
+
+
+@api.app_errorhandler(RecursionError)
+def _nested_too_deep(_exc) -> Response:
+    """JSON nested deeper than the parser goes (a body of 100,000 '[') is the client's error: 400, never 500.
+
+    App-wide, since every JSON body meets the same parser: the API, the
+    workflow's form fields and Dash's callback dispatch.
+    """
+    return error_response(400, "too_deep", "Der JSON-Inhalt ist zu tief verschachtelt; senden Sie ein flaches "
+                                           "JSON-Objekt, z. B. {\"to\": \"internal\"} / JSON nested too deeply")
+
+
+def _dependency(item) -> bool:
+    """One callback input/output/state as Dash's renderer sends it: {"id", "property"[, "value"]}, or a list of
+    them (a pattern-matching ALL)."""
+    if isinstance(item, list):
+        return all(_dependency(i) for i in item)
+    return isinstance(item, dict) and isinstance(item.get("id"), (str, dict)) and isinstance(item.get("property"), str)
+
+
+def dash_body_ok(body) -> bool:
+    """The shape Dash's dispatch reads without checking: anything else made it fail with a 500."""
+    return (isinstance(body, dict) and isinstance(body.get("output"), str) and "outputs" in body
+            and (_dependency(body["outputs"]))
+            and isinstance(body.get("inputs"), list) and all(_dependency(i) for i in body["inputs"])
+            and isinstance(body.get("state", []), list) and all(_dependency(i) for i in body.get("state", []))
+            and isinstance(body.get("changedPropIds", []), list)
+            and all(isinstance(p, str) for p in body.get("changedPropIds", [])))
+
+
+@api.before_app_request
+def _dash_dispatch_shape() -> Response | None:
+    """A callback request that is not shaped like the renderer's gets 400 before Dash reads it."""
+    if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
+        return None
+    if not dash_body_ok(request.get_json(silent=True)):
+        return error_response(400, "bad_callback", "Ungültige Anfrage an die Oberfläche; laden Sie die Seite neu / "
+                                                   "malformed callback request")
+    return None
+
+
+@api.app_errorhandler(Exception)
+def _callback_given_what_no_page_sends(exc: Exception) -> Response:
+    """A callback request with an unknown output, or values no page sends (a dict where the page sends a
+    path, None for a number), is the client's error: 400. Dash's dispatch and the callbacks trust the renderer
+    and raised, which answered 500 (issue 18, finding 5; tests/test_malformed_bodies.py).
+
+    Still logged with its trace, as a warning: should a page ever send such a value, the log shows where.
+    Outside the dispatch nothing changes: HTTP errors keep their answer; anything else is logged as an
+    error and answers 500, as Flask does without this handler.
+    """
+    if isinstance(exc, HTTPException):
+        return exc
+    if request.path.endswith("/_dash-update-component"):
+        log.warning("callback request refused: %s: %s", type(exc).__name__, exc, exc_info=True)
+        return error_response(400, "bad_callback", "Ungültige Anfrage an die Oberfläche; laden Sie die Seite neu / "
+                                                   "malformed callback request")
+    current_app.log_exception(sys.exc_info())
+    return InternalServerError(original_exception=exc)
 
 
 _FILENAME = re.compile(r'filename="([^"]*)"')
