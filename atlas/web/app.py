@@ -15,6 +15,7 @@ from atlas.i18n import norm_lang, t
 from atlas.services.context import Atlas
 from atlas.web.api import api
 from atlas.web.downloads import downloads
+from atlas.web.grids_api import grids_api
 from atlas.web.hardening import harden
 from atlas.web.http import EXTENSION, current_atlas, error_response
 from atlas.web.openapi import openapi
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     init_auth(server, atlas)
     server.register_blueprint(api)
     server.register_blueprint(downloads)
+    server.register_blueprint(grids_api)
     server.register_blueprint(workflow)
     server.register_blueprint(openapi)
     server.register_blueprint(print_view)

@@ -216,6 +216,26 @@ ROUTES: tuple[Op, ...] = (
        (INDICATOR, PERIOD, LEVEL), (400, 404)),
     Op("get", "/api/v1/points", "Point layers (Kitas, schools, …) as GeoJSON.",
        json_answer(ref("FeatureCollection")), (query("layer", "Only this layer."),)),
+    Op("get", "/api/v1/grids", "Parallel planning grids (Grundschulbezirke, Sozialräume, …) with their "
+                               "crosswalk's boundary set and estimation method.",
+       json_answer(obj({"grids": array_of(obj({"id": STR, "name_de": STR, "name_en": STR, "boundary_set": STR,
+                                               "method": STR, "method_de": STR, "method_en": STR})),
+                        "count": INT}))),
+    Op("get", "/api/v1/grids/{grid}/values", "One indicator estimated on a grid from base-level counts (rates "
+                                             "from estimated numerator and denominator), each row with its "
+                                             "method; suppressed as the values are; hidden indicators 404.",
+       {"description": "OK", "content": {
+           "application/json": {"schema": obj({"grid": STR, "indicator": STR, "period": STR, "estimated": {
+               "type": "boolean"}, "method": STR, "note_de": STR, "note_en": STR, "count": INT,
+               "rows": array_of(obj({"area_id": STR, "name": STR_OR_NULL, "value": NUM_OR_NULL,
+                                     "status": STR, "method": STR},
+                                    {"numerator": NUM_OR_NULL, "denominator": NUM_OR_NULL,
+                                     "confidential": STR_OR_NULL}))})},
+           "text/csv": {"schema": {"type": "string"}}}},
+       (path("grid", "A grid id (`GET /api/v1/grids`)."), INDICATOR,
+        query("period", "A period key; default: the indicator's latest.", PERIOD_KEY, example="period"),
+        query("format", "json (default) or csv (German: semicolon, decimal comma).", {"enum": ["json", "csv"]})),
+       (400, 404)),
     Op("get", "/api/v1/disclosure", "The suppression report of one indicator-period: owning department and "
                                     "admins; anyone else 404.",
        json_answer(obj({"indicator": STR, "period": STR, "withheld": INT, "reasons": {"type": "object"},

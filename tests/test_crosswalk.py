@@ -1,0 +1,313 @@
+"""Parallel planning grids on a hand-made territory: crosswalk weights, estimates, suppression, upload checks.
+
+Four base squares (1 km each, two Bezirke of two squares) under one city;
+the grid has two areas split at x = 1.25 km: `west` holds A and C and a
+quarter of B and D, `ost` three quarters of B and D. Nothing nests, so the
+grid's only published equation is city = west + ost.
+"""
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from atlas.config import load_settings
+from atlas.ingest.grid_upload import GridUpload, store_grid_frame
+from atlas.periods import period_end
+from atlas.services import crosswalk
+from atlas.services.boundaries import BoundarySet, add_boundary_set
+from atlas.services.context import Atlas
+from auth.permissions import ANONYMOUS, Principal
+
+ADMIN = Principal("admin", "admin", logged_in=True)
+STAFF = Principal("staff", "internal", logged_in=True)
+CRS = "EPSG:3035"
+X0, Y0 = 4_550_000.0, 3_270_000.0  # somewhere in Germany, metres in EPSG:3035
+BASE = {"A": (0, 0, "1"), "B": (1, 0, "1"), "C": (0, 1, "2"), "D": (1, 1, "2")}  # key: column, row, Bezirk
+LEVELS = [
+    {"id": "block", "name_de": "Block", "name_en": "block", "plural_de": "Blöcke", "plural_en": "blocks",
+     "parent_from": "column:parent"},
+    {"id": "bezirk", "name_de": "Bezirk", "name_en": "borough", "plural_de": "Bezirke", "plural_en": "boroughs",
+     "parent_from": "column:parent"},
+    {"id": "stadt", "name_de": "Stadt", "name_en": "city", "plural_de": "Stadt", "plural_en": "city"},
+]
+CATALOG = '''
+[domain]
+id = "soziales"
+title_de = "Soziales"
+title_en = "Social"
+order = 1
+
+[[indicator]]
+id = "kinder"
+title_de = "Kinder"
+title_en = "Children"
+unit = "Personen"
+department = "jugend"
+visibility = "public"
+polarity = "neutral"
+decimals = 0
+aggregation = "sum"
+periodicity = "year"
+source = "Test"
+contact = "Test"
+definition_de = "Test"
+definition_en = "Test"
+licence = "CC0"
+
+[[indicator]]
+id = "quote"
+title_de = "Quote"
+title_en = "Rate"
+unit = "%"
+department = "jugend"
+visibility = "public"
+polarity = "neutral"
+decimals = 1
+aggregation = "ratio"
+scale = 100
+numerator = "Fälle"
+denominator = "Kinder"
+periodicity = "year"
+suppress_numerator_below = 3
+source = "Test"
+contact = "Test"
+definition_de = "Test"
+definition_en = "Test"
+licence = "CC0"
+
+[[indicator]]
+id = "geheim"
+title_de = "Interne Zahl"
+title_en = "Internal count"
+unit = "Personen"
+department = "jugend"
+visibility = "internal"
+polarity = "neutral"
+decimals = 0
+aggregation = "sum"
+periodicity = "year"
+source = "Test"
+contact = "Test"
+definition_de = "Test"
+definition_en = "Test"
+licence = "CC0"
+
+[[indicator]]
+id = "index"
+title_de = "Sozialindex"
+title_en = "Social index"
+unit = "Punkte"
+department = "jugend"
+visibility = "public"
+polarity = "neutral"
+decimals = 1
+aggregation = "none"
+periodicity = "year"
+source = "Test"
+contact = "Test"
+definition_de = "Test"
+definition_en = "Test"
+licence = "CC0"
+'''
+# (indicator, period): per base square value or (numerator, denominator)
+VALUES = {
+    ("kinder", "2023"): {"A": 10, "B": 2, "C": 20, "D": 30},  # B is small: withheld, and A with it
+    ("kinder", "2024"): {"A": 3, "B": 3, "C": 3, "D": 0},  # nothing small at the base; ost's estimate is 2.25
+    ("quote", "2024"): {"A": (5, 10), "B": (4, 8), "C": (6, 20), "D": (9, 30)},
+    ("geheim", "2024"): {"A": 50, "B": 60, "C": 70, "D": 80},
+    ("index", "2024"): {"A": 1.5, "B": -0.5, "C": 0.2, "D": 0.0},
+}
+
+
+def square(col: float, row: float, width: float = 1.0, height: float = 1.0) -> shapely.Polygon:
+    return shapely.box(X0 + col * 1000, Y0 + row * 1000, X0 + (col + width) * 1000, Y0 + (row + height) * 1000)
+
+
+def grid_gdf() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"area_id": ["west", "ost"], "name": ["West", "Ost"]},
+                            geometry=[square(0, 0, 1.25, 2), square(1.25, 0, 0.75, 2)], crs=CRS)
+
+
+def base_gdf() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"area_id": list(BASE), "name": [f"Block {k}" for k in BASE]},
+                            geometry=[square(c, r) for c, r, _ in BASE.values()], crs=CRS)
+
+
+def _values() -> pd.DataFrame:
+    rows = []
+    for (ind, period), cells in VALUES.items():
+        for area, cell in cells.items():
+            num, den, value = (cell[0], cell[1], cell[0] / cell[1] * 100) if isinstance(cell, tuple) else \
+                (None, None, cell)
+            rows.append({"indicator_id": ind, "area_id": area, "period": period, "period_end": period_end(period),
+                         "value": value, "numerator": num, "denominator": den, "status": "ok"})
+    return pd.DataFrame(rows).astype({"value": float, "numerator": float, "denominator": float})
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory) -> Atlas:
+    root = tmp_path_factory.mktemp("grid_town")
+    (root / "layers").mkdir()
+    (root / "layers" / "01_soziales.toml").write_text(textwrap.dedent(CATALOG), encoding="utf-8")
+    (root / "layers" / "departments.toml").write_text('[departments]\njugend = { de = "Jugend", en = "Youth" }\n',
+                                                     encoding="utf-8")
+    atlas = Atlas(dataclasses.replace(load_settings(), data_dir=root / "data", layers_dir=root / "layers"))
+    base = base_gdf().to_crs("EPSG:4326").assign(parent_id=[b for _, _, b in BASE.values()])
+    bezirke = base.dissolve(by="parent_id", as_index=False)[["parent_id", "geometry"]]
+    bezirke = bezirke.rename(columns={"parent_id": "area_id"}).assign(name=lambda f: "Bezirk " + f["area_id"],
+                                                                     parent_id="0")
+    city = bezirke.dissolve()[["geometry"]].assign(area_id="0", name="Stadt", parent_id=None)
+    values = _values()
+    with atlas.store.writing() as tx:
+        tx.manifest["levels"] = LEVELS
+        tx.manifest["city"] = {"name": "Stadt", "key": "0", "source_crs": CRS}
+        add_boundary_set(tx, BoundarySet("s1", date(2000, 1, 1), None, "Stand 1", ""),
+                         {"block": base, "bezirk": bezirke, "stadt": city}, CRS)
+        versions = []
+        for ind_id, rows in values.groupby("indicator_id", sort=True):
+            vid = tx.next_version_id()
+            tx.add_values(vid, rows.assign(version_id=vid))
+            versions.append({"version_id": vid, "indicator_id": ind_id, "state": "public", "created_by": "test",
+                             "created_at": pd.Timestamp("2026-01-01"), "file_name": "t.csv", "checksum": "",
+                             "row_count": len(rows), "note": ""})
+        tx.replace_table("versions", pd.DataFrame(versions).astype({"created_at": "datetime64[s]"}))
+    spec = GridUpload("schulbezirk", "Grundschulbezirk", "primary school district", "Grundschulbezirke",
+                      "primary school districts", "area_id", "name")
+    store_grid_frame(atlas, ADMIN, grid_gdf().to_crs("EPSG:4326"), spec)
+    return atlas
+
+
+def expected_weights() -> dict[tuple[str, str], float]:
+    """From the geometry itself: the share of each base square inside each grid area."""
+    out = {}
+    for g in grid_gdf().itertuples():
+        for b in base_gdf().itertuples():
+            share = shapely.intersection(g.geometry, b.geometry).area / b.geometry.area
+            if share > 0:
+                out[(g.area_id, b.area_id)] = share
+    return out
+
+
+def test_area_crosswalk_weights_are_the_shares_of_ground():
+    weights = crosswalk.area_crosswalk(grid_gdf(), base_gdf())
+    got = {(r.grid_area, r.base_area): r.weight for r in weights.itertuples()}
+    assert got.keys() == expected_weights().keys()
+    assert got == pytest.approx(expected_weights(), abs=1e-9)
+    assert got[("ost", "B")] == pytest.approx(0.75) and ("ost", "A") not in got
+
+
+def test_a_base_area_almost_wholly_in_one_grid_area_goes_there_whole():
+    sliver = gpd.GeoDataFrame({"area_id": ["west", "ost"], "name": ["W", "O"]},
+                              geometry=[square(0, 0, 1.995, 2), square(1.995, 0, 0.005, 2)], crs=CRS)
+    weights = crosswalk.area_crosswalk(sliver, base_gdf())
+    assert set(weights.loc[weights["base_area"] == "B", "grid_area"]) == {"west"}
+    assert weights.groupby("base_area")["weight"].sum().tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_the_stored_crosswalk_survives_the_round_trip_through_4326(town):
+    stored = crosswalk.crosswalk(town, "schulbezirk")
+    got = {(r.grid_area, r.base_area): r.weight for r in stored.itertuples()}
+    assert got == pytest.approx(expected_weights(), abs=1e-4)
+    assert [g.id for g in crosswalk.grids(town)] == ["schulbezirk"]
+
+
+def _estimate(indicator: str, period: str, quantity: str) -> dict[str, float]:
+    cells = VALUES[(indicator, period)]
+    out: dict[str, float] = {}
+    for (g, b), w in expected_weights().items():
+        cell = cells[b]
+        x = {"value": cell, "numerator": cell[0] if isinstance(cell, tuple) else None,
+             "denominator": cell[1] if isinstance(cell, tuple) else None}[quantity]
+        out[g] = out.get(g, 0.0) + w * x
+    return out
+
+
+def test_a_rate_is_the_estimated_numerator_over_the_estimated_denominator(town):
+    table = crosswalk.grid_values(town, ANONYMOUS, "schulbezirk", "quote", "2024")
+    rows = table.rows.set_index("area_id")
+    num, den = _estimate("quote", "2024", "numerator"), _estimate("quote", "2024", "denominator")
+    for g in ("west", "ost"):
+        assert rows.loc[g, "status"] == "ok"
+        assert rows.loc[g, "numerator"] == pytest.approx(num[g], rel=1e-4)
+        assert rows.loc[g, "denominator"] == pytest.approx(den[g], rel=1e-4)
+        assert rows.loc[g, "value"] == pytest.approx(num[g] / den[g] * 100, rel=1e-4)
+        assert rows.loc[g, "method"] == "geschätzt über Flächenanteile"
+    # Not the mean of the base rates, weighted or not.
+    rates = {b: n / d * 100 for b, (n, d) in VALUES[("quote", "2024")].items()}
+    mean_west = sum(w * rates[b] for (g, b), w in expected_weights().items() if g == "west") / 2.5
+    assert abs(rows.loc["west", "value"] - mean_west) > 0.1
+
+
+def test_a_withheld_base_cell_withholds_every_grid_cell_it_reaches(town):
+    public = crosswalk.grid_values(town, ANONYMOUS, "schulbezirk", "kinder", "2023").rows.set_index("area_id")
+    # B (2) is small, so A is withheld with it at Bezirk 1; B reaches both grid areas.
+    assert public["status"].to_dict() == {"ost": "suppressed", "west": "suppressed"}
+    assert public["value"].isna().all()
+    admin = crosswalk.grid_values(town, ADMIN, "schulbezirk", "kinder", "2023").rows.set_index("area_id")
+    assert admin["confidential"].to_dict() == {"ost": "contributor", "west": "contributor"}
+    assert admin.loc["ost", "value"] == pytest.approx(_estimate("kinder", "2023", "value")["ost"], rel=1e-4)
+
+
+def test_a_small_estimate_is_withheld_and_the_grid_total_cannot_give_it_away(town):
+    public = crosswalk.grid_values(town, ANONYMOUS, "schulbezirk", "kinder", "2024").rows.set_index("area_id")
+    assert _estimate("kinder", "2024", "value")["ost"] < 3  # 0.75 × 3 + 0.75 × 0
+    # ost by the primary rule; west because city − west would give ost.
+    assert public["status"].to_dict() == {"ost": "suppressed", "west": "suppressed"}
+    admin = crosswalk.grid_values(town, ADMIN, "schulbezirk", "kinder", "2024").rows.set_index("area_id")
+    assert admin["confidential"].to_dict() == {"ost": "primary", "west": "secondary"}
+
+
+def test_an_indicator_without_counts_is_not_estimated_and_says_so(town):
+    table = crosswalk.grid_values(town, ANONYMOUS, "schulbezirk", "index", "2024")
+    assert not table.estimated and "nicht geschätzt" in table.note_de
+    assert (table.rows["status"] == "missing").all() and table.rows["value"].isna().all()
+
+
+@pytest.fixture(scope="module")
+def client(town):
+    from atlas.web.app import create_app
+    return create_app(atlas=town).server.test_client()
+
+
+def test_the_api_lists_grids_and_answers_a_hidden_indicator_like_a_missing_one(town, client):
+    listed = client.get("/api/v1/grids").get_json()
+    assert [g["id"] for g in listed["grids"]] == ["schulbezirk"]
+    assert listed["grids"][0]["method_de"] == "geschätzt über Flächenanteile"
+    ok = client.get("/api/v1/grids/schulbezirk/values?indicator=quote&period=2024")
+    assert ok.status_code == 200
+    body = ok.get_json()
+    assert body["estimated"] and {r["method"] for r in body["rows"]} == {"geschätzt über Flächenanteile"}
+    hidden = client.get("/api/v1/grids/schulbezirk/values?indicator=geheim&period=2024")
+    unknown = client.get("/api/v1/grids/schulbezirk/values?indicator=gibtesnicht&period=2024")
+    no_grid = client.get("/api/v1/grids/keinraster/values?indicator=quote&period=2024")
+    assert hidden.status_code == unknown.status_code == no_grid.status_code == 404
+    assert hidden.get_data() == unknown.get_data() == no_grid.get_data()
+    csv = client.get("/api/v1/grids/schulbezirk/values?indicator=quote&period=2024&format=csv")
+    header = csv.get_data().decode("utf-8-sig").splitlines()[0]
+    assert csv.status_code == 200 and "method" in header.split(";")
+    assert crosswalk.grid_values(town, STAFF, "schulbezirk", "geheim", "2024") is not None
+
+
+def test_a_bad_uploaded_crosswalk_is_refused_naming_row_and_column():
+    good = "grid_area;base_area;weight\nwest;A;1\nwest;B;0,25\nost;B;0,75\n"
+    assert len(crosswalk.read_crosswalk_csv(good.encode(), {"west", "ost"}, {"A", "B"})) == 3
+    bad = "grid_area;base_area;weight\nwest;A;1\nwest;B;0,25\nost;B;0,5\nnord;A;x\n"
+    with pytest.raises(crosswalk.CrosswalkError) as err:
+        crosswalk.read_crosswalk_csv(bad.encode(), {"west", "ost"}, {"A", "B"})
+    problems = err.value.problems
+    assert "Zeile 5, Spalte grid_area: 'nord' ist keine Fläche des Rasters" in problems
+    assert "Zeile 5, Spalte weight: 'x' ist kein Anteil zwischen 0 und 1" in problems
+    assert any(p.startswith("Zeilen 3, 4, Spalte weight: die Gewichte von B ergeben 0.7500") for p in problems)
+
+
+def test_only_an_admin_adds_a_grid(town):
+    spec = GridUpload("sozialraum", "Sozialraum", "social area", "Sozialräume", "social areas", "area_id", "name")
+    with pytest.raises(PermissionError):
+        store_grid_frame(town, STAFF, grid_gdf().to_crs("EPSG:4326"), spec)
+    assert crosswalk.get_grid(town, "sozialraum") is None
