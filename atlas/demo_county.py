@@ -234,7 +234,19 @@ def generate(store: Store, indicators: list[Indicator], domain_order: dict[str, 
         tx.manifest["last_version_id"] = int(versions["version_id"].max())
         tx.replace_table("versions", versions.astype({"created_at": "datetime64[s]"}))
         tx.manifest["city"] = {"name": COUNTY_NAME, "key": COUNTY_KEY, "source_crs": demo.CRS}
+        tx.manifest["organisations"] = organisations(gemeinden)
     return True
+
+
+def organisations(gemeinden: gpd.GeoDataFrame) -> dict[str, dict]:
+    """Each Gemeinde as an organisation bound to its area: its stewards deliver only for it."""
+    return {f"gemeinde_{key.lower()}": {"de": f"{'Stadt' if i == 0 else 'Gemeinde'} {name}",
+                                        "en": f"{'Town' if i == 0 else 'Municipality'} of {name}", "area": key}
+            for i, (key, name) in enumerate(zip(gemeinden["area_id"], gemeinden["name"]))}
+
+
+# The demo's accounts, plus a steward of the Kreisstadt's own administration.
+COUNTY_ACCOUNTS = [("auenburg", "steward", ["gemeinde_g01"], "demo-auenburg")]
 
 
 def ensure_demo_county(atlas) -> None:
@@ -245,3 +257,5 @@ def ensure_demo_county(atlas) -> None:
     order = {d.id: d.order for d in atlas.domains}
     if generate(atlas.store, atlas.indicators, order):
         demo.create_demo_accounts(atlas.users)
+        for name, role, departments, password in COUNTY_ACCOUNTS:
+            atlas.users.add(name, role, departments, password, actor="demo")

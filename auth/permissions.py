@@ -183,6 +183,17 @@ def may_deliver(viewer: Principal, department: str) -> bool:
     return viewer.is_admin or (viewer.role == "steward" and department in viewer.departments)
 
 
+def may_deliver_outside(viewer: Principal, organisation_area: str | None) -> bool:
+    """Deliver values for areas outside the owning organisation's area.
+
+    A Gemeinde's stewards deliver only for their own Gemeinde: its figures are
+    its business, a neighbour's are not. The county's statistics office
+    (admins) administers the whole store, and a department of the whole
+    territory (no area) is not bound at all.
+    """
+    return viewer.is_admin or organisation_area is None
+
+
 def may_read_state(viewer: Principal, department: str, state: str) -> bool:
     """version_filter_sql for one version; withdrawn versions appear in the history of those who deliver."""
     if state in ("draft", "withdrawn"):

@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Callable
 
 import pandas as pd
 import pyarrow as pa
@@ -109,7 +110,7 @@ def _check_role(role: str, departments: tuple[str, ...], known_departments: set[
 class UserService:
     """All account changes; each one is a store transaction and an audit entry."""
 
-    def __init__(self, store, known_departments: set[str], audit):
+    def __init__(self, store, known_departments: Callable[[], set[str]], audit):
         self.store = store
         self.known_departments = known_departments
         self.audit = audit
@@ -143,7 +144,7 @@ class UserService:
             raise UserError("user names are 2–64 characters: a–z, 0–9, '.', '_' or '-', starting with a letter "
                             "or digit")
         depts = tuple(sorted(set(departments or ())))
-        _check_role(role, depts, self.known_departments)
+        _check_role(role, depts, self.known_departments())
         _check_password(password)
 
         def create(existing: User | None) -> User:
@@ -173,7 +174,7 @@ class UserService:
 
     def set_role(self, username: str, role: str, departments: list[str] | tuple[str, ...], actor: str) -> User:
         depts = tuple(sorted(set(departments or ())))
-        _check_role(role, depts, self.known_departments)
+        _check_role(role, depts, self.known_departments())
         guard = self._existing(username)
         return self._change(username, actor, "role_changed", f"role={role} departments={','.join(depts)}",
                             lambda u: replace(guard(u), role=role, departments=depts,

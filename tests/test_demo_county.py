@@ -77,3 +77,38 @@ def test_the_geography_is_deterministic():
     again = demo_county.build_geography(np.random.default_rng(demo_county.SEED))
     assert list(first[1]["area_id"]) == list(again[1]["area_id"])
     assert all(a.equals(b) for a, b in zip(first[1].geometry, again[1].geometry))
+
+
+# ---------------------------------------------------------------- a Gemeinde delivers for itself only
+WARTELISTE = {"id": "kita_warteliste", "title_de": "Kita-Warteliste", "title_en": "Day-care waiting list",
+              "definition_de": "Kinder auf der Warteliste je 100 Kinder unter 6.", "definition_en": "Waiting list.",
+              "domain": "fruehkindliche_bildung", "unit": "je 100", "department": "gemeinde_g01",
+              "visibility": "restricted", "polarity": "high_bad", "decimals": 1, "aggregation": "ratio",
+              "periodicity": "year", "source": "Stadt Auenburg", "contact": "Stadt Auenburg", "licence": "intern",
+              "scale": 100, "numerator": "Wartende", "denominator": "Kinder unter 6"}
+
+
+def _extract(area_ids: list[str]) -> bytes:
+    lines = ["Ortsteil;Jahr;Indikator;Zähler;Nenner"] + [f"{a};2025;kita_warteliste;{5 + i};{120 + i}"
+                                                          for i, a in enumerate(area_ids)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_a_gemeindes_steward_delivers_only_for_areas_inside_it(county):
+    from atlas.ingest import checks
+    ortsteile = _areas(county, "ortsteil")
+    own = sorted(ortsteile.loc[ortsteile["parent_id"] == "G01", "area_id"])
+    neighbour = ortsteile.loc[ortsteile["parent_id"] == "G02", "area_id"].iloc[0]
+    assert county.organisation_area("gemeinde_g01") == "G01" and county.organisation_area("statistik") is None
+    steward = county.users.get("auenburg").principal()
+    fine = checks.check_upload(county, steward, "warteliste.csv", _extract(own), definitions=[WARTELISTE])
+    assert fine.report.ok, fine.report.errors
+    bad = checks.check_upload(county, steward, "warteliste.csv", _extract(own + [neighbour]),
+                              definitions=[WARTELISTE])
+    assert not bad.report.ok and len(bad.report.errors) == 1
+    error = bad.report.errors[0]
+    assert error["row"] == len(own) + 2 and error["value"] == neighbour
+    assert "außerhalb von Stadt Auenburg (G01)" in error["message"] and "Löschen Sie die Zeile" in error["message"]
+    admin = county.users.get("admin").principal()  # the county's statistics office administers the whole store
+    assert checks.check_upload(county, admin, "warteliste.csv", _extract(own + [neighbour]),
+                               definitions=[WARTELISTE]).report.ok

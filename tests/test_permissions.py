@@ -52,6 +52,8 @@ CASES = [
     (p.may_call, ("/api/v1/uploads",), EVERYONE - {"partner"}),
     (p.sees_unsuppressed, (DEPT,), OWN),
     (p.may_deliver, (DEPT,), OWN),
+    (p.may_deliver_outside, ("G03",), ADMIN),  # a Gemeinde's indicator: only inside the Gemeinde
+    (p.may_deliver_outside, (None,), EVERYONE),  # a department of the whole territory
     (p.may_read_state, (DEPT, "draft"), OWN),
     (p.may_read_state, (DEPT, "withdrawn"), OWN),
     (p.may_read_state, (DEPT, "internal"), STAFF),

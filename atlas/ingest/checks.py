@@ -46,7 +46,13 @@ from atlas.periods import period_label
 from atlas.services import queries, territory
 from atlas.services.boundaries import is_unassigned
 from atlas.services.context import Atlas
-from auth.permissions import Principal, may_deliver, may_know, may_publish_directly
+from auth.permissions import (
+    Principal,
+    may_deliver,
+    may_deliver_outside,
+    may_know,
+    may_publish_directly,
+)
 
 MAX_ERRORS = 500  # a report lists this many problems, then says how many more there are
 Progress = Callable[[str, float], None]  # (stage, share done 0..1)
@@ -545,6 +551,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     deadline.check()
     progress("compare", 0.85)
     errors += _duplicates(values, m, names)
+    errors += _outside_organisation(atlas, viewer, values, names, area_column)
     if not errors:
         total_errors, total_warnings = _check_totals(values, totals, lookup, matcher, names, tolerance)
         errors += total_errors
@@ -773,6 +780,26 @@ def _plausible_cell(ind: Indicator, value, num, den, c, m: Mapping, errors: list
     elif ind.aggregation == "sum" and value < 0 and not ind.diverging:
         errors.append(problem("negative Anzahl; erwartet ≥ 0 – prüfen Sie das Vorzeichen", c.row, c.value_col,
                               c.value))
+
+
+def _outside_organisation(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Names,
+                          area_column: str | None) -> list[dict]:
+    """Rows for areas outside the Gemeinde that owns the indicator (its stewards deliver only for it)."""
+    problems = []
+    for ind_id, part in values.groupby("indicator_id", sort=True):
+        ind = names.lookup.get(ind_id)
+        home = atlas.organisation_area(ind.department) if ind else None
+        if may_deliver_outside(viewer, home):
+            continue
+        outside = part[~part["area_id"].isin(queries.base_areas_within(atlas, home))]
+        org = atlas.departments.get(ind.department, {}).get("de", ind.department)
+        for row in outside.head(MAX_ERRORS).itertuples(index=False):
+            problems.append(problem(
+                f"{names.area(row.area_id, row.period)} liegt außerhalb von {org} ({home}); für "
+                f"„{ind.title_de}“ liefern Sie nur Werte Ihrer eigenen Gebiete. Löschen Sie die Zeile; Werte "
+                "anderer Gemeinden liefern diese selbst oder die Statistikstelle des Kreises.",
+                row.row, area_column, row.area_id))
+    return problems
 
 
 def _duplicates(values: pd.DataFrame, m: Mapping, names: _Names) -> list[dict]:

@@ -34,12 +34,12 @@ class Atlas:
         self.clock = clock or Clock()
         self.domains, self._configured = load_catalog(settings.layers_dir)
         self.domain_by_id: dict[str, Domain] = {d.id: d for d in self.domains}
-        self.departments = load_departments(settings.layers_dir)
+        self._layer_departments = load_departments(settings.layers_dir)
         self.store = Store(settings.data_dir, catalog_frame(self._configured, self.domains), self.clock)
         self._catalog_state: tuple[str | None, list[Indicator], dict[str, Indicator]] = (
             None, self._configured, {i.id: i for i in self._configured})
         self.audit = AuditLog(settings.data_dir)
-        self.users = UserService(self.store, set(self.departments), self.audit)
+        self.users = UserService(self.store, lambda: set(self.departments), self.audit)
         self.tokens = TokenService(self.store, self.users, self.audit)
         self._cache: dict = {}
         self._answers: OrderedDict = OrderedDict()
@@ -55,6 +55,17 @@ class Atlas:
             indicators = self._configured + created
             self._catalog_state = (rel, indicators, {i.id: i for i in indicators})
         return self._catalog_state[1], self._catalog_state[2]
+
+    @property
+    def departments(self) -> dict[str, dict]:
+        """Organisations that own indicators: the departments of layers/departments.toml plus those the
+        store declares (a county's Gemeinden, each with the `area` its stewards may deliver for)."""
+        stored = self.store.manifest().get("organisations", {}) if self.store.exists() else {}
+        return {**self._layer_departments, **stored}
+
+    def organisation_area(self, department: str) -> str | None:
+        """The area an organisation is bound to (a Gemeinde), or None for a department of the whole territory."""
+        return self.departments.get(department, {}).get("area") or None
 
     @property
     def indicators(self) -> list[Indicator]:

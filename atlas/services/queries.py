@@ -260,6 +260,14 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
 _ALL_LEVELS = "*"
 
 
+def base_areas_within(atlas: Atlas, key: str) -> set[str]:
+    """Base areas (any boundary set) that lie in the area `key` of whatever level, itself if a base area."""
+    inside = {key}
+    for level in territory.level_ids(atlas):
+        inside.update(_descendants(atlas, level, key))
+    return inside
+
+
 def _descendants(atlas: Atlas, level: str, key: str) -> list[str]:
     """Base areas (unassigned slots included) below an area of a level, in any boundary set; kept per state."""
     def index() -> dict[tuple[str, str], list[str]]:
