@@ -6,6 +6,7 @@ patching a function in the child only, so the atlas itself has no test hook.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -133,3 +134,28 @@ def test_simultaneous_confirmations_store_the_upload_once(scratch_app, scratch_a
         assert ids and all(i == [int(stored["version_id"].iloc[0])] for i in ids), answers
         assert all(a.get("status") == 409 for a in answers if "ids" not in a), answers
         assert len(_audit_of(scratch_atlas, upload_id)) == 1
+
+
+def test_a_hidden_indicators_id_is_refused_at_confirm_like_an_id_taken_meanwhile(scratch_app, scratch_atlas):
+    """Indicator ids are one namespace for all departments, so a steward cannot create an indicator under a
+    hidden one's id. The check treats that id as free (tests/test_security.py); the confirmation refuses it with
+    the same answer as for an id another upload took between check and confirmation (issue 18, finding 6)."""
+    from tests.test_security import HIDDEN, MADE_UP, new_indicator, wide_extract
+
+    client, token = writer(scratch_app, "sozialamt")
+
+    def checked(ind_id: str) -> str:
+        resp = client.post("/api/v1/uploads", data={
+            "file": (io.BytesIO(wide_extract(scratch_atlas, ind_id)), "neu.csv"),
+            "new_indicators": json.dumps([new_indicator(ind_id, "Neuer Indikator")]),
+            "mapping": json.dumps({"area": "Ortsteil", "period": "Zeitraum", "indicator_columns": {ind_id: ind_id}})},
+            content_type="multipart/form-data", headers={"X-CSRFToken": token})
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()["upload_id"]
+
+    hidden = post(client, token, f"/api/v1/uploads/{checked(HIDDEN[0])}/confirm")
+    first, second = checked(MADE_UP[0]), checked(MADE_UP[0])
+    assert post(client, token, f"/api/v1/uploads/{first}/confirm").status_code == 201
+    taken = post(client, token, f"/api/v1/uploads/{second}/confirm")
+    assert hidden.status_code == taken.status_code == 409
+    assert json.dumps(hidden.get_json()).replace(HIDDEN[0], MADE_UP[0]) == json.dumps(taken.get_json())
