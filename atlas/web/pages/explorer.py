@@ -410,46 +410,54 @@ def _period_at(atlas: Atlas, viewer: Principal, indicator_id: str | None, index)
     return periods, periods[i]
 
 
-def register_callbacks(app) -> None:
-    @app.callback(
-        Output("ex-period", "max"), Output("ex-period", "marks"), Output("ex-period", "value"),
-        Input("ex-indicator", "value"), State("ex-query", "data"),
-        prevent_initial_call=True,
-    )
-    def on_indicator(indicator_id, last):
-        """Keep the same period across indicators where it exists, else the nearest year."""
-        atlas, viewer = current_atlas(), current_principal()
-        periods = queries.periods(atlas, viewer, indicator_id) if indicator_id else []
-        if not periods:
-            return 0, {}, 0
-        previous = (last or {}).get("period")
-        if previous in periods:
-            index = periods.index(previous)
-        else:
-            same_year = [i for i, p in enumerate(periods) if previous and p[:4] == previous[:4]]
-            index = same_year[-1] if same_year else len(periods) - 1
-        return len(periods) - 1, slider_marks(periods), index
+def period_index_after_switch(periods: list[str], previous: str | None) -> int:
+    """Keep the same period across indicators where it exists, else the same year's last, else the newest."""
+    if previous in periods:
+        return periods.index(previous)
+    same_year = [i for i, p in enumerate(periods) if previous and p[:4] == previous[:4]]
+    return same_year[-1] if same_year else len(periods) - 1
 
+
+def register_callbacks(app) -> None:
     @app.callback(
         Output("ex-geojson", "hideout"), Output("ex-geojson", "data"), Output("ex-set", "data"),
         Output("ex-legend", "children"), Output("ex-map-title", "children"), Output("ex-period-label", "children"),
         Output("ex-query", "data"), Output("ex-area", "children"), Output("ex-mark", "children"),
         Output("ex-mark", "hidden"),
+        Output("ex-period", "max"), Output("ex-period", "marks"), Output("ex-period", "value"),
         Input("ex-indicator", "value"), Input("ex-period", "value"), Input("ex-method", "value"),
         Input("ex-k", "value"), Input("ex-selected", "data"), Input("ex-level", "value"),
-        State("ex-set", "data"), State("ex-lang", "data"),
+        State("ex-set", "data"), State("ex-lang", "data"), State("ex-query", "data"), State("ex-period", "marks"),
     )
-    def on_view(indicator_id, period_index, method, k, selected, level, current_set, lang):
-        """Only values, classes and legend travel; geometry only when the boundary set or level changes."""
+    def on_view(indicator_id, period_index, method, k, selected, level, current_set, lang, last, marks):
+        """Only values, classes and legend travel; geometry only when the boundary set or level changes.
+
+        A switch of indicator also sets the period slider here, in the same
+        answer: as a callback of its own it cost a second round trip and the
+        renderer's work in between before the map could recolour.
+        """
         atlas, viewer = current_atlas(), current_principal()
         lang = norm_lang(lang)
         method, k = classing(method, k)
         level = map_level(atlas, level)
+        slider = (no_update, no_update, no_update)
+        changed = ctx.triggered_prop_ids
+        if "ex-indicator.value" in changed and "ex-period.value" not in changed:
+            periods = queries.periods(atlas, viewer, indicator_id) if indicator_id else []
+            index = period_index_after_switch(periods, (last or {}).get("period")) if periods else 0
+            new_marks = slider_marks(periods)
+            # Unchanged props stay out of the answer: a slider re-rendered with new marks costs a slow tablet
+            # more than the whole map recolouring.
+            same = {str(i): label for i, label in new_marks.items()} == {str(i): v for i, v in (marks or {}).items()}
+            slider = ((no_update, no_update) if same else (max(len(periods) - 1, 0), new_marks)) + \
+                (no_update if index == period_index else index,)
+            period_index = index
         _, period = _period_at(atlas, viewer, indicator_id, period_index)
         view = (choropleth.map_view(atlas, viewer, indicator_id, period, method, k, selected, lang, level)
                 if period else None)
         if view is None:  # unknown or not visible: the same empty answer either way
-            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None, [], "", True
+            return ({}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None, [], "", True,
+                    *slider)
         ind = atlas.indicator_by_id[indicator_id]
         title = f"{ind.title(lang)}, {period_label(period)}"
         area = selected if selected in view.area_ids else None
@@ -459,7 +467,8 @@ def register_callbacks(app) -> None:
         data = no_update if current_set == key else choropleth.geometry(atlas, view.set_id, level)
         mark = view_mark(atlas, viewer, ind, view, period, method, k, level, lang)
         return (view.hideout, data, key, legend(view.legend, ind.unit, lang), title,
-                period_label(period), query, area_card(atlas, view, area, level, title, lang, mark), mark, not mark)
+                period_label(period), query, area_card(atlas, view, area, level, title, lang, mark), mark, not mark,
+                *slider)
 
     @app.callback(Output("ex-selected", "data"), Input("ex-geojson", "clickData"),
                   Input("ex-area-clear", "n_clicks"), prevent_initial_call=True)
