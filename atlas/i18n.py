@@ -101,6 +101,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "The operator of this Ortsatlas has not yet provided the privacy notice "
                         "(ATLAS_PRIVACY_FILE)."),
     "not_allowed_title": ("Keine Berechtigung", "Not allowed"),
+    "cmp_chart_name": ("Zeitreihen der gewählten Gebiete (Zahlen in der Tabelle oben)",
+                       "Time series of the chosen areas (figures in the table above)"),
+    "cmp_rel_chart_name": ("Streudiagramm der beiden Indikatoren über die Gebiete",
+                           "Scatter plot of the two indicators across the areas"),
     "not_found_title": ("Seite nicht gefunden", "Page not found"),
     "not_found_text": ("Diese Adresse gibt es im Ortsatlas nicht (mehr). Weiter geht es hier:",
                        "This address does not exist (any more) in the Ortsatlas. Carry on here:"),

@@ -128,8 +128,10 @@ def _areas_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list[s
         html.Div([_field(t("cmp_chart_indicator", lang),
                          dcc.Dropdown(id="cmp-chart-indicator", options=[], value=None, clearable=False),
                          "cmp-chart-indicator"),
-                  dcc.Graph(id="cmp-area-chart", style={"height": "340px"},
-                            config={"displaylogo": False, "responsive": True}),
+                  # A named figure around Plotly's SVG, which has no name; the table above holds its numbers.
+                  html.Div(dcc.Graph(id="cmp-area-chart", style={"height": "340px"},
+                                     config={"displaylogo": False, "responsive": True}),
+                           role="figure", **{"aria-label": t("cmp_chart_name", lang)}),
                   html.P(gaps_note(lang), className="oa-hint")], className="oa-section"),
     ], className="oa-cmp-pane")
 
@@ -272,7 +274,9 @@ def _relation_tab(options: list[dict], x: str | None, y: str | None, levels: lis
                    "cmp-rel-level"),
         ], className="oa-cmp-controls"),
         html.Div(id="cmp-rel-stats", className="oa-section", role="status"),
-        dcc.Graph(id="cmp-rel-chart", style={"height": "420px"}, config={"displaylogo": False, "responsive": True}),
+        html.Div(dcc.Graph(id="cmp-rel-chart", style={"height": "420px"},
+                           config={"displaylogo": False, "responsive": True}),
+                 role="figure", **{"aria-label": t("cmp_rel_chart_name", lang)}),
         html.P(t("cmp_correlation_note", lang), className="oa-hint"),
         html.Div(id="cmp-rel-left", className="oa-section"),
     ], className="oa-cmp-pane")

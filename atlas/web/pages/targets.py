@@ -52,7 +52,9 @@ def tile(item: dict, lang: str) -> html.Div:
         html.P(t("tg_target_line", lang).format(
             direction=t(f"tg_{goal['direction']}", lang), target=format_number(goal["target"], 1, lang),
             warn=format_number(goal["warn"], 1, lang), deadline=goal["deadline"]), className="oa-hint"),
-        dcc.Graph(figure=gauge(item), config={"displayModeBar": False, "staticPlot": True})
+        # A static picture: one name (the value against the target, as the text above says) instead of SVG parts.
+        html.Div(dcc.Graph(figure=gauge(item), config={"displayModeBar": False, "staticPlot": True}), role="img",
+                 **{"aria-label": f"{t(f'tg_light_{light}', lang)}: {value} {item['unit']}"})
         if item["value"] is not None else html.P(t("tg_no_value", lang)),
     ], className=f"oa-tile oa-tile-{light}", id=f"tg-tile-{item['indicator']}")
 
