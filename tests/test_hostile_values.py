@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from atlas.ingest import bulkcheck
-from atlas.ingest.cells import MISSING_MARKS, SUPPRESSED_MARKS, parse_number, parse_period
+from atlas.ingest.cells import (
+    MISSING_MARKS,
+    SUPPRESSED_MARKS,
+    parse_number,
+    parse_period,
+)
 from atlas.ingest.checks import check_upload
 from auth import Principal
 from tests.conftest import writer
@@ -174,3 +179,33 @@ def test_readers_survive_what_an_older_atlas_stored(scratch_app, scratch_atlas):
     geo = admin.get("/api/v1/export?indicator=alt_x&period=2024&format=geojson")
     assert geo.status_code == 200
     _strict(geo.get_data(as_text=True))
+
+
+def _xlsx_with_raw_numbers(rows: list[list], raw: dict[str, str]) -> bytes:
+    """A workbook whose cells hold numbers no spreadsheet program writes (a 400-digit integer): openpyxl
+    refuses to write them, so placeholders are replaced in the sheet's XML."""
+    import zipfile
+
+    from openpyxl import Workbook
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    buf, out = io.BytesIO(), io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                for placeholder, number in raw.items():
+                    data = data.replace(f"<v>{placeholder}</v>".encode(), f"<v>{number}</v>".encode())
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_400_digit_integer_in_a_workbook_is_refused_not_a_crash(atlas):
+    body = _xlsx_with_raw_numbers([["Ortsteil", "Jahr", "Indikator", "Wert"], ["0101", 2024, "kaufkraft", 987654321],
+                                   ["0102", 111222333, "kaufkraft", 5], ["0103", 2024, "kaufkraft", 7]],
+                                  {"987654321": "9" * 400, "111222333": "7" * 400})
+    report = check_upload(atlas, SOCIAL, "x.xlsx", body).report
+    messages = [e["message"] for e in report.errors]
+    assert not report.ok and any("Zahl zu groß" in m for m in messages) and any("Zeitraum" in m for m in messages)

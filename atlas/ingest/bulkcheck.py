@@ -42,7 +42,10 @@ def parse_numbers(cells: pd.Series, decimal: str, missing: set[str], suppressed:
             and not isinstance(c, bool)).to_numpy(dtype=bool)
     status[is_none] = "missing"
     if is_number.any():
-        numbers = pd.to_numeric(cells[is_number], errors="coerce").to_numpy(dtype=float)
+        try:
+            numbers = pd.to_numeric(cells[is_number], errors="coerce").to_numpy(dtype=float)
+        except OverflowError:  # an XLSX cell holding a 400-digit integer: left to the per-row path, which words it
+            numbers = np.array([float(c) if abs(c) <= MAX_MAGNITUDE else np.nan for c in cells[is_number]])
         with np.errstate(invalid="ignore"):
             finite = np.abs(numbers) <= MAX_MAGNITUDE  # NaN and infinity fail too: the per-row path words them
         where = np.flatnonzero(is_number)

@@ -51,8 +51,10 @@ def parse_period(cell, periodicity: str | None = None) -> str | None:
     if isinstance(cell, (datetime, date)):
         day = cell.date() if isinstance(cell, datetime) else cell
         return _period_of_day(day, periodicity)
-    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
-        cell = str(int(cell)) if float(cell).is_integer() else str(cell)
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        cell = str(cell)  # not through float: an XLSX integer of 400 digits would overflow
+    elif isinstance(cell, float):
+        cell = str(int(cell)) if cell.is_integer() else str(cell)
     text = normal_text(cell).strip()
     if m := _YEAR.match(text):
         return m[1] if 1900 < int(m[1]) < 2200 else None
@@ -144,6 +146,8 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
     if isinstance(cell, bool):
         return "error", None, "Zahl erwartet, nicht WAHR/FALSCH; tragen Sie die Zahl ein"
     if isinstance(cell, (int, float, np.integer, np.floating)):
+        if isinstance(cell, (int, np.integer)) and abs(int(cell)) > MAX_MAGNITUDE:  # float() of 10**400 raises
+            return "error", None, _NOT_FINITE
         value = float(cell)
         if np.isnan(value):
             return "missing", None, ""
