@@ -114,6 +114,55 @@ window.ortsatlas = window.ortsatlas || {};
     }
   };
 
+  // Meeting mode: when the connection drops, the page stays as it is, a
+  // banner says so, and views already seen in this page (their callback
+  // answers, kept in memory, never on disk) are shown again from memory.
+  const seen = new Map();
+  const SEEN_MAX = 200;
+  function offline(on) {
+    const banner = document.getElementById("ex-offline");
+    if (banner) { banner.hidden = !on; }
+  }
+  // A view is its callback's outputs and inputs (what was changed, and the state, do not make another view).
+  function viewKey(body) {
+    try {
+      const b = JSON.parse(body);
+      return JSON.stringify([b.output, b.inputs]);
+    } catch (e) {
+      return body;
+    }
+  }
+  window.addEventListener("offline", function () { offline(true); });
+  window.addEventListener("online", function () { offline(false); });
+  if (window.fetch && !window.fetch.oaKeeps) {
+    const plain = window.fetch.bind(window);
+    const keeping = function (resource, init) {
+      const url = typeof resource === "string" ? resource : (resource && resource.url) || "";
+      const body = init && typeof init.body === "string" ? init.body : null;
+      if (url.indexOf("/_dash-update-component") < 0 || body === null) { return plain(resource, init); }
+      const key = viewKey(body);
+      return plain(resource, init).then(function (response) {
+        offline(false);
+        if (response.ok && response.status === 200) {
+          response.clone().text().then(function (text) {
+            seen.delete(key);
+            seen.set(key, text);
+            if (seen.size > SEEN_MAX) { seen.delete(seen.keys().next().value); }
+          });
+        }
+        return response;
+      }, function (error) {
+        offline(true);
+        if (seen.has(key)) {
+          return new Response(seen.get(key), {status: 200, headers: {"Content-Type": "application/json"}});
+        }
+        throw error;
+      });
+    };
+    keeping.oaKeeps = true;
+    window.fetch = keeping;
+  }
+
   // Keeps the shareable URL in step with the view without reloading or
   // adding history entries (replaceState fires no navigation events).
   ns.url = {

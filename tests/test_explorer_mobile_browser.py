@@ -68,3 +68,30 @@ def test_staff_see_non_public_views_marked_and_public_ones_unmarked(duo):
     coloured_map(duo)
     until(lambda: duo.find_element("#ex-map-title").text.startswith("SGB-II-Quote"), message="public view")
     assert not duo.find_element("#ex-mark").is_displayed()
+
+
+OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+ONLINE = {**OFFLINE, "offline": False}
+
+
+def test_a_dropped_connection_keeps_views_already_seen_and_says_so(duo):
+    from tests.test_explorer_browser import fills
+    duo.driver.get(duo.server_url)
+    quantiles = coloured_map(duo)
+    banner = duo.find_element("#ex-offline")
+    assert not banner.is_displayed()
+    duo.find_element("#ex-method input[value=equal_interval]").click()
+    equal = until(lambda: (f := fills(duo)) != quantiles and f, message="equal intervals drawn")
+    duo.driver.execute_cdp_cmd("Network.enable", {})
+    duo.driver.execute_cdp_cmd("Network.emulateNetworkConditions", OFFLINE)
+    duo.find_element("#ex-method input[value=quantiles]").click()  # seen before: shown from memory
+    until(lambda: fills(duo) == quantiles, message="the quantile map again, offline")
+    until(lambda: banner.is_displayed(), message="the offline banner")
+    assert banner.text == "Verbindung unterbrochen. Die zuletzt geladene Ansicht bleibt nutzbar."
+    duo.find_element("#ex-method input[value=natural_breaks]").click()  # never seen: the map stays as it was
+    duo.driver.execute_script("return new Promise(r => setTimeout(r, 500))")
+    assert fills(duo) == quantiles and banner.is_displayed()
+    duo.get_logs()  # the requests that failed offline were logged as errors, by design of this test
+    duo.driver.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
+    duo.find_element("#ex-method input[value=equal_interval]").click()
+    until(lambda: fills(duo) == equal and not banner.is_displayed(), message="back online")

@@ -367,6 +367,8 @@ def layout(**args) -> html.Div:
             html.Div([html.Div(id="ex-map-title"), html.Div(id="ex-mark", className="oa-mark-chip", hidden=True)],
                      className="oa-map-title"),
             legend_box(lang),
+            html.Div(t("ex_offline", lang), id="ex-offline", className="oa-notice oa-offline", role="status",
+                     hidden=True),  # assets/map.js shows it while the connection is down
             # Phones and portrait tablets: the time series sits below the map, out of sight; say so.
             html.A([t("ex_ts_below", lang), html.Span(" ↓", **{"aria-hidden": "true"})], href="#ex-ts-panel",
                    className="oa-ts-cue"),
