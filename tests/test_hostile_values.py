@@ -176,9 +176,14 @@ def test_readers_survive_what_an_older_atlas_stored(scratch_app, scratch_atlas):
     assert wide.status_code == 200 and wide.headers["Content-Disposition"].isascii()
     odd = admin.get("/api/v1/export?indicator=bev_u6&period=２０３２&format=csv-de")
     assert odd.status_code in (200, 404) and odd.headers.get("Content-Disposition", "").isascii()
-    geo = admin.get("/api/v1/export?indicator=alt_x&period=2024&format=geojson")
-    assert geo.status_code == 200
-    _strict(geo.get_data(as_text=True))
+    for path in ("/api/v1/export?indicator=alt_x&period=2024&format=geojson",
+                 "/api/v1/export?indicator=bev_u6&period=2031&format=geojson"):
+        geo = admin.get(path)
+        assert geo.status_code == 200, path
+        _strict(geo.get_data(as_text=True))
+    for path in ("/api/v1/map?indicator=bev_u6&period=2031&format=png",
+                 "/api/v1/map?indicator=alt_x&period=2024&format=png", "/print?indicator=alt_x&period=2024"):
+        assert admin.get(path).status_code == 200, path
 
 
 def _xlsx_with_raw_numbers(rows: list[list], raw: dict[str, str]) -> bytes:
