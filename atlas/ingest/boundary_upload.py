@@ -197,6 +197,112 @@ def upload_levels(raw: gpd.GeoDataFrame, spec: BoundaryUpload, levels: tuple[Lev
     return out, notes
 
 
+# ------------------------------------------------------------------ one file per level
+NEST_TOLERANCE = 0.01  # share of an area that may lie outside its parent (digitising differences between files)
+
+
+@dataclass(frozen=True)
+class LevelFile:
+    """One level's own boundary file, as published (Berlin's LOR: one file each for Planungsräume,
+    Bezirksregionen, Prognoseräume and Bezirke). The parent comes from `parent_col`, or, without it,
+    from the location: the area of the level above that holds most of it."""
+
+    level: str
+    gdf: gpd.GeoDataFrame
+    key_col: str
+    name_col: str
+    parent_col: str | None = None
+
+
+def levels_from_files(files: list[LevelFile], levels: tuple[Level, ...], city_key: str, city_name: str
+                      ) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
+    """Every level from its own file, each area in exactly one parent, checked for nesting.
+
+    A file is needed for every level but the top (the whole territory is the
+    union of the level below it). Each file is checked like a single upload
+    (keys, geometry, overlaps, gaps); then every area must lie in its parent,
+    up to NEST_TOLERANCE of its area. Raises BoundaryError with every defect.
+    """
+    by_level = {f.level: f for f in files}
+    known = {lv.id for lv in levels}
+    problems = [f"Ebene {f.level!r} gibt es in der Gebietshierarchie nicht; vorhanden: "
+                f"{', '.join(lv.id for lv in levels)}" for f in files if f.level not in known]
+    problems += [f"Für die Ebene {lv.label()} ({lv.id}) fehlt eine Datei" for lv in levels[:-1] if lv.id not in by_level]
+    if problems:
+        raise BoundaryError(problems)
+    frames, notes = {}, []
+    for lv in levels[:-1]:
+        frame, problems_of_level, notes_of_level = _level_frame(by_level[lv.id], lv)
+        frames[lv.id], notes = frame, notes + notes_of_level
+        problems += problems_of_level
+    if problems:
+        raise BoundaryError(problems)
+    for child, parent in zip(levels[:-2], levels[1:-1]):
+        join_notes, join_problems = _nest(frames[child.id], frames[parent.id], child, parent,
+                                          spatial=not by_level[child.id].parent_col)
+        notes += join_notes
+        problems += join_problems
+    if problems:
+        raise BoundaryError(problems)
+    below_top = frames[levels[-2].id].assign(parent_id=city_key)
+    frames[levels[-2].id] = below_top
+    frames[levels[-1].id] = gpd.GeoDataFrame({"area_id": [city_key], "name": [city_name], "parent_id": [None]},
+                                             geometry=[shapely.union_all(below_top.geometry.values)],
+                                             crs="EPSG:4326")
+    return frames, notes
+
+
+def _level_frame(file: LevelFile, level: Level) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    """One level's areas (area_id, name, parent_id from the column if given), checked on their own."""
+    missing = [c for c in (file.key_col, file.name_col, file.parent_col) if c and c not in file.gdf.columns]
+    if missing:
+        have = sorted(c for c in file.gdf.columns if c != "geometry")
+        return None, [f"{level.label()}: Spalte {c!r} nicht gefunden; vorhanden: {have}" for c in missing], []
+    gdf = file.gdf.to_crs("EPSG:4326")
+    keys, notes, problems = restore_zeros(key_texts(gdf[file.key_col]), None, f"{level.label()}-Schlüssel")
+    parents = key_texts(gdf[file.parent_col]) if file.parent_col else pd.Series([None] * len(gdf), dtype=object)
+    frame = gpd.GeoDataFrame({"area_id": keys.values, "name": gdf[file.name_col].astype(str).str.strip().values,
+                              "parent_id": parents.values}, geometry=gdf.geometry.values, crs="EPSG:4326")
+    if not problems:
+        problems = validate_areas(frame) or geometry_problems(frame)
+    return frame, [f"{level.label()}: {p}" for p in problems], notes
+
+
+def _nest(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, child: Level, parent: Level, spatial: bool
+          ) -> tuple[list[str], list[str]]:
+    """Give each child its parent (by location when `spatial`) and check that it lies inside it."""
+    kids = children.to_crs(METRIC_CRS).geometry.values
+    outer = parents.to_crs(METRIC_CRS).geometry.values
+    keys = parents["area_id"].tolist()
+    tree = shapely.STRtree(outer)
+    problems, inside_shares = [], []
+    for i, geom in enumerate(kids):
+        candidates = tree.query(geom, predicate="intersects")
+        overlap = {keys[j]: shapely.intersection(geom, outer[j]).area for j in candidates}
+        if spatial:
+            children.iat[i, children.columns.get_loc("parent_id")] = max(overlap, key=overlap.get) if overlap else None
+        home = children["parent_id"].iat[i]
+        share = overlap.get(home, 0.0) / geom.area if geom.area else 0.0
+        inside_shares.append(share)
+        if home not in set(keys):
+            problems.append(f"{child.label()} {children['area_id'].iat[i]} ({children['name'].iat[i]}): "
+                            f"{parent.label()} {home!r} gibt es in dessen Datei nicht")
+        elif share < 1 - NEST_TOLERANCE:
+            problems.append(f"{child.label()} {children['area_id'].iat[i]} ({children['name'].iat[i]}) liegt nur "
+                            f"zu {_percent(share)} in {parent.label()} {home}; jedes Gebiet muss in seinem "
+                            f"übergeordneten liegen (Toleranz {_percent(NEST_TOLERANCE)}). Prüfen Sie, ob beide "
+                            "Dateien denselben Gebietsstand zeigen.")
+    how = "über die Lage" if spatial else "aus der Spalte"
+    least = min(inside_shares) if inside_shares else 1.0
+    notes = [f"{len(children)} {child.label(plural=True)} ihren {parent.label(plural=True)} {how} zugeordnet; "
+             f"jedes liegt zu mindestens {_percent(least)} darin"]
+    return notes, problems[:100]
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.1f} %".replace(".", ",")
+
+
 def _parent_rules(spec: BoundaryUpload, levels: tuple[Level, ...]) -> list[str]:
     """How each level below the one under the top finds its parent: 'column:<name>' or 'prefix:<n>'."""
     rules = [level.parent_from for level in levels[:-2]]
@@ -263,21 +369,50 @@ def store_uploaded_set(store, viewer, content: bytes, filename: str, spec: Bound
     if not may_manage_boundaries(viewer):
         raise PermissionError("nur die Administration lädt Gebietsgrenzen hoch")
     raw = read_boundary_upload(content, filename, layer)
-    source_crs = raw.crs.to_string()
-    declared = store.manifest().get("levels") if store.exists() else None
-    hierarchy = parse_levels(declared) if declared else CITY_LEVELS
+    hierarchy = _hierarchy(store)
     levels, notes = upload_levels(raw, spec, hierarchy)
+    return _store_levels(store, hierarchy, levels, notes, BoundarySet(set_id, valid_from, None, label,
+                                                                      f"hochgeladen: {filename}"),
+                         raw.crs.to_string(), spec.city_name, spec.city_key)
+
+
+def store_level_files(store, viewer, files: list[tuple[str, bytes, str, str, str, str | None]], valid_from: date,
+                      set_id: str, label: str, city_name: str, city_key: str) -> dict:
+    """A boundary set from one file per level: (level, content, filename, key_col, name_col, parent_col).
+
+    Validated completely (every file, every parent, the nesting), then stored in one transaction.
+    """
+    from auth.permissions import may_manage_boundaries
+    if not may_manage_boundaries(viewer):
+        raise PermissionError("nur die Administration lädt Gebietsgrenzen hoch")
+    read = [LevelFile(level, read_boundary_upload(content, filename), key_col, name_col, parent_col)
+            for level, content, filename, key_col, name_col, parent_col in files]
+    hierarchy = _hierarchy(store)
+    levels, notes = levels_from_files(read, hierarchy, city_key, city_name)
+    base_file = next(f for f in read if f.level == hierarchy[0].id)
+    note = "hochgeladen: " + ", ".join(filename for _, _, filename, *_ in files)
+    return _store_levels(store, hierarchy, levels, notes, BoundarySet(set_id, valid_from, None, label, note),
+                         base_file.gdf.crs.to_string(), city_name, city_key)
+
+
+def _hierarchy(store) -> tuple[Level, ...]:
+    declared = store.manifest().get("levels") if store.exists() else None
+    return parse_levels(declared) if declared else CITY_LEVELS
+
+
+def _store_levels(store, hierarchy: tuple[Level, ...], levels: dict[str, gpd.GeoDataFrame], notes: list[str],
+                  boundary_set: BoundarySet, source_crs: str, city_name: str, city_key: str) -> dict:
+    """Add the checked levels as a new set in one transaction; what the upload answers."""
     with store.writing() as tx:
-        add_uploaded_set(tx, BoundarySet(set_id, valid_from, None, label, f"hochgeladen: {filename}"), levels,
-                         source_crs)
+        add_uploaded_set(tx, boundary_set, levels, source_crs)
         city = tx.manifest.setdefault("city", {})
-        city.setdefault("name", spec.city_name)
-        city.setdefault("key", spec.city_key)
+        city.setdefault("name", city_name)
+        city.setdefault("key", city_key)
         city.setdefault("source_crs", source_crs)
     counts = [len(levels[level.id]) for level in hierarchy]
-    return {"set_id": set_id, "valid_from": valid_from.isoformat(), "areas": counts[0], "districts": counts[1],
-            "levels": {level.id: n for level, n in zip(hierarchy, counts)}, "source_crs": source_crs,
-            "notes": notes}
+    return {"set_id": boundary_set.set_id, "valid_from": boundary_set.valid_from.isoformat(), "areas": counts[0],
+            "districts": counts[1], "levels": {level.id: n for level, n in zip(hierarchy, counts)},
+            "source_crs": source_crs, "notes": notes}
 
 
 def init_empty_store(store, city_name: str, city_key: str, levels: list[dict] | None = None) -> None:

@@ -413,12 +413,15 @@ ROUTES: tuple[Op, ...] = (
         query("from", "From this day.", DATE), query("to", "To this day.", DATE),
         query("format", "csv: the whole filtered log as CSV.", {"enum": ["json", "csv"]}),
         query("limit", "Most entries (JSON), at most 10000; default 500.", LENIENT)), (400, 404), tag="workflow"),
-    Op("post", "/api/v1/boundaries", "Admins: add a boundary set (GeoJSON, GeoPackage or zipped Shapefile).",
+    Op("post", "/api/v1/boundaries", "Admins: add a boundary set (GeoJSON, GeoPackage or zipped Shapefile): one "
+                                     "file of the base level, or one file per level as `file_<level>` (with "
+                                     "`key_col_<level>`, `name_col_<level>`, `parent_col_<level>`; no parent column: "
+                                     "by location). Every area must lie in its parent.",
        json_answer({"type": "object"}, "Stored."), (), WRITE + (413, 422), 201,
        multipart({"file": FILE_FIELD, "valid_from": DATE, "key_col": STR,
                   "name_col": STR, "parent_col": STR, "parent_key_length": STR, "parent_names": JSON_TEXT,
                   "key_length": STR, "set_id": STR, "label": STR, "city_name": STR, "city_key": STR,
-                  "layer": STR}, ("file", "valid_from", "key_col", "name_col")),
+                  "layer": STR}, ("valid_from", "key_col", "name_col")),
        write=True, tag="workflow",
        more={422: json_answer(obj({"ok": {"const": False}, "errors": array_of(ref("Problem"))}), ERRORS[422])}),
     # ------------------------------------------------------------------ this document

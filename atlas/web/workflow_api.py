@@ -31,7 +31,11 @@ from flask import Blueprint, Response, jsonify, request
 from atlas.export import templates
 from atlas.ingest import checks as ingest
 from atlas.ingest import uploads
-from atlas.ingest.boundary_upload import BoundaryUpload, store_uploaded_set
+from atlas.ingest.boundary_upload import (
+    BoundaryUpload,
+    store_level_files,
+    store_uploaded_set,
+)
 from atlas.services import audit_trail, indices, versions
 from atlas.services.boundaries import BoundaryError
 from atlas.web import background
@@ -223,14 +227,30 @@ def indicator_metadata(indicator_id: str) -> Response:
 @writer_route
 def boundaries_upload() -> Response:
     """Admins add a boundary set: multipart `file` + `valid_from`, `key_col`, `name_col`, and
-    `parent_col` or `parent_key_length` [, `parent_names` (JSON), `set_id`, `label`, `city_name`, `city_key`, `layer`]."""
+    `parent_col` or `parent_key_length` [, `parent_names` (JSON), `set_id`, `label`, `city_name`, `city_key`, `layer`].
+
+    Or one file per level: `file_<level>` for every level but the top, with `key_col`/`name_col` (or
+    `key_col_<level>`, `name_col_<level>`) and optionally `parent_col_<level>`; without it the parent
+    comes from the location. Either way every area must lie in its parent."""
     atlas, viewer = current_atlas(), current_principal()
     form, file = request.form, request.files.get("file")
     try:
-        if file is None:
-            raise BoundaryError(["Feld 'file' fehlt"])
         valid_from = _date(form.get("valid_from"))
         city = atlas.store.manifest().get("city", {}) if atlas.store.exists() else {}
+        set_id = form.get("set_id") or f"gs{valid_from:%Y%m%d}"
+        label = form.get("label") or f"Gebietsstand ab {valid_from:%d.%m.%Y}"
+        per_level = [name for name in request.files if name.startswith("file_")]
+        if per_level:
+            files = [(name[5:], request.files[name].read(), uploads.safe_file_name(request.files[name].filename),
+                      form.get(f"key_col_{name[5:]}") or form.get("key_col", ""),
+                      form.get(f"name_col_{name[5:]}") or form.get("name_col", ""),
+                      form.get(f"parent_col_{name[5:]}") or None) for name in sorted(per_level)]
+            result = store_level_files(atlas.store, viewer, files, valid_from, set_id, label,
+                                       form.get("city_name") or city.get("name", "Stadt"),
+                                       form.get("city_key") or city.get("key", "00"))
+            return _boundaries_added(atlas, viewer, result)
+        if file is None:
+            raise BoundaryError(["Feld 'file' fehlt (oder je Ebene ein Feld 'file_<ebene>')"])
         spec = BoundaryUpload(
             key_col=form.get("key_col", ""), name_col=form.get("name_col", ""),
             parent_col=form.get("parent_col") or None,
@@ -239,18 +259,21 @@ def boundaries_upload() -> Response:
             key_length=int(form["key_length"]) if form.get("key_length") else None,
             city_key=form.get("city_key") or city.get("key", "00"),
             city_name=form.get("city_name") or city.get("name", "Stadt"))
-        set_id = form.get("set_id") or f"gs{valid_from:%Y%m%d}"
         result = store_uploaded_set(atlas.store, viewer, file.read(), uploads.safe_file_name(file.filename), spec,
-                                    valid_from, set_id, form.get("label") or f"Gebietsstand ab {valid_from:%d.%m.%Y}",
-                                    form.get("layer") or None)
+                                    valid_from, set_id, label, form.get("layer") or None)
     except PermissionError as exc:
         return error_response(403, "forbidden", str(exc))
     except (BoundaryError, ValueError) as exc:
         problems = exc.problems if isinstance(exc, BoundaryError) else [str(exc)]
         return _json({"ok": False, "errors": [{"row": None, "column": None, "value": None, "message": p}
                                               for p in problems]}, 422)
+    return _boundaries_added(atlas, viewer, result)
+
+
+def _boundaries_added(atlas, viewer, result: dict) -> Response:
+    counts = ", ".join(f"{n} {level}" for level, n in result["levels"].items())
     atlas.audit.record(viewer.name, "boundaries_added", result["set_id"],
-                       f"{result['areas']} Ortsteile ab {result['valid_from']} ({result['source_crs']})")
+                       f"{counts} ab {result['valid_from']} ({result['source_crs']})")
     return _json({"ok": True, **result}, 201)
 
 
