@@ -348,3 +348,23 @@ def test_a_grid_cell_belongs_under_the_lowest_area_whose_whole_ground_its_siblin
     weights.loc[2, "grid_area"] = "g2"
     parents = crosswalk.nesting_parents(weights, ancestors, ["bezirk"], "0")
     assert parents == {"g1": "bezirk:1", "g2": "bezirk:1", "g3": "bezirk:2"}
+
+
+def test_each_estimate_says_how_much_of_it_rests_on_split_areas(town):
+    rows = crosswalk.grid_values(town, ANONYMOUS, "schulbezirk", "quote", "2024").rows.set_index("area_id")
+    den = VALUES[("quote", "2024")]
+    split = {g: sum(w * den[b][1] for (gg, b), w in expected_weights().items() if gg == g and w < 0.999)
+             for g in ("west", "ost")}
+    for g in ("west", "ost"):
+        assert rows.loc[g, "split_share"] == pytest.approx(split[g] / _estimate("quote", "2024", "denominator")[g],
+                                                           rel=1e-3)
+    assert rows.loc["ost", "split_share"] == pytest.approx(1.0)  # ost is made of split areas only
+    hidden = crosswalk.grid_values(town, ANONYMOUS, "schulbezirk", "kinder", "2023").rows
+    assert hidden["split_share"].isna().all()  # withheld cells say nothing, not even this
+
+
+def test_an_unreadable_or_empty_crosswalk_is_refused_with_a_message():
+    for content in (b"", "grid_area;base_area\nwest;A\n".encode()):
+        with pytest.raises(crosswalk.CrosswalkError) as err:
+            crosswalk.read_crosswalk_csv(content, {"west"}, {"A"})
+        assert err.value.problems and all(isinstance(p, str) for p in err.value.problems)

@@ -25,7 +25,10 @@ indicator's value, a rate's numerator and denominator; a rate is then the
 estimated numerator / estimated denominator × scale. Indicators without
 counts (indices, averages) are not estimated. A grid cell with any
 contributing base cell missing is missing (never a partial sum). Every
-estimated cell carries its method ("geschätzt über Flächenanteile").
+estimated cell carries its method ("geschätzt über Flächenanteile") and its
+uncertainty as `split_share`: the share of its count that comes from base
+areas split between grid areas (0 = exact; 0.4 = 40 % rests on the
+assumption that people are spread like ground, or like the counted points).
 The parents' "nicht zuordenbar" cases have no ground and reach no grid cell.
 
 **Disclosure control on estimated cells** (the same `disclosure` rules):
@@ -191,7 +194,10 @@ def read_crosswalk_csv(content: bytes, grid_ids: set[str], base_ids: set[str],
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CrosswalkError(["Die Datei ist nicht UTF-8-kodiert / the file is not UTF-8"]) from None
-    frame = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CrosswalkError([f"Die CSV-Datei ist nicht lesbar (Semikolon als Trenner): {str(exc)[:200]}"]) from None
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in CROSSWALK_COLS if c not in frame.columns]
     if missing:
@@ -279,8 +285,11 @@ def estimate(base: pd.DataFrame, weights: pd.DataFrame, ind: Indicator) -> pd.Da
 
     `base`: area_id, value, numerator, denominator, status, hidden (a base
     cell withheld from this viewer's public). Returns grid_area, value,
-    numerator, denominator, status ('ok'/'missing') and `hidden_input`
-    (a withheld base cell contributes). Values are computed from every
+    numerator, denominator, status ('ok'/'missing'), `hidden_input`
+    (a withheld base cell contributes) and `split_share`, the estimate's
+    uncertainty: the share of its count (a rate's denominator) that comes
+    from base areas split between grid areas (0: every contributor lies
+    wholly inside, so the figure is exact). Values are computed from every
     contributor; `*_visible` columns count withheld contributors as 0, which
     is what the pattern may be computed from (the public knows no more).
     """
@@ -296,8 +305,13 @@ def estimate(base: pd.DataFrame, weights: pd.DataFrame, ind: Indicator) -> pd.Da
         frame[col] = x
         frame[f"{col}_visible"] = np.where(hidden, 0.0, x)
         frame[f"n_{col}"] = ~np.isnan(x) | hidden
+    # The uncertainty of an estimate: how much of it comes from base areas split between grid areas.
+    mass = frame["denominator" if ind.aggregation == "ratio" else "value"].to_numpy()
+    frame["split"] = np.where(weight < 1, mass, 0.0)
+    frame["mass"] = mass
     g = frame.groupby("grid_area", sort=True).agg(
-        n=("bad", "size"), bad=("bad", "any"), hidden_input=("hidden", "any"),
+        n=("bad", "size"), bad=("bad", "any"), hidden_input=("hidden", "any"), split=("split", "sum"),
+        mass=("mass", "sum"),
         **{c: (c, lambda s: s.sum(min_count=1)) for c in ("value", "numerator", "denominator", "value_visible",
                                                             "numerator_visible", "denominator_visible")},
         **{f"n_{c}": (f"n_{c}", "sum") for c in ("value", "numerator", "denominator")})
@@ -317,6 +331,7 @@ def estimate(base: pd.DataFrame, weights: pd.DataFrame, ind: Indicator) -> pd.Da
                         "status": np.where(valid, "ok", "missing"), "hidden_input": g["hidden_input"].to_numpy()})
     for col in ("value", "numerator", "denominator"):
         out[f"{col}_visible"] = g[f"{col}_visible"].where(valid).to_numpy()
+    out["split_share"] = (g["split"] / g["mass"].where(g["mass"] > 0)).where(valid).to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -386,7 +401,7 @@ class GridTable:
     estimated: bool  # False: the indicator has no counts, or the period lies on another boundary set
     note_de: str
     note_en: str
-    rows: pd.DataFrame  # area_id, name, value, numerator, denominator, status, method[, confidential]
+    rows: pd.DataFrame  # area_id, name, value, numerator, denominator, status, method, split_share[, confidential]
 
 
 def _base_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str) -> pd.DataFrame:
@@ -461,13 +476,15 @@ def grid_values(atlas: Atlas, viewer: Principal, grid_id: str, indicator_id: str
     cells = _estimated(atlas, viewer, grid, ind, period) if ind.aggregation in ("sum", "ratio") else None
     if cells is None:
         note = NOT_ESTIMATED if ind.aggregation not in ("sum", "ratio") else WRONG_SET
-        rows = areas.assign(value=np.nan, numerator=np.nan, denominator=np.nan, status="missing", method=note[0])
+        rows = areas.assign(value=np.nan, numerator=np.nan, denominator=np.nan, status="missing", method=note[0],
+                            split_share=np.nan)
         return GridTable(grid, ind, period, False, note[0], note[1], rows)
     pattern = _pattern(atlas, viewer, grid, ind, period, cells)
     rows = areas.merge(cells.rename(columns={"grid_area": "area_id"}), on="area_id", how="left")
     rows["status"] = rows["status"].fillna("missing")
     rows = rows.assign(period=period, method=note[0])
     shown = disclosure.apply(rows, pattern.assign(period=period), ind, viewer)
-    cols = ["area_id", "name", "value", "numerator", "denominator", "status", "method"]
+    shown["split_share"] = shown["split_share"].where(shown["status"] == "ok")  # a ratio of withheld counts
+    cols = ["area_id", "name", "value", "numerator", "denominator", "status", "method", "split_share"]
     cols += ["confidential"] if "confidential" in shown else []
     return GridTable(grid, ind, period, True, note[0], note[1], shown[cols].reset_index(drop=True))

@@ -16,7 +16,7 @@ from atlas.web.http import current_atlas, error_response, not_found, records
 from auth import current_principal
 
 grids_api = Blueprint("grids_api", __name__)
-ROW_COLS = ["area_id", "name", "value", "numerator", "denominator", "status", "method"]
+ROW_COLS = ["area_id", "name", "value", "numerator", "denominator", "status", "method", "split_share"]
 
 
 @grids_api.get("/api/v1/grids")

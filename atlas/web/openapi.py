@@ -230,7 +230,7 @@ ROUTES: tuple[Op, ...] = (
                "rows": array_of(obj({"area_id": STR, "name": STR_OR_NULL, "value": NUM_OR_NULL,
                                      "status": STR, "method": STR},
                                     {"numerator": NUM_OR_NULL, "denominator": NUM_OR_NULL,
-                                     "confidential": STR_OR_NULL}))})},
+                                     "split_share": NUM_OR_NULL, "confidential": STR_OR_NULL}))})},
            "text/csv": {"schema": {"type": "string"}}}},
        (path("grid", "A grid id (`GET /api/v1/grids`)."), INDICATOR,
         query("period", "A period key; default: the indicator's latest.", PERIOD_KEY, example="period"),
