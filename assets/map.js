@@ -51,6 +51,32 @@ window.ortsatlas = window.ortsatlas || {};
     document.body.appendChild(svg);
   }
 
+  // Orientation without a basemap: each area's name on the map where it fits
+  // at the current zoom (redrawn after zooming and when the areas change).
+  let labelTimer = null;
+  function drawLabels(map) {
+    if (!map) { return; }
+    if (!map.oaLabels) {
+      map.oaLabels = L.layerGroup().addTo(map);
+      map.on("zoomend", function () { drawLabels(map); });
+    }
+    map.oaLabels.clearLayers();
+    Object.keys(layers).forEach(function (i) {
+      const layer = layers[i];
+      if (layer._map !== map || !layer.getBounds) { return; }
+      const name = String(layer.feature.properties.name || "");
+      const b = layer.getBounds();
+      const nw = map.latLngToLayerPoint(b.getNorthWest()), se = map.latLngToLayerPoint(b.getSouthEast());
+      if (se.x - nw.x < name.length * 6.5 + 12 || se.y - nw.y < 22) { return; }
+      map.oaLabels.addLayer(L.marker(b.getCenter(), {interactive: false, keyboard: false,
+        icon: L.divIcon({className: "oa-area-label", html: escapeHtml(name), iconSize: null})}));
+    });
+  }
+  function labelsSoon(layer) {
+    clearTimeout(labelTimer);
+    labelTimer = setTimeout(function () { drawLabels(layer._map); }, 100);
+  }
+
   ns.map = {
     style: function (feature, context) {
       ensureHatch();
@@ -81,6 +107,7 @@ window.ortsatlas = window.ortsatlas || {};
     },
     tooltip: function (feature, layer) {
       layers[feature.properties.i] = layer;
+      layer.on("add", function () { labelsSoon(layer); });
       layer.bindTooltip(function () {
         const p = feature.properties;
         const label = current.lab ? current.lab[p.i] : "";
