@@ -194,3 +194,15 @@ def test_info_panel_and_boundary_change_in_time_series(duo):
     annotations = until(lambda: duo.find_element("#ex-timeseries").text, message="time series text")
     assert "Gebietsstand 2022" in annotations
     assert "Vorgänger: Hafenviertel" in duo.find_element("#ex-timeseries .legend").text
+
+
+def test_export_panel_adds_no_page_height_and_focus_keeps_the_app_in_place(duo):
+    duo.driver.set_window_size(1024, 768)
+    duo.driver.get(duo.server_url)
+    coloured_map(duo)
+    height = "return [document.documentElement.scrollHeight, window.scrollY]"
+    before, _ = duo.driver.execute_script(height)
+    duo.find_element("#ex-export summary").click()
+    duo.driver.execute_script("document.getElementById('ex-share-url').focus()")
+    after, scrolled = duo.driver.execute_script(height)
+    assert after == before and scrolled == 0, (before, after, scrolled)  # was ~1,000 px more, and scrolled away
