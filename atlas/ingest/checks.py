@@ -150,6 +150,8 @@ def _mapping_value_ok(key: str, value) -> bool:
     if key == "cell_columns":
         return isinstance(value, dict) and len(value) <= MAX_MAPPING_ENTRIES and all(
             text(k) and isinstance(v, list) and all(text(p) for p in v) for k, v in value.items())
+    if key == "fixed_period" and isinstance(value, int) and not isinstance(value, bool):
+        return True  # {"fixed_period": 2024}, as a script may send it
     return text(value)
 
 
