@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from atlas.i18n import t
 from tests.test_explorer_browser import coloured_map, until
 from tests.test_roles_browser import log_in
 
@@ -133,3 +134,34 @@ def test_the_first_tab_stops_are_the_skip_links_to_what_the_page_has(duo):
     focused.send_keys(Keys.ENTER)
     until(lambda: duo.driver.execute_script("return document.activeElement.id") == "oa-main",
           message="focus in the main landmark")
+
+
+def test_dropdowns_and_radio_groups_work_from_the_keyboard(duo):
+    """The repairs of assets/a11y.js keep Dash's controls usable without a mouse: a dropdown's button is the
+    Tab stop (its hidden decoy is not) and opens with the keyboard; a radio group is named and arrow keys
+    choose within it."""
+    from selenium.webdriver.common.keys import Keys
+    duo.driver.get(duo.server_url)
+    rendered(duo, "explorer")
+    stops = duo.driver.execute_script(
+        "const b = document.querySelector('#ex-indicator');"
+        "return [b.tabIndex, b.previousElementSibling.tabIndex, document.activeElement === b]")
+    assert stops[:2] == [0, -1]
+    button = duo.find_element("#ex-indicator")
+    duo.driver.execute_script("arguments[0].focus()", button)
+    button.send_keys(Keys.ARROW_DOWN)
+    until(lambda: duo.find_elements(".dash-dropdown-content [role=option]"), message="options open by keyboard")
+    duo.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    until(lambda: not duo.find_elements(".dash-dropdown-content"), message="options closed")
+    group = duo.find_element("#ex-method")
+    assert group.get_attribute("role") == "radiogroup"
+    label_id = group.get_attribute("aria-labelledby")
+    assert label_id and duo.find_element(f"#{label_id}").text == t("method")
+    assert not duo.find_elements("#ex-method [role=option]")
+    checked = duo.find_element("#ex-method input:checked")
+    before = checked.get_attribute("value")
+    duo.driver.execute_script("arguments[0].focus()", checked)
+    checked.send_keys(Keys.ARROW_UP)  # wraps to equal intervals (natural breaks would import mapclassify)
+    until(lambda: duo.find_element("#ex-method input:checked").get_attribute("value") != before,
+          message="the next method chosen by arrow key")
+    coloured_map(duo)
