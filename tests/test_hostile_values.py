@@ -214,3 +214,17 @@ def test_a_400_digit_integer_in_a_workbook_is_refused_not_a_crash(atlas):
     report = check_upload(atlas, SOCIAL, "x.xlsx", body).report
     messages = [e["message"] for e in report.errors]
     assert not report.ok and any("Zahl zu groß" in m for m in messages) and any("Zeitraum" in m for m in messages)
+
+
+def test_a_download_name_outside_ascii_is_sent_as_ascii_with_the_original_beside_it(dash_app):
+    from flask import Response
+
+    from atlas.web.api import _ascii_file_names
+    resp = Response("x")
+    resp.headers["Content-Disposition"] = 'attachment; filename="ortsatlas_bev_u6_２０３２.csv"'
+    header = _ascii_file_names(resp).headers["Content-Disposition"]
+    assert header.isascii() and header.startswith('attachment; filename="ortsatlas_bev_u6_____.csv"')
+    assert header.endswith("filename*=UTF-8''ortsatlas_bev_u6_%EF%BC%92%EF%BC%90%EF%BC%93%EF%BC%92.csv")
+    plain = Response("x")
+    plain.headers["Content-Disposition"] = 'attachment; filename="ortsatlas.csv"'
+    assert _ascii_file_names(plain).headers["Content-Disposition"] == 'attachment; filename="ortsatlas.csv"'
