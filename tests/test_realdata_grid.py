@@ -104,3 +104,40 @@ def test_the_shares_under_6_on_the_ortsteile_never_show_a_withheld_planungsraum(
     assert rows.loc[sorted(reached), ["value", "numerator", "denominator"]].isna().all().all()
     shown = rows[rows["status"] == "ok"]
     assert len(shown) > 48, "most Ortsteile are large enough to be shown"
+
+
+@pytest.mark.parametrize("indicator", ["unter6", "anteil_unter6"])
+def test_a_bezirk_total_minus_its_visible_ortsteile_recovers_no_withheld_ortsteil(grid, indicator):
+    """The differencing attack on the grid: Ortsteile nest in Bezirke, so Bezirk = Σ its Ortsteile is published.
+
+    What a subtraction yields must be a figure the atlas publishes anyway: an
+    Ortsteil whose ground is exactly one Bezirksregion (Alt-Treptow is
+    Bezirksregion 090101) is withheld when a withheld Planungsraum lies in it,
+    yet its figure is that Bezirksregion's, which is public and protected by
+    the hierarchy's own pattern. Anything else recovered is a finding.
+    """
+    rule_list = crosswalk.disclosure.rules(grid.indicator_by_id[indicator])
+    quantity = rule_list[0].quantity
+    findings, hidden_total = [], 0
+    for period in ("2015-Q2", "2017-Q4", "2019-Q2", "2020-Q4"):
+        rows = crosswalk.grid_values(grid, ANONYMOUS, "ortsteil", indicator, period).rows
+        bezirke = queries.value_rows(grid, ANONYMOUS, indicator, period, "bezirk").set_index("area_id")
+        public = pd.concat([queries.value_rows(grid, ANONYMOUS, indicator, period, level)
+                            for level in ("bezirksregion", "prognoseraum")])
+        public = public.loc[public["status"] == "ok", quantity].to_numpy()
+        hidden_total += int((rows["status"] == "suppressed").sum())
+        for bezirk, part in rows.groupby(rows["area_id"].str[:2]):
+            if bezirke.loc[bezirk, "status"] != "ok":  # a missing total publishes no equation
+                continue
+            hidden = part[part["status"] == "suppressed"]
+            rest = bezirke.loc[bezirk, quantity] - part.loc[part["status"] == "ok", quantity].sum()
+            if len(hidden) == 1 and not (abs(public - rest) < 1e-6).any():
+                findings.append(f"{indicator} {period}: {hidden['area_id'].iloc[0]} = Bezirk {bezirk} minus the rest")
+            elif len(hidden) > 1:
+                for rule in rule_list:
+                    rest = bezirke.loc[bezirk, rule.quantity] - part.loc[part["status"] == "ok", rule.quantity].sum()
+                    if 0 < rest < rule.below:
+                        findings.append(f"{indicator} {period}: {list(hidden['area_id'])} hold only {rest:.1f}")
+    print(f"\n{indicator}: {hidden_total} Ortsteil cells withheld over 4 Stichtage")
+    assert hidden_total > 0, "small Planungsräume must reach some Ortsteile"
+    assert findings == []

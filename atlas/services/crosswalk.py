@@ -45,6 +45,12 @@ The parents' "nicht zuordenbar" cases have no ground and reach no grid cell.
    already, so where the rules would hide one, every grid cell under it is
    hidden instead.
 Linked indicators (`same_count_as`) get the union of their grid patterns.
+Rule 1 is deliberately blunt: a grid cell whose ground is exactly one area of
+the hierarchy (Berlin's Alt-Treptow is Bezirksregion 090101) is withheld when
+a withheld base cell lies in it, although its figure is that area's
+published one. The weighted equations (grid cell = Σ weight × base cell) are
+not solved against the base pattern: rule 1 keeps every withheld base cell
+out of every published grid cell, which is what makes that unnecessary.
 """
 from __future__ import annotations
 
