@@ -48,9 +48,13 @@ Linked indicators (`same_count_as`) get the union of their grid patterns.
 Rule 1 is deliberately blunt: a grid cell whose ground is exactly one area of
 the hierarchy (Berlin's Alt-Treptow is Bezirksregion 090101) is withheld when
 a withheld base cell lies in it, although its figure is that area's
-published one. The weighted equations (grid cell = Σ weight × base cell) are
-not solved against the base pattern: rule 1 keeps every withheld base cell
-out of every published grid cell, which is what makes that unnecessary.
+published one. Why rule 1 is what protects the base: no published grid cell
+holds any part of a withheld base cell, and every equation the grid adds
+(an area's total = Σ the grid cells nested in it) holds each withheld base
+cell of that area whole (all its weight stays inside), so subtraction yields
+at most the sum of the area's withheld base cells, which the hierarchy's own
+equations publish already and its pattern protects. Rules 2 and 3 keep small
+estimates from showing and from being subtracted out.
 """
 from __future__ import annotations
 
