@@ -61,6 +61,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map_heading": ("Karte der Indikatoren", "Indicator map"),
     "legal_nav": ("Rechtliches", "Legal"),
     "legal_accessibility": ("Barrierefreiheit", "Accessibility"),
+    "a11y_title": ("Erklärung zur Barrierefreiheit", "Accessibility statement"),
     "legal_imprint": ("Impressum", "Imprint"),
     "legal_privacy": ("Datenschutz", "Privacy"),
     "a11y_intro": ("Öffentliche Stellen sind verpflichtet, ihre Websites barrierefrei zugänglich zu machen "

@@ -81,7 +81,7 @@ def accessibility_layout(lang: str | None = None, **_args) -> html.Div:
     date_text = f"{date:%d.%m.%Y}" if lang == "de" and hasattr(date, "day") else str(date)
     pages = [html.Li(html.A(page[lang], href=page["path"])) for page in data["pages"]]
     limitations = [html.Li(item[lang]) for item in data.get("limitations", [])]
-    return _page("legal_accessibility", lang, [
+    return _page("a11y_title", lang, [
         html.P(t("a11y_intro", lang).format(standard=data["standard"])),
         html.H2(t("a11y_status", lang)),
         html.P(t(f"a11y_status_{data['status']}", lang), id="a11y-status"),
