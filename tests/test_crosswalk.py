@@ -368,3 +368,17 @@ def test_an_unreadable_or_empty_crosswalk_is_refused_with_a_message():
         with pytest.raises(crosswalk.CrosswalkError) as err:
             crosswalk.read_crosswalk_csv(content, {"west"}, {"A"})
         assert err.value.problems and all(isinstance(p, str) for p in err.value.problems)
+
+
+def test_a_grid_file_is_read_checked_and_overlapping_areas_are_refused(town):
+    from atlas.ingest.grid_upload import store_uploaded_grid
+    from atlas.services.boundaries import BoundaryError
+    spec = GridUpload("sozialraum", "Sozialraum", "social area", "Sozialräume", "social areas", "id", "titel")
+    frame = grid_gdf().rename(columns={"area_id": "id", "name": "titel"}).set_geometry("geometry")
+    overlapping = frame.assign(geometry=[square(0, 0, 1.5, 2), square(1.25, 0, 0.75, 2)])
+    with pytest.raises(BoundaryError) as err:
+        store_uploaded_grid(town, ADMIN, overlapping.to_json().encode(), "raster.geojson", spec)
+    assert err.value.problems == ["west und ost überlappen sich auf 500,000 m²"]
+    assert crosswalk.get_grid(town, "sozialraum") is None
+    summary = store_uploaded_grid(town, ADMIN, frame.to_json().encode(), "raster.geojson", spec)
+    assert summary["areas"] == 2 and summary["method"] == "area" and summary["base_areas"] == 4

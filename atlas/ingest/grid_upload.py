@@ -12,8 +12,13 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
-from atlas.ingest.boundary_upload import read_boundary_upload
+from atlas.ingest.boundary_upload import (
+    METRIC_CRS,
+    OVERLAP_TOLERANCE_M2,
+    read_boundary_upload,
+)
 from atlas.services import crosswalk, queries, territory
 from atlas.services.boundaries import BoundaryError, validate_areas
 from atlas.services.context import Atlas
@@ -55,8 +60,23 @@ def grid_frame(gdf: gpd.GeoDataFrame, spec: GridUpload) -> gpd.GeoDataFrame:
         else:
             raise BoundaryError([f"parent_from {spec.parent_from!r}: erwartet 'prefix:<n>' oder 'column:<Spalte>'"])
     problems = validate_areas(out)
+    problems = problems or overlaps(out)
     if problems:
         raise BoundaryError(problems)
+    return out
+
+
+def overlaps(gdf: gpd.GeoDataFrame) -> list[str]:
+    """Grid areas that overlap beyond digitising slivers: a base area's people would be counted twice."""
+    geoms = gdf.to_crs(METRIC_CRS).geometry.values
+    keys = gdf["area_id"].tolist()
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    out = []
+    for i, j in zip(left, right):
+        if i < j:
+            shared = shapely.area(shapely.intersection(geoms[i], geoms[j]))
+            if shared > OVERLAP_TOLERANCE_M2:
+                out.append(f"{keys[i]} und {keys[j]} überlappen sich auf {shared:,.0f} m²")
     return out
 
 
