@@ -69,6 +69,8 @@ class Indicator:
     diverging: bool = False
     # A derived indicator (a composite index): its recipe as JSON (atlas.services.indices); "" otherwise.
     recipe: str = ""
+    # Organisations that may also see a restricted indicator: the owner (a Gemeinde) shares it with them.
+    shared_with: tuple[str, ...] = ()
 
     def title(self, lang: str = "de") -> str:
         return self.title_en if lang == "en" else self.title_de
@@ -106,6 +108,10 @@ def _check_indicator(raw: dict, domain: str, where: str) -> Indicator:
     if isinstance(linked, str) or not all(isinstance(i, str) and _ID.match(i) for i in linked):
         raise CatalogError(f"{ctx}: same_count_as must be a list of indicator ids")
     raw["same_count_as"] = tuple(linked)
+    shared = raw.get("shared_with", ())
+    if isinstance(shared, str) or not all(isinstance(o, str) and _ID.match(o) for o in shared):
+        raise CatalogError(f"{ctx}: shared_with must be a list of organisation keys")
+    raw["shared_with"] = tuple(shared)
     return Indicator(domain=domain, **raw)
 
 
@@ -170,6 +176,7 @@ def catalog_frame(indicators: list[Indicator], domains: list[Domain]) -> pd.Data
     order = {d.id: d.order for d in domains}
     frame = pd.DataFrame([asdict(i) for i in indicators])
     frame["same_count_as"] = [",".join(i.same_count_as) for i in indicators]  # a plain column for SQL
+    frame["shared_with"] = [",".join(i.shared_with) for i in indicators]
     frame["domain_order"] = frame["domain"].map(order)
     return frame
 
@@ -186,6 +193,9 @@ def check_new_indicator(raw: dict, known_domains: set[str], known_departments: s
                            f"{sorted(known_domains)}")
     if raw.get("recipe"):
         raise CatalogError(f"indicator {raw.get('id', '?')!r}: a recipe is set by the index builder, not an upload")
+    if raw.get("shared_with"):
+        raise CatalogError(f"indicator {raw.get('id', '?')!r}: sharing is set by the owner after the upload "
+                           "(POST /api/v1/indicators/<id>/sharing), not with it")
     ind = _check_indicator(raw, domain, "upload")
     if ind.department not in known_departments:
         raise CatalogError(f"indicator {ind.id!r}: department {ind.department!r}, expected one of "
@@ -230,6 +240,7 @@ def stored_indicators(frame: pd.DataFrame | None) -> list[Indicator]:
     for row in frame.to_dict("records"):
         values = {k: v for k, v in row.items() if k in names}
         values["same_count_as"] = _id_list(values.get("same_count_as"))
+        values["shared_with"] = _id_list(values.get("shared_with"))
         below = values.get("suppress_value_below")
         values["suppress_value_below"] = None if below is None or pd.isna(below) else int(below)
         values["recipe"] = values["recipe"] if isinstance(values.get("recipe"), str) else ""

@@ -202,7 +202,7 @@ def _catalog_rows(indicators: list[Indicator], domain_order: dict[str, int]) -> 
     rows = []
     for ind in indicators:
         row = asdict(ind)
-        row["same_count_as"] = ",".join(ind.same_count_as)
+        row["same_count_as"], row["shared_with"] = list(ind.same_count_as), list(ind.shared_with)  # as uploads do
         rows.append({**row, "requested_visibility": "", "domain_order": domain_order[ind.domain],
                      "created_by": "demo", "created_at": datetime(2025, 4, 1, 9)})
     return pd.DataFrame(rows)

@@ -80,6 +80,10 @@ def _sql_list(items: frozenset[str] | set[str]) -> tuple[str, list[str]]:
     return "(" + ", ".join("?" for _ in ordered) + ")", ordered
 
 
+def _sql_array(items: frozenset[str]) -> str:
+    return "[" + ", ".join("?" for _ in items) + "]::VARCHAR[]"
+
+
 def indicator_filter_sql(viewer: Principal, alias: str = "i") -> tuple[str, list]:
     """SQL predicate over the indicator catalogue: may `viewer` know it exists?"""
     clause, params = _role_filter_sql(viewer, alias)
@@ -98,12 +102,16 @@ def _role_filter_sql(viewer: Principal, alias: str) -> tuple[str, list]:
         return f"{alias}.visibility = 'public'", []
     depts, dept_params = _sql_list(viewer.departments)
     grants, grant_params = _sql_list(viewer.grants)
+    shared, shared_params = "FALSE", []
+    if viewer.departments:  # the owner shared it with one of the viewer's organisations
+        shared = f"list_has_any(string_split(coalesce({alias}.shared_with, ''), ','), {_sql_array(viewer.departments)})"
+        shared_params = sorted(viewer.departments)
     clause = (
         f"({alias}.visibility IN ('public', 'internal')"
         f" OR ({alias}.visibility = 'restricted'"
-        f" AND ({alias}.department IN {depts} OR {alias}.id IN {grants})))"
+        f" AND ({alias}.department IN {depts} OR {alias}.id IN {grants} OR {shared})))"
     )
-    return clause, dept_params + grant_params
+    return clause, dept_params + grant_params + shared_params
 
 
 def version_filter_sql(viewer: Principal, alias: str = "ver", ind_alias: str = "i") -> tuple[str, list]:
@@ -125,6 +133,15 @@ def version_filter_sql(viewer: Principal, alias: str = "ver", ind_alias: str = "
             params,
         )
     return f"{alias}.state IN ('internal', 'public')", []
+
+
+def may_share(viewer: Principal, department: str) -> bool:
+    """Share a restricted indicator with other organisations: whoever delivers it (its owner's stewards), admins.
+
+    A Gemeinde's internal figures are the Gemeinde's to pass on: it decides
+    which neighbour or county office may see them.
+    """
+    return viewer.logged_in and may_deliver(viewer, department)
 
 
 def may_read_level(viewer: Principal, level: str) -> bool:
@@ -158,7 +175,8 @@ def sees_unsuppressed(viewer: Principal, department: str) -> bool:
 
 # The same rules for one indicator or version in Python (release workflow,
 # version history). They mirror the SQL predicates above; tests check both.
-def may_know(viewer: Principal, visibility: str, department: str, indicator_id: str, domain: str = "") -> bool:
+def may_know(viewer: Principal, visibility: str, department: str, indicator_id: str, domain: str = "",
+             shared_with: tuple[str, ...] = ()) -> bool:
     """May the viewer know that this indicator exists (indicator_filter_sql for one row)?
 
     Without `domain`, an indicator a partner token was granted only through its
@@ -175,7 +193,8 @@ def may_know(viewer: Principal, visibility: str, department: str, indicator_id: 
         return False
     if visibility == "internal":
         return True
-    return visibility == "restricted" and (department in viewer.departments or indicator_id in viewer.grants)
+    return visibility == "restricted" and (department in viewer.departments or indicator_id in viewer.grants
+                                           or bool(viewer.departments & set(shared_with)))
 
 
 def may_deliver(viewer: Principal, department: str) -> bool:

@@ -10,6 +10,7 @@ import shapely
 
 from atlas import demo_county
 from atlas.config import load_settings
+from atlas.ingest import checks
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from auth import ANONYMOUS
@@ -112,3 +113,39 @@ def test_a_gemeindes_steward_delivers_only_for_areas_inside_it(county):
     admin = county.users.get("admin").principal()  # the county's statistics office administers the whole store
     assert checks.check_upload(county, admin, "warteliste.csv", _extract(own + [neighbour]),
                                definitions=[WARTELISTE]).report.ok
+
+
+def test_a_gemeinde_shares_its_internal_indicator_with_one_neighbour_only(county, tmp_path):
+    """Gemeinde-internal figures stay with the Gemeinde until it shares them, and then only with whom it names."""
+    import shutil
+
+    from atlas.ingest import uploads
+    from atlas.services import sharing, versions
+    settings = dataclasses.replace(county.settings, data_dir=tmp_path / "data")
+    shutil.copytree(county.settings.data_dir, settings.data_dir)
+    atlas = Atlas(settings)
+    for name, org in (("bruchhagen", "gemeinde_g02"), ("dornwalde", "gemeinde_g03")):
+        atlas.users.add(name, "steward", [org], f"demo-{name}-2026", actor="test")
+    owner = atlas.users.get("auenburg").principal()
+    own = sorted(_areas(atlas, "ortsteil").query("parent_id == 'G01'")["area_id"])
+    checked = uploads.Uploads(settings.data_dir).create(owner, "w.csv", b"", checks.check_upload(
+        atlas, owner, "w.csv", _extract(own), definitions=[WARTELISTE]))
+    (vid,) = uploads.confirm(atlas, owner, checked.upload_id)
+    versions.release(atlas, owner, vid, "internal")
+
+    def sees(name: str) -> bool:
+        return "kita_warteliste" in set(queries.visible_indicators(atlas, atlas.users.get(name).principal())["id"])
+    assert sees("auenburg") and not sees("bruchhagen") and not sees("dornwalde") and not sees("intern")
+    neighbour = atlas.users.get("bruchhagen").principal()
+    with pytest.raises(versions.VersionError) as refused:
+        sharing.share(atlas, neighbour, "kita_warteliste", ["gemeinde_g02"])
+    assert refused.value.status == 404  # an indicator it may not see does not exist for it
+    with pytest.raises(versions.VersionError, match="unbekannte Organisation"):
+        sharing.share(atlas, owner, "kita_warteliste", ["gemeinde_x"])
+    assert sharing.share(atlas, owner, "kita_warteliste", ["gemeinde_g02"])["shared_with"] == ["gemeinde_g02"]
+    assert sees("bruchhagen") and not sees("dornwalde") and not sees("intern")
+    rows = queries.value_rows(atlas, neighbour, "kita_warteliste", "2025", "ortsteil")
+    assert set(rows.loc[rows["status"] != "missing", "area_id"]) == set(own) and "confidential" not in rows  # read like staff, no small numbers
+    assert atlas.audit.entries(1)[0]["action"] == "indicator_shared"
+    sharing.share(atlas, owner, "kita_warteliste", [])
+    assert not sees("bruchhagen")

@@ -84,6 +84,7 @@ CASES = [
     (p.may_render_report, ("secret",), set()),
     (p.may_write_note, (DEPT,), OWN),
     (p.may_set_target, (DEPT,), OWN),
+    (p.may_share, (DEPT,), OWN),
     (p.may_read_note, ("public",), EVERYONE),
     (p.may_read_note, ("internal",), STAFF),
     (p.may_read_note, ("draft",), set()),

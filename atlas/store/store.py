@@ -217,7 +217,11 @@ class Store:
         catalog = self._catalog
         created = _read_single(self.data_dir, manifest, "catalog")
         if created is not None and len(created):
-            catalog = pd.concat([catalog, created.reindex(columns=catalog.columns)], ignore_index=True)
+            created = created.reindex(columns=catalog.columns)
+            for column in ("same_count_as", "shared_with"):  # lists in the stored table, text for SQL
+                created[column] = [v if isinstance(v, str) else ",".join(map(str, v)) if hasattr(v, "__iter__")
+                                   else "" for v in created[column]]
+            catalog = pd.concat([catalog, created], ignore_index=True)
         conn.register("_catalog_df", catalog)
         conn.execute("CREATE OR REPLACE TABLE indicators AS SELECT * FROM _catalog_df")
         conn.unregister("_catalog_df")

@@ -391,6 +391,10 @@ ROUTES: tuple[Op, ...] = (
                                                                "indicator created through an upload.",
        json_answer({"type": "object"}), (path("indicator_id", "Indicator id."),), WRITE,
        body=json_body(obj({"to": {"enum": ["public", "internal", "restricted"]}})), write=True, tag="workflow"),
+    Op("post", "/api/v1/indicators/{indicator_id}/sharing", "The owning organisation: share a restricted "
+                                                            "indicator with other organisations (the full list).",
+       json_answer(obj({"indicator": STR, "shared_with": STR_LIST})), (path("indicator_id", "Indicator id."),),
+       WRITE, body=json_body(obj({"with": STR_LIST})), write=True, tag="workflow"),
     Op("post", "/api/v1/indicators/{indicator_id}/metadata", "Admins: edit an upload-created indicator's titles, "
                                                              "definitions, source, contact, licence, thresholds.",
        json_answer({"type": "object"}), (path("indicator_id", "Indicator id."),), WRITE,

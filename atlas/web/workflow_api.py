@@ -13,6 +13,7 @@ Same rights as the pages, with the session cookie (plus the CSRF token in
   POST /api/v1/versions/<id>/rollback       [{"reason": "…"}] (the reason goes to the audit log)
   POST /api/v1/versions/<id>/unschedule     cancel a scheduled release
   POST /api/v1/indicators/<id>/visibility   {"to": "public"} (admins: approve a new indicator's visibility)
+  POST /api/v1/indicators/<id>/sharing      the owner: {"with": ["gemeinde_g02"]} (a restricted indicator)
   POST /api/v1/indicators/<id>/metadata     admins: {"title_de": …, "suppress_numerator_below": 3, …}
   GET  /api/v1/versions?indicator=ID        the history the caller may see (periods, allowed actions)
   GET  /api/v1/releases                     versions released internally, waiting for the public release
@@ -38,6 +39,7 @@ from atlas.ingest.boundary_upload import (
 )
 from atlas.services import audit_trail, indices, versions
 from atlas.services.boundaries import BoundaryError
+from atlas.services.sharing import share
 from atlas.web import background
 from atlas.web.http import current_atlas, error_response, needs_csrf, not_found, records
 from auth import current_principal
@@ -212,6 +214,13 @@ def visibility(indicator_id: str) -> Response:
     """Admins approve (or change) who may see an indicator created through an upload."""
     body = json_body()
     return _json(versions.set_visibility(current_atlas(), current_principal(), indicator_id, body.get("to")))
+
+
+@workflow.post("/api/v1/indicators/<indicator_id>/sharing")
+@writer_route
+def sharing(indicator_id: str) -> Response:
+    """The owner shares a restricted indicator with other organisations: {"with": ["gemeinde_g02"]}."""
+    return _json(share(current_atlas(), current_principal(), indicator_id, json_body().get("with")))
 
 
 @workflow.post("/api/v1/indicators/<indicator_id>/metadata")
