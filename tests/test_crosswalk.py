@@ -292,6 +292,9 @@ def test_the_api_lists_grids_and_answers_a_hidden_indicator_like_a_missing_one(t
     header = csv.get_data().decode("utf-8-sig").splitlines()[0]
     assert csv.status_code == 200 and "method" in header.split(";")
     assert crosswalk.grid_values(town, STAFF, "schulbezirk", "geheim", "2024") is not None
+    shapes = client.get("/api/v1/grids/schulbezirk/areas").get_json()
+    assert [f["id"] for f in shapes["features"]] == ["ost", "west"] and shapes["boundary_set"] == "s1"
+    assert client.get("/api/v1/grids/keinraster/areas").status_code == 404
 
 
 def test_a_bad_uploaded_crosswalk_is_refused_naming_row_and_column():

@@ -12,6 +12,7 @@ import io
 from flask import Blueprint, Response, jsonify, request
 
 from atlas.services import crosswalk
+from atlas.services.boundaries import feature_collection
 from atlas.web.http import current_atlas, error_response, not_found, records
 from auth import current_principal
 
@@ -27,6 +28,17 @@ def grid_list() -> Response:
             "method_de": g.method_label("de"), "method_en": g.method_label("en"), "nests_in": g.nests_in or None}
            for g in crosswalk.grids(current_atlas())]
     return jsonify({"grids": out, "count": len(out)})
+
+
+@grids_api.get("/api/v1/grids/<grid>/areas")
+def grid_areas(grid: str) -> Response:
+    """A grid's areas as GeoJSON (EPSG:4326), each with its key and name."""
+    atlas = current_atlas()
+    found = crosswalk.get_grid(atlas, grid)
+    if found is None:
+        return error_response(404, "not_found", "Raster nicht gefunden / grid not found")
+    areas = crosswalk.grid_areas(atlas, found.id).assign(level=found.id, parent_id=None)
+    return jsonify({**feature_collection(areas), "boundary_set": found.set_id})
 
 
 @grids_api.get("/api/v1/grids/<grid>/values")

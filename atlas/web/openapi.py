@@ -221,6 +221,8 @@ ROUTES: tuple[Op, ...] = (
        json_answer(obj({"grids": array_of(obj({"id": STR, "name_de": STR, "name_en": STR, "boundary_set": STR,
                                                "method": STR, "method_de": STR, "method_en": STR})),
                         "count": INT}))),
+    Op("get", "/api/v1/grids/{grid}/areas", "A grid's areas as GeoJSON (EPSG:4326).",
+       json_answer(ref("FeatureCollection")), (path("grid", "A grid id (`GET /api/v1/grids`)."),), (404,)),
     Op("get", "/api/v1/grids/{grid}/values", "One indicator estimated on a grid from base-level counts (rates "
                                              "from estimated numerator and denominator), each row with its "
                                              "method; suppressed as the values are; hidden indicators 404.",
