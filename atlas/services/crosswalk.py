@@ -136,7 +136,10 @@ def _finish(frame: pd.DataFrame, grid_parent: dict | None, base_parent: dict | N
 
     A base area covered to at least `snap` is treated as wholly covered (its
     weights renormalised to 1: the uncovered rest is digitising noise); one
-    covered less keeps its shares, the rest lying outside the grid.
+    covered less keeps its shares, the rest lying outside the grid. A grid
+    that nests is taken to cover each of its parents wholly: a base area's
+    shares inside its own parent are renormalised to 1, whatever the other
+    digitisation put across the parent's border.
     """
     if grid_parent is not None and base_parent is not None:
         same = frame["grid_area"].map(grid_parent).to_numpy() == frame["base_area"].map(base_parent).to_numpy()
