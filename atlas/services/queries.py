@@ -535,14 +535,14 @@ class _Family:
         """
         if self._frame is None:
             frame = self._read()
-            self._frame = frame
+            self._frame = frame[_ROW_COLS]
             self._level, self._area, self._period = (frame[c].to_numpy(dtype=object)
                                                      for c in ("level", "area_id", "period"))
             self._cell = frame["has_cell"].to_numpy(dtype=bool)
         mine = (self._level == level) & (self._area == key) & self._cell
         at = np.flatnonzero(mine)
         at = at[np.argsort(self._period[at], kind="stable")]
-        return self._frame[_ROW_COLS].take(at).reset_index(drop=True)
+        return self._frame.take(at).reset_index(drop=True)
 
 
 def _newest_area(atlas: Atlas, area_id: str) -> tuple[str, str, list[str]] | None:
@@ -576,6 +576,8 @@ def changed_geometry_sets(atlas: Atlas, level: str, area_id: str, reference_set:
     """
     def compute() -> set[str]:
         import shapely
+        if (level, area_id) not in _keys_in_several_sets(atlas):  # one set: nothing to compare (most areas)
+            return set()
         rows = atlas.store.query("SELECT set_id, geometry FROM areas WHERE level = ? AND area_id = ?",
                                  [level, area_id])
         if len(rows) < 2:
@@ -591,6 +593,13 @@ def changed_geometry_sets(atlas: Atlas, level: str, area_id: str, reference_set:
                 changed.add(set_id)
         return changed
     return atlas.cached(("changed_ground", level, area_id, reference_set), compute)
+
+
+def _keys_in_several_sets(atlas: Atlas) -> frozenset[tuple[str, str]]:
+    """(level, key) of areas present in more than one boundary set; kept per store state."""
+    return atlas.cached(("keys_in_several_sets",), lambda: frozenset(
+        atlas.store.query("SELECT level, area_id FROM areas GROUP BY ALL HAVING count(*) > 1")
+        .itertuples(index=False, name=None)))
 
 
 def area_profile(atlas: Atlas, viewer: Principal, area_id: str) -> pd.DataFrame:
