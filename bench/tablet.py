@@ -201,7 +201,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="fresh browsers (first loads); default 5")
     parser.add_argument("--switches", type=int, default=4, help="indicator switches per run and network")
+    parser.add_argument("--url", action="append", default=[],
+                        help="measure an atlas already running there (repeatable: runs alternate between them, "
+                             "so two versions meet the same machine load); default: start one on the demo city")
     args = parser.parse_args()
+    if args.url:
+        found = {url: {} for url in args.url}
+        for _ in range(args.runs):  # one run each in turn
+            for url in args.url:
+                for key, values in measure(url.rstrip("/"), 1, args.switches).items():
+                    found[url].setdefault(key, []).extend(values)
+        for url, values in found.items():
+            print(f"\n{url}")
+            print_table(figures(values, args.runs))
+        return 0
     from atlas.config import load_settings
     from atlas.demo import ensure_demo
     from atlas.services.context import Atlas
