@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +26,7 @@ from atlas.services.boundaries import (
     unassigned_id,
 )
 from atlas.services.context import Atlas
+from atlas.text_match import fold
 
 # What publishers write for cases that cannot be placed in an area (folded: no case, umlauts, spaces).
 NOT_ASSIGNABLE = ("nichtzuzuordnen", "nichtzuordenbar", "nichtzugeordnet", "nichtzuordnungsfaehig", "ohnezuordnung",
@@ -38,14 +38,6 @@ GENERIC_PREFIXES = ("stadtbezirk", "bezirk", "ortsteil", "gebiet")  # "Bezirk Mi
 UNASSIGNED_LABEL = "nicht zuordenbar"
 _KEY_LIKE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._/-]*")
 _NINES = re.compile(r"9{2,}0*")  # XX99, XX9900: the publishers' "rest of parent XX"
-
-
-def fold(text) -> str:
-    """Names compared tolerant of case, umlaut spelling, hyphens, spaces and 'str.' for 'straße'."""
-    text = unicodedata.normalize("NFC", str(text)).strip().casefold()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(a, b)
-    return re.sub(r"[^a-z0-9]", "", text).replace("strasse", "str")
 
 
 def key_text(cell) -> str:

@@ -35,6 +35,7 @@ from atlas.periods import period_end
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from atlas.store.store import UNASSIGNED_SUFFIX
+from atlas.text_match import fold
 from auth.permissions import Principal
 
 # The trend compares a value with the same period this many years earlier …
@@ -210,20 +211,19 @@ def parent_level(atlas: Atlas, level: str) -> str | None:
 
 
 def search(atlas: Atlas, text: str, limit: int = 30) -> list[Place]:
-    """Areas of the current boundary set (and older ones) whose name or key contains `text`, case-blind.
+    """Areas of the current boundary set (and older ones) whose name holds `text` or whose key starts with it,
+    tolerant of case, umlaut spelling and hyphens (`text_match.fold`).
 
     Areas carry no secrets (their boundaries are public), so everyone may search them.
     """
-    needle = " ".join(str(text or "").split()).casefold()
+    needle, key = fold(text or ""), str(text or "").strip().casefold()
     if not needle:
         return []
-    found: dict[str, Place] = {}
-    for place in all_areas(atlas):
-        if needle in place.name.casefold() or place.area_id.casefold().startswith(needle):
-            found.setdefault(place.area_id, place)
-    exact = [p for p in found.values() if p.area_id.casefold() == needle or p.name.casefold() == needle]
-    rest = [p for p in found.values() if p not in exact]
-    return (exact + rest)[:limit]
+    index = atlas.cached(("search_areas",), lambda: [(fold(p.name), p) for p in all_areas(atlas)])
+    found = [(name == needle or p.area_id.casefold() == key, p) for name, p in index
+             if needle in name or p.area_id.casefold().startswith(key)]
+    found.sort(key=lambda hit: not hit[0])  # exact names and keys first, then level and key order
+    return [p for _, p in found[:limit]]
 
 
 def all_areas(atlas: Atlas) -> list[Place]:

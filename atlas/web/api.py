@@ -24,6 +24,7 @@ from atlas.i18n import norm_lang
 from atlas.services import comparison, profiles, queries, reports, territory
 from atlas.services import indices as index_service
 from atlas.services import notes as note_service
+from atlas.services import search as search_service
 from atlas.services import targets as target_service
 from atlas.services.boundaries import feature_collection
 from atlas.web import booklet_jobs
@@ -287,6 +288,20 @@ def _probe_answer(status: int, word: str) -> Response:
 
 
 # ------------------------------------------------------------------ area profiles
+@api.get("/api/v1/search")
+def search() -> Response:
+    """Areas by name or key (any level) and the viewer's indicators by words of title or definition."""
+    text = request.args.get("q", "")
+    if not text.strip():
+        return error_response(400, "missing_q", "q=TEXT fehlt / q=TEXT is required")
+    if len(text) > search_service.MAX_QUERY:
+        return error_response(400, "bad_q", f"q: höchstens {search_service.MAX_QUERY} Zeichen / at most "
+                                            f"{search_service.MAX_QUERY} characters")
+    found = search_service.search(current_atlas(), current_principal(), text,
+                                  lang=norm_lang(request.args.get("lang")))
+    return jsonify({"q": text, "areas": found.areas, "indicators": found.indicators})
+
+
 @api.get("/api/v1/profile")
 def profile() -> Response:
     """One area's profile (every indicator the viewer may see) as JSON, or `format=pdf` as the A4 PDF."""

@@ -284,6 +284,13 @@ ROUTES: tuple[Op, ...] = (
            description="up: warn < target (at least), down: warn > target (at most)."), required=True),
        write=True, tag="targets"),
     # ------------------------------------------------------------------ profiles, notes, reports
+    Op("get", "/api/v1/search", "Areas by name or key at every level (tolerant of case, umlauts, hyphens), and "
+                                "the indicators the viewer may see by words of their titles and definitions.",
+       json_answer(obj({"q": STR, "areas": array_of(obj({"area_id": STR, "name": STR, "level": STR})),
+                        "indicators": array_of(obj({"id": STR, "title": STR}))})),
+       (query("q", "What to look for (at most 200 characters).", {"type": "string", "minLength": 1,
+                                                                  "maxLength": 200}, required=True),
+        LANG), (400,), tag="profiles"),
     Op("get", "/api/v1/profile", "An area's profile: every indicator the viewer may see, as JSON or A4 PDF.",
        {"description": "OK", "content": {"application/json": {"schema": ref("Profile")},
                                          "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
