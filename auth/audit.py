@@ -32,35 +32,39 @@ class AuditLog:
             os.close(fd)
 
     def record_once(self, ref: str, actor: str, action: str, target: str = "", detail: str = "",
-                    ip: str = "") -> bool:
+                    ip: str = "", same=None) -> bool:
         """Append the entry unless one with this `ref` is already in the log; True if it was written.
 
         Why: a step whose effect is in the store (a stored upload) is audited
         after the store's commit; when the process dies in between, the retry
         writes the missing entries, and only those. Check and append happen
         under an exclusive lock, so two processes finishing the same step
-        write the entry once.
+        write the entry once. `same(entry)` also recognises the entry as
+        written before entries had a `ref`.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "ab") as lock:  # the log itself is the lock: no second file in the data dir
             os.chmod(self.path, 0o600)
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                if self.has(ref):
+                if self.has(ref, same):
                     return False
                 self.record(actor, action, target, detail, ip, ref=ref)
                 return True
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def has(self, ref: str) -> bool:
-        """Whether an entry with this `ref` exists (a scan of the log: only retries and confirmations ask)."""
+    def has(self, ref: str, same=None) -> bool:
+        """Whether an entry with this `ref` exists, or one `same(entry)` accepts (a scan of the log: only
+        retries and confirmations ask)."""
         if not ref or not self.path.exists():
             return False
         needle = json.dumps(ref, ensure_ascii=False).encode("utf-8")
         with open(self.path, "rb") as fh:
             for line in fh:
                 if needle in line and json.loads(line).get("ref") == ref:
+                    return True
+                if same is not None and line.strip() and same(json.loads(line)):
                     return True
         return False
 

@@ -159,3 +159,61 @@ def test_a_hidden_indicators_id_is_refused_at_confirm_like_an_id_taken_meanwhile
     taken = post(client, token, f"/api/v1/uploads/{second}/confirm")
     assert hidden.status_code == taken.status_code == 409
     assert json.dumps(hidden.get_json()).replace(HIDDEN[0], MADE_UP[0]) == json.dumps(taken.get_json())
+
+
+STEP_CHILD = """
+import os, signal, sys
+from atlas.config import load_settings
+from atlas.services import versions
+from atlas.services.context import Atlas
+import atlas.store.store as store_module
+
+step, version_id = sys.argv[1], int(sys.argv[2])
+original = store_module.Transaction._commit
+def commit_then_die(self):
+    original(self)
+    os.kill(os.getpid(), signal.SIGKILL)  # the store has the step, the audit log not yet
+store_module.Transaction._commit = commit_then_die
+atlas = Atlas(load_settings())
+viewer = atlas.users.get("sozialamt").principal()
+if step == "release":
+    versions.release(atlas, viewer, version_id, "internal")
+else:
+    versions.rollback(atlas, viewer, version_id, "falsche Lieferung")
+"""
+
+
+@pytest.mark.parametrize("step,action,state", [("release", "version_released", "internal"),
+                                               ("rollback", "version_withdrawn", "withdrawn")])
+def test_a_release_or_rollback_killed_after_the_commit_gets_its_entry_from_the_retry(scratch_app, scratch_atlas,
+                                                                                      step, action, state):
+    client, token, upload_id = _pending(scratch_app, scratch_atlas)
+    vid = post(client, token, f"/api/v1/uploads/{upload_id}/confirm").get_json()["version_id"]
+    env = {**os.environ, "ATLAS_DATA_DIR": str(scratch_atlas.settings.data_dir)}
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(STEP_CHILD), step, str(vid)], cwd=PROJECT_ROOT,
+                          env=env, capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    versions = scratch_atlas.store.read_table("versions").set_index("version_id")
+    assert versions.loc[vid, "state"] == state  # the step is stored
+
+    def entries() -> list[dict]:
+        lines = (scratch_atlas.settings.data_dir / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+        return [e for e in map(json.loads, lines) if e["action"] == action and e["target"].endswith(f" v{vid}")]
+    assert entries() == []  # what the kill left: no entry
+    body = {"to": "internal"} if step == "release" else {"reason": "falsche Lieferung"}
+    for _ in range(2):  # the retry completes the entry; a second retry adds none
+        assert post(client, token, f"/api/v1/versions/{vid}/{step}", body).status_code == 409
+        assert len(entries()) == 1 and entries()[0]["actor"] == "sozialamt"
+
+
+def test_an_entry_is_written_once_by_its_ref_or_recognised_without_one(tmp_path):
+    from auth.audit import AuditLog
+    log = AuditLog(tmp_path)
+    assert log.record_once("release:7:internal", "a", "version_released", "x v7", "draft → internal")
+    assert not log.record_once("release:7:internal", "a", "version_released", "x v7", "nachgetragen")
+    log.record("b", "version_withdrawn", "x v8", "internal → withdrawn")  # written before entries had a ref
+    def same(target):
+        return lambda e: e["action"] == "version_withdrawn" and e["target"] == target
+    assert not log.record_once("withdraw:8", "b", "version_withdrawn", "x v8", "nachgetragen", same=same("x v8"))
+    assert log.record_once("withdraw:9", "b", "version_withdrawn", "x v9", "nachgetragen", same=same("x v9"))
+    assert [e["target"] for e in reversed(log.entries())] == ["x v7", "x v8", "x v9"]

@@ -258,6 +258,8 @@ def release(atlas: Atlas, viewer: Principal, version_id, to, at: str | None = No
                            if to == "public" else "nur das zuständige Fachamt gibt intern frei")
     order = {"draft": 0, "internal": 1, "public": 2}
     if info.state not in order or order[info.state] >= order[to]:
+        if info.state == to and not at:
+            _complete_release_entry(atlas, info, to)
         raise VersionError(409, "bad_transition", f"Version ist '{info.state}'; '{to}' ist kein Schritt nach vorn")
     ind = atlas.indicator_by_id[info.indicator_id]
     if to == "public" and ind.visibility != "public":
@@ -275,9 +277,35 @@ def release(atlas: Atlas, viewer: Principal, version_id, to, at: str | None = No
         _write_versions(tx, versions)
     action = "release_scheduled" if when else "version_released"
     atlas.audit.record(viewer.name, action, f"{info.indicator_id} v{info.version_id}",
-                      f"{info.state} → {to}" + (f" am {when:%d.%m.%Y %H:%M}" if when else ""))
+                       f"{info.state} → {to}" + (f" am {when:%d.%m.%Y %H:%M}" if when else ""),
+                       ref="" if when else f"release:{info.version_id}:{to}")
     return {"version_id": info.version_id, "state": info.state if when else to,
             "scheduled": {"to": to, "at": when.isoformat()} if when else None}
+
+
+# The detail of an entry written by the retry of a step whose process died between the store's commit and
+# the log: the step is in the store, its entry was not.
+RECOVERED = "nachgetragen: der Schritt war gespeichert, sein Eintrag fehlte (Prozess abgebrochen)"
+
+
+def _complete_release_entry(atlas: Atlas, info: VersionInfo, to: str) -> None:
+    """A release the store holds but the log may not: written once, in the releaser's name.
+
+    Why: the audit entry follows the store's commit; a process killed in
+    between left a release without its entry. The retry (which answers 409:
+    the version is released) completes it. Entries carry a `ref`, so this
+    writes nothing when the entry exists.
+    """
+    row = _readable_versions(atlas).set_index("version_id").loc[info.version_id]
+    by = row["released_by"]
+    target = f"{info.indicator_id} v{info.version_id}"
+
+    def same(e: dict) -> bool:  # an entry written before entries had a ref
+        return (e.get("action") == "version_released" and e.get("target") == target
+                and str(e.get("detail", "")).endswith(f"→ {to}"))
+    if isinstance(by, str) and by and row["state"] == to:
+        atlas.audit.record_once(f"release:{info.version_id}:{to}", by, "version_released", target,
+                                f"→ {to}; {RECOVERED}", same=same)
 
 
 def _parse_time(text: str, now: datetime) -> datetime:
@@ -298,6 +326,9 @@ def rollback(atlas: Atlas, viewer: Principal, version_id, reason: str = "") -> d
     """
     info = _version(atlas, viewer, version_id)
     if info.state == "withdrawn":
+        target = f"{info.indicator_id} v{info.version_id}"
+        atlas.audit.record_once(f"withdraw:{info.version_id}", viewer.name, "version_withdrawn", target, RECOVERED,
+                                same=lambda e: e.get("action") == "version_withdrawn" and e.get("target") == target)
         raise VersionError(409, "bad_transition", "Version ist bereits zurückgezogen")
     if not may_withdraw(viewer, info.department, info.state):
         raise VersionError(403, "forbidden", "öffentliche Versionen zieht nur die Administration zurück")
@@ -308,7 +339,8 @@ def rollback(atlas: Atlas, viewer: Principal, version_id, reason: str = "") -> d
         _write_versions(tx, versions)
     reason = " ".join(str(reason or "").split())[:500]
     atlas.audit.record(viewer.name, "version_withdrawn", f"{info.indicator_id} v{info.version_id}",
-                      f"{info.state} → withdrawn" + (f"; Grund: {reason}" if reason else ""))
+                       f"{info.state} → withdrawn" + (f"; Grund: {reason}" if reason else ""),
+                       ref=f"withdraw:{info.version_id}")
     return {"version_id": info.version_id, "state": "withdrawn"}
 
 
