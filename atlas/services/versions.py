@@ -327,8 +327,10 @@ def rollback(atlas: Atlas, viewer: Principal, version_id, reason: str = "") -> d
     info = _version(atlas, viewer, version_id)
     if info.state == "withdrawn":
         target = f"{info.indicator_id} v{info.version_id}"
-        atlas.audit.record_once(f"withdraw:{info.version_id}", viewer.name, "version_withdrawn", target, RECOVERED,
-                                same=lambda e: e.get("action") == "version_withdrawn" and e.get("target") == target)
+        if may_deliver(viewer, info.department):  # only the department or an admin completes its entry
+            atlas.audit.record_once(f"withdraw:{info.version_id}", viewer.name, "version_withdrawn", target,
+                                    RECOVERED, same=lambda e: e.get("action") == "version_withdrawn"
+                                    and e.get("target") == target)
         raise VersionError(409, "bad_transition", "Version ist bereits zurückgezogen")
     if not may_withdraw(viewer, info.department, info.state):
         raise VersionError(403, "forbidden", "öffentliche Versionen zieht nur die Administration zurück")
