@@ -19,9 +19,10 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from atlas.export import profile_pdf, profile_view, report_render
+from atlas.export.allocation_file import allocation_xlsx
 from atlas.export.tables import neutralise
 from atlas.i18n import norm_lang
-from atlas.services import comparison, profiles, queries, reports, territory
+from atlas.services import allocation, comparison, profiles, queries, reports, territory
 from atlas.services import indices as index_service
 from atlas.services import notes as note_service
 from atlas.services import search as search_service
@@ -40,7 +41,7 @@ from atlas.web.http import (
     signed_in_write,
 )
 from auth import current_principal
-from auth.permissions import may_build_index, may_make_booklet
+from auth.permissions import may_build_index, may_make_booklet, sees_internal_figures
 
 api = Blueprint("api", __name__)
 log = logging.getLogger(__name__)
@@ -585,6 +586,33 @@ def _index_writer() -> Response | None:
         return not_found()
     needs_csrf()
     return None
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@api.post("/api/v1/allocation/preview")
+def allocation_preview() -> Response:
+    """A budget allocation preview (JSON, or `?format=xlsx`); stewards and admins; nothing is stored."""
+    refused = _index_writer()
+    if refused is not None:
+        return refused
+    atlas, viewer = current_atlas(), current_principal()
+    try:
+        result = allocation.allocate(atlas, viewer, allocation.parse(atlas, request.get_json(silent=True)))
+    except allocation.AllocationError as exc:
+        return error_response(exc.status, "bad_allocation", str(exc))
+    if result is None:
+        return not_found()
+    if request.args.get("format") == "xlsx":
+        marking = "" if not sees_internal_figures(viewer) else "intern – nicht zur Veröffentlichung"
+        resp = Response(allocation_xlsx(result, marking), mimetype=XLSX)
+        resp.headers["Content-Disposition"] = f'attachment; filename="verteilung_{result.request.indicator}.xlsx"'
+        return resp
+    rows = result.rows.assign(amount=result.rows["amount_cents"] / 100)
+    return jsonify({"amount": result.request.amount_cents / 100, "level": result.request.level,
+                    "method_de": result.method_de, "method_en": result.method_en, "left_out": result.left_out,
+                    "rows": records(rows, ["area_id", "name", "weight", "amount", "amount_cents", "status"])})
 
 
 @api.post("/api/v1/indices/preview")

@@ -349,6 +349,18 @@ ROUTES: tuple[Op, ...] = (
        (INDICATOR, AREA, PICTURE, LANG), (400, 404), tag="downloads"),
     # ------------------------------------------------------------------ composite indices
     # Stewards and admins (bearer token, or session plus X-CSRFToken); anyone else 404, like the booklets.
+    Op("post", "/api/v1/allocation/preview", "Stewards, admins: distribute an amount across areas in proportion "
+                                             "to an indicator (× a population) or its numerator, with floor and "
+                                             "cap; `?format=xlsx` for the spreadsheet. Nothing is stored.",
+       {"description": "OK", "content": {
+           "application/json": {"schema": obj({"amount": {"type": "number"}, "rows": array_of({"type": "object"}),
+                                               "method_de": STR})},
+           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": FILE_FIELD}}},
+       (query("format", "json (default) or xlsx.", {"enum": ["json", "xlsx"]}),), (400, 404),
+       body=json_body(obj({"amount": {"type": ["number", "string"]}, "indicator": KEY, "period": STR},
+                          {"level": STR, "basis": {"enum": ["value", "numerator"]}, "population": KEY,
+                           "floor": {"type": ["number", "string"]}, "cap": {"type": ["number", "string"]}}),
+                      required=True), tag="indices"),
     Op("post", "/api/v1/indices/preview", "Stewards, admins: a composite index per area; nothing is stored.",
        json_answer(obj({"level": STR, "count": INT, "rows": array_of({"type": "object"})})), (), (400, 404),
        body=json_body(ref("Recipe"), required=True), tag="indices"),
