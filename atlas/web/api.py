@@ -22,7 +22,15 @@ from atlas.export import profile_pdf, profile_view, report_render
 from atlas.export.allocation_file import allocation_xlsx
 from atlas.export.tables import neutralise
 from atlas.i18n import norm_lang
-from atlas.services import allocation, comparison, profiles, queries, reports, territory
+from atlas.services import (
+    allocation,
+    comparison,
+    coverage,
+    profiles,
+    queries,
+    reports,
+    territory,
+)
 from atlas.services import indices as index_service
 from atlas.services import notes as note_service
 from atlas.services import search as search_service
@@ -289,6 +297,22 @@ def _probe_answer(status: int, word: str) -> Response:
 
 
 # ------------------------------------------------------------------ area profiles
+@api.get("/api/v1/coverage")
+def supply_coverage() -> Response:
+    """"Reichen die Plätze?": a point layer's capacity per 100 people in need, per area of a level."""
+    args = request.args
+    try:
+        radius = float(args.get("radius") or 0)
+        found = coverage.coverage(current_atlas(), current_principal(), args.get("layer", ""),
+                                  args.get("demand", ""), args.get("period", ""), args.get("level") or None, radius)
+    except (coverage.CoverageError, ValueError) as exc:
+        return error_response(400, "bad_coverage", str(exc))
+    if found is None:
+        return not_found()
+    return jsonify({"method_de": found.method_de, "method_en": found.method_en, "total": found.total,
+                    "rows": records(found.rows, ["area_id", "name", "capacity", "demand", "coverage", "status"])})
+
+
 @api.get("/api/v1/search")
 def search() -> Response:
     """Areas by name or key (any level) and the viewer's indicators by words of title or definition."""

@@ -284,6 +284,15 @@ ROUTES: tuple[Op, ...] = (
            description="up: warn < target (at least), down: warn > target (at most)."), required=True),
        write=True, tag="targets"),
     # ------------------------------------------------------------------ profiles, notes, reports
+    Op("get", "/api/v1/coverage", "Supply and demand: a point layer's capacity per 100 people in need (an "
+                                  "indicator's count), per area; suppressed where the count is.",
+       json_answer(obj({"rows": array_of({"type": "object"}), "method_de": STR})),
+       (query("layer", "A point layer (kita, grundschule, …).", STR, required=True),
+        query("demand", "The indicator whose count is the need (its numerator, or a count).", KEY, required=True,
+              example="indicator"),
+        query("period", "Period.", STR, required=True, example="period"), LEVEL,
+        query("radius", "Catchment in metres around each area (0–20000; default 0: located in the area).",
+              {"type": "number", "minimum": 0, "maximum": 20000})), (400, 404), tag="profiles"),
     Op("get", "/api/v1/search", "Areas by name or key at every level (tolerant of case, umlauts, hyphens), and "
                                 "the indicators the viewer may see by words of their titles and definitions.",
        json_answer(obj({"q": STR, "areas": array_of(obj({"area_id": STR, "name": STR, "level": STR})),
