@@ -31,6 +31,7 @@ from atlas.services import (
     reports,
     territory,
 )
+from atlas.services import clusters as cluster_service
 from atlas.services import indices as index_service
 from atlas.services import notes as note_service
 from atlas.services import search as search_service
@@ -637,6 +638,25 @@ def allocation_preview() -> Response:
     return jsonify({"amount": result.request.amount_cents / 100, "level": result.request.level,
                     "method_de": result.method_de, "method_en": result.method_en, "left_out": result.left_out,
                     "rows": records(rows, ["area_id", "name", "weight", "amount", "amount_cents", "status"])})
+
+
+@api.post("/api/v1/clusters/preview")
+def clusters_preview() -> Response:
+    """A cluster typology of the areas over several indicators (stewards and admins); nothing is stored."""
+    refused = _index_writer()
+    if refused is not None:
+        return refused
+    atlas, viewer = current_atlas(), current_principal()
+    try:
+        found = cluster_service.cluster(atlas, viewer, cluster_service.parse(atlas, request.get_json(silent=True)))
+    except cluster_service.ClusterError as exc:
+        return error_response(400, "bad_clusters", str(exc))
+    except ValueError as exc:  # a malformed period
+        return error_response(400, "bad_period", str(exc))
+    if found is None:
+        return not_found()
+    return jsonify({"method_de": found.method_de, "method_en": found.method_en, "clusters": found.profiles,
+                    "areas": records(found.areas, ["area_id", "name", "cluster"]), "left_out": found.left_out})
 
 
 @api.post("/api/v1/indices/preview")

@@ -370,6 +370,13 @@ ROUTES: tuple[Op, ...] = (
                           {"level": STR, "basis": {"enum": ["value", "numerator"]}, "population": KEY,
                            "floor": {"type": ["number", "string"]}, "cap": {"type": ["number", "string"]}}),
                       required=True), tag="indices"),
+    Op("post", "/api/v1/clusters/preview", "Stewards, admins: a cluster typology (k-means or Ward) of the areas "
+                                           "over 2–12 z-standardised indicators, each cluster described.",
+       json_answer(obj({"clusters": array_of({"type": "object"}), "areas": array_of({"type": "object"})})), (),
+       (400, 404), body=json_body(obj({"indicators": {**STR_LIST, "minItems": 2, "maxItems": 12}, "period": STR},
+                                      {"k": {"type": "integer", "minimum": 2, "maximum": 10},
+                                       "method": {"enum": ["kmeans", "ward"]}, "level": STR}), required=True),
+       tag="indices"),
     Op("post", "/api/v1/indices/preview", "Stewards, admins: a composite index per area; nothing is stored.",
        json_answer(obj({"level": STR, "count": INT, "rows": array_of({"type": "object"})})), (), (400, 404),
        body=json_body(ref("Recipe"), required=True), tag="indices"),
