@@ -307,6 +307,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit_boundaries_added": ("Gebietsstand hinzugefügt", "boundary set added"),
     "audit_partner_read": ("Abruf über Partnerzugang", "read through a partner token"),
     "audit_indicator_shared": ("Indikator geteilt", "indicator shared"),
+    "audit_warning_rules_set": ("Frühwarnregeln gesetzt", "early-warning rules set"),
     "audit_indicator_created": ("Indikator angelegt", "indicator created"),
     "audit_metadata_changed": ("Metadaten geändert", "metadata changed"),
     "audit_visibility_changed": ("Sichtbarkeit geändert", "visibility changed"),

@@ -135,6 +135,15 @@ def version_filter_sql(viewer: Principal, alias: str = "ver", ind_alias: str = "
     return f"{alias}.state IN ('internal', 'public')", []
 
 
+def may_set_warning_rules(viewer: Principal, department: str) -> bool:
+    """Set an indicator's early-warning rules: whoever sets its targets (its department's stewards, admins).
+
+    The rules say what the department wants to be warned about; signed in,
+    because every revision is kept with its author and audited.
+    """
+    return may_set_target(viewer, department)
+
+
 def may_share(viewer: Principal, department: str) -> bool:
     """Share a restricted indicator with other organisations: whoever delivers it (its owner's stewards), admins.
 

@@ -32,6 +32,7 @@ from atlas.services import (
     territory,
 )
 from atlas.services import clusters as cluster_service
+from atlas.services import early_warning as warning_service
 from atlas.services import indices as index_service
 from atlas.services import notes as note_service
 from atlas.services import search as search_service
@@ -737,6 +738,25 @@ def targets() -> Response:
     if revisions is None:
         return not_found()
     return jsonify({"tile": target_service.status(atlas, viewer, indicator), "revisions": revisions})
+
+
+@api.get("/api/v1/warnings")
+def early_warnings() -> Response:
+    """Early warnings raised by the newest readable period of each indicator with rules [, one area's]."""
+    found = warning_service.warnings(current_atlas(), current_principal(), request.args.get("area") or None)
+    return jsonify({"count": len(found), "warnings": found})
+
+
+@api.post("/api/v1/warning-rules")
+def set_warning_rules() -> Response:
+    """A new revision of an indicator's early-warning rules: indicator [, above, below, change_pct, worst_class]."""
+    if (refused := signed_in_write()) is not None:
+        return refused
+    try:
+        saved = warning_service.set_rules(current_atlas(), current_principal(), request.get_json(silent=True))
+    except target_service.TargetError as exc:
+        return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, str(exc))
+    return jsonify(saved), 201
 
 
 @api.post("/api/v1/targets")

@@ -272,6 +272,18 @@ ROUTES: tuple[Op, ...] = (
                       {"type": "number", "minimum": 0}),
         query("method", "range (default) or zscore.", {"enum": ["range", "zscore"]})), (400, 404)),
     # ------------------------------------------------------------------ targets
+    Op("get", "/api/v1/warnings", "Early warnings (Frühwarnung) the newest readable period of each indicator "
+                                  "with rules raises: threshold crossed, change beyond x %, into the worst fifth.",
+       json_answer(obj({"count": INT, "warnings": array_of(obj({"indicator": STR, "area_id": STR, "rule": STR,
+                                                                 "message_de": STR}))})),
+       (query("area", "Only this area's warnings.", KEY),), (), tag="targets"),
+    Op("post", "/api/v1/warning-rules", "The owning department: a new revision of an indicator's early-warning "
+                                        "rules.",
+       json_answer({"type": "object"}), (), WRITE, 201, json_body(obj(
+           {"indicator": KEY}, {"above": {"type": "number"}, "below": {"type": "number"},
+                                "change_pct": {"type": "number", "exclusiveMinimum": 0},
+                                "worst_class": {"type": "boolean"}}), required=True),
+       write=True, tag="targets"),
     Op("get", "/api/v1/targets", "Target tiles (value, target, traffic light, trend) of every visible indicator "
                                  "with a target; with `indicator`: its tile and every revision of its target.",
        json_answer({"anyOf": [obj({"targets": array_of({"type": "object"}), "count": INT}),
