@@ -144,6 +144,20 @@ def may_set_warning_rules(viewer: Principal, department: str) -> bool:
     return may_set_target(viewer, department)
 
 
+def may_set_goals(viewer: Principal) -> bool:
+    """Add goals (Leitziele, Teilziele) to the register: admins (the planning office).
+
+    Goals are the council's decisions that every department's measures and
+    targets refer to, so no single department sets them.
+    """
+    return viewer.logged_in and viewer.is_admin
+
+
+def may_plan_measures(viewer: Principal, unit: str) -> bool:
+    """Record or revise a measure: the responsible unit's stewards, admins; signed in, for the history."""
+    return viewer.logged_in and may_deliver(viewer, unit)
+
+
 def may_share(viewer: Principal, department: str) -> bool:
     """Share a restricted indicator with other organisations: whoever delivers it (its owner's stewards), admins.
 

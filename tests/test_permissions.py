@@ -86,6 +86,8 @@ CASES = [
     (p.may_set_target, (DEPT,), OWN),
     (p.may_share, (DEPT,), OWN),
     (p.may_set_warning_rules, (DEPT,), OWN),
+    (p.may_set_goals, (), ADMIN),
+    (p.may_plan_measures, (DEPT,), OWN),
     (p.may_read_note, ("public",), EVERYONE),
     (p.may_read_note, ("internal",), STAFF),
     (p.may_read_note, ("draft",), set()),

@@ -34,6 +34,7 @@ from atlas.services import (
 from atlas.services import clusters as cluster_service
 from atlas.services import early_warning as warning_service
 from atlas.services import indices as index_service
+from atlas.services import measures as measure_service
 from atlas.services import notes as note_service
 from atlas.services import search as search_service
 from atlas.services import targets as target_service
@@ -754,6 +755,34 @@ def set_warning_rules() -> Response:
         return refused
     try:
         saved = warning_service.set_rules(current_atlas(), current_principal(), request.get_json(silent=True))
+    except target_service.TargetError as exc:
+        return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, str(exc))
+    return jsonify(saved), 201
+
+
+@api.get("/api/v1/register")
+def goals_register() -> Response:
+    """Goals, measures and the reviews due, as far as the viewer may read them."""
+    return jsonify(measure_service.register(current_atlas(), current_principal()))
+
+
+@api.post("/api/v1/register/goals")
+def add_goal() -> Response:
+    """Admins: a Leitziel, or a Teilziel with `parent`, with the indicators that show it."""
+    return _register_write(measure_service.add_goal)
+
+
+@api.post("/api/v1/register/measures")
+def save_measure() -> Response:
+    """The responsible unit: a measure (or its new revision, with `id`) with goal, unit and review date."""
+    return _register_write(measure_service.add_measure)
+
+
+def _register_write(step) -> Response:
+    if (refused := signed_in_write()) is not None:
+        return refused
+    try:
+        saved = step(current_atlas(), current_principal(), request.get_json(silent=True))
     except target_service.TargetError as exc:
         return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, str(exc))
     return jsonify(saved), 201

@@ -284,6 +284,19 @@ ROUTES: tuple[Op, ...] = (
                                 "change_pct": {"type": "number", "exclusiveMinimum": 0},
                                 "worst_class": {"type": "boolean"}}), required=True),
        write=True, tag="targets"),
+    Op("get", "/api/v1/register", "Goals (Leitziele, Teilziele) with their indicators, measures with their "
+                                  "responsible unit and review date, and the reviews now due.",
+       json_answer(obj({"goals": array_of({"type": "object"}), "measures": array_of({"type": "object"}),
+                        "due": array_of({"type": "object"})})), (), (), tag="targets"),
+    Op("post", "/api/v1/register/goals", "Admins: add a goal (a Teilziel names its Leitziel as `parent`).",
+       json_answer({"type": "object"}), (), WRITE, 201, json_body(obj(
+           {"title": STR}, {"parent": STR, "indicators": STR_LIST, "visibility": {"enum": ["public", "internal"]}}),
+           required=True), write=True, tag="targets"),
+    Op("post", "/api/v1/register/measures", "The responsible unit: record a measure or a new revision of it.",
+       json_answer({"type": "object"}), (), WRITE, 201, json_body(obj(
+           {"goal": STR, "title": STR, "unit": STR, "review": DATE},
+           {"id": STR, "state": {"enum": ["open", "done", "dropped"]}, "note": STR,
+            "visibility": {"enum": ["public", "internal"]}}), required=True), write=True, tag="targets"),
     Op("get", "/api/v1/targets", "Target tiles (value, target, traffic light, trend) of every visible indicator "
                                  "with a target; with `indicator`: its tile and every revision of its target.",
        json_answer({"anyOf": [obj({"targets": array_of({"type": "object"}), "count": INT}),

@@ -1,0 +1,127 @@
+"""Goals and measures: a short register that links goals to indicators and measures to a review date.
+
+As Emden keeps it (1 Leitziel, 3 Teilziele, 16 measures): a goal is either a
+Leitziel or a Teilziel below one, and names the indicators that show whether
+it is reached (their targets and traffic lights are in `targets`). A measure
+belongs to a goal, has a responsible unit and a review date
+("Wiedervorlage"); a review that is due shows on the dashboard until the
+measure gets a new date or is closed. Everything is kept in the store's
+manifest with who and when, audited, and each entry is `public` or
+`internal` (staff only). Linked indicators the viewer may not see are left
+out of what the viewer reads.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from atlas.services import queries
+from atlas.services.context import Atlas
+from atlas.services.targets import TargetError
+from auth.permissions import (
+    Principal,
+    may_plan_measures,
+    may_set_goals,
+    sees_internal_figures,
+)
+
+VISIBILITIES = ("public", "internal")
+STATES = ("open", "done", "dropped")
+
+
+def _text(raw: dict, name: str, limit: int = 300, required: bool = True) -> str:
+    value = " ".join(str(raw.get(name) or "").split())[:limit]
+    if required and not value:
+        raise TargetError(400, "bad_register", f"'{name}' fehlt / '{name}' is required")
+    return value
+
+
+def _visibility(raw: dict) -> str:
+    value = raw.get("visibility", "internal")
+    if value not in VISIBILITIES:
+        raise TargetError(400, "bad_register", "'visibility': public oder internal")
+    return value
+
+
+def add_goal(atlas: Atlas, viewer: Principal, raw) -> dict:
+    """A Leitziel, or a Teilziel with `parent`; `indicators` that show whether it is reached."""
+    if not may_set_goals(viewer):
+        raise TargetError(403, "forbidden", "Ziele des Registers legt die Administration fest")
+    if not isinstance(raw, dict):
+        raise TargetError(400, "bad_register", "JSON-Objekt erwartet / a JSON object is expected")
+    register = _register(atlas)
+    parent = raw.get("parent")
+    if parent is not None and (parent not in register["goals"] or register["goals"][parent]["parent"]):
+        raise TargetError(400, "bad_register", "'parent' muss ein Leitziel sein (ein Teilziel hat keine Teilziele)")
+    inds = raw.get("indicators", [])
+    if not isinstance(inds, list) or any(queries.get_indicator(atlas, viewer, i) is None for i in inds):
+        raise TargetError(400, "bad_register", "'indicators': Indikator-IDs, die es gibt")
+    goal = {"id": "z" + secrets.token_hex(3), "title": _text(raw, "title"), "parent": parent,
+            "indicators": list(dict.fromkeys(inds)), "visibility": _visibility(raw), **_stamp(atlas, viewer)}
+    _save(atlas, "goals", goal)
+    atlas.audit.record(viewer.name, "goal_added", goal["id"], goal["title"])
+    return goal
+
+
+def add_measure(atlas: Atlas, viewer: Principal, raw) -> dict:
+    """A measure (or a new revision of one, with `id`): goal, title, responsible unit, review date, state."""
+    if not isinstance(raw, dict):
+        raise TargetError(400, "bad_register", "JSON-Objekt erwartet / a JSON object is expected")
+    register = _register(atlas)
+    unit = raw.get("unit")
+    if unit not in atlas.departments:
+        raise TargetError(400, "bad_register", f"'unit': eine von {', '.join(sorted(atlas.departments))}")
+    if not may_plan_measures(viewer, unit):
+        raise TargetError(403, "forbidden", "Maßnahmen trägt die verantwortliche Stelle ein")
+    if raw.get("goal") not in register["goals"]:
+        raise TargetError(400, "bad_register", "'goal': die ID eines Ziels im Register")
+    try:
+        review = date.fromisoformat(str(raw.get("review"))).isoformat()
+    except ValueError:
+        raise TargetError(400, "bad_register", "'review' (Wiedervorlage) als Datum, z. B. 2027-03-31") from None
+    state = raw.get("state", "open")
+    if state not in STATES:
+        raise TargetError(400, "bad_register", "'state': open, done oder dropped")
+    measure_id = raw.get("id") or "m" + secrets.token_hex(3)
+    if raw.get("id") and raw["id"] not in register["measures"]:
+        raise TargetError(404, "not_found", "Maßnahme nicht gefunden / measure not found")
+    measure = {"id": measure_id, "goal": raw["goal"], "title": _text(raw, "title"), "unit": unit,
+               "review": review, "state": state, "note": _text(raw, "note", required=False),
+               "visibility": _visibility(raw), **_stamp(atlas, viewer)}
+    _save(atlas, "measures", measure)
+    atlas.audit.record(viewer.name, "measure_saved", measure_id, f"{measure['title']} – {state}, Wiedervorlage {review}")
+    return measure
+
+
+def register(atlas: Atlas, viewer: Principal) -> dict:
+    """Goals (Leitziele with their Teilziele) and measures the viewer may read, and the reviews now due."""
+    data, today = _register(atlas), atlas.clock.now().date().isoformat()
+    visible = set(queries.visible_indicators(atlas, viewer)["id"])
+
+    def readable(entry: dict) -> bool:
+        return entry["visibility"] == "public" or sees_internal_figures(viewer)
+    goals = [{**g, "indicators": [i for i in g["indicators"] if i in visible]}
+             for g in data["goals"].values() if readable(g)]
+    ids = {g["id"] for g in goals}
+    measures = [m for m in data["measures"].values() if readable(m) and m["goal"] in ids]
+    due = [m for m in measures if m["state"] == "open" and m["review"] <= today]
+    return {"goals": goals, "measures": measures, "due": sorted(due, key=lambda m: m["review"])}
+
+
+def _register(atlas: Atlas) -> dict:
+    stored = atlas.store.manifest().get("register", {}) if atlas.store.exists() else {}
+    return {"goals": stored.get("goals", {}), "measures": stored.get("measures", {})}
+
+
+def _stamp(atlas: Atlas, viewer: Principal) -> dict:
+    return {"by": viewer.name, "at": atlas.clock.now().isoformat(timespec="seconds")}
+
+
+def _save(atlas: Atlas, kind: str, entry: dict) -> None:
+    """Store the entry (a measure's earlier revision is kept in its history)."""
+    with atlas.store.writing() as tx:
+        table = tx.manifest.setdefault("register", {}).setdefault(kind, {})
+        before = table.get(entry["id"])
+        if before is not None:
+            entry["history"] = before.get("history", []) + [{k: v for k, v in before.items() if k != "history"}]
+        table[entry["id"]] = entry

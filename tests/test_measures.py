@@ -1,0 +1,50 @@
+"""Goals and measures: a register linking goals to indicators, measures to a review date that comes due."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tests.conftest import fresh_client, login, writer
+from tests.test_workflow import post
+
+
+def test_goals_measures_and_due_reviews_with_rights_and_visibility(scratch_app, scratch_atlas):
+    admin, token = writer(scratch_app, "admin")
+    hidden = next(i.id for i in scratch_atlas.indicators if i.visibility == "internal")
+    lead = post(admin, token, "/api/v1/register/goals", {"title": "Bildungsteilhabe für alle Kinder",
+                                                          "visibility": "public"}).get_json()
+    part = post(admin, token, "/api/v1/register/goals", {
+        "title": "Mehr Kinder unter 3 in Betreuung", "parent": lead["id"], "visibility": "public",
+        "indicators": ["betreuung_u3", hidden]}).get_json()
+    assert post(admin, token, "/api/v1/register/goals", {"title": "x", "parent": part["id"]}).status_code == 400
+    steward, stoken = writer(scratch_app, "jugendamt")
+    assert post(steward, stoken, "/api/v1/register/goals", {"title": "x"}).status_code == 403
+    today = scratch_atlas.clock.now().date()
+    soon = post(steward, stoken, "/api/v1/register/measures", {
+        "goal": part["id"], "title": "Kita-Ausbau Oststadt", "unit": "jugend", "visibility": "public",
+        "review": (today + timedelta(days=30)).isoformat()}).get_json()
+    assert post(steward, stoken, "/api/v1/register/measures", {
+        "goal": part["id"], "title": "x", "unit": "soziales", "review": "2027-01-01"}).status_code == 403
+    internal = post(steward, stoken, "/api/v1/register/measures", {
+        "goal": part["id"], "title": "Elternlotsen", "unit": "jugend", "review": today.isoformat()}).get_json()
+
+    public = fresh_client(scratch_app).get("/api/v1/register").get_json()
+    assert [g["title"] for g in public["goals"]] == ["Bildungsteilhabe für alle Kinder", "Mehr Kinder unter 3 in "
+                                                     "Betreuung"]
+    assert public["goals"][1]["indicators"] == ["betreuung_u3"]  # the internal indicator is not named
+    assert [m["id"] for m in public["measures"]] == [soon["id"]] and public["due"] == []
+    staff = fresh_client(scratch_app)
+    login(staff, "intern")
+    assert [m["id"] for m in staff.get("/api/v1/register").get_json()["due"]] == [internal["id"]]
+
+    scratch_atlas.clock.set(datetime.combine(today + timedelta(days=31), datetime.min.time()))
+    try:
+        due = staff.get("/api/v1/register").get_json()["due"]
+        assert [m["id"] for m in due] == [internal["id"], soon["id"]]  # oldest review first
+        post(steward, stoken, "/api/v1/register/measures", {**soon, "state": "done"})
+        register = staff.get("/api/v1/register").get_json()
+        assert [m["id"] for m in register["due"]] == [internal["id"]]
+        done = next(m for m in register["measures"] if m["id"] == soon["id"])
+        assert done["state"] == "done" and done["history"][0]["state"] == "open"
+    finally:
+        scratch_atlas.clock.set(None)
+    assert scratch_atlas.audit.entries(1)[0]["action"] == "measure_saved"
