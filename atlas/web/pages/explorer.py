@@ -391,6 +391,111 @@ def layout(**args) -> html.Div:
     ], className="oa-explorer")
 
 
+# ------------------------------------------------------------------ first paint
+PREVIEW_MAX_POINTS = 60_000  # more vertices than this: no picture in the index page (it would outweigh the app)
+PREVIEW_SIZE = 1000  # the picture's longer side in SVG units
+
+
+def preview_svg(geometry: dict, hideout: dict) -> str | None:
+    """The coloured map as a small SVG picture, from the geometry and classes the live map gets; None if too big.
+
+    Lon/lat are drawn with the longitude shrunk by cos(latitude), which is
+    what the eye expects at a city's scale; vertices closer than one unit of
+    the picture are dropped.
+    """
+    import math
+    rings = [(f["properties"]["i"], ring) for f in geometry.get("features", []) for ring in _rings(f["geometry"])]
+    points = [pt for _, ring in rings for pt in ring]
+    if not points or len(points) > PREVIEW_MAX_POINTS:
+        return None
+    xs, ys = [pt[0] for pt in points], [pt[1] for pt in points]
+    kx = math.cos(math.radians((min(ys) + max(ys)) / 2))
+    scale = PREVIEW_SIZE / max((max(xs) - min(xs)) * kx, max(ys) - min(ys), 1e-9)
+    width, height = (max(xs) - min(xs)) * kx * scale, (max(ys) - min(ys)) * scale
+    paths: dict[int, list[str]] = {}
+    for i, ring in rings:
+        kept, last = [], None
+        for x, y in ring:
+            pt = ((x - min(xs)) * kx * scale, (max(ys) - y) * scale)
+            if last is None or abs(pt[0] - last[0]) + abs(pt[1] - last[1]) >= 1:
+                kept.append(f"{pt[0]:.0f} {pt[1]:.0f}")
+                last = pt
+        if len(kept) > 2:
+            paths.setdefault(i, []).append("M" + "L".join(kept) + "Z")
+    cls, colours = hideout.get("cls") or [], hideout.get("col") or []
+    body = "".join(f'<path fill="{_preview_fill(cls[i] if i < len(cls) else -1, colours)}" d="{"".join(d)}"/>'
+                   for i, d in paths.items())
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 {width + 4:.0f} {height + 4:.0f}">'
+            f'<g stroke="#4d4d4d" stroke-width="1" stroke-linejoin="round">{body}</g></svg>')
+
+
+def _rings(geom: dict) -> list:
+    if geom.get("type") == "Polygon":
+        return geom["coordinates"]
+    if geom.get("type") == "MultiPolygon":
+        return [ring for polygon in geom["coordinates"] for ring in polygon]
+    return []
+
+
+def _preview_fill(cls: int, colours: list[str]) -> str:
+    if isinstance(cls, int) and 0 <= cls < len(colours):
+        return colours[cls]
+    return "#8c8c8c" if cls == -2 else "#ffffff"
+
+
+def first_paint(atlas: Atlas, viewer: Principal, args: dict) -> str:
+    """HTML for the index page before the app has started: the view's title and its map as a picture.
+
+    On a throttled tablet Dash needs seconds to parse its scripts and fetch
+    the layout; until then the page showed "Loading...". The picture is of
+    the very view the app will show (rights checked, as in `layout`), and the
+    app replaces it when it mounts. '' when there is nothing to show.
+    """
+    import base64
+    from html import escape
+    state = resolve_state(atlas, viewer, args)
+    if not state.indicator or not state.period:
+        return ""
+    view = choropleth.map_view(atlas, viewer, state.indicator, state.period, state.method, state.k, None,
+                               state.lang, state.level)
+    if view is None:
+        return ""
+    svg = atlas.remembered(("first_paint", viewer.rights, state.indicator, state.period, state.level, state.method,
+                            state.k), lambda: preview_svg(choropleth.geometry(atlas, view.set_id, state.level),
+                                                         view.hideout))
+    if not svg:
+        return ""
+    ind = atlas.indicator_by_id[state.indicator]
+    title = f"{ind.title(state.lang)}, {period_label(state.period)}"
+    mark = view_mark(atlas, viewer, ind, view, state.period, state.method, state.k, state.level, state.lang)
+    chip = f' <span class="oa-mark-chip">{escape(mark)}</span>' if mark else ""
+    data = base64.b64encode(svg.encode()).decode()
+    return (f'<div class="oa-first-paint"><p class="oa-first-title">{escape(title)}{chip}</p>'
+            f'<img class="oa-first-map" alt="{escape(title)}" src="data:image/svg+xml;base64,{data}"></div>')
+
+
+def serve_first_paint(app) -> None:
+    """Put `first_paint` into the index page of the map page ("/") in place of Dash's "Loading..."."""
+    from flask import request
+    plain_index = app.interpolate_index
+    loading = '<div class="_dash-loading">'
+
+    def interpolate_index(**parts: str) -> str:
+        entry = parts.get("app_entry", "")
+        if request.path == "/" and loading in entry:
+            try:
+                html_ = first_paint(current_atlas(), current_principal(), request.args.to_dict())
+            except Exception:  # the picture is a courtesy: the page must never fail for it
+                html_ = ""
+            if html_:
+                start = entry.index(loading)
+                end = entry.index("</div>", start) + len("</div>")
+                parts["app_entry"] = entry[:start] + html_ + entry[end:]
+        return plain_index(**parts)
+
+    app.interpolate_index = interpolate_index
+
+
 def _center(city: pd.DataFrame) -> list[float]:
     import shapely
     c = shapely.from_wkb(city["geometry"].iloc[0]).centroid
@@ -421,6 +526,7 @@ def period_index_after_switch(periods: list[str], previous: str | None) -> int:
 
 
 def register_callbacks(app) -> None:
+    serve_first_paint(app)
     @app.callback(
         Output("ex-geojson", "hideout"), Output("ex-geojson", "data"), Output("ex-set", "data"),
         Output("ex-legend", "children"), Output("ex-map-title", "children"), Output("ex-period-label", "children"),
