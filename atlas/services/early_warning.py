@@ -21,7 +21,7 @@ import pandas as pd
 from atlas.formatting import format_number
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
-from atlas.services.targets import TargetError
+from atlas.services.targets import TargetError, steered_indicator
 from auth.permissions import Principal, may_set_warning_rules
 
 KINDS = ("above", "below", "change_pct", "worst_class")
@@ -30,14 +30,8 @@ WORST_SHARE = 0.2  # the worst fifth
 
 def set_rules(atlas: Atlas, viewer: Principal, raw) -> dict:
     """A new revision of an indicator's rules (the full set; an empty set ends the warnings)."""
-    if not isinstance(raw, dict):
-        raise TargetError(400, "bad_rules", "JSON-Objekt erwartet / a JSON object is expected")
-    ind = queries.get_indicator(atlas, viewer, raw.get("indicator")) if isinstance(raw.get("indicator"), str) \
-        else None
-    if ind is None:
-        raise TargetError(404, "not_found", "Indikator nicht gefunden / indicator not found")
-    if not may_set_warning_rules(viewer, ind.department):
-        raise TargetError(403, "forbidden", "Frühwarnregeln setzt das zuständige Fachamt")
+    ind = steered_indicator(atlas, viewer, raw, may_set_warning_rules, "bad_rules",
+                            "Frühwarnregeln setzt das zuständige Fachamt / rules are set by the department")
     rules = {}
     for kind in ("above", "below", "change_pct"):
         if raw.get(kind) is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from atlas.catalog import Indicator
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import Principal, may_set_target
@@ -39,16 +40,26 @@ def _number(raw, name: str) -> float:
     return value
 
 
-def set_target(atlas: Atlas, viewer: Principal, raw) -> dict:
-    """Add a revision of an indicator's target; returns it. The warning zone lies before the target."""
+def steered_indicator(atlas: Atlas, viewer: Principal, raw, may, code: str, refusal: str) -> Indicator:
+    """The indicator a steering request (a target, warning rules) names, if `may` lets the viewer steer it.
+
+    Not visible: 404 like an unknown one; visible but another department's: 403 with `refusal`.
+    """
     if not isinstance(raw, dict):
-        raise TargetError(400, "bad_target", "JSON-Objekt erwartet / a JSON object is expected")
+        raise TargetError(400, code, "JSON-Objekt erwartet / a JSON object is expected")
     ind = queries.get_indicator(atlas, viewer, raw.get("indicator")) if isinstance(raw.get("indicator"), str) \
         else None
     if ind is None:
         raise NOT_FOUND
-    if not may_set_target(viewer, ind.department):
-        raise TargetError(403, "forbidden", "Ziele setzt das zuständige Fachamt / targets are set by the department")
+    if not may(viewer, ind.department):
+        raise TargetError(403, "forbidden", refusal)
+    return ind
+
+
+def set_target(atlas: Atlas, viewer: Principal, raw) -> dict:
+    """Add a revision of an indicator's target; returns it. The warning zone lies before the target."""
+    ind = steered_indicator(atlas, viewer, raw, may_set_target, "bad_target",
+                            "Ziele setzt das zuständige Fachamt / targets are set by the department")
     target, warn = _number(raw.get("target"), "target"), _number(raw.get("warn"), "warn")
     direction = raw.get("direction")
     if direction not in DIRECTIONS:
