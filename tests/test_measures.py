@@ -48,3 +48,19 @@ def test_goals_measures_and_due_reviews_with_rights_and_visibility(scratch_app, 
     finally:
         scratch_atlas.clock.set(None)
     assert scratch_atlas.audit.entries(1)[0]["action"] == "measure_saved"
+
+
+def test_the_dashboard_shows_due_reviews_and_the_register_to_whoever_may_read_them(scratch_app, scratch_atlas):
+    from atlas.web.pages import steering
+    admin, token = writer(scratch_app, "admin")
+    goal = post(admin, token, "/api/v1/register/goals", {"title": "Gesund aufwachsen", "visibility": "public"})
+    steward, stoken = writer(scratch_app, "jugendamt")
+    today = scratch_atlas.clock.now().date().isoformat()
+    for title, visibility in (("Sprachkitas ausbauen", "public"), ("Interne Prüfung", "internal")):
+        post(steward, stoken, "/api/v1/register/measures", {"goal": goal.get_json()["id"], "title": title,
+                                                             "unit": "jugend", "review": today,
+                                                             "visibility": visibility})
+    with scratch_app.server.test_request_context("/ziele"):
+        shown = str(steering.register_section("de"))
+    assert "Gesund aufwachsen" in shown and "Sprachkitas ausbauen" in shown and "Fällige Wiedervorlagen" in shown
+    assert "Interne Prüfung" not in shown  # the anonymous public reads public entries only

@@ -14,6 +14,7 @@ from atlas.formatting import format_number
 from atlas.i18n import norm_lang, t
 from atlas.services import targets
 from atlas.web.http import current_atlas
+from atlas.web.pages import steering
 from auth import current_principal
 
 LIGHT_COLORS = {"green": "#1a9850", "yellow": "#fdae61", "red": "#d73027", "grey": "#8c8c8c"}
@@ -64,4 +65,6 @@ def layout(lang: str | None = None, **_args) -> html.Div:
     tiles = targets.dashboard(current_atlas(), current_principal())
     body = [tile(item, lang) for item in tiles] or [html.P(t("tg_none", lang), className="oa-notice")]
     return html.Div([html.H1(t("tg_title", lang)), html.P(t("tg_intro", lang), className="oa-hint"),
-                     html.Div(body, className="oa-tiles", id="tg-tiles")], className="oa-page", id="tg-page")
+                     html.Div(body, className="oa-tiles", id="tg-tiles"),
+                     steering.warnings_section(lang), steering.register_section(lang)],
+                    className="oa-page", id="tg-page")

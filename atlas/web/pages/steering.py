@@ -1,0 +1,44 @@
+"""The dashboard's steering sections: early warnings, reviews due, and the goals register.
+
+Rendered on the targets dashboard (/ziele) below the tiles, from the services
+with the viewer's rights: a warning or a measure the viewer may not read is
+not shown.
+"""
+from __future__ import annotations
+
+from dash import html
+
+from atlas.i18n import t
+from atlas.services import early_warning, measures
+from atlas.web.http import current_atlas
+from auth import current_principal
+
+
+def warnings_section(lang: str) -> html.Section:
+    found = early_warning.warnings(current_atlas(), current_principal())
+    items = [html.Li(w["message_de"] if lang == "de" else f"{w['name']} ({w['area_id']}): {w['indicator']} "
+                     f"{w['period']} – {w['rule']}") for w in found[:50]]
+    more = [html.P(t("st_more", lang).format(n=len(found) - 50), className="oa-hint")] if len(found) > 50 else []
+    return html.Section([html.H2(t("st_warnings", lang)),
+                         html.Ul(items, id="st-warnings") if items else html.P(t("st_no_warnings", lang)), *more],
+                        className="oa-section")
+
+
+def register_section(lang: str) -> html.Section:
+    data = measures.register(current_atlas(), current_principal())
+    due = [html.Li(f"{m['review']}: {m['title']} ({m['unit']})") for m in data["due"]]
+    by_goal: dict[str, list] = {}
+    for m in data["measures"]:
+        by_goal.setdefault(m["goal"], []).append(html.Li(f"{m['title']} – {t('st_state_' + m['state'], lang)}, "
+                                                         f"{t('st_review', lang)} {m['review']}"))
+    leads = [g for g in data["goals"] if not g["parent"]]
+    tree = [html.Li([html.Strong(g["title"]), html.Ul([
+        html.Li([sub["title"], f" ({', '.join(sub['indicators'])})" if sub["indicators"] else "",
+                 html.Ul(by_goal.get(sub["id"], []))])
+        for sub in data["goals"] if sub["parent"] == g["id"]] + by_goal.get(g["id"], []))]) for g in leads]
+    return html.Section([
+        html.H2(t("st_due", lang)),
+        html.Ul(due, id="st-due") if due else html.P(t("st_no_due", lang)),
+        html.H2(t("st_register", lang)),
+        html.Ul(tree, id="st-register") if tree else html.P(t("st_no_goals", lang)),
+    ], className="oa-section")
