@@ -464,3 +464,14 @@ def test_backups_hold_the_summary_files_and_a_restore_reads_them(scratch, tmp_pa
 
 def stored_covers(atlas) -> int:
     return store_module.stored_summaries(atlas.store.manifest())[1]
+
+
+def test_summary_files_that_do_not_match_the_value_files_are_not_used(scratch):
+    """Summaries cover the first value files, ending with the one they name; a list changed otherwise reads values."""
+    expected = _answers(scratch)
+    manifest = json.loads(scratch.store.manifest_path.read_text())
+    assert store_module.stored_summaries(manifest)[1] == len(manifest["tables"]["values"])
+    manifest["summaries"]["last"] = manifest["tables"]["values"][0]  # as if files were reordered
+    scratch.store.manifest_path.write_text(json.dumps(manifest))
+    assert store_module.stored_summaries(manifest) == ({}, 0)
+    assert _answers(Atlas(dataclasses.replace(scratch.settings))) == expected

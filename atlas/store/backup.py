@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from atlas.store.store import MANIFEST, Store
+from atlas.store.store import MANIFEST, SUMMARIES, Store
 
 CHECKSUMS = "SHA256SUMS"
 INFO = "backup.json"
@@ -150,7 +150,8 @@ def referenced_files(manifest: dict) -> list[str]:
             out.append(entry)
         elif isinstance(entry, list):
             out.extend(e for e in entry if isinstance(e, str) and e)
-    out.extend(rel for rel in (manifest.get("summaries") or {}).values() if isinstance(rel, str) and rel)
+    summaries = manifest.get("summaries") or {}
+    out.extend(summaries[name] for name in SUMMARIES if isinstance(summaries.get(name), str) and summaries[name])
     return out
 
 

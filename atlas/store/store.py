@@ -472,7 +472,7 @@ class Transaction:
         old = summarise(self.store._read_parquet(todo)) if todo else {}
         conn = _private_connection()
         try:
-            out: dict = {"covers": len(values)}
+            out: dict = {"covers": len(values), "last": values[-1]}
             for name, (_, order) in SUMMARIES.items():
                 parts = [pq.read_table(self.store.data_dir / stored[name])] if covered else []
                 parts += ([old[name]] if old else []) + [self._new_summaries[f][name] for f in values[covered:]
@@ -534,11 +534,19 @@ def summarise(values: pa.Table | str) -> dict[str, pa.Table]:
 
 
 def stored_summaries(manifest: dict) -> tuple[dict, int]:
-    """The manifest's summary files and how many of the first value files they cover (0: none, or not all)."""
+    """The manifest's summary files and how many of the first value files they cover (0: none, or not all).
+
+    Value files are only ever appended, so the summaries cover a prefix of the
+    list; the last file they cover is named too, and a list that no longer
+    has it there (rewritten by something else) makes them unusable, not wrong.
+    """
     stored = manifest.get("summaries") or {}
-    if not all(isinstance(stored.get(name), str) for name in SUMMARIES):
+    values = manifest["tables"]["values"]
+    covers = int(stored.get("covers", 0))
+    if not all(isinstance(stored.get(name), str) for name in SUMMARIES) or not 0 < covers <= len(values) \
+            or values[covers - 1] != stored.get("last"):
         return {}, 0
-    return stored, min(int(stored.get("covers", 0)), len(manifest["tables"]["values"]))
+    return stored, covers
 
 
 def _private_connection() -> duckdb.DuckDBPyConnection:
