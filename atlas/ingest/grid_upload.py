@@ -131,3 +131,29 @@ def store_uploaded_grid(atlas: Atlas, viewer: Principal, content: bytes, filenam
         raise PermissionError("Nur die Administration legt Planungsraster an / admins only")
     return store_grid_frame(atlas, viewer, grid_frame(read_boundary_upload(content, filename), spec), spec,
                             crosswalk_csv, points)
+
+
+def read_points(content: bytes) -> pd.DataFrame:
+    """Counts at address points for population weights: a CSV `lon;lat;count` (WGS84, ';' or ','),
+    every row checked; raises CrosswalkError naming row and column."""
+    import io
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise crosswalk.CrosswalkError(["Punkte: die Datei ist nicht UTF-8-kodiert"]) from None
+    sep = ";" if text.split("\n", 1)[0].count(";") else ","
+    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    missing = [c for c in ("lon", "lat", "count") if c not in frame.columns]
+    if missing:
+        raise crosswalk.CrosswalkError([f"Punkte, Zeile 1: Spalte(n) {', '.join(missing)} fehlen; erwartet "
+                                        "lon;lat;count"])
+    problems = []
+    for col, low, high in (("lon", -180, 180), ("lat", -90, 90), ("count", 0, 1e9)):
+        numbers = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")
+        for row in frame.index[numbers.isna() | (numbers < low) | (numbers > high)][:20]:
+            problems.append(f"Punkte, Zeile {row + 2}, Spalte {col}: {frame.at[row, col]!r} ist keine Zahl von "
+                            f"{low:g} bis {high:g}")
+        frame[col] = numbers
+    if problems:
+        raise crosswalk.CrosswalkError(problems)
+    return frame[["lon", "lat", "count"]]

@@ -479,6 +479,16 @@ ROUTES: tuple[Op, ...] = (
         query("from", "From this day.", DATE), query("to", "To this day.", DATE),
         query("format", "csv: the whole filtered log as CSV.", {"enum": ["json", "csv"]}),
         query("limit", "Most entries (JSON), at most 10000; default 500.", LENIENT)), (400, 404), tag="workflow"),
+    Op("post", "/api/v1/grids", "Admins: add a parallel planning grid (Grundschulbezirke, Sozialräume) with its "
+                                "crosswalk to the base level: by area overlap, by counts at `points`, or an "
+                                "uploaded `crosswalk` CSV.",
+       json_answer({"type": "object"}, "Stored."), (), WRITE + (413, 422), 201,
+       multipart({"file": FILE_FIELD, "grid_id": STR, "name_de": STR, "name_en": STR, "plural_de": STR,
+                  "plural_en": STR, "key_col": STR, "name_col": STR, "set_id": STR, "nests_in": STR,
+                  "parent_from": STR, "note": STR, "crosswalk": FILE_FIELD, "points": FILE_FIELD},
+                 ("file", "grid_id", "name_de", "key_col", "name_col")),
+       write=True, tag="workflow",
+       more={422: json_answer(obj({"ok": {"const": False}, "errors": array_of(ref("Problem"))}), ERRORS[422])}),
     Op("post", "/api/v1/boundaries", "Admins: add a boundary set (GeoJSON, GeoPackage or zipped Shapefile): one "
                                      "file of the base level, or one file per level as `file_<level>` (with "
                                      "`key_col_<level>`, `name_col_<level>`, `parent_col_<level>`; no parent column: "

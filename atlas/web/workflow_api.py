@@ -20,6 +20,7 @@ Same rights as the pages, with the session cookie (plus the CSRF token in
   GET  /api/v1/templates?indicator=ID[&format=csv-de|xlsx]   the delivery template (own department's)
   GET  /api/v1/audit?actor=&action=&indicator=&from=&to=[&format=csv]   admins: the audit log
   POST /api/v1/boundaries                   admins: a new boundary set (GeoJSON, GeoPackage, zipped Shapefile)
+  POST /api/v1/grids                        admins: a parallel planning grid with its crosswalk
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from atlas.ingest.boundary_upload import (
     store_level_files,
     store_uploaded_set,
 )
+from atlas.ingest.grid_upload import GridUpload, read_points, store_uploaded_grid
 from atlas.services import audit_trail, indices, versions
 from atlas.services.boundaries import BoundaryError
 from atlas.services.sharing import share
@@ -277,6 +279,36 @@ def boundaries_upload() -> Response:
         return _json({"ok": False, "errors": [{"row": None, "column": None, "value": None, "message": p}
                                               for p in problems]}, 422)
     return _boundaries_added(atlas, viewer, result)
+
+
+@workflow.post("/api/v1/grids")
+@writer_route
+def grid_upload() -> Response:
+    """Admins add a parallel planning grid: multipart `file` + `grid_id`, `name_de`, `name_en`, `plural_de`,
+    `plural_en`, `key_col`, `name_col` [, `set_id`, `nests_in`, `parent_from`, `note`, `crosswalk` (a CSV
+    grid_area;base_area;weight), `points` (a CSV lon;lat;count: weights by population)]."""
+    atlas, viewer = current_atlas(), current_principal()
+    form, file = request.form, request.files.get("file")
+    try:
+        if file is None:
+            raise BoundaryError(["Feld 'file' fehlt (die Geodatei des Rasters)"])
+        spec = GridUpload(**{name: form.get(name, "") for name in (
+            "grid_id", "name_de", "name_en", "plural_de", "plural_en", "key_col", "name_col", "nests_in",
+            "parent_from", "note")}, set_id=form.get("set_id") or None)
+        weights = request.files.get("crosswalk")
+        points = request.files.get("points")
+        result = store_uploaded_grid(atlas, viewer, file.read(), uploads.safe_file_name(file.filename), spec,
+                                     weights.read() if weights else None,
+                                     read_points(points.read()) if points else None)
+    except PermissionError as exc:
+        return error_response(403, "forbidden", str(exc))
+    except (BoundaryError, ValueError) as exc:
+        problems = getattr(exc, "problems", None) or [str(exc)]
+        return _json({"ok": False, "errors": [{"row": None, "column": None, "value": None, "message": p}
+                                              for p in problems]}, 422)
+    atlas.audit.record(viewer.name, "grid_added", result["grid"],
+                       f"{result['areas']} Gebiete, Gewichte: {result['method']}")
+    return _json({"ok": True, **result}, 201)
 
 
 def _boundaries_added(atlas, viewer, result: dict) -> Response:
