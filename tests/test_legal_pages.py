@@ -118,3 +118,14 @@ def test_the_plain_html_pages_link_the_legal_pages_too(client, path):
     suffix = "?lang=en" if "lang=en" in path else ""
     for link, _ in legal.LINKS:
         assert f'href="{link}{suffix}"' in page
+
+
+def test_dropdowns_of_the_compare_and_index_pages_speak_the_viewers_language(client, atlas, monkeypatch):
+    """Dash's dropdowns say "2 selected" and "Search" in a German page unless told otherwise."""
+    from atlas.web.pages import compare, indices
+    monkeypatch.setattr(indices, "current_principal", lambda: atlas.users.get("jugendamt").principal())
+    for layout, path in ((compare.layout, "/vergleich"), (indices.layout, "/indizes")):
+        for lang in ("de", "en"):
+            with client.application.test_request_context(path):
+                text = text_of(layout(lang=lang))
+            assert t("dd_selected_count", lang) in text and t("ex_dd_search", lang) in text

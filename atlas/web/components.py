@@ -51,6 +51,26 @@ def indicator_options(visible: pd.DataFrame, atlas: Atlas, lang: str, headers: b
     return options
 
 
+def dropdown_words(lang: str) -> dict[str, str]:
+    """A dropdown's own words in the viewer's language (Dash's are English: "2 selected", "Search", in a German
+    page; a screen reader reads them with the German voice)."""
+    return {"search": t("ex_dd_search", lang), "clear_search": t("ex_dd_clear_search", lang),
+            "clear_selection": t("ex_dd_clear_selection", lang), "select_all": t("ex_dd_select_all", lang),
+            "deselect_all": t("ex_dd_deselect_all", lang), "no_options_found": t("ex_dd_none_found", lang),
+            "selected_count": t("dd_selected_count", lang)}
+
+
+def localise_dropdowns(tree, lang: str):
+    """Every dropdown in `tree` that has no words of its own gets `dropdown_words(lang)`; returns `tree`.
+
+    One call per page layout instead of an argument at every dropdown.
+    """
+    for component in [tree, *tree._traverse()]:
+        if isinstance(component, dcc.Dropdown) and getattr(component, "labels", None) is None:
+            component.labels = dropdown_words(lang)
+    return tree
+
+
 def indicator_picker(id_: str, label: str, options: list[dict], value=None, **dropdown) -> html.Div:
     """A labelled indicator dropdown; `dropdown` passes on dcc.Dropdown's own settings (multi, placeholder …)."""
     return html.Div([html.Label(label, htmlFor=id_),

@@ -36,6 +36,7 @@ from atlas.web.components import (
     indicator_options,
     indicator_picker,
     legend,
+    localise_dropdowns,
     scrolling,
     timeseries_figure,
 )
@@ -87,7 +88,7 @@ def layout(**args) -> html.Div:
     levels = [{"label": territory.label(atlas, lv, lang, plural=True), "value": lv} for lv in territory.level_ids(atlas)]
     level = args.get("level") if args.get("level") in territory.level_ids(atlas) else territory.base_level(atlas)
     set_id = queries.current_set(atlas)
-    return html.Div([
+    return localise_dropdowns(html.Div([
         dcc.Store(id="cmp-lang", data=lang),
         dcc.Store(id="cmp-query"),
         dcc.Store(id="cmp-url-sink"),
@@ -109,7 +110,7 @@ def layout(**args) -> html.Div:
         html.Div([html.Label(t("share", lang), htmlFor="cmp-share-url", className="oa-label"),
                   dcc.Input(id="cmp-share-url", readOnly=True, value="", className="oa-share-url")],
                  className="oa-links oa-cmp-share"),
-    ], className="oa-compare")
+    ], className="oa-compare"), lang)
 
 
 def _field(label: str, control, id_: str) -> html.Div:

@@ -27,6 +27,7 @@ from atlas.web.components import (
     indicator_options,
     indicator_picker,
     legend,
+    localise_dropdowns,
     scrolling,
 )
 from atlas.web.http import current_atlas
@@ -48,7 +49,7 @@ def layout(lang: str | None = None, inputs: str | None = None, **_args) -> html.
     options = indicator_options(queries.visible_indicators(atlas, viewer), atlas, lang)
     picked = [i for i in str(inputs or "").split(",") if queries.get_indicator(atlas, viewer, i) is not None]
     levels = [{"label": lv.label(lang, True), "value": lv.id} for lv in territory.levels(atlas)]
-    return html.Div([
+    return localise_dropdowns(html.Div([
         dcc.Store(id="ix-lang", data=lang),
         html.H1(t("ix_title", lang)),
         html.P(t("ix_intro", lang), className="oa-hint"),
@@ -107,7 +108,7 @@ def layout(lang: str | None = None, inputs: str | None = None, **_args) -> html.
             html.Button(t("ix_save", lang), id="ix-save", n_clicks=0),
             html.Div(id="ix-save-message", role="status", className="oa-hint"),
         ], className="oa-index-save"),
-    ], className="oa-page", id="ix-page")
+    ], className="oa-page", id="ix-page"), lang)
 
 
 def _chosen(value) -> list[str]:
