@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.cluster.vq import kmeans2
 
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
@@ -106,6 +104,9 @@ def _inputs(atlas: Atlas, viewer: Principal, req: dict):
 
 def _labels(z: np.ndarray, k: int, method: str) -> np.ndarray:
     """Cluster numbers 1..k, numbered by size (largest first) so that equal runs give equal numbers."""
+    # SciPy is imported here: ~28 MB in every worker at start otherwise, for a page few open (issue 19).
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.vq import kmeans2
     if method == "kmeans":  # the best of several seeded starts (one start can settle in a poor split)
         runs = [kmeans2(z, k, seed=SEED + run, minit="++") for run in range(RESTARTS)]
         _, raw = min(runs, key=lambda run: ((z - run[0][run[1]]) ** 2).sum())
