@@ -15,7 +15,13 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from atlas.i18n import t
 from atlas.services import audit_trail, versions
 from atlas.services.context import Atlas
-from atlas.web.components import csrf_marker, data_table, drop_zone, scrolling
+from atlas.web.components import (
+    csrf_marker,
+    data_table,
+    drop_zone,
+    localise_dropdowns,
+    scrolling,
+)
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 from auth.permissions import ROLES, may_administer, may_set_visibility
@@ -227,7 +233,7 @@ def layout(**_args) -> html.Div:
     atlas = current_atlas()
     opts = _options(atlas)
     viewer = current_principal()
-    return html.Div([
+    return localise_dropdowns(html.Div([
         html.H1(t("nav_admin")),
         html.Nav([html.A(label, href=anchor if anchor.startswith("/") else f"#{anchor}") for anchor, label in TOC],
                  className="oa-toc",
@@ -276,7 +282,7 @@ def layout(**_args) -> html.Div:
         metadata_section(atlas, viewer),
         token_section(atlas, viewer),
         audit_section(atlas, viewer),
-    ], className="oa-admin")
+    ], className="oa-admin"), "de")
 
 
 def requests_table(atlas: Atlas, viewer) -> html.Div:

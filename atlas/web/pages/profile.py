@@ -20,6 +20,7 @@ from atlas.services import profiles, queries, reports, territory
 from atlas.services.context import Atlas
 from atlas.services.profiles import Profile, ProfileRow
 from atlas.web import booklet_jobs
+from atlas.web.components import localise_dropdowns
 from atlas.web.http import current_atlas
 from auth import current_principal
 from auth.permissions import may_make_booklet
@@ -65,7 +66,7 @@ def index_layout(q: str | None = None, lang: str | None = None, **_args) -> html
     children.append(_reports_section(lang))
     if may_make_booklet(current_principal()):
         children.append(_booklet_section(atlas, lang))
-    return html.Div(html.Div(children, className="oa-profile-inner"), className="oa-profile")
+    return localise_dropdowns(html.Div(html.Div(children, className="oa-profile-inner"), className="oa-profile"), lang)
 
 
 def _reports_section(lang: str) -> html.Section:
