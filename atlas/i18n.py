@@ -312,6 +312,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit_goal_added": ("Ziel ins Register aufgenommen", "goal added to the register"),
     "audit_measure_saved": ("Maßnahme gespeichert", "measure saved"),
     "audit_grid_added": ("Planungsraster angelegt", "planning grid added"),
+    "audit_dashboard_configured": ("Kacheln des Dashboards gewählt", "dashboard tiles chosen"),
     "audit_indicator_created": ("Indikator angelegt", "indicator created"),
     "audit_metadata_changed": ("Metadaten geändert", "metadata changed"),
     "audit_visibility_changed": ("Sichtbarkeit geändert", "visibility changed"),

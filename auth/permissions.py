@@ -158,6 +158,11 @@ def may_plan_measures(viewer: Principal, unit: str) -> bool:
     return viewer.logged_in and may_deliver(viewer, unit)
 
 
+def may_configure_dashboard(viewer: Principal, organisation: str) -> bool:
+    """Choose an organisation's dashboard tiles: its own stewards, admins (signed in, audited)."""
+    return viewer.logged_in and may_deliver(viewer, organisation)
+
+
 def may_share(viewer: Principal, department: str) -> bool:
     """Share a restricted indicator with other organisations: whoever delivers it (its owner's stewards), admins.
 

@@ -87,6 +87,7 @@ CASES = [
     (p.may_share, (DEPT,), OWN),
     (p.may_set_warning_rules, (DEPT,), OWN),
     (p.may_set_goals, (), ADMIN),
+    (p.may_configure_dashboard, (DEPT,), OWN),
     (p.may_plan_measures, (DEPT,), OWN),
     (p.may_read_note, ("public",), EVERYONE),
     (p.may_read_note, ("internal",), STAFF),

@@ -102,3 +102,22 @@ def test_dashboard_page_shows_tiles_with_gauges_and_names_no_hidden_indicator(sc
         assert secret not in text
     staff, _ = writer(scratch_app, "admin")
     assert f"tg-tile-{hidden.id}" in page(staff)
+
+
+def test_an_organisation_chooses_its_dashboard_tiles_and_others_keep_theirs(scratch_app, scratch_atlas):
+    atlas = scratch_atlas
+    for ind in ("sgb2_quote", "alo_quote"):
+        now = territory_value(atlas, ANONYMOUS, ind)
+        targets.set_target(atlas, STEWARD, {"indicator": ind, "target": now - 2, "warn": now + 1,
+                                            "direction": "down", "deadline": "2030-12-31"})
+    client, token = writer(scratch_app, "sozialamt")
+    chosen = client.post("/api/v1/dashboards", json={"organisation": "soziales", "indicators": ["alo_quote"]},
+                         headers={"X-CSRFToken": token})
+    assert chosen.status_code == 201
+    social = atlas.users.get("sozialamt").principal()
+    assert [t["indicator"] for t in targets.dashboard(atlas, social)] == ["alo_quote"]
+    staff = atlas.users.get("intern").principal()  # no organisation of its own: every tile
+    assert {t["indicator"] for t in targets.dashboard(atlas, staff)} == {"sgb2_quote", "alo_quote"}
+    youth, ytoken = writer(scratch_app, "jugendamt")
+    assert youth.post("/api/v1/dashboards", json={"organisation": "soziales", "indicators": []},
+                      headers={"X-CSRFToken": ytoken}).status_code == 403

@@ -22,7 +22,8 @@ ACTIONS = ("login", "login_failed", "logout", "user_added", "password_changed", 
            "indicator_created", "metadata_changed", "visibility_changed", "version_created", "version_released",
            "release_scheduled", "release_unscheduled", "version_withdrawn", "target_set", "note_added",
            "note_changed", "note_deleted", "partner_read", "indicator_shared", "warning_rules_set",
-           "goal_added", "measure_saved", "grid_added")
+           "goal_added", "measure_saved", "grid_added",
+           "dashboard_configured")
 CSV_HEADER = ("Zeit (Ortszeit)", "Wer", "Aktion", "Aktion (Kennung)", "Betroffen", "Details", "IP")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -16,7 +16,7 @@ from datetime import date
 from atlas.catalog import Indicator
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
-from auth.permissions import Principal, may_set_target
+from auth.permissions import Principal, may_configure_dashboard, may_set_target
 
 DIRECTIONS = ("up", "down")  # up: higher is better (reach at least the target); down: at most
 
@@ -129,7 +129,35 @@ def status(atlas: Atlas, viewer: Principal, indicator_id: str) -> dict | None:
 
 
 def dashboard(atlas: Atlas, viewer: Principal) -> list[dict]:
-    """Tiles of every indicator the viewer may see that has a target, in catalogue order."""
+    """Tiles of every indicator the viewer may see that has a target, in catalogue order; where one of the
+    viewer's organisations chose its tiles, those (a Gemeinde's dashboard shows what it steers)."""
     visible = queries.visible_indicators(atlas, viewer)["id"].tolist()
     kept = _revisions(atlas)
-    return [tile for i in visible if i in kept for tile in [status(atlas, viewer, i)] if tile is not None]
+    chosen = set().union(*[set(tiles_of(atlas, org) or ()) for org in viewer.departments]) \
+        if viewer.departments else set()
+    return [tile for i in visible if i in kept and (not chosen or i in chosen)
+            for tile in [status(atlas, viewer, i)] if tile is not None]
+
+
+def tiles_of(atlas: Atlas, organisation: str) -> list[str] | None:
+    """The indicators an organisation chose for its dashboard, or None (it shows every tile)."""
+    return (atlas.store.manifest().get("dashboards", {}) if atlas.store.exists() else {}).get(organisation)
+
+
+def choose_tiles(atlas: Atlas, viewer: Principal, raw) -> dict:
+    """An organisation's choice of dashboard tiles (its stewards, admins); [] shows every tile again."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("indicators"), list):
+        raise TargetError(400, "bad_tiles", "{\"organisation\": …, \"indicators\": [IDs]} erwartet")
+    org = raw.get("organisation")
+    if org not in atlas.departments:
+        raise TargetError(400, "bad_tiles", f"'organisation': eine von {', '.join(sorted(atlas.departments))}")
+    if not may_configure_dashboard(viewer, org):
+        raise TargetError(403, "forbidden", "die Kacheln wählt die Organisation selbst")
+    unknown = [i for i in raw["indicators"] if not isinstance(i, str) or queries.get_indicator(atlas, viewer, i)
+               is None]
+    if unknown:
+        raise TargetError(400, "bad_tiles", f"unbekannte Indikatoren: {', '.join(map(str, unknown[:10]))}")
+    with atlas.store.writing() as tx:
+        tx.manifest.setdefault("dashboards", {})[org] = list(dict.fromkeys(raw["indicators"]))
+    atlas.audit.record(viewer.name, "dashboard_configured", org, ", ".join(raw["indicators"]) or "alle Kacheln")
+    return {"organisation": org, "indicators": list(dict.fromkeys(raw["indicators"]))}

@@ -760,6 +760,12 @@ def set_warning_rules() -> Response:
     return jsonify(saved), 201
 
 
+@api.post("/api/v1/dashboards")
+def choose_tiles() -> Response:
+    """An organisation chooses its dashboard tiles: {"organisation": …, "indicators": [IDs]}."""
+    return _register_write(target_service.choose_tiles)
+
+
 @api.get("/api/v1/register")
 def goals_register() -> Response:
     """Goals, measures and the reviews due, as far as the viewer may read them."""

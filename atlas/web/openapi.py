@@ -284,6 +284,9 @@ ROUTES: tuple[Op, ...] = (
                                 "change_pct": {"type": "number", "exclusiveMinimum": 0},
                                 "worst_class": {"type": "boolean"}}), required=True),
        write=True, tag="targets"),
+    Op("post", "/api/v1/dashboards", "An organisation's stewards: choose its dashboard tiles ([] shows all).",
+       json_answer({"type": "object"}), (), WRITE, 201, json_body(obj({"organisation": STR, "indicators": STR_LIST}),
+                                                                required=True), write=True, tag="targets"),
     Op("get", "/api/v1/register", "Goals (Leitziele, Teilziele) with their indicators, measures with their "
                                   "responsible unit and review date, and the reviews now due.",
        json_answer(obj({"goals": array_of({"type": "object"}), "measures": array_of({"type": "object"}),
