@@ -388,6 +388,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "Target: {direction} {target}, warning at {warn}, by {deadline}"),
     "tg_up": ("mindestens", "at least"),
     "st_warnings": ("Frühwarnungen", "Early warnings"),
+    "ex_notes": ("Hinweise des Fachamts", "Notes from the department"),
     "st_no_warnings": ("Keine Frühwarnungen im jüngsten Zeitraum.", "No early warnings in the latest period."),
     "st_more": ("… und {n} weitere (alle: /api/v1/warnings)", "… and {n} more (all: /api/v1/warnings)"),
     "st_due": ("Fällige Wiedervorlagen", "Reviews due"),

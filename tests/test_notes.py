@@ -99,3 +99,31 @@ def test_as_of_reads_notes_as_they_were(scratch_app, scratch_atlas):
     _post(steward, token, {"indicator": "sgb2_quote", "text": TEXT, "visibility": "public"})
     assert [n.text for n in notes.current(scratch_atlas)] == [TEXT]
     assert notes.current(scratch_atlas, as_of=before) == []
+
+
+def test_notes_show_in_the_time_series_the_indicator_panel_and_exports_for_those_who_may_read_them(
+        scratch_app, scratch_atlas):
+    from openpyxl import load_workbook
+
+    from atlas.export import pictures
+    from atlas.web.pages.explorer import notes_list
+    from auth import ANONYMOUS
+    steward, token = writer(scratch_app, "sozialamt")
+    _post(steward, token, {"indicator": "sgb2_quote", "text": TEXT, "visibility": "public", "area": "0101",
+                           "period": "2025-Q3"})
+    _post(steward, token, {"indicator": "sgb2_quote", "text": "Zählweise geändert ab 2023", "visibility": "internal"})
+    spec = pictures.chart_spec(scratch_atlas, ANONYMOUS, "sgb2_quote", "0101")
+    marker = next(m for m in spec.markers if m.label == "Hinweis")
+    assert marker.note == TEXT and spec.periods[int(marker.x)] == "2025-Q3"
+    other = pictures.chart_spec(scratch_atlas, ANONYMOUS, "sgb2_quote", "0102")
+    assert not any(m.label == "Hinweis" for m in other.markers)  # a note on 0101 is not 0102's
+    staff = scratch_atlas.users.get("intern").principal()
+    assert "Zählweise" in str(notes_list(scratch_atlas, staff, "sgb2_quote", "de"))
+    assert notes_list(scratch_atlas, ANONYMOUS, "sgb2_quote", "de") == []  # the internal note is not for the public
+    sheet = fresh_client(scratch_app).get("/api/v1/export?indicator=sgb2_quote&period=2025-Q3&format=xlsx")
+    book = load_workbook(io.BytesIO(sheet.data))
+    meta = [row for ws in book.worksheets if ws.title != book.worksheets[0].title
+            for row in ws.iter_rows(values_only=True)]
+    assert ("Hinweis", f"2025-Q3, 0101: {TEXT} (Sozialamt, {notes.visible(scratch_atlas, ANONYMOUS, 'sgb2_quote')[0]['date']})") in \
+        [tuple(r[:2]) for r in meta]
+    assert not any("Zählweise" in str(r) for r in meta)

@@ -7,6 +7,7 @@ Maps are drawn in the official CRS (metres), so the scale bar is true.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import math
@@ -38,7 +39,7 @@ from atlas.classify import (
 from atlas.formatting import format_number
 from atlas.i18n import t
 from atlas.periods import period_label
-from atlas.services import choropleth, queries, territory
+from atlas.services import choropleth, notes, queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import ANONYMOUS, Principal
 
@@ -229,9 +230,20 @@ def chart_spec(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str,
     if ts is None or ts.empty:
         return None
     levels = [(level.id, level.label(lang)) for level in territory.levels(atlas)]
-    return charts.timeseries_spec(ts, atlas.indicator_by_id[indicator_id],
+    spec = charts.timeseries_spec(ts, atlas.indicator_by_id[indicator_id],
                                   functools.partial(queries.set_for_period, atlas), queries.boundary_sets(atlas),
                                   levels, lang, area_id if isinstance(area_id, str) else "")
+    return dataclasses.replace(spec, markers=spec.markers + note_markers(atlas, viewer, indicator_id, area_id,
+                                                                         spec.periods, lang))
+
+
+def note_markers(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str, periods: tuple[str, ...],
+                 lang: str) -> tuple[charts.BoundaryMarker, ...]:
+    """Interpretation notes on a period (of this area, or of every area) as markers on the time series."""
+    found = notes.visible(atlas, viewer, indicator_id, area_id if isinstance(area_id, str) else None) or []
+    label = "Hinweis" if lang == "de" else "Note"
+    return tuple(charts.BoundaryMarker(n["period"], float(periods.index(n["period"])), label, n["text"])
+                 for n in found if n["period"] in periods)
 
 
 def chart_picture(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str, fmt: str,
@@ -242,9 +254,9 @@ def chart_picture(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: s
         return None
     ind = atlas.indicator_by_id[indicator_id]
     fig = draw_chart(spec, lang)
-    notes = " · ".join(f"{m.label}: {m.note}" for m in spec.markers if m.note)
-    if notes:
-        fig.text(0.02, 0.045, notes, fontsize=7, color=charts.MARKER_COLOR)
+    remarks = " · ".join(f"{m.label}: {m.note}" for m in spec.markers if m.note)
+    if remarks:
+        fig.text(0.02, 0.045, remarks, fontsize=7, color=charts.MARKER_COLOR)
     fig.text(0.02, 0.02, _source_line(atlas, ind, lang, spec.gaps_note.rstrip(".")), fontsize=7, color="#444444")
     unpublished = ind.visibility == "public" and differs_from_public(
         viewer, lambda who: queries.timeseries(atlas, who, indicator_id, area_id))

@@ -51,7 +51,7 @@ from atlas.export import pictures
 from atlas.formatting import GAP_WORDS, gap_word
 from atlas.i18n import t
 from atlas.periods import period_end
-from atlas.services import queries, territory
+from atlas.services import notes, queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import Principal
 
@@ -175,6 +175,7 @@ class ExportData:
     departments: dict = field(default_factory=dict)  # key -> {"de": name, "en": name}
     level_label: str = ""  # the level's name in the request's language
     marking: str = ""  # 'intern', 'nur für …' (pictures.marking) when the data is not public; '' when it is
+    notes: dict = field(default_factory=dict)  # indicator id -> the interpretation notes the viewer may read
 
 
 def collect(atlas: Atlas, viewer: Principal, req: ExportRequest) -> ExportData | None:
@@ -203,9 +204,12 @@ def collect(atlas: Atlas, viewer: Principal, req: ExportRequest) -> ExportData |
     sets = queries.boundary_sets(atlas)
     sets = sets[sets["set_id"].isin(set(rows["set_id"]))].reset_index(drop=True)
     city = atlas.store.manifest().get("city", {}).get("name", "")
+    periods = set(rows["period"])
+    remarks = {ind.id: [n for n in notes.visible(atlas, viewer, ind.id, lang=req.lang) or []
+                        if n["period"] is None or n["period"] in periods] for ind in inds}
     return ExportData(req, inds, rows, sets, city=city, departments=atlas.departments,
                       level_label=territory.label(atlas, req.level, req.lang),
-                      marking="; ".join(dict.fromkeys(m for m in marks if m)))
+                      marking="; ".join(dict.fromkeys(m for m in marks if m)), notes=remarks)
 
 
 def _marking(atlas: Atlas, viewer: Principal, ind: Indicator, rows: pd.DataFrame, single: str | None,
@@ -461,6 +465,10 @@ def metadata_items(data: ExportData) -> list[tuple[str, str]]:
                   ("Ansprechperson" if de else "Contact", ind.contact),
                   ("Lizenz" if de else "Licence", ind.licence),
                   ("Sichtbarkeit" if de else "Visibility", t(f"vis_{ind.visibility}", lang))]
+        for n in data.notes.get(ind.id, []):  # the department's word on how to read the figures
+            where = ", ".join(part for part in (n["period"], n["area"]) if part)
+            items.append(("Hinweis" if de else "Note", f"{where + ': ' if where else ''}{n['text']} "
+                                                        f"({n['author']}, {n['date']})"))
     items += [("", ""), ("Zeichenerklärung" if de else "Symbols", "")]
     items += [(SYMBOLS[k], SYMBOL_MEANING[k][0 if de else 1]) for k in ("suppressed", "missing", "absent")]
     return [(neutralise(k), neutralise(v)) for k, v in items]

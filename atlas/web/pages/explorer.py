@@ -20,7 +20,7 @@ from atlas.export import tables as export
 from atlas.formatting import gaps_note
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_label
-from atlas.services import choropleth, queries, territory
+from atlas.services import choropleth, notes, queries, territory
 from atlas.services.context import Atlas
 from atlas.web.components import (
     chart_url,
@@ -129,7 +129,17 @@ def info_panel(atlas: Atlas, viewer: Principal, indicator_id: str | None, lang: 
     items = indicator_facts(atlas, viewer, indicator_id, lang)
     if not items:
         return [html.P(t("no_indicators", lang), className="oa-hint")]
-    return [facts_list(items)]
+    return [facts_list(items), *notes_list(atlas, viewer, indicator_id, lang)]
+
+
+def notes_list(atlas: Atlas, viewer: Principal, indicator_id: str, lang: str) -> list:
+    """The department's interpretation notes on the whole indicator ("Zählweise geändert ab 2023")."""
+    found = [n for n in notes.visible(atlas, viewer, indicator_id, lang=lang) or [] if n["area"] is None]
+    if not found:
+        return []
+    return [html.H3(t("ex_notes", lang)), html.Ul([html.Li(
+        f"{period_label(n['period'], lang) + ': ' if n['period'] else ''}{n['text']} ({n['author']}, {n['date']})")
+        for n in found], id="ex-notes")]
 
 
 def dropdown_labels(lang: str) -> dict[str, str]:
