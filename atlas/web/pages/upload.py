@@ -59,7 +59,7 @@ def layout(**_args) -> html.Div:
                          dcc.Input(id="up-release-at", type="text", value="", placeholder="TT.MM.JJJJ HH:MM")],
                         hidden=not may_release_publicly(viewer), className="oa-links")]
     return html.Div([
-        html.H2("Daten hochladen"),
+        html.H1("Daten hochladen"),
         html.P(f"CSV (wie Excel sie speichert: Semikolon, Dezimalkomma; oder Komma und Dezimalpunkt) oder XLSX, "
                f"bis {limit} MB. Lang (Gebiet, Indikator, Zeitraum, Wert[, Zähler, Nenner]) oder breit (eine Spalte "
                "je Indikator oder je Jahr). Nichts wird gespeichert, bevor Sie es bestätigen.", className="oa-hint"),
