@@ -20,15 +20,17 @@ from atlas.export import tables as export
 from atlas.formatting import gaps_note
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_label
-from atlas.services import choropleth, notes, queries, territory
+from atlas.services import choropleth, notes, queries, table_view, territory
 from atlas.services.context import Atlas
 from atlas.web.components import (
     chart_url,
+    data_table,
     facts_list,
     indicator_facts,
     indicator_options,
     indicator_picker,
     legend,
+    scrolling,
     timeseries_figure,
 )
 from atlas.web.http import current_atlas
@@ -130,6 +132,41 @@ def info_panel(atlas: Atlas, viewer: Principal, indicator_id: str | None, lang: 
     if not items:
         return [html.P(t("no_indicators", lang), className="oa-hint")]
     return [facts_list(items), *notes_list(atlas, viewer, indicator_id, lang)]
+
+
+TABLE_COLUMNS = (("area_id", "ex_tab_key"), ("name", "ex_tab_name"), ("parent", "ex_tab_parent"),
+                 ("value", "ex_tab_value"), ("numerator", "numerator"), ("denominator", "denominator"),
+                 ("status", "ex_tab_status"))
+
+
+def table_panel(lang: str) -> html.Details:
+    """The map's table twin (the skip links' "Tabelle"): filled once it was first opened, so a viewer who
+    never opens it pays nothing on an indicator switch (html.Details does not report `open`; the
+    summary's clicks, keyboard included, do)."""
+    sorts = [{"label": t(f"ex_sort_{key}", lang), "value": key} for key in table_view.SORTS]
+    return html.Details([
+        html.Summary(t("ex_table", lang), id="ex-table-toggle"),
+        html.Div([
+            html.Div([html.Label(t("ex_tab_filter", lang), htmlFor="ex-table-filter", className="oa-label"),
+                      dcc.Input(id="ex-table-filter", type="search", debounce=True, value="",
+                                className="oa-input")], className="oa-field"),
+            html.Div([html.Span(t("ex_tab_sort", lang), className="oa-label"),
+                      dcc.RadioItems(id="ex-table-sort", value="key", options=sorts, className="oa-radio")],
+                     className="oa-field"),
+            html.P(id="ex-table-summary", className="oa-hint", **{"aria-live": "polite"}),
+            html.Div(id="ex-table-body"),
+        ], className="oa-section"),
+    ], open=False, id="ex-table")
+
+
+def table_children(view: table_view.TableView | None, lang: str) -> tuple[str, list]:
+    """The summary line and the table (scrolling sideways on a phone)."""
+    if view is None:
+        return t("no_indicators", lang), []
+    columns = [(key, t(label, lang)) for key, label in TABLE_COLUMNS]
+    count = t("ex_tab_count", lang).format(shown=view.shown, total=view.total)
+    return view.summary, [html.P(count, className="oa-hint"),
+                          scrolling(data_table(view.rows, columns, id="ex-table-rows"))]
 
 
 def notes_list(atlas: Atlas, viewer: Principal, indicator_id: str, lang: str) -> list:
@@ -395,6 +432,7 @@ def layout(**args) -> html.Div:
                                  className="oa-chip oa-profile-link")], open=True, id="ex-ts-panel"),
             html.Details([html.Summary(t("info", lang)), html.Div(id="ex-info", className="oa-section")],
                          open=False),
+            table_panel(lang),
             html.Details([html.Summary(t("export", lang)), export_panel(visible, atlas, lang)],
                          open=False, id="ex-export"),
         ], className="oa-panel"),
@@ -628,6 +666,22 @@ def register_callbacks(app) -> None:
         # The same spec the chart picture draws (atlas.charts), so the download matches the screen.
         spec = pictures.chart_spec(atlas, viewer, indicator_id, area_id, lang) if indicator_id and area_id else None
         return timeseries_figure(spec, period, lang)
+
+    @app.callback(
+        Output("ex-table-summary", "children"), Output("ex-table-body", "children"),
+        Input("ex-table-toggle", "n_clicks"), Input("ex-query", "data"), Input("ex-table-sort", "value"),
+        Input("ex-table-filter", "value"), State("ex-indicator", "value"), State("ex-level", "value"),
+        State("ex-lang", "data"),
+    )
+    def on_table(opened, query, sort, text, indicator_id, level, lang):
+        """The table twin of the map as it is shown (same indicator, period and level), once opened."""
+        if not opened or not query or not indicator_id:
+            return no_update, no_update
+        atlas, lang = current_atlas(), norm_lang(lang)
+        found = table_view.map_table(atlas, current_principal(), indicator_id, query.get("period"),
+                                     map_level(atlas, level), sort if isinstance(sort, str) else "key",
+                                     text if isinstance(text, str) else "", lang)
+        return table_children(found, lang)
 
     @app.callback(Output("ex-info", "children"), Input("ex-indicator", "value"), State("ex-lang", "data"))
     def on_info(indicator_id, lang):
