@@ -77,7 +77,26 @@ window.ortsatlas = window.ortsatlas || {};
     labelTimer = setTimeout(function () { drawLabels(layer._map); }, 100);
   }
 
+  // The big path (issue 19) draws every area on one canvas; the page marks its map so.
+  function onCanvas() {
+    return document.querySelector(".oa-map-inner[data-canvas='1']") !== null;
+  }
+
   ns.map = {
+    // Fill colours of the areas on the map, by feature index: the same answer on SVG and on canvas,
+    // where there are no paths to inspect (browser tests and the bench ask this).
+    shown: function () {
+      return Object.keys(layers).filter(function (i) { return layers[i]._map; })
+        .map(function (i) { return layers[i].options.fillColor; });
+    },
+    // Where area i lies on the screen (its label point's client pixel), to hover or tap it on a canvas.
+    spot: function (i) {
+      const layer = layers[i];
+      if (!layer || !layer._map) { return null; }
+      const frame = layer._map.getContainer().getBoundingClientRect();
+      const p = layer._map.latLngToContainerPoint(layer.getCenter());
+      return {x: frame.left + p.x, y: frame.top + p.y};
+    },
     style: function (feature, context) {
       ensureHatch();
       const h = (context && context.hideout) || {};
@@ -91,8 +110,8 @@ window.ortsatlas = window.ortsatlas || {};
       }
       const base = {weight: selected ? 4 : 1, color: selected ? "#000000" : "#4d4d4d",
                     opacity: 1, fillOpacity: 0.85, dashArray: null};
-      if (cls === -2) {
-        return Object.assign(base, {fillColor: "url(#oa-hatch)", fillOpacity: 1});
+      if (cls === -2) {  // a canvas cannot fill with an SVG pattern: the suppressed colour, solid
+        return Object.assign(base, {fillColor: onCanvas() ? (h.sc || "#bdbdbd") : "url(#oa-hatch)", fillOpacity: 1});
       }
       if (cls === undefined || cls === null || cls < 0) {
         return Object.assign(base, {fillColor: h.mc || "#ffffff", dashArray: "4 3"});

@@ -45,6 +45,8 @@ class Settings:
     upload_background_kb: int = 1024
     background_threads: int = 1
     background_queue: int = 4
+    # Areas from which the map draws on one canvas instead of one SVG path per area (issue 19).
+    canvas_from_areas: int = 2000
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -127,6 +129,8 @@ def load_settings() -> Settings:
         upload_max_mb=int(os.environ.get("ATLAS_UPLOAD_MAX_MB", "50")),
         # Map views and time series kept per process (least recently used go first); 0 turns it off.
         answer_cache_size=int(os.environ.get("ATLAS_ANSWER_CACHE_SIZE", "512")),
+        # A map level with at least this many areas is drawn on a canvas (SVG paths grow slow past a few thousand).
+        canvas_from_areas=int(os.environ.get("ATLAS_CANVAS_FROM_AREAS", "2000")),
         # Log lines as text for a developer's terminal, or "json" (one object per line) for a log collector.
         log_format=_log_format(os.environ.get("ATLAS_LOG_FORMAT", "text")),
         # Scratch space for export files while they are built and streamed. Inside the data

@@ -158,14 +158,20 @@ def add_boundary_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDat
     tx.ensure_empty_tables()
 
 
-def feature_collection(areas: pd.DataFrame, precision: int = 6, simplify: float = 0.0) -> dict:
+def feature_collection(areas: pd.DataFrame, precision: int = 6, simplify: float = 0.0,
+                       coverage: bool = False) -> dict:
     """GeoJSON (RFC 7946) for stored area rows, in the order given.
 
     Each feature carries `i`, its position, so the map's hideout can send
     plain arrays aligned with the features instead of keyed objects.
+    `coverage`: simplify all areas together (`shapely.coverage_simplify`), so
+    neighbours keep one shared edge instead of gaps and slivers between them;
+    used for the map's coarse zoom bands, where tolerances reach hundreds of metres.
     """
     geoms = shapely.from_wkb(areas["geometry"].values)
-    if simplify:
+    if simplify and coverage:
+        geoms = shapely.coverage_simplify(geoms, simplify)
+    elif simplify:
         geoms = shapely.simplify(geoms, simplify, preserve_topology=True)
     features = []
     for i, (row, geom) in enumerate(zip(areas.itertuples(index=False), geoms)):

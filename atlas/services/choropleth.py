@@ -7,10 +7,12 @@ colours and the legend. For 1,000 areas that is a few kilobytes.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from atlas.classify import (
     MISSING_COLOR,
@@ -26,11 +28,81 @@ from atlas.services.context import Atlas
 from auth.permissions import Principal
 
 
-def geometry(atlas: Atlas, set_id: str, level: str | None = None) -> dict:
-    """Map geometry of a boundary set (simplified ~1 m), built once per store generation."""
+@dataclass(frozen=True)
+class Band:
+    """One zoom band of the map's geometry: from which zoom it is shown, how coarse it is.
+
+    A tolerance of about a screen pixel at the band's lowest zoom is invisible
+    there; coordinates are rounded to a tenth of the tolerance or finer.
+    """
+    min_zoom: float
+    tolerance: float  # degrees
+    precision: int  # decimals of the coordinates
+
+
+# Coarse to fine. The finest band is what the map sent before there were bands (~1 m, 6 decimals).
+BANDS: tuple[Band, ...] = (Band(0, 0.002, 4), Band(9, 0.0002, 5), Band(12, 0.00001, 6))
+FINEST = len(BANDS) - 1
+VIEW_PX = (1000, 700)  # the map's size assumed for the zoom that fits the territory before the browser says
+
+
+def band_for_zoom(zoom: float | None) -> int:
+    """The band to show at a map zoom (unknown zoom: the finest, as before bands)."""
+    if zoom is None:
+        return FINEST
+    return max(i for i, b in enumerate(BANDS) if zoom >= b.min_zoom or i == 0)
+
+
+def fit_zoom(bounds: tuple[float, float, float, float], px: tuple[int, int] = VIEW_PX) -> float:
+    """The Web Mercator zoom at which `bounds` (lon/lat) fill a map of `px` pixels, as Leaflet's fitBounds."""
+    west, south, east, north = bounds
+
+    def y(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    lon_span = max(east - west, 1e-9) / 360
+    lat_span = max(y(north) - y(south), 1e-9) / (2 * math.pi)
+    return math.log2(min(px[0] / (256 * lon_span), px[1] / (256 * lat_span)))
+
+
+def territory_zoom(atlas: Atlas, set_id: str, level: str | None = None) -> float:
+    """The zoom that fits the level's areas (in quarter steps, as the map snaps), known before the browser is."""
     level = level or territory.base_level(atlas)
-    return atlas.cached(("map_geometry", set_id, level),
-                        lambda: feature_collection(queries.areas(atlas, level, set_id), simplify=0.00001))
+
+    def compute() -> float:
+        areas = queries.areas(atlas, level, set_id)
+        zoom = fit_zoom(tuple(shapely.total_bounds(shapely.from_wkb(areas["geometry"].values))))
+        return math.floor(zoom * 4) / 4
+    return atlas.cached(("map_zoom", set_id, level), compute)
+
+
+def territory_band(atlas: Atlas, set_id: str, level: str | None = None) -> int:
+    """The band for the map's first view, so the first geometry is already the one that fits."""
+    return band_for_zoom(territory_zoom(atlas, set_id, level))
+
+
+def area_count(atlas: Atlas, set_id: str, level: str | None = None) -> int:
+    """How many areas the map draws at a level (decides SVG or canvas)."""
+    level = level or territory.base_level(atlas)
+    return atlas.cached(("map_count", set_id, level), lambda: len(queries.areas(atlas, level, set_id)))
+
+
+def geometry(atlas: Atlas, set_id: str, level: str | None = None, band: int | None = None) -> dict:
+    """Map geometry of a boundary set at one zoom band, built once per store generation.
+
+    Without a band: the finest (~1 m), as the map and the first-paint picture
+    always had it. Coarser bands simplify the whole coverage at once, so
+    neighbours keep shared edges; the features and their `i` are the same in
+    every band, so the hideout fits whichever band is shown.
+    """
+    level = level or territory.base_level(atlas)
+    band = FINEST if band is None else min(max(int(band), 0), FINEST)
+    b = BANDS[band]
+    if band == FINEST:  # unchanged from before bands: one cache entry, the same bytes
+        return atlas.cached(("map_geometry", set_id, level),
+                            lambda: feature_collection(queries.areas(atlas, level, set_id), simplify=b.tolerance))
+    return atlas.cached(("map_geometry", set_id, level, band),
+                        lambda: feature_collection(queries.areas(atlas, level, set_id), precision=b.precision,
+                                                   simplify=b.tolerance, coverage=True))
 
 
 @dataclass(frozen=True)

@@ -368,10 +368,14 @@ def layout(**args) -> html.Div:
         base_layers.append(dl.TileLayer(url=atlas.settings.basemap_url,
                                         attribution=atlas.settings.basemap_attribution))
     set_id = queries.set_for_period(atlas, state.period) if state.period else queries.current_set(atlas)
+    # The big path (issue 19): from ATLAS_CANVAS_FROM_AREAS areas on the base level, one canvas instead of an
+    # SVG path per area, and geometry per zoom band, the first band fitting the whole territory.
+    big = choropleth.area_count(atlas, set_id) >= atlas.settings.canvas_from_areas
+    band = choropleth.territory_band(atlas, set_id, state.level) if big else choropleth.FINEST
     # Geometry goes in `data`, not `url`: dash-leaflet 1.1.3 styles url-loaded
     # features with the props from mount time, losing a hideout that arrived first.
     map_children = base_layers + [
-        dl.GeoJSON(id="ex-geojson", data=choropleth.geometry(atlas, set_id, state.level), style=_fn("style"),
+        dl.GeoJSON(id="ex-geojson", data=choropleth.geometry(atlas, set_id, state.level, band), style=_fn("style"),
                    hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"), hideout={}, zoomToBounds=True),
         dl.LayersControl(point_overlays(lang), position="topright", collapsed=True),
         dl.ScaleControl(position="bottomright", imperial=False),
@@ -404,13 +408,16 @@ def layout(**args) -> html.Div:
         dcc.Store(id="ex-lang", data=lang),
         dcc.Store(id="ex-selected", data=state.area),
         dcc.Store(id="ex-set", data=f"{set_id}|{state.level}"),
+        dcc.Store(id="ex-band", data=band), dcc.Store(id="ex-banded", data=big),
         dcc.Store(id="ex-query"),
         dcc.Store(id="ex-url-sink"),
         dcc.Store(id="ex-ts-on", data=False),
         html.Div([
             # No `bounds` prop: dash-leaflet 1.1.3 throws on it; zoomToBounds fits the city instead.
-            html.Div(dl.Map(map_children, id="ex-map", center=center, zoom=11, className="oa-map",
-                            attributionControl=True, zoomSnap=0.25), className="oa-map-inner"),
+            html.Div(dl.Map(map_children, id="ex-map", center=center, className="oa-map",
+                            zoom=choropleth.territory_zoom(atlas, set_id, state.level) if big else 11,
+                            attributionControl=True, zoomSnap=0.25, preferCanvas=big), className="oa-map-inner",
+                     **{"data-canvas": "1" if big else "0"}),
             html.Div([html.Div(id="ex-map-title"), html.Div(id="ex-mark", className="oa-mark-chip", hidden=True)],
                      className="oa-map-title"),
             legend_box(lang),
@@ -573,6 +580,42 @@ def period_index_after_switch(periods: list[str], previous: str | None) -> int:
     return same_year[-1] if same_year else len(periods) - 1
 
 
+def band_switch_js() -> str:
+    """The browser maps the zoom to a band itself: panning and zooming within a band ask the server nothing."""
+    mins = [b.min_zoom for b in choropleth.BANDS]
+    return f"""function (zoom, banded, band) {{
+        const nu = window.dash_clientside.no_update;
+        if (!banded || zoom === null || zoom === undefined) {{ return nu; }}
+        const mins = {mins};
+        let b = 0;
+        mins.forEach(function (m, i) {{ if (zoom >= m) {{ b = i; }} }});
+        return b === band ? nu : b;
+    }}"""
+
+
+def band_geometry(atlas: Atlas, current_set: str | None, band) -> dict | None:
+    """The shown boundary set and level (`ex-set`, "set|level") at another zoom band; None if unknown."""
+    if not current_set or "|" not in current_set or not isinstance(band, int):
+        return None
+    set_id, level = current_set.rsplit("|", 1)
+    if level not in {lv.id for lv in territory.levels(atlas)}:
+        return None
+    return choropleth.geometry(atlas, set_id, level, band)
+
+
+def register_band_callbacks(app) -> None:
+    """Geometry travels again only when the zoom crosses into another band (big territories only)."""
+    app.clientside_callback(band_switch_js(), Output("ex-band", "data"), Input("ex-map", "zoom"),
+                            State("ex-banded", "data"), State("ex-band", "data"), prevent_initial_call=True)
+
+    @app.callback(Output("ex-geojson", "data", allow_duplicate=True), Output("ex-geojson", "zoomToBounds"),
+                  Input("ex-band", "data"), State("ex-set", "data"), prevent_initial_call=True)
+    def on_band(band, current_set):
+        """New detail for the same areas: the view stays where the user zoomed it (no fit to bounds)."""
+        data = band_geometry(current_atlas(), current_set, band)
+        return (no_update, no_update) if data is None else (data, False)
+
+
 def register_callbacks(app) -> None:
     serve_first_paint(app)
     @app.callback(
@@ -584,8 +627,9 @@ def register_callbacks(app) -> None:
         Input("ex-indicator", "value"), Input("ex-period", "value"), Input("ex-method", "value"),
         Input("ex-k", "value"), Input("ex-selected", "data"), Input("ex-level", "value"),
         State("ex-set", "data"), State("ex-lang", "data"), State("ex-query", "data"), State("ex-period", "marks"),
+        State("ex-band", "data"),
     )
-    def on_view(indicator_id, period_index, method, k, selected, level, current_set, lang, last, marks):
+    def on_view(indicator_id, period_index, method, k, selected, level, current_set, lang, last, marks, band=None):
         """Only values, classes and legend travel; geometry only when the boundary set or level changes.
 
         A switch of indicator also sets the period slider here, in the same
@@ -620,11 +664,13 @@ def register_callbacks(app) -> None:
         shown = level if level != territory.base_level(atlas) else ""
         query = {"period": period, "qs": query_string(indicator_id, period, method, k, area, lang, shown)}
         key = f"{view.set_id}|{level}"
-        data = no_update if current_set == key else choropleth.geometry(atlas, view.set_id, level)
+        data = no_update if current_set == key else choropleth.geometry(atlas, view.set_id, level, band)
         mark = view_mark(atlas, viewer, ind, view, period, method, k, level, lang)
         return (view.hideout, data, key, legend(view.legend, ind.unit, lang), title,
                 period_label(period), query, area_card(atlas, view, area, level, title, lang, mark), mark, not mark,
                 *slider)
+
+    register_band_callbacks(app)
 
     @app.callback(Output("ex-selected", "data"), Input("ex-geojson", "clickData"),
                   Input("ex-area-clear", "n_clicks"), prevent_initial_call=True)
