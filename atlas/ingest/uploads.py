@@ -192,8 +192,12 @@ def pending_indicators(atlas: Atlas, pending: Pending) -> dict[str, Indicator]:
     return {**atlas.indicator_by_id, **created}
 
 
-def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
+def confirm(atlas: Atlas, viewer: Principal, upload_id: str, projection: str | None = None) -> list[int]:
     """Store a checked upload as new draft versions; returns their ids.
+
+    `projection` names the variant when the upload holds projected figures
+    ("Hauptvariante 2025"): its versions are marked so charts and maps say
+    "Prognose". A retry returns what the first confirmation stored.
 
     Idempotent: the versions record their upload (`versions.upload_note`) in
     the store's transaction, and under the store's write lock a confirmation
@@ -206,6 +210,7 @@ def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
     uploads = Uploads(atlas.settings.data_dir)
     if uploads.get(upload_id, viewer) is None:
         raise NOT_FOUND
+    variant = versions.projection_variant(projection)
     with atlas.store.writing() as tx:
         pending = uploads.get(upload_id, viewer)
         new_ids = [d["id"] for d in pending.report.get("new_indicators", [])]
@@ -223,7 +228,8 @@ def confirm(atlas: Atlas, viewer: Principal, upload_id: str) -> list[int]:
             if ind is None or not may_deliver(viewer, ind.department):  # rights may have changed since the check
                 raise VersionError(403, "forbidden", f"keine Berechtigung für {ind_id}")
         delivery = Delivery(values, pending.file_name, pending.checksum, versions.upload_note(upload_id),
-                            pending.report.get("new_indicators", []), pending.report.get("boundary_set"))
+                            pending.report.get("new_indicators", []), pending.report.get("boundary_set"),
+                            variant)
         rows = versions.add_versions(atlas, viewer, tx, delivery)
     with atlas.store.writing():  # commits nothing: serialises finishing with a concurrent retry
         pending = uploads.get(upload_id, viewer)

@@ -57,6 +57,7 @@ class Delivery:
     note: str
     new_indicators: list[dict]
     set_id: str | None = None  # the boundary set the delivery named explicitly (else: by period)
+    projection: str | None = None  # a projection's variant ("Hauptvariante 2025"); None: observed figures
 
 
 def add_versions(atlas: Atlas, viewer: Principal, tx, delivery: Delivery) -> list[dict]:
@@ -81,7 +82,7 @@ def add_versions(atlas: Atlas, viewer: Principal, tx, delivery: Delivery) -> lis
                          "file_name": delivery.file_name, "checksum": delivery.checksum,
                          "row_count": int((values["indicator_id"] == ind_id).sum()), "note": delivery.note,
                          "n_added": added, "n_changed": changed, "n_removed": removed,
-                         "set_id": delivery.set_id})
+                         "set_id": delivery.set_id, "projection": delivery.projection})
     _write_versions(tx, pd.concat([_stored_versions(tx), pd.DataFrame(new_rows)], ignore_index=True))
     return [{"created": created, **r} for r in new_rows]
 
@@ -113,6 +114,25 @@ def audit_versions(atlas: Atlas, viewer: Principal, delivery: Delivery, rows: li
 def upload_note(upload_id: str) -> str:
     """The note a confirmed upload's versions carry: it records the upload in the store's own transaction."""
     return f"Upload {upload_id}"
+
+
+MAX_PROJECTION = 80
+
+
+def projection_variant(value) -> str | None:
+    """The variant a confirmation names for a projection ("Hauptvariante 2025"), whitespace tidied; None: observed.
+
+    Why: the variant is shown in chart notes and map titles ("Prognose (…)"),
+    so it must be short plain text; anything else is refused, not cut.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = " ".join(value.split()) if isinstance(value, str) else ""
+    if not text or len(text) > MAX_PROJECTION or not text.isprintable():
+        raise VersionError(400, "bad_projection", f"projection: die Variante der Prognose als Text, höchstens "
+                           f"{MAX_PROJECTION} Zeichen (z. B. „Hauptvariante 2025“) / the projection's variant as "
+                           f"text of at most {MAX_PROJECTION} characters")
+    return text
 
 
 def stored_delivery(tx, upload_id: str, new_indicator_ids: list[str]) -> list[dict]:
@@ -349,7 +369,7 @@ def rollback(atlas: Atlas, viewer: Principal, version_id, reason: str = "") -> d
 # ------------------------------------------------------------------ history
 HISTORY_FIELDS = ["version_id", "indicator_id", "state", "created_by", "created_at", "file_name", "checksum",
                   "row_count", "note", "released_by", "released_at", "release_to", "release_at", "n_added",
-                  "n_changed", "n_removed", "periods", "actions"]
+                  "n_changed", "n_removed", "projection", "periods", "actions"]
 
 
 def history(atlas: Atlas, viewer: Principal, indicator_id: str) -> pd.DataFrame | None:

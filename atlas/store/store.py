@@ -126,6 +126,8 @@ VERSION_SCHEMA = pa.schema([
     # The boundary set the version's cells are keyed on when the delivery named one (publisher data on an
     # older set, e.g. Berlin's GSSA 2022 on the 2006 LOR units); null: the set valid at each period's end.
     ("set_id", pa.string()),
+    # A projection's variant ("Hauptvariante 2025"); null: observed figures (also every version of older stores).
+    ("projection", pa.string()),
 ])
 
 

@@ -69,7 +69,7 @@ SCHEMAS = {
     "Version": obj({"version_id": INT, "indicator_id": STR, "state": STR, "periods": STR_LIST,
                     "actions": STR_LIST},
                    {"created_at": STR_OR_NULL, "released_at": STR_OR_NULL, "release_at": STR_OR_NULL,
-                    "row_count": INT_OR_NULL}),
+                    "row_count": INT_OR_NULL, "projection": STR_OR_NULL}),
     "Problem": obj({"message": STR}, {"row": INT_OR_NULL, "column": STR_OR_NULL}),
     # While a large file is checked in the background (state `checking`) there is no report yet, only progress.
     "UploadReport": obj({}, {"ok": {"type": "boolean"}, "errors": array_of(ref("Problem")),
@@ -440,7 +440,11 @@ ROUTES: tuple[Op, ...] = (
        json_answer(ref("UploadReport")), (UPLOAD_ID,), (404,), tag="workflow"),
     Op("post", "/api/v1/uploads/{upload_id}/confirm", "Store a checked upload as draft versions.",
        json_answer(obj({"version_id": INT, "version_ids": array_of(INT), "state": STR})), (UPLOAD_ID,), WRITE,
-       201, write=True, tag="workflow"),
+       201, body=json_body(obj({}, {"projection": {"type": ["string", "null"], "maxLength": 80,
+                                                   "example": "Hauptvariante 2025"}},
+                               description="`projection`: the upload holds projected figures of this variant; "
+                                           "charts draw them dashed, maps say 'Prognose (…)'.")),
+       write=True, tag="workflow"),
     Op("post", "/api/v1/uploads/{upload_id}/cancel", "Cancel a checked upload.",
        json_answer(obj({"upload_id": STR, "state": STR})), (UPLOAD_ID,), WRITE, write=True, tag="workflow"),
     Op("post", "/api/v1/versions/{version_id}/release", "Release a version internally or to the public, now or "

@@ -173,7 +173,8 @@ def upload_report(upload_id: str) -> Response:
 @workflow.post("/api/v1/uploads/<upload_id>/confirm")
 @writer_route
 def confirm(upload_id: str) -> Response:
-    ids = uploads.confirm(current_atlas(), current_principal(), upload_id)
+    projection = json_body().get("projection")  # optional: the variant of a projection ("Hauptvariante 2025")
+    ids = uploads.confirm(current_atlas(), current_principal(), upload_id, projection)
     return _json({"version_id": ids[0], "version_ids": ids, "state": "draft"}, 201)
 
 
