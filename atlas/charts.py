@@ -14,7 +14,8 @@ city, 'bezirksregion', 'bezirk' … in Berlin).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,8 @@ ANCESTOR_STYLES = (("#d95f02", "dash", 2), ("#7570b3", "dashdot", 2), ("#1b9e77"
                    ("#e7298a", "dashdot", 2))
 DASHES = ("solid", "dash", "dot", "dashdot")
 MARKER_COLOR = "#b30000"  # boundary change
+# A projection continues a line in the same colour with another dash, so it reads as the same series.
+PROJECTED_DASH = {"solid": "dash", "dash": "dot", "dot": "dash", "dashdot": "dot"}
 CURRENT_COLOR = "#0b5cad"  # the period shown on the map
 
 
@@ -48,6 +51,7 @@ class Line:
     values: tuple[float | None, ...]
     statuses: tuple[str, ...]
     texts: tuple[str, ...]
+    projected: bool = False  # the projected continuation of a line (from its last observed value on)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class ChartSpec:
     lines: tuple[Line, ...]
     markers: tuple[BoundaryMarker, ...]
     gaps_note: str
+    projection_note: str = ""  # "Gestrichelt ab 2026: Prognose (Hauptvariante 2025)." when the series has any
 
 
 def _series_plan(ts: pd.DataFrame, levels: Sequence[tuple[str, str]],
@@ -136,14 +141,55 @@ def _line(part: pd.DataFrame, style: tuple[str, str, float], prefix: str, period
                 tuple(format_values(values, statuses, decimals, "", lang)))
 
 
+def projection_label(variant: str, lang: str = "de") -> str:
+    """'Prognose (Hauptvariante 2025)': how charts, map titles and the coverage name projected figures."""
+    return t("projection", lang).format(variant=variant)
+
+
+def _split_projected(line: Line, projected_at: list[bool], variants: str, lang: str) -> list[Line]:
+    """The observed part of a line and its projected continuation (dashed), each only if it has a value.
+
+    The continuation starts at the observed value before each projected run,
+    so the dashed segment joins the solid one instead of floating beside it.
+    """
+    n = len(line.values)
+    anchor = [not projected_at[i] and i + 1 < n and projected_at[i + 1] for i in range(n)]
+    observed = tuple(None if projected_at[i] else v for i, v in enumerate(line.values))
+    ahead = tuple(v if projected_at[i] or anchor[i] else None for i, v in enumerate(line.values))
+    note = projection_label(variants, lang)
+    texts = tuple(f"{x} · {note}" if projected_at[i] else x for i, x in enumerate(line.texts))
+    out = []
+    if any(v is not None for v in observed):
+        out.append(dataclasses.replace(line, values=observed))
+    if any(v is not None for i, v in enumerate(ahead) if projected_at[i]):
+        out.append(dataclasses.replace(line, label=f"{line.label} – {note}", values=ahead, texts=texts,
+                                       dash=PROJECTED_DASH.get(line.dash, "dash"), projected=True))
+    return out
+
+
+def projection_markers(periods: list[str], projected: Mapping[str, str], lang: str = "de") -> list[BoundaryMarker]:
+    """One marker where each run of projected periods begins: the chart says where observation ends."""
+    markers = []
+    for i, period in enumerate(periods):
+        if period in projected and (i == 0 or periods[i - 1] not in projected):
+            label = projection_label(projected[period], lang)
+            markers.append(BoundaryMarker(period, max(i - 0.5, 0.0), label,
+                                          t("projection_note", lang).format(period=period_label(period, lang),
+                                                                            label=label)))
+    return markers
+
+
 def timeseries_spec(ts: pd.DataFrame | None, ind: Indicator, set_of: Callable[[str], str | None],
                     sets: pd.DataFrame, levels: Sequence[tuple[str, str]], lang: str = "de",
-                    area_id: str = "") -> ChartSpec | None:
+                    area_id: str = "", projected: Mapping[str, str] | None = None) -> ChartSpec | None:
     """The chart of a `queries.timeseries` frame; None when there is no series at all.
 
     A role whose every value is a gap gets no line (nothing to draw, and an
     empty legend entry would suggest data that is not there). The title names
-    the area, or its key when the series has no name for it.
+    the area, or its key when the series has no name for it. `projected`
+    (`queries.projected_periods`: period → variant) splits each line into its
+    observed part and a dashed projected continuation, with a marker and a
+    note where the projection begins.
     """
     if ts is None or ts.empty:
         return None
@@ -154,6 +200,15 @@ def timeseries_spec(ts: pd.DataFrame | None, ind: Indicator, set_of: Callable[[s
     area = ts.loc[ts["role"] == "area", "name"].dropna()
     area_name = area.iloc[0] if len(area) else area_id
     title = f"{ind.title(lang)} – {area_name}" if area_name else ind.title(lang)
+    ahead = {p: v for p, v in (projected or {}).items() if p in periods}
+    markers = boundary_markers(periods, set_of, sets, lang)
+    note = ""
+    if ahead:
+        projected_at = [p in ahead for p in periods]
+        variants = ", ".join(dict.fromkeys(ahead[p] for p in periods if p in ahead))
+        lines = [part for line in lines for part in _split_projected(line, projected_at, variants, lang)]
+        starts = projection_markers(periods, ahead, lang)
+        markers += starts
+        note = " ".join(m.note for m in starts)
     return ChartSpec(title, ind.unit, ind.decimals, tuple(periods), tuple(period_label(p, lang) for p in periods),
-                     tuple(lines),
-                     tuple(boundary_markers(periods, set_of, sets, lang)), gaps_note(lang))
+                     tuple(lines), tuple(markers), gaps_note(lang), note)

@@ -34,6 +34,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "vis_internal": ("intern", "internal"),
     "vis_restricted": ("eingeschränkt (Fachamt)", "restricted (department)"),
     "not_aggregable": ("Nicht auf höhere Ebenen aggregierbar.", "Not aggregable to higher levels."),
+    # {variant}: the projection's variant as confirmed ("Hauptvariante 2025"); charts, map titles, coverage.
+    "projection": ("Prognose ({variant})", "Projection ({variant})"),
+    "projection_note": ("Gestrichelt ab {period}: {label}, keine beobachteten Werte.",
+                        "Dashed from {period}: {label}, not observed figures."),
     "boundary_change": ("Gebietsstand", "Boundaries"),
     "predecessor": ("Vorgänger", "Predecessor"),
     "city": ("Stadt", "City"),

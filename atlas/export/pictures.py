@@ -160,14 +160,27 @@ def map_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period: str 
     if table is None or table.rows.empty:
         return None
     mark = public_view_mark(atlas, viewer, table.indicator, period, level, lang)
-    return draw_map(atlas, table, method, k, fmt, lang, mark=mark)
+    projection = queries.projected_periods(atlas, viewer, indicator_id).get(period, "")
+    return draw_map(atlas, table, method, k, fmt, lang, mark=mark, projection=projection)
+
+
+def map_title(atlas: Atlas, viewer: Principal, ind: Indicator, period: str, lang: str = "de") -> str:
+    """The title of a map of one period; the explorer's map and the map picture say alike when it is projected."""
+    return _map_title(ind, period, queries.projected_periods(atlas, viewer, ind.id).get(period, ""), lang)
+
+
+def _map_title(ind: Indicator, period: str, projection: str, lang: str) -> str:
+    """'Anteil unter 6, 2028 – Prognose (Hauptvariante 2025)': a projected period never passes for an observed one."""
+    title = f"{ind.title(lang)}, {period_label(period)}"
+    return f"{title} – {charts.projection_label(projection, lang)}" if projection else title
 
 
 def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: str, lang: str = "de",
-             dpi: int = _DPI, mark: str = "") -> Picture:
+             dpi: int = _DPI, mark: str = "", projection: str = "") -> Picture:
     """Draw a value table (from the store, or an upload's preview) as an A4-landscape map.
 
-    `mark` ('intern', 'nur für …', see `marking`) is stamped in the top right corner.
+    `mark` ('intern', 'nur für …', see `marking`) is stamped in the top right corner; `projection` (a
+    projected period's variant) goes into the title and the legend's heading.
     """
     ind, period, level = table.indicator, table.period, table.level
     rows, c = choropleth.classified(atlas, table, method, k)
@@ -190,7 +203,7 @@ def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: 
                                               linewidth=0.5, hatch="//")
     _scale_bar(ax, gdf.crs.axis_info[0].unit_name in ("metre", "meter"))
 
-    title = f"{ind.title(lang)}, {period_label(period)}"
+    title = _map_title(ind, period, projection, lang)
     fig.text(0.02, 0.95, title, fontsize=17, fontweight="bold", va="top")
     fig.text(0.02, 0.905, f"{territory.label(atlas, level, lang)} · {ind.unit}", fontsize=11, color="#444444",
              va="top")
@@ -203,7 +216,8 @@ def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: 
             handles.append(Patch(facecolor=face, edgecolor="#8c8c8c", hatch=hatch,
                                  label=f"{e['label']}  ({e['count']})"))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.74, 0.86), frameon=False, fontsize=10,
-               title=ind.unit, title_fontsize=11, alignment="left")
+               title=f"{ind.unit} · {charts.projection_label(projection, lang)}" if projection else ind.unit,
+               title_fontsize=11, alignment="left")
     sets = queries.boundary_sets(atlas).set_index("set_id")
     fig.text(0.02, 0.03, _source_line(atlas, ind, lang, f"{sets.loc[table.set_id, 'label']} · "
                                       f"{'Klassen' if lang == 'de' else 'Classes'}: {METHODS[method][lang == 'en']}, {c.k}"),
@@ -232,7 +246,8 @@ def chart_spec(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: str,
     levels = [(level.id, level.label(lang)) for level in territory.levels(atlas)]
     spec = charts.timeseries_spec(ts, atlas.indicator_by_id[indicator_id],
                                   functools.partial(queries.set_for_period, atlas), queries.boundary_sets(atlas),
-                                  levels, lang, area_id if isinstance(area_id, str) else "")
+                                  levels, lang, area_id if isinstance(area_id, str) else "",
+                                  queries.projected_periods(atlas, viewer, indicator_id))
     return dataclasses.replace(spec, markers=spec.markers + note_markers(atlas, viewer, indicator_id, area_id,
                                                                          spec.periods, lang))
 

@@ -6,7 +6,9 @@ around it (a catchment: a facility then serves every area it reaches, so the
 counts overlap, as the method says). Demand is an indicator's count (the
 numerator of "Anteil unter 6", or a count indicator) read with the viewer's
 rights: where the count is suppressed, the coverage is too, because capacity
-is public and would give the count away.
+is public and would give the count away. Demand of a projected period (a
+population projection, `queries.projected_periods`) answers "will the places
+suffice?"; the method then names the projection's variant.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from atlas.charts import projection_label
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import Principal
@@ -70,7 +73,8 @@ def coverage(atlas: Atlas, viewer: Principal, layer: str, demand: str, period: s
     total_ok = len(top) and top["status"].iloc[0] == "ok" and total_need > 0
     total = {"capacity": float(points["capacity"].sum()), "demand": total_need if total_ok else None,
              "coverage": float(points["capacity"].sum()) / total_need * 100 if total_ok else None}
-    de, en = _method(atlas, layer, ind, period, level, radius_m)
+    projection = queries.projected_periods(atlas, viewer, demand).get(period, "")
+    de, en = _method(atlas, layer, ind, period, level, radius_m, projection)
     return Coverage(out, total, de, en)
 
 
@@ -86,7 +90,9 @@ def _capacity(areas: pd.DataFrame, points: pd.DataFrame, radius_m: float) -> dic
     return sums.to_dict()
 
 
-def _method(atlas: Atlas, layer: str, ind, period: str, level: str, radius_m: float) -> tuple[str, str]:
+def _method(atlas: Atlas, layer: str, ind, period: str, level: str, radius_m: float,
+            projection: str = "") -> tuple[str, str]:
+    """The method in words; a projected demand is named as such, so a planned gap never reads as a counted one."""
     counted = ind.numerator or ind.title_de
     where_de, where_en = "mit Standort im Gebiet", "located in the area"
     if radius_m:
@@ -98,4 +104,9 @@ def _method(atlas: Atlas, layer: str, ind, period: str, level: str, radius_m: fl
           "ist es auch die Versorgungsquote; Einrichtungen am Rand versorgen auch Nachbargebiete.")
     en = (f"Places of '{layer}' facilities {where_en}, per 100 '{ind.title_en}' people in need ({period}); "
           "suppressed where the count is suppressed.")
+    if projection:
+        de += (f" Der Bedarf für {period} ist eine {projection_label(projection, 'de')}, kein gezählter Wert; "
+               "die Plätze sind der heutige Bestand.")
+        en += (f" Demand for {period} is projected ({projection_label(projection, 'en')}), not a count; "
+               "places are today's.")
     return de, en

@@ -88,6 +88,37 @@ def _periods_by_id(atlas: Atlas, viewer: Principal) -> dict[str, tuple[str, ...]
         r.id: tuple(r.periods) for r in visible_indicators(atlas, viewer).itertuples()})
 
 
+def projected_periods(atlas: Atlas, viewer: Principal, indicator_id: str) -> dict[str, str]:
+    """The periods of an indicator whose figures are a projection, as the viewer reads them: period → variant.
+
+    A period counts as projected when the newest version the viewer may read
+    that holds it was confirmed as a projection (a later observed delivery of
+    the same period supersedes the projection, as its cells do). Read from the
+    versions and the store's period summary, not the cells, so the big value
+    query stays as it is. {} for an indicator the viewer may not see.
+    """
+    if not isinstance(indicator_id, str) or get_indicator(atlas, viewer, indicator_id) is None:
+        return {}
+    return atlas.cached(("projected", viewer.rights, indicator_id),
+                        lambda: _projected_periods(atlas, viewer, indicator_id))
+
+
+def _projected_periods(atlas: Atlas, viewer: Principal, indicator_id: str) -> dict[str, str]:
+    vsql, params = _visible_versions_sql(viewer)
+    frame = atlas.store.query(f"""
+        WITH vv AS ({vsql}),
+        newest AS (
+            SELECT p.period, ver.projection FROM vv
+            JOIN {atlas.store.summary("version_periods")} p ON p.version_id = vv.version_id
+            JOIN versions ver ON ver.version_id = vv.version_id
+            WHERE vv.indicator_id = ?
+            QUALIFY row_number() OVER (PARTITION BY p.period ORDER BY vv.version_id DESC) = 1
+        )
+        SELECT period, projection FROM newest WHERE coalesce(projection, '') <> '' ORDER BY period
+    """, params + [indicator_id])
+    return {str(r.period): str(r.projection) for r in frame.itertuples(index=False)}
+
+
 # ------------------------------------------------------------ boundary sets
 def boundary_sets(atlas: Atlas) -> pd.DataFrame:
     """Boundary sets with `valid_from`/`valid_to` as plain dates (`valid_to` None = open)."""

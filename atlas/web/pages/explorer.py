@@ -659,7 +659,7 @@ def register_callbacks(app) -> None:
             return ({}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", None, [], "", True,
                     *slider)
         ind = atlas.indicator_by_id[indicator_id]
-        title = f"{ind.title(lang)}, {period_label(period)}"
+        title = pictures.map_title(atlas, viewer, ind, period, lang)  # says "Prognose (…)" for a projected period
         area = selected if selected in view.area_ids else None
         shown = level if level != territory.base_level(atlas) else ""
         query = {"period": period, "qs": query_string(indicator_id, period, method, k, area, lang, shown)}
