@@ -18,8 +18,14 @@ import numpy as np
 import pandas as pd
 
 from atlas.catalog import Indicator
-from atlas.classify import MISSING_COLOR, SUPPRESSED_COLOR, colors_for
-from atlas.formatting import format_number, gap_word
+from atlas.classify import (
+    MISSING_COLOR,
+    SUPPRESSED_COLOR,
+    classify,
+    colors_for,
+    legend_entries,
+)
+from atlas.formatting import format_number, format_values, gap_word
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import Principal
@@ -468,3 +474,142 @@ def _distances(values: np.ndarray, ref: int, method: str) -> np.ndarray:
     spread = values.max(axis=0) - values.min(axis=0)
     share = np.divide(np.abs(diff), spread, out=np.zeros_like(diff), where=spread > 0)
     return share.max(axis=1)
+
+
+# ------------------------------------------------------------------ bivariate map
+# Joshua Stevens' 3×3 blue–red bivariate scheme (colour-blind-safe; cf. Teuling et al. 2011):
+# BIVARIATE_COLORS[y_class][x_class]; x grows towards red, y towards blue, both high is dark.
+BIVARIATE_COLORS = (("#e8e8e8", "#e4acac", "#c85a5a"),
+                    ("#b0d5df", "#ad9ea5", "#985356"),
+                    ("#64acbe", "#627f8c", "#574249"))
+TERCILE_WORDS = {"de": ("niedrig", "mittel", "hoch"), "en": ("low", "medium", "high")}
+BIVARIATE_COLS = ["area_id", "name", "x", "y", "x_class", "y_class", "status", "label"]
+
+
+@dataclass(frozen=True)
+class Bivariate:
+    """Two indicators in 3×3 classes; `rows` has every area of the level in key order (the map's order)."""
+
+    relation: Relation
+    set_id: str | None
+    x_edges: list[float]  # the two tercile limits of x (a value ≤ edge is in the lower class)
+    y_edges: list[float]
+    rows: pd.DataFrame  # BIVARIATE_COLS; x_class/y_class 0..2, or -1 (missing) / -2 (suppressed)
+
+    @property
+    def left_out(self) -> pd.DataFrame:
+        return self.relation.left_out
+
+
+def terciles(values: np.ndarray) -> list[float]:
+    """The 1/3 and 2/3 quantiles (numpy's linear interpolation): the limits of three about equal classes."""
+    return [float(q) for q in np.quantile(values, [1 / 3, 2 / 3])] if len(values) else []
+
+
+def tercile_class(values: np.ndarray, edges: list[float]) -> np.ndarray:
+    """0, 1 or 2: how many tercile limits lie strictly below the value (a value on a limit stays below it)."""
+    return np.searchsorted(np.asarray(edges, dtype=float), values, side="left").astype(int)
+
+
+def bivariate(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, period: str | None = None,
+              level: str | None = None, lang: str = "de") -> Bivariate | None:
+    """Terciles of x and of y over the areas 'ok' in both (the scatter's areas), 9 classes in all.
+
+    Built on `relation`, so the same areas take part and the same ones are
+    left out: an area missing or suppressed in either indicator is never
+    classed, keeps its gap status (suppressed wins over missing) and is
+    listed. None if either indicator is not visible; ValueError for an
+    unknown level.
+    """
+    found = relation(atlas, viewer, x_id, y_id, period, level)
+    if found is None:
+        return None
+    set_id = queries.values(atlas, viewer, y_id, found.period_y, found.level).set_id
+    x_edges = terciles(found.points["x"].to_numpy(dtype=float))
+    y_edges = terciles(found.points["y"].to_numpy(dtype=float))
+    used = found.points.assign(x_class=tercile_class(found.points["x"].to_numpy(dtype=float), x_edges),
+                               y_class=tercile_class(found.points["y"].to_numpy(dtype=float), y_edges),
+                               status="ok")
+    left = found.left_out.assign(x=np.nan, y=np.nan, status=[
+        "suppressed" if "suppressed" in (sx, sy) else "missing"
+        for sx, sy in zip(found.left_out["x_status"], found.left_out["y_status"])])
+    left["x_class"] = left["y_class"] = np.where(left["status"] == "suppressed", -2, -1)
+    frame = pd.concat([used, left[used.columns]], ignore_index=True) if len(left) else used
+    order = queries.areas(atlas, found.level, set_id)[["area_id"]] if set_id else frame[["area_id"]]
+    frame = order.merge(frame, on="area_id", how="inner")
+    frame["label"] = [bivariate_label(found, int(cx), int(cy), st, lang)
+                      for cx, cy, st in zip(frame["x_class"], frame["y_class"], frame["status"])]
+    return Bivariate(found, set_id, x_edges, y_edges, frame[BIVARIATE_COLS].reset_index(drop=True))
+
+
+def bivariate_label(found: Relation, x_class: int, y_class: int, status: str = "ok", lang: str = "de") -> str:
+    """'SGB-II-Quote hoch, Übergang Gymnasium niedrig' ('high …, low …' in English), or the gap's word."""
+    if status != "ok" or x_class < 0 or y_class < 0:
+        return gap_word(status if status in ("missing", "suppressed") else "missing", lang)
+    words = TERCILE_WORDS["en" if lang == "en" else "de"]
+    if lang == "en":
+        return f"{words[x_class]} {found.x.title(lang)}, {words[y_class]} {found.y.title(lang)}"
+    return f"{found.x.title(lang)} {words[x_class]}, {found.y.title(lang)} {words[y_class]}"
+
+
+def bivariate_index(x_class: int, y_class: int) -> int:
+    """The colour index (0..8) of a cell in the flattened BIVARIATE_COLORS; gaps keep their negative class."""
+    return y_class * 3 + x_class if x_class >= 0 and y_class >= 0 else min(x_class, y_class)
+
+
+# ------------------------------------------------------------------ play over time with fixed classes
+@dataclass(frozen=True)
+class Frame:
+    """One period of the animation: classes aligned with the areas of its boundary set, in key order."""
+
+    period: str
+    set_id: str | None
+    area_ids: list[str]
+    classes: list[int]
+    labels: list[str]
+
+
+@dataclass(frozen=True)
+class Play:
+    indicator: Indicator
+    level: str
+    method: str
+    breaks: list[float]
+    colors: list[str]
+    legend: list[dict]  # over all periods' values together
+    frames: list[Frame]
+
+
+def play_frames(atlas: Atlas, viewer: Principal, indicator_id: str, level: str | None = None,
+                method: str = "quantiles", k: int = 5, lang: str = "de") -> Play | None:
+    """Every readable period of an indicator classed with one set of breaks ('feste Klassen über alle Zeiträume').
+
+    The breaks come from `atlas.classify.classify` over the 'ok' values of all
+    periods at once, so a colour means the same value range in every frame and
+    a change of colour is a change of value. Suppressed and missing cells keep
+    their own classes in every frame. None if the indicator is not visible.
+    """
+    ind = queries.get_indicator(atlas, viewer, indicator_id)
+    if ind is None:
+        return None
+    level = level or territory.base_level(atlas)
+    if level not in territory.level_ids(atlas):
+        raise ValueError("unknown level")
+    tables = []
+    for period in queries.periods(atlas, viewer, indicator_id):
+        table = queries.values(atlas, viewer, indicator_id, period, level)
+        order = queries.areas(atlas, level, table.set_id)[["area_id"]] if table.set_id else table.rows[["area_id"]]
+        rows = order.merge(table.rows, on="area_id", how="left")
+        rows["status"] = rows["status"].fillna("missing")
+        tables.append((period, table.set_id, rows))
+    values = [None if pd.isna(v) else float(v) for _, _, rows in tables for v in rows["value"]]
+    statuses = [s for _, _, rows in tables for s in rows["status"]]
+    c = classify(values, statuses, method, k, ind.polarity, ind.diverging)
+    frames, start = [], 0
+    for period, set_id, rows in tables:
+        n = len(rows)
+        labels = format_values(rows["value"].to_numpy(dtype=float, na_value=np.nan),
+                               rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit, lang)
+        frames.append(Frame(period, set_id, rows["area_id"].tolist(), c.classes[start:start + n], list(labels)))
+        start += n
+    return Play(ind, level, c.method, c.breaks, c.colors, legend_entries(c, ind.decimals, lang), frames)

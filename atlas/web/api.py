@@ -576,6 +576,31 @@ def correlation() -> Response:
                     "left_out": records(found.left_out, ["area_id", "name", "x_status", "y_status"]),
                     "points": records(found.points, ["area_id", "name", "x", "y"])})
 
+
+@api.get("/api/v1/bivariate")
+def bivariate() -> Response:
+    """Two indicators in 3×3 classes (terciles of each): `x`, `y` [, `period`][, `level`].
+
+    Every area of the level in key order with its x and y class (0 low … 2
+    high) and the label in words; missing and suppressed areas carry no
+    value and no class (-1, -2) and are listed as left out.
+    """
+    atlas, viewer = current_atlas(), current_principal()
+    level = level_arg()
+    if isinstance(level, Response):
+        return level
+    found = comparison.bivariate(atlas, viewer, request.args.get("x", ""), request.args.get("y", ""),
+                                 request.args.get("period") or None, level, request.args.get("lang") or "de")
+    if found is None:
+        return not_found()
+    rel = found.relation
+    return jsonify({"x": rel.x.id, "y": rel.y.id, "period_x": rel.period_x, "period_y": rel.period_y,
+                    "level": rel.level, "boundary_set": found.set_id, "x_edges": found.x_edges,
+                    "y_edges": found.y_edges, "colors": [c for row in comparison.BIVARIATE_COLORS for c in row],
+                    "count": len(found.rows), "rows": records(found.rows, comparison.BIVARIATE_COLS),
+                    "left_out": records(found.left_out, ["area_id", "name", "x_status", "y_status"])})
+
+
 @api.get("/api/v1/similar")
 def similar() -> Response:
     """Areas like a reference area: `area`, `indicators=ID,ID` [, `period`][, `tolerance`][, `method=range|zscore`]."""
