@@ -167,10 +167,18 @@ def feature_collection(areas: pd.DataFrame, precision: int = 6, simplify: float 
     `coverage`: simplify all areas together (`shapely.coverage_simplify`), so
     neighbours keep one shared edge instead of gaps and slivers between them;
     used for the map's coarse zoom bands, where tolerances reach hundreds of metres.
+    Stored sets are rarely an exact coverage (edges densified per area, tiny
+    gaps), and on those the coverage simplifier keeps almost every vertex; so
+    first the ~1 m simplification every map gets, then `coverage_clean`
+    (snaps gaps and overlaps; an area it would empty keeps its own outline).
     """
     geoms = shapely.from_wkb(areas["geometry"].values)
     if simplify and coverage:
-        geoms = shapely.coverage_simplify(geoms, simplify)
+        fine = shapely.simplify(geoms, min(simplify, 0.00001), preserve_topology=True)
+        cleaned = shapely.coverage_clean(fine)
+        emptied = shapely.is_empty(cleaned)
+        cleaned[emptied] = fine[emptied]
+        geoms = shapely.coverage_simplify(cleaned, simplify)
     elif simplify:
         geoms = shapely.simplify(geoms, simplify, preserve_topology=True)
     features = []
