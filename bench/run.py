@@ -33,6 +33,8 @@ import pandas as pd  # noqa: E402
 
 from bench.workloads import (  # noqa: E402
     LARGE,
+    SCALE,
+    SCALE_SMOKE,
     SMOKE,
     TERRITORY,
     TERRITORY_SMOKE,
@@ -812,6 +814,136 @@ def bench_county(n_areas: int) -> list[Figure]:
     return out
 
 
+# --------------------------------------------------------------------------- the map at scale (issue 19)
+SCALE_FILLS = "return (window.ortsatlas && window.ortsatlas.map && window.ortsatlas.map.shown) ? " \
+    "window.ortsatlas.map.shown() : []"
+# Click the picker's option (by its text), then wait frame by frame until the areas' fills changed. Asks the
+# map's layers, not SVG paths: the big path draws on a canvas.
+SCALE_SWITCH = """
+const [title, done] = [arguments[0], arguments[arguments.length - 1]];
+const fills = () => window.ortsatlas.map.shown().join();
+const option = Array.from(document.querySelectorAll('[role=option]')).find(o => o.innerText.trim() === title);
+if (!option) { done(-1); return; }
+const before = fills();
+const t0 = performance.now();
+option.click();
+const poll = () => {
+  if (fills() !== before) { done(performance.now() - t0); return; }
+  if (performance.now() - t0 > 60000) { done(-2); return; }
+  requestAnimationFrame(poll);
+};
+requestAnimationFrame(poll);
+"""
+
+
+def _scale_app(atlas, canvas_from: int | None) -> tuple[subprocess.Popen, int]:
+    """`python app.py` on the workload's store; `canvas_from` set: ATLAS_CANVAS_FROM_AREAS (huge = the old path)."""
+    port = free_port()
+    env = {**os.environ, "ATLAS_DATA_DIR": str(atlas.settings.data_dir),
+           "ATLAS_LAYERS_DIR": str(atlas.settings.layers_dir), "PORT": str(port)}
+    if canvas_from is not None:
+        env["ATLAS_CANVAS_FROM_AREAS"] = str(canvas_from)
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_healthy(port)
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc, port
+
+
+def _scale_visit(port: int, titles: list[str], switches: int, n_areas: int) -> dict[str, list[float]]:
+    """One fresh headless Chromium, cache off through the DevTools protocol: first coloured map (time, bytes),
+    then indicator switches by the picker, each timed in the page to the recoloured map."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    from bench.tablet import TRANSFERRED, _poll
+    options = Options()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--window-size=1280,900"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options)
+    try:
+        driver.set_script_timeout(120)
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+        start = time.perf_counter()
+        driver.get(f"http://127.0.0.1:{port}/")
+        _poll(driver, SCALE_FILLS, lambda f: len(f) == n_areas and f.count("#ffffff") < n_areas // 2,
+              "the coloured map")
+        out = {"map_ms": [(time.perf_counter() - start) * 1000]}
+        time.sleep(1.0)  # late requests (point layers) count too
+        out["bytes"] = [driver.execute_script(TRANSFERRED)]
+        out["switch_ms"] = []
+        for i in range(switches):
+            driver.find_element("css selector", "#ex-indicator").click()
+            _poll(driver, "return document.querySelectorAll('[role=option]').length", lambda k: k > 0, "options")
+            ms = driver.execute_async_script(SCALE_SWITCH, titles[(i + 1) % len(titles)])
+            if ms < 0:
+                raise RuntimeError(f"switch failed ({ms})")
+            out["switch_ms"].append(ms)
+            time.sleep(0.3)
+        return out
+    finally:
+        driver.quit()
+
+
+def bench_scale(spec: CitySpec, atlas, visits: int, switches: int, repeat: int) -> list[Figure]:
+    """The map of ~11,000 areas: zoom bands and canvas (the big path) against the map as it was (SVG, the full
+    ~1 m geometry) in the same run: first coloured map, indicator switch in the browser, server switch."""
+    from atlas.services import choropleth, queries
+    from auth import ANONYMOUS
+
+    label = f"{spec.areas:,} areas"
+    set_id = queries.current_set(atlas)
+    out = []
+    for band in range(len(choropleth.BANDS)):
+        t = time.perf_counter()
+        size = len(json.dumps(choropleth.geometry(atlas, set_id, None, band), separators=(",", ":")))
+        out.append(Figure(f"scale: geometry band {band} (from zoom {choropleth.BANDS[band].min_zoom}), {label}",
+                          size / 1024 / 1024, "MB", note=f"built in {(time.perf_counter() - t) * 1000:.0f} ms, "
+                          f"tolerance {choropleth.BANDS[band].tolerance}°"))
+    zoom = choropleth.territory_zoom(atlas, set_id)
+    out.append(Figure(f"scale: first band for the whole territory, {label}", choropleth.territory_band(atlas, set_id),
+                      "band", note=f"fit zoom {zoom} at 1000×700 px"))
+    # The server's map switch (values only) against the naive full-GeoJSON callback, as the `map` part measures.
+    for f in bench_map_switch(spec, atlas, repeat):
+        if "p95" in f.name:
+            f.target = "< 100 ms"
+        elif "payload" in f.name:
+            f.target = "< 200 KB"
+        out.append(replace(f, name="scale: " + f.name))
+    titles = [atlas.indicator_by_id[i].title("de") for i in queries.visible_indicators(atlas, ANONYMOUS)["id"]]
+    found: dict[str, dict[str, list[float]]] = {"big": {}, "old": {}}
+    # The big path forced (threshold 1), so the smoke's small workload takes it too; 11,000 areas take it anyway.
+    apps = {"big": _scale_app(atlas, 1), "old": _scale_app(atlas, 10 ** 9)}
+    try:
+        for _ in range(visits):  # taking turns, so a busy machine slows both
+            for path, (_proc, port) in apps.items():
+                for key, values in _scale_visit(port, titles, switches, spec.areas).items():
+                    found[path].setdefault(key, []).extend(values)
+    finally:
+        for proc, _port in apps.values():
+            proc.terminate()
+            proc.wait(timeout=30)
+    big, old = found["big"], found["old"]
+    note = (f"{visits} visits each, 1280×900, no throttling, empty cache; big path: ATLAS_CANVAS_FROM_AREAS=1, "
+            "old: 10^9 (SVG, ~1 m geometry)")
+    for key, what, unit, target, scale in (
+            ("map_ms", "first coloured map p50", "ms", "≤ 3,000 ms", 1),
+            ("bytes", "first-load transfer size", "MB", "< 5 MB", 1 / 1024 / 1024),
+            ("switch_ms", "indicator switch to recoloured map p95", "ms", "≤ 300 ms", 1)):
+        pick = (lambda v: pct(v, 95)) if "p95" in what else statistics.median
+        value, base = pick(big[key]) * scale, pick(old[key]) * scale
+        out.append(Figure(f"scale: browser, {what} ({label})", value, unit, target, base,
+                          base / value if value else None, note if key == "map_ms" else
+                          f"{len(big[key])} samples each" if key == "switch_ms" else ""))
+    return out
+
+
 def bench_exports(atlas, label: str, repeat: int, indicators: tuple[str, ...] = ("all",)) -> list[Figure]:
     """Every export format for all indicators × all periods, built and streamed to the end."""
     from atlas.export import tables as export
@@ -921,7 +1053,7 @@ def print_table(figures: list[Figure]) -> None:
 
 
 PARTS = ("map", "queries", "ingest", "exports", "start", "load", "browser", "tablet", "county", "disclosure",
-         "levels")
+         "levels", "scale")
 
 
 def main() -> int:
@@ -969,6 +1101,8 @@ def main() -> int:
         ("county", lambda: bench_county(1_100 if smoke else 11_000)),
         ("disclosure", lambda: bench_disclosure(terr_spec, terr(), 5 if smoke else 200)),
         ("levels", lambda: bench_levels(terr_spec, terr(), spec, city(), 5 if smoke else 100)),
+        ("scale", lambda: bench_scale(SCALE_SMOKE if smoke else SCALE, build_city(SCALE_SMOKE if smoke else SCALE),
+                                      1 if smoke else 3, 2 if smoke else 8, 8 if smoke else 20)),
     ]
     for name, run in parts:
         if name in args.skip or (args.only and name not in args.only):

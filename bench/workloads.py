@@ -169,6 +169,10 @@ def _with_summaries(atlas: Atlas) -> Atlas:
 
 LARGE = CitySpec("large", areas=1000, indicators=300, years=20)
 SMOKE = CitySpec("smoke", areas=100, indicators=20, years=5)
+# The map at county and national scale (issue 19): Germany's municipalities' order of magnitude, with a few
+# indicators so the map can be switched (the county workload has geometry and one indicator only).
+SCALE = CitySpec("scale11000", areas=11_000, indicators=6, years=2)
+SCALE_SMOKE = CitySpec("scale400", areas=400, indicators=6, years=2)  # forced onto the big path in the bench
 
 
 # --------------------------------------------------------------------------- five-level territory
