@@ -470,6 +470,26 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "similar areas (including the reference area)"),
     "cmp_similar_none": ("Das Vergleichsgebiet hat nicht für alle Indikatoren einen Wert.",
                          "The reference area lacks a value for some indicator."),
+    # ---- bivariate map and play over time (issue 14)
+    "cmp_tab_bivariate": ("Bivariate Karte", "Bivariate map"),
+    "cmp_table_region": ("Tabelle (seitlich verschiebbar)", "Table (scrolls sideways)"),
+    "cmp_bv_legend": ("Legende: beide Indikatoren in je drei gleich großen Gruppen (Terzile)",
+                      "Legend: each indicator in three groups of about equal size (terciles)"),
+    "cmp_bv_note": ("Nur Gebiete mit einem Wert für beide Indikatoren werden eingeteilt; fehlende und geheim "
+                    "gehaltene bleiben ohne Klasse und werden aufgelistet.",
+                    "Only areas with a value for both indicators are classed; missing and suppressed ones get "
+                    "no class and are listed."),
+    "cmp_bv_class": ("Einordnung", "Class"),
+    "cmp_tab_play": ("Zeitverlauf abspielen", "Play over time"),
+    "cmp_play": ("Abspielen", "Play"),
+    "cmp_pause": ("Anhalten", "Pause"),
+    "cmp_prev": ("Voriger Zeitraum", "Previous period"),
+    "cmp_next": ("Nächster Zeitraum", "Next period"),
+    "cmp_fixed": ("feste Klassen über alle Zeiträume", "fixed classes across all periods"),
+    "cmp_shown": ("Gezeigt", "Shown"),
+    "cmp_of": ("von", "of"),
+    "cmp_play_note": ("Mit festen Klassen bedeutet eine Farbe in jedem Zeitraum dieselbe Wertespanne.",
+                      "With fixed classes a colour means the same range of values in every period."),
     # ---- explorer on phones and tablets (issue 16)
     "ex_legend": ("Legende", "Legend"),
     "ex_ts_below": ("Zeitreihe unten", "Time series below"),

@@ -153,3 +153,71 @@ def test_similar_areas_list_is_the_api_answer(duo, size):
         "area": "0101", "indicators": "sgb2_u15,uebergang_gym", "method": "range", "tolerance": 0.3}).json()
     shown = [r[0] for r in _table(duo, "cmp-sim-values")[1:]]
     assert shown == [r["area_id"] for r in api["rows"]] and shown[0] == "0101" and len(shown) > 1
+
+
+@pytest.mark.parametrize("size", ["desktop", "tablet"])
+def test_bivariate_legend_counts_and_words_are_the_api_answer(duo, size):
+    _open(duo, "/vergleich?view=bivariate&bx=sgb2_u15&by=uebergang_gym", size, "#cmp-bv-grid")
+    until(lambda: duo.driver.execute_script("return document.querySelectorAll('#cmp-bv-map path.leaflet-interactive')"
+                                            ".length") >= 50, timeout=20, message="areas drawn")
+    _shot(duo, f"compare_bivariate_{size}")
+    api = requests.get(duo.server_url + "/api/v1/bivariate", timeout=30,
+                       params={"x": "sgb2_u15", "y": "uebergang_gym"}).json()
+    cells = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#cmp-bv-grid td')).map(c => "
+        "[c.getAttribute('data-cell'), c.textContent.trim(), getComputedStyle(c.querySelector('.oa-swatch'))"
+        ".backgroundColor]);")
+    assert len(cells) == 9
+    for cell, text, _ in cells:
+        cx, cy = int(cell[0]), int(cell[1])
+        n = sum(1 for r in api["rows"] if r["x_class"] == cx and r["y_class"] == cy)
+        assert text.startswith(f"{n} – "), (cell, text)
+        words = ("niedrig", "mittel", "hoch")
+        assert f"{words[cx]}, " in text and text.endswith(words[cy])  # 'SGB-II … hoch, Übergang … niedrig'
+    assert len({color for *_, color in cells}) == 9  # nine distinct colours
+    assert sum(int(c[1].split(" ")[0]) for c in cells) + len(api["left_out"]) == api["count"]
+    left = _table(duo, "cmp-bv-left-out")[1:]
+    assert sorted(r[0] for r in left) == sorted(r["area_id"] for r in api["left_out"]) and left
+    shown = {r[0]: r[4] for r in _table(duo, "cmp-bv-values")[1:]}
+    assert all(shown[r["area_id"]] == r["label"] for r in api["rows"])
+    assert "bx=sgb2_u15" in duo.driver.current_url and "view=bivariate" in duo.driver.current_url
+
+
+def test_play_steps_through_the_periods_with_fixed_classes(duo, atlas):
+    from atlas.services import queries
+    from auth.permissions import ANONYMOUS
+    _open(duo, "/vergleich?view=play&play=sgb2_u15", "desktop", "#cmp-pl-legend li")
+    periods = queries.periods(atlas, ANONYMOUS, "sgb2_u15")
+    live = lambda: duo.find_element("#cmp-pl-live").text  # noqa: E731
+    until(lambda: "(1 von" in live(), timeout=20, message="first period named")
+    legend = duo.find_element("#cmp-pl-legend").text
+    # keyboard: focus 'next' and press Enter; the live line names the second period, the classes stay
+    nxt = duo.driver.find_element("css selector", "#cmp-pl-next")
+    nxt.send_keys("\n")
+    until(lambda: "(2 von" in live(), timeout=10, message="second period named")
+    assert duo.find_element("#cmp-pl-legend").text == legend  # fixed classes: one legend for every period
+    toggle = duo.driver.find_element("css selector", "#cmp-pl-toggle")
+    toggle.send_keys(" ")
+    until(lambda: toggle.get_attribute("aria-pressed") == "true" and "Anhalten" in toggle.text, timeout=10,
+          message="playing")
+    until(lambda: "(3 von" in live() or "(4 von" in live(), timeout=15, message="the animation moves on")
+    toggle.send_keys(" ")
+    until(lambda: toggle.get_attribute("aria-pressed") == "false", timeout=10, message="paused")
+    time.sleep(0.3)
+    stopped = live()
+    time.sleep(2)  # longer than one step: a paused animation stays where it is
+    assert live() == stopped
+    assert "view=play" in duo.driver.current_url and "pp=" in duo.driver.current_url
+    assert f"von {len(periods)})" in stopped and len(periods) > 3
+    _shot(duo, "compare_play_desktop")
+
+
+@pytest.mark.parametrize("view,ready", [("bivariate", "#cmp-bv-grid"), ("play", "#cmp-pl-legend li")])
+def test_axe_is_clean_on_the_bivariate_and_play_views(duo, view, ready):
+    """test_accessibility_browser walks /vergleich on its first tab; these views render their own content."""
+    from tests.test_accessibility_browser import axe_violations, blocking
+    _open(duo, f"/vergleich?view={view}", "desktop", ready)
+    until(lambda: duo.driver.execute_script(
+        "return document.readyState === 'complete' && !document.querySelector('[data-dash-is-loading=true]')"),
+        timeout=20, message="callbacks settled")
+    assert blocking(axe_violations(duo), view) == []

@@ -535,8 +535,11 @@ def bivariate(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, period: str
         for sx, sy in zip(found.left_out["x_status"], found.left_out["y_status"])])
     left["x_class"] = left["y_class"] = np.where(left["status"] == "suppressed", -2, -1)
     frame = pd.concat([used, left[used.columns]], ignore_index=True) if len(left) else used
-    order = queries.areas(atlas, found.level, set_id)[["area_id"]] if set_id else frame[["area_id"]]
-    frame = order.merge(frame, on="area_id", how="inner")
+    # Every area of the map's set, so the classes line up with its features (an area without rows is missing).
+    order = queries.areas(atlas, found.level, set_id)[["area_id", "name"]] if set_id else frame[["area_id", "name"]]
+    frame = order.merge(frame.drop(columns=["name"]), on="area_id", how="left")
+    frame["status"] = frame["status"].fillna("missing")
+    frame[["x_class", "y_class"]] = frame[["x_class", "y_class"]].fillna(-1).astype(int)
     frame["label"] = [bivariate_label(found, int(cx), int(cy), st, lang)
                       for cx, cy, st in zip(frame["x_class"], frame["y_class"], frame["status"])]
     return Bivariate(found, set_id, x_edges, y_edges, frame[BIVARIATE_COLS].reset_index(drop=True))

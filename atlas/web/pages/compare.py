@@ -43,13 +43,14 @@ from atlas.web.components import (
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 
-TABS = ("areas", "change", "relation", "maps", "similar")
+TABS = ("areas", "change", "relation", "maps", "similar", "bivariate", "play")
 SIDES = (1, 2)
 # Okabe–Ito: distinguishable with every common colour-vision deficiency, one per chosen area.
 AREA_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 PARENT_STYLE = ("#7f7f7f", "dash", 2)
 DEFAULTS = {"areas": [], "indicators": ["sgb2_quote", "bev_u6"], "x": "sgb2_u15", "y": "uebergang_gym",
-            "change": "bev_gesamt", "m1": "seu_masern", "m2": "uebergang_gym"}
+            "change": "bev_gesamt", "m1": "seu_masern", "m2": "uebergang_gym", "play": "sgb2_u15"}
+PLAY_MS = 1500  # one period per 1.5 s: slow enough to read the period line and the legend
 
 
 def _fn(name: str) -> dict:
@@ -106,11 +107,22 @@ def layout(**args) -> html.Div:
                     children=_maps_tab(atlas, viewer, options, visible, args, lang)),
             dcc.Tab(label=t("cmp_tab_similar", lang), value="similar",
                     children=_similar_tab(atlas, options, areas, inds, lang)),
+            dcc.Tab(label=t("cmp_tab_bivariate", lang), value="bivariate",
+                    children=_bivariate_tab(atlas, options, _one(atlas, viewer, args.get("bx"), x or "", visible),
+                                            _one(atlas, viewer, args.get("by"), y or "", visible), levels, level,
+                                            set_id, lang)),
+            dcc.Tab(label=t("cmp_tab_play", lang), value="play",
+                    children=_play_tab(atlas, viewer, options, visible, args, levels, level, set_id, lang)),
         ]),
         html.Div([html.Label(t("share", lang), htmlFor="cmp-share-url", className="oa-label"),
                   dcc.Input(id="cmp-share-url", readOnly=True, value="", className="oa-share-url")],
                  className="oa-links oa-cmp-share"),
     ], className="oa-compare"), lang)
+
+
+def _scroll(table, lang: str) -> html.Div:
+    """A wide table in a box that scrolls sideways, reachable by keyboard (a focusable, named region)."""
+    return scrolling(table, tabIndex="0", role="region", **{"aria-label": t("cmp_table_region", lang)})
 
 
 def _field(label: str, control, id_: str) -> html.Div:
@@ -250,7 +262,7 @@ def similar_list(atlas: Atlas, found: comparison.Similar | None, lang: str) -> l
             row["_class"] = "oa-cmp-reference"
         rows.append(row)
     out = [html.P(f"{len(rows)} {t('cmp_similar_found', lang)}"),
-           scrolling(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-sim-values"))]
+           _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-sim-values"), lang)]
     if len(found.left_out):
         out.append(html.P(f"{t('cmp_left_out', lang)}: " + ", ".join(
             f"{n} ({k})" for k, n in zip(found.left_out["area_id"], found.left_out["name"])), className="oa-hint"))
@@ -301,7 +313,7 @@ def area_table(atlas: Atlas, table: pd.DataFrame, lang: str) -> html.Div:
             value = None if r.value is None or pd.isna(r.value) else float(r.value)
             row[r.area_id] = format_value(value, r.status, ind.decimals, "", lang)
         rows.append(row)
-    return scrolling(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-area-values"))
+    return _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-area-values"), lang)
 
 
 def series_figure(atlas: Atlas, series: pd.DataFrame | None, indicator_id: str | None, lang: str) -> dict:
@@ -343,7 +355,7 @@ def change_table(table: comparison.ChangeTable, labels: list[str], lang: str) ->
         rows.append({"area_id": r.area_id, "name": r.name,
                      "from": _cell(r.from_value, r.status, ind.decimals, lang),
                      "to": _cell(r.to_value, r.status, ind.decimals, lang), "change": label})
-    return scrolling(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-ch-values"))
+    return _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-ch-values"), lang)
 
 
 def _cell(value, status: str, decimals: int, lang: str) -> str:
@@ -391,7 +403,7 @@ def relation_stats(found: comparison.Relation | None, lang: str) -> list:
                     html.Strong("n = "), html.Span(str(found.n), id="cmp-n"), f" {t('cmp_n', lang)}"])]
 
 
-def left_out_list(atlas: Atlas, found: comparison.Relation | None, lang: str) -> list:
+def left_out_list(atlas: Atlas, found: comparison.Relation | None, lang: str, table_id: str = "cmp-left-out") -> list:
     if found is None:
         return []
     if found.left_out.empty:
@@ -402,7 +414,180 @@ def left_out_list(atlas: Atlas, found: comparison.Relation | None, lang: str) ->
     columns = [("area_id", t("cmp_key_col", lang)), ("name", t("cmp_area_col", lang)),
                ("x", found.x.title(lang)), ("y", found.y.title(lang))]
     return [html.H4(f"{t('cmp_left_out', lang)}: {len(rows)}"),
-            scrolling(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-left-out"))]
+            _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id=table_id), lang)]
+
+
+# ------------------------------------------------------------------ bivariate map
+def _bivariate_tab(atlas: Atlas, options: list[dict], x: str | None, y: str | None, levels: list[dict], level: str,
+                   set_id: str, lang: str) -> html.Div:
+    """Two indicators, a level; the map in 3×3 colours, its 3×3 legend in words, the table twin, who is left out."""
+    return html.Div([
+        html.Div([
+            indicator_picker("cmp-bv-x", t("cmp_x", lang), options, x, clearable=False),
+            indicator_picker("cmp-bv-y", t("cmp_y", lang), options, y, clearable=False),
+            _field(t("level", lang), dcc.Dropdown(id="cmp-bv-level", options=levels, value=level, clearable=False),
+                   "cmp-bv-level"),
+        ], className="oa-cmp-controls"),
+        html.P(t("cmp_bv_note", lang), className="oa-hint"),
+        dcc.Store(id="cmp-bv-set", data=f"{set_id}|{level}"),
+        html.Div([
+            html.Div(dl.Map([dl.GeoJSON(id="cmp-bv-geojson", data=choropleth.geometry(atlas, set_id, level),
+                                        style=_fn("style"), hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"),
+                                        hideout={}, zoomToBounds=True),
+                             dl.ScaleControl(position="bottomright", imperial=False)],
+                            id="cmp-bv-map", center=_center(atlas, set_id), zoom=11, className="oa-map", zoomSnap=0.25),
+                     className="oa-map-inner"),
+            html.Div(id="cmp-bv-title", className="oa-map-title"),
+        ], className="oa-map-wrap oa-cmp-map"),
+        html.Div(id="cmp-bv-legend", className="oa-section", **{"aria-live": "polite"}),
+        html.Div([html.Span(t("download", lang) + ":", className="oa-label-inline"),
+                  html.A("JSON", id="cmp-bv-json", href="", download="", className="oa-chip")], className="oa-links"),
+        html.Div(id="cmp-bv-table", className="oa-section"),
+        html.Div(id="cmp-bv-left", className="oa-section"),
+    ], className="oa-cmp-pane")
+
+
+def _swatch(color: str, extra: dict | None = None) -> html.Span:
+    return html.Span(className="oa-swatch", style={"background": color, "display": "inline-block", "width": "1.6em",
+                                                   "height": "1.6em", "verticalAlign": "middle", **(extra or {})})
+
+
+def bivariate_legend(found: comparison.Bivariate | None, lang: str) -> list:
+    """The 3×3 legend as a table: x low → high across, y high → low down; each cell its colour, words and count.
+
+    The words of every cell are in the cell (visually hidden), so a screen
+    reader reads 'SGB-II-Quote hoch, Übergang niedrig: 12 Gebiete' and not a colour.
+    """
+    if found is None:
+        return [html.P(t("no_indicators", lang), className="oa-hint")]
+    rel, rows = found.relation, found.rows
+    words = comparison.TERCILE_WORDS["en" if lang == "en" else "de"]
+    head = html.Tr([html.Th(f"{rel.y.title(lang)} ↓ / {rel.x.title(lang)} →", scope="col")]
+                   + [html.Th(f"{rel.x.title(lang)} {words[cx]}", scope="col") for cx in range(3)])
+    body = []
+    for cy in (2, 1, 0):
+        cells = [html.Th(f"{rel.y.title(lang)} {words[cy]}", scope="row")]
+        for cx in range(3):
+            n = int(((rows["x_class"] == cx) & (rows["y_class"] == cy)).sum())
+            cells.append(html.Td([_swatch(comparison.BIVARIATE_COLORS[cy][cx]), " ", html.Span(str(n)),
+                                  html.Span(f" – {comparison.bivariate_label(rel, cx, cy, 'ok', lang)}",
+                                            className="oa-visually-hidden")],
+                                 **{"data-cell": f"{cx}{cy}"}))
+        body.append(html.Tr(cells))
+    gaps = [html.Li([_swatch(MISSING_COLOR, {"border": "1px dashed #555"}), " ", gap_word("missing", lang), ": ",
+                     str(int((rows["status"] == "missing").sum()))]),
+            html.Li([_swatch(SUPPRESSED_COLOR), " ", gap_word("suppressed", lang), ": ",
+                     str(int((rows["status"] == "suppressed").sum()))])]
+    return [html.Table([html.Caption(t("cmp_bv_legend", lang)), html.Thead(head), html.Tbody(body)],
+                       id="cmp-bv-grid", className="oa-table oa-cmp-bv-grid"),
+            html.Ul(gaps, className="oa-legend-gaps", style={"listStyle": "none", "paddingLeft": 0})]
+
+
+def bivariate_hideout(found: comparison.Bivariate) -> dict:
+    """The map script's payload: class 0..8 into the flattened 3×3 colours, gaps as -1/-2, a label per area."""
+    classes = [comparison.bivariate_index(int(cx), int(cy)) for cx, cy in zip(found.rows["x_class"], found.rows["y_class"])]
+    return {"cls": classes, "col": [c for row in comparison.BIVARIATE_COLORS for c in row],
+            "lab": found.rows["label"].tolist(), "sel": None, "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
+
+
+def bivariate_table(found: comparison.Bivariate, lang: str) -> html.Div:
+    """The bivariate map's accessible twin in key order: both values and the class in words."""
+    rel = found.relation
+    columns = [("area_id", t("cmp_key_col", lang)), ("name", t("cmp_area_col", lang)),
+               ("x", f"{rel.x.title(lang)}, {period_label(rel.period_x, lang)}"),
+               ("y", f"{rel.y.title(lang)}, {period_label(rel.period_y, lang)}"), ("label", t("cmp_bv_class", lang))]
+    rows = [{"area_id": r.area_id, "name": r.name, "x": _cell(r.x, r.status, rel.x.decimals, lang),
+             "y": _cell(r.y, r.status, rel.y.decimals, lang), "label": r.label}
+            for r in found.rows.itertuples(index=False)]
+    return _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-bv-values"), lang)
+
+
+# ------------------------------------------------------------------ play over time
+def _play_tab(atlas: Atlas, viewer: Principal, options: list[dict], visible: pd.DataFrame, args: dict,
+              levels: list[dict], level: str, set_id: str, lang: str) -> html.Div:
+    """One indicator stepped through its periods: Play/Pause, back, forward, a period list, an aria-live line."""
+    ind = _one(atlas, viewer, args.get("play"), DEFAULTS["play"], visible)
+    periods = queries.periods(atlas, viewer, ind) if ind else []
+    period = args.get("pp") if args.get("pp") in periods else (periods[0] if periods else None)
+    method, _ = classing(args.get("pc"), 5)
+    play_level = args.get("pl") if args.get("pl") in territory.level_ids(atlas) else level
+    return html.Div([
+        html.Div([
+            indicator_picker("cmp-pl-indicator", t("indicator", lang), options, ind, clearable=False),
+            _field(t("level", lang), dcc.Dropdown(id="cmp-pl-level", options=levels, value=play_level,
+                                                  clearable=False), "cmp-pl-level"),
+            _field(t("method", lang), dcc.Dropdown(id="cmp-pl-method", value=method, clearable=False, searchable=False,
+                                                   options=[{"label": v[lang == "en"], "value": k}
+                                                            for k, v in METHODS.items()]), "cmp-pl-method"),
+            _field(t("period", lang), dcc.Dropdown(id="cmp-pl-period", value=period, clearable=False,
+                                                   options=[{"label": period_label(x, lang), "value": x}
+                                                            for x in periods]), "cmp-pl-period"),
+        ], className="oa-cmp-controls"),
+        dcc.Checklist(id="cmp-pl-fixed", value=[] if args.get("pf") == "0" else ["fixed"], className="oa-radio",
+                      options=[{"label": t("cmp_fixed", lang), "value": "fixed"}]),
+        html.Div([html.Button("◀ " + t("cmp_prev", lang), id="cmp-pl-prev", n_clicks=0, className="oa-button"),
+                  html.Button("▶ " + t("cmp_play", lang), id="cmp-pl-toggle", n_clicks=0, className="oa-button",
+                              **{"aria-pressed": "false"}),
+                  html.Button(t("cmp_next", lang) + " ▶", id="cmp-pl-next", n_clicks=0, className="oa-button")],
+                 className="oa-links"),
+        html.P(id="cmp-pl-live", role="status", **{"aria-live": "polite"}),
+        dcc.Interval(id="cmp-pl-interval", interval=PLAY_MS, disabled=True, n_intervals=0),
+        dcc.Store(id="cmp-pl-set", data=f"{set_id}|{play_level}"),
+        html.Div([
+            html.Div(dl.Map([dl.GeoJSON(id="cmp-pl-geojson", data=choropleth.geometry(atlas, set_id, play_level),
+                                        style=_fn("style"), hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"),
+                                        hideout={}, zoomToBounds=True),
+                             dl.ScaleControl(position="bottomright", imperial=False)],
+                            id="cmp-pl-map", center=_center(atlas, set_id), zoom=11, className="oa-map", zoomSnap=0.25),
+                     className="oa-map-inner"),
+            html.Div(id="cmp-pl-title", className="oa-map-title"),
+            html.Div(id="cmp-pl-legend", className="oa-legend"),
+        ], className="oa-map-wrap oa-cmp-map"),
+        html.P(t("cmp_play_note", lang), className="oa-hint"),
+    ], className="oa-cmp-pane")
+
+
+def _play(atlas: Atlas, viewer: Principal, indicator_id: str, level: str, method: str,
+          lang: str) -> comparison.Play | None:
+    """All frames at once, remembered per rights: each step of the animation then costs a lookup."""
+    return atlas.remembered(("cmp_play", viewer.rights, indicator_id, level, method, lang),
+                            lambda: comparison.play_frames(atlas, viewer, indicator_id, level, method, 5, lang))
+
+
+def play_frame(atlas: Atlas, viewer: Principal, indicator_id, period, level: str, method: str, fixed: bool,
+               lang: str) -> tuple[dict, list[dict], str | None] | None:
+    """(hideout, legend entries, set id) of one period; fixed classes from all periods, else the period's own."""
+    if not isinstance(indicator_id, str) or period not in queries.periods(atlas, viewer, indicator_id):
+        return None
+    if not fixed:
+        view = choropleth.map_view(atlas, viewer, indicator_id, period, method, 5, None, lang, level)
+        return (view.hideout, view.legend, view.set_id) if view else None
+    play = _play(atlas, viewer, indicator_id, level, method, lang)
+    frame = next((f for f in play.frames if f.period == period), None) if play else None
+    if frame is None or frame.set_id is None:
+        return None
+    hideout = {"cls": frame.classes, "col": play.colors, "lab": frame.labels, "sel": None,
+               "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
+    return hideout, play.legend, frame.set_id
+
+
+def _bivariate_play_params(atlas: Atlas, viewer: Principal, bx, by, bl, play, pp, pl, pc, pf) -> dict:
+    """The bivariate map's and the animation's part of the URL; hidden ids never go in."""
+    levels = territory.level_ids(atlas)
+    params = {k: v for k, v in (("bx", bx), ("by", by)) if _visible(atlas, viewer, [v])}
+    if bl in levels:
+        params["bl"] = bl
+    if _visible(atlas, viewer, [play]):
+        params["play"] = play
+        if pp in queries.periods(atlas, viewer, play):
+            params["pp"] = pp
+    if pl in levels:
+        params["pl"] = pl
+    if pc in METHODS:
+        params["pc"] = pc
+    if isinstance(pf, list) and "fixed" not in pf:
+        params["pf"] = "0"
+    return params
 
 
 # ------------------------------------------------------------------ callbacks
@@ -548,8 +733,12 @@ def register_callbacks(app) -> None:
                   Input("cmp-ch-level", "value"), Input("cmp-x", "value"), Input("cmp-y", "value"),
                   Input("cmp-m1-indicator", "value"), Input("cmp-m1-period", "value"), Input("cmp-m1-method", "value"),
                   Input("cmp-m2-indicator", "value"), Input("cmp-m2-period", "value"), Input("cmp-m2-method", "value"),
-                  Input("cmp-m-selected", "data"), State("cmp-lang", "data"))
-    def on_query(tab, areas, inds, ch, p_from, p_to, level, x, y, m1, p1, c1, m2, p2, c2, sel, lang):
+                  Input("cmp-m-selected", "data"),
+                  Input("cmp-bv-x", "value"), Input("cmp-bv-y", "value"), Input("cmp-bv-level", "value"),
+                  Input("cmp-pl-indicator", "value"), Input("cmp-pl-period", "value"), Input("cmp-pl-level", "value"),
+                  Input("cmp-pl-method", "value"), Input("cmp-pl-fixed", "value"), State("cmp-lang", "data"))
+    def on_query(tab, areas, inds, ch, p_from, p_to, level, x, y, m1, p1, c1, m2, p2, c2, sel,
+                 bx, by, bl, play, pp, pl, pc, pf, lang):
         """The URL of this view: only what the viewer may see goes in (a link never names a hidden id)."""
         atlas, viewer = current_atlas(), current_principal()
         params = {"view": tab if tab in TABS else "areas"}
@@ -575,12 +764,14 @@ def register_callbacks(app) -> None:
                 params[f"c{side}"] = method
         if comparison.resolve_areas(atlas, [sel]):
             params["sel"] = sel
+        params.update(_bivariate_play_params(atlas, viewer, bx, by, bl, play, pp, pl, pc, pf))
         if norm_lang(lang) != "de":
             params["lang"] = "en"
         return {"qs": urlencode(params)}
 
     for side in SIDES:
         _register_map_side(app, side)
+    _register_bivariate_and_play(app)
 
     @app.callback(Output("cmp-m-selected", "data"), Input("cmp-m1-geojson", "clickData"),
                   Input("cmp-m2-geojson", "clickData"), prevent_initial_call=True)
@@ -617,3 +808,82 @@ def register_callbacks(app) -> None:
         "function(q) { return window.ortsatlas.url.share(q && q.qs); }",
         Output("cmp-share-url", "value"), Input("cmp-query", "data"),
     )
+
+
+def _register_bivariate_and_play(app) -> None:
+    """The bivariate map's and the animation's callbacks."""
+
+    @app.callback(Output("cmp-bv-geojson", "hideout"), Output("cmp-bv-geojson", "data"), Output("cmp-bv-set", "data"),
+                  Output("cmp-bv-legend", "children"), Output("cmp-bv-title", "children"),
+                  Output("cmp-bv-table", "children"), Output("cmp-bv-left", "children"), Output("cmp-bv-json", "href"),
+                  Input("cmp-bv-x", "value"), Input("cmp-bv-y", "value"), Input("cmp-bv-level", "value"),
+                  State("cmp-bv-set", "data"), State("cmp-lang", "data"))
+    def on_bivariate(x_id, y_id, level, current_set, lang):
+        """Classes, legend and labels travel; geometry only when the set or level changes."""
+        atlas, viewer = current_atlas(), current_principal()
+        lang = norm_lang(lang)
+        level = level if level in territory.level_ids(atlas) else territory.base_level(atlas)
+        found = comparison.bivariate(atlas, viewer, x_id, y_id, None, level, lang) \
+            if isinstance(x_id, str) and isinstance(y_id, str) else None
+        if found is None or found.set_id is None:
+            return {}, no_update, no_update, bivariate_legend(None, lang), "", "", [], ""
+        geo_key = f"{found.set_id}|{level}"
+        data = no_update if current_set == geo_key else choropleth.geometry(atlas, found.set_id, level)
+        rel = found.relation
+        title = (f"{rel.x.title(lang)} ({period_label(rel.period_x, lang)}) × "
+                 f"{rel.y.title(lang)} ({period_label(rel.period_y, lang)})")
+        href = "/api/v1/bivariate?" + urlencode({"x": x_id, "y": y_id, "level": level, "lang": lang})
+        return (bivariate_hideout(found), data, geo_key, bivariate_legend(found, lang), title,
+                bivariate_table(found, lang), left_out_list(atlas, rel, lang, "cmp-bv-left-out"), href)
+
+    @app.callback(Output("cmp-pl-interval", "disabled"), Output("cmp-pl-toggle", "children"),
+                  Output("cmp-pl-toggle", "aria-pressed"),
+                  Input("cmp-pl-toggle", "n_clicks"), State("cmp-pl-interval", "disabled"), State("cmp-lang", "data"),
+                  prevent_initial_call=True)
+    def on_toggle(_, disabled, lang):
+        """Play starts the interval, Pause stops it; the button says what it will do next."""
+        lang = norm_lang(lang)
+        playing = bool(disabled)  # it was stopped: now it plays
+        label = ("⏸ " + t("cmp_pause", lang)) if playing else ("▶ " + t("cmp_play", lang))
+        return not playing, label, "true" if playing else "false"
+
+    @app.callback(Output("cmp-pl-period", "options"), Output("cmp-pl-period", "value"),
+                  Input("cmp-pl-indicator", "value"), Input("cmp-pl-interval", "n_intervals"),
+                  Input("cmp-pl-prev", "n_clicks"), Input("cmp-pl-next", "n_clicks"),
+                  State("cmp-pl-period", "value"), State("cmp-lang", "data"), prevent_initial_call=True)
+    def on_step(indicator_id, _tick, _prev, _next, current, lang):
+        """A tick or 'next' goes one period on (after the last, back to the first); 'previous' one back."""
+        opts = _periods_options(current_atlas(), current_principal(), indicator_id, norm_lang(lang))
+        periods = [o["value"] for o in opts]
+        if not periods:
+            return [], None
+        if current not in periods:
+            return opts, periods[0]
+        step = {"cmp-pl-prev": -1, "cmp-pl-next": 1, "cmp-pl-interval": 1}.get(ctx.triggered_id, 0)
+        return opts, periods[(periods.index(current) + step) % len(periods)]
+
+    @app.callback(Output("cmp-pl-geojson", "hideout"), Output("cmp-pl-geojson", "data"), Output("cmp-pl-set", "data"),
+                  Output("cmp-pl-legend", "children"), Output("cmp-pl-title", "children"),
+                  Output("cmp-pl-live", "children"),
+                  Input("cmp-pl-indicator", "value"), Input("cmp-pl-period", "value"), Input("cmp-pl-level", "value"),
+                  Input("cmp-pl-method", "value"), Input("cmp-pl-fixed", "value"),
+                  State("cmp-pl-set", "data"), State("cmp-lang", "data"))
+    def on_frame(indicator_id, period, level, method, fixed, current_set, lang):
+        """One period's map; the live line names it ('Gezeigt: 2019 (3 von 10)') for screen readers."""
+        atlas, viewer = current_atlas(), current_principal()
+        lang = norm_lang(lang)
+        level = level if level in territory.level_ids(atlas) else territory.base_level(atlas)
+        method, _ = classing(method, 5)
+        shown = play_frame(atlas, viewer, indicator_id, period, level, method,
+                           isinstance(fixed, list) and "fixed" in fixed, lang)
+        if shown is None:
+            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", ""
+        hideout, entries, set_id = shown
+        geo_key = f"{set_id}|{level}"
+        data = no_update if current_set == geo_key else choropleth.geometry(atlas, set_id, level)
+        ind = atlas.indicator_by_id[indicator_id]
+        periods = queries.periods(atlas, viewer, indicator_id)
+        live = (f"{t('cmp_shown', lang)}: {ind.title(lang)}, {period_label(period, lang)} "
+                f"({periods.index(period) + 1} {t('cmp_of', lang)} {len(periods)})")
+        return (hideout, data, geo_key, legend(entries, ind.unit, lang),
+                f"{ind.title(lang)}, {period_label(period, lang)}", live)
