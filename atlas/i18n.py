@@ -325,10 +325,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit_release_scheduled": ("Freigabe geplant", "release scheduled"),
     "audit_release_unscheduled": ("Geplante Freigabe aufgehoben", "scheduled release cancelled"),
     "audit_version_withdrawn": ("Version zurückgezogen", "version withdrawn"),
-    "audit_target_set": ("Zielwert gesetzt", "target set"),
-    "audit_note_added": ("Hinweis angelegt", "note added"),
-    "audit_note_changed": ("Hinweis geändert", "note changed"),
-    "audit_note_deleted": ("Hinweis gelöscht", "note deleted"),
     # composite index builder (/indizes)
     "nav_indices": ("Indizes", "Indices"),
     "ix_title": ("Index bauen", "Build an index"),

@@ -76,4 +76,4 @@ def test_the_route_for_stewards_json_and_xlsx_and_nobody_else(dash_app, atlas):
     assert bad.status_code == 400 and "amount" in bad.get_json()["message"]
     quarterly = steward.post("/api/v1/allocation/preview", json={**body, "indicator": "sgb2_quote"},
                              headers={"X-CSRFToken": token})
-    assert quarterly.status_code == 400 and "Zeitraum" in quarterly.get_json()["message"]
+    assert quarterly.status_code == 404 and "Zeitraum" in quarterly.get_json()["message"]

@@ -24,7 +24,7 @@ def test_data_table_orders_columns_and_keeps_components():
 
 def test_timeseries_figure_without_spec_asks_for_an_area():
     figure = timeseries_figure(None, None, "de")
-    assert figure["data"] == [] and "Ortsteil" in figure["layout"]["annotations"][0]["text"]
+    assert figure["data"] == [] and "Gebiet" in figure["layout"]["annotations"][0]["text"]
 
 
 def test_timeseries_figure_draws_every_line_marker_and_the_current_period():

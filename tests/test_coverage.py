@@ -47,7 +47,7 @@ def test_the_route_answers_unknown_and_hidden_alike_and_refuses_bad_arguments(da
     a = client.get(f"/api/v1/coverage?layer=kita&demand={hidden}&period=2024")
     b = client.get("/api/v1/coverage?layer=kita&demand=gibtsnicht&period=2024")
     assert a.status_code == b.status_code == 404 and a.data == b.data
-    assert client.get("/api/v1/coverage?layer=schwimmbad&demand=bev_u6&period=2024").status_code == 400
+    assert client.get("/api/v1/coverage?layer=schwimmbad&demand=bev_u6&period=2024").status_code == 404
     assert client.get("/api/v1/coverage?layer=kita&demand=bev_u6&period=2024&radius=-5").status_code == 400
     ok = client.get("/api/v1/coverage?layer=kita&demand=bev_u6&period=2024&level=stadtbezirk").get_json()
     assert len(ok["rows"]) == 8 and np.isclose(ok["total"]["coverage"], ok["total"]["capacity"]

@@ -15,7 +15,7 @@ def test_goals_measures_and_due_reviews_with_rights_and_visibility(scratch_app, 
     part = post(admin, token, "/api/v1/register/goals", {
         "title": "Mehr Kinder unter 3 in Betreuung", "parent": lead["id"], "visibility": "public",
         "indicators": ["betreuung_u3", hidden]}).get_json()
-    assert post(admin, token, "/api/v1/register/goals", {"title": "x", "parent": part["id"]}).status_code == 400
+    assert post(admin, token, "/api/v1/register/goals", {"title": "x", "parent": part["id"]}).status_code == 409
     steward, stoken = writer(scratch_app, "jugendamt")
     assert post(steward, stoken, "/api/v1/register/goals", {"title": "x"}).status_code == 403
     today = scratch_atlas.clock.now().date()

@@ -84,6 +84,7 @@ def auth_headers(request, api_app) -> dict:
 ALSO_ACCEPTED = {
     "POST /api/v1/uploads": ([400, 422], "the file's content and JSON form fields are checked by the server"),
     "POST /api/v1/boundaries": ([400, 422], "the file's content and JSON form fields are checked by the server"),
+    "POST /api/v1/grids": ([400, 422], "the grid file, crosswalk and points files are checked by the server"),
     "GET /api/v1/change": ([400], "a period key the indicator does not have answers 400; /values answers no rows"),
     "GET /api/v1/compare": ([400], "an unknown area key answers 400; /profile answers 404"),
     "POST /api/v1/typology/preview": ([400], "'years': 7.0 is an integer in JSON (Schema) but answers 400"),

@@ -13,7 +13,7 @@ because a share computed from a hidden count would reveal it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -72,10 +72,12 @@ def parse(atlas: Atlas, raw: dict) -> Request:
         if not isinstance(raw.get(name), str) or not raw.get(name):
             raise AllocationError(400, f"{name} fehlt / {name} is required")
     population = raw.get("population")
-    if population is not None and (not isinstance(population, str) or basis != "value"):
-        raise AllocationError(400, "population: eine Indikator-ID, nur mit basis 'value'")
+    if population is not None and not isinstance(population, str):
+        raise AllocationError(400, "population: eine Indikator-ID")
+    if population is not None and basis != "value":
+        raise AllocationError(409, "population gilt nur mit basis 'value' (Wert × Einwohnerzahl)")
     if cap is not None and cap < floor:
-        raise AllocationError(400, "cap muss mindestens so groß sein wie floor / cap must be at least floor")
+        raise AllocationError(409, "cap muss mindestens so groß sein wie floor / cap must be at least floor")
     return Request(amount, raw["indicator"], raw["period"], level, basis, population, floor, cap)
 
 
@@ -84,13 +86,12 @@ def _cents(value, name: str, required: bool = False) -> int:
     if value is None and not required:
         return 0
     try:
-        cents = Decimal(str(value)) * 100
+        cents = (Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)  # whole cents
     except (InvalidOperation, ValueError):
         cents = None
-    if cents is None or not cents.is_finite() or cents != cents.to_integral_value() \
-            or not 0 <= cents <= MAX_AMOUNT_CENTS:
-        raise AllocationError(400, f"{name}: ein Betrag in Euro mit höchstens zwei Nachkommastellen, 0 bis "
-                                   f"{MAX_AMOUNT_CENTS // 100:,} / an amount in euros".replace(",", "."))
+    if isinstance(value, bool) or cents is None or not cents.is_finite() or not 0 <= cents <= MAX_AMOUNT_CENTS:
+        raise AllocationError(400, f"{name}: ein Betrag in Euro, 0 bis {MAX_AMOUNT_CENTS // 100:,} / an amount "
+                                   "in euros".replace(",", "."))
     return int(cents)
 
 
@@ -106,7 +107,7 @@ def allocate(atlas: Atlas, viewer: Principal, req: Request) -> Allocation | None
         return None
     rows = rows[~rows["area_id"].str.endswith("-nz")]  # not-assignable cases get no money: they are nowhere
     if rows.empty:
-        raise AllocationError(400, f"{req.indicator} hat für {req.period} keine Gebiete auf der Ebene {req.level}; "
+        raise AllocationError(404, f"{req.indicator} hat für {req.period} keine Gebiete auf der Ebene {req.level}; "
                                    "prüfen Sie den Zeitraum (Jahr oder Quartal, wie der Indikator geführt wird)")
     column = "numerator" if req.basis == "numerator" else "value"
     weight = rows[column].astype(float)
@@ -114,7 +115,7 @@ def allocate(atlas: Atlas, viewer: Principal, req: Request) -> Allocation | None
         weight = weight * rows["area_id"].map(people.set_index("area_id")["value"]).astype(float)
     usable = (rows["status"] == "ok") & weight.notna()
     if (weight[usable] < 0).any():
-        raise AllocationError(400, "Gewichte müssen ≥ 0 sein; nehmen Sie einen Index mit Min-Max- oder "
+        raise AllocationError(409, "Gewichte müssen ≥ 0 sein; nehmen Sie einen Index mit Min-Max- oder "
                                    "Rang-Standardisierung, nicht z-Werte / weights must not be negative")
     cents, capped = distribute(req.amount_cents, np.where(usable, weight, 0.0), req.floor_cents, req.cap_cents)
     status = np.where(~usable, "floor_only", np.where(capped, "capped", "ok"))
@@ -137,12 +138,12 @@ def distribute(amount: int, weights: np.ndarray, floor: int = 0, cap: int | None
     """
     n = len(weights)
     if n == 0:
-        raise AllocationError(400, "keine Gebiete auf dieser Ebene / no areas on this level")
+        raise AllocationError(404, "keine Gebiete auf dieser Ebene / no areas on this level")
     if floor * n > amount:
-        raise AllocationError(400, f"floor × {n} Gebiete ist mehr als der Betrag / floor times the areas exceeds "
+        raise AllocationError(409, f"floor × {n} Gebiete ist mehr als der Betrag / floor times the areas exceeds "
                                    "the amount")
     if cap is not None and cap * n < amount:
-        raise AllocationError(400, f"cap × {n} Gebiete ist weniger als der Betrag: er ließe sich nicht ganz "
+        raise AllocationError(409, f"cap × {n} Gebiete ist weniger als der Betrag: er ließe sich nicht ganz "
                                    "verteilen / cap times the areas is below the amount")
     share = np.full(n, float(floor))
     capped = np.zeros(n, dtype=bool)

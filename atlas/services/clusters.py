@@ -24,7 +24,12 @@ NOTABLE_SD = 0.5  # a cluster mean this many standard deviations from the mean o
 
 
 class ClusterError(ValueError):
-    """A request the clustering cannot serve; the message says what to change."""
+    """A request the clustering cannot serve; the message says what to change (`status`: 400 malformed,
+    409 well-formed but the data cannot give it)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -44,6 +49,8 @@ def parse(atlas: Atlas, raw) -> dict:
     if not isinstance(inds, list) or not 2 <= len(inds) <= 12 or not all(isinstance(i, str) for i in inds):
         raise ClusterError("indicators: 2 bis 12 Indikator-IDs")
     k = raw.get("k", 4)
+    if isinstance(k, float) and k.is_integer():  # 7.0 is an integer in JSON
+        k = int(k)
     if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= 10:
         raise ClusterError("k: eine ganze Zahl von 2 bis 10")
     method = raw.get("method", "kmeans")
@@ -65,7 +72,7 @@ def cluster(atlas: Atlas, viewer: Principal, req: dict) -> Clusters | None:
         return None
     if len(table) < 2 * req["k"]:
         raise ClusterError(f"zu wenige Gebiete mit allen Werten ({len(table)}) für {req['k']} Cluster; wählen Sie "
-                           "weniger Cluster, eine tiefere Ebene oder weniger Indikatoren")
+                           "weniger Cluster, eine tiefere Ebene oder weniger Indikatoren", 409)
     spread = table.std(ddof=0).replace(0, 1.0)
     z = ((table - table.mean()) / spread).to_numpy()
     labels = _labels(z, req["k"], req["method"])

@@ -49,11 +49,8 @@ def coverage(atlas: Atlas, viewer: Principal, layer: str, demand: str, period: s
     if not 0 <= radius_m <= MAX_RADIUS_M:
         raise CoverageError(f"radius: 0 bis {MAX_RADIUS_M} Meter")
     points = queries.points(atlas, layer)
-    if points.empty:
-        layers = sorted(set(queries.points(atlas)["layer"]))
-        raise CoverageError(f"layer: eine von {', '.join(layers)}")
     rows = queries.value_rows(atlas, viewer, demand, period, level)
-    if rows is None:
+    if rows is None or points.empty:  # an unknown layer does not exist, like an unknown indicator
         return None
     ind = atlas.indicator_by_id[demand]
     need = rows["numerator"] if ind.numerator else rows["value"]

@@ -45,7 +45,7 @@ def set_rules(atlas: Atlas, viewer: Principal, raw) -> dict:
         if not isinstance(raw["worst_class"], bool):
             raise TargetError(400, "bad_rules", "'worst_class' ist true oder false")
         if raw["worst_class"] and ind.polarity == "neutral":
-            raise TargetError(400, "bad_rules", f"{ind.id} hat keine Richtung (neutral): es gibt keine schlechteste "
+            raise TargetError(409, "bad_rules", f"{ind.id} hat keine Richtung (neutral): es gibt keine schlechteste "
                                                 "Klasse")
         rules["worst_class"] = raw["worst_class"]
     with atlas.store.writing() as tx:

@@ -50,12 +50,16 @@ def add_goal(atlas: Atlas, viewer: Principal, raw) -> dict:
     if not isinstance(raw, dict):
         raise TargetError(400, "bad_register", "JSON-Objekt erwartet / a JSON object is expected")
     register = _register(atlas)
-    parent = raw.get("parent")
-    if parent is not None and (parent not in register["goals"] or register["goals"][parent]["parent"]):
-        raise TargetError(400, "bad_register", "'parent' muss ein Leitziel sein (ein Teilziel hat keine Teilziele)")
+    parent = raw.get("parent") or None
+    if parent is not None and (not isinstance(parent, str) or parent not in register["goals"]):
+        raise TargetError(404, "not_found", "'parent': dieses Leitziel gibt es nicht")
+    if parent is not None and register["goals"][parent]["parent"]:
+        raise TargetError(409, "bad_register", "'parent' muss ein Leitziel sein (ein Teilziel hat keine Teilziele)")
     inds = raw.get("indicators", [])
-    if not isinstance(inds, list) or any(queries.get_indicator(atlas, viewer, i) is None for i in inds):
-        raise TargetError(400, "bad_register", "'indicators': Indikator-IDs, die es gibt")
+    if not isinstance(inds, list) or not all(isinstance(i, str) for i in inds):
+        raise TargetError(400, "bad_register", "'indicators': eine Liste von Indikator-IDs")
+    if any(queries.get_indicator(atlas, viewer, i) is None for i in inds):
+        raise TargetError(404, "not_found", "'indicators': einen dieser Indikatoren gibt es nicht")
     goal = {"id": "z" + secrets.token_hex(3), "title": _text(raw, "title"), "parent": parent,
             "indicators": list(dict.fromkeys(inds)), "visibility": _visibility(raw), **_stamp(atlas, viewer)}
     _save(atlas, "goals", goal)
@@ -68,13 +72,15 @@ def add_measure(atlas: Atlas, viewer: Principal, raw) -> dict:
     if not isinstance(raw, dict):
         raise TargetError(400, "bad_register", "JSON-Objekt erwartet / a JSON object is expected")
     register = _register(atlas)
-    unit = raw.get("unit")
+    unit, goal, measure = raw.get("unit"), raw.get("goal"), raw.get("id") or None
+    if not all(isinstance(v, str) for v in (unit, goal)) or not isinstance(measure, (str, type(None))):
+        raise TargetError(400, "bad_register", "'unit', 'goal' (und 'id') sind Kennungen (Text)")
     if unit not in atlas.departments:
-        raise TargetError(400, "bad_register", f"'unit': eine von {', '.join(sorted(atlas.departments))}")
+        raise TargetError(404, "not_found", f"'unit': eine von {', '.join(sorted(atlas.departments))}")
     if not may_plan_measures(viewer, unit):
         raise TargetError(403, "forbidden", "Maßnahmen trägt die verantwortliche Stelle ein")
-    if raw.get("goal") not in register["goals"]:
-        raise TargetError(400, "bad_register", "'goal': die ID eines Ziels im Register")
+    if goal not in register["goals"]:
+        raise TargetError(404, "not_found", "'goal': dieses Ziel gibt es im Register nicht")
     try:
         review = date.fromisoformat(str(raw.get("review"))).isoformat()
     except ValueError:
@@ -82,10 +88,10 @@ def add_measure(atlas: Atlas, viewer: Principal, raw) -> dict:
     state = raw.get("state", "open")
     if state not in STATES:
         raise TargetError(400, "bad_register", "'state': open, done oder dropped")
-    measure_id = raw.get("id") or "m" + secrets.token_hex(3)
-    if raw.get("id") and raw["id"] not in register["measures"]:
+    if measure is not None and measure not in register["measures"]:
         raise TargetError(404, "not_found", "Maßnahme nicht gefunden / measure not found")
-    measure = {"id": measure_id, "goal": raw["goal"], "title": _text(raw, "title"), "unit": unit,
+    measure_id = measure or "m" + secrets.token_hex(3)
+    measure = {"id": measure_id, "goal": goal, "title": _text(raw, "title"), "unit": unit,
                "review": review, "state": state, "note": _text(raw, "note", required=False),
                "visibility": _visibility(raw), **_stamp(atlas, viewer)}
     _save(atlas, "measures", measure)

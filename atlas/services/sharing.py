@@ -49,6 +49,6 @@ def _organisations(atlas: Atlas, organisations: list, owner: str) -> list[str]:
     known = set(atlas.departments) - {owner}
     unknown = sorted(set(organisations) - known)
     if unknown:
-        raise VersionError(400, "bad_sharing", f"unbekannte Organisation(en) {', '.join(unknown)}; bekannt: "
-                                               f"{', '.join(sorted(known))}")
+        raise VersionError(404, "not_found", f"unbekannte Organisation(en) {', '.join(unknown)}; bekannt: "
+                                             f"{', '.join(sorted(known))}")
     return sorted(set(organisations))

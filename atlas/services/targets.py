@@ -149,14 +149,14 @@ def choose_tiles(atlas: Atlas, viewer: Principal, raw) -> dict:
     if not isinstance(raw, dict) or not isinstance(raw.get("indicators"), list):
         raise TargetError(400, "bad_tiles", "{\"organisation\": …, \"indicators\": [IDs]} erwartet")
     org = raw.get("organisation")
-    if org not in atlas.departments:
-        raise TargetError(400, "bad_tiles", f"'organisation': eine von {', '.join(sorted(atlas.departments))}")
+    if not isinstance(org, str) or org not in atlas.departments:
+        raise TargetError(404, "not_found", f"'organisation': eine von {', '.join(sorted(atlas.departments))}")
     if not may_configure_dashboard(viewer, org):
         raise TargetError(403, "forbidden", "die Kacheln wählt die Organisation selbst")
     unknown = [i for i in raw["indicators"] if not isinstance(i, str) or queries.get_indicator(atlas, viewer, i)
                is None]
     if unknown:
-        raise TargetError(400, "bad_tiles", f"unbekannte Indikatoren: {', '.join(map(str, unknown[:10]))}")
+        raise TargetError(404, "not_found", f"unbekannte Indikatoren: {', '.join(map(str, unknown[:10]))}")
     with atlas.store.writing() as tx:
         tx.manifest.setdefault("dashboards", {})[org] = list(dict.fromkeys(raw["indicators"]))
     atlas.audit.record(viewer.name, "dashboard_configured", org, ", ".join(raw["indicators"]) or "alle Kacheln")

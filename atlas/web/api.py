@@ -677,7 +677,7 @@ def clusters_preview() -> Response:
     try:
         found = cluster_service.cluster(atlas, viewer, cluster_service.parse(atlas, request.get_json(silent=True)))
     except cluster_service.ClusterError as exc:
-        return error_response(400, "bad_clusters", str(exc))
+        return error_response(exc.status, "bad_clusters", str(exc))
     except ValueError as exc:  # a malformed period
         return error_response(400, "bad_period", str(exc))
     if found is None:

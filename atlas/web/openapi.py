@@ -32,6 +32,10 @@ NUM_OR_NULL = {"type": ["number", "null"]}
 STR_OR_NULL = {"type": ["string", "null"]}
 INT_OR_NULL = {"type": ["integer", "null"]}
 STR_LIST = {"type": "array", "items": STR}
+TEXT = {"type": "string", "pattern": "\\S"}  # a text with something in it
+# An amount in euros, as a number or as text with a decimal point (rounded to whole cents).
+EUROS = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1e13},
+                   {"type": "string", "pattern": "^[0-9]{1,13}([.][0-9]{1,6})?$"}]}
 KEY_SCHEMA = {"type": "string", "minLength": 1}
 PERIOD_SCHEMA = {"type": "string", "pattern": "^[1-9][0-9]{3}(-Q[1-4]|-(0[1-9]|1[0-2]))?$",
                  "description": "A year `2024`, a quarter `2024-Q3` or a month `2024-06`."}
@@ -302,11 +306,12 @@ ROUTES: tuple[Op, ...] = (
                         "due": array_of({"type": "object"})})), (), (), tag="targets"),
     Op("post", "/api/v1/register/goals", "Admins: add a goal (a Teilziel names its Leitziel as `parent`).",
        json_answer({"type": "object"}), (), WRITE, 201, json_body(obj(
-           {"title": STR}, {"parent": STR, "indicators": STR_LIST, "visibility": {"enum": ["public", "internal"]}}),
+           {"title": TEXT}, {"parent": STR, "indicators": array_of(KEY),
+                            "visibility": {"enum": ["public", "internal"]}}),
            required=True), write=True, tag="targets"),
     Op("post", "/api/v1/register/measures", "The responsible unit: record a measure or a new revision of it.",
        json_answer({"type": "object"}), (), WRITE, 201, json_body(obj(
-           {"goal": STR, "title": STR, "unit": STR, "review": DATE},
+           {"goal": KEY, "title": TEXT, "unit": KEY, "review": DATE},
            {"id": STR, "state": {"enum": ["open", "done", "dropped"]}, "note": STR,
             "visibility": {"enum": ["public", "internal"]}}), required=True), write=True, tag="targets"),
     Op("get", "/api/v1/targets", "Target tiles (value, target, traffic light, trend) of every visible indicator "
@@ -324,17 +329,17 @@ ROUTES: tuple[Op, ...] = (
     Op("get", "/api/v1/coverage", "Supply and demand: a point layer's capacity per 100 people in need (an "
                                   "indicator's count), per area; suppressed where the count is.",
        json_answer(obj({"rows": array_of({"type": "object"}), "method_de": STR})),
-       (query("layer", "A point layer (kita, grundschule, …).", STR, required=True),
+       (query("layer", "A point layer (kita, grundschule, …); an unknown one answers 404.", KEY, required=True),
         query("demand", "The indicator whose count is the need (its numerator, or a count).", KEY, required=True,
               example="indicator"),
-        query("period", "Period.", STR, required=True, example="period"), LEVEL,
+        query("period", "Period.", PERIOD_KEY, required=True, example="period"), LEVEL,
         query("radius", "Catchment in metres around each area (0–20000; default 0: located in the area).",
               {"type": "number", "minimum": 0, "maximum": 20000})), (400, 404), tag="profiles"),
     Op("get", "/api/v1/search", "Areas by name or key at every level (tolerant of case, umlauts, hyphens), and "
                                 "the indicators the viewer may see by words of their titles and definitions.",
        json_answer(obj({"q": STR, "areas": array_of(obj({"area_id": STR, "name": STR, "level": STR})),
                         "indicators": array_of(obj({"id": STR, "title": STR}))})),
-       (query("q", "What to look for (at most 200 characters).", {"type": "string", "minLength": 1,
+       (query("q", "What to look for (at most 200 characters).", {"type": "string", "pattern": "\\S",
                                                                   "maxLength": 200}, required=True),
         LANG), (400,), tag="profiles"),
     Op("get", "/api/v1/profile", "An area's profile: every indicator the viewer may see, as JSON or A4 PDF.",
@@ -402,18 +407,21 @@ ROUTES: tuple[Op, ...] = (
            "application/json": {"schema": obj({"amount": {"type": "number"}, "rows": array_of({"type": "object"}),
                                                "method_de": STR})},
            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": FILE_FIELD}}},
-       (query("format", "json (default) or xlsx.", {"enum": ["json", "xlsx"]}),), (400, 404),
-       body=json_body(obj({"amount": {"type": ["number", "string"]}, "indicator": KEY, "period": STR},
-                          {"level": STR, "basis": {"enum": ["value", "numerator"]}, "population": KEY,
-                           "floor": {"type": ["number", "string"]}, "cap": {"type": ["number", "string"]}}),
-                      required=True), tag="indices"),
+       (query("format", "json (default) or xlsx.", {"enum": ["json", "xlsx"]}),), (400, 404, 409),
+       body=json_body(obj({"amount": EUROS, "indicator": KEY, "period": PERIOD_KEY},
+                          {"level": LEVEL_ID, "basis": {"enum": ["value", "numerator"]}, "population": KEY,
+                           "floor": EUROS, "cap": EUROS}), required=True), tag="indices",
+       more={409: json_answer(ref("Error"), "The numbers cannot be met: floor × areas above the amount, cap × "
+                                            "areas below it, negative weights, or population with 'numerator'.")}),
     Op("post", "/api/v1/clusters/preview", "Stewards, admins: a cluster typology (k-means or Ward) of the areas "
                                            "over 2–12 z-standardised indicators, each cluster described.",
        json_answer(obj({"clusters": array_of({"type": "object"}), "areas": array_of({"type": "object"})})), (),
-       (400, 404), body=json_body(obj({"indicators": {**STR_LIST, "minItems": 2, "maxItems": 12}, "period": STR},
-                                      {"k": {"type": "integer", "minimum": 2, "maximum": 10},
-                                       "method": {"enum": ["kmeans", "ward"]}, "level": STR}), required=True),
-       tag="indices"),
+       (400, 404, 409), body=json_body(obj({"indicators": {**array_of(KEY), "minItems": 2, "maxItems": 12},
+                                            "period": PERIOD_KEY},
+                                           {"k": {"type": "integer", "minimum": 2, "maximum": 10},
+                                            "method": {"enum": ["kmeans", "ward"]}, "level": LEVEL_ID}),
+                                       required=True),
+       tag="indices", more={409: json_answer(ref("Error"), "Too few areas with every value for k clusters.")}),
     Op("post", "/api/v1/indices/preview", "Stewards, admins: a composite index per area; nothing is stored.",
        json_answer(obj({"level": STR, "count": INT, "rows": array_of({"type": "object"})})), (), (400, 404),
        body=json_body(ref("Recipe"), required=True), tag="indices"),
