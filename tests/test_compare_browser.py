@@ -190,12 +190,15 @@ def test_play_steps_through_the_periods_with_fixed_classes(duo, atlas):
     periods = queries.periods(atlas, ANONYMOUS, "sgb2_u15")
     live = lambda: duo.find_element("#cmp-pl-live").text  # noqa: E731
     until(lambda: "(1 von" in live(), timeout=20, message="first period named")
-    legend = duo.find_element("#cmp-pl-legend").text
+    ranges = lambda: duo.driver.execute_script(  # noqa: E731
+        "return Array.from(document.querySelectorAll('#cmp-pl-legend li.oa-legend-class')).map(li => "
+        "li.children[1].textContent);")
+    legend = ranges()
     # keyboard: focus 'next' and press Enter; the live line names the second period, the classes stay
     nxt = duo.driver.find_element("css selector", "#cmp-pl-next")
     nxt.send_keys("\n")
     until(lambda: "(2 von" in live(), timeout=10, message="second period named")
-    assert duo.find_element("#cmp-pl-legend").text == legend  # fixed classes: one legend for every period
+    assert ranges() == legend and len(legend) >= 3  # fixed classes: the same ranges in every period
     toggle = duo.driver.find_element("css selector", "#cmp-pl-toggle")
     toggle.send_keys(" ")
     until(lambda: toggle.get_attribute("aria-pressed") == "true" and "Anhalten" in toggle.text, timeout=10,

@@ -568,7 +568,21 @@ def play_frame(atlas: Atlas, viewer: Principal, indicator_id, period, level: str
         return None
     hideout = {"cls": frame.classes, "col": play.colors, "lab": frame.labels, "sel": None,
                "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
-    return hideout, play.legend, frame.set_id
+    return hideout, frame_legend(play.legend, frame.classes), frame.set_id
+
+
+def frame_legend(entries: list[dict], classes: list[int]) -> list[dict]:
+    """The fixed legend (the same ranges in every period) with this period's counts, so it still adds up."""
+    cls = np.asarray(classes, dtype=int)
+    kinds = {"missing": -1, "suppressed": -2}
+    out, i = [], 0
+    for e in entries:
+        if e["kind"] == "class":
+            out.append({**e, "count": int((cls == i).sum())})
+            i += 1
+        else:
+            out.append({**e, "count": int((cls == kinds.get(e["kind"], -3)).sum())})
+    return out
 
 
 def _bivariate_play_params(atlas: Atlas, viewer: Principal, bx, by, bl, play, pp, pl, pc, pf) -> dict:
