@@ -6,6 +6,8 @@ value range in every period.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,3 +103,25 @@ def test_fixed_classes_are_the_same_across_all_periods(atlas):
 
 def test_play_hides_hidden_indicators(atlas):
     assert comparison.play_frames(atlas, ANONYMOUS, "kaufkraft") is None
+
+
+@pytest.mark.parametrize("fmt,magic", [("png", b"\x89PNG"), ("pdf", b"%PDF"), ("svg", b"<?xml")])
+def test_bivariate_picture_is_drawn_for_visible_indicators_only(client, fmt, magic):
+    answer = client.get("/api/v1/bivariate", query_string={"x": X, "y": Y, "format": fmt})
+    assert answer.status_code == 200 and answer.data.startswith(magic)
+    assert f"ortsatlas_bivariat_{X}_{Y}" in answer.headers["Content-Disposition"]
+    hidden = client.get("/api/v1/bivariate", query_string={"x": "kaufkraft", "y": Y, "format": fmt})
+    unknown = client.get("/api/v1/bivariate", query_string={"x": "no_such_thing", "y": Y, "format": fmt})
+    assert hidden.status_code == unknown.status_code == 404 and hidden.get_json() == unknown.get_json()
+    assert client.get("/api/v1/bivariate", query_string={"x": X, "y": Y, "format": "gif"}).status_code == 400
+
+
+def test_bivariate_picture_shows_the_legend_counts(atlas):
+    from atlas.export import pictures
+    found = comparison.bivariate(atlas, ANONYMOUS, X, Y)
+    svg = pictures.bivariate_picture(atlas, ANONYMOUS, X, Y, None, territory.base_level(atlas), "svg").body.decode()
+    assert found.relation.x.title("de") in svg and "geheim gehalten" in svg
+    counts = [int(((found.rows["x_class"] == cx) & (found.rows["y_class"] == cy)).sum())
+              for cy in range(3) for cx in range(3)]
+    drawn = [int(n) for n in re.findall(r'font-size: 9px;[^>]*text-anchor: middle"[^>]*>(\d+)</text>', svg)]
+    assert drawn == counts  # the key's cells, low to high, row by row

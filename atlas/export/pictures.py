@@ -23,7 +23,7 @@ import shapely
 from matplotlib.figure import (
     Figure,  # the object API: no pyplot state, no display, thread-friendly
 )
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
@@ -36,10 +36,10 @@ from atlas.classify import (
     SUPPRESSED_COLOR,
     legend_entries,
 )
-from atlas.formatting import format_number
+from atlas.formatting import format_number, gap_word
 from atlas.i18n import t
 from atlas.periods import period_label
-from atlas.services import choropleth, notes, queries, territory
+from atlas.services import choropleth, comparison, notes, queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import ANONYMOUS, Principal
 
@@ -302,3 +302,74 @@ def draw_chart(spec: charts.ChartSpec, lang: str = "de") -> Figure:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, frameon=False, fontsize=9)
     fig.text(0.02, 0.95, spec.title, fontsize=14, fontweight="bold", va="top")
     return fig
+
+
+# ------------------------------------------------------------------ the bivariate map (issue 14)
+def bivariate_picture(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, period: str | None, level: str,
+                      fmt: str, lang: str = "de") -> Picture | None:
+    """The compare page's bivariate map as a picture: 3×3 colours, the 3×3 legend in words, gaps, sources.
+
+    From `comparison.bivariate`, so it classes exactly the areas the page
+    does; None when either indicator is not visible (or has no values).
+    """
+    found = comparison.bivariate(atlas, viewer, x_id, y_id, period, level, lang)
+    if found is None or found.set_id is None:
+        return None
+    rel, rows = found.relation, found.rows
+    geo = queries.areas(atlas, rel.level, found.set_id)[["area_id", "geometry"]].merge(rows, on="area_id")
+    gdf = gpd.GeoDataFrame(geo.drop(columns="geometry"), geometry=shapely.from_wkb(geo["geometry"].values),
+                           crs="EPSG:4326").to_crs(atlas.settings.official_crs)
+    fig = Figure(figsize=A4_LANDSCAPE)
+    ax = fig.add_axes((0.02, 0.09, 0.66, 0.78))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ok = (gdf["x_class"] >= 0).to_numpy()
+    if ok.any():
+        gdf[ok].plot(ax=ax, color=[comparison.BIVARIATE_COLORS[int(cy)][int(cx)]
+                                   for cx, cy in zip(gdf.loc[ok, "x_class"], gdf.loc[ok, "y_class"])],
+                     edgecolor="white", linewidth=0.5)
+    for status, face, edge, hatch in (("missing", "white", "#8c8c8c", ".."),
+                                      ("suppressed", SUPPRESSED_COLOR, "white", "//")):
+        part = (gdf["status"] == status).to_numpy()
+        if part.any():  # as draw_map: a hatch takes the edge colour
+            gdf[part].plot(ax=ax, facecolor=face, edgecolor=edge, linewidth=0.5, hatch=hatch)
+    _scale_bar(ax, gdf.crs.axis_info[0].unit_name in ("metre", "meter"))
+    title = f"{rel.x.title(lang)} × {rel.y.title(lang)}"
+    fig.text(0.02, 0.95, title, fontsize=17, fontweight="bold", va="top")
+    fig.text(0.02, 0.905, f"{territory.label(atlas, rel.level, lang)} · {period_label(rel.period_x)} / "
+                          f"{period_label(rel.period_y)}", fontsize=11, color="#444444", va="top")
+    _bivariate_key(fig, found, lang)
+    fig.text(0.02, 0.03, _source_line(atlas, rel.x, lang, f"{rel.y.source} · "
+                                      f"{'Klassen: Terzile' if lang == 'de' else 'Classes: terciles'}"),
+             fontsize=8, color="#444444", wrap=True)
+    marks = [public_view_mark(atlas, viewer, ind, p, rel.level, lang)
+             for ind, p in ((rel.x, rel.period_x), (rel.y, rel.period_y))]
+    _stamp(fig, next((m for m in marks if m), ""), lang)
+    return Picture(_save(fig, fmt, title), PICTURE_FORMATS[fmt],
+                   f"ortsatlas_bivariat_{rel.x.id}_{rel.y.id}_{rel.level}.{fmt}")
+
+
+def _bivariate_key(fig: Figure, found, lang: str) -> None:
+    """The 3×3 legend: x low → high across, y low → high up, the count in each cell; then the gaps."""
+    rel, rows = found.relation, found.rows
+    words = comparison.TERCILE_WORDS["en" if lang == "en" else "de"]
+    key = fig.add_axes((0.76, 0.50, 0.18, 0.26))
+    for cy in range(3):
+        for cx in range(3):
+            n = int(((rows["x_class"] == cx) & (rows["y_class"] == cy)).sum())
+            key.add_patch(Rectangle((cx, cy), 1, 1, facecolor=comparison.BIVARIATE_COLORS[cy][cx],
+                                                       edgecolor="white"))
+            key.text(cx + 0.5, cy + 0.5, str(n), ha="center", va="center", fontsize=9)
+    key.set_xlim(0, 3)
+    key.set_ylim(0, 3)
+    key.set_xticks([0.5, 1.5, 2.5], words, fontsize=8)
+    key.set_yticks([0.5, 1.5, 2.5], words, fontsize=8)
+    key.set_xlabel(f"{rel.x.title(lang)} →", fontsize=9)
+    key.set_ylabel(f"{rel.y.title(lang)} →", fontsize=9)
+    key.tick_params(length=0)
+    for spine in key.spines.values():
+        spine.set_visible(False)
+    handles = [Patch(facecolor=face, edgecolor="#8c8c8c", hatch=hatch,
+                     label=f"{gap_word(status, lang)}  ({int((rows['status'] == status).sum())})")
+               for status, face, hatch in (("missing", "white", ".."), ("suppressed", SUPPRESSED_COLOR, "//"))]
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.74, 0.40), frameon=False, fontsize=10)

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from atlas.export import profile_pdf, profile_view, report_render
+from atlas.export import pictures, profile_pdf, profile_view, report_render
 from atlas.export.allocation_file import allocation_xlsx
 from atlas.export.tables import neutralise
 from atlas.i18n import norm_lang
@@ -583,16 +583,27 @@ def bivariate() -> Response:
 
     Every area of the level in key order with its x and y class (0 low … 2
     high) and the label in words; missing and suppressed areas carry no
-    value and no class (-1, -2) and are listed as left out.
+    value and no class (-1, -2) and are listed as left out. With
+    `format=png|svg|pdf` the map itself as a picture, as the page shows it.
     """
     atlas, viewer = current_atlas(), current_principal()
     level = level_arg()
     if isinstance(level, Response):
         return level
-    found = comparison.bivariate(atlas, viewer, request.args.get("x", ""), request.args.get("y", ""),
-                                 request.args.get("period") or None, level, request.args.get("lang") or "de")
+    fmt, lang = request.args.get("format"), "en" if request.args.get("lang") == "en" else "de"
+    if fmt is not None and fmt not in pictures.PICTURE_FORMATS:
+        return error_response(400, "bad_format", f"format must be one of {', '.join(pictures.PICTURE_FORMATS)}")
+    x_id, y_id, period = request.args.get("x", ""), request.args.get("y", ""), request.args.get("period") or None
+    found = comparison.bivariate(atlas, viewer, x_id, y_id, period, level, lang)
     if found is None:
         return not_found()
+    if fmt is not None:
+        pic = pictures.bivariate_picture(atlas, viewer, x_id, y_id, period, level, fmt, lang)
+        if pic is None:
+            return not_found()
+        resp = Response(pic.body, mimetype=pic.mimetype)
+        resp.headers["Content-Disposition"] = f'attachment; filename="{pic.filename}"'
+        return resp
     rel = found.relation
     return jsonify({"x": rel.x.id, "y": rel.y.id, "period_x": rel.period_x, "period_y": rel.period_y,
                     "level": rel.level, "boundary_set": found.set_id, "x_edges": found.x_edges,

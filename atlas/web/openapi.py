@@ -268,7 +268,8 @@ ROUTES: tuple[Op, ...] = (
        (query("x", "Indicator id.", KEY, required=True, example="indicator"),
         query("y", "Indicator id.", KEY, required=True, example="indicator"), PERIOD, LEVEL), (400, 404)),
     Op("get", "/api/v1/bivariate", "Two indicators in 3×3 classes (terciles of each over the areas 'ok' in both): "
-                                   "x and y class per area, a label in words, and the areas left out.",
+                                   "x and y class per area, a label in words, and the areas left out "
+                                   "(format=png|svg|pdf: the map as a picture).",
        json_answer(obj({"x": STR, "y": STR, "level": STR, "count": INT, "x_edges": array_of({"type": "number"}),
                         "y_edges": array_of({"type": "number"}), "colors": array_of(STR),
                         "rows": array_of(obj({"area_id": STR, "x_class": INT, "y_class": INT, "status": STR,

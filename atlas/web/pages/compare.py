@@ -50,6 +50,7 @@ AREA_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 PARENT_STYLE = ("#7f7f7f", "dash", 2)
 DEFAULTS = {"areas": [], "indicators": ["sgb2_quote", "bev_u6"], "x": "sgb2_u15", "y": "uebergang_gym",
             "change": "bev_gesamt", "m1": "seu_masern", "m2": "uebergang_gym", "play": "sgb2_u15"}
+PICTURES = ("png", "svg", "pdf")
 PLAY_MS = 1500  # one period per 1.5 s: slow enough to read the period line and the legend
 
 
@@ -403,7 +404,8 @@ def relation_stats(found: comparison.Relation | None, lang: str) -> list:
                     html.Strong("n = "), html.Span(str(found.n), id="cmp-n"), f" {t('cmp_n', lang)}"])]
 
 
-def left_out_list(atlas: Atlas, found: comparison.Relation | None, lang: str, table_id: str = "cmp-left-out") -> list:
+def left_out_list(atlas: Atlas, found: comparison.Relation | None, lang: str,
+                  table_id: str = "cmp-left-out") -> list:
     if found is None:
         return []
     if found.left_out.empty:
@@ -441,7 +443,9 @@ def _bivariate_tab(atlas: Atlas, options: list[dict], x: str | None, y: str | No
         ], className="oa-map-wrap oa-cmp-map"),
         html.Div(id="cmp-bv-legend", className="oa-section", **{"aria-live": "polite"}),
         html.Div([html.Span(t("download", lang) + ":", className="oa-label-inline"),
-                  html.A("JSON", id="cmp-bv-json", href="", download="", className="oa-chip")], className="oa-links"),
+                  html.A("JSON", id="cmp-bv-json", href="", download="", className="oa-chip")]
+                 + [html.A(fmt.upper(), id=f"cmp-bv-{fmt}", href="", download="", className="oa-chip")
+                    for fmt in PICTURES], className="oa-links"),
         html.Div(id="cmp-bv-table", className="oa-section"),
         html.Div(id="cmp-bv-left", className="oa-section"),
     ], className="oa-cmp-pane")
@@ -485,7 +489,8 @@ def bivariate_legend(found: comparison.Bivariate | None, lang: str) -> list:
 
 def bivariate_hideout(found: comparison.Bivariate) -> dict:
     """The map script's payload: class 0..8 into the flattened 3×3 colours, gaps as -1/-2, a label per area."""
-    classes = [comparison.bivariate_index(int(cx), int(cy)) for cx, cy in zip(found.rows["x_class"], found.rows["y_class"])]
+    classes = [comparison.bivariate_index(int(cx), int(cy))
+               for cx, cy in zip(found.rows["x_class"], found.rows["y_class"])]
     return {"cls": classes, "col": [c for row in comparison.BIVARIATE_COLORS for c in row],
             "lab": found.rows["label"].tolist(), "sel": None, "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
 
@@ -830,6 +835,7 @@ def _register_bivariate_and_play(app) -> None:
     @app.callback(Output("cmp-bv-geojson", "hideout"), Output("cmp-bv-geojson", "data"), Output("cmp-bv-set", "data"),
                   Output("cmp-bv-legend", "children"), Output("cmp-bv-title", "children"),
                   Output("cmp-bv-table", "children"), Output("cmp-bv-left", "children"), Output("cmp-bv-json", "href"),
+                  *[Output(f"cmp-bv-{fmt}", "href") for fmt in PICTURES],
                   Input("cmp-bv-x", "value"), Input("cmp-bv-y", "value"), Input("cmp-bv-level", "value"),
                   State("cmp-bv-set", "data"), State("cmp-lang", "data"))
     def on_bivariate(x_id, y_id, level, current_set, lang):
@@ -840,15 +846,17 @@ def _register_bivariate_and_play(app) -> None:
         found = comparison.bivariate(atlas, viewer, x_id, y_id, None, level, lang) \
             if isinstance(x_id, str) and isinstance(y_id, str) else None
         if found is None or found.set_id is None:
-            return {}, no_update, no_update, bivariate_legend(None, lang), "", "", [], ""
+            return ({}, no_update, no_update, bivariate_legend(None, lang), "", "", [], "") + ("",) * len(PICTURES)
         geo_key = f"{found.set_id}|{level}"
         data = no_update if current_set == geo_key else choropleth.geometry(atlas, found.set_id, level)
         rel = found.relation
         title = (f"{rel.x.title(lang)} ({period_label(rel.period_x, lang)}) × "
                  f"{rel.y.title(lang)} ({period_label(rel.period_y, lang)})")
-        href = "/api/v1/bivariate?" + urlencode({"x": x_id, "y": y_id, "level": level, "lang": lang})
+        query = {"x": x_id, "y": y_id, "level": level, "lang": lang}
+        href = "/api/v1/bivariate?" + urlencode(query)
+        pictures = tuple(f"{href}&format={fmt}" for fmt in PICTURES)
         return (bivariate_hideout(found), data, geo_key, bivariate_legend(found, lang), title,
-                bivariate_table(found, lang), left_out_list(atlas, rel, lang, "cmp-bv-left-out"), href)
+                bivariate_table(found, lang), left_out_list(atlas, rel, lang, "cmp-bv-left-out"), href) + pictures
 
     @app.callback(Output("cmp-pl-interval", "disabled"), Output("cmp-pl-toggle", "children"),
                   Output("cmp-pl-toggle", "aria-pressed"),
