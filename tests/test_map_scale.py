@@ -94,6 +94,7 @@ def test_band_geometry_refuses_what_the_page_did_not_send(atlas):
     level = territory.base_level(atlas)
     assert band_geometry(atlas, f"{set_id}|{level}", 0) is choropleth.geometry(atlas, set_id, level, 0)
     assert band_geometry(atlas, f"{set_id}|nolevel", 0) is None
+    assert band_geometry(atlas, f"made-up|{level}", 0) is None  # never computed nor remembered
     assert band_geometry(atlas, None, 0) is None
     assert band_geometry(atlas, f"{set_id}|{level}", "0") is None
 

@@ -598,7 +598,9 @@ def band_geometry(atlas: Atlas, current_set: str | None, band) -> dict | None:
     if not current_set or "|" not in current_set or not isinstance(band, int):
         return None
     set_id, level = current_set.rsplit("|", 1)
-    if level not in {lv.id for lv in territory.levels(atlas)}:
+    # Only stored sets and levels: geometry is remembered per key, so a made-up key must not grow the cache.
+    if level not in {lv.id for lv in territory.levels(atlas)} or \
+            set_id not in set(queries.boundary_sets(atlas)["set_id"]):
         return None
     return choropleth.geometry(atlas, set_id, level, band)
 
