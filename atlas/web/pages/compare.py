@@ -161,16 +161,8 @@ def _change_tab(atlas: Atlas, options: list[dict], indicator: str | None, levels
                    "cmp-ch-level"),
         ], className="oa-cmp-controls"),
         html.P(t("cmp_change_note", lang), className="oa-hint"),
-        html.Div([
-            html.Div(dl.Map([dl.GeoJSON(id="cmp-ch-geojson", data=choropleth.geometry(atlas, set_id, level),
-                                        style=_fn("style"), hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"),
-                                        hideout={}, zoomToBounds=True),
-                             dl.ScaleControl(position="bottomright", imperial=False)],
-                            id="cmp-ch-map", center=_center(atlas, set_id), zoom=11, className="oa-map", zoomSnap=0.25),
-                     className="oa-map-inner"),
-            html.Div(id="cmp-ch-title", className="oa-map-title"),
-            html.Div(id="cmp-ch-legend", className="oa-legend", **{"aria-live": "polite"}),
-        ], className="oa-map-wrap oa-cmp-map"),
+        map_block(atlas, "cmp-ch", set_id, level, html.Div(id="cmp-ch-legend", className="oa-legend",
+                                                             **{"aria-live": "polite"})),
         html.Div([html.Span(t("download", lang) + ":", className="oa-label-inline"),
                   html.A("CSV", id="cmp-ch-csv", href="", download="", className="oa-chip")], className="oa-links"),
         html.Div(id="cmp-ch-table", className="oa-section"),
@@ -211,16 +203,8 @@ def _map_side(atlas: Atlas, viewer: Principal, options: list[dict], visible: pd.
                                                             for k, v in METHODS.items()]), f"{p}-method"),
         ], className="oa-cmp-controls"),
         dcc.Store(id=f"{p}-set", data=set_id),
-        html.Div([
-            html.Div(dl.Map([dl.GeoJSON(id=f"{p}-geojson", data=choropleth.geometry(atlas, set_id),
-                                        style=_fn("style"), hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"),
-                                        hideout={}, zoomToBounds=True),
-                             dl.ScaleControl(position="bottomright", imperial=False)],
-                            id=f"{p}-map", center=_center(atlas, set_id), zoom=11, className="oa-map",
-                            zoomSnap=0.25, trackViewport=True), className="oa-map-inner"),
-            html.Div(id=f"{p}-title", className="oa-map-title"),
-            html.Div(id=f"{p}-legend", className="oa-legend", **{"aria-live": "polite"}),
-        ], className="oa-map-wrap oa-cmp-map"),
+        map_block(atlas, p, set_id, None, html.Div(id=f"{p}-legend", className="oa-legend",
+                                                   **{"aria-live": "polite"}), trackViewport=True),
         html.P(id=f"{p}-source", className="oa-hint oa-cmp-source"),
     ], className=f"oa-cmp-side oa-cmp-side-{side}")
 
@@ -268,6 +252,23 @@ def similar_list(atlas: Atlas, found: comparison.Similar | None, lang: str) -> l
         out.append(html.P(f"{t('cmp_left_out', lang)}: " + ", ".join(
             f"{n} ({k})" for k, n in zip(found.left_out["area_id"], found.left_out["name"])), className="oa-hint"))
     return out
+
+
+def map_block(atlas: Atlas, prefix: str, set_id: str, level: str | None, *extra, **map_props) -> html.Div:
+    """One of the page's maps: geometry once (values travel in `hideout`), scale bar, title and what follows.
+
+    Ids follow the prefix: `<prefix>-geojson`, `-map`, `-title`.
+    """
+    geometry = choropleth.geometry(atlas, set_id, level) if level else choropleth.geometry(atlas, set_id)
+    return html.Div([
+        html.Div(dl.Map([dl.GeoJSON(id=f"{prefix}-geojson", data=geometry, style=_fn("style"), hoverStyle=_fn("hover"),
+                                    onEachFeature=_fn("tooltip"), hideout={}, zoomToBounds=True),
+                         dl.ScaleControl(position="bottomright", imperial=False)],
+                        id=f"{prefix}-map", center=_center(atlas, set_id), zoom=11, className="oa-map", zoomSnap=0.25,
+                        **map_props), className="oa-map-inner"),
+        html.Div(id=f"{prefix}-title", className="oa-map-title"),
+        *extra,
+    ], className="oa-map-wrap oa-cmp-map")
 
 
 def _center(atlas: Atlas, set_id: str) -> list[float]:
@@ -432,15 +433,7 @@ def _bivariate_tab(atlas: Atlas, options: list[dict], x: str | None, y: str | No
         ], className="oa-cmp-controls"),
         html.P(t("cmp_bv_note", lang), className="oa-hint"),
         dcc.Store(id="cmp-bv-set", data=f"{set_id}|{level}"),
-        html.Div([
-            html.Div(dl.Map([dl.GeoJSON(id="cmp-bv-geojson", data=choropleth.geometry(atlas, set_id, level),
-                                        style=_fn("style"), hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"),
-                                        hideout={}, zoomToBounds=True),
-                             dl.ScaleControl(position="bottomright", imperial=False)],
-                            id="cmp-bv-map", center=_center(atlas, set_id), zoom=11, className="oa-map", zoomSnap=0.25),
-                     className="oa-map-inner"),
-            html.Div(id="cmp-bv-title", className="oa-map-title"),
-        ], className="oa-map-wrap oa-cmp-map"),
+        map_block(atlas, "cmp-bv", set_id, level),
         html.Div(id="cmp-bv-legend", className="oa-section", **{"aria-live": "polite"}),
         html.Div([html.Span(t("download", lang) + ":", className="oa-label-inline"),
                   html.A("JSON", id="cmp-bv-json", href="", download="", className="oa-chip")]
@@ -538,16 +531,7 @@ def _play_tab(atlas: Atlas, viewer: Principal, options: list[dict], visible: pd.
         html.P(id="cmp-pl-live", role="status", **{"aria-live": "polite"}),
         dcc.Interval(id="cmp-pl-interval", interval=PLAY_MS, disabled=True, n_intervals=0),
         dcc.Store(id="cmp-pl-set", data=f"{set_id}|{play_level}"),
-        html.Div([
-            html.Div(dl.Map([dl.GeoJSON(id="cmp-pl-geojson", data=choropleth.geometry(atlas, set_id, play_level),
-                                        style=_fn("style"), hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"),
-                                        hideout={}, zoomToBounds=True),
-                             dl.ScaleControl(position="bottomright", imperial=False)],
-                            id="cmp-pl-map", center=_center(atlas, set_id), zoom=11, className="oa-map", zoomSnap=0.25),
-                     className="oa-map-inner"),
-            html.Div(id="cmp-pl-title", className="oa-map-title"),
-            html.Div(id="cmp-pl-legend", className="oa-legend"),
-        ], className="oa-map-wrap oa-cmp-map"),
+        map_block(atlas, "cmp-pl", set_id, play_level, html.Div(id="cmp-pl-legend", className="oa-legend")),
         html.P(t("cmp_play_note", lang), className="oa-hint"),
     ], className="oa-cmp-pane")
 
