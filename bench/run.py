@@ -817,23 +817,6 @@ def bench_county(n_areas: int) -> list[Figure]:
 # --------------------------------------------------------------------------- the map at scale (issue 19)
 SCALE_FILLS = "return (window.ortsatlas && window.ortsatlas.map && window.ortsatlas.map.shown) ? " \
     "window.ortsatlas.map.shown() : []"
-# Click the picker's option (by its text), then wait frame by frame until the areas' fills changed. Asks the
-# map's layers, not SVG paths: the big path draws on a canvas.
-SCALE_SWITCH = """
-const [title, done] = [arguments[0], arguments[arguments.length - 1]];
-const fills = () => window.ortsatlas.map.shown().join();
-const option = Array.from(document.querySelectorAll('[role=option]')).find(o => o.innerText.trim() === title);
-if (!option) { done(-1); return; }
-const before = fills();
-const t0 = performance.now();
-option.click();
-const poll = () => {
-  if (fills() !== before) { done(performance.now() - t0); return; }
-  if (performance.now() - t0 > 60000) { done(-2); return; }
-  requestAnimationFrame(poll);
-};
-requestAnimationFrame(poll);
-"""
 
 
 def _scale_app(atlas, canvas_from: int | None) -> tuple[subprocess.Popen, int]:
@@ -859,7 +842,7 @@ def _scale_visit(port: int, titles: list[str], switches: int, n_areas: int) -> d
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
 
-    from bench.tablet import TRANSFERRED, _poll
+    from bench.tablet import TRANSFERRED, _poll, switch_script
     options = Options()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
@@ -881,7 +864,8 @@ def _scale_visit(port: int, titles: list[str], switches: int, n_areas: int) -> d
         for i in range(switches):
             driver.find_element("css selector", "#ex-indicator").click()
             _poll(driver, "return document.querySelectorAll('[role=option]').length", lambda k: k > 0, "options")
-            ms = driver.execute_async_script(SCALE_SWITCH, titles[(i + 1) % len(titles)])
+            ms = driver.execute_async_script(switch_script("window.ortsatlas.map.shown().join()"),
+                                             titles[(i + 1) % len(titles)])
             if ms < 0:
                 raise RuntimeError(f"switch failed ({ms})")
             out["switch_ms"].append(ms)

@@ -56,11 +56,11 @@ COLOURED = ("return Array.from(document.querySelectorAll('.leaflet-overlay-pane 
             ".filter(p => p.getAttribute('fill') !== '#ffffff').length")
 TRANSFERRED = ("return performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))"
                ".reduce((s, e) => s + (e.transferSize || 0), 0)")
-# Click the option (found by its text), then wait frame by frame for the map's fills to change.
-SWITCH = """
+# Click the option (found by its text), then wait frame by frame for the map's fills to change. `fills` is
+# how the page's colours are read: SVG paths here, the map's layers where it draws on a canvas (bench/run.py).
+SWITCH_TEMPLATE = """
 const [title, done] = [arguments[0], arguments[arguments.length - 1]];
-const fills = () => Array.from(document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive'))
-  .map(p => p.getAttribute('fill')).join();
+const fills = () => FILLS;
 const option = Array.from(document.querySelectorAll('[role=option]')).find(o => o.innerText.trim() === title);
 if (!option) { done(-1); return; }
 const before = fills();
@@ -73,6 +73,15 @@ const poll = () => {
 };
 requestAnimationFrame(poll);
 """
+
+
+def switch_script(fills: str) -> str:
+    """The switch timer for a page whose colours `fills` (a JS expression giving a string) reads."""
+    return SWITCH_TEMPLATE.replace("FILLS", fills)
+
+
+SWITCH = switch_script("Array.from(document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive'))"
+                       ".map(p => p.getAttribute('fill')).join()")
 
 
 def start_app(data_dir: Path, layers_dir: Path) -> tuple[subprocess.Popen, int]:
