@@ -21,7 +21,6 @@ from pathlib import Path
 from atlas import demo_county
 from atlas.config import PROJECT_ROOT, load_settings
 from atlas.demo import ensure_demo
-from atlas.demo_county import ensure_demo_county
 from atlas.services import partner_access, queries, versions
 from atlas.services.context import Atlas
 from atlas.store import backup as backups
@@ -49,7 +48,7 @@ def cmd_demo(atlas: Atlas, args) -> int:
               file=sys.stderr)
         return 1
     if args.county:
-        ensure_demo_county(atlas)
+        demo_county.ensure_demo_county(atlas)
         print(f"demo county ({demo_county.COUNTY_NAME}) written to {atlas.settings.data_dir}")
     else:
         ensure_demo(atlas)
