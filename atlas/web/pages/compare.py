@@ -279,15 +279,20 @@ def _center(atlas: Atlas, set_id: str) -> list[float]:
     return [c.y, c.x]
 
 
+def _pair_controls(x_id: str, y_id: str, level_id: str, options: list[dict], x: str | None, y: str | None,
+                   levels: list[dict], level: str, lang: str) -> html.Div:
+    """Two indicators and a level: the controls of the scatter and the bivariate map."""
+    return html.Div([
+        indicator_picker(x_id, t("cmp_x", lang), options, x, clearable=False),
+        indicator_picker(y_id, t("cmp_y", lang), options, y, clearable=False),
+        _field(t("level", lang), dcc.Dropdown(id=level_id, options=levels, value=level, clearable=False), level_id),
+    ], className="oa-cmp-controls")
+
+
 def _relation_tab(options: list[dict], x: str | None, y: str | None, levels: list[dict], level: str,
                   lang: str) -> html.Div:
     return html.Div([
-        html.Div([
-            indicator_picker("cmp-x", t("cmp_x", lang), options, x, clearable=False),
-            indicator_picker("cmp-y", t("cmp_y", lang), options, y, clearable=False),
-            _field(t("level", lang), dcc.Dropdown(id="cmp-rel-level", options=levels, value=level, clearable=False),
-                   "cmp-rel-level"),
-        ], className="oa-cmp-controls"),
+        _pair_controls("cmp-x", "cmp-y", "cmp-rel-level", options, x, y, levels, level, lang),
         html.Div(id="cmp-rel-stats", className="oa-section", role="status"),
         html.Div(dcc.Graph(id="cmp-rel-chart", style={"height": "420px"},
                            config={"displaylogo": False, "responsive": True}),
@@ -425,12 +430,7 @@ def _bivariate_tab(atlas: Atlas, options: list[dict], x: str | None, y: str | No
                    set_id: str, lang: str) -> html.Div:
     """Two indicators, a level; the map in 3×3 colours, its 3×3 legend in words, the table twin, who is left out."""
     return html.Div([
-        html.Div([
-            indicator_picker("cmp-bv-x", t("cmp_x", lang), options, x, clearable=False),
-            indicator_picker("cmp-bv-y", t("cmp_y", lang), options, y, clearable=False),
-            _field(t("level", lang), dcc.Dropdown(id="cmp-bv-level", options=levels, value=level, clearable=False),
-                   "cmp-bv-level"),
-        ], className="oa-cmp-controls"),
+        _pair_controls("cmp-bv-x", "cmp-bv-y", "cmp-bv-level", options, x, y, levels, level, lang),
         html.P(t("cmp_bv_note", lang), className="oa-hint"),
         dcc.Store(id="cmp-bv-set", data=f"{set_id}|{level}"),
         map_block(atlas, "cmp-bv", set_id, level),
