@@ -107,10 +107,12 @@ def assert_no_leak_in_api(client, app, hidden: list) -> None:
     assert "/api/v1/values" in routes and "/api/v1/indicators" in routes
     for route in routes:
         for period in ("", "2024", "2025-Q4"):
-            query = "indicator={}&level=ortsteil&layer=kita" + (f"&period={period}" if period else "")
-            ghost = client.get(f"{route}?{query.format(GHOST)}")
+            # every parameter that names an indicator: `indicator`, the coverage's `demand`, a pair's x and y
+            query = "indicator={i}&demand={i}&x={i}&y={i}&level=ortsteil&layer=kita" + (
+                f"&period={period}" if period else "")
+            ghost = client.get(f"{route}?{query.format(i=GHOST)}")
             for ind in hidden:
-                resp = client.get(f"{route}?{query.format(ind.id)}")
+                resp = client.get(f"{route}?{query.format(i=ind.id)}")
                 body = resp.get_data(as_text=True)
                 assert resp.status_code == ghost.status_code, (route, ind.id)
                 assert body.replace(ind.id, GHOST) == ghost.get_data(as_text=True), (route, ind.id)
