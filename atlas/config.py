@@ -47,6 +47,8 @@ class Settings:
     background_queue: int = 4
     # Areas from which the map draws on one canvas instead of one SVG path per area (issue 19).
     canvas_from_areas: int = 2000
+    # PostgreSQL for the state several app servers share (docs/scaling.md); empty: embedded, files only.
+    database_url: str = ""
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -123,6 +125,10 @@ def load_settings() -> Settings:
         login_rate_limit=os.environ.get("ATLAS_LOGIN_RATE_LIMIT", "5 per minute"),
         # memory:// counts per worker process; point it at redis:// to share across workers.
         ratelimit_storage=os.environ.get("ATLAS_RATELIMIT_STORAGE", "memory://"),
+        # postgresql://user@host:5432/atlas: the writer lock, the current manifest, sessions, the audit log and
+        # pending uploads live there, so several app servers can share one data directory (docs/scaling.md).
+        # Empty (the default): everything stays in the data directory, no server to install.
+        database_url=os.environ.get("ATLAS_DATABASE_URL", "").strip(),
         # Trust X-Forwarded-Proto/-For from one reverse proxy (for Secure cookies and rate limits).
         behind_proxy=os.environ.get("ATLAS_BEHIND_PROXY", "") == "1",
         # Largest upload accepted (CSV/XLSX extracts, boundary files), in MB.

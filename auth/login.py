@@ -413,12 +413,14 @@ def init_auth(server: Flask, accounts) -> None:
     """Wire login, CSRF, rate limits, cookie policy and guards into the Flask server.
 
     `accounts` has `users`, `tokens`, `audit` and `settings` (the app's context);
-    auth keeps no reference to the atlas beyond that.
+    auth keeps no reference to the atlas beyond that. It may also hand over
+    `sessions` (open/close/is_open, shared by several servers); without one
+    the sessions are a file in the data directory (auth/sessions.py).
     """
     settings = accounts.settings
     server.extensions[ACCOUNTS] = accounts
-    server.extensions[SESSIONS] = SessionRegistry(Path(settings.data_dir) / "sessions",
-                                                  max_age=settings.session_max_hours * 3600)
+    server.extensions[SESSIONS] = getattr(accounts, "sessions", None) or SessionRegistry(
+        Path(settings.data_dir) / "sessions", max_age=settings.session_max_hours * 3600)
     if settings.behind_proxy:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)
     server.session_interface = _SessionInterface()

@@ -25,6 +25,7 @@ from atlas.ingest.checks import Checked, check_upload
 from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas
 from atlas.services.versions import NOT_FOUND, Delivery, VersionError
+from atlas.store.shared_state import shared_for
 from auth.permissions import Principal, may_deliver, owns_upload
 
 log = logging.getLogger(__name__)
@@ -61,15 +62,25 @@ class Pending:
 
 
 class Uploads:
-    """Pending uploads live in `data_dir/uploads/<id>/`, outside the store: nothing there is ever read as data."""
+    """Pending uploads live in `data_dir/uploads/<id>/`, outside the store: nothing there is ever read as data.
+
+    Their metadata (owner, state, report) is `meta.json` beside the values,
+    or a row in PostgreSQL when the app runs with ATLAS_DATABASE_URL: one
+    server checks an upload, another confirms it, and both must agree on
+    its state at once (the values file is written before the state says so).
+    """
 
     def __init__(self, data_dir: Path):
         self.root = Path(data_dir) / "uploads"
+        shared = shared_for(data_dir)
+        self._meta = shared.uploads if shared is not None else None
 
     def _dir(self, upload_id: str) -> Path | None:
         if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
             return None
         path = self.root / upload_id
+        if self._meta is not None:
+            return path if self._meta.exists(upload_id) else None
         return path if (path / "meta.json").exists() else None
 
     def create(self, viewer: Principal, file_name: str, content: bytes, checked: Checked) -> Pending:
@@ -115,6 +126,9 @@ class Uploads:
         self._save(self.root / pending.upload_id, pending)
 
     def _save(self, folder: Path, pending: Pending) -> None:
+        if self._meta is not None:
+            self._meta.save(pending.upload_id, asdict(pending))
+            return
         tmp = folder / f"meta.json.tmp{os.getpid()}-{threading.get_ident()}"
         tmp.write_text(json.dumps(asdict(pending), ensure_ascii=False))
         tmp.replace(folder / "meta.json")
@@ -124,7 +138,10 @@ class Uploads:
         folder = self._dir(upload_id)
         if folder is None:
             return None
-        pending = Pending(**json.loads((folder / "meta.json").read_text()))
+        meta = self._meta.load(upload_id) if self._meta is not None else json.loads((folder / "meta.json").read_text())
+        if meta is None:  # purged in between
+            return None
+        pending = Pending(**meta)
         if not owns_upload(viewer, pending.owner):
             return None
         if pending.state == "checking" and time.time() - pending.updated_at > STALE_SECONDS:
@@ -146,6 +163,9 @@ class Uploads:
         """Remove pending uploads nobody confirmed (housekeeping)."""
         n = 0
         cutoff = datetime.now().timestamp() - older_than_days * 86400
+        for upload_id in self._meta.purge(cutoff) if self._meta is not None else []:
+            shutil.rmtree(self.root / upload_id, ignore_errors=True)
+            n += 1
         for folder in self.root.glob("*") if self.root.exists() else []:
             if folder.is_dir() and folder.stat().st_mtime < cutoff:
                 shutil.rmtree(folder, ignore_errors=True)

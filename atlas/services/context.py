@@ -20,6 +20,7 @@ from atlas.catalog import (
 )
 from atlas.clock import Clock
 from atlas.config import Settings
+from atlas.store.shared_state import open_shared
 from atlas.store.store import Store
 from auth.audit import AuditLog
 from auth.tokens import TokenService
@@ -35,10 +36,16 @@ class Atlas:
         self.domains, self._configured = load_catalog(settings.layers_dir)
         self.domain_by_id: dict[str, Domain] = {d.id: d for d in self.domains}
         self._layer_departments = load_departments(settings.layers_dir)
-        self.store = Store(settings.data_dir, catalog_frame(self._configured, self.domains), self.clock)
+        # With ATLAS_DATABASE_URL: the manifest pointer, writer lock, sessions, audit and pending uploads in
+        # PostgreSQL, shared by every app server (atlas/store/shared_state.py); None: the data directory's files.
+        self.shared = open_shared(settings.database_url, settings.data_dir, settings.session_max_hours * 3600)
+        self.store = Store(settings.data_dir, catalog_frame(self._configured, self.domains), self.clock,
+                           pointer=self.shared.pointer if self.shared else None)
         self._catalog_state: tuple[str | None, list[Indicator], dict[str, Indicator]] = (
             None, self._configured, {i.id: i for i in self._configured})
-        self.audit = AuditLog(settings.data_dir)
+        self.audit = self.shared.audit if self.shared else AuditLog(settings.data_dir)
+        # The sign-in sessions auth keeps (None: auth's own file registry in the data directory).
+        self.sessions = self.shared.sessions if self.shared else None
         self.users = UserService(self.store, lambda: set(self.departments), self.audit)
         self.tokens = TokenService(self.store, self.users, self.audit)
         self._cache: dict = {}

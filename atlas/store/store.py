@@ -12,7 +12,6 @@ are re-pointed when the manifest generation changes.
 from __future__ import annotations
 
 import bisect
-import fcntl
 import json
 import os
 import threading
@@ -28,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-MANIFEST = "manifest.json"
+from atlas.store.shared_state import MANIFEST, FilePointer, shared_for
 
 # Tables held as a single file each (rewritten whole on change; all small).
 SINGLE_TABLES = ("boundary_sets", "areas", "versions", "points")
@@ -138,8 +137,12 @@ class StoreError(RuntimeError):
 class Store:
     """Access to one data directory. Cheap to create; connections are lazy."""
 
-    def __init__(self, data_dir: Path, catalog_frame: pd.DataFrame, clock=None):
+    def __init__(self, data_dir: Path, catalog_frame: pd.DataFrame, clock=None, pointer=None):
         self.data_dir = Path(data_dir)
+        # Where the current manifest and the writer lock live: `manifest.json` and a lock file (embedded),
+        # or PostgreSQL when the app was started with ATLAS_DATABASE_URL (atlas/store/shared_state.py).
+        shared = shared_for(self.data_dir) if pointer is None else None
+        self._pointer = pointer or (shared.pointer if shared is not None else FilePointer(self.data_dir))
         # Anything with `now()` (atlas.clock.Clock): scheduled releases fall due by it.
         self.clock = clock or _WallClock()
         self._catalog = catalog_frame
@@ -161,17 +164,17 @@ class Store:
         return self.data_dir / MANIFEST
 
     def exists(self) -> bool:
-        return self.manifest_path.exists()
+        return self._pointer.exists()
 
     def manifest(self) -> dict:
-        """The current manifest; re-read only when the file was replaced (every request asks)."""
+        """The current manifest; re-read only when it was replaced (every request asks: a `stat`, or
+        one small row of PostgreSQL)."""
         try:
-            st = os.stat(self.manifest_path)
-            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+            stamp = self._pointer.stamp()
             cached = self._manifest_cache
             if cached is not None and cached[0] == stamp:
                 return cached[1]
-            manifest = json.loads(self.manifest_path.read_text())
+            manifest = self._pointer.read()
         except FileNotFoundError as exc:
             raise StoreError(f"no store in {self.data_dir} (manifest.json missing)") from exc
         self._manifest_cache = (stamp, manifest)
@@ -368,18 +371,15 @@ class Store:
     # ----------------------------------------------------------------- writing
     @contextmanager
     def writing(self) -> Iterator[Transaction]:
-        """Serialise writers across processes; the manifest swap is the commit."""
+        """Serialise writers across processes (and hosts, with PostgreSQL); the manifest swap is the commit."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.data_dir / ".write.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                manifest = self.manifest() if self.exists() else _empty_manifest()
-                tx = Transaction(self, manifest)
-                yield tx
-                if tx.dirty or tx.manifest != manifest:  # new files, or a manifest-only change (city, levels)
-                    tx._commit()
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with self._pointer.locked() as lock:
+            manifest = lock.current() or _empty_manifest()  # read under the lock, never from a cache
+            tx = Transaction(self, manifest)
+            tx._pointer = lock
+            yield tx
+            if tx.dirty or tx.manifest != manifest:  # new files, or a manifest-only change (city, levels)
+                tx._commit()
 
 
 class Transaction:
@@ -390,6 +390,7 @@ class Transaction:
         self.manifest = json.loads(json.dumps(manifest))
         self.dirty = False
         self._new_summaries: dict[str, dict[str, pa.Table]] = {}  # per value file added here: its summaries
+        self._pointer = store._pointer  # the lock holder's handle (set by `Store.writing`): `swap` commits
         self._summaries_due = False
 
     def _write(self, table: pa.Table, folder: str, stem: str, row_group_size: int | None = None) -> str:
@@ -494,12 +495,7 @@ class Transaction:
         if self._summaries_due:
             self._write_summaries()
         self.manifest["generation"] = int(self.manifest["generation"]) + 1
-        path = self.store.manifest_path
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(self.manifest, indent=1))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        self._pointer.swap(self.manifest)
 
 
 def versions_table(versions: pd.DataFrame | None) -> pd.DataFrame:
