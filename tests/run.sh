@@ -52,6 +52,14 @@ else
   apt_install nginx openssl
 fi
 
+# 1c. Debian's PostgreSQL for the multi-server test (tests/test_multiserver.py starts its own throwaway cluster
+#     from these binaries; the packaged service is not used).
+if compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
+  step "postgresql: present"
+else
+  apt_install postgresql
+fi
+
 # 2. A virtual environment: the active one, else .venv (created with python3; `python` may not exist).
 if [ -n "${VIRTUAL_ENV:-}" ]; then
   venv="$VIRTUAL_ENV"

@@ -1,0 +1,314 @@
+"""Beyond one machine (issue 18): several app servers on one data directory, with PostgreSQL for shared state.
+
+A real PostgreSQL (Debian's postgresql 15, started here as the `postgres` user
+in a temp folder, on a free loopback port) holds the writer lock, the current
+manifest, sessions, the audit log and pending uploads
+(atlas/store/shared_state.py). The first tests use two app contexts in this
+process; the last starts two gunicorn servers on the same data directory
+behind Debian's nginx (round robin) and checks that a session survives a
+switch of server, that a logout on one server ends the session on the other,
+and runs a short soak across both (attempted / stored once / lost /
+duplicated / reader errors; the last three must be 0).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from atlas.config import PROJECT_ROOT
+from tests.test_deploy import (
+    NGINX,
+    free_port,
+    plain,
+    require_nginx,
+    site_config,
+    wait_for,
+)
+
+# Debian's server binaries (15 on bookworm); the newest installed major version.
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit()
+             else 0, default=Path("/usr/lib/postgresql/15/bin"))
+
+
+def require_postgres() -> None:
+    """Skip without Debian's PostgreSQL, except in CI, which must install it (tests/run.sh)."""
+    if (PG_BIN / "initdb").exists() and (PG_BIN / "pg_ctl").exists():
+        try:
+            import psycopg  # noqa: F401
+            return
+        except ImportError:
+            if os.environ.get("CI") == "true":
+                pytest.fail("CI=true but psycopg is missing: pip install -r requirements.txt")
+            pytest.skip("psycopg is not installed (pip install -r requirements.txt)")
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {PG_BIN}/initdb is missing: CI must install Debian's postgresql "
+                    "(apt-get install -y postgresql; tests/run.sh does)")
+    pytest.skip("Debian's postgresql is not installed (apt-get install postgresql); CI installs it")
+
+
+def _as_postgres() -> list[str]:
+    """PostgreSQL refuses to run as root: as root, run its tools as the `postgres` user."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway PostgreSQL on 127.0.0.1:<free port>; its URL (database `atlas`, user `atlas`, trust)."""
+    require_postgres()
+    # In /tmp itself: the test run's own temp folder is root's alone, and the `postgres` user must enter this one.
+    base = Path(tempfile.mkdtemp(prefix="ortsatlas-pg-", dir="/tmp"))
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    port = free_port()
+    run = _as_postgres()
+    made = subprocess.run(run + [str(PG_BIN / "initdb"), "-D", str(base / "db"), "-U", "atlas", "-A", "trust",
+                                 "-E", "UTF8", "--no-sync"], capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
+    started = subprocess.run(run + [str(PG_BIN / "pg_ctl"), "-D", str(base / "db"), "-l", str(base / "pg.log"),
+                                    "-o", options, "-w", "-t", "60", "start"], capture_output=True, text=True,
+                             timeout=90)
+    assert started.returncode == 0, started.stdout + started.stderr + (base / "pg.log").read_text()
+    try:
+        import psycopg
+        with psycopg.connect(f"postgresql://atlas@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE atlas")
+        yield f"postgresql://atlas@127.0.0.1:{port}/atlas"
+    finally:
+        subprocess.run(run + [str(PG_BIN / "pg_ctl"), "-D", str(base / "db"), "-m", "fast", "-w", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture()
+def database(postgres):
+    """A fresh database of its own for one test (stores never share one)."""
+    import psycopg
+    name = f"t{random.randrange(16**8):08x}"
+    with psycopg.connect(postgres.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return postgres.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _context(data_dir: Path, url: str, template):
+    from atlas.services.context import Atlas
+    return Atlas(dataclasses.replace(template.settings, data_dir=data_dir, tmp_dir=data_dir / "tmp",
+                                     database_url=url))
+
+
+def _copy_store(atlas, target: Path) -> Path:
+    shutil.copytree(atlas.store.data_dir, target, ignore=shutil.ignore_patterns("uploads", "tmp", "sessions"))
+    return target
+
+
+# ----------------------------------------------------------------------------- the shared state itself
+@pytest.mark.slow  # starts PostgreSQL (~3 s)
+def test_the_manifest_pointer_and_the_writer_lock_live_in_postgres(atlas, database, tmp_path):
+    import psycopg
+    data = _copy_store(atlas, tmp_path / "data")
+    generation = json.loads((data / "manifest.json").read_text())["generation"]
+    one = _context(data, database, atlas)
+    assert one.store.generation() == generation  # the embedded store adopted on first use
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT generation FROM atlas_manifest").fetchone()[0] == generation
+    one.users.add("neu", "steward", ["soziales"], "ein-langes-passwort-1", actor="admin")
+    with psycopg.connect(database) as conn:
+        stored = conn.execute("SELECT generation, body FROM atlas_manifest").fetchone()
+    assert stored[0] == generation + 1 and json.loads(stored[1])["generation"] == generation + 1
+    # The mirror file follows; but PostgreSQL is the truth: a file changed behind its back is not read.
+    assert json.loads((data / "manifest.json").read_text())["generation"] == generation + 1
+    (data / "manifest.json").write_text(json.dumps({**json.loads(stored[1]), "generation": 999}))
+    other = _context(data, database, atlas)
+    assert other.store.generation() == generation + 1 and other.users.get("neu") is not None
+    # The writer lock is PostgreSQL's: while one writer holds it, a writer of another context waits.
+    order: list[str] = []
+    holding = threading.Event()
+
+    def first():
+        with one.store.writing():
+            holding.set()
+            time.sleep(0.5)
+            order.append("first done")
+
+    def second():
+        holding.wait()
+        with other.store.writing():
+            order.append("second in")
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert order == ["first done", "second in"]
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0] == 0
+
+
+@pytest.mark.slow  # starts PostgreSQL (~3 s)
+def test_sessions_audit_and_pending_uploads_are_shared_through_postgres(atlas, database, tmp_path):
+    from atlas.ingest.uploads import Uploads
+    from auth.permissions import Principal
+    data = _copy_store(atlas, tmp_path / "data")
+    one, other = _context(data, database, atlas), _context(data, database, atlas)
+    # Sessions: opened on one server, known to the other; closed on the other, ended on the first.
+    sid = one.sessions.open("sozialamt")
+    assert other.sessions.is_open(sid, "sozialamt") and not other.sessions.is_open(sid, "admin")
+    other.sessions.close(sid)
+    assert not one.sessions.is_open(sid, "sozialamt")
+    assert not (data / "sessions").exists()
+    # The audit log: adopted from the file once, then appended in PostgreSQL; `record_once` is once per ref.
+    adopted = len((data / "audit.jsonl").read_text().splitlines())
+    assert len(one.audit.entries(limit=10**6)) == adopted
+    assert one.audit.record_once("upload:x:version_created:v1", "sozialamt", "version_created", "v1")
+    assert not other.audit.record_once("upload:x:version_created:v1", "sozialamt", "version_created", "v1")
+    assert other.audit.has("upload:x:version_created:v1")
+    assert [e["action"] for e in other.audit.entries(limit=1)] == ["version_created"]
+    assert len((data / "audit.jsonl").read_text().splitlines()) == adopted  # the file is no longer written
+    # Pending uploads: reserved through one context, seen (and marked) through the other; no meta.json.
+    steward = one.users.get("sozialamt").principal()
+    pending = Uploads(data).reserve(steward, "x.csv", b"a;b\n")
+    assert not (data / "uploads" / pending.upload_id / "meta.json").exists()
+    seen = Uploads(other.settings.data_dir).get(pending.upload_id, steward)
+    assert seen is not None and seen.state == "checking"
+    assert Uploads(data).get(pending.upload_id, Principal("jugendamt", "steward", frozenset({"jugend"}))) is None
+
+
+# ----------------------------------------------------------------------------- two servers behind nginx
+@dataclasses.dataclass
+class Cluster:
+    https: str  # nginx in front of both servers (round robin)
+    servers: list[str]  # each gunicorn directly (plain HTTP)
+    cert: Path
+    data: Path
+    url: str
+
+
+@pytest.fixture(scope="module")
+def cluster(atlas, postgres, tmp_path_factory):
+    """Two gunicorn servers (one worker each) on one data directory and one PostgreSQL, behind nginx."""
+    require_nginx()
+    base = tmp_path_factory.mktemp("cluster")
+    data = _copy_store(atlas, base / "data")
+    ctx = _context(data, postgres, atlas)  # adopts the store into PostgreSQL; the soak's extra stewards
+    for name, department in (("sozial2", "soziales"), ("jugend2", "jugend")):
+        ctx.users.add(name, "steward", [department], SOAK_PASSWORD, actor="admin")
+    apps = [free_port(), free_port()]
+    ports = {"app": f"{apps[0]};\n    server 127.0.0.1:{apps[1]}", "http": free_port(), "https": free_port()}
+    cert, key = base / "cert.pem", base / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    env = {**os.environ, "ATLAS_DATA_DIR": str(data), "ATLAS_BEHIND_PROXY": "1", "ATLAS_DATABASE_URL": postgres,
+           "ATLAS_LOGIN_RATE_LIMIT": "100 per minute"}
+    procs, logs = [], []
+    for n, port in enumerate(apps):
+        log = base / f"gunicorn{n}.log"
+        procs.append(subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
+                                       "--workers", "1", "--threads", "4", "--timeout", "120"],
+                                      cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT))
+        logs.append(log)
+    (base / "www").mkdir()
+    (base / "ortsatlas.conf").write_text(site_config(ports, cert, key, base / "www"))
+    temp = "\n".join(f"    {kind}_temp_path {base / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                           "scgi"))
+    (base / "nginx.conf").write_text(f"""
+{"user root;" if os.geteuid() == 0 else ""}
+worker_processes 1;
+pid {base / "nginx.pid"};
+error_log {base / "nginx.log"} info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {base / "access.log"};
+{temp}
+    include {base / "ortsatlas.conf"};
+}}
+""")
+    nginx_log = base / "nginx.log"
+    nginx = subprocess.Popen([str(NGINX), "-p", str(base), "-c", str(base / "nginx.conf"), "-e", str(nginx_log),
+                              "-g", "daemon off;"], stdout=nginx_log.open("a"), stderr=subprocess.STDOUT)
+    try:
+        for port, proc, log in zip(apps, procs, logs):
+            wait_for(f"http://127.0.0.1:{port}/healthz", proc, log)
+        wait_for(f"https://127.0.0.1:{ports['https']}/healthz", nginx, nginx_log, verify=str(cert))
+        yield Cluster(f"https://127.0.0.1:{ports['https']}", [f"http://127.0.0.1:{p}" for p in apps], cert, data,
+                      postgres)
+    finally:
+        for proc, sig in [(nginx, signal.SIGQUIT)] + [(p, signal.SIGTERM) for p in procs]:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def browser(cluster: Cluster):
+    """A client of nginx as a browser is: cookies kept, the Referer of the app's own host on every request."""
+    session = plain()
+    session.verify = str(cluster.cert)
+    session.headers["Referer"] = f"{cluster.https}/"
+    return session
+
+
+def sign_in(session, base: str, username: str, password: str) -> str:
+    """Signs in through `base`; the session's CSRF token for API writes."""
+    form = session.get(f"{base}/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    resp = session.post(f"{base}/login", data={"username": username, "password": password, "csrf_token": token},
+                        allow_redirects=False)
+    assert resp.status_code == 303, resp.text[:300]
+    return re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/login").text).group(1)
+
+
+def on_server(session, cluster: Cluster, n: int):
+    """The same browser's cookies, sent to server `n` directly (a switch of server nginx would make anyway)."""
+    direct = plain()
+    for cookie in session.cookies:
+        direct.cookies.set(cookie.name, cookie.value)
+    return direct
+
+
+def upload_csv(session, base: str, token: str, body: bytes, name: str):
+    return session.post(f"{base}/api/v1/uploads", files={"file": (name, body)}, headers={"X-CSRFToken": token})
+
+
+@pytest.mark.slow  # PostgreSQL, two gunicorn servers and nginx (~15 s to start)
+def test_a_session_survives_a_switch_of_server_and_a_logout_on_one_ends_it_on_the_other(cluster, atlas):
+    from tests.conftest import DEMO_PASSWORDS
+    from tests.test_workflow import extract
+    user = browser(cluster)
+    token = sign_in(user, cluster.https, "sozialamt", DEMO_PASSWORDS["sozialamt"])
+    resp = upload_csv(user, cluster.https, token, extract(atlas, "sgb2_quote", "2031-Q1"), "switch.csv")
+    assert resp.status_code == 200, resp.text[:300]
+    report = f"/api/v1/uploads/{resp.json()['upload_id']}"
+    # The steward's own upload, asked for on each server with the same cookie: both know the session.
+    assert [on_server(user, cluster, n).get(base + report).status_code
+            for n, base in enumerate(cluster.servers)] == [200, 200]
+    assert plain().get(cluster.servers[1] + report).status_code == 404  # anonymous: as if it did not exist
+    copy = on_server(user, cluster, 1)  # a copied cookie, kept for the second server
+    # Logout on the first server: the copy on the second server is anonymous from then on.
+    first = on_server(user, cluster, 0)
+    form = first.get(f"{cluster.servers[0]}/login").text
+    out = first.post(f"{cluster.servers[0]}/logout", allow_redirects=False,
+                     data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)})
+    assert out.status_code == 303
+    assert copy.get(cluster.servers[1] + report).status_code == 404
+    assert on_server(user, cluster, 0).get(cluster.servers[0] + report).status_code == 404
+    audit = _context(cluster.data, cluster.url, atlas).audit.entries(limit=50)
+    assert any(e["action"] == "logout" and e["actor"] == "sozialamt" for e in audit)
+
+
+SOAK_PASSWORD = "soak-passwort-2026"
