@@ -22,6 +22,7 @@ from atlas.web.openapi import openapi
 from atlas.web.pages import admin, explorer, legal, releases, upload
 from atlas.web.pages import compare as compare_page
 from atlas.web.pages import indices as indices_page
+from atlas.web.pages import planning as planning_page
 from atlas.web.pages import profile as profile_page
 from atlas.web.pages import targets as targets_page
 from atlas.web.pages.print_view import print_view
@@ -100,7 +101,8 @@ def _shell() -> html.Div:
             html.Nav([html.A(t("nav_map", lang), href=lang_href("/", lang)),
                       html.A(t("nav_profiles", lang), href=lang_href("/profil", lang), id="oa-profiles-link"),
                       html.A(t("nav_compare", lang), href=lang_href("/vergleich", lang), id="oa-compare-link"),
-                      html.A(t("nav_targets", lang), href=lang_href("/ziele", lang), id="oa-targets-link")]
+                      html.A(t("nav_targets", lang), href=lang_href("/ziele", lang), id="oa-targets-link"),
+                      html.A(t("nav_planning", lang), href=lang_href("/planung", lang), id="oa-planning-link")]
                      + _account_controls(lang), className="oa-nav", **{"aria-label": t("main_nav", lang)}),
         ], className="oa-header"),
         html.Main(dash.page_container, id="oa-main", tabIndex="-1"),
@@ -165,6 +167,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
                        title="Ortsatlas – Gebietsprofil")
     dash.register_page("compare", path="/vergleich", layout=compare_page.layout, title="Ortsatlas – Vergleichen")
     dash.register_page("indices", path="/indizes", layout=indices_page.layout, title="Ortsatlas – Index bauen")
+    dash.register_page("planning", path="/planung", layout=planning_page.layout, title="Ortsatlas – Planung")
     dash.register_page("targets", path="/ziele", layout=targets_page.layout, title="Ortsatlas – Ziele")
     legal.register_pages()
     app.layout = _shell
@@ -175,6 +178,7 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     releases.register_callbacks(app)
     compare_page.register_callbacks(app)
     indices_page.register_callbacks(app)
+    planning_page.register_callbacks(app)
 
     @server.errorhandler(413)
     def _too_large(_exc):

@@ -8,6 +8,8 @@ is answered exactly like one that does not exist.
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash_leaflet as dl
 from dash import ALL, Input, Output, State, dcc, html
 
@@ -311,5 +313,8 @@ def register_callbacks(app) -> None:
             saved = indices.save(current_atlas(), viewer, raw)
         except indices.RecipeError as exc:
             return t("ix_not_available", lang) if exc.code == "not_found" else str(exc)
-        return t("ix_saved", lang).format(id=saved["indicator"], version=saved["version_id"])
+        # The next step the statistics office takes with a saved index: a budget allocation from it.
+        return [t("ix_saved", lang).format(id=saved["indicator"], version=saved["version_id"]), " ",
+                html.A(t("ix_to_planning", lang), id="ix-to-planning",
+                       href=f"/planung?{urlencode({'indicator': saved['indicator'], 'lang': lang})}")]
 
