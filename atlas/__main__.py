@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     tadd.add_argument("--expires", help="last day the token works, YYYY-MM-DD (required for a partner token)")
     tadd.add_argument("--indicators", help="partner token: the indicator ids it may read, comma-separated")
     tadd.add_argument("--domains", help="partner token: the domains (all their indicators) it may read")
-    tadd.add_argument("--levels", help="partner token: the levels it may read, comma-separated")
+    tadd.add_argument("--levels", help="partner token: the levels (or parallel grids) it may read, comma-separated")
     tokens.add_parser("list", help="list tokens (never the tokens themselves)")
     tokens.add_parser("revoke", help="revoke a token").add_argument("token_id")
     for p in tokens.choices.values():

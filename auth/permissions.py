@@ -7,6 +7,7 @@ anything the rules do not explicitly allow stays invisible.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 ROLES = ("public", "internal", "steward", "admin")
@@ -32,6 +33,8 @@ class Scope:
 # The read routes a partner token may call; every other route answers as if it did not exist.
 PARTNER_ROUTES = frozenset({"/api/v1/indicators", "/api/v1/levels", "/api/v1/areas", "/api/v1/values",
                             "/api/v1/export", "/api/v1/map"})
+# The parallel grids' read routes (the list, one grid's areas and values): a grid is granted like a level.
+PARTNER_GRID_ROUTE = re.compile(r"/api/v1/grids(/[^/]+/(areas|values))?")
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,16 @@ def may_read_level(viewer: Principal, level: str) -> bool:
 def may_call(viewer: Principal, path: str) -> bool:
     """A partner token reaches only the read routes of PARTNER_ROUTES; everybody else every route
     (which then decides on its own)."""
-    return viewer.scope is None or path in PARTNER_ROUTES
+    return viewer.scope is None or path in PARTNER_ROUTES or PARTNER_GRID_ROUTE.fullmatch(path) is not None
+
+
+def may_read_grid(viewer: Principal, grid: str) -> bool:
+    """A parallel grid's areas and estimates: everybody, except a partner token not granted that grid.
+
+    A partner reads a grid (a school board its Grundschulbezirke) only when its
+    scope names it among its levels, whatever base levels it may read.
+    """
+    return viewer.scope is None or grid in viewer.scope.levels
 
 
 def scoped(viewer: Principal, scope: Scope) -> Principal:

@@ -385,3 +385,44 @@ def test_a_grid_file_is_read_checked_and_overlapping_areas_are_refused(town):
     assert crosswalk.get_grid(town, "sozialraum") is None
     summary = store_uploaded_grid(town, ADMIN, frame.to_json().encode(), "raster.geojson", spec)
     assert summary["areas"] == 2 and summary["method"] == "area" and summary["base_areas"] == 4
+
+
+def test_a_partner_token_reads_a_grid_only_when_its_scope_names_it(town):
+    """A school board granted the grid reads its estimates; a partner granted only a level meets a grid it
+    was not given exactly like one that does not exist."""
+    from datetime import timedelta
+
+    from atlas.services import partner_access
+    from atlas.web.app import create_app
+    from tests.conftest import fresh_client
+
+    if town.users.get("schulamt-partner") is None:
+        town.users.add("schulamt-partner", "internal", [], "partner-passwort-2026", actor="test")
+    expires = town.store.clock.now() + timedelta(days=5)
+
+    def token(levels: str) -> str:
+        scope = partner_access.scope_from_names(town, "quote", None, levels)
+        return town.tokens.add("schulamt-partner", "Schulamt", actor="test", scope=scope, expires_at=expires).token
+
+    app = create_app(atlas=town)
+    granted, other = token("schulbezirk"), token("bezirk")
+
+    def get(tok: str, url: str):
+        return fresh_client(app).get(url, headers={"Authorization": f"Bearer {tok}"})
+
+    values = get(granted, "/api/v1/grids/schulbezirk/values?indicator=quote&period=2024")
+    assert values.status_code == 200 and values.get_json()["estimated"]
+    assert [g["id"] for g in get(granted, "/api/v1/grids").get_json()["grids"]] == ["schulbezirk"]
+    assert get(granted, "/api/v1/grids/schulbezirk/areas").status_code == 200
+    base = get(granted, "/api/v1/values?indicator=quote&level=block")  # the base level was not granted
+    unknown = get(granted, "/api/v1/values?indicator=quote&level=nix")
+    assert base.status_code == unknown.status_code != 200
+    assert base.get_data().replace(b"block", b"nix") == unknown.get_data()
+
+    assert get(other, "/api/v1/grids").get_json()["grids"] == []
+    hidden = get(other, "/api/v1/grids/schulbezirk/values?indicator=quote&period=2024")
+    missing = get(other, "/api/v1/grids/keinraster/values?indicator=quote&period=2024")
+    assert hidden.status_code == missing.status_code == 404 and hidden.get_data() == missing.get_data()
+    assert get(other, "/api/v1/grids/schulbezirk/areas").get_data() == get(other, "/api/v1/grids/x/areas").get_data()
+    with pytest.raises(partner_access.ScopeError, match="unknown levels: keinraster"):
+        partner_access.scope_from_names(town, "quote", None, "keinraster")

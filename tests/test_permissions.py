@@ -50,6 +50,11 @@ CASES = [
     (p.may_call, ("/api/v1/values",), EVERYONE),
     (p.may_call, ("/api/v1/profile",), EVERYONE - {"partner"}),
     (p.may_call, ("/api/v1/uploads",), EVERYONE - {"partner"}),
+    (p.may_call, ("/api/v1/grids/schulbezirk/values",), EVERYONE),  # the grid itself is checked by may_read_grid
+    (p.may_call, ("/api/v1/grids/schulbezirk/values/x",), EVERYONE - {"partner"}),
+    (p.may_call, ("/api/v1/gridsx",), EVERYONE - {"partner"}),
+    (p.may_read_grid, ("stadtbezirk",), EVERYONE),  # a scope's levels may name grids
+    (p.may_read_grid, ("schulbezirk",), EVERYONE - {"partner"}),
     (p.sees_unsuppressed, (DEPT,), OWN),
     (p.may_deliver, (DEPT,), OWN),
     (p.may_deliver_outside, ("G03",), ADMIN),  # a Gemeinde's indicator: only inside the Gemeinde

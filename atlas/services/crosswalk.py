@@ -71,7 +71,7 @@ from atlas.catalog import Indicator
 from atlas.periods import period_end
 from atlas.services import disclosure, queries, territory
 from atlas.services.context import Atlas
-from auth.permissions import Principal, may_read_level
+from auth.permissions import Principal, may_read_grid
 
 METRIC_CRS = "EPSG:3035"  # equal-area: shares of intersection area are shares of ground
 SNAP_SHARE = 0.99  # a base area with ≥ 99 % of its ground in one grid area goes wholly there
@@ -276,6 +276,16 @@ def get_grid(atlas: Atlas, grid_id: str) -> Grid | None:
     return next((g for g in grids(atlas) if g.id == grid_id), None)
 
 
+def readable_grids(atlas: Atlas, viewer: Principal) -> list[Grid]:
+    """The grids this viewer may read: all of them, for a partner token only those its scope names."""
+    return [g for g in grids(atlas) if may_read_grid(viewer, g.id)]
+
+
+def readable_grid(atlas: Atlas, viewer: Principal, grid_id: str) -> Grid | None:
+    """One grid, or None when it does not exist or the viewer may not read it (answered alike)."""
+    return next((g for g in readable_grids(atlas, viewer) if g.id == grid_id), None)
+
+
 def _grid_table(atlas: Atlas, name: str, grid_id: str) -> pd.DataFrame:
     def load() -> pd.DataFrame:
         frame = atlas.store.read_table(name)
@@ -473,12 +483,12 @@ def grid_values(atlas: Atlas, viewer: Principal, grid_id: str, indicator_id: str
     """Estimated values of one indicator on a grid at one period (default: its latest).
 
     None when the grid or the indicator does not exist or the viewer may not
-    see it (or may not read the base level): answered alike. Raises
+    see it (or is a partner not granted the grid): answered alike. Raises
     ValueError for a malformed period.
     """
     grid = get_grid(atlas, grid_id) if isinstance(grid_id, str) else None
     ind = queries.get_indicator(atlas, viewer, indicator_id)
-    if grid is None or ind is None or not may_read_level(viewer, territory.base_level(atlas)):
+    if grid is None or ind is None or not may_read_grid(viewer, grid.id):
         return None
     if period is not None:
         period_end(period)  # a malformed key is the caller's error (ValueError), not an empty answer

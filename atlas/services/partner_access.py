@@ -7,7 +7,7 @@ a typo never turns into a token that reads nothing, or more than meant.
 """
 from __future__ import annotations
 
-from atlas.services import territory
+from atlas.services import crosswalk, territory
 from atlas.services.context import Atlas
 from auth.permissions import Scope
 
@@ -21,10 +21,14 @@ def _names(text: str | None) -> frozenset[str]:
 
 
 def scope_from_names(atlas: Atlas, indicators: str | None, domains: str | None, levels: str | None) -> Scope:
-    """A partner scope from comma-separated ids; every id must exist, with the known ones listed if not."""
+    """A partner scope from comma-separated ids; every id must exist, with the known ones listed if not.
+
+    Levels may name parallel grids too: a school board granted `grundschulbezirk`
+    reads that grid's estimates, as a county partner reads a level.
+    """
     wanted = {"indicators": _names(indicators), "domains": _names(domains), "levels": _names(levels)}
     known = {"indicators": {i.id for i in atlas.indicators}, "domains": {d.id for d in atlas.domains},
-             "levels": set(territory.level_ids(atlas))}
+             "levels": set(territory.level_ids(atlas)) | {g.id for g in crosswalk.grids(atlas)}}
     for what, names in wanted.items():
         unknown = sorted(names - known[what])
         if unknown:

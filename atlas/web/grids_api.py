@@ -1,6 +1,6 @@
 """Read API of the parallel planning grids: which grids exist, and indicators estimated on them.
 
-Rights exactly as `/api/v1/values`: the estimate is made from the base-level
+Rights exactly as `/api/v1/values` (a partner token reads a grid its scope names, like a level): the estimate is made from the base-level
 values the viewer may read, with the same disclosure pattern applied, and an
 indicator the viewer may not see answers like one that does not exist. Every
 row says how it was estimated (`method`), in the JSON and the CSV alike.
@@ -26,7 +26,7 @@ def grid_list() -> Response:
     out = [{"id": g.id, "name_de": g.name_de, "name_en": g.name_en, "plural_de": g.plural_de,
             "plural_en": g.plural_en, "boundary_set": g.set_id, "method": g.method,
             "method_de": g.method_label("de"), "method_en": g.method_label("en"), "nests_in": g.nests_in or None}
-           for g in crosswalk.grids(current_atlas())]
+           for g in crosswalk.readable_grids(current_atlas(), current_principal())]
     return jsonify({"grids": out, "count": len(out)})
 
 
@@ -34,7 +34,7 @@ def grid_list() -> Response:
 def grid_areas(grid: str) -> Response:
     """A grid's areas as GeoJSON (EPSG:4326), each with its key and name."""
     atlas = current_atlas()
-    found = crosswalk.get_grid(atlas, grid)
+    found = crosswalk.readable_grid(atlas, current_principal(), grid)
     if found is None:
         return error_response(404, "not_found", "Raster nicht gefunden / grid not found")
     areas = crosswalk.grid_areas(atlas, found.id).assign(level=found.id, parent_id=None)
