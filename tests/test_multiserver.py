@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,7 @@ class Cluster:
     cert: Path
     data: Path
     url: str
+    audit_lines: int  # of the embedded store's audit.jsonl before the servers started (adopted, then left alone)
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +246,7 @@ http {{
             wait_for(f"http://127.0.0.1:{port}/healthz", proc, log)
         wait_for(f"https://127.0.0.1:{ports['https']}/healthz", nginx, nginx_log, verify=str(cert))
         yield Cluster(f"https://127.0.0.1:{ports['https']}", [f"http://127.0.0.1:{p}" for p in apps], cert, data,
-                      postgres)
+                      postgres, audit_lines(data))
     finally:
         for proc, sig in [(nginx, signal.SIGQUIT)] + [(p, signal.SIGTERM) for p in procs]:
             proc.send_signal(sig)
@@ -312,3 +314,145 @@ def test_a_session_survives_a_switch_of_server_and_a_logout_on_one_ends_it_on_th
 
 
 SOAK_PASSWORD = "soak-passwort-2026"
+STEWARDS = {  # steward → (department, indicator, period of round k), as in tests/test_soak.py
+    "sozialamt": ("soziales", "sgb2_quote", lambda k: f"{2027 + k}-Q1"),
+    "sozial2": ("soziales", "alo_quote", lambda k: f"{2027 + k}-Q2"),
+    "jugendamt": ("jugend", "betreuung_u3", lambda k: str(2027 + k)),
+    "jugend2": ("jugend", "kita_plaetze", lambda k: str(2027 + k)),
+}
+ROUNDS = 2  # uploads per steward (short mode; raise by hand for a long run)
+READERS = 4
+
+
+@pytest.mark.slow  # about a minute: uploads, doubled confirmations, releases and readers across both servers
+def test_soak_across_two_servers(cluster, atlas, capsys):
+    """Every upload is checked through nginx (either server), confirmed on server 0 and, every other round,
+    at the same moment on server 1 too; an admin releases through nginx while readers hit both servers."""
+    from tests.conftest import DEMO_PASSWORDS
+    from tests.test_soak import _strict_json
+    from tests.test_workflow import extract
+    attempted: list[str] = []
+    confirmed: dict[str, list[int]] = {}
+    problems: list[str] = []
+    reader_errors: list[str] = []
+    reads = Counter()
+    lock = threading.Lock()
+    stewards_done = threading.Event()
+
+    def password(name: str) -> str:
+        return DEMO_PASSWORDS.get(name, SOAK_PASSWORD)
+
+    def steward(username: str) -> None:
+        _, indicator, period_of = STEWARDS[username]
+        user = browser(cluster)
+        token = sign_in(user, cluster.https, username, password(username))
+        for k in range(ROUNDS):
+            resp = upload_csv(user, cluster.https, token, extract(atlas, indicator, period_of(k)), f"{username}-{k}.csv")
+            if resp.status_code != 200:
+                with lock:
+                    problems.append(f"{username} upload {k}: {resp.status_code} {resp.text[:200]}")
+                continue
+            upload_id = resp.json()["upload_id"]
+            with lock:
+                attempted.append(upload_id)
+            path = f"/api/v1/uploads/{upload_id}/confirm"
+            targets = [0, 1] if k % 2 == 0 else [0]  # a double click landing on both servers at once
+            answers: list = [None] * len(targets)
+
+            def send(i: int, n: int) -> None:
+                answers[i] = on_server(user, cluster, n).post(cluster.servers[n] + path, headers={"X-CSRFToken": token})
+            senders = [threading.Thread(target=send, args=(i, n)) for i, n in enumerate(targets)]
+            for t in senders:
+                t.start()
+            for t in senders:
+                t.join(timeout=300)
+            statuses = sorted(a.status_code if a is not None else 0 for a in answers)
+            ids = {tuple(a.json()["version_ids"]) for a in answers if a is not None and a.status_code == 201}
+            with lock:
+                if len(ids) != 1 or any(s not in (201, 409) for s in statuses):
+                    problems.append(f"{username} confirm {k}: {statuses} {ids}")
+                if ids:
+                    confirmed[upload_id] = list(next(iter(ids)))
+
+    def admin() -> None:
+        client = browser(cluster)
+        token = sign_in(client, cluster.https, "admin", DEMO_PASSWORDS["admin"])
+        released: set[int] = set()
+        while True:
+            done = stewards_done.is_set()
+            for _, indicator, _ in STEWARDS.values():
+                resp = client.get(f"{cluster.https}/api/v1/versions?indicator={indicator}")
+                if resp.status_code >= 500:
+                    with lock:
+                        reader_errors.append(f"admin history {indicator}: {resp.status_code}")
+                    continue
+                for v in resp.json().get("versions", []):
+                    if v["state"] == "draft" and v["version_id"] not in released:
+                        for to in ("internal", "public"):
+                            r = client.post(f"{cluster.https}/api/v1/versions/{v['version_id']}/release",
+                                            json={"to": to}, headers={"X-CSRFToken": token})
+                            if r.status_code not in (200, 409):
+                                with lock:
+                                    problems.append(f"release v{v['version_id']} → {to}: {r.status_code}")
+                        released.add(v["version_id"])
+            if done:
+                return
+            time.sleep(0.2)
+
+    def reader(n: int) -> None:
+        rng = random.Random(n)
+        bases = [cluster.https] + cluster.servers
+        client = browser(cluster)
+        paths = ["/api/v1/indicators", "/api/v1/values?indicator=sgb2_quote&level=stadt",
+                 "/api/v1/values?indicator=betreuung_u3", "/api/v1/values?indicator=alo_quote&level=stadtbezirk",
+                 "/api/v1/areas?level=stadtbezirk", "/readyz"]
+        while not stewards_done.is_set() or reads[n] < 5:
+            path = "/api/v1/map?indicator=sgb2_quote&format=png" if rng.random() < 0.05 else rng.choice(paths)
+            try:
+                resp = client.get(rng.choice(bases) + path, timeout=120)
+                if resp.status_code >= 500:
+                    raise AssertionError(resp.status_code)
+                if resp.headers.get("Content-Type", "").startswith("application/json"):
+                    _strict_json(resp.text)
+            except Exception as exc:  # every failure counts, whatever its kind
+                with lock:
+                    reader_errors.append(f"{path}: {type(exc).__name__} {exc}")
+            reads[n] += 1
+
+    workers = [threading.Thread(target=steward, args=(name,)) for name in STEWARDS]
+    others = [threading.Thread(target=admin)] + [threading.Thread(target=reader, args=(n,)) for n in range(READERS)]
+    for t in workers + others:
+        t.start()
+    for t in workers:
+        t.join(timeout=600)
+    stewards_done.set()
+    for t in others:
+        t.join(timeout=300)
+
+    check = _context(cluster.data, cluster.url, atlas)  # what PostgreSQL and the shared files now hold
+    versions = check.store.read_table("versions")
+    per_upload = Counter(n.split(" ", 1)[1] for n in versions["note"].dropna() if n.startswith("Upload "))
+    audit = Counter(e["ref"].split(":")[1] for e in check.audit.entries(limit=10**6)
+                    if e.get("ref", "").startswith("upload:") and e["action"] == "version_created")
+    stored_once = sum(per_upload[u] == 1 and audit[u] == 1 for u in attempted)
+    lost = sum(per_upload[u] == 0 for u in attempted)
+    duplicated = sum(per_upload[u] > 1 or audit[u] > 1 for u in attempted)
+    wrong_ids = [u for u in confirmed if sorted(confirmed[u]) != sorted(
+        versions.loc[versions["note"] == f"Upload {u}", "version_id"].tolist())]
+    released = versions[versions["note"].isin([f"Upload {u}" for u in attempted])]["state"]
+    with capsys.disabled():
+        print(f"\nsoak across two servers: attempted {len(attempted)}, stored once {stored_once}, lost {lost}, "
+              f"duplicated {duplicated}, reader requests {sum(reads.values())}, reader errors {len(reader_errors)}")
+    assert len(attempted) == len(STEWARDS) * ROUNDS, problems
+    assert (lost, duplicated, len(reader_errors)) == (0, 0, 0), (problems, reader_errors[:5])
+    assert stored_once == len(attempted) and not wrong_ids and not problems, (problems, wrong_ids)
+    assert set(released) == {"public"}, released.value_counts()  # the admin's releases, through either server
+    assert all(r >= 5 for r in reads.values())
+    # The servers kept this state in PostgreSQL, not in the shared folder's files (which one host's flock guards).
+    assert not (cluster.data / "sessions").exists() and not list((cluster.data / "uploads").glob("*/meta.json"))
+    assert audit_lines(cluster.data) == cluster.audit_lines
+
+
+def audit_lines(data: Path) -> int:
+    path = data / "audit.jsonl"
+    return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
