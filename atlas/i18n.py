@@ -576,6 +576,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ex_dd_none_found": ("Nichts gefunden", "Nothing found"),
     "ex_area_value": ("Wert", "Value"),
     "ex_area_in": ("gehört zu", "part of"),
+    "ex_grid_option": ("{name} (Raster, geschätzt)", "{name} (grid, estimated)"),
+    "ex_grid_card": ("Schätzung für eine Rasterfläche ({method}). Zeitreihen und Profile gibt es für die Gebiete "
+                     "der Ebenen.", "An estimate for a grid area ({method}). Time series and profiles are kept "
+                     "for the areas of the levels."),
     "ex_area_close": ("Auswahl aufheben", "Clear selection"),
     "ex_help": ("Was bedeutet das?", "What does this mean?"),
     "ex_help_quantiles": ("Quantile: jede Klasse enthält etwa gleich viele Gebiete. Gut, um Rangfolgen zu "

@@ -8,6 +8,7 @@ grid's only published equation is city = west + ost.
 from __future__ import annotations
 
 import dataclasses
+import json
 import textwrap
 from datetime import date
 
@@ -426,3 +427,45 @@ def test_a_partner_token_reads_a_grid_only_when_its_scope_names_it(town):
     assert get(other, "/api/v1/grids/schulbezirk/areas").get_data() == get(other, "/api/v1/grids/x/areas").get_data()
     with pytest.raises(partner_access.ScopeError, match="unknown levels: keinraster"):
         partner_access.scope_from_names(town, "quote", None, "keinraster")
+
+
+def test_the_explorer_maps_a_grid_like_a_level_with_its_estimates_and_method(town):
+    """Level switch → the grid's areas and the same estimates as the API, in map, card and table twin; a
+    hidden indicator on the grid answers like an unknown one."""
+    from atlas.formatting import format_value
+    from atlas.services import choropleth, table_view
+    from atlas.web.app import create_app
+    from atlas.web.pages import explorer
+    from tests.dash_requests import call, find_output
+
+    api = crosswalk.grid_values(town, ANONYMOUS, "schulbezirk", "quote", "2024")
+    ind = town.indicator_by_id["quote"]
+    expected = {r.area_id: format_value(r.value, r.status, ind.decimals, ind.unit, "de")
+                for r in api.rows.itertuples()}
+    view = choropleth.map_view(town, ANONYMOUS, "quote", "2024", "quantiles", 3, level="schulbezirk")
+    assert dict(zip(view.area_ids, view.hideout["lab"])) == expected and view.area_ids == ["ost", "west"]
+    shapes = choropleth.geometry(town, view.set_id, "schulbezirk")
+    assert [f["id"] for f in shapes["features"]] == view.area_ids
+    table = table_view.map_table(town, ANONYMOUS, "quote", "2024", "schulbezirk")
+    assert {r["area_id"]: r["value"] for r in table.rows} == expected and f"2 {api.grid.plural_de}" in table.summary
+
+    options = explorer.level_options(town, ANONYMOUS, "de")
+    assert options[-1]["value"] == "schulbezirk" and "geschätzt" in options[-1]["label"]
+    state = explorer.resolve_state(town, ANONYMOUS, {"indicator": "quote", "level": "schulbezirk", "area": "west"})
+    assert state.level == "schulbezirk" and state.area == "west"
+
+    app = create_app(atlas=town)
+    client, key = app.server.test_client(), find_output(app, "ex-geojson", "hideout")
+    values = {"ex-indicator.value": "quote", "ex-period.value": state.period_index, "ex-method.value": "quantiles",
+              "ex-k.value": 3, "ex-selected.data": "west", "ex-level.value": "schulbezirk",
+              "ex-set.data": "s1|block", "ex-lang.data": "de"}
+    status, body = call(client, app, key, values)
+    response = body["response"]
+    assert status == 200 and [f["id"] for f in response["ex-geojson"]["data"]["features"]] == ["ost", "west"]
+    assert "level=schulbezirk" in response["ex-query"]["data"]["qs"]
+    card = json.dumps(response["ex-area"]["children"], ensure_ascii=False)
+    assert expected["west"] in card and "geschätzt über Flächenanteile" in card
+
+    hidden = call(client, app, key, {**values, "ex-indicator.value": "geheim"})[1]["response"]
+    unknown = call(client, app, key, {**values, "ex-indicator.value": "gibtesnicht"})[1]["response"]
+    assert hidden == unknown and "ex-geojson" in hidden and not hidden["ex-geojson"]["hideout"]

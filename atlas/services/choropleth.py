@@ -22,7 +22,7 @@ from atlas.classify import (
     legend_entries,
 )
 from atlas.formatting import format_values
-from atlas.services import queries, territory
+from atlas.services import crosswalk, queries, territory
 from atlas.services.boundaries import feature_collection
 from atlas.services.context import Atlas
 from auth.permissions import Principal
@@ -86,6 +86,17 @@ def area_count(atlas: Atlas, set_id: str, level: str | None = None) -> int:
     return atlas.cached(("map_count", set_id, level), lambda: len(queries.areas(atlas, level, set_id)))
 
 
+def map_areas(atlas: Atlas, level: str, set_id: str) -> pd.DataFrame:
+    """The areas a map of this level draws, in map order: a level's of the set, or a parallel grid's.
+
+    A grid (Grundschulbezirke, Sozialräume) is shown like a level; its areas
+    have no parent in the hierarchy.
+    """
+    if level not in territory.level_ids(atlas) and crosswalk.get_grid(atlas, level) is not None:
+        return crosswalk.grid_areas(atlas, level).assign(level=level, parent_id=None)
+    return queries.areas(atlas, level, set_id)
+
+
 def geometry(atlas: Atlas, set_id: str, level: str | None = None, band: int | None = None) -> dict:
     """Map geometry of a boundary set at one zoom band, built once per store generation.
 
@@ -99,9 +110,9 @@ def geometry(atlas: Atlas, set_id: str, level: str | None = None, band: int | No
     b = BANDS[band]
     if band == FINEST:  # unchanged from before bands: one cache entry, the same bytes
         return atlas.cached(("map_geometry", set_id, level),
-                            lambda: feature_collection(queries.areas(atlas, level, set_id), simplify=b.tolerance))
+                            lambda: feature_collection(map_areas(atlas, level, set_id), simplify=b.tolerance))
     return atlas.cached(("map_geometry", set_id, level, band),
-                        lambda: feature_collection(queries.areas(atlas, level, set_id), precision=b.precision,
+                        lambda: feature_collection(map_areas(atlas, level, set_id), precision=b.precision,
                                                    simplify=b.tolerance, coverage=True))
 
 
@@ -131,7 +142,8 @@ def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, me
              selected: str | None = None, lang: str = "de", level: str | None = None) -> MapView | None:
     """None when the indicator is not visible to the viewer (or does not exist).
 
-    `level`: one of the store's levels (default: the base level). Remembered
+    `level`: one of the store's levels (default: the base level) or a parallel
+    grid's id (values estimated from the base level, see `crosswalk`). Remembered
     per viewer's rights, indicator, period, level, classing and language for
     the store's current state; only the selection differs per click.
     """
@@ -146,6 +158,8 @@ def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, me
 
 def _map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
               lang: str, level: str) -> MapView | None:
+    if level not in territory.level_ids(atlas):
+        return _grid_view(atlas, viewer, indicator_id, period, method, k, lang, level)
     table = queries.values(atlas, viewer, indicator_id, period, level)
     if table is None or table.set_id is None:
         return None
@@ -156,3 +170,26 @@ def _map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, m
     hideout = {"cls": c.classes, "col": c.colors, "lab": labels, "sel": None,
                "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
     return MapView(table.set_id, hideout, legend_entries(c, ind.decimals, lang), rows["area_id"].tolist())
+
+
+def _grid_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
+               lang: str, grid_id: str) -> MapView | None:
+    """A parallel grid's map: the estimates (with the grid's disclosure) classed like any level's values.
+
+    None when the grid or indicator is unknown or not readable, as for a
+    level. An indicator the grid cannot estimate shows every area as missing.
+    """
+    table = crosswalk.grid_values(atlas, viewer, grid_id, indicator_id, period)
+    if table is None:
+        return None
+    order = crosswalk.grid_areas(atlas, grid_id)["area_id"]  # the geometry's order, which the hideout follows
+    rows = table.rows.set_index("area_id").reindex(order).reset_index()
+    rows["status"] = rows["status"].fillna("missing")
+    ind = table.indicator
+    values = [None if pd.isna(v) else float(v) for v in rows["value"]]
+    c = classify(values, rows["status"].tolist(), method, k, ind.polarity, ind.diverging)
+    labels = format_values(rows["value"].to_numpy(dtype=float, na_value=np.nan),
+                           rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit, lang)
+    hideout = {"cls": c.classes, "col": c.colors, "lab": labels, "sel": None,
+               "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
+    return MapView(table.grid.set_id, hideout, legend_entries(c, ind.decimals, lang), rows["area_id"].tolist())

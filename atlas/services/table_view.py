@@ -6,8 +6,8 @@ denominator and status, in key order by default ("kein Ranking": sorting by
 value is offered, never the default), filterable by name or key. The summary
 says in words what the map shows: the highest and lowest value, the whole
 territory's value, and how many areas have no data or are kept secret.
-Everything is read through `queries.value_rows`, so rights and disclosure are
-those of the map.
+Everything is read through `queries.value_rows` (a parallel grid's estimates
+through `crosswalk.grid_values`), so rights and disclosure are those of the map.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from atlas.formatting import format_number, format_value, gap_word
 from atlas.periods import period_label
-from atlas.services import queries, territory
+from atlas.services import crosswalk, queries, territory
 from atlas.services.context import Atlas
 from atlas.text_match import fold
 from auth.permissions import Principal
@@ -36,13 +36,16 @@ class TableView:
 def map_table(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, level: str, sort: str = "key",
               text: str = "", lang: str = "de") -> TableView | None:
     """The table of one map view; None when the indicator is not visible (like the map)."""
-    rows = queries.value_rows(atlas, viewer, indicator_id, period, level)
+    grid = crosswalk.get_grid(atlas, level) if level not in territory.level_ids(atlas) else None
+    rows = _grid_rows(atlas, viewer, grid, indicator_id, period) if grid else \
+        queries.value_rows(atlas, viewer, indicator_id, period, level)
     if rows is None:
         return None
     ind = atlas.indicator_by_id[indicator_id]
     rows = rows[~rows["area_id"].str.endswith("-nz")].reset_index(drop=True)
     parents = _parent_names(atlas, rows)
-    summary = _summary(atlas, viewer, ind, rows, period, level, lang)
+    areas = (grid.plural_en if lang == "en" else grid.plural_de) if grid else None
+    summary = _summary(atlas, viewer, ind, rows, period, level, lang, areas)
     shown = _filtered(rows, text)
     shown = _sorted(shown, sort if sort in SORTS else "key")
     out = [{"area_id": r.area_id, "name": r.name, "parent": parents.get(r.parent_id, r.parent_id or ""),
@@ -50,6 +53,13 @@ def map_table(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, l
             "numerator": _count(r.numerator, r.status, lang), "denominator": _count(r.denominator, r.status, lang),
             "status": _status_word(r.status, lang)} for r in shown.itertuples(index=False)]
     return TableView(out, summary, len(out), len(rows))
+
+
+def _grid_rows(atlas: Atlas, viewer: Principal, grid: crosswalk.Grid, indicator_id: str,
+               period: str) -> pd.DataFrame | None:
+    """A grid's estimates as value rows (no parent: a grid stands beside the levels)."""
+    table = crosswalk.grid_values(atlas, viewer, grid.id, indicator_id, period)
+    return None if table is None else table.rows.assign(set_id=grid.set_id, parent_id=None)
 
 
 def _parent_names(atlas: Atlas, rows: pd.DataFrame) -> dict[str, str]:
@@ -92,14 +102,15 @@ def _status_word(status: str, lang: str) -> str:
     return gap_word(status, lang)
 
 
-def _summary(atlas: Atlas, viewer: Principal, ind, rows: pd.DataFrame, period: str, level: str, lang: str) -> str:
-    """What the map shows, in one or two sentences, written from the numbers."""
+def _summary(atlas: Atlas, viewer: Principal, ind, rows: pd.DataFrame, period: str, level: str, lang: str,
+             areas: str | None = None) -> str:
+    """What the map shows, in one or two sentences, written from the numbers (`areas`: a grid's plural)."""
     ok = rows[rows["status"] == "ok"]
     fmt = lambda v: format_value(v, "ok", ind.decimals, ind.unit, lang)  # noqa: E731
     top = queries.value_rows(atlas, viewer, ind.id, period, territory.top_level(atlas))
     whole = top.iloc[0] if top is not None and len(top) else None
     missing, secret = int((rows["status"] == "missing").sum()), int((rows["status"] == "suppressed").sum())
-    areas = territory.label(atlas, level, lang, plural=True)
+    areas = areas or territory.label(atlas, level, lang, plural=True)
     when = period_label(period, lang)
     if ok.empty:
         return (f"{ind.title(lang)}, {when}: no area has a value." if lang == "en"

@@ -20,7 +20,7 @@ from atlas.export import tables as export
 from atlas.formatting import gaps_note
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_label
-from atlas.services import choropleth, notes, queries, table_view, territory
+from atlas.services import choropleth, crosswalk, notes, queries, table_view, territory
 from atlas.services.context import Atlas
 from atlas.web.components import (
     chart_url,
@@ -93,13 +93,26 @@ def resolve_state(atlas: Atlas, viewer: Principal, args: dict) -> ViewState:
 
 
 def map_level(atlas: Atlas, wanted) -> str:
-    """The level the map shows: one of the store's, else the base level."""
-    return wanted if wanted in territory.level_ids(atlas) else territory.base_level(atlas)
+    """The level the map shows: one of the store's or a parallel grid, else the base level.
+
+    A grid the viewer may not read is accepted here and then answers like an
+    unknown indicator (the map service decides, as for every level).
+    """
+    if wanted in territory.level_ids(atlas) or (isinstance(wanted, str) and crosswalk.get_grid(atlas, wanted)):
+        return wanted
+    return territory.base_level(atlas)
 
 
 def _area_ids(atlas: Atlas, period: str, level: str) -> set[str]:
     set_id = queries.set_for_period(atlas, period)
-    return set(queries.areas(atlas, level, set_id)["area_id"]) if set_id else set()
+    return set(choropleth.map_areas(atlas, level, set_id)["area_id"]) if set_id else set()
+
+
+def level_options(atlas: Atlas, viewer: Principal, lang: str) -> list[dict]:
+    """The map's levels, then the parallel grids the viewer may read, marked as estimated."""
+    options = [{"label": lv.label(lang, plural=True), "value": lv.id} for lv in territory.levels(atlas)]
+    return options + [{"label": t("ex_grid_option", lang).format(name=g.plural_en if lang == "en" else g.plural_de),
+                       "value": g.id} for g in crosswalk.readable_grids(atlas, viewer)]
 
 
 def query_string(indicator: str, period: str, method: str, k: int, area: str | None, lang: str,
@@ -225,7 +238,7 @@ def area_card(atlas: Atlas, view: choropleth.MapView, area: str | None, level: s
     """
     if area is None or area not in view.area_ids:
         return [html.P(t("click_area", lang), className="oa-hint")]
-    areas = queries.areas(atlas, level, view.set_id).set_index("area_id")
+    areas = choropleth.map_areas(atlas, level, view.set_id).set_index("area_id")
     row = areas.loc[area]
     value = view.hideout["lab"][view.area_ids.index(area)]
     body = [html.Div([html.Strong(row["name"], className="oa-area-name"), " ",
@@ -237,6 +250,9 @@ def area_card(atlas: Atlas, view: choropleth.MapView, area: str | None, level: s
     parent = _parent(atlas, level, view.set_id, row["parent_id"], lang)
     if parent:
         body.append(html.Div(f"{t('ex_area_in', lang)} {parent}", className="oa-area-parent"))
+    grid = crosswalk.get_grid(atlas, level) if level not in territory.level_ids(atlas) else None
+    if grid is not None:  # an estimate: say how, and that series and profiles belong to the levels
+        body.append(html.Div(t("ex_grid_card", lang).format(method=grid.method_label(lang)), className="oa-hint"))
     return body
 
 
@@ -392,8 +408,7 @@ def layout(**args) -> html.Div:
                              updatemode="mouseup", allow_direct_input=False)], className="oa-field"),
         html.Div([html.Span(t("level", lang), className="oa-label"),
                   dcc.RadioItems(id="ex-level", value=state.level, className="oa-radio",
-                                 options=[{"label": lv.label(lang, plural=True), "value": lv.id}
-                                          for lv in territory.levels(atlas)])], className="oa-field"),
+                                 options=level_options(atlas, viewer, lang))], className="oa-field"),
         html.Div([html.Span(t("method", lang), className="oa-label"),
                   dcc.RadioItems(id="ex-method", value=state.method, className="oa-radio",
                                  options=[{"label": v[1] if lang == "en" else v[0], "value": k}
@@ -408,6 +423,7 @@ def layout(**args) -> html.Div:
         dcc.Store(id="ex-lang", data=lang),
         dcc.Store(id="ex-selected", data=state.area),
         dcc.Store(id="ex-set", data=f"{set_id}|{state.level}"),
+        dcc.Store(id="ex-grids", data=[g.id for g in crosswalk.readable_grids(atlas, viewer)]),
         dcc.Store(id="ex-band", data=band), dcc.Store(id="ex-banded", data=big),
         dcc.Store(id="ex-query"),
         dcc.Store(id="ex-url-sink"),
@@ -773,11 +789,12 @@ def register_callbacks(app) -> None:
         "function(n) { return window.ortsatlas.url.copy(n, 'ex-share-url'); }",
         Output("ex-share-status", "children"), Input("ex-share-copy", "n_clicks"), prevent_initial_call=True,
     )
-    app.clientside_callback(  # the selected area's profile (/profil/<area>): a link, checked when it is opened
-        "function(a, l) { return a ? ['/profil/' + encodeURIComponent(a) + (l === 'en' ? '?lang=en' : ''), false]"
-        " : ['', true]; }",
+    app.clientside_callback(  # the selected area's profile (/profil/<area>): a link, checked when it is opened;
+        # a grid's areas have no profile (profiles belong to the levels)
+        "function(a, lv, l, grids) { return a && (grids || []).indexOf(lv) < 0 ?"
+        " ['/profil/' + encodeURIComponent(a) + (l === 'en' ? '?lang=en' : ''), false] : ['', true]; }",
         Output("ex-profile-link", "href"), Output("ex-profile-link", "hidden"),
-        Input("ex-selected", "data"), State("ex-lang", "data"),
+        Input("ex-selected", "data"), Input("ex-level", "value"), State("ex-lang", "data"), State("ex-grids", "data"),
     )
     app.clientside_callback(
         "function(q) { return window.ortsatlas.url.write(q && q.qs); }",
