@@ -409,6 +409,22 @@ def _guard_admin() -> Response | None:
     return None
 
 
+def _rate_limit_storage(settings) -> str:
+    """Where failed logins are counted: ATLAS_RATELIMIT_STORAGE, or the app servers' shared PostgreSQL.
+
+    With a database (several app servers) and no storage of its own chosen,
+    the counters go there, so a client's failures count on every server
+    together instead of once per server.
+    """
+    storage = settings.ratelimit_storage
+    database = getattr(settings, "database_url", "")
+    if storage == "memory://" and database:
+        storage = database
+    if storage.startswith(("postgresql://", "postgres://")):
+        import auth.ratelimit_store  # noqa: F401  registers the postgresql:// scheme with `limits`
+    return storage
+
+
 def init_auth(server: Flask, accounts) -> None:
     """Wire login, CSRF, rate limits, cookie policy and guards into the Flask server.
 
@@ -430,7 +446,7 @@ def init_auth(server: Flask, accounts) -> None:
         PERMANENT_SESSION_LIFETIME=settings.session_idle_minutes * 60,
         WTF_CSRF_CHECK_DEFAULT=False,  # protected explicitly: the forms here; Dash posts JSON same-origin
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage, RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_STORAGE_URI=_rate_limit_storage(settings), RATELIMIT_HEADERS_ENABLED=True,
     )
     csrf.init_app(server)
     limiter.init_app(server)

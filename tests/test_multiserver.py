@@ -214,7 +214,7 @@ def cluster(atlas, postgres, tmp_path_factory):
                     "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
                    check=True, capture_output=True, timeout=60)
     env = {**os.environ, "ATLAS_DATA_DIR": str(data), "ATLAS_BEHIND_PROXY": "1", "ATLAS_DATABASE_URL": postgres,
-           "ATLAS_LOGIN_RATE_LIMIT": "100 per minute"}
+           "ATLAS_LOGIN_RATE_LIMIT": "3 per minute"}
     procs, logs = [], []
     for n, port in enumerate(apps):
         log = base / f"gunicorn{n}.log"
@@ -314,6 +314,23 @@ def test_a_session_survives_a_switch_of_server_and_a_logout_on_one_ends_it_on_th
 
 
 SOAK_PASSWORD = "soak-passwort-2026"
+@pytest.mark.slow  # PostgreSQL, two gunicorn servers and nginx (~15 s to start)
+def test_failed_logins_count_on_every_server_together(cluster):
+    """The login rate limit is per client address across the servers (counters in PostgreSQL), not per server."""
+    from tests.test_deploy import FromAddress
+    attacker = plain()
+    attacker.mount("http://", FromAddress("127.0.0.7"))
+
+    def attempt(n: int) -> int:
+        base = cluster.servers[n]
+        form = attacker.get(f"{base}/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        return attacker.post(f"{base}/login", data={"username": "admin", "password": f"wrong-{n}",
+                                                    "csrf_token": token}, allow_redirects=False).status_code
+    assert [attempt(0), attempt(1), attempt(0)] == [401, 401, 401]  # ATLAS_LOGIN_RATE_LIMIT: 3 per minute
+    assert attempt(1) == 429  # the fourth, on the server that saw only one of them
+
+
 STEWARDS = {  # steward → (department, indicator, period of round k), as in tests/test_soak.py
     "sozialamt": ("soziales", "sgb2_quote", lambda k: f"{2027 + k}-Q1"),
     "sozial2": ("soziales", "alo_quote", lambda k: f"{2027 + k}-Q2"),
