@@ -576,6 +576,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ex_dd_none_found": ("Nichts gefunden", "Nothing found"),
     "ex_area_value": ("Wert", "Value"),
     "ex_area_in": ("gehört zu", "part of"),
+    "ex_area_notes": ("Hinweis des Fachamts", "Department's note"),
     "ex_grid_option": ("{name} (Raster, geschätzt)", "{name} (grid, estimated)"),
     "ex_grid_card": ("Schätzung für eine Rasterfläche ({method}). Zeitreihen und Profile gibt es für die Gebiete "
                      "der Ebenen.", "An estimate for a grid area ({method}). Time series and profiles are kept "

@@ -127,3 +127,32 @@ def test_notes_show_in_the_time_series_the_indicator_panel_and_exports_for_those
     assert ("Hinweis", f"2025-Q3, 0101: {TEXT} (Sozialamt, {notes.visible(scratch_atlas, ANONYMOUS, 'sgb2_quote')[0]['date']})") in \
         [tuple(r[:2]) for r in meta]
     assert not any("Zählweise" in str(r) for r in meta)
+
+
+def test_a_note_on_an_area_shows_on_its_tap_card_for_its_period_only(scratch_app, scratch_atlas):
+    """The explorer's card of the tapped area carries the department's note on that area and period; another
+    period, another area or a reader the note is not for see none."""
+    from atlas.services import queries
+    from atlas.web.pages.explorer import area_notes
+    from auth import ANONYMOUS
+    from tests.dash_requests import call, find_output
+    steward, token = writer(scratch_app, "sozialamt")
+    _post(steward, token, {"indicator": "sgb2_quote", "text": TEXT, "visibility": "public", "area": "0101",
+                           "period": "2025-Q3"})
+    _post(steward, token, {"indicator": "sgb2_quote", "text": "Nur intern: Datenlücke", "visibility": "internal",
+                           "area": "0101"})
+    shown = area_notes(scratch_atlas, ANONYMOUS, "sgb2_quote", "0101", "2025-Q3", "de")
+    assert len(shown) == 1 and TEXT in shown[0] and shown[0].startswith("Q3 2025: ")
+    assert area_notes(scratch_atlas, ANONYMOUS, "sgb2_quote", "0101", "2025-Q2", "de") == []
+    assert area_notes(scratch_atlas, ANONYMOUS, "sgb2_quote", "0102", "2025-Q3", "de") == []
+    staff = scratch_atlas.users.get("intern").principal()
+    assert len(area_notes(scratch_atlas, staff, "sgb2_quote", "0101", "2025-Q2", "de")) == 1  # the internal one
+
+    key = find_output(scratch_app, "ex-geojson", "hideout")
+    periods = queries.periods(scratch_atlas, ANONYMOUS, "sgb2_quote")
+    values = {"ex-indicator.value": "sgb2_quote", "ex-period.value": periods.index("2025-Q3"),
+              "ex-method.value": "quantiles", "ex-k.value": 5, "ex-selected.data": "0101",
+              "ex-level.value": "ortsteil", "ex-set.data": "", "ex-lang.data": "de"}
+    status, body = call(fresh_client(scratch_app), scratch_app, key, values)
+    card = str(body["response"]["ex-area"]["children"])
+    assert status == 200 and TEXT in card and "Datenlücke" not in card

@@ -228,8 +228,22 @@ def view_mark(atlas: Atlas, viewer: Principal, ind, view: choropleth.MapView, pe
     return pictures.marking(atlas, ind, lang, unpublished)
 
 
+def area_notes(atlas: Atlas, viewer: Principal, indicator_id: str, area: str | None, period: str,
+               lang: str) -> list[str]:
+    """The department's notes on this very area, for the shown period or for every period.
+
+    "Anstieg durch Neubaugebiet, Erstbezug 2024" belongs next to the value a
+    council member taps, not only in the time series below the fold.
+    """
+    if not area:
+        return []
+    found = notes.visible(atlas, viewer, indicator_id, area, period, lang) or []
+    return [f"{period_label(n['period'], lang) + ': ' if n['period'] else ''}{n['text']} ({n['author']}, {n['date']})"
+            for n in found if n["area"] == area]
+
+
 def area_card(atlas: Atlas, view: choropleth.MapView, area: str | None, level: str, title: str,
-              lang: str, mark: str = "") -> list:
+              lang: str, mark: str = "", remarks: list[str] | None = None) -> list:
     """What a tap on an area shows: its name and key, the value with its unit, the period, and its parent.
 
     Built from the same map view that coloured the map (the labels already
@@ -253,6 +267,9 @@ def area_card(atlas: Atlas, view: choropleth.MapView, area: str | None, level: s
     grid = crosswalk.get_grid(atlas, level) if level not in territory.level_ids(atlas) else None
     if grid is not None:  # an estimate: say how, and that series and profiles belong to the levels
         body.append(html.Div(t("ex_grid_card", lang).format(method=grid.method_label(lang)), className="oa-hint"))
+    if remarks:
+        body.append(html.Div([html.Span(t("ex_area_notes", lang), className="oa-label-inline"),
+                              html.Ul([html.Li(r) for r in remarks], className="oa-area-notes")]))
     return body
 
 
@@ -685,7 +702,9 @@ def register_callbacks(app) -> None:
         data = no_update if current_set == key else choropleth.geometry(atlas, view.set_id, level, band)
         mark = view_mark(atlas, viewer, ind, view, period, method, k, level, lang)
         return (view.hideout, data, key, legend(view.legend, ind.unit, lang), title,
-                period_label(period), query, area_card(atlas, view, area, level, title, lang, mark), mark, not mark,
+                period_label(period), query,
+                area_card(atlas, view, area, level, title, lang, mark,
+                          area_notes(atlas, viewer, indicator_id, area, period, lang)), mark, not mark,
                 *slider)
 
     register_band_callbacks(app)
