@@ -178,6 +178,10 @@ def test_sessions_audit_and_pending_uploads_are_shared_through_postgres(atlas, d
     assert other.audit.has("upload:x:version_created:v1")
     assert [e["action"] for e in other.audit.entries(limit=1)] == ["version_created"]
     assert len((data / "audit.jsonl").read_text().splitlines()) == adopted  # the file is no longer written
+    # Reports "as of a date" read release events from the log wherever it is.
+    from atlas.services import reports
+    other.audit.record("admin", "version_released", "sgb2_quote v999", "draft → public")
+    assert [state for _, state in reports._release_events(one)["sgb2_quote v999"]] == ["public"]
     # Pending uploads: reserved through one context, seen (and marked) through the other; no meta.json.
     steward = one.users.get("sozialamt").principal()
     pending = Uploads(data).reserve(steward, "x.csv", b"a;b\n")

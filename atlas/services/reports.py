@@ -177,11 +177,14 @@ def parse_as_of(text: str | None) -> datetime | None:
 
 def _release_events(atlas: Atlas) -> dict[str, list[tuple[datetime, str]]]:
     """'indicator vID' → [(local time, state after the event)] from the audit log, oldest first."""
-    path = Path(atlas.audit.path)
     out: dict[str, list[tuple[datetime, str]]] = {}
-    if not path.exists():
+    if atlas.audit.path is None:  # the log is in PostgreSQL (several app servers): its entries, oldest first
+        lines = [json.dumps(e) for e in reversed(atlas.audit.entries(limit=10**9))]
+    elif Path(atlas.audit.path).exists():
+        lines = Path(atlas.audit.path).read_text(encoding="utf-8").splitlines()
+    else:
         return out
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in lines:
         if '"version_' not in line:
             continue
         entry = json.loads(line)
