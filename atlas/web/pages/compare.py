@@ -54,9 +54,10 @@ PICTURES = ("png", "svg", "pdf")
 PLAY_MS = 1500  # one period per 1.5 s: slow enough to read the period line and the legend
 
 
-def _fn(name: str) -> dict:
-    """A reference to a function in assets/map.js (the explorer's map styles, tooltips)."""
-    return {"variable": f"ortsatlas.map.{name}"}
+def _fn(name: str, ns: str = "map") -> dict:
+    """A reference to a function in assets/map.js (the explorer's map styles, tooltips), or in assets/compare.js
+    (`ns="brush"`: the same, with the brushed areas highlighted)."""
+    return {"variable": f"ortsatlas.{ns}.{name}"}
 
 
 def _split(value) -> list[str]:
@@ -103,7 +104,7 @@ def layout(**args) -> html.Div:
             dcc.Tab(label=t("cmp_tab_change", lang), value="change",
                     children=_change_tab(atlas, options, ch, levels, level, set_id, lang)),
             dcc.Tab(label=t("cmp_tab_relation", lang), value="relation",
-                    children=_relation_tab(options, x, y, levels, level, lang)),
+                    children=_relation_tab(atlas, options, x, y, levels, level, set_id, lang)),
             dcc.Tab(label=t("cmp_tab_maps", lang), value="maps",
                     children=_maps_tab(atlas, viewer, options, visible, args, lang)),
             dcc.Tab(label=t("cmp_tab_similar", lang), value="similar",
@@ -254,15 +255,16 @@ def similar_list(atlas: Atlas, found: comparison.Similar | None, lang: str) -> l
     return out
 
 
-def map_block(atlas: Atlas, prefix: str, set_id: str, level: str | None, *extra, **map_props) -> html.Div:
+def map_block(atlas: Atlas, prefix: str, set_id: str, level: str | None, *extra, ns: str = "map",
+              **map_props) -> html.Div:
     """One of the page's maps: geometry once (values travel in `hideout`), scale bar, title and what follows.
 
-    Ids follow the prefix: `<prefix>-geojson`, `-map`, `-title`.
+    Ids follow the prefix: `<prefix>-geojson`, `-map`, `-title`. `ns` names the script of its styles.
     """
     geometry = choropleth.geometry(atlas, set_id, level) if level else choropleth.geometry(atlas, set_id)
     return html.Div([
-        html.Div(dl.Map([dl.GeoJSON(id=f"{prefix}-geojson", data=geometry, style=_fn("style"), hoverStyle=_fn("hover"),
-                                    onEachFeature=_fn("tooltip"), hideout={}, zoomToBounds=True),
+        html.Div(dl.Map([dl.GeoJSON(id=f"{prefix}-geojson", data=geometry, style=_fn("style", ns), hoverStyle=_fn("hover"),
+                                    onEachFeature=_fn("tooltip", ns), hideout={}, zoomToBounds=True),
                          dl.ScaleControl(position="bottomright", imperial=False)],
                         id=f"{prefix}-map", center=_center(atlas, set_id), zoom=11, className="oa-map", zoomSnap=0.25,
                         **map_props), className="oa-map-inner"),
@@ -289,14 +291,22 @@ def _pair_controls(x_id: str, y_id: str, level_id: str, options: list[dict], x: 
     ], className="oa-cmp-controls")
 
 
-def _relation_tab(options: list[dict], x: str | None, y: str | None, levels: list[dict], level: str,
-                  lang: str) -> html.Div:
+def _relation_tab(atlas: Atlas, options: list[dict], x: str | None, y: str | None, levels: list[dict], level: str,
+                  set_id: str, lang: str) -> html.Div:
+    """The scatter next to the map of the same pair: brushing points highlights their areas, clicking areas
+    highlights their points, and the list of highlighted areas is the keyboard's way to do either."""
     return html.Div([
         _pair_controls("cmp-x", "cmp-y", "cmp-rel-level", options, x, y, levels, level, lang),
         html.Div(id="cmp-rel-stats", className="oa-section", role="status"),
-        html.Div(dcc.Graph(id="cmp-rel-chart", style={"height": "420px"},
-                           config={"displaylogo": False, "responsive": True}),
-                 role="figure", **{"aria-label": t("cmp_rel_chart_name", lang)}),
+        html.Div([
+            html.Div(dcc.Graph(id="cmp-rel-chart", style={"height": "420px"},
+                               config={"displaylogo": False, "responsive": True}),
+                     role="figure", **{"aria-label": t("cmp_rel_chart_name", lang)}),
+            html.Div([dcc.Store(id="cmp-rel-set", data=f"{set_id}|{level}"), dcc.Store(id="cmp-rel-base"),
+                      map_block(atlas, "cmp-rel", set_id, level, ns="brush")], className="oa-cmp-side"),
+        ], className="oa-cmp-pair oa-cmp-brush"),
+        _field(t("cmp_brushed", lang), dcc.Dropdown(id="cmp-rel-brushed", options=[], value=[], multi=True,
+                                                    placeholder=t("cmp_brushed_hint", lang)), "cmp-rel-brushed"),
         html.P(t("cmp_correlation_note", lang), className="oa-hint"),
         html.Div(id="cmp-rel-left", className="oa-section"),
     ], className="oa-cmp-pane")
@@ -387,7 +397,9 @@ def relation_figure(found: comparison.Relation | None, lang: str) -> dict:
     data = [{"type": "scatter", "mode": "markers", "x": p["x"].tolist(), "y": p["y"].tolist(),
              "text": [f"{n} ({k})" for n, k in zip(p["name"], p["area_id"])], "customdata": p["area_id"].tolist(),
              "hovertemplate": "%{text}<br>x: %{x}<br>y: %{y}<extra></extra>",
-             "marker": {"size": 9, "color": "#0072b2", "line": {"color": "#ffffff", "width": 1}}}]
+             "marker": {"size": 9, "color": "#0072b2", "line": {"color": "#ffffff", "width": 1}},
+             # brushed points (in the scatter or from the map) stand out, the others fade like the map's areas
+             "selected": {"marker": {"color": "#d55e00", "size": 12}}, "unselected": {"marker": {"opacity": 0.3}}}]
     if found.slope is not None:
         xs = [float(p["x"].min()), float(p["x"].max())]
         data.append({"type": "scatter", "mode": "lines", "x": xs, "y": [found.intercept + found.slope * v for v in xs],
@@ -396,6 +408,16 @@ def relation_figure(found: comparison.Relation | None, lang: str) -> dict:
     layout["xaxis"] = {"title": {"text": f"{found.x.title(lang)} ({found.x.unit}), {period_label(found.period_x, lang)}"}}
     layout["yaxis"] = {"title": {"text": f"{found.y.title(lang)} ({found.y.unit}), {period_label(found.period_y, lang)}"}}
     return {"data": data, "layout": layout}
+
+
+def brush_options(found: comparison.Relation) -> list[dict]:
+    """The scatter's areas as the options of the highlight list (name and key), in key order."""
+    return [{"label": f"{n} ({k})", "value": k} for k, n in sorted(zip(found.points["area_id"], found.points["name"]))]
+
+
+def _pair_title(found: comparison.Relation, lang: str) -> str:
+    return (f"{found.x.title(lang)} ({period_label(found.period_x, lang)}) × "
+            f"{found.y.title(lang)} ({period_label(found.period_y, lang)})")
 
 
 def relation_stats(found: comparison.Relation | None, lang: str) -> list:
@@ -704,16 +726,25 @@ def register_callbacks(app) -> None:
                                                "level": level, "format": "csv"}))
 
     @app.callback(Output("cmp-rel-chart", "figure"), Output("cmp-rel-stats", "children"),
-                  Output("cmp-rel-left", "children"),
+                  Output("cmp-rel-left", "children"), Output("cmp-rel-base", "data"),
+                  Output("cmp-rel-geojson", "data"), Output("cmp-rel-set", "data"), Output("cmp-rel-title", "children"),
+                  Output("cmp-rel-brushed", "options"),
                   Input("cmp-x", "value"), Input("cmp-y", "value"), Input("cmp-rel-level", "value"),
-                  State("cmp-lang", "data"))
-    def on_relation(x_id, y_id, level, lang):
+                  State("cmp-rel-set", "data"), State("cmp-lang", "data"))
+    def on_relation(x_id, y_id, level, current_set, lang):
+        """The scatter and, next to it, the same pair as a bivariate map (geometry only when set or level change)."""
         atlas, viewer = current_atlas(), current_principal()
         lang = norm_lang(lang)
         level = level if level in territory.level_ids(atlas) else territory.base_level(atlas)
-        found = comparison.relation(atlas, viewer, x_id, y_id, None, level) \
+        both = comparison.bivariate(atlas, viewer, x_id, y_id, None, level, lang) \
             if isinstance(x_id, str) and isinstance(y_id, str) else None
-        return relation_figure(found, lang), relation_stats(found, lang), left_out_list(atlas, found, lang)
+        found = both.relation if both else None
+        shown = (relation_figure(found, lang), relation_stats(found, lang), left_out_list(atlas, found, lang))
+        if both is None or both.set_id is None:
+            return shown + ({}, no_update, no_update, "", [])
+        geo_key = f"{both.set_id}|{level}"
+        data = no_update if current_set == geo_key else choropleth.geometry(atlas, both.set_id, level)
+        return shown + (bivariate_hideout(both), data, geo_key, _pair_title(found, lang), brush_options(found))
 
     @app.callback(Output("cmp-sim-result", "children"),
                   Input("cmp-sim-area", "value"), Input("cmp-sim-indicators", "value"),
@@ -811,6 +842,31 @@ def register_callbacks(app) -> None:
         "function(q) { return window.ortsatlas.url.share(q && q.qs); }",
         Output("cmp-share-url", "value"), Input("cmp-query", "data"),
     )
+    _register_brushing(app)
+
+
+def _register_brushing(app) -> None:
+    """Scatter ↔ map: the highlight list holds the brushed areas; a box or lasso in the scatter, a click on an
+    area or the list itself change it, and the map's highlight and the scatter's selected points follow it.
+    Area keys are public geography, so all of it runs in the browser (assets/compare.js)."""
+    app.clientside_callback(
+        "function(s, c, x, y, l, click, ids, options) { return window.ortsatlas.brush.update(s, click, ids, options); }",
+        Output("cmp-rel-brushed", "value"),
+        Input("cmp-rel-chart", "selectedData"), Input("cmp-rel-geojson", "n_clicks"),
+        Input("cmp-x", "value"), Input("cmp-y", "value"), Input("cmp-rel-level", "value"),
+        State("cmp-rel-geojson", "clickData"), State("cmp-rel-brushed", "value"), State("cmp-rel-brushed", "options"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "function(base, ids) { return Object.assign({}, base || {}, {hl: ids || []}); }",
+        Output("cmp-rel-geojson", "hideout"), Input("cmp-rel-base", "data"), Input("cmp-rel-brushed", "value"),
+    )
+    app.clientside_callback(
+        "function(ids, figure, selected) { return window.ortsatlas.brush.points(ids, figure, selected); }",
+        Output("cmp-rel-chart", "figure", allow_duplicate=True),
+        Input("cmp-rel-brushed", "value"), State("cmp-rel-chart", "figure"), State("cmp-rel-chart", "selectedData"),
+        prevent_initial_call=True,
+    )
 
 
 def _register_bivariate_and_play(app) -> None:
@@ -834,8 +890,7 @@ def _register_bivariate_and_play(app) -> None:
         geo_key = f"{found.set_id}|{level}"
         data = no_update if current_set == geo_key else choropleth.geometry(atlas, found.set_id, level)
         rel = found.relation
-        title = (f"{rel.x.title(lang)} ({period_label(rel.period_x, lang)}) × "
-                 f"{rel.y.title(lang)} ({period_label(rel.period_y, lang)})")
+        title = _pair_title(rel, lang)
         query = {"x": x_id, "y": y_id, "level": level, "lang": lang}
         href = "/api/v1/bivariate?" + urlencode(query)
         pictures = tuple(f"{href}&format={fmt}" for fmt in PICTURES)
