@@ -82,7 +82,7 @@ def layout(lang: str | None = None, inputs: str | None = None, **_args) -> html.
                             id="ix-map", center=_center(atlas, queries.current_set(atlas)), zoom=11,
                             className="oa-map", zoomSnap=0.25), className="oa-map-inner"),
             html.Div(id="ix-legend", className="oa-legend"),
-        ], className="oa-index-map"),
+        ], className="oa-map-wrap oa-cmp-map oa-index-map"),
         html.Div(id="ix-table"),
         html.Div(id="ix-sensitivity"),
         html.Fieldset([
@@ -97,8 +97,9 @@ def layout(lang: str | None = None, inputs: str | None = None, **_args) -> html.
                                             zoomToBounds=True)],
                                 id="ix-ty-map", center=_center(atlas, queries.current_set(atlas)), zoom=11,
                                 className="oa-map", zoomSnap=0.25), className="oa-map-inner"),
-                html.Div(id="ix-ty-legend", className="oa-legend"),
-            ], className="oa-index-map"),
+            ], className="oa-map-wrap oa-cmp-map oa-index-map"),
+            # Below the map, not over it: twelve groups explained in words are longer than a map is high.
+            html.Div(id="ix-ty-legend", className="oa-typology-legend"),
         ], className="oa-index-typology"),
         html.Fieldset([
             html.Div([html.Label(t("ix_save_id", lang), htmlFor="ix-id"), dcc.Input(id="ix-id", type="text")],

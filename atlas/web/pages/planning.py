@@ -95,15 +95,17 @@ def _map_block(prefix: str, atlas) -> html.Div:
                          dl.ScaleControl(position="bottomright", imperial=False)],
                         id=f"{prefix}-map", center=_center(atlas, queries.current_set(atlas)), zoom=11,
                         className="oa-map", zoomSnap=0.25), className="oa-map-inner"),
-        html.Div(id=f"{prefix}-legend", className="oa-legend"),
-    ], className="oa-index-map")
+        # Hidden until there is a result (an empty legend box over an empty map says nothing). The map itself
+        # stays laid out: Leaflet measures its box when it mounts and cannot fit bounds in a hidden one.
+        html.Div(id=f"{prefix}-legend", className="oa-legend", hidden=True),
+    ], className="oa-map-wrap oa-cmp-map oa-index-map")
 
 
 def _results(prefix: str, atlas) -> list:
     """Status line, method in words, map and table of one section."""
     return [html.Div(id=f"{prefix}-message", role="status", className="oa-hint"),
-            html.P(id=f"{prefix}-method", className="oa-method"),
-            _map_block(prefix, atlas), html.Div(id=f"{prefix}-table")]
+            html.P(id=f"{prefix}-method", className="oa-method"), _map_block(prefix, atlas),
+            html.Div(id=f"{prefix}-table")]
 
 
 def _allocation_section(atlas, options, levels, base, picked, lang: str) -> html.Section:
@@ -122,7 +124,7 @@ def _allocation_section(atlas, options, levels, base, picked, lang: str) -> html
             _field(t("pl_al_cap", lang), "pl-al-cap", dcc.Input(id="pl-al-cap", value=None, **number)),
             _level_field("pl-al", levels, base, lang), _period_field("pl-al", lang),
         ], className="oa-index-settings"),
-        html.Button(t("pl_al_run", lang), id="pl-al-run", n_clicks=0),
+        html.Button(t("pl_al_run", lang), id="pl-al-run", n_clicks=0, className="oa-button"),
         html.Button(t("pl_al_xlsx", lang), id="pl-al-xlsx", n_clicks=0, className="oa-chip"),
         dcc.Download(id="pl-al-download"),
         html.P(id="pl-al-sum", className="oa-sum"),
@@ -131,7 +133,8 @@ def _allocation_section(atlas, options, levels, base, picked, lang: str) -> html
 
 
 def _coverage_section(atlas, options, levels, base, lang: str) -> html.Section:
-    layers = sorted(queries.points(atlas)["layer"].dropna().unique().tolist())
+    # The layer with the most places first (day care, in a city): the question KLAR asks most.
+    layers = queries.points(atlas).groupby("layer")["capacity"].sum().sort_values(ascending=False).index.tolist()
     layer_options = [{"label": t(f"layer_{x}", lang) if f"layer_{x}" in STRINGS else x, "value": x} for x in layers]
     return html.Section([
         html.H2(t("pl_cv_title", lang)),
@@ -146,7 +149,7 @@ def _coverage_section(atlas, options, levels, base, lang: str) -> html.Section:
                    dcc.Input(id="pl-cv-radius", type="number", min=0, max=coverage_service.MAX_RADIUS_M, step=50,
                              value=0)),
         ], className="oa-index-settings"),
-        html.Button(t("pl_cv_run", lang), id="pl-cv-run", n_clicks=0),
+        html.Button(t("pl_cv_run", lang), id="pl-cv-run", n_clicks=0, className="oa-button"),
         html.P(id="pl-cv-total", className="oa-sum"),
         *_results("pl-cv", atlas),
     ], className="oa-section", id="pl-coverage")
@@ -165,7 +168,7 @@ def _cluster_section(atlas, options, levels, base, lang: str) -> html.Section:
                 {"label": t("pl_cl_ward", lang), "value": "ward"}])),
             _period_field("pl-cl", lang), _level_field("pl-cl", levels, base, lang),
         ], className="oa-index-settings"),
-        html.Button(t("pl_cl_run", lang), id="pl-cl-run", n_clicks=0),
+        html.Button(t("pl_cl_run", lang), id="pl-cl-run", n_clicks=0, className="oa-button"),
         *_results("pl-cl", atlas),
     ], className="oa-section", id="pl-clusters")
 
@@ -298,8 +301,8 @@ def cluster_view(atlas, found: cluster_service.Clusters, req: dict, lang: str) -
                "sc": SUPPRESSED_COLOR}
     items = [html.Li([html.Span(className="oa-swatch", style={"background": CLUSTER_COLORS[p["cluster"] - 1]}),
                       html.Strong(f"{t('pl_cl_cluster', lang)} {p['cluster']}"),
-                      html.Span(str(p["size"]), className="oa-count"),
-                      html.Div(p["description_de"], className="oa-hint")]) for p in found.profiles]
+                      html.Span(str(p["size"]), className="oa-count")])  # described in words in the table
+             for p in found.profiles]
     gaps = [(f"{gap_word('missing', lang)}", sum(c == MISSING_CLASS for c in classes), "oa-swatch-missing"),
             (f"{gap_word('suppressed', lang)}", sum(c == SUPPRESSED_CLASS for c in classes), "oa-swatch-suppressed")]
     items += [html.Li([html.Span(className=f"oa-swatch {cls}"), html.Span(word), html.Span(str(n), className="oa-count")])
@@ -379,14 +382,14 @@ def register_callbacks(app) -> None:
 
     @app.callback(Output("pl-al-geojson", "data"), Output("pl-al-geojson", "hideout"), Output("pl-al-legend", "children"),
                   Output("pl-al-table", "children"), Output("pl-al-sum", "children"), Output("pl-al-method", "children"),
-                  Output("pl-al-message", "children"), Input("pl-al-run", "n_clicks"), *_AL_CONTROLS,
-                  prevent_initial_call=True)
+                  Output("pl-al-message", "children"), Output("pl-al-legend", "hidden"),
+                  Input("pl-al-run", "n_clicks"), *_AL_CONTROLS, prevent_initial_call=True)
     def allocate(_clicks, *controls):
         atlas = current_atlas()
         result = compute_allocation(atlas, current_principal(), controls)
         if isinstance(result, str):
-            return *_EMPTY_MAP, "", "", result
-        return *allocation_view(atlas, result, norm_lang(controls[-1])), ""
+            return *_EMPTY_MAP, "", "", result, True
+        return *allocation_view(atlas, result, norm_lang(controls[-1])), "", False
 
     @app.callback(Output("pl-al-download", "data"), Output("pl-al-message", "children", allow_duplicate=True),
                   Input("pl-al-xlsx", "n_clicks"), *_AL_CONTROLS, prevent_initial_call=True)
@@ -400,41 +403,42 @@ def register_callbacks(app) -> None:
 
     @app.callback(Output("pl-cv-geojson", "data"), Output("pl-cv-geojson", "hideout"), Output("pl-cv-legend", "children"),
                   Output("pl-cv-table", "children"), Output("pl-cv-total", "children"), Output("pl-cv-method", "children"),
-                  Output("pl-cv-message", "children"), Input("pl-cv-run", "n_clicks"), State("pl-cv-layer", "value"),
+                  Output("pl-cv-message", "children"), Output("pl-cv-legend", "hidden"),
+                  Input("pl-cv-run", "n_clicks"), State("pl-cv-layer", "value"),
                   State("pl-cv-demand", "value"), State("pl-cv-period", "value"), State("pl-cv-level", "value"),
                   State("pl-cv-radius", "value"), State("pl-lang", "data"), prevent_initial_call=True)
     def supply(_clicks, layer, demand, period, level, radius, lang):
         lang, atlas = norm_lang(lang), current_atlas()
         if not all(isinstance(x, str) and x for x in (layer, demand, period)):
-            return *_EMPTY_MAP, "", "", t("pl_cv_pick_first", lang)
+            return *_EMPTY_MAP, "", "", t("pl_cv_pick_first", lang), True
         try:
             found = coverage_service.coverage(atlas, current_principal(), layer, demand, period,
                                               level if isinstance(level, str) else None, float(_number(radius) or 0))
         except (coverage_service.CoverageError, ValueError) as exc:
-            return *_EMPTY_MAP, "", "", str(exc)
+            return *_EMPTY_MAP, "", "", str(exc), True
         if found is None:
-            return *_EMPTY_MAP, "", "", t("ix_not_available", lang)
-        return *coverage_view(atlas, found, level or territory.base_level(atlas), period, lang), ""
+            return *_EMPTY_MAP, "", "", t("ix_not_available", lang), True
+        return *coverage_view(atlas, found, level or territory.base_level(atlas), period, lang), "", False
 
     @app.callback(Output("pl-cl-geojson", "data"), Output("pl-cl-geojson", "hideout"), Output("pl-cl-legend", "children"),
                   Output("pl-cl-table", "children"), Output("pl-cl-method", "children"),
-                  Output("pl-cl-message", "children"), Input("pl-cl-run", "n_clicks"),
+                  Output("pl-cl-message", "children"), Output("pl-cl-legend", "hidden"), Input("pl-cl-run", "n_clicks"),
                   State("pl-cl-indicators", "value"), State("pl-cl-k", "value"), State("pl-cl-method", "value"),
                   State("pl-cl-period", "value"), State("pl-cl-level", "value"), State("pl-lang", "data"),
                   prevent_initial_call=True)
     def typology(_clicks, value, k, method, period, level, lang):
         viewer, lang, atlas = current_principal(), norm_lang(lang), current_atlas()
         if not may_build_index(viewer):
-            return *_EMPTY_MAP, "", t("ix_denied", lang)
+            return *_EMPTY_MAP, "", t("ix_denied", lang), True
         raw = {"indicators": _chosen(value), "k": _number(k) if _number(k) is not None else 4,
                "method": method or "kmeans", "period": period, "level": level}
         try:
             req = cluster_service.parse(atlas, raw)
             found = cluster_service.cluster(atlas, viewer, req)
         except cluster_service.ClusterError as exc:
-            return *_EMPTY_MAP, "", str(exc)
+            return *_EMPTY_MAP, "", str(exc), True
         except ValueError as exc:  # a malformed period
-            return *_EMPTY_MAP, "", str(exc)
+            return *_EMPTY_MAP, "", str(exc), True
         if found is None:
-            return *_EMPTY_MAP, "", t("ix_not_available", lang)
-        return *cluster_view(atlas, found, req, lang), ""
+            return *_EMPTY_MAP, "", t("ix_not_available", lang), True
+        return *cluster_view(atlas, found, req, lang), "", False
