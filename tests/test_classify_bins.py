@@ -55,3 +55,19 @@ def test_the_app_and_two_methods_do_not_load_mapclassify():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_worker_loads_matplotlib_and_reportlab_with_its_first_picture_or_pdf_not_at_start():
+    """~20 MB and ~1.5 s per worker that never draws (issue 19): the explorer needs titles, not figures."""
+    code = (
+        "import sys; import atlas.web.app\n"
+        "from atlas.export import pictures\n"
+        "heavy = [m for m in ('matplotlib', 'reportlab') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "from atlas import charts\n"
+        "pictures.draw_chart(charts.ChartSpec(title='t', unit='%', decimals=1, periods=('2024',), "
+        "period_labels=('2024',), lines=(), markers=(), gaps_note=''))\n"
+        "assert 'matplotlib' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -14,18 +14,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import matplotlib
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.figure import (
-    Figure,  # the object API: no pyplot state, no display, thread-friendly
-)
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import FuncFormatter
-from matplotlib.transforms import blended_transform_factory
 
 from atlas import charts
 from atlas.catalog import Indicator
@@ -43,6 +36,14 @@ from atlas.services import choropleth, comparison, notes, queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import ANONYMOUS, Principal
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib and geopandas are imported where a picture is drawn, not here: the explorer and the API use
+# this module's titles, marks and chart specs on every request, and a worker that never draws a picture
+# saves their ~1.7 s import and ~60 MB (issue 19). `Figure` is the object API: no pyplot state, no display,
+# thread-friendly.
+
 PICTURE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 A4_LANDSCAPE = (11.69, 8.27)  # inches
 _DPI = 150
@@ -58,6 +59,8 @@ class Picture:
 
 
 def _save(fig: Figure, fmt: str, title: str, dpi: int = _DPI) -> bytes:
+    import matplotlib
+
     buf = io.BytesIO()
     meta = {"Title": title, "Creator": "Ortsatlas"} if fmt != "png" else {"Title": title, "Software": "Ortsatlas"}
     # SVG text stays text: searchable, editable in Inkscape, sharp at any size.
@@ -182,6 +185,10 @@ def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: 
     `mark` ('intern', 'nur für …', see `marking`) is stamped in the top right corner; `projection` (a
     projected period's variant) goes into the title and the legend's heading.
     """
+    import geopandas as gpd
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     ind, period, level = table.indicator, table.period, table.level
     rows, c = choropleth.classified(atlas, table, method, k)
     gdf = gpd.GeoDataFrame(rows.drop(columns="geometry"), geometry=shapely.from_wkb(rows["geometry"].values),
@@ -281,6 +288,10 @@ def chart_picture(atlas: Atlas, viewer: Principal, indicator_id: str, area_id: s
 
 def draw_chart(spec: charts.ChartSpec, lang: str = "de") -> Figure:
     """A chart spec in matplotlib: the lines with their gaps, legend, unit, boundary-change markers."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+    from matplotlib.transforms import blended_transform_factory
+
     fig = Figure(figsize=(10, 5.2))
     ax = fig.add_axes((0.08, 0.22, 0.9, 0.62))
     x = np.arange(len(spec.periods))
@@ -315,6 +326,9 @@ def bivariate_picture(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, per
     found = comparison.bivariate(atlas, viewer, x_id, y_id, period, level, lang)
     if found is None or found.set_id is None:
         return None
+    import geopandas as gpd
+    from matplotlib.figure import Figure
+
     rel, rows = found.relation, found.rows
     geo = queries.areas(atlas, rel.level, found.set_id)[["area_id", "geometry"]].merge(rows, on="area_id")
     gdf = gpd.GeoDataFrame(geo.drop(columns="geometry"), geometry=shapely.from_wkb(geo["geometry"].values),
@@ -351,6 +365,8 @@ def bivariate_picture(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, per
 
 def _bivariate_key(fig: Figure, found, lang: str) -> None:
     """The 3×3 legend: x low → high across, y low → high up, the count in each cell; then the gaps."""
+    from matplotlib.patches import Patch, Rectangle
+
     rel, rows = found.relation, found.rows
     words = comparison.TERCILE_WORDS["en" if lang == "en" else "de"]
     key = fig.add_axes((0.76, 0.50, 0.18, 0.26))

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from atlas.export import pictures, profile_pdf, profile_view, report_render
+from atlas.export import pictures, profile_view
 from atlas.export.allocation_file import allocation_xlsx
 from atlas.export.tables import neutralise
 from atlas.i18n import norm_lang
@@ -347,6 +347,8 @@ def profile() -> Response:
     notes = note_service.for_profile(atlas, viewer, prof, lang)
     fmt = request.args.get("format", "json")
     if fmt == "pdf":
+        # reportlab and matplotlib load with the first PDF, not in every worker at start
+        from atlas.export import profile_pdf
         body = profile_pdf.profile_pdf(atlas, viewer, prof, lang, notes)
         resp = Response(body, mimetype="application/pdf")
         resp.headers["Content-Disposition"] = f'inline; filename="ortsatlas_profil_{prof.area.area_id}.pdf"'
@@ -423,6 +425,8 @@ def report(report_id: str) -> Response:
         return error_response(400, "bad_request", str(exc))
     if data is None:
         return error_response(404, "report_not_found", "Bericht nicht gefunden / report not found")
+    # reportlab and matplotlib load with the first report
+    from atlas.export import report_render
     if fmt == "pdf":
         resp = Response(report_render.report_pdf(data, lang), mimetype="application/pdf")
         resp.headers["Content-Disposition"] = f'inline; filename="ortsatlas_{data.template.id}.pdf"'

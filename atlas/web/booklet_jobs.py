@@ -16,7 +16,6 @@ import time
 import uuid
 from pathlib import Path
 
-from atlas.export import booklet
 from atlas.services.context import Atlas
 from atlas.web import background
 
@@ -46,7 +45,9 @@ def _clean(folder: Path) -> None:
 
 
 def make(atlas: Atlas, level: str, fmt: str, view: str, lang: str = "de", progress=None) -> bytes:
-    """The booklet itself, synchronously."""
+    """The booklet itself, synchronously (reportlab and matplotlib load with the first booklet, not at start)."""
+    from atlas.export import booklet
+
     build = booklet.booklet_pdf if fmt == "pdf" else booklet.booklet_zip
     return build(atlas, level, view, lang, progress)
 
