@@ -477,3 +477,73 @@ def test_soak_across_two_servers(cluster, atlas, capsys):
 def audit_lines(data: Path) -> int:
     path = data / "audit.jsonl"
     return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
+
+
+# ----------------------------------------------------------------------------- kill -9 with PostgreSQL
+KILL_CHILD = """
+import json, os, signal, sys
+from atlas.config import load_settings
+from atlas.ingest import uploads
+from atlas.services.context import Atlas
+import atlas.store.shared_state as shared_state
+import atlas.store.store as store_module
+
+kill_at, upload_id = sys.argv[1], sys.argv[2]
+
+def die_after(owner, name):
+    original = getattr(owner, name)
+    def wrapped(*args, **kwargs):
+        result = original(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+        return result
+    setattr(owner, name, wrapped)
+
+if kill_at == "commit":  # the pointer moved and the mirror is written, nothing after it
+    die_after(store_module.Transaction, "_commit")
+elif kill_at == "pointer":  # PostgreSQL committed the new manifest; the mirror file is not written yet
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+    shared_state.write_manifest_file = die
+atlas = Atlas(load_settings())
+viewer = atlas.users.get("sozialamt").principal()
+print(json.dumps({"ids": uploads.confirm(atlas, viewer, upload_id)}))
+"""
+
+
+@pytest.mark.slow  # starts PostgreSQL and two child processes
+@pytest.mark.parametrize("kill_at", ["pointer", "commit"])
+def test_a_confirmation_killed_with_postgres_is_completed_once_by_a_retry(atlas, database, tmp_path, kill_at):
+    """The advisory lock dies with the killed writer's connection, and the retry stores nothing again."""
+    import psycopg
+
+    from atlas.web.app import create_app
+    from tests.conftest import writer
+    from tests.test_workflow import extract, post, upload
+    data = _copy_store(atlas, tmp_path / "data")
+    ctx = _context(data, database, atlas)
+    client, token = writer(create_app(atlas=ctx), "sozialamt")
+    resp = upload(client, token, extract(atlas, "sgb2_quote", "2026-Q1"))
+    assert resp.status_code == 200, resp.get_json()
+    upload_id = resp.get_json()["upload_id"]
+    before = ctx.store.generation()
+    env = {**os.environ, "ATLAS_DATA_DIR": str(data), "ATLAS_DATABASE_URL": database}
+    child = subprocess.run([sys.executable, "-c", KILL_CHILD, kill_at, upload_id], cwd=PROJECT_ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    assert ctx.store.generation() == before + 1  # PostgreSQL has the new version: the commit happened
+    mirrored = json.loads((data / "manifest.json").read_text())["generation"]
+    assert mirrored == (before if kill_at == "pointer" else before + 1)
+
+    def stored():
+        versions = ctx.store.read_table("versions")
+        return versions[versions["note"] == f"Upload {upload_id}"]
+    assert len(stored()) == 1 and client.get(f"/api/v1/uploads/{upload_id}").get_json()["state"] == "checked"
+    retried = post(client, token, f"/api/v1/uploads/{upload_id}/confirm")  # waits for no lock: it died
+    assert retried.status_code == 201 and retried.get_json()["version_ids"] == stored()["version_id"].tolist()
+    assert len(stored()) == 1
+    entries = [e for e in ctx.audit.entries(limit=10**6) if str(e.get("ref", "")).startswith(f"upload:{upload_id}:")]
+    assert len(entries) == 1 and entries[0]["action"] == "version_created"
+    assert client.get(f"/api/v1/uploads/{upload_id}").get_json()["state"] == "confirmed"
+    assert json.loads((data / "manifest.json").read_text())["generation"] == ctx.store.generation()  # mirror mended
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0] == 0

@@ -238,9 +238,22 @@ class PgPointer:
                 conn.close()
 
     def current(self) -> dict | None:
-        """The manifest as the lock holder sees it: always read from the database, never a cache."""
+        """The manifest as the lock holder sees it: always read from the database, never a cache.
+
+        A writer killed between its commit and the mirror leaves `manifest.json`
+        one generation behind; the next writer puts it right before it starts.
+        """
         row = self._writer.execute("SELECT body FROM atlas_manifest WHERE id = 1").fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        manifest = json.loads(row[0])
+        try:
+            mirrored = json.loads(self.path.read_text()).get("generation")
+        except (OSError, ValueError):
+            mirrored = None
+        if mirrored != manifest["generation"]:
+            write_manifest_file(self.path, manifest)
+        return manifest
 
     def swap(self, manifest: dict) -> None:
         """Generation and body in one transaction (the commit), then the mirror file."""
