@@ -547,3 +547,18 @@ def test_a_confirmation_killed_with_postgres_is_completed_once_by_a_retry(atlas,
     assert json.loads((data / "manifest.json").read_text())["generation"] == ctx.store.generation()  # mirror mended
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0] == 0
+
+
+@pytest.mark.slow  # starts PostgreSQL (~3 s)
+def test_reads_survive_postgres_dropping_the_connections(atlas, database, tmp_path):
+    """A restart or failover drops every connection: the next read reconnects instead of failing a request."""
+    import psycopg
+    data = _copy_store(atlas, tmp_path / "data")
+    ctx = _context(data, database, atlas)
+    generation = ctx.store.generation()
+    sid = ctx.sessions.open("sozialamt")
+    with psycopg.connect(database, autocommit=True) as admin:
+        dropped = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+    assert dropped >= 1
+    assert ctx.store.generation() == generation and ctx.sessions.is_open(sid, "sozialamt")

@@ -115,9 +115,13 @@ class FilePointer:
 def write_manifest_file(path: Path, manifest: dict) -> None:
     """Write `manifest.json` whole and durable, then replace the old one: readers see one or the other."""
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(manifest, indent=1))
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
+    try:
+        tmp.write_text(json.dumps(manifest, indent=1))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+    except BaseException:  # a full disk: the old manifest stays, and no half-written copy beside it
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
 
 
@@ -147,8 +151,21 @@ class Database:
         return held[1]
 
     def execute(self, sql: str, params: tuple | list = ()) -> list[tuple]:
-        """One statement on this thread's connection; its rows (none for a write)."""
-        cur = self.conn().execute(sql, params)
+        """One statement on this thread's connection; its rows (none for a write).
+
+        A read on a connection the server dropped (PostgreSQL restarted, a
+        failover) is tried once more on a new connection, so one restart does
+        not fail one request per thread; a write is not repeated (it may
+        have happened), its request fails and the next one reconnects.
+        """
+        import psycopg
+        try:
+            cur = self.conn().execute(sql, params)
+        except psycopg.OperationalError:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                raise
+            self._local.conn = None
+            cur = self.conn().execute(sql, params)
         return cur.fetchall() if cur.description else []
 
     def lock_key(self, name: str) -> int:
