@@ -31,6 +31,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "profile": ("/profil/0101", "#prof-title"),
     "compare": ("/vergleich", ".oa-cmp-title"),
     "indices": ("/indizes", "#ix-page, #ix-denied"),
+    "planning": ("/planung", "#pl-page"),
     "targets": ("/ziele", "#tg-page"),
     "releases": ("/freigaben", "main .oa-page"),
     "upload": ("/upload", "main .oa-page"),
@@ -46,7 +47,8 @@ PAGES: dict[str, tuple[str, str]] = {
 # in English, the pages that have an English version (html lang and the words change with it).
 ROLE_PAGES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "anonymous": (None, tuple(PAGES)),
-    "steward": ("jugendamt", ("explorer", "profile", "compare", "indices", "targets", "upload", "accessibility")),
+    "steward": ("jugendamt", ("explorer", "profile", "compare", "indices", "planning", "targets", "upload",
+                                 "accessibility")),
     "admin": ("admin", ("admin", "releases", "upload", "explorer")),
     "anonymous_en": (None, ("explorer", "profile", "compare", "login", "not_found", "accessibility")),
 }
