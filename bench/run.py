@@ -1025,6 +1025,12 @@ def bench_ingest(city, label: str, target_rows: int) -> list[Figure]:
 
 
 # --------------------------------------------------------------------------- main
+def bench_indices(atlas, repeat: int) -> list[Figure]:
+    """Composite indices (build, sensitivity, typology, save, recompute) and the /ziele dashboard: bench/indices.py."""
+    from bench.indices import measure
+    return [Figure(**f) for f in measure(atlas, repeat)]
+
+
 def print_table(figures: list[Figure]) -> None:
     def fmt(v):
         return "–" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
@@ -1037,7 +1043,7 @@ def print_table(figures: list[Figure]) -> None:
 
 
 PARTS = ("map", "queries", "ingest", "exports", "start", "load", "browser", "tablet", "county", "disclosure",
-         "levels", "scale")
+         "levels", "scale", "indices")
 
 
 def main() -> int:
@@ -1087,6 +1093,7 @@ def main() -> int:
         ("levels", lambda: bench_levels(terr_spec, terr(), spec, city(), 5 if smoke else 100)),
         ("scale", lambda: bench_scale(SCALE_SMOKE if smoke else SCALE, build_city(SCALE_SMOKE if smoke else SCALE),
                                       1 if smoke else 3, 2 if smoke else 8, 8 if smoke else 20)),
+        ("indices", lambda: bench_indices(city(), 2 if smoke else 7)),
     ]
     for name, run in parts:
         if name in args.skip or (args.only and name not in args.only):
