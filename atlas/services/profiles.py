@@ -270,7 +270,7 @@ class _Cells:
         if i is None:
             return None
         v, s = self.values[i], self.status[i]
-        return (None if s != "ok" or np.isnan(v) else float(v)), str(s), self.parents[i], self.set_id
+        return (None if s != "ok" or v != v else float(v)), str(s), self.parents[i], self.set_id  # v != v: NaN
 
     def first(self) -> tuple[str | None, float | None, str]:
         """The only area of the top level: (key, value, status)."""
@@ -291,37 +291,68 @@ def _compute_cells(atlas: Atlas, viewer: Principal, ind_id: str, period: str, le
     """`queries.values` for one indicator, period and level, reduced to what a profile needs."""
     table = queries.values(atlas, viewer, ind_id, period, level)
     rows = table.rows if table is not None else pd.DataFrame(columns=["area_id", "value", "status", "parent_id"])
-    rows = rows[~rows["area_id"].astype(str).str.endswith(UNASSIGNED_SUFFIX)]
-    set_id = str(table.set_id) if table is not None else ""
-    values = rows["value"].to_numpy(dtype=float)
-    status = rows["status"].to_numpy(dtype=object)
-    parents = np.array([None if pd.isna(p) else str(p) for p in rows["parent_id"]], dtype=object)
+    return _cells_of(atlas, level, str(table.set_id) if table is not None else "", *_columns(rows))
+
+
+def _columns(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(area keys, values, statuses, parent keys or None) of value rows as NumPy arrays."""
+    parents = rows["parent_id"].astype(object).to_numpy()
+    parents = np.where(pd.isna(parents), None, parents.astype(str)) if len(parents) else parents
+    return (rows["area_id"].to_numpy(dtype=object).astype(str), rows["value"].to_numpy(dtype=float, na_value=np.nan),
+            rows["status"].to_numpy(dtype=object), parents)
+
+
+def _cells_of(atlas: Atlas, level: str, set_id: str, area_ids: np.ndarray, values: np.ndarray, status: np.ndarray,
+              parents: np.ndarray) -> _Cells:
+    """One indicator-period's rows reduced to what a profile needs (areas without a place of their own dropped)."""
+    if len(area_ids):
+        keep = ~np.char.endswith(area_ids, UNASSIGNED_SUFFIX)
+        area_ids, values, status, parents = area_ids[keep], values[keep], status[keep], parents[keep]
     ok = (status == "ok") & ~np.isnan(values)
     dist = Distribution(tuple(np.sort(values[ok]).tolist()), int((status == "missing").sum()),
                         int((status == "suppressed").sum()))
-    area_ids = rows["area_id"].astype(str).to_numpy()
     return _Cells(_index(atlas, set_id, level, area_ids), values, status, parents, set_id, dist)
+
+
+def _level_cells(atlas: Atlas, viewer: Principal, wanted: list[tuple[str, str]],
+                 levels: list[str]) -> dict[str, dict[tuple[str, str], _Cells]]:
+    """`_compute_cells` for many indicator-periods at every level asked: one query (`queries.values_many`, the
+    same rows as `queries.values` pair by pair), then NumPy slices of its columns. level → (id, period) → cells."""
+    frame = queries.values_many(atlas, viewer, wanted, levels)
+    visible = [(i, p) for i, p in dict.fromkeys(wanted) if queries.get_indicator(atlas, viewer, i) is not None]
+    columns = _columns(frame)
+    sets = frame["set_id"].to_numpy(dtype=object)
+    groups = frame.groupby(["level", "indicator_id", "period"], sort=False).indices if len(frame) else {}
+    none = np.zeros(0, dtype=int)
+    out: dict[str, dict[tuple[str, str], _Cells]] = {}
+    for level in levels:
+        cells = out[level] = {}
+        for ind_id, period in visible:
+            at = groups.get((level, ind_id, period), none)
+            set_id = str(sets[at[0]] if len(at) else queries.set_for_period(atlas, period))
+            cells[(ind_id, period)] = _cells_of(atlas, level, set_id, *(c[at] for c in columns))
+    return out
 
 
 def _snapshot(atlas: Atlas, viewer: Principal, level: str, chosen: str | None) -> dict[tuple[str, str], _Cells]:
     """Every visible indicator at its profile period and TREND_YEARS earlier, for one level: (id, period) → cells.
 
-    One kept object per level, rights and chosen period: the first profile of
-    a level reads every indicator once, each further profile only looks up.
+    One kept object for all levels per rights and chosen period, read in one
+    query: the first profile of a store state reads every indicator once
+    (a profile needs the area's, its parent's and the territory's level),
+    each further profile only looks up.
     """
-    def compute() -> dict[tuple[str, str], _Cells]:
-        out = {}
+    def compute() -> dict[str, dict[tuple[str, str], _Cells]]:
+        wanted = []
         for r in queries.visible_indicators(atlas, viewer).itertuples(index=False):
             periods = list(r.periods)
             period = period_for(periods, chosen)
-            if period is None:
-                continue
-            for p in (period, earlier_period(period)):
-                if p in periods:
-                    out[(r.id, p)] = _compute_cells(atlas, viewer, r.id, p, level)
-        return out
-    key = ("profile_level", viewer.rights, level, chosen)
-    return atlas.cached(key, compute) if chosen is None else atlas.remembered(key, compute)
+            if period is not None:
+                wanted += [(r.id, p) for p in (period, earlier_period(period)) if p in periods]
+        return _level_cells(atlas, viewer, wanted, territory.level_ids(atlas))
+    key = ("profile_levels", viewer.rights, chosen)
+    kept = atlas.cached(key, compute) if chosen is None else atlas.remembered(key, compute)
+    return kept[level]
 
 
 class _Reader:
@@ -351,16 +382,16 @@ def profile(atlas: Atlas, viewer: Principal, area_id, period: str | None = None)
         return None
     top = territory.top_level(atlas)
     up = parent_level(atlas, area.level)
-    visible = queries.visible_indicators(atlas, viewer)
     cells = _Reader(atlas, viewer, period)
     rows = []
     territory_place, parent_place = None, None
-    for r in visible.itertuples(index=False):
-        ind = atlas.indicator_by_id.get(r.id)
-        chosen = period_for(list(r.periods), period)
+    by_id = atlas.indicator_by_id  # once: each look-up of the property checks the store's catalogue file
+    for ind_id, ind_periods in _periods_of(atlas, viewer):
+        ind = by_id.get(ind_id)
+        chosen = period_for(ind_periods, period)
         if ind is None or chosen is None:
             continue
-        row, parent_id, top_id = _row(atlas, cells, ind, list(r.periods), chosen, area, up, top)
+        row, parent_id, top_id = _row(atlas, cells, ind, ind_periods, chosen, area, up, top)
         rows.append(row)
         if parent_id and parent_place is None:
             parent_place = _place(atlas, parent_id, up)
@@ -373,6 +404,14 @@ def profile(atlas: Atlas, viewer: Principal, area_id, period: str | None = None)
         parent_place = _parent_of(atlas, area, up)
     result = Profile(area, parent_place, territory_place, period, tuple(rows))
     return Profile(area, parent_place, territory_place, period, tuple(rows), summarise(result))
+
+
+def _periods_of(atlas: Atlas, viewer: Principal) -> list[tuple[str, list[str]]]:
+    """(indicator id, readable periods) in catalogue order, kept per store state and rights: a profile
+    walks them once per request, and iterating the catalogue frame's rows costs more than the profile's sums."""
+    return atlas.cached(("profile_periods", viewer.rights), lambda: [
+        (str(i), list(p)) for i, p in zip(queries.visible_indicators(atlas, viewer)["id"],
+                                          queries.visible_indicators(atlas, viewer)["periods"])])
 
 
 def _row(atlas: Atlas, cells: _Reader, ind: Indicator, periods: list[str], period: str, area: Place,
