@@ -130,6 +130,37 @@ def strip_svg(s: Strip | None, width: int = STRIP_W, height: int = STRIP_H) -> s
     if s is None:
         return ""
     pad, mid = 6, height / 2
+    parts = [_strip_background(s, width, height)]
+    if s.here is not None:
+        xh = pad + s.here * (width - 2 * pad)
+        parts.append(f'<path d="M{xh:.1f} {mid - 7} L{xh + 5:.1f} {mid} L{xh:.1f} {mid + 7} L{xh - 5:.1f} {mid} Z" '
+                     f'fill="#0b5cad" stroke="#ffffff" stroke-width="1"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# Backgrounds drawn lately: (id of the distribution's positions, quartiles, size) → (positions, SVG). The entry
+# holds the positions array itself, so its id cannot be reused by another array while the entry exists.
+_BACKGROUNDS: dict[tuple, tuple[object, str]] = {}
+_BACKGROUNDS_MAX = 1024
+
+
+def _strip_background(s: Strip, width: int, height: int) -> str:
+    """Everything of a strip but this area's diamond: the same for every area of the level, so drawn once per
+    distribution (a profile page draws one per indicator; at 1,000 areas each is 24 bars and the quartile box)."""
+    key = (id(s.dots), s.q1, s.median, s.q3, width, height)
+    kept = _BACKGROUNDS.get(key)
+    if kept is not None and kept[0] is s.dots:
+        return kept[1]
+    drawn = _draw_background(s, width, height)
+    if len(_BACKGROUNDS) >= _BACKGROUNDS_MAX:
+        _BACKGROUNDS.clear()
+    _BACKGROUNDS[key] = (s.dots, drawn)
+    return drawn
+
+
+def _draw_background(s: Strip, width: int, height: int) -> str:
+    pad, mid = 6, height / 2
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}">',
              f'<line x1="{pad}" y1="{mid}" x2="{width - pad}" y2="{mid}" stroke="#b8bec6" stroke-width="1"/>',
@@ -146,11 +177,6 @@ def strip_svg(s: Strip | None, width: int = STRIP_W, height: int = STRIP_H) -> s
                   f'height="{8 * b / top:.1f}" fill="#7a828c" fill-opacity="0.6"/>' for i, b in enumerate(bins) if b]
     xm = pad + s.median * (width - 2 * pad)
     parts.append(f'<line x1="{xm:.1f}" y1="{mid - 7}" x2="{xm:.1f}" y2="{mid + 7}" stroke="#33404d" stroke-width="1.5"/>')
-    if s.here is not None:
-        xh = pad + s.here * (width - 2 * pad)
-        parts.append(f'<path d="M{xh:.1f} {mid - 7} L{xh + 5:.1f} {mid} L{xh:.1f} {mid + 7} L{xh - 5:.1f} {mid} Z" '
-                     f'fill="#0b5cad" stroke="#ffffff" stroke-width="1"/>')
-    parts.append("</svg>")
     return "".join(parts)
 
 
@@ -159,15 +185,18 @@ def strip_data_uri(s: Strip | None) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode() if svg else ""
 
 
-def strip_words(row: ProfileRow, atlas: Atlas, level: str, lang: str = "de") -> str:
-    """The strip for screen readers and print: quartiles and this area's value, no position number."""
+def strip_words(row: ProfileRow, atlas: Atlas, level: str, lang: str = "de", level_plural: str | None = None) -> str:
+    """The strip for screen readers and print: quartiles and this area's value, no position number.
+
+    `level_plural`: the level's plural name when the caller has it already (a page asks once, not per row).
+    """
     q = row.distribution.quantiles()
     if q is None or row.distribution.n < 3:
         return t("prof_strip_none", lang)
     ind = row.indicator
     fmt = lambda v: format_number(v, ind.decimals, lang)  # noqa: E731
     return t("prof_strip_words", lang).format(
-        n=row.distribution.n, level=territory.label(atlas, level, lang, plural=True), low=fmt(q["min"]),
+        n=row.distribution.n, level=level_plural or territory.label(atlas, level, lang, plural=True), low=fmt(q["min"]),
         q1=fmt(q["q1"]), median=fmt(q["median"]), q3=fmt(q["q3"]), high=fmt(q["max"]))
 
 

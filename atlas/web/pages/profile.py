@@ -183,11 +183,24 @@ def _summary(atlas: Atlas, p: Profile, lang: str) -> html.Section:
                         className="oa-profile-summary", id="prof-summary")
 
 
-def _cell(value, status, row: ProfileRow, lang: str, label: str, cls: str = "") -> html.Td:
+def _el(tag: str, children=None, **props) -> dict:
+    """An html element as Dash sends it to the browser: exactly `html.<tag>(children, **props).to_plotly_json()`.
+
+    Why: a profile of 210 indicators has ~2,500 table cells; making each a
+    Dash component (every prop checked on creation) and turning it back into
+    this dict cost ~150 ms of a ~250 ms page. Used for the rows of the
+    tables only, whose props are fixed here (tests/test_profile_batch.py holds
+    them equal to the components').
+    """
+    props["children"] = children  # a component without children sends None too
+    return {"props": props, "type": tag, "namespace": "dash_html_components"}
+
+
+def _cell(value, status, row: ProfileRow, lang: str, label: str, cls: str = "") -> dict:
     if status is None:
-        return html.Td("", className="oa-num oa-empty")
+        return _el("Td", "", className="oa-num oa-empty")
     text = pv.value_text(value, status, row, lang)
-    return html.Td(text, className=f"oa-num oa-status-{status} {cls}".strip(), **{"data-label": label})
+    return _el("Td", text, className=f"oa-num oa-status-{status} {cls}".strip(), **{"data-label": label})
 
 
 def _domain(atlas: Atlas, p: Profile, domain_id: str, rows: list[ProfileRow], notes: dict, lang: str) -> html.Section:
@@ -199,31 +212,34 @@ def _domain(atlas: Atlas, p: Profile, domain_id: str, rows: list[ProfileRow], no
     head = [t("prof_indicator", lang), t("prof_value", lang)] + ([parent_label] if show_parent else []) + \
         ([] if is_top else [p.territory.name, t("prof_difference", lang).format(territory=p.territory.name)]) + \
         [t("prof_trend", lang), t("prof_distribution", lang).format(level=pv.level_name(atlas, p.area.level, lang))]
+    value_label, trend_label, diff_label = (t("prof_value", lang), t("prof_trend", lang),
+                                            t("prof_difference", lang).format(territory=p.territory.name))
+    level_plural = territory.label(atlas, p.area.level, lang, plural=True)
     body = []
     for r in rows:
         arrow, words = pv.trend_text(r, lang)
-        label = [html.Strong(r.indicator.title(lang)),
-                 html.Span(f"{period_label(r.period, lang)} · {r.indicator.unit}", className="oa-hint oa-sub")]
+        label = [_el("Strong", r.indicator.title(lang)),
+                 _el("Span", f"{period_label(r.period, lang)} · {r.indicator.unit}", className="oa-hint oa-sub")]
         for note in notes.get(r.indicator.id, []):
-            label.append(html.Span(f"{t('prof_notes', lang)}: {note['text']} ({note['author']}, {note['date']})",
-                                   className="oa-note"))
+            label.append(_el("Span", f"{t('prof_notes', lang)}: {note['text']} ({note['author']}, {note['date']})",
+                             className="oa-note"))
         strip = pv.strip(r.distribution, r.value, r.status)
-        words_strip = pv.strip_words(r, atlas, p.area.level, lang)
-        cells = [html.Th(label, scope="row", className="oa-ind"),
-                 _cell(r.value, r.status, r, lang, t("prof_value", lang), "oa-value")]
+        words_strip = pv.strip_words(r, atlas, p.area.level, lang, level_plural)
+        cells = [_el("Th", label, scope="row", className="oa-ind"),
+                 _cell(r.value, r.status, r, lang, value_label, "oa-value")]
         if show_parent:
             cells.append(_cell(r.parent_value, r.parent_status, r, lang, parent_label))
         if not is_top:
             cells += [_cell(r.territory_value, r.territory_status, r, lang, p.territory.name),
-                      html.Td(pv.comparison_text(r, lang), className="oa-num oa-diff",
-                              **{"data-label": t("prof_difference", lang).format(territory=p.territory.name)})]
-        cells += [html.Td([html.Span(arrow, className=f"oa-arrow oa-arrow-{r.trend.direction or 'none'}",
-                                     title=pv.trend_label(r.trend.direction, lang), **{"aria-hidden": "true"}),
-                           " ", words], className="oa-trend", **{"data-label": t("prof_trend", lang)}),
-                  html.Td(html.Img(src=pv.strip_data_uri(strip), alt=words_strip, title=words_strip,
-                                   className="oa-strip") if strip else html.Span(words_strip, className="oa-hint"),
-                          className="oa-dist", **{"data-label": head[-1]})]
-        body.append(html.Tr(cells, className=f"oa-row oa-row-{r.status}", **{"data-indicator": r.indicator.id}))
+                      _el("Td", pv.comparison_text(r, lang), className="oa-num oa-diff",
+                          **{"data-label": diff_label})]
+        cells += [_el("Td", [_el("Span", arrow, className=f"oa-arrow oa-arrow-{r.trend.direction or 'none'}",
+                                 title=pv.trend_label(r.trend.direction, lang), **{"aria-hidden": "true"}),
+                             " ", words], className="oa-trend", **{"data-label": trend_label}),
+                  _el("Td", _el("Img", src=pv.strip_data_uri(strip), alt=words_strip, title=words_strip,
+                                className="oa-strip") if strip else _el("Span", words_strip, className="oa-hint"),
+                      className="oa-dist", **{"data-label": head[-1]})]
+        body.append(_el("Tr", cells, className=f"oa-row oa-row-{r.status}", **{"data-indicator": r.indicator.id}))
     kinds = ["ind"] + ["num"] * (len(head) - 3) + ["trend", "dist"]
     table = html.Table([html.Thead(html.Tr([html.Th(h, scope="col", className=f"oa-col-{k}")
                                             for h, k in zip(head, kinds)])), html.Tbody(body)],
