@@ -1042,8 +1042,17 @@ def print_table(figures: list[Figure]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
+def bench_profiles(demo, city, city_name: str, smoke: bool) -> list[Figure]:
+    """Area profiles (issue 13), as `bench/profiles.py` measures them, without its booklets."""
+    from bench import profiles as profile_bench
+    found = profile_bench.profile_figures("demo city", demo, 10 if smoke else 40, 3)
+    found += profile_bench.profile_figures(city_name, city, 10 if smoke else 60, 3 if smoke else 1)
+    return [Figure(f["name"], f["value"], f["unit"], f.get("target", ""), f.get("baseline"), f.get("ratio"),
+                   f.get("note", "")) for f in found]
+
+
 PARTS = ("map", "queries", "ingest", "exports", "start", "load", "browser", "tablet", "county", "disclosure",
-         "levels", "scale", "indices")
+         "levels", "scale", "profiles", "indices")
 
 
 def main() -> int:
@@ -1091,6 +1100,7 @@ def main() -> int:
         ("county", lambda: bench_county(1_100 if smoke else 11_000)),
         ("disclosure", lambda: bench_disclosure(terr_spec, terr(), 5 if smoke else 200)),
         ("levels", lambda: bench_levels(terr_spec, terr(), spec, city(), 5 if smoke else 100)),
+        ("profiles", lambda: bench_profiles(demo(), city(), f"{spec.areas:,} areas", smoke)),
         ("scale", lambda: bench_scale(SCALE_SMOKE if smoke else SCALE, build_city(SCALE_SMOKE if smoke else SCALE),
                                       1 if smoke else 3, 2 if smoke else 8, 8 if smoke else 20)),
         ("indices", lambda: bench_indices(city(), 2 if smoke else 7)),
