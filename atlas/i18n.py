@@ -53,6 +53,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "language": ("English", "Deutsch"),
     "login": ("Anmelden", "Sign in"),
     "logout": ("Abmelden", "Sign out"),
+    "menu": ("Menü", "Menu"),
     "nav_admin": ("Verwaltung", "Administration"),
     "nav_upload": ("Daten hochladen", "Upload data"),
     # ---- page shell, accessibility statement, imprint, privacy, 404 (issue 16)

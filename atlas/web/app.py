@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import dash
 from dash import Dash, dcc, html
@@ -57,20 +57,33 @@ def _account_controls(lang: str) -> list:
     viewer = current_principal()
     if not viewer.logged_in:
         return [html.A(t("login", lang), href=lang_href("/login", lang), id="oa-login-link")]
-    items = [html.Span(f"{viewer.name} ({t('role_' + viewer.role, lang)})", id="oa-user", className="oa-user")]
+    items = [html.Span([viewer.name, html.Span(f" ({t('role_' + viewer.role, lang)})", className="oa-user-role")],
+                       id="oa-user", className="oa-user")]
     if may_upload(viewer):
-        items.append(html.A(t("nav_upload", lang), href="/upload", id="oa-upload-link"))
+        items.append(html.A(t("nav_upload", lang), href=lang_href("/upload", lang), id="oa-upload-link"))
     if may_build_index(viewer):
         items.append(html.A(t("nav_indices", lang), href=lang_href("/indizes", lang), id="oa-indices-link"))
     if may_release_publicly(viewer):
-        items.append(html.A(t("nav_releases", lang), href="/freigaben", id="oa-releases-link"))
+        items.append(html.A(t("nav_releases", lang), href=lang_href("/freigaben", lang), id="oa-releases-link"))
     if may_administer(viewer):
-        items.append(html.A(t("nav_admin", lang), href="/admin", id="oa-admin-link"))
+        items.append(html.A(t("nav_admin", lang), href=lang_href("/admin", lang), id="oa-admin-link"))
     items.append(html.Form([
         dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
         html.Button(t("logout", lang), type="submit", id="oa-logout"),
     ], action="/logout", method="POST", className="oa-logout-form"))
     return items
+
+
+def _language_switch(lang: str) -> html.A:
+    """The other language, on every page: the same page (path and query of the page that asked, never another
+    host) with `lang` switched; assets/header.js takes the address as it is when clicked (views keep their
+    state in the URL). The link is in the language it names (WCAG 3.1.2)."""
+    other = "en" if lang == "de" else "de"
+    page = urlsplit(request.referrer or "") if request.path.startswith("/_dash") else urlsplit(request.full_path)
+    query = [(k, v) for k, v in parse_qsl(page.query) if k != "lang"] + ([("lang", other)] if other != "de" else [])
+    path = page.path if page.path.startswith("/") and not page.path.startswith("//") else "/"
+    return html.A(t("language", lang), href=path + (f"?{urlencode(query)}" if query else ""), id="oa-lang-switch",
+                  className="oa-lang-switch", lang=other, hrefLang=other)
 
 
 def _skip_links(lang: str) -> html.Nav:
@@ -98,12 +111,18 @@ def _shell() -> html.Div:
         _skip_links(lang),
         html.Header([
             html.Div([t("app_title", lang), html.Small(city)], className="oa-brand"),
+            _language_switch(lang),
+            # phones and tablets: the nav is a drawer behind this button (assets/header.js opens and closes it)
+            html.Button([html.Span("☰", **{"aria-hidden": "true"}), " ", t("menu", lang)], type="button",
+                        id="oa-menu-toggle", className="oa-menu-toggle",
+                        **{"aria-expanded": "false", "aria-controls": "oa-nav"}),
             html.Nav([html.A(t("nav_map", lang), href=lang_href("/", lang)),
                       html.A(t("nav_profiles", lang), href=lang_href("/profil", lang), id="oa-profiles-link"),
                       html.A(t("nav_compare", lang), href=lang_href("/vergleich", lang), id="oa-compare-link"),
                       html.A(t("nav_targets", lang), href=lang_href("/ziele", lang), id="oa-targets-link"),
                       html.A(t("nav_planning", lang), href=lang_href("/planung", lang), id="oa-planning-link")]
-                     + _account_controls(lang), className="oa-nav", **{"aria-label": t("main_nav", lang)}),
+                     + _account_controls(lang), id="oa-nav", className="oa-nav",
+                     **{"aria-label": t("main_nav", lang)}),
         ], className="oa-header"),
         html.Main(dash.page_container, id="oa-main", tabIndex="-1"),
         _footer(lang),
