@@ -61,6 +61,10 @@ class Pending:
     updated_at: float = 0.0  # last sign of life of a background check (epoch seconds)
 
 
+DISK_FULL = ("Auf dem Server war kein Speicherplatz frei; die Datei wurde nicht aufbewahrt. Bitte später erneut "
+             "hochladen. / The server's disk was full; the file was not kept. Please upload it again later.")
+
+
 class Uploads:
     """Pending uploads live in `data_dir/uploads/<id>/`, outside the store: nothing there is ever read as data.
 
@@ -86,7 +90,15 @@ class Uploads:
     def create(self, viewer: Principal, file_name: str, content: bytes, checked: Checked) -> Pending:
         """A pending upload checked in the request itself (small files)."""
         pending = self.reserve(viewer, file_name, content)
-        self.finish(pending, checked)
+        try:
+            self.finish(pending, checked)
+        except OSError:  # a full disk: no upload is left waiting for a check that never comes
+            (self.root / pending.upload_id / "values.parquet").unlink(missing_ok=True)
+            try:
+                self.fail(pending, DISK_FULL)
+            except OSError:
+                shutil.rmtree(self.root / pending.upload_id, ignore_errors=True)
+            raise
         return pending
 
     def reserve(self, viewer: Principal, file_name: str, content: bytes) -> Pending:

@@ -377,9 +377,13 @@ class Store:
             manifest = lock.current() or _empty_manifest()  # read under the lock, never from a cache
             tx = Transaction(self, manifest)
             tx._pointer = lock
-            yield tx
-            if tx.dirty or tx.manifest != manifest:  # new files, or a manifest-only change (city, levels)
-                tx._commit()
+            try:
+                yield tx
+                if tx.dirty or tx.manifest != manifest:  # new files, or a manifest-only change (city, levels)
+                    tx._commit()
+            except BaseException:
+                tx._discard()
+                raise
 
 
 class Transaction:
@@ -392,6 +396,16 @@ class Transaction:
         self._new_summaries: dict[str, dict[str, pa.Table]] = {}  # per value file added here: its summaries
         self._pointer = store._pointer  # the lock holder's handle (set by `Store.writing`): `swap` commits
         self._summaries_due = False
+        self._written: list[Path] = []  # this write's files, removed again should it fail before the swap
+        self._swapping = False
+
+    def _discard(self) -> None:
+        """A write that failed before the manifest swap (a full disk, an error in the caller) leaves no file
+        behind that no manifest lists. Once the swap has begun its files may be the store's: they stay."""
+        if self._swapping:
+            return
+        for path in self._written:
+            path.unlink(missing_ok=True)
 
     def _write(self, table: pa.Table, folder: str, stem: str, row_group_size: int | None = None) -> str:
         rel = f"{folder}/{stem}-{uuid.uuid4().hex[:12]}.parquet"
@@ -399,10 +413,15 @@ class Transaction:
         self.dirty = True
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".part")
-        pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        try:
+            pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        except BaseException:  # a full disk halfway through the file: no half-written part stays behind
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, path)
+        self._written.append(path)
         return rel
 
     def replace_table(self, name: str, table: pa.Table | pd.DataFrame) -> None:
@@ -495,6 +514,7 @@ class Transaction:
         if self._summaries_due:
             self._write_summaries()
         self.manifest["generation"] = int(self.manifest["generation"]) + 1
+        self._swapping = True
         self._pointer.swap(self.manifest)
 
 

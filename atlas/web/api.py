@@ -7,6 +7,7 @@ exactly like one that does not exist (same status, same body).
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import logging
 import math
@@ -130,6 +131,20 @@ def _dash_dispatch_shape() -> Response | None:
     return None
 
 
+def _disk_full(exc: OSError) -> Response:
+    """The data directory's disk (or quota) is full: 507 with what happened and what to do.
+
+    Writes fail before the manifest swap and leave no files behind, so the
+    answer can promise that nothing was stored; the steward retries the same
+    upload once there is room. Logged as an error: the administrator must act.
+    """
+    log.error("disk full while writing: %s (%s %s)", exc, request.method, request.path)
+    return error_response(507, "disk_full",
+                          "Auf dem Server ist kein Speicherplatz mehr frei; es wurde nichts gespeichert. Bitte die "
+                          "Administration informieren und es danach erneut versuchen. / The server's disk is full; "
+                          "nothing was stored. Tell the administrator and try again afterwards.")
+
+
 @api.app_errorhandler(Exception)
 def _callback_given_what_no_page_sends(exc: Exception) -> Response:
     """A callback request with an unknown output, or values no page sends (a dict where the page sends a
@@ -142,6 +157,8 @@ def _callback_given_what_no_page_sends(exc: Exception) -> Response:
     """
     if isinstance(exc, HTTPException):
         return exc
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _disk_full(exc)
     if request.path.endswith("/_dash-update-component"):
         log.warning("callback request refused: %s: %s", type(exc).__name__, exc, exc_info=True)
         return error_response(400, "bad_callback", "Ungültige Anfrage an die Oberfläche; laden Sie die Seite neu / "
