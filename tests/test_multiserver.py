@@ -341,8 +341,8 @@ STEWARDS = {  # steward → (department, indicator, period of round k), as in te
     "jugendamt": ("jugend", "betreuung_u3", lambda k: str(2027 + k)),
     "jugend2": ("jugend", "kita_plaetze", lambda k: str(2027 + k)),
 }
-ROUNDS = 2  # uploads per steward (short mode; raise by hand for a long run)
-READERS = 4
+ROUNDS = 3  # uploads per steward, as tests/test_soak.py (short mode; raise by hand for a long run)
+READERS = 6
 
 
 @pytest.mark.slow  # about a minute: uploads, doubled confirmations, releases and readers across both servers
