@@ -2,6 +2,8 @@
 
 A line-per-event file appended with O_APPEND is safe with several worker
 processes and never rewrites history; admins read it on the admin page.
+Several app servers (ATLAS_DATABASE_URL) keep the log in PostgreSQL instead,
+behind the same methods (atlas/store/shared_state.py: PgAuditLog).
 """
 from __future__ import annotations
 

@@ -19,9 +19,10 @@ confirmed. A sign-in must do neither. The file is append-only JSON lines
 lock and read incrementally per request after a `stat` (no read when nothing
 changed). It lives in `<data dir>/sessions/`, which backups leave out on
 purpose: a restore signs everybody out rather than reopening sessions closed
-after the backup. Several hosts share it the way they share the data
-directory; a database-backed registry can replace this class behind the same
-three methods.
+after the backup. Several app servers on other hosts do not share this
+file: with ATLAS_DATABASE_URL the app hands auth a registry in PostgreSQL
+with the same three methods instead (atlas/store/shared_state.py,
+docs/scaling.md).
 
 Records are kept at most `max_age` seconds (the absolute session lifetime):
 a session ends then however active it is, and the file is compacted to the

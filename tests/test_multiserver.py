@@ -562,3 +562,28 @@ def test_reads_survive_postgres_dropping_the_connections(atlas, database, tmp_pa
                                 "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
     assert dropped >= 1
     assert ctx.store.generation() == generation and ctx.sessions.is_open(sid, "sozialamt")
+
+
+# ----------------------------------------------------------------------------- one interface, two sides
+@pytest.mark.parametrize("protocol,file_side,pg_side", [
+    ("Pointer", "atlas.store.shared_state:FilePointer", "atlas.store.shared_state:PgPointer"),
+    ("Sessions", "auth.sessions:SessionRegistry", "atlas.store.shared_state:PgSessions"),
+    ("Audit", "auth.audit:AuditLog", "atlas.store.shared_state:PgAuditLog"),
+])
+def test_the_file_and_the_postgres_side_offer_the_same_methods(protocol, file_side, pg_side):
+    """Callers never branch on the backend, so both sides must take the same arguments (no PostgreSQL needed)."""
+    import importlib
+    import inspect
+
+    from atlas.store import shared_state
+
+    def load(spec: str):
+        module, name = spec.split(":")
+        return getattr(importlib.import_module(module), name)
+    wanted = getattr(shared_state, protocol)
+    methods = [m for m in vars(wanted) if not m.startswith("_") and callable(getattr(wanted, m))]
+    for side in (load(file_side), load(pg_side)):
+        for name in methods:
+            assert hasattr(side, name), f"{side.__name__} lacks {name}"
+            theirs = list(inspect.signature(getattr(side, name)).parameters)
+            assert theirs == list(inspect.signature(getattr(wanted, name)).parameters), (side.__name__, name, theirs)

@@ -45,8 +45,43 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 MANIFEST = "manifest.json"
+
+
+# ============================================================================ the interfaces
+@runtime_checkable
+class Pointer(Protocol):
+    """The current manifest and the writer lock (`FilePointer`, `PgPointer`); `Store` uses nothing else."""
+
+    def exists(self) -> bool: ...
+    def stamp(self) -> tuple: ...
+    def read(self) -> dict: ...
+    def locked(self): ...  # a context manager yielding the lock holder's handle: `current()`, `swap(manifest)`
+    def current(self) -> dict | None: ...
+    def swap(self, manifest: dict) -> None: ...
+
+
+@runtime_checkable
+class Sessions(Protocol):
+    """Open sign-in sessions (`auth.sessions.SessionRegistry`, `PgSessions`)."""
+
+    def open(self, username: str) -> str: ...
+    def close(self, session_id: str) -> None: ...
+    def is_open(self, session_id: str, username: str) -> bool: ...
+
+
+@runtime_checkable
+class Audit(Protocol):
+    """The audit log (`auth.audit.AuditLog`, `PgAuditLog`); `path` is None when it is not a file."""
+
+    def record(self, actor: str, action: str, target: str = "", detail: str = "", ip: str = "",
+               ref: str = "") -> None: ...
+    def record_once(self, ref: str, actor: str, action: str, target: str = "", detail: str = "",
+                    ip: str = "", same=None) -> bool: ...
+    def has(self, ref: str, same=None) -> bool: ...
+    def entries(self, limit: int = 200) -> list[dict]: ...
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS atlas_manifest (
