@@ -133,9 +133,9 @@ def classified(atlas: Atlas, table: queries.ValueTable, method: str, k: int) -> 
     order = queries.areas(atlas, table.level, table.set_id)[["area_id", "geometry"]]
     rows = order.merge(table.rows, on="area_id", how="left")
     rows["status"] = rows["status"].fillna("missing")
-    values = [None if pd.isna(v) else float(v) for v in rows["value"]]
+    values = rows["value"].to_numpy(dtype=float, na_value=np.nan)
     ind = table.indicator
-    return rows, classify(values, rows["status"].tolist(), method, k, ind.polarity, ind.diverging)
+    return rows, classify(values, rows["status"].to_numpy(dtype=object), method, k, ind.polarity, ind.diverging)
 
 
 def map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
@@ -186,8 +186,8 @@ def _grid_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, 
     rows = table.rows.set_index("area_id").reindex(order).reset_index()
     rows["status"] = rows["status"].fillna("missing")
     ind = table.indicator
-    values = [None if pd.isna(v) else float(v) for v in rows["value"]]
-    c = classify(values, rows["status"].tolist(), method, k, ind.polarity, ind.diverging)
+    values = rows["value"].to_numpy(dtype=float, na_value=np.nan)
+    c = classify(values, rows["status"].to_numpy(dtype=object), method, k, ind.polarity, ind.diverging)
     labels = format_values(rows["value"].to_numpy(dtype=float, na_value=np.nan),
                            rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit, lang)
     hideout = {"cls": c.classes, "col": c.colors, "lab": labels, "sel": None,
