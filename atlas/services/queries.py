@@ -13,6 +13,7 @@ Small numbers are suppressed after aggregation for viewers without the right.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -369,19 +370,22 @@ def suppress(atlas: Atlas, viewer: Principal, ind: Indicator, rows: pd.DataFrame
     return disclosure.apply(rows, disclosure_pattern(atlas, viewer, ind, period), ind, viewer)
 
 
-def disclosure_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None) -> pd.DataFrame:
+def disclosure_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None,
+                       every_level: Callable[[], pd.DataFrame] | None = None) -> pd.DataFrame:
     """The cells withheld for this indicator in the viewer's data view: period, area_id, reason.
 
     Computed from the published rows of every level at once (secondary
     suppression needs every parent–child equation), with linked indicators
     (`same_count_as`) hidden together; remembered per store state and rights
-    like the map views.
+    like the map views. `every_level`, when given, reads this indicator's
+    rows of every level (`_level_rows` with `_ALL_LEVELS`) for a caller that
+    wants them too; it is called only if the pattern is computed.
     """
     if not _may_have_pattern(atlas, ind):
         return _no_pattern()
     linked = [atlas.indicator_by_id[i] for i in ind.same_count_as if i in atlas.indicator_by_id]
     return atlas.remembered(("disclosure", viewer.rights, ind.id, period),
-                            lambda: _linked_pattern(atlas, viewer, ind, linked, period))
+                            lambda: _linked_pattern(atlas, viewer, ind, linked, period, every_level))
 
 
 def _may_have_pattern(atlas: Atlas, ind: Indicator) -> bool:
@@ -396,14 +400,15 @@ def _no_pattern() -> pd.DataFrame:
 
 
 def _linked_pattern(atlas: Atlas, viewer: Principal, ind: Indicator, linked: list[Indicator],
-                    period: str | None) -> pd.DataFrame:
+                    period: str | None, every_level: Callable[[], pd.DataFrame] | None = None) -> pd.DataFrame:
     """The pattern from every level's rows, read once per indicator in one query.
 
     Linked indicators publish the same count: a cell hidden in one is hidden
     in the others, and each is re-checked until no new cell is hidden.
     """
     group = [ind] + [o for o in linked if get_indicator(atlas, viewer, o.id) is not None]
-    rows = {i.id: _level_rows(atlas, viewer, i, period, _ALL_LEVELS) for i in group}
+    rows = {i.id: every_level() if every_level is not None and i.id == ind.id else
+            _level_rows(atlas, viewer, i, period, _ALL_LEVELS) for i in group}
     rules = {i.id: disclosure.rules(i) for i in group}
     patterns = {i.id: disclosure.hidden_cells(rows[i.id], rules[i.id]) for i in group}
     for _ in range(len(group) * 4 if len(group) > 1 else 0):
@@ -438,6 +443,35 @@ def disclosure_report(atlas: Atlas, viewer: Principal, indicator_id: str, period
         .reset_index(drop=True)
 
 
+def _suppressed_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None,
+                     level: str) -> pd.DataFrame:
+    """`suppress(_rows(...))`: the rows of a level as the viewer may see them.
+
+    At the base level, when the indicator's pattern has to be computed, its
+    rows of every level are read once and serve both: the pattern, and the
+    base rows picked out of them (the same rows, in the same order, as
+    `_level_rows` for the base level alone). A map's first view on a
+    territory with small-number rules was two queries over the same cells.
+    """
+    if level != territory.base_level(atlas) or not _may_have_pattern(atlas, ind):
+        return suppress(atlas, viewer, ind, _rows(atlas, viewer, ind, period, level), period)
+    read: dict[str, pd.DataFrame] = {}
+
+    def every_level() -> pd.DataFrame:
+        read["rows"] = _level_rows(atlas, viewer, ind, period, _ALL_LEVELS)
+        return read["rows"]
+    pattern = disclosure_pattern(atlas, viewer, ind, period, every_level)
+    rows = _base_rows_of(read["rows"], level) if "rows" in read else _rows(atlas, viewer, ind, period, level)
+    return disclosure.apply(rows, pattern, ind, viewer)
+
+
+def _base_rows_of(every: pd.DataFrame, base: str) -> pd.DataFrame:
+    """The base level's rows out of `_level_rows(..., _ALL_LEVELS)`, as `_level_rows` for the base alone gives them
+    (its columns, ordered by period and area key; DuckDB and Python both order strings by code point)."""
+    rows = every[every["level"] == base]
+    return rows.sort_values(["period", "area_id"], kind="stable")[_ROW_COLS].reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class ValueTable:
     indicator: Indicator
@@ -454,7 +488,7 @@ def values(atlas: Atlas, viewer: Principal, indicator_id: str, period: str,
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
-    rows = suppress(atlas, viewer, ind, _rows(atlas, viewer, ind, period, level), period)
+    rows = _suppressed_rows(atlas, viewer, ind, period, level)
     set_id = rows["set_id"].iloc[0] if len(rows) else set_for_period(atlas, period)
     return ValueTable(ind, period, level, set_id, rows.drop(columns=["period", "set_id"]).reset_index(drop=True))
 
@@ -471,7 +505,7 @@ def value_rows(atlas: Atlas, viewer: Principal, indicator_id: str, period: str |
     ind = get_indicator(atlas, viewer, indicator_id)
     if ind is None:
         return None
-    return suppress(atlas, viewer, ind, _rows(atlas, viewer, ind, period, level), period).reset_index(drop=True)
+    return _suppressed_rows(atlas, viewer, ind, period, level).reset_index(drop=True)
 
 
 def values_many(atlas: Atlas, viewer: Principal, wanted: list[tuple[str, str]],
