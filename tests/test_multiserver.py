@@ -75,15 +75,16 @@ def postgres():
         shutil.chown(base, "postgres", "postgres")
     port = free_port()
     run = _as_postgres()
-    made = subprocess.run(run + [str(PG_BIN / "initdb"), "-D", str(base / "db"), "-U", "atlas", "-A", "trust",
-                                 "-E", "UTF8", "--no-sync"], capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stdout + made.stderr
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
-    started = subprocess.run(run + [str(PG_BIN / "pg_ctl"), "-D", str(base / "db"), "-l", str(base / "pg.log"),
-                                    "-o", options, "-w", "-t", "60", "start"], capture_output=True, text=True,
-                             timeout=90)
-    assert started.returncode == 0, started.stdout + started.stderr + (base / "pg.log").read_text()
-    try:
+    try:  # whatever fails on the way, the server is stopped and its folder removed
+        made = subprocess.run(run + [str(PG_BIN / "initdb"), "-D", str(base / "db"), "-U", "atlas", "-A", "trust",
+                                     "-E", "UTF8", "--no-sync"], capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stdout + made.stderr
+        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
+        started = subprocess.run(run + [str(PG_BIN / "pg_ctl"), "-D", str(base / "db"), "-l", str(base / "pg.log"),
+                                        "-o", options, "-w", "-t", "60", "start"], capture_output=True, text=True,
+                                 timeout=90)
+        log = (base / "pg.log").read_text() if (base / "pg.log").exists() else ""
+        assert started.returncode == 0, started.stdout + started.stderr + log
         import psycopg
         with psycopg.connect(f"postgresql://atlas@127.0.0.1:{port}/postgres", autocommit=True) as conn:
             conn.execute("CREATE DATABASE atlas")
