@@ -107,8 +107,9 @@ def profile_figures(name: str, atlas: Atlas, n: int, state_runs: int = 1) -> lis
          "baseline": round(old_m, 2), "ratio": round(old_m / new_m, 1) if new_m else None,
          "note": f"{len(areas)} areas, {rows} indicators, median of {state_runs}: per-level tables in one query; "
                  f"baseline one query per indicator, period and level"},
-        {"name": f"{name}: first request of the process for a profile (JSON)", "value": round(cold, 2), "unit": "s",
-         "note": "tables already kept by the runs above: what is left is the route"},
+        {"name": f"{name}: first profile through the app's JSON route", "value": round(cold, 2), "unit": "s",
+         "note": "the app's first request: its per-level tables are built on the way (the runs above used fresh "
+                 "Atlas objects)"},
     ]
     for label, wall, cpu in (("profile JSON", json_times, json_cpu),
                              ("profile page layout (service, component tree, its JSON)", layout_times, layout_cpu)):

@@ -139,24 +139,30 @@ def strip_svg(s: Strip | None, width: int = STRIP_W, height: int = STRIP_H) -> s
     return "".join(parts)
 
 
-# Backgrounds drawn lately: (id of the distribution's positions, quartiles, size) → (positions, SVG). The entry
-# holds the positions array itself, so its id cannot be reused by another array while the entry exists.
-_BACKGROUNDS: dict[tuple, tuple[object, str]] = {}
-_BACKGROUNDS_MAX = 1024
+# Texts drawn or written lately from a distribution alone: (id of the distribution or its positions, …) →
+# (that object, text). An entry holds the object itself, so its id cannot be reused while the entry exists.
+_PER_DISTRIBUTION: dict[tuple, tuple[object, str]] = {}
+_PER_DISTRIBUTION_MAX = 2048
+
+
+def _per_distribution(anchor: object, key: tuple, make) -> str:
+    """`make()`, kept per distribution: the same for every area of a level, asked by every area's profile."""
+    full = (id(anchor), *key)
+    kept = _PER_DISTRIBUTION.get(full)
+    if kept is not None and kept[0] is anchor:
+        return kept[1]
+    text = make()
+    if len(_PER_DISTRIBUTION) >= _PER_DISTRIBUTION_MAX:
+        _PER_DISTRIBUTION.clear()
+    _PER_DISTRIBUTION[full] = (anchor, text)
+    return text
 
 
 def _strip_background(s: Strip, width: int, height: int) -> str:
     """Everything of a strip but this area's diamond: the same for every area of the level, so drawn once per
     distribution (a profile page draws one per indicator; at 1,000 areas each is 24 bars and the quartile box)."""
-    key = (id(s.dots), s.q1, s.median, s.q3, width, height)
-    kept = _BACKGROUNDS.get(key)
-    if kept is not None and kept[0] is s.dots:
-        return kept[1]
-    drawn = _draw_background(s, width, height)
-    if len(_BACKGROUNDS) >= _BACKGROUNDS_MAX:
-        _BACKGROUNDS.clear()
-    _BACKGROUNDS[key] = (s.dots, drawn)
-    return drawn
+    return _per_distribution(s.dots, ("strip", s.q1, s.median, s.q3, width, height),
+                             lambda: _draw_background(s, width, height))
 
 
 def _draw_background(s: Strip, width: int, height: int) -> str:
@@ -186,18 +192,22 @@ def strip_data_uri(s: Strip | None) -> str:
 
 
 def strip_words(row: ProfileRow, atlas: Atlas, level: str, lang: str = "de", level_plural: str | None = None) -> str:
-    """The strip for screen readers and print: quartiles and this area's value, no position number.
+    """The strip for screen readers and print: the level's quartiles, no position number.
 
     `level_plural`: the level's plural name when the caller has it already (a page asks once, not per row).
     """
-    q = row.distribution.quantiles()
-    if q is None or row.distribution.n < 3:
+    dist = row.distribution
+    q = dist.quantiles()
+    if q is None or dist.n < 3:
         return t("prof_strip_none", lang)
-    ind = row.indicator
-    fmt = lambda v: format_number(v, ind.decimals, lang)  # noqa: E731
-    return t("prof_strip_words", lang).format(
-        n=row.distribution.n, level=level_plural or territory.label(atlas, level, lang, plural=True), low=fmt(q["min"]),
-        q1=fmt(q["q1"]), median=fmt(q["median"]), q3=fmt(q["q3"]), high=fmt(q["max"]))
+    decimals = row.indicator.decimals
+    plural = level_plural or territory.label(atlas, level, lang, plural=True)
+
+    def words() -> str:
+        fmt = lambda v: format_number(v, decimals, lang)  # noqa: E731
+        return t("prof_strip_words", lang).format(n=dist.n, level=plural, low=fmt(q["min"]), q1=fmt(q["q1"]),
+                                                  median=fmt(q["median"]), q3=fmt(q["q3"]), high=fmt(q["max"]))
+    return _per_distribution(dist, ("words", decimals, lang, plural), words)  # the same for every area
 
 
 def band(row: ProfileRow) -> str | None:
