@@ -84,6 +84,25 @@ def test_switching_indicator_changes_legend_fills_and_url(duo):
     assert query(duo)["period"] == "2025"  # yearly indicator: the quarter's year is kept
 
 
+def test_an_indicator_switch_restyles_the_areas_in_place_and_new_geometry_replaces_them(duo):
+    """dash-leaflet re-adds every area on a new hideout; the map recolours the layers it has (issue 19: the
+    cost of a switch at 11,000 areas). Geometry of another boundary set still replaces the layers."""
+    before = coloured_map(duo)
+    duo.driver.execute_script("window.ortsatlas.map.layer(0).oaTag = 'kept'; "
+                              "window.oaPath0 = window.ortsatlas.map.layer(0)._path;")
+    choose_indicator(duo, "Anteil Kinder unter 6 Jahren", search="unter 6")
+    after = until(lambda: (f := coloured_map(duo)) != before and f, message="recoloured areas")
+    assert len(after) == 51
+    assert duo.driver.execute_script("return window.ortsatlas.map.layer(0).oaTag") == "kept"
+    assert duo.driver.execute_script("return window.ortsatlas.map.layer(0)._path === window.oaPath0")
+    shown = duo.driver.execute_script("return window.ortsatlas.map.shown()")
+    assert shown == after  # the registry's layers are the ones on screen, in the new colours
+    from selenium.webdriver.common.keys import Keys
+    duo.find_element("#ex-period [role=slider]").send_keys(Keys.HOME)  # 2012: the old boundary set
+    until(lambda: len(fills(duo)) == 50, message="the 50 Ortsteile of the old boundary set")
+    assert duo.driver.execute_script("return window.ortsatlas.map.layer(0).oaTag") is None
+
+
 def test_clicking_an_ortsteil_fills_the_time_series(duo):
     coloured_map(duo)
     assert duo.find_elements("#ex-timeseries .scatterlayer .trace") == []
