@@ -239,3 +239,19 @@ def test_anonymous_page_offers_coverage_only(dash_app):
     values = page_values(client, dash_app, "/planung")
     assert "pl-cv-layer.value" in values and "pl-al-amount.value" not in values
     assert ANONYMOUS.logged_in is False
+
+
+def test_clusters_are_described_in_the_page_language(dash_app):
+    client = steward(dash_app)
+    key = find_output(dash_app, "pl-cl-table", "children")
+    values = {"pl-cl-indicators.value": ["sgb2_u15", "betreuung_u3", "uebergang_gym"], "pl-cl-k.value": 4,
+              "pl-cl-period.value": "2024", "pl-cl-level.value": "ortsteil"}
+    _, de = call(client, dash_app, key, {**values, "pl-lang.data": "de"})
+    _, en = call(client, dash_app, key, {**values, "pl-lang.data": "en"})
+    words_de = cells(de["response"]["pl-cl-table"]["children"], "Beschreibung")
+    words_en = cells(en["response"]["pl-cl-table"]["children"], "Description")
+    assert len(words_de) == len(words_en) == 4
+    assert all("Durchschnitt" in w for w in words_de)
+    assert all("average" in w and "Durchschnitt" not in w for w in words_en)
+    # the same clusters: a word list per cluster in both languages, high and low alike
+    assert [w.count(":") for w in words_de] == [w.count(":") for w in words_en]

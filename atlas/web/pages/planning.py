@@ -288,6 +288,18 @@ def coverage_view(atlas, found: coverage_service.Coverage, level: str, period: s
     return data, hideout, legend_list, table, total, method
 
 
+def cluster_words(atlas, profile: dict, lang: str) -> str:
+    """A cluster in words: the service's German description, or the same rule (mean z beyond ±NOTABLE_SD)
+    with the indicators' English titles."""
+    if lang != "en":
+        return profile["description_de"]
+    high = [atlas.indicator_by_id[i].title_en for i, z in profile["z"].items() if z >= cluster_service.NOTABLE_SD]
+    low = [atlas.indicator_by_id[i].title_en for i, z in profile["z"].items() if z <= -cluster_service.NOTABLE_SD]
+    parts = ([t("pl_cl_above", lang) + ", ".join(high)] if high else []) + (
+        [t("pl_cl_below", lang) + ", ".join(low)] if low else [])
+    return "; ".join(parts) or t("pl_cl_average", lang)
+
+
 def cluster_view(atlas, found: cluster_service.Clusters, req: dict, lang: str) -> tuple:
     """Map in one colour per cluster, a legend in words, the table of cluster means, the areas left out."""
     set_id = queries.set_for_period(atlas, req["period"]) or queries.current_set(atlas)
@@ -310,7 +322,7 @@ def cluster_view(atlas, found: cluster_service.Clusters, req: dict, lang: str) -
     legend_list = [html.H4(t("pl_cl_cluster", lang)), html.Ul(items, id="pl-cl-groups")]
     inds = list(found.profiles[0]["means"]) if found.profiles else []
     decimals = {i: atlas.indicator_by_id[i].decimals for i in inds}
-    rows = [{"cluster": p["cluster"], "size": p["size"], "words": p["description_de"],
+    rows = [{"cluster": p["cluster"], "size": p["size"], "words": cluster_words(atlas, p, lang),
              **{i: format_number(p["means"][i], decimals[i], lang) for i in inds}} for p in found.profiles]
     cols = [("cluster", t("pl_cl_cluster", lang)), ("size", t("pl_cl_size", lang)),
             *[(i, atlas.indicator_by_id[i].title(lang)) for i in inds], ("words", t("pl_cl_words", lang))]
