@@ -135,7 +135,8 @@ def _dashboard(copy: Atlas, raw: dict, repeat: int) -> list[dict]:
         value = float(top["value"].dropna().iloc[-1])
         targets.set_target(copy, ADMIN, {"indicator": ind, "target": value * 0.9, "warn": value * 1.05,
                                          "direction": "down", "deadline": "2030-12-31"})
-        early_warning.set_rules(copy, ADMIN, {"indicator": ind, "change_pct": 2.0, "worst_class": k % 2 == 0})
+        steered = k % 2 == 0 and copy.indicator_by_id[ind].polarity != "neutral"  # a worst class needs a direction
+        early_warning.set_rules(copy, ADMIN, {"indicator": ind, "change_pct": 2.0, "worst_class": steered})
     copy.users.add("bench-admin", "admin", [], PASSWORD, actor="bench")
     app = create_app(atlas=copy)
     app.server.test_client_class = RendererClient
