@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import dash
 from dash import Dash, dcc, html
@@ -14,6 +14,7 @@ from atlas.demo import ensure_demo
 from atlas.i18n import norm_lang, t
 from atlas.services.context import Atlas
 from atlas.web.api import api
+from atlas.web.components import viewer_lang
 from atlas.web.downloads import downloads
 from atlas.web.grids_api import grids_api
 from atlas.web.hardening import harden
@@ -36,15 +37,6 @@ from auth.permissions import (
     may_release_publicly,
     may_upload,
 )
-
-
-def viewer_lang() -> str:
-    """The language of the page being built: its `?lang=`; for Dash's layout request (`/_dash-layout`, which
-    carries no query), the `?lang=` of the page that asked for it (its Referer, same origin)."""
-    lang = request.args.get("lang")
-    if lang is None and request.referrer:
-        lang = (parse_qs(urlsplit(request.referrer).query).get("lang") or [None])[0]
-    return norm_lang(lang)
 
 
 def lang_href(path: str, lang: str) -> str:

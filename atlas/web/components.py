@@ -8,20 +8,43 @@ the browser and a downloaded picture show the same lines and markers.
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pandas as pd
 import plotly.io as pio
 from dash import dcc, html
+from flask import has_request_context, request
 from flask_wtf.csrf import generate_csrf
 
 from atlas.charts import CURRENT_COLOR, MARKER_COLOR, ChartSpec
 from atlas.formatting import format_number, format_timestamp, gaps_note
-from atlas.i18n import STRINGS, t
+from atlas.i18n import STRINGS, norm_lang, t
 from atlas.periods import period_label
 from atlas.services import queries, versions
 from atlas.services.context import Atlas
 from auth import Principal
+
+
+# ------------------------------------------------------------------ the viewer's language
+def viewer_lang() -> str:
+    """The language of the page being built or answered: its `?lang=`; for Dash's own requests (the layout,
+    every callback), which carry no query, the `?lang=` of the page that sent them (its Referer, same origin)."""
+    if not has_request_context():
+        return "de"
+    lang = request.args.get("lang")
+    if lang is None and request.referrer:
+        lang = (parse_qs(urlsplit(request.referrer).query).get("lang") or [None])[0]
+    return norm_lang(lang)
+
+
+def tr(key: str) -> str:
+    """`t(key)` in the viewer's language: for the staff pages and their callbacks, which get no `lang` passed."""
+    return t(key, viewer_lang())
+
+
+def lang_link(path: str) -> str:
+    """A link to `path` in the viewer's language (German needs no parameter)."""
+    return f"{path}?lang=en" if viewer_lang() == "en" else path
 
 
 # ------------------------------------------------------------------ map legend
@@ -184,7 +207,7 @@ def drop_zone(zone_id: str, endpoint: str, status_id: str, accept: str, store: s
     if store:
         data["data-store"] = store
     return html.Div([
-        html.Div([html.Strong("Datei hierher ziehen"), html.Span(" oder klicken, um sie auszuwählen")],
+        html.Div([html.Strong(tr("drop_here")), html.Span(tr("drop_or_click"))],
                  id=zone_id, className="oa-drop", tabIndex="0", role="button", **data),
         html.Div(html.Div(className="oa-progress-bar"), id=f"{zone_id}-progress", className="oa-progress",
                  hidden=True),
@@ -239,39 +262,42 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def release_text(row, now, lang: str = "de") -> str:
+def release_text(row, now, lang: str | None = None) -> str:
     """Who released a version and when, and a release set for later: 'admin, 02.03.2026 09:00; geplant: …'."""
+    lang = lang or viewer_lang()
     parts = []
     to = _text(row["release_to"])
     if _text(row["released_by"]) or pd.notna(row["released_at"]):
         parts.append(", ".join(x for x in (_text(row["released_by"]), _when(row["released_at"])) if x))
     if versions.is_scheduled(to, row["release_at"], now):
-        parts.append(f"geplant: {t('state_' + to, lang)} am {_when(row['release_at'])}")
+        parts.append(t("rel_planned", lang).format(state=t('state_' + to, lang), when=_when(row['release_at'])))
     elif to and pd.notna(row["release_at"]):
-        parts.append(f"{t('state_' + to, lang)} seit {_when(row['release_at'])} (Termin)")
+        parts.append(t("rel_since", lang).format(state=t('state_' + to, lang), when=_when(row['release_at'])))
     return "; ".join(parts)
 
 
-def action_buttons(prefix: str, version_id: int, actions: list[str], lang: str = "de") -> html.Div:
+def action_buttons(prefix: str, version_id: int, actions: list[str], lang: str | None = None) -> html.Div:
     """One button per step the server allows (`versions.allowed_actions`); ids carry the version."""
+    lang = lang or viewer_lang()
     return html.Div([html.Button(t(f"act_{a}", lang), className="oa-chip" if a != "release_public" else "oa-button",
                                  id={"type": f"{prefix}-act", "action": a, "version": int(version_id)})
                      for a in actions], className="oa-actions")
 
 
 def version_table(atlas: Atlas, rows: pd.DataFrame, prefix: str, *, show_indicator: bool = False,
-                  extra: dict | None = None, lang: str = "de", **table) -> html.Div:
+                  extra: dict | None = None, lang: str | None = None, **table) -> html.Div:
     """Versions (rows of `versions.history` or `versions.release_queue`) with their periods, state, who and
     when, a scheduled release, what changed, and the buttons for the steps this viewer may take.
 
     `extra` adds columns: {column key: (header, {version_id: cell})}.
     """
+    lang = lang or viewer_lang()
     now = atlas.clock.now()
-    columns = [("version", "Version")]
+    columns = [("version", t("vt_version", lang))]
     if show_indicator:
-        columns.append(("indicator", "Indikator"))
-    columns += [("periods", "Zeiträume"), ("state", "Stand"), ("created", "hochgeladen"),
-                ("release", "Freigabe"), ("changes", "neu / geändert / nicht erneut")]
+        columns.append(("indicator", t("indicator", lang)))
+    columns += [("periods", t("vt_periods", lang)), ("state", t("vt_state", lang)), ("created", t("vt_created", lang)),
+                ("release", t("vt_release", lang)), ("changes", t("vt_changes", lang))]
     columns += [(key, header) for key, (header, _) in (extra or {}).items()]
     columns.append(("actions", ""))
     body = []
@@ -280,7 +306,7 @@ def version_table(atlas: Atlas, rows: pd.DataFrame, prefix: str, *, show_indicat
         ind = atlas.indicator_by_id.get(r["indicator_id"])
         created = ", ".join(x for x in (_text(r["created_by"]), _when(r["created_at"])) if x)
         count = format_number(float(r["row_count"]), 0) if pd.notna(r["row_count"]) else "?"
-        source = f"{r['file_name']} ({count} Werte)" if _text(r["file_name"]) else ""
+        source = t("vt_source", lang).format(file=r["file_name"], n=count) if _text(r["file_name"]) else ""
         changes = " / ".join("–" if pd.isna(v) else format_number(v, 0)
                              for v in (r["n_added"], r["n_changed"], r["n_removed"]))
         item = {"version": vid, "periods": periods_text(list(r["periods"])),
@@ -304,23 +330,23 @@ def action_panel(prefix: str) -> html.Div:
     return html.Div([
         dcc.Store(id=f"{prefix}-pending"),
         html.P(id=f"{prefix}-panel-text"),
-        html.Div([html.Label("Termin (leer = sofort), z. B. 01.12.2026 09:00", htmlFor=f"{prefix}-at",
-                             className="oa-label"),
-                  dcc.Input(id=f"{prefix}-at", type="text", value="", placeholder="TT.MM.JJJJ HH:MM",
+        html.Div([html.Label(tr("ap_at"), htmlFor=f"{prefix}-at", className="oa-label"),
+                  dcc.Input(id=f"{prefix}-at", type="text", value="", placeholder=tr("up_date_placeholder"),
                             className="oa-input")],
                  id=f"{prefix}-at-field", className="oa-field", hidden=True),
-        html.Div([html.Label("Grund (kommt ins Protokoll)", htmlFor=f"{prefix}-reason", className="oa-label"),
+        html.Div([html.Label(tr("ap_reason"), htmlFor=f"{prefix}-reason", className="oa-label"),
                   dcc.Textarea(id=f"{prefix}-reason", value="", className="oa-input", rows=2)],
                  id=f"{prefix}-reason-field", className="oa-field", hidden=True),
-        html.Div([html.Button("Bestätigen", id=f"{prefix}-do", className="oa-button"),
-                  html.Button("Abbrechen", id=f"{prefix}-abort", className="oa-chip")], className="oa-links"),
+        html.Div([html.Button(tr("ap_confirm"), id=f"{prefix}-do", className="oa-button"),
+                  html.Button(tr("ap_abort"), id=f"{prefix}-abort", className="oa-chip")], className="oa-links"),
     ], id=f"{prefix}-panel", className="oa-confirm", hidden=True, role="dialog", **{"aria-live": "polite"})
 
 
 def workflow_denied(viewer: Principal, path: str, **div) -> html.Div:
     """The upload and release pages for someone without the rights: say so, and where to sign in."""
-    text = ["Für diese Seite fehlt Ihnen die Berechtigung (Datenpflege oder Administration)."]
+    text = [tr("wf_denied")]
     if not viewer.logged_in:
-        text += [" ", html.A("Anmelden", href=f"/login?next={path}"), " – mit einem Konto der Datenpflege."]
-    return html.Div([html.H1(t("not_allowed_title")), html.P(text, className="oa-notice")], className="oa-page",
+        text += [" ", html.A(tr("login"), href=f"/login?next={path}" + ("&lang=en" if viewer_lang() == "en" else "")),
+                 tr("wf_denied_login")]
+    return html.Div([html.H1(tr("not_allowed_title")), html.P(text, className="oa-notice")], className="oa-page",
                     **div)

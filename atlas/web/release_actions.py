@@ -21,10 +21,9 @@ from datetime import datetime
 
 from dash import ALL, Input, Output, State, ctx
 
-from atlas.i18n import t
 from atlas.services import indices, versions
 from atlas.services.context import Atlas
-from atlas.web.components import periods_text
+from atlas.web.components import periods_text, tr
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 from auth.permissions import may_upload
@@ -71,7 +70,7 @@ def perform(atlas: Atlas, viewer: Principal, action: str, version_id, at=None, r
         return f"Version {version_id} ist öffentlich freigegeben: jede und jeder sieht die Werte jetzt."
     if action == "unschedule":
         result = versions.unschedule(atlas, viewer, version_id)
-        return (f"Termin aufgehoben: Version {version_id} bleibt {t('state_' + result['state'])}. Sie können sie "
+        return (f"Termin aufgehoben: Version {version_id} bleibt {tr('state_' + result['state'])}. Sie können sie "
                 "jetzt oder zu einem neuen Termin freigeben.")
     if action == "rollback":
         versions.rollback(atlas, viewer, version_id, reason)

@@ -12,15 +12,17 @@ from urllib.parse import urlencode
 import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from atlas.i18n import t
 from atlas.services import audit_trail, versions
 from atlas.services.context import Atlas
 from atlas.web.components import (
     csrf_marker,
     data_table,
     drop_zone,
+    lang_link,
     localise_dropdowns,
     scrolling,
+    tr,
+    viewer_lang,
 )
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
@@ -28,26 +30,27 @@ from auth.permissions import ROLES, may_administer, may_set_visibility
 from auth.users import UserError
 
 ACTIONS = ("add", "save", "disable", "enable")
-TOC = [("konten", "Konten"), ("indikatoren", "Neue Indikatoren"), ("gebiete", "Gebietsgrenzen"),
-       ("metadaten", "Metadaten"), ("token", "API-Token"), ("protokoll", "Protokoll"), ("/freigaben", "Freigaben")]
+TOC = [("konten", "adm_toc_users"), ("indikatoren", "adm_toc_new"), ("gebiete", "adm_toc_boundaries"),
+       ("metadaten", "adm_toc_meta"), ("token", "adm_toc_tokens"), ("protokoll", "audit"),
+       ("/freigaben", "nav_releases")]  # anchors and catalogue keys
 
 
 def _denied() -> html.Div:
-    return html.Div([html.H1(t("nav_admin")), html.P(t("not_allowed"), className="oa-notice")], className="oa-admin",
+    return html.Div([html.H1(tr("nav_admin")), html.P(tr("not_allowed"), className="oa-notice")], className="oa-admin",
                     id="adm-denied")
 
 
 def users_table(atlas: Atlas) -> html.Div:
-    dept = {k: v["de"] for k, v in atlas.departments.items()}
-    rows = [{"username": u.username, "role": t(f"role_{u.role}"),
+    dept = {k: v[viewer_lang()] for k, v in atlas.departments.items()}
+    rows = [{"username": u.username, "role": tr(f"role_{u.role}"),
              "departments": ", ".join(dept.get(d, d) for d in u.departments), "grants": ", ".join(u.grants),
-             "status": t("disabled") if u.disabled else t("active")} for u in atlas.users.all().values()]
-    columns = [(k, t(k)) for k in ("username", "role", "departments", "grants", "status")]
+             "status": tr("disabled") if u.disabled else tr("active")} for u in atlas.users.all().values()]
+    columns = [(k, tr(k)) for k in ("username", "role", "departments", "grants", "status")]
     return scrolling(data_table(rows, columns, class_name="oa-cards", id="adm-users-table"))
 
 
-AUDIT_COLUMNS = [("at", "Zeit (Ortszeit)"), ("actor", "Wer"), ("label", "Aktion"), ("target", "Betroffen"),
-                 ("detail", "Details"), ("ip", "IP")]
+AUDIT_COLUMNS = [("at", "adm_au_at"), ("actor", "adm_au_who"), ("label", "adm_au_action"), ("target", "adm_au_target"),
+                 ("detail", "adm_au_detail"), ("ip", "adm_au_ip")]  # catalogue keys of the headers
 AUDIT_SHOWN = 200
 
 
@@ -63,12 +66,13 @@ def audit_filter(actor, action, indicator, start, end) -> audit_trail.Filter:
 
 def audit_table(atlas: Atlas, viewer: Principal, where: audit_trail.Filter = audit_trail.Filter()) -> html.Div:
     """The newest matching entries in local time with German action names, and how many there are."""
-    rows = audit_trail.entries(atlas, viewer, where, limit=None)
+    rows = audit_trail.entries(atlas, viewer, where, limit=None, lang=viewer_lang())
     shown = [{**r, "at": f"{r['at']:%d.%m.%Y %H:%M:%S}"} for r in rows[:AUDIT_SHOWN]]
-    note = (f"{len(rows)} Einträge" if len(rows) <= AUDIT_SHOWN else
-            f"Die neuesten {AUDIT_SHOWN} von {len(rows)} Einträgen; alle im CSV-Export.")
+    note = (tr("adm_au_count").format(n=len(rows)) if len(rows) <= AUDIT_SHOWN else
+            tr("adm_au_newest").format(shown=AUDIT_SHOWN, n=len(rows)))
+    columns = [(key, tr(label)) for key, label in AUDIT_COLUMNS]
     return html.Div([html.P(note, className="oa-hint", id="adm-audit-count"),
-                     scrolling(data_table(shown, AUDIT_COLUMNS, class_name="oa-cards", id="adm-audit-table"))])
+                     scrolling(data_table(shown, columns, class_name="oa-cards", id="adm-audit-table"))])
 
 
 def audit_csv_href(where: audit_trail.Filter) -> str:
@@ -80,39 +84,46 @@ def audit_csv_href(where: audit_trail.Filter) -> str:
 
 def audit_section(atlas: Atlas, viewer: Principal) -> html.Section:
     """The audit log with filters (who, what, indicator, time range) and the CSV export."""
-    actions = [{"label": audit_trail.action_label(a), "value": a} for a in audit_trail.ACTIONS]
-    indicators = [{"label": f"{i.title_de} ({i.id})", "value": i.id} for i in atlas.indicators]
+    lang = viewer_lang()
+    actions = [{"label": audit_trail.action_label(a, lang), "value": a} for a in audit_trail.ACTIONS]
+    indicators = [{"label": f"{i.title(lang)} ({i.id})", "value": i.id} for i in atlas.indicators]
     return html.Section([
-        html.H2(t("audit"), id="protokoll"),
+        html.H2(tr("audit"), id="protokoll"),
         html.Div([
-            html.Div([html.Label("Wer", htmlFor="adm-audit-actor"),
+            html.Div([html.Label(tr("adm_au_who"), htmlFor="adm-audit-actor"),
                       dcc.Dropdown(id="adm-audit-actor", options=audit_trail.actors(atlas, viewer))]),
-            html.Div([html.Label("Aktion", htmlFor="adm-audit-action"),
+            html.Div([html.Label(tr("adm_au_action"), htmlFor="adm-audit-action"),
                       dcc.Dropdown(id="adm-audit-action", options=actions)]),
-            html.Div([html.Label("Indikator", htmlFor="adm-audit-indicator"),
+            html.Div([html.Label(tr("indicator"), htmlFor="adm-audit-indicator"),
                       dcc.Dropdown(id="adm-audit-indicator", options=indicators)]),
-            html.Div([html.Label("von (Datum)", htmlFor="adm-audit-from"),
+            html.Div([html.Label(tr("adm_au_from"), htmlFor="adm-audit-from"),
                       dcc.Input(id="adm-audit-from", type="date", value="")]),
-            html.Div([html.Label("bis (Datum)", htmlFor="adm-audit-to"),
+            html.Div([html.Label(tr("adm_au_to"), htmlFor="adm-audit-to"),
                       dcc.Input(id="adm-audit-to", type="date", value="")]),
-            html.A("Als CSV herunterladen", id="adm-audit-csv", href=audit_csv_href(audit_trail.Filter()),
+            html.A(tr("adm_au_csv"), id="adm-audit-csv", href=audit_csv_href(audit_trail.Filter()),
                    className="oa-chip"),
         ], className="oa-form"),
         html.Div(audit_table(atlas, viewer), id="adm-audit"),
     ])
 
 
-META_FIELDS = [("title_de", "Titel (deutsch)"), ("title_en", "Titel (englisch)"), ("unit", "Einheit"),
-               ("source", "Quelle"), ("contact", "Ansprechperson"), ("licence", "Lizenz"),
-               ("definition_de", "Definition (deutsch)"), ("definition_en", "Definition (englisch)"),
-               ("suppress_numerator_below", "Geheimhaltung: Zähler unter"),
-               ("suppress_denominator_below", "Geheimhaltung: Nenner unter"),
-               ("suppress_value_below", "Geheimhaltung: Anzahl unter (leer = Standard 3)")]
+META_FIELDS = [("title_de", "adm_m_title_de"), ("title_en", "adm_m_title_en"), ("unit", "unit"),
+               ("source", "source"), ("contact", "contact"), ("licence", "licence"),
+               ("definition_de", "adm_m_def_de"), ("definition_en", "adm_m_def_en"),
+               ("suppress_numerator_below", "adm_m_num_below"),
+               ("suppress_denominator_below", "adm_m_den_below"),
+               ("suppress_value_below", "adm_m_value_below")]  # catalogue keys of the labels
+
+
+def _meta_names() -> dict[str, str]:
+    """Field → label in the viewer's language."""
+    return {key: tr(label) for key, label in META_FIELDS}
 
 
 def metadata_section(atlas: Atlas, viewer: Principal) -> html.Section:
     """Metadata of indicators created through uploads: edit, every change a new version in the audit log."""
-    options = [{"label": f"{i.title_de} ({i.id})", "value": i.id} for i in versions.editable_indicators(atlas, viewer)]
+    options = [{"label": f"{i.title(viewer_lang())} ({i.id})", "value": i.id}
+               for i in versions.editable_indicators(atlas, viewer)]
     def field(key: str, label: str):
         control = dcc.Textarea if key.startswith("definition") else dcc.Input
         extra = {"className": "oa-input", "rows": 3} if control is dcc.Textarea else {}
@@ -120,19 +131,16 @@ def metadata_section(atlas: Atlas, viewer: Principal) -> html.Section:
                                                                **extra)]),
                         className="oa-meta-wide" if key.startswith("definition") else None)
     return html.Section([
-        html.H2("Indikator-Metadaten", id="metadaten"),
-        html.P("Für Indikatoren, die mit einer Lieferung angelegt wurden (die übrigen stehen in layers/*.toml). "
-               "Jede Änderung ist eine neue Metadaten-Version; die vorherigen Werte bleiben in der Geschichte und "
-               "im Protokoll. Geheimhaltungsschwellen wirken sofort auf Karte, API und Exporte.",
-               className="oa-hint"),
-        html.Div([html.Label("Indikator", htmlFor="adm-meta-indicator"),
+        html.H2(tr("adm_meta"), id="metadaten"),
+        html.P(tr("adm_meta_intro"), className="oa-hint"),
+        html.Div([html.Label(tr("indicator"), htmlFor="adm-meta-indicator"),
                   dcc.Dropdown(id="adm-meta-indicator", options=options,
-                               placeholder="Indikator wählen …" if options else "keine über Uploads angelegten")]),
-        html.Div([field(k, label) for k, label in META_FIELDS]
-                 + [html.Div(html.Label([html.Span("Sichtbarkeit"), dcc.Dropdown(
+                               placeholder=tr("up_pick_indicator") if options else tr("adm_meta_none"))]),
+        html.Div([field(k, label) for k, label in _meta_names().items()]
+                 + [html.Div(html.Label([html.Span(tr("visibility")), dcc.Dropdown(
                      id={"type": "adm-meta", "field": "visibility"}, clearable=False,
-                     options=[{"label": t(f"vis_{v}"), "value": v} for v in ("public", "internal", "restricted")])])),
-                    html.Button("Metadaten speichern", id="adm-meta-save", className="oa-btn-save")],
+                     options=[{"label": tr(f"vis_{v}"), "value": v} for v in ("public", "internal", "restricted")])])),
+                    html.Button(tr("adm_meta_save"), id="adm-meta-save", className="oa-btn-save")],
                  className="oa-form", id="adm-meta-form"),
         html.Div(id="adm-meta-message", role="status"),
         html.Div(id="adm-meta-history"),
@@ -143,19 +151,22 @@ def metadata_history(meta: dict | None) -> html.Div:
     """Who changed what when, newest first; each entry one metadata version."""
     if not meta:
         return html.Div()
-    names = dict(META_FIELDS)
+    names = _meta_names()
     rows = [{"version": h["version"], "by": h["by"], "at": f"{datetime.fromisoformat(h['at']):%d.%m.%Y %H:%M}",
              "changes": "; ".join(f"{names.get(f, f)}: {old!r} → {new!r}" for f, (old, new) in h["changes"].items())}
             for h in meta["history"]]
-    note = html.P(f"Metadaten-Version {meta['version']}" + ("" if rows else " (wie angelegt)"), className="oa-hint")
+    note = html.P(tr("adm_meta_version").format(n=meta["version"]) + ("" if rows else tr("adm_meta_as_created")),
+                  className="oa-hint")
     if not rows:
         return html.Div(note)
-    return html.Div([note, scrolling(data_table(rows, [("version", "Version"), ("at", "wann"), ("by", "wer"),
-                                                       ("changes", "Änderungen")], class_name="oa-cards"))])
+    return html.Div([note, scrolling(data_table(rows, [("version", tr("vt_version")), ("at", tr("adm_when")), ("by", tr("adm_au_who")),
+                                                       ("changes", tr("adm_changes"))], class_name="oa-cards"))])
 
 
-TOKEN_COLUMNS = [("token_id", "ID"), ("username", "Konto"), ("name", "Bezeichnung"), ("created", "erstellt"),
-                 ("expires", "gültig bis"), ("status", "Status"), ("action", "")]
+TOKEN_COLUMNS = [("token_id", "adm_tk_id"), ("username", "adm_tk_account"), ("name", "adm_tk_name"),
+                 ("created", "adm_tk_created"), ("expires", "adm_tk_expires"), ("status", "status"),
+                 ("action", "")]  # catalogue keys of the headers
+TOKEN_STATES = {"widerrufen": "adm_tk_revoked", "abgelaufen": "adm_tk_expired", "aktiv": "active"}
 
 
 def _stamp(value) -> str:
@@ -171,17 +182,18 @@ def tokens_table(atlas: Atlas, viewer: Principal) -> html.Div:
     rows = []
     for r in frame.itertuples(index=False):
         expired = pd.notna(r.expires_at) and r.expires_at <= now
-        status = (f"widerrufen {_stamp(r.revoked_at)}" if pd.notna(r.revoked_at) else
-                  "abgelaufen" if expired else "aktiv")
-        action = html.Button("Widerrufen", className="oa-chip", id={"type": "adm-token-revoke", "token": r.token_id}) \
-            if status == "aktiv" else ""
+        state = "widerrufen" if pd.notna(r.revoked_at) else "abgelaufen" if expired else "aktiv"  # CSS class too
+        status = tr(TOKEN_STATES[state]).format(when=_stamp(r.revoked_at))
+        action = html.Button(tr("adm_tk_revoke"), className="oa-chip",
+                             id={"type": "adm-token-revoke", "token": r.token_id}) if state == "aktiv" else ""
         rows.append({"token_id": r.token_id, "username": r.username, "name": r.name,
                      "created": _stamp(audit_trail.local_time(r.created_at.isoformat())),
-                     "expires": _stamp(r.expires_at) or "unbegrenzt",
-                     "status": status, "action": action, "_class": "oa-token-" + status.split()[0]})
+                     "expires": _stamp(r.expires_at) or tr("adm_tk_unlimited"),
+                     "status": status, "action": action, "_class": "oa-token-" + state})
     if not rows:
-        return html.P("Noch keine API-Token.", className="oa-hint")
-    return scrolling(data_table(rows, TOKEN_COLUMNS, class_name="oa-cards", id="adm-tokens-table"))
+        return html.P(tr("adm_tk_none"), className="oa-hint")
+    columns = [(key, tr(label) if label else "") for key, label in TOKEN_COLUMNS]
+    return scrolling(data_table(rows, columns, class_name="oa-cards", id="adm-tokens-table"))
 
 
 def token_section(atlas: Atlas, viewer: Principal) -> html.Section:
@@ -189,18 +201,16 @@ def token_section(atlas: Atlas, viewer: Principal) -> html.Section:
     accounts = [{"label": u.username, "value": u.username} for u in atlas.users.all().values() if not u.disabled]
     default_expiry = (atlas.clock.now() + timedelta(days=365)).date().isoformat()
     return html.Section([
-        html.H2("API-Token", id="token"),
-        html.P("Für Fachverfahren und Skripte (Authorization: Bearer …). Ein Token handelt mit den Rechten seines "
-               "Kontos; es wird nur einmal angezeigt, gespeichert wird nur eine Prüfsumme. Nach dem Ablaufdatum "
-               "wird es abgelehnt wie ein widerrufenes.", className="oa-hint"),
+        html.H2(tr("adm_toc_tokens"), id="token"),
+        html.P(tr("adm_tk_intro"), className="oa-hint"),
         html.Div([
-            html.Div([html.Label("Konto", htmlFor="adm-token-user"),
+            html.Div([html.Label(tr("adm_tk_account"), htmlFor="adm-token-user"),
                       dcc.Dropdown(id="adm-token-user", options=accounts)]),
-            html.Div([html.Label("Bezeichnung", htmlFor="adm-token-label"),
-                      dcc.Input(id="adm-token-label", type="text", value="", placeholder="z. B. Fachverfahren SGB II")]),
-            html.Div([html.Label("gültig bis (einschließlich)", htmlFor="adm-token-expires"),
+            html.Div([html.Label(tr("adm_tk_name"), htmlFor="adm-token-label"),
+                      dcc.Input(id="adm-token-label", type="text", value="", placeholder=tr("adm_tk_example"))]),
+            html.Div([html.Label(tr("adm_tk_until"), htmlFor="adm-token-expires"),
                       dcc.Input(id="adm-token-expires", type="date", value=default_expiry)]),
-            html.Button("Token erstellen", id="adm-token-create", className="oa-btn-token"),
+            html.Button(tr("adm_tk_create"), id="adm-token-create", className="oa-btn-token"),
         ], className="oa-form"),
         html.Div(id="adm-token-new", role="status", **{"aria-live": "polite"}),
         html.Div(tokens_table(atlas, viewer), id="adm-tokens"),
@@ -219,9 +229,10 @@ def _expiry(text) -> datetime | None:
 
 def _options(atlas: Atlas) -> dict:
     return {
-        "roles": [{"label": t(f"role_{r}"), "value": r} for r in ROLES],
-        "departments": [{"label": v["de"], "value": k} for k, v in atlas.departments.items()],
-        "restricted": [{"label": i.title_de, "value": i.id} for i in atlas.indicators if i.visibility == "restricted"],
+        "roles": [{"label": tr(f"role_{r}"), "value": r} for r in ROLES],
+        "departments": [{"label": v[viewer_lang()], "value": k} for k, v in atlas.departments.items()],
+        "restricted": [{"label": i.title(viewer_lang()), "value": i.id} for i in atlas.indicators
+                       if i.visibility == "restricted"],
         "users": [{"label": u, "value": u} for u in atlas.users.all()],
     }
 
@@ -234,66 +245,65 @@ def layout(**_args) -> html.Div:
     opts = _options(atlas)
     viewer = current_principal()
     return localise_dropdowns(html.Div([
-        html.H1(t("nav_admin")),
-        html.Nav([html.A(label, href=anchor if anchor.startswith("/") else f"#{anchor}") for anchor, label in TOC],
-                 className="oa-toc",
-                 **{"aria-label": "Abschnitte"}),
-        html.H2(t("users"), id="konten"),
+        html.H1(tr("nav_admin")),
+        html.Nav([html.A(tr(label), href=lang_link(anchor) if anchor.startswith("/") else f"#{anchor}")
+                  for anchor, label in TOC], className="oa-toc", **{"aria-label": tr("adm_sections")}),
+        html.H2(tr("users"), id="konten"),
         html.Section(html.Div(users_table(atlas), id="adm-users")),
         html.Section([
-            html.H3(t("add_user")),
+            html.H3(tr("add_user")),
             html.Div([
-                html.Div([html.Label(t("username"), htmlFor="adm-new-name"),
+                html.Div([html.Label(tr("username"), htmlFor="adm-new-name"),
                           dcc.Input(id="adm-new-name", type="text", autoComplete="off")]),
-                html.Div([html.Label(t("role"), htmlFor="adm-new-role"), dcc.Dropdown(id="adm-new-role", options=opts["roles"],
+                html.Div([html.Label(tr("role"), htmlFor="adm-new-role"), dcc.Dropdown(id="adm-new-role", options=opts["roles"],
                                                               value="internal", clearable=False)]),
-                html.Div([html.Label(t("departments"), htmlFor="adm-new-depts"),
+                html.Div([html.Label(tr("departments"), htmlFor="adm-new-depts"),
                           dcc.Dropdown(id="adm-new-depts", options=opts["departments"], multi=True)]),
-                html.Div([html.Label(t("password"), htmlFor="adm-new-password"),
+                html.Div([html.Label(tr("password"), htmlFor="adm-new-password"),
                           dcc.Input(id="adm-new-password", type="password", autoComplete="new-password")]),
-                html.Button(t("add_user"), id={"type": "adm-action", "action": "add"},
+                html.Button(tr("add_user"), id={"type": "adm-action", "action": "add"},
                             className="oa-btn-add"),
             ], className="oa-form"),
         ]),
         html.Section([
-            html.H3(t("change_user")),
+            html.H3(tr("change_user")),
             html.Div([
-                html.Div([html.Label(t("username"), htmlFor="adm-user"), dcc.Dropdown(id="adm-user", options=opts["users"])]),
-                html.Div([html.Label(t("role"), htmlFor="adm-role"), dcc.Dropdown(id="adm-role", options=opts["roles"])]),
-                html.Div([html.Label(t("departments"), htmlFor="adm-depts"),
+                html.Div([html.Label(tr("username"), htmlFor="adm-user"), dcc.Dropdown(id="adm-user", options=opts["users"])]),
+                html.Div([html.Label(tr("role"), htmlFor="adm-role"), dcc.Dropdown(id="adm-role", options=opts["roles"])]),
+                html.Div([html.Label(tr("departments"), htmlFor="adm-depts"),
                           dcc.Dropdown(id="adm-depts", options=opts["departments"], multi=True)]),
-                html.Div([html.Label(t("grants"), htmlFor="adm-grants"),
+                html.Div([html.Label(tr("grants"), htmlFor="adm-grants"),
                           dcc.Dropdown(id="adm-grants", options=opts["restricted"], multi=True)]),
-                html.Div([html.Label(t("new_password"), htmlFor="adm-password"),
+                html.Div([html.Label(tr("new_password"), htmlFor="adm-password"),
                           dcc.Input(id="adm-password", type="password", autoComplete="new-password")]),
-                html.Button(t("save"), id={"type": "adm-action", "action": "save"},
+                html.Button(tr("save"), id={"type": "adm-action", "action": "save"},
                             className="oa-btn-save"),
-                html.Button(t("disable"), id={"type": "adm-action", "action": "disable"},
+                html.Button(tr("disable"), id={"type": "adm-action", "action": "disable"},
                             className="oa-btn-disable"),
-                html.Button(t("enable"), id={"type": "adm-action", "action": "enable"},
+                html.Button(tr("enable"), id={"type": "adm-action", "action": "enable"},
                             className="oa-btn-enable"),
             ], className="oa-form"),
         ]),
         html.Div(id="adm-message", role="status", className="oa-notice", **{"aria-live": "polite"}),
-        html.H2("Neue Indikatoren: Sichtbarkeit freigeben", id="indikatoren"),
+        html.H2(tr("adm_requests"), id="indikatoren"),
         html.Div(requests_table(atlas, viewer), id="adm-requests"),
         html.Div(id="adm-requests-status", role="status"),
         boundary_section(atlas),
         metadata_section(atlas, viewer),
         token_section(atlas, viewer),
         audit_section(atlas, viewer),
-    ], className="oa-admin"), "de")
+    ], className="oa-admin"), viewer_lang())
 
 
 def requests_table(atlas: Atlas, viewer) -> html.Div:
     rows = versions.visibility_requests(atlas, viewer)
     if not rows:
-        return html.P("Keine offenen Anträge.", className="oa-hint")
+        return html.P(tr("adm_no_requests"), className="oa-hint")
     return data_table([{"indicator": f"{r['title_de']} ({r['id']})", "department": r["department"],
                         "created_by": r["created_by"],
-                        "action": html.Button("Öffentlich freigeben", className="oa-chip",
+                        "action": html.Button(tr("up_release_public"), className="oa-chip",
                                               id={"type": "adm-approve", "indicator": r["id"]})} for r in rows],
-                      [("indicator", "Indikator"), ("department", "Fachamt"), ("created_by", "angelegt von"),
+                      [("indicator", tr("indicator")), ("department", tr("department")), ("created_by", tr("adm_created_by")),
                        ("action", "")], "oa-table oa-cards")
 
 
@@ -306,16 +316,13 @@ def boundary_section(atlas: Atlas) -> html.Section:
                                               ("name_col", "bd-name"), ("parent_col", "bd-parent"),
                                               ("parent_key_length", "bd-parent-len"), ("label", "bd-label")))
     return html.Section([
-        html.H2("Gebietsgrenzen hochladen", id="gebiete"),
-        html.P("GeoJSON, GeoPackage oder ZIP mit Shapefile, in jedem Koordinatensystem. Geprüft werden Geometrie, "
-               "Überlappungen, Lücken und Schlüssel; der bisherige Gebietsstand gilt bis zum Vortag weiter.",
-               className="oa-hint"),
-        html.Div([field("bd-valid-from", "gültig ab", type="text", placeholder="2027-01-01", value=""),
-                  field("bd-key", "Spalte Schlüssel", value=""), field("bd-name", "Spalte Name", value=""),
-                  field("bd-parent", "Spalte Stadtbezirk (Schlüssel)", value=""),
-                  field("bd-parent-len", "oder: Stadtbezirk = erste N Zeichen des Schlüssels", type="number",
-                        value=""),
-                  field("bd-label", "Bezeichnung", value="")], className="oa-grid"),
+        html.H2(tr("adm_bd_title"), id="gebiete"),
+        html.P(tr("adm_bd_intro"), className="oa-hint"),
+        html.Div([field("bd-valid-from", tr("adm_bd_from"), type="text", placeholder="2027-01-01", value=""),
+                  field("bd-key", tr("adm_bd_key"), value=""), field("bd-name", tr("adm_bd_name"), value=""),
+                  field("bd-parent", tr("adm_bd_parent"), value=""),
+                  field("bd-parent-len", tr("adm_bd_parent_len"), type="number", value=""),
+                  field("bd-label", tr("adm_tk_name"), value="")], className="oa-grid"),
         csrf_marker(atlas.settings.upload_max_mb),
         drop_zone("bd-drop", "/api/v1/boundaries", "bd-status", ".geojson,.json,.gpkg,.zip", fields=fields),
     ])
@@ -325,13 +332,13 @@ def _apply(atlas: Atlas, actor: str, action: str, new: dict, edit: dict) -> str:
     users = atlas.users
     if action == "add":
         users.add(new["name"], new["role"], new["depts"] or [], new["password"] or "", actor=actor)
-        return f"{t('saved')} {new['name']}"
+        return f"{tr('saved')} {new['name']}"
     name = edit["user"]
     if not name:
         raise UserError("choose an account first")
     if action in ("disable", "enable"):
         users.set_disabled(name, action == "disable", actor=actor)
-        return f"{t('saved')} {name}: {t('disabled') if action == 'disable' else t('active')}"
+        return f"{tr('saved')} {name}: {tr('disabled') if action == 'disable' else tr('active')}"
     current = users.get(name)
     if current is None:
         raise UserError(f"no user {name!r}")
@@ -341,7 +348,7 @@ def _apply(atlas: Atlas, actor: str, action: str, new: dict, edit: dict) -> str:
         users.set_grants(name, edit["grants"] or [], actor=actor)
     if edit["password"]:
         users.set_password(name, edit["password"], actor=actor)
-    return f"{t('saved')} {name}"
+    return f"{tr('saved')} {name}"
 
 
 def register_callbacks(app) -> None:
@@ -357,7 +364,7 @@ def register_callbacks(app) -> None:
     def on_action(_clicks, new_name, new_role, new_depts, new_password, user, role, depts, grants, password):
         viewer = current_principal()
         if not may_administer(viewer):
-            return t("not_allowed"), no_update, no_update
+            return tr("not_allowed"), no_update, no_update
         triggered = ctx.triggered_id
         action = triggered.get("action") if isinstance(triggered, dict) else None
         if action not in ACTIONS or not any(_clicks or []):
@@ -381,7 +388,7 @@ def register_callbacks(app) -> None:
         """Create a token (shown this once) or revoke one; admins only, every step in the audit log."""
         atlas, viewer = current_atlas(), current_principal()
         if not may_administer(viewer):
-            return t("not_allowed"), no_update
+            return tr("not_allowed"), no_update
         trigger = ctx.triggered_id
         if not (ctx.triggered and ctx.triggered[0].get("value")):
             return no_update, no_update
@@ -418,21 +425,21 @@ def register_callbacks(app) -> None:
         atlas, viewer = current_atlas(), current_principal()
         keep = [no_update] * len(ids or [])
         if not may_administer(viewer):
-            return keep, t("not_allowed"), no_update
+            return keep, tr("not_allowed"), no_update
         message = ""
         if ctx.triggered_id == "adm-meta-save" and indicator_id:
             changes = {i["field"]: v for i, v in zip(ids or [], values or []) if isinstance(i, dict)}
             visibility = changes.pop("visibility", None)
             try:
                 result = versions.update_metadata(atlas, viewer, indicator_id, changes)
-                names = dict(META_FIELDS)
+                names = _meta_names()
                 message = (f"Gespeichert: Metadaten-Version {result['version']} "
                            f"({', '.join(names.get(f, f) for f in result['changed'])})."
                            if result["changed"] else "Nichts geändert.")
                 if visibility and visibility != (versions.metadata(atlas, viewer, indicator_id) or {}).get(
                         "fields", {}).get("visibility"):
                     versions.set_visibility(atlas, viewer, indicator_id, visibility)
-                    message = (message.replace("Nichts geändert.", "") + f" Sichtbarkeit: {t('vis_' + visibility)}."
+                    message = (message.replace("Nichts geändert.", "") + f" Sichtbarkeit: {tr('vis_' + visibility)}."
                                ).strip()
             except versions.VersionError as exc:
                 return keep, html.P(f"Nicht gespeichert: {exc}", className="oa-error"), no_update
@@ -454,7 +461,7 @@ def register_callbacks(app) -> None:
         """The log narrowed by the filters, again after every change made on this page."""
         atlas, viewer = current_atlas(), current_principal()
         if not may_administer(viewer):
-            return t("not_allowed"), ""
+            return tr("not_allowed"), ""
         where = audit_filter(actor, action, indicator, start, end)
         return audit_table(atlas, viewer, where), audit_csv_href(where)
 
@@ -466,7 +473,7 @@ def register_callbacks(app) -> None:
         atlas, viewer = current_atlas(), current_principal()
         trigger = ctx.triggered_id
         if not may_set_visibility(viewer):
-            return no_update, t("not_allowed")
+            return no_update, tr("not_allowed")
         if not isinstance(trigger, dict) or not any(clicks or []):
             return no_update, no_update
         try:

@@ -21,14 +21,15 @@ from atlas.web.components import (
     action_panel,
     data_table,
     scrolling,
+    tr,
     version_table,
+    viewer_lang,
     workflow_denied,
 )
 from auth import Principal, current_principal
 from auth.permissions import may_release_publicly, may_upload
 
-REASONS = {"primary": "primär (kleine Zahl)", "secondary": "sekundär (Rückrechnung)",
-           "linked": "verknüpft (gleiche Zählung)"}
+REASONS = {"primary": "rq_primary", "secondary": "rq_secondary", "linked": "rq_linked"}  # catalogue keys
 
 
 def withheld_parts(atlas: Atlas, viewer: Principal, row) -> tuple[object, html.Details | None]:
@@ -41,39 +42,40 @@ def withheld_parts(atlas: Atlas, viewer: Principal, row) -> tuple[object, html.D
     if cells is None:
         return "", None
     if cells.empty:
-        return "keine Zelle geheim gehalten", None
+        return tr("rq_none_withheld"), None
     vid = int(row["version_id"])
     counts = cells["reason"].value_counts()
-    summary = f"{format_number(len(cells), 0)} Zellen geheim: " + ", ".join(
-        f"{format_number(int(counts[r]), 0)} {label}" for r, label in REASONS.items() if counts.get(r, 0))
+    summary = tr("rq_withheld").format(n=format_number(len(cells), 0)) + ", ".join(
+        f"{format_number(int(counts[r]), 0)} {tr(label)}" for r, label in REASONS.items() if counts.get(r, 0))
     ind = atlas.indicator_by_id[row["indicator_id"]]
-    levels = {lv.id: lv.name_de for lv in territory.levels(atlas)}
+    levels = {lv.id: territory.label(atlas, lv.id, viewer_lang()) for lv in territory.levels(atlas)}
     rows = [{"period": period_label(c.period), "level": levels.get(c.level, c.level),
              "area": f"{c.name} ({c.area_id})",
              "value": format_value(c.value, "ok" if pd.notna(c.value) else "missing", ind.decimals, ind.unit),
              "counts": " / ".join("" if pd.isna(v) else format_number(v, 0) for v in (c.numerator, c.denominator)),
-             "reason": REASONS.get(c.reason, c.reason)} for c in cells.itertuples(index=False)]
+             "reason": tr(REASONS[c.reason]) if c.reason in REASONS else c.reason}
+            for c in cells.itertuples(index=False)]
     details = html.Details([
-        html.Summary(f"Version {vid} – {ind.title_de}: {summary}"),
-        scrolling(data_table(rows, [("period", "Zeitraum"), ("level", "Ebene"), ("area", "Gebiet"),
-                                    ("value", "Wert"), ("counts", "Zähler / Nenner"), ("reason", "Grund")]))],
+        html.Summary(f"{tr('vt_version')} {vid} – {ind.title(viewer_lang())}: {summary}"),
+        scrolling(data_table(rows, [("period", tr("period")), ("level", tr("level")), ("area", tr("rq_area")),
+                                    ("value", tr("up_value")), ("counts", tr("rq_counts")), ("reason", tr("rq_reason"))]))],
         id=f"rq-cells-{vid}", className="oa-withheld-cells")
-    return html.Div([html.Span(summary), " ", html.A("Zellen ansehen", href=f"#rq-cells-{vid}",
+    return html.Div([html.Span(summary), " ", html.A(tr("rq_see_cells"), href=f"#rq-cells-{vid}",
                                                      className="oa-open-details")], className="oa-withheld"), details
 
 
 def queue_view(atlas: Atlas, viewer: Principal, *_inputs):
     """The queue, oldest first, with the steps the viewer may take; re-drawn after every step."""
     if not may_upload(viewer):
-        return html.P("Für diese Seite fehlt Ihnen die Berechtigung.", className="oa-notice")
+        return html.P(tr("not_allowed"), className="oa-notice")
     rows = versions.release_queue(atlas, viewer)
     if rows.empty:
-        return html.P("Nichts wartet auf die öffentliche Freigabe.", className="oa-hint")
+        return html.P(tr("rq_empty"), className="oa-hint")
     parts = {int(r["version_id"]): withheld_parts(atlas, viewer, r) for _, r in rows.iterrows()}
     table = version_table(atlas, rows, "rq", show_indicator=True,
-                          extra={"withheld": ("Geheimhaltung", {vid: cell for vid, (cell, _) in parts.items()})})
+                          extra={"withheld": (tr("rq_withheld_col"), {vid: cell for vid, (cell, _) in parts.items()})})
     cells = [details for _, details in parts.values() if details is not None]
-    return html.Div([table] + ([html.H3("Geheim gehaltene Zellen")] + cells if cells else []))
+    return html.Div([table] + ([html.H3(tr("rq_withheld_cells"))] + cells if cells else []))
 
 
 def layout(**_args) -> html.Div:
@@ -81,18 +83,13 @@ def layout(**_args) -> html.Div:
     if not may_upload(viewer):
         return workflow_denied(viewer, "/freigaben", id="rq-denied")
     if may_release_publicly(viewer):
-        intro = ("Versionen, die intern freigegeben sind und auf die öffentliche Freigabe warten, die älteste "
-                 "zuerst. Prüfen Sie, was sich geändert hat und welche Zellen geheim gehalten werden; dann "
-                 "„Öffentlich freigeben …“: sofort oder zu einem Termin (Sperrfrist). Einen Termin können Sie bis "
-                 "dahin aufheben. „Geheimhaltung“ zählt die Zellen, die die Öffentlichkeit nicht sieht (kleine "
-                 "Fallzahlen und was sich aus ihnen zurückrechnen ließe).")
+        intro = tr("rq_intro_admin")
     else:
-        intro = ("Die intern freigegebenen Versionen Ihres Fachamts, die auf die öffentliche Freigabe durch die "
-                 "Administration warten.")
+        intro = tr("rq_intro_steward")
     return html.Div([
-        html.H1("Freigaben"),
+        html.H1(tr("nav_releases")),
         html.P(intro, className="oa-hint"),
-        html.Button("Aktualisieren", id="rq-refresh", className="oa-chip"),
+        html.Button(tr("rq_refresh"), id="rq-refresh", className="oa-chip"),
         action_panel("rq"),
         html.Div(id="rq-status", role="status", className="oa-status"),
         html.Div(id="rq-queue"),  # drawn by the callback on load, and after every step

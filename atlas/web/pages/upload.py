@@ -15,7 +15,6 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from atlas.export import pictures
 from atlas.formatting import format_number, format_value
-from atlas.i18n import t
 from atlas.ingest import uploads
 from atlas.periods import period_label
 from atlas.services import queries, territory, versions
@@ -27,21 +26,25 @@ from atlas.web.components import (
     data_table,
     drop_zone,
     indicator_picker,
+    lang_link,
     scrolling,
+    tr,
     version_table,
+    viewer_lang,
     workflow_denied,
 )
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 from auth.permissions import may_deliver, may_release_publicly, may_upload
 
-ROLE_LABELS = {"area": "Gebietsschlüssel", "area_name": "Gebietsname", "indicator": "Indikator",
-               "period": "Zeitraum / Stichtag", "value": "Wert", "numerator": "Zähler", "denominator": "Nenner"}
+ROLE_LABELS = {"area": "up_col_area", "area_name": "up_col_area_name", "indicator": "indicator",
+               "period": "up_col_period", "value": "up_value", "numerator": "numerator", "denominator": "denominator"}
 
 
 def deliverable(atlas: Atlas, viewer: Principal) -> list[dict]:
     """Indicators the viewer delivers (their departments'; all for admins)."""
-    return [{"label": f"{i.title_de} ({i.id})", "value": i.id} for i in atlas.indicators
+    lang = viewer_lang()
+    return [{"label": f"{i.title(lang)} ({i.id})", "value": i.id} for i in atlas.indicators
             if may_deliver(viewer, i.department)]
 
 
@@ -51,23 +54,21 @@ def layout(**_args) -> html.Div:
         return workflow_denied(viewer, "/upload")
     limit = atlas.settings.upload_max_mb
     # Public release is for admins; the others get the controls hidden (the service refuses them anyway).
-    release = [html.Button("Intern freigeben", id="up-release-internal", className="oa-button", disabled=True),
-               html.Div([html.Button("Öffentlich freigeben", id="up-release-public", className="oa-chip",
+    release = [html.Button(tr("up_release_internal"), id="up-release-internal", className="oa-button", disabled=True),
+               html.Div([html.Button(tr("up_release_public"), id="up-release-public", className="oa-chip",
                                      disabled=True),
-                         html.Label("Termin (optional, Sperrfrist), z. B. 01.12.2026 09:00:", htmlFor="up-release-at",
+                         html.Label(tr("up_release_at"), htmlFor="up-release-at",
                                     className="oa-label"),
-                         dcc.Input(id="up-release-at", type="text", value="", placeholder="TT.MM.JJJJ HH:MM")],
+                         dcc.Input(id="up-release-at", type="text", value="", placeholder=tr("up_date_placeholder"))],
                         hidden=not may_release_publicly(viewer), className="oa-links")]
     return html.Div([
-        html.H1("Daten hochladen"),
-        html.P(f"CSV (wie Excel sie speichert: Semikolon, Dezimalkomma; oder Komma und Dezimalpunkt) oder XLSX, "
-               f"bis {limit} MB. Lang (Gebiet, Indikator, Zeitraum, Wert[, Zähler, Nenner]) oder breit (eine Spalte "
-               "je Indikator oder je Jahr). Nichts wird gespeichert, bevor Sie es bestätigen.", className="oa-hint"),
+        html.H1(tr("nav_upload")),
+        html.P(tr("up_intro").format(limit=limit), className="oa-hint"),
         csrf_marker(limit),
         template_section(atlas, viewer),
-        html.H3("Datei hochladen und prüfen"),
-        html.Div([html.Label("Tabellenblatt (XLSX, optional):", htmlFor="up-sheet", className="oa-label"),
-                  dcc.Input(id="up-sheet", value="", placeholder="erstes Blatt")], className="oa-field"),
+        html.H3(tr("up_check_file")),
+        html.Div([html.Label(tr("up_sheet"), htmlFor="up-sheet", className="oa-label"),
+                  dcc.Input(id="up-sheet", value="", placeholder=tr("up_first_sheet"))], className="oa-field"),
         new_indicator_form(atlas, viewer),
         drop_zone("up-drop", "/api/v1/uploads", "up-status", ".csv,.txt,.xlsx", store="up-upload",
                   fields="sheet:up-sheet"),
@@ -77,25 +78,24 @@ def layout(**_args) -> html.Div:
         dcc.Store(id="up-mapping-json"),
         dcc.Store(id="up-versions"),
         html.Div(id="up-report", **{"aria-live": "polite"}),
-        html.Div([html.H3("Spalten zuordnen"),
-                  html.Div([html.Div([html.Label(label, className="oa-label"),
+        html.Div([html.H3(tr("up_map_columns")),
+                  html.Div([html.Div([html.Label(tr(label), className="oa-label"),
                                       dcc.Dropdown(id={"type": "up-map", "role": role}, options=[], value=None)],
                                      className="oa-field") for role, label in ROLE_LABELS.items()],
                            className="oa-grid"),
-                  html.Button("Erneut prüfen", id="up-recheck", className="oa-chip")],
+                  html.Button(tr("up_recheck"), id="up-recheck", className="oa-chip")],
                  id="up-mapping", hidden=True),
         html.Div(id="up-preview"),
-        html.Div([html.Button("Als Entwurf speichern", id="up-confirm", className="oa-button", disabled=True),
-                  html.Button("Verwerfen", id="up-cancel", className="oa-chip"),
+        html.Div([html.Button(tr("up_save_draft"), id="up-confirm", className="oa-button", disabled=True),
+                  html.Button(tr("up_discard"), id="up-cancel", className="oa-chip"),
                   html.Div(id="up-confirmed", role="status")], className="oa-links"),
         html.Div(release, className="oa-links"),
         html.Div(id="up-release-status", role="status"),
-        html.H3("Versionsgeschichte"),
-        html.P(["Jede Lieferung ist eine Version: Entwurf → intern freigegeben (Ihr Fachamt) → öffentlich (die "
-                "Administration). Angeboten werden nur die Schritte, die Sie gehen dürfen. Was auf die öffentliche "
-                "Freigabe wartet, steht unter ", html.A("Freigaben", href="/freigaben"), "."], className="oa-hint"),
-        indicator_picker("up-history-indicator", "Indikator", deliverable(atlas, viewer), None,
-                         placeholder="Indikator wählen …"),
+        html.H3(tr("up_history")),
+        html.P([tr("up_history_intro"), html.A(tr("nav_releases"), href=lang_link("/freigaben")), "."],
+               className="oa-hint"),
+        indicator_picker("up-history-indicator", tr("indicator"), deliverable(atlas, viewer), None,
+                         placeholder=tr("up_pick_indicator")),
         action_panel("uh"),
         html.Div(id="up-history-status", role="status", className="oa-status"),
         html.Div(id="up-history"),
@@ -103,43 +103,44 @@ def layout(**_args) -> html.Div:
 
 
 # ------------------------------------------------------------------ pieces
-NEW_FIELDS = [("id", "Kürzel (a–z, 0–9, _)"), ("title_de", "Titel"), ("unit", "Einheit"),
-              ("numerator", "Zähler (bei Anteilen)"), ("denominator", "Nenner (bei Anteilen)"),
-              ("source", "Quelle"), ("contact", "Ansprechperson"), ("licence", "Lizenz"),
-              ("definition_de", "Definition")]
+NEW_FIELDS = [("id", "up_new_id"), ("title_de", "up_new_title"), ("unit", "unit"),
+              ("numerator", "up_new_numerator"), ("denominator", "up_new_denominator"),
+              ("source", "source"), ("contact", "contact"), ("licence", "licence"),
+              ("definition_de", "definition")]  # catalogue keys of the labels
 
 
 def new_indicator_form(atlas: Atlas, viewer: Principal) -> html.Details:
     """Define an indicator the file brings for the first time; it is created when the upload is confirmed."""
     def choice(field, options, value):
-        return html.Div([html.Label(field[1], className="oa-label"),
+        return html.Div([html.Label(tr(field[1]), className="oa-label"),
                          dcc.Dropdown(id={"type": "up-new", "field": field[0]}, options=options, value=value,
                                       clearable=False)], className="oa-field")
-    departments = [{"label": atlas.departments[d]["de"], "value": d} for d in sorted(atlas.departments)
+    departments = [{"label": atlas.departments[d][viewer_lang()], "value": d} for d in sorted(atlas.departments)
                    if may_deliver(viewer, d)]
     return html.Details([
-        html.Summary("Neuer Indikator (für Werte, die es im Atlas noch nicht gibt)"),
-        html.Div([html.Div([html.Label(label, className="oa-label"),
+        html.Summary(tr("up_new")),
+        html.Div([html.Div([html.Label(tr(label), className="oa-label"),
                             dcc.Input(id={"type": "up-new", "field": key}, value="", debounce=True)],
                            className="oa-field") for key, label in NEW_FIELDS]
-                 + [choice(("aggregation", "Art"), [{"label": "Anteil/Quote (Zähler/Nenner)", "value": "ratio"},
-                                                   {"label": "Anzahl", "value": "sum"}], "ratio"),
-                    choice(("scale", "je"), [{"label": "100 (%)", "value": 100}, {"label": "1.000", "value": 1000}],
+                 + [choice(("aggregation", "up_kind"), [{"label": tr("up_kind_ratio"), "value": "ratio"},
+                                                       {"label": tr("up_kind_sum"), "value": "sum"}], "ratio"),
+                    choice(("scale", "up_per"), [{"label": "100 (%)", "value": 100}, {"label": "1.000", "value": 1000}],
                            100),
-                    choice(("periodicity", "Periodizität"), [{"label": "Jahr", "value": "year"},
-                                                            {"label": "Quartal", "value": "quarter"}], "year"),
-                    choice(("domain", "Themenfeld"), [{"label": d.title_de, "value": d.id} for d in atlas.domains],
+                    choice(("periodicity", "up_periodicity"), [{"label": tr("up_year"), "value": "year"},
+                                                              {"label": tr("up_quarter"), "value": "quarter"}], "year"),
+                    choice(("domain", "up_domain"), [{"label": d.title_en if viewer_lang() == "en" else d.title_de, "value": d.id}
+                                                     for d in atlas.domains],
                            atlas.domains[0].id),
-                    choice(("department", "Fachamt"), departments, departments[0]["value"] if departments else None),
-                    choice(("visibility", "Sichtbarkeit"), [
-                        {"label": "öffentlich (gibt die Administration frei)", "value": "public"},
-                        {"label": "intern", "value": "internal"},
-                        {"label": "nur eigenes Fachamt", "value": "restricted"}], "internal"),
-                    choice(("polarity", "Hoher Wert ist"), [{"label": "ungünstig", "value": "high_bad"},
-                                                           {"label": "günstig", "value": "high_good"},
-                                                           {"label": "neutral", "value": "neutral"}], "neutral")],
+                    choice(("department", "department"), departments, departments[0]["value"] if departments else None),
+                    choice(("visibility", "visibility"), [
+                        {"label": tr("up_vis_public"), "value": "public"},
+                        {"label": tr("vis_internal"), "value": "internal"},
+                        {"label": tr("up_vis_restricted"), "value": "restricted"}], "internal"),
+                    choice(("polarity", "up_polarity"), [{"label": tr("up_bad"), "value": "high_bad"},
+                                                        {"label": tr("up_good"), "value": "high_good"},
+                                                        {"label": tr("up_neutral"), "value": "neutral"}], "neutral")],
                  className="oa-grid"),
-        html.Button("Indikator für diese Lieferung vormerken", id="up-new-add", className="oa-chip"),
+        html.Button(tr("up_new_add"), id="up-new-add", className="oa-chip"),
         html.Div(id="up-new-list", className="oa-hint"),
     ], id="up-new")
 
@@ -157,29 +158,27 @@ def report_view(atlas: Atlas, pending: uploads.Pending) -> list:
                f"{'Indikator' if len(titles) == 1 else 'Indikatoren'} {', '.join(titles) or '–'}; "
                f"{'Zeitraum' if len(report.get('periods', [])) == 1 else 'Zeiträume'} "
                f"{', '.join(period_label(p) for p in report.get('periods', [])) or '–'}")
-    out = [html.H3("Prüfbericht"), html.P(summary)]
+    out = [html.H3(tr("up_report")), html.P(summary)]
     errors = report.get("errors", [])
     if errors:
-        more = f" (und {report['more_errors']} weitere)" if report.get("more_errors") else ""
-        out += [html.P(f"{len(errors)} Fehler{more}: die Datei kann so nicht gespeichert werden. Korrigieren Sie "
-                       "die genannten Zellen in Ihrer Datei und laden Sie sie erneut hoch.", className="oa-error"),
-                scrolling(data_table(errors, [("row", "Zeile"), ("column", "Spalte"), ("value", "Inhalt"),
-                                              ("message", "Problem und was zu tun ist")], "oa-table oa-errors"))]
+        more = tr("up_more").format(n=report["more_errors"]) if report.get("more_errors") else ""
+        out += [html.P(tr("up_errors").format(n=len(errors), more=more), className="oa-error"),
+                scrolling(data_table(errors, [("row", tr("up_row")), ("column", tr("up_column")), ("value", tr("up_content")),
+                                              ("message", tr("up_problem"))], "oa-table oa-errors"))]
     else:
-        out.append(html.P("Keine Fehler. Sehen Sie die Vorschau unten durch und speichern Sie dann als Entwurf.",
+        out.append(html.P(tr("up_no_errors"),
                           className="oa-ok"))
     notes = report.get("notes", [])
     if notes:
-        out += [html.P("Besondere Zeilen:"), html.Ul([html.Li(n.get("message", "")) for n in notes],
+        out += [html.P(tr("up_special_rows")), html.Ul([html.Li(n.get("message", "")) for n in notes],
                                                      className="oa-notes")]
     warnings = report.get("warnings", [])
     if warnings:
-        columns = [("row", "Zeile"), ("message", "Hinweis")]
-        out += [html.P(f"{len(warnings)} Hinweise (blockieren nicht): prüfen Sie die Werte; stimmen sie, "
-                       "speichern Sie trotzdem."),
+        columns = [("row", tr("up_row")), ("message", tr("up_warning"))]
+        out += [html.P(tr("up_warnings").format(n=len(warnings))),
                 scrolling(data_table(warnings[:WARNINGS_SHOWN], columns, "oa-table oa-warnings"))]
         if len(warnings) > WARNINGS_SHOWN:
-            out.append(html.Details([html.Summary(f"Weitere {len(warnings) - WARNINGS_SHOWN} Hinweise zeigen"),
+            out.append(html.Details([html.Summary(tr("up_more_warnings").format(n=len(warnings) - WARNINGS_SHOWN)),
                                      scrolling(data_table(warnings[WARNINGS_SHOWN:], columns,
                                                           "oa-table oa-warnings"))]))
     return out
@@ -188,16 +187,13 @@ def report_view(atlas: Atlas, pending: uploads.Pending) -> list:
 def template_section(atlas: Atlas, viewer: Principal) -> html.Div:
     """Where a delivery starts: the template of an indicator, with its areas and the last period filled in."""
     return html.Div([
-        html.H3("Vorlage holen"),
-        html.P("Die Vorlage hat die Spalten, die der Atlas ohne Zuordnung erkennt, alle Gebiete des aktuellen "
-               "Gebietsstands und Ihre Werte des letzten Zeitraums. Tragen Sie den neuen Zeitraum und die Zahlen ein "
-               "und laden Sie sie unten hoch. Bei Anteilen kann der Wert leer bleiben: er wird aus Zähler und Nenner "
-               "berechnet.", className="oa-hint"),
-        html.Div([indicator_picker("up-template-indicator", "Indikator", deliverable(atlas, viewer), None,
-                                   placeholder="Indikator wählen …"),
-                  html.Div([html.A("Vorlage als CSV (Excel)", id="up-template-csv", className="oa-chip", href="",
+        html.H3(tr("up_template")),
+        html.P(tr("up_template_intro"), className="oa-hint"),
+        html.Div([indicator_picker("up-template-indicator", tr("indicator"), deliverable(atlas, viewer), None,
+                                   placeholder=tr("up_pick_indicator")),
+                  html.Div([html.A(tr("up_template_csv"), id="up-template-csv", className="oa-chip", href="",
                                    hidden=True),
-                            html.A("Vorlage als XLSX", id="up-template-xlsx", className="oa-chip", href="",
+                            html.A(tr("up_template_xlsx"), id="up-template-xlsx", className="oa-chip", href="",
                                    hidden=True)], className="oa-links")], className="oa-template"),
     ])
 
@@ -244,7 +240,7 @@ def preview_rows(atlas: Atlas, values: pd.DataFrame, lookup: dict) -> tuple[list
         name = names.get((r.period, r.area_id))
         rows.append({"indicator": ind.title_de if ind else r.indicator_id,
                      "area": f"{name} ({r.area_id})" if name else r.area_id, "period": period_label(r.period),
-                     "before": before, "after": after, "delta": delta, "change": t(f"change_{r.change}"),
+                     "before": before, "after": after, "delta": delta, "change": tr(f"change_{r.change}"),
                      "_class": f"oa-change-{r.change}"})
     return rows, counts
 
@@ -281,7 +277,7 @@ def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
 def history_view(atlas: Atlas, viewer: Principal, indicator_id, _released=None):
     """The version history of one indicator with the steps the viewer may take (re-drawn after each step)."""
     if not may_upload(viewer) or not isinstance(indicator_id, str) or not indicator_id:
-        return html.P("Wählen Sie einen Indikator, um seine Versionen zu sehen.", className="oa-hint")
+        return html.P(tr("up_history_pick"), className="oa-hint")
     rows = versions.history(atlas, viewer, indicator_id)
     if rows is None or rows.empty:
         return html.P("Keine Versionen.", className="oa-hint")
