@@ -447,13 +447,14 @@ def _suppressed_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: st
                      level: str) -> pd.DataFrame:
     """`suppress(_rows(...))`: the rows of a level as the viewer may see them.
 
-    At the base level, when the indicator's pattern has to be computed, its
-    rows of every level are read once and serve both: the pattern, and the
-    base rows picked out of them (the same rows, in the same order, as
-    `_level_rows` for the base level alone). A map's first view on a
-    territory with small-number rules was two queries over the same cells.
+    Below the top, when the indicator's pattern has to be computed, its rows
+    of every level are read once and serve both: the pattern, and the
+    level's rows picked out of them (the same rows, in the same order, as
+    `_level_rows` for that level alone). A map's first view on a territory
+    with small-number rules was two queries over the same cells. (The top's
+    rows come from its kept series: nothing to share.)
     """
-    if level != territory.base_level(atlas) or not _may_have_pattern(atlas, ind):
+    if level == territory.top_level(atlas) or not _may_have_pattern(atlas, ind):
         return suppress(atlas, viewer, ind, _rows(atlas, viewer, ind, period, level), period)
     read: dict[str, pd.DataFrame] = {}
 
@@ -461,14 +462,14 @@ def _suppressed_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: st
         read["rows"] = _level_rows(atlas, viewer, ind, period, _ALL_LEVELS)
         return read["rows"]
     pattern = disclosure_pattern(atlas, viewer, ind, period, every_level)
-    rows = _base_rows_of(read["rows"], level) if "rows" in read else _rows(atlas, viewer, ind, period, level)
+    rows = _rows_of_level(read["rows"], level) if "rows" in read else _rows(atlas, viewer, ind, period, level)
     return disclosure.apply(rows, pattern, ind, viewer)
 
 
-def _base_rows_of(every: pd.DataFrame, base: str) -> pd.DataFrame:
-    """The base level's rows out of `_level_rows(..., _ALL_LEVELS)`, as `_level_rows` for the base alone gives them
+def _rows_of_level(every: pd.DataFrame, level: str) -> pd.DataFrame:
+    """One level's rows out of `_level_rows(..., _ALL_LEVELS)`, as `_level_rows` for that level alone gives them
     (its columns, ordered by period and area key; DuckDB and Python both order strings by code point)."""
-    rows = every[every["level"] == base]
+    rows = every[every["level"] == level]
     return rows.sort_values(["period", "area_id"], kind="stable")[_ROW_COLS].reset_index(drop=True)
 
 
