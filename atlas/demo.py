@@ -401,10 +401,10 @@ def _versions(values: pd.DataFrame, indicators: list[Indicator]) -> tuple[pd.Dat
 
 
 # ---------------------------------------------------------------- entry point
-def generate(store: Store, indicators: list[Indicator]) -> bool:
+def generate(store: Store, indicators: list[Indicator], bands_from: int | None = None) -> bool:
     """Write the whole demo city into an empty store in one transaction.
 
-    Returns False when another process generated it meanwhile.
+    Returns False when another process generated it meanwhile. `bands_from`: as `add_boundary_set`.
     """
     rng = np.random.default_rng(SEED)
     frame, geo = build_geography(rng)
@@ -440,7 +440,7 @@ def generate(store: Store, indicators: list[Indicator]) -> bool:
         if tx.manifest["generation"] > 0:  # another process generated it meanwhile
             return False
         for boundary_set, levels in sets:
-            add_boundary_set(tx, boundary_set, levels, CRS)
+            add_boundary_set(tx, boundary_set, levels, CRS, bands_from)
         tx.replace_table("points", points)
         for vid, rows in values.groupby("version_id", sort=True):
             tx.add_values(int(vid), rows)
@@ -471,5 +471,5 @@ def ensure_demo(atlas) -> None:
     if atlas.store.exists():
         return
     log.info("empty data directory %s: generating the demo city", atlas.settings.data_dir)
-    if generate(atlas.store, atlas.indicators):
+    if generate(atlas.store, atlas.indicators, atlas.settings.canvas_from_areas):
         create_demo_accounts(atlas.users)

@@ -209,8 +209,11 @@ def _catalog_rows(indicators: list[Indicator], domain_order: dict[str, int]) -> 
 
 
 # ---------------------------------------------------------------- entry point
-def generate(store: Store, indicators: list[Indicator], domain_order: dict[str, int]) -> bool:
-    """Write the whole demo county into an empty store in one transaction; False if one appeared meanwhile."""
+def generate(store: Store, indicators: list[Indicator], domain_order: dict[str, int],
+             bands_from: int | None = None) -> bool:
+    """Write the whole demo county into an empty store in one transaction; False if one appeared meanwhile.
+
+    `bands_from`: as `add_boundary_set` (big levels get their map bands stored)."""
     rng = np.random.default_rng(SEED)
     gemeinden, ortsteile, _ = build_geography(rng)
     attrs = _attributes(ortsteile, rng)
@@ -226,7 +229,7 @@ def generate(store: Store, indicators: list[Indicator], domain_order: dict[str, 
         if tx.manifest["generation"] > 0:
             return False
         tx.manifest["levels"] = LEVELS
-        add_boundary_set(tx, boundary_set, boundary_levels(gemeinden, ortsteile), demo.CRS)
+        add_boundary_set(tx, boundary_set, boundary_levels(gemeinden, ortsteile), demo.CRS, bands_from)
         tx.replace_table("catalog", _catalog_rows(COUNTY_INDICATORS, domain_order))
         tx.replace_table("points", points)
         for vid, rows in values.groupby("version_id", sort=True):
@@ -255,7 +258,7 @@ def ensure_demo_county(atlas) -> None:
         return
     log.info("empty data directory %s: generating the demo county", atlas.settings.data_dir)
     order = {d.id: d.order for d in atlas.domains}
-    if generate(atlas.store, atlas.indicators, order):
+    if generate(atlas.store, atlas.indicators, order, atlas.settings.canvas_from_areas):
         demo.create_demo_accounts(atlas.users)
         for name, role, departments, password in COUNTY_ACCOUNTS:
             atlas.users.add(name, role, departments, password, actor="demo")

@@ -23,26 +23,17 @@ from atlas.classify import (
 )
 from atlas.formatting import format_values
 from atlas.services import crosswalk, queries, territory
-from atlas.services.boundaries import feature_collection
+from atlas.services.boundaries import (
+    BANDS,
+    FINEST,
+    band_texts,
+    features_of,
+    stored_band,
+)
 from atlas.services.context import Atlas
 from auth.permissions import Principal
 
-
-@dataclass(frozen=True)
-class Band:
-    """One zoom band of the map's geometry: from which zoom it is shown, how coarse it is.
-
-    A tolerance of about a screen pixel at the band's lowest zoom is invisible
-    there; coordinates are rounded to a tenth of the tolerance or finer.
-    """
-    min_zoom: float
-    tolerance: float  # degrees
-    precision: int  # decimals of the coordinates
-
-
-# Coarse to fine. The finest band is what the map sent before there were bands (~1 m, 6 decimals).
-BANDS: tuple[Band, ...] = (Band(0, 0.002, 4), Band(9, 0.0002, 5), Band(12, 0.00001, 6))
-FINEST = len(BANDS) - 1
+# The zoom bands (`Band`, `BANDS`, `FINEST`) live in boundaries: a big set's bands are built when it is stored.
 VIEW_PX = (1000, 700)  # the map's size assumed for the zoom that fits the territory before the browser says
 
 
@@ -98,22 +89,27 @@ def map_areas(atlas: Atlas, level: str, set_id: str) -> pd.DataFrame:
 
 
 def geometry(atlas: Atlas, set_id: str, level: str | None = None, band: int | None = None) -> dict:
-    """Map geometry of a boundary set at one zoom band, built once per store generation.
+    """Map geometry of a boundary set at one zoom band, read or built once per store generation.
 
     Without a band: the finest (~1 m), as the map and the first-paint picture
     always had it. Coarser bands simplify the whole coverage at once, so
     neighbours keep shared edges; the features and their `i` are the same in
-    every band, so the hideout fits whichever band is shown.
+    every band, so the hideout fits whichever band is shown. A big level's
+    bands are stored with its set (`boundaries.write_map_bands`) and only
+    read here; other levels, and stores from before, build them here.
     """
     level = level or territory.base_level(atlas)
     band = FINEST if band is None else min(max(int(band), 0), FINEST)
-    b = BANDS[band]
-    if band == FINEST:  # unchanged from before bands: one cache entry, the same bytes
-        return atlas.cached(("map_geometry", set_id, level),
-                            lambda: feature_collection(map_areas(atlas, level, set_id), simplify=b.tolerance))
-    return atlas.cached(("map_geometry", set_id, level, band),
-                        lambda: feature_collection(map_areas(atlas, level, set_id), precision=b.precision,
-                                                   simplify=b.tolerance, coverage=True))
+    # The finest band keeps its key from before bands (one cache entry).
+    key = ("map_geometry", set_id, level) if band == FINEST else ("map_geometry", set_id, level, band)
+    return atlas.cached(key, lambda: _band_geometry(atlas, set_id, level, band))
+
+
+def _band_geometry(atlas: Atlas, set_id: str, level: str, band: int) -> dict:
+    """The band as stored with the set when it is, else built from the areas (the same features either way)."""
+    areas = map_areas(atlas, level, set_id)
+    texts = stored_band(atlas.store, set_id, level, band, areas)
+    return features_of(areas, band_texts(areas, band) if texts is None else texts)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from atlas.store.store import MANIFEST, SUMMARIES, Store
+from atlas.store.store import MANIFEST, SUMMARIES, Store, map_band_files
 
 CHECKSUMS = "SHA256SUMS"
 INFO = "backup.json"
@@ -138,10 +138,11 @@ def _is_side_file(name: str) -> bool:
 
 
 def referenced_files(manifest: dict) -> list[str]:
-    """Every store-relative file the manifest names (single tables, value files, the values' summaries).
+    """Every store-relative file the manifest names (single tables, value files, the values' summaries,
+    the map's stored zoom bands).
 
-    Summary files are part of the store, backed up and checked like the
-    value files they summarise, so a restored store starts as fast as the
+    Summary files and bands are part of the store, backed up and checked like
+    the files they are built from, so a restored store starts as fast as the
     original (a backup of an older store has none and reads the same).
     """
     out: list[str] = []
@@ -152,6 +153,7 @@ def referenced_files(manifest: dict) -> list[str]:
             out.extend(e for e in entry if isinstance(e, str) and e)
     summaries = manifest.get("summaries") or {}
     out.extend(summaries[name] for name in SUMMARIES if isinstance(summaries.get(name), str) and summaries[name])
+    out.extend(map_band_files(manifest))
     return out
 
 

@@ -33,6 +33,10 @@ from atlas.store.shared_state import MANIFEST, FilePointer, shared_for
 SINGLE_TABLES = ("boundary_sets", "areas", "versions", "points")
 # Single-file tables a store may not have yet (older stores, cities without accounts).
 OPTIONAL_TABLES = ("users", "tokens", "catalog", "grids", "crosswalks")
+# Map geometry per zoom band of a big level, written with its boundary set (atlas/services/boundaries.py,
+# `write_map_bands`): the manifest's `map_bands`, {set_id: {level: {band name: file}}}, each file (area_id,
+# geometry as GeoJSON text). A store without them still maps: the bands are then built when asked.
+MAP_BANDS = "map_bands"
 # `grids`: the areas of every parallel planning grid (grid_id, area_id, name, WKB geometry); `crosswalks`:
 # (grid_id, grid_area, base_area, weight). Their descriptions are the manifest's `grids` (atlas/services/crosswalk.py).
 # Schema of the values table: one Parquet file per version, appended.
@@ -368,6 +372,11 @@ class Store:
         """A whole single-file table with pandas (None if the store has none yet)."""
         return _read_single(self.data_dir, self.manifest(), name)
 
+    def map_band(self, set_id: str, level: str, band: str) -> pa.Table | None:
+        """A zoom band stored with a boundary set (MAP_BANDS), or None when this store has none for it."""
+        rel = ((self.manifest().get(MAP_BANDS) or {}).get(set_id) or {}).get(level, {}).get(band)
+        return pq.read_table(self.data_dir / rel) if rel else None
+
     # ----------------------------------------------------------------- writing
     @contextmanager
     def writing(self) -> Iterator[Transaction]:
@@ -433,6 +442,14 @@ class Transaction:
 
     def has_table(self, name: str) -> bool:
         return bool(self.manifest["tables"].get(name))
+
+    def put_map_band(self, set_id: str, level: str, band: str, table: pa.Table) -> None:
+        """Store one zoom band of a set's level (MAP_BANDS); like every file here, listed only at the swap."""
+        rel = self._write(table, "tables", "map-band")
+        self.manifest.setdefault(MAP_BANDS, {}).setdefault(set_id, {}).setdefault(level, {})[band] = rel
+
+    def has_map_band(self, set_id: str, level: str, band: str) -> bool:
+        return bool(((self.manifest.get(MAP_BANDS) or {}).get(set_id) or {}).get(level, {}).get(band))
 
     def put_grid(self, meta: dict, areas: pd.DataFrame, weights: pd.DataFrame) -> None:
         """Add or replace one parallel grid: its areas, its crosswalk and its description, together."""
@@ -565,6 +582,12 @@ def stored_summaries(manifest: dict) -> tuple[dict, int]:
             or values[covers - 1] != stored.get("last"):
         return {}, 0
     return stored, covers
+
+
+def map_band_files(manifest: dict) -> list[str]:
+    """Every stored zoom band file the manifest names (MAP_BANDS)."""
+    return [rel for levels in (manifest.get(MAP_BANDS) or {}).values() for bands in levels.values()
+            for rel in bands.values() if isinstance(rel, str) and rel]
 
 
 def _private_connection() -> duckdb.DuckDBPyConnection:
