@@ -23,7 +23,7 @@ from dash import ALL, Input, Output, State, ctx
 
 from atlas.services import indices, versions
 from atlas.services.context import Atlas
-from atlas.web.components import periods_text, tr
+from atlas.web.components import periods_text, tr, viewer_lang
 from atlas.web.http import current_atlas
 from auth import Principal, current_principal
 from auth.permissions import may_upload
@@ -46,8 +46,7 @@ def parse_local_time(text) -> str | None:
             return datetime(year, month, day, hour, minute).isoformat(timespec="minutes")
         return datetime.fromisoformat(text.replace(" ", "T")).isoformat(timespec="minutes")
     except ValueError:
-        raise ValueError(f"Termin {text!r} nicht lesbar: bitte Datum und Uhrzeit wie 01.12.2026 09:00 angeben, "
-                         "oder das Feld leer lassen für sofort.") from None
+        raise ValueError(tr("ra_bad_time").format(text=repr(text))) from None
 
 
 def perform(atlas: Atlas, viewer: Principal, action: str, version_id, at=None, reason: str = "") -> str:
@@ -58,35 +57,28 @@ def perform(atlas: Atlas, viewer: Principal, action: str, version_id, at=None, r
     if action == "release_internal":
         versions.release(atlas, viewer, version_id, "internal")
         indices.recompute_stale(atlas)  # saved indices over this input get a new draft
-        return (f"Version {version_id} ist intern freigegeben: alle Mitarbeitenden sehen sie jetzt. Die öffentliche "
-                "Freigabe gibt die Administration (Seite Freigaben).")
+        return tr("ra_internal").format(v=version_id)
     if action == "release_public":
         result = versions.release(atlas, viewer, version_id, "public", parse_local_time(at))
         indices.recompute_stale(atlas)
         if result["scheduled"]:
             when = datetime.fromisoformat(result["scheduled"]["at"])
-            return (f"Version {version_id}: öffentliche Freigabe geplant für {when:%d.%m.%Y %H:%M}. Bis dahin sieht "
-                    "die Öffentlichkeit die bisherigen Werte; der Termin lässt sich bis dahin aufheben.")
-        return f"Version {version_id} ist öffentlich freigegeben: jede und jeder sieht die Werte jetzt."
+            return tr("ra_scheduled").format(v=version_id, when=f"{when:%d.%m.%Y %H:%M}")
+        return tr("ra_public").format(v=version_id)
     if action == "unschedule":
         result = versions.unschedule(atlas, viewer, version_id)
-        return (f"Termin aufgehoben: Version {version_id} bleibt {tr('state_' + result['state'])}. Sie können sie "
-                "jetzt oder zu einem neuen Termin freigeben.")
+        return tr("ra_unscheduled").format(v=version_id, state=tr("state_" + result["state"]))
     if action == "rollback":
         versions.rollback(atlas, viewer, version_id, reason)
-        return (f"Version {version_id} ist zurückgezogen; es gelten wieder die Werte der Version davor. Der Grund "
-                "steht im Protokoll.")
+        return tr("ra_rolled_back").format(v=version_id)
     raise versions.VersionError(400, "bad_action", "unbekannter Schritt")
 
 
 def _question(action: str, summary: dict) -> str:
     """What the confirmation asks, naming the version, the indicator and its periods."""
-    what = f"Version {summary['version_id']} – {summary['title_de']}, {periods_text(summary['periods'])}"
-    if action == "release_public":
-        return (f"{what}: öffentlich freigeben? Danach sieht jede und jeder die Werte (kleine Fallzahlen bleiben "
-                "geheim gehalten). Ohne Termin sofort, mit Termin zu diesem Zeitpunkt; bis dahin aufhebbar.")
-    return (f"{what}: zurückziehen? Ihre Werte gelten dann nicht mehr, es gelten wieder die der Version davor; die "
-            "Version bleibt in der Geschichte. Bitte geben Sie den Grund an.")
+    title = summary.get("title_en") if viewer_lang() == "en" and summary.get("title_en") else summary["title_de"]
+    what = f"{tr('vt_version')} {summary['version_id']} – {title}, {periods_text(summary['periods'])}"
+    return tr("ra_ask_public" if action == "release_public" else "ra_ask_rollback").format(what=what)
 
 
 CLOSED = (True, "", True, True, None, "", "")  # panel hidden, text, time field hidden, reason hidden, pending, …
@@ -136,18 +128,18 @@ def register(app, prefix: str, table_id: str, status_id: str, inputs: list[Input
             if summary is None or action not in CONFIRMED:
                 status = str(versions.NOT_FOUND)
             elif action == "rollback" and not str(reason or "").strip():
-                status = "Bitte geben Sie einen Grund für das Zurückziehen an; er kommt ins Protokoll."
+                status = tr("ra_need_reason")
                 panel = _opened(action, summary)
             else:
                 try:
                     status = perform(atlas, viewer, action, vid, at, reason)
                 except versions.VersionError as exc:
-                    status = f"Nicht ausgeführt: {exc}"
+                    status = tr("ra_not_done").format(exc=exc)
                 except ValueError as exc:  # an unreadable time: the panel stays open to correct it
-                    status = f"Nicht ausgeführt: {exc}"
+                    status = tr("ra_not_done").format(exc=exc)
                     panel = _opened(action, summary)[:-1] + (at,)
         elif trigger == f"{prefix}-abort" and clicked:
-            status = "Abgebrochen; nichts wurde geändert."
+            status = tr("ra_aborted")
         return (render(atlas, viewer, *values), status, *panel)
 
     app.clientside_callback(  # assets/release.js: bring an opened confirmation into view
@@ -162,4 +154,4 @@ def _attempt(atlas: Atlas, viewer: Principal, action: str, vid, at=None, reason:
     try:
         return perform(atlas, viewer, action, vid, at, reason)
     except (versions.VersionError, ValueError) as exc:
-        return f"Nicht ausgeführt: {exc}"
+        return tr("ra_not_done").format(exc=exc)

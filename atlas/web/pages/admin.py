@@ -375,7 +375,7 @@ def register_callbacks(app) -> None:
                              {"name": new_name, "role": new_role, "depts": new_depts, "password": new_password},
                              {"user": user, "role": role, "depts": depts, "grants": grants, "password": password})
         except UserError as exc:
-            message = f"Nicht gespeichert: {exc}"
+            message = tr("adm_not_saved").format(exc=exc)
         return message, users_table(atlas), _options(atlas)["users"]
 
     @app.callback(
@@ -398,19 +398,18 @@ def register_callbacks(app) -> None:
                     raise UserError("Bitte zuerst das Konto wählen, für das der Token gilt.")
                 new = atlas.tokens.add(username, label or "", actor=viewer.name, expires_at=_expiry(expires))
                 shown = html.Div([
-                    html.P(f"Token {new.token_id} für {username} erstellt. Kopieren Sie ihn jetzt: er wird nur "
-                           "dieses eine Mal angezeigt.", className="oa-ok"),
-                    html.Label("Neuer Token", htmlFor="adm-token-value", className="oa-label"),
+                    html.P(tr("adm_tk_made").format(id=new.token_id, user=username), className="oa-ok"),
+                    html.Label(tr("adm_tk_new"), htmlFor="adm-token-value", className="oa-label"),
                     dcc.Input(id="adm-token-value", value=new.token, readOnly=True, className="oa-token-value")],
                     className="oa-token-once")
             elif isinstance(trigger, dict) and trigger.get("type") == "adm-token-revoke":
                 atlas.tokens.revoke(str(trigger.get("token")), actor=viewer.name)
-                shown = html.P(f"Token {trigger.get('token')} widerrufen; er wird ab sofort abgelehnt.",
+                shown = html.P(tr("adm_tk_revoked_msg").format(id=trigger.get("token")),
                                className="oa-ok")
             else:
                 return no_update, no_update
         except UserError as exc:
-            shown = html.P(f"Nicht ausgeführt: {exc}", className="oa-error")
+            shown = html.P(tr("ra_not_done").format(exc=exc), className="oa-error")
         return shown, tokens_table(atlas, viewer)
 
     @app.callback(
@@ -433,16 +432,15 @@ def register_callbacks(app) -> None:
             try:
                 result = versions.update_metadata(atlas, viewer, indicator_id, changes)
                 names = _meta_names()
-                message = (f"Gespeichert: Metadaten-Version {result['version']} "
-                           f"({', '.join(names.get(f, f) for f in result['changed'])})."
-                           if result["changed"] else "Nichts geändert.")
+                message = (tr("adm_meta_saved").format(n=result["version"], fields=", ".join(
+                    names.get(f, f) for f in result["changed"])) if result["changed"] else tr("adm_nothing"))
                 if visibility and visibility != (versions.metadata(atlas, viewer, indicator_id) or {}).get(
                         "fields", {}).get("visibility"):
                     versions.set_visibility(atlas, viewer, indicator_id, visibility)
-                    message = (message.replace("Nichts geändert.", "") + f" Sichtbarkeit: {tr('vis_' + visibility)}."
-                               ).strip()
+                    message = (message.replace(tr("adm_nothing"), "") + f" {tr('visibility')}: "
+                               f"{tr('vis_' + visibility)}.").strip()
             except versions.VersionError as exc:
-                return keep, html.P(f"Nicht gespeichert: {exc}", className="oa-error"), no_update
+                return keep, html.P(tr("adm_not_saved").format(exc=exc), className="oa-error"), no_update
         meta = versions.metadata(atlas, viewer, indicator_id)
         if meta is None:
             return [""] * len(ids or []), message, html.Div()
@@ -478,7 +476,7 @@ def register_callbacks(app) -> None:
             return no_update, no_update
         try:
             versions.set_visibility(atlas, viewer, trigger.get("indicator"), "public")
-            message = f"{trigger.get('indicator')} ist jetzt öffentlich sichtbar (sobald Versionen öffentlich sind)."
+            message = tr("adm_now_public").format(id=trigger.get("indicator"))
         except versions.VersionError as exc:
             message = str(exc)
         return requests_table(atlas, viewer), message

@@ -153,11 +153,14 @@ def report_view(atlas: Atlas, pending: uploads.Pending) -> list:
     and what to do next."""
     report = pending.report
     lookup = uploads.pending_indicators(atlas, pending)
-    titles = [f"{lookup[i].title_de} ({i})" if i in lookup else i for i in report.get("indicators", [])]
-    summary = (f"{pending.file_name}: {format_number(report.get('rows', 0), 0)} Werte; "
-               f"{'Indikator' if len(titles) == 1 else 'Indikatoren'} {', '.join(titles) or '–'}; "
-               f"{'Zeitraum' if len(report.get('periods', [])) == 1 else 'Zeiträume'} "
-               f"{', '.join(period_label(p) for p in report.get('periods', [])) or '–'}")
+    lang = viewer_lang()
+    titles = [f"{lookup[i].title(lang)} ({i})" if i in lookup else i for i in report.get("indicators", [])]
+    periods = report.get("periods", [])
+    summary = tr("up_summary").format(
+        file=pending.file_name, n=format_number(report.get("rows", 0), 0, lang),
+        indicators=tr("indicator" if len(titles) == 1 else "up_indicators"), titles=", ".join(titles) or "–",
+        periods=tr("period" if len(periods) == 1 else "vt_periods"),
+        labels=", ".join(period_label(p, lang) for p in periods) or "–")
     out = [html.H3(tr("up_report")), html.P(summary)]
     errors = report.get("errors", [])
     if errors:
@@ -231,14 +234,14 @@ def preview_rows(atlas: Atlas, values: pd.DataFrame, lookup: dict) -> tuple[list
         ind = lookup.get(r.indicator_id)
         decimals, unit = (ind.decimals, ind.unit) if ind else (1, "")
         before = "" if r.change == "new" else format_value(r.value_old, r.status_old, decimals, unit)
-        after = "(nicht in der Datei: bleibt)" if r.change == "not_redelivered" else \
+        after = tr("up_not_in_file") if r.change == "not_redelivered" else \
             format_value(r.value, r.status, decimals, unit)
         delta = ""
         if r.change == "changed" and r.status == "ok" and r.status_old == "ok":
             diff = r.value - r.value_old
             delta = ("+" if diff > 0 else "") + format_number(diff, decimals)
         name = names.get((r.period, r.area_id))
-        rows.append({"indicator": ind.title_de if ind else r.indicator_id,
+        rows.append({"indicator": ind.title(viewer_lang()) if ind else r.indicator_id,
                      "area": f"{name} ({r.area_id})" if name else r.area_id, "period": period_label(r.period),
                      "before": before, "after": after, "delta": delta, "change": tr(f"change_{r.change}"),
                      "_class": f"oa-change-{r.change}"})
@@ -250,26 +253,27 @@ def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
     lookup = uploads.pending_indicators(atlas, pending)
     first = values.sort_values(["indicator_id", "period"]).iloc[-1]
     table = uploads.preview_table(atlas, values, lookup[first["indicator_id"]], first["period"])
-    out = [html.H3("Vorschau")]
+    out = [html.H3(tr("up_preview"))]
     if table is not None:
         picture = pictures.draw_map(atlas, table, "quantiles", 5, "png", dpi=60)
         src = "data:image/png;base64," + base64.b64encode(picture.body).decode("ascii")
-        out.append(html.Img(src=src, alt=f"Vorschau {first['indicator_id']} {first['period']}",
+        out.append(html.Img(src=src, alt=f"{tr('up_preview')} {first['indicator_id']} {first['period']}",
                             className="oa-preview-map"))
     rows, counts = preview_rows(atlas, values, lookup)
     out.append(html.P(
-        f"{format_number(len(values), 0)} Werte in der Datei: {format_number(counts['new'], 0)} neu, "
-        f"{format_number(counts['changed'], 0)} geändert, {format_number(counts['same'], 0)} unverändert. "
-        + (f"{format_number(counts['not_redelivered'], 0)} bisherige Werte derselben Zeiträume fehlen in der Datei; "
-           "für sie gilt weiter der bisherige Wert." if counts["not_redelivered"] else ""),
+        tr("up_counts").format(n=format_number(len(values), 0), new=format_number(counts["new"], 0),
+                               changed=format_number(counts["changed"], 0), same=format_number(counts["same"], 0))
+        + (tr("up_missing").format(n=format_number(counts["not_redelivered"], 0))
+           if counts["not_redelivered"] else ""),
         id="up-preview-summary", className="oa-hint"))
-    out.append(html.Div(data_table(rows, [("indicator", "Indikator"), ("area", "Gebiet"), ("period", "Zeitraum"),
-                                          ("before", "bisher"), ("after", "Lieferung"), ("delta", "Änderung"),
+    out.append(html.Div(data_table(rows, [("indicator", tr("indicator")), ("area", tr("rq_area")), ("period", tr("period")),
+                                          ("before", tr("up_before")), ("after", tr("up_delivery")),
+                                          ("delta", tr("up_delta")),
                                           ("change", "")], "oa-table oa-preview"), className="oa-preview-wrap"))
     shown = len(rows)
     total = len(values) + counts["not_redelivered"]
     if total > shown:
-        out.append(html.P(f"Gezeigt: {shown} von {format_number(total, 0)} Zeilen, Änderungen zuerst.",
+        out.append(html.P(tr("up_shown").format(shown=shown, total=format_number(total, 0)),
                           className="oa-hint"))
     return out
 
@@ -280,7 +284,7 @@ def history_view(atlas: Atlas, viewer: Principal, indicator_id, _released=None):
         return html.P(tr("up_history_pick"), className="oa-hint")
     rows = versions.history(atlas, viewer, indicator_id)
     if rows is None or rows.empty:
-        return html.P("Keine Versionen.", className="oa-hint")
+        return html.P(tr("up_no_versions"), className="oa-hint")
     return version_table(atlas, rows, "uh")
 
 
@@ -337,8 +341,7 @@ def register_callbacks(app) -> None:
             for key in ("numerator", "denominator", "scale"):
                 d.pop(key, None)
         kept = [x for x in (current if isinstance(current, list) else []) if x.get("id") != d.get("id")] + [d]
-        return kept, "Vorgemerkt: " + ", ".join(f"{x.get('id')} ({x.get('title_de', '')})" for x in kept) + \
-            ". Jetzt die Datei hochladen; geprüft wird beides zusammen."
+        return kept, tr("up_noted").format(ids=", ".join(f"{x.get('id')} ({x.get('title_de', '')})" for x in kept))
 
     app.clientside_callback(
         "function(defs) { return window.ortsatlas.upload.remember(defs, 'up-drop', 'new_indicators'); }",
@@ -360,8 +363,7 @@ def register_callbacks(app) -> None:
             ids = uploads.confirm(atlas, viewer, upload_id)
         except versions.VersionError as exc:
             return html.P(str(exc), className="oa-error"), no_update, True, True, True, no_update
-        saved = html.P(f"Gespeichert als Entwurf: Version {', '.join(map(str, ids))}. Noch nicht sichtbar für "
-                       "andere – jetzt intern freigeben (hier oder in der Versionsgeschichte unten).",
+        saved = html.P(tr("up_saved").format(ids=", ".join(map(str, ids))),
                        className="oa-ok")
         shown = versions.describe(atlas, viewer, ids[0])
         return saved, ids, True, False, not may_release_publicly(viewer), shown["indicator_id"] if shown else None
@@ -381,7 +383,7 @@ def register_callbacks(app) -> None:
             uploads.cancel(atlas, viewer, upload_id)
         except versions.VersionError as exc:
             return html.P(str(exc), className="oa-error"), True, no_update, no_update
-        return html.P("Verworfen. Nichts wurde gespeichert.", className="oa-hint"), True, [], []
+        return html.P(tr("up_discarded"), className="oa-hint"), True, [], []
 
     @app.callback(
         Output("up-release-status", "children"),
@@ -397,8 +399,8 @@ def register_callbacks(app) -> None:
             try:
                 messages.append(release_actions.perform(atlas, viewer, action, vid, at))
             except (versions.VersionError, ValueError) as exc:
-                messages.append(f"Version {vid}: nicht ausgeführt: {exc}")
-        return html.P(" ".join(messages) or "Keine Version gewählt.")
+                messages.append(f"{tr('vt_version')} {vid}: {tr('ra_not_done').format(exc=exc)}")
+        return html.P(" ".join(messages) or tr("up_no_version"))
 
     release_actions.register(app, "uh", "up-history", "up-history-status",
                              [Input("up-history-indicator", "value"), Input("up-release-status", "children")],
