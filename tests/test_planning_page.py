@@ -255,3 +255,27 @@ def test_clusters_are_described_in_the_page_language(dash_app):
     assert all("average" in w and "Durchschnitt" not in w for w in words_en)
     # the same clusters: a word list per cluster in both languages, high and low alike
     assert [w.count(":") for w in words_de] == [w.count(":") for w in words_en]
+
+
+def test_a_saved_index_is_the_basis_of_an_allocation(scratch_app, scratch_atlas):
+    """Build, save, allocate: the statistics office's way through the atlas (issue 15's Done-when)."""
+    from atlas.services import indices
+    builder = scratch_atlas.users.get("sozialamt").principal()
+    saved = indices.save(scratch_atlas, builder, {"inputs": [{"indicator": "sgb2_u15"}, {"indicator": "jugend_alo"}],
+                                                  "method": "minmax", "id": "verteilung", "title_de": "Bedarf"})
+    client = steward(scratch_app)
+    _, periods = call(client, scratch_app, find_output(scratch_app, "pl-al-period", "options"),
+                      {"pl-al-indicator.value": saved["indicator"], "pl-al-basis.value": "value",
+                       "pl-lang.data": "de"})
+    period = periods["response"]["pl-al-period"]["value"]
+    assert period
+    page = allocate(client, scratch_app, {**ALLOCATION, "pl-al-indicator.value": saved["indicator"],
+                                          "pl-al-basis.value": "value", "pl-al-level.value": "ortsteil",
+                                          "pl-al-floor.value": 0, "pl-al-amount.value": 1000,
+                                          "pl-al-period.value": period})
+    table = page["pl-al-table"]["children"]
+    assert sum(cents(c) for c in cells(table, "Betrag")) == 100_000
+    index = queries.value_rows(scratch_atlas, builder, saved["indicator"], period, "ortsteil")
+    usable = index[(index["status"] == "ok") & ~index["area_id"].str.endswith("-nz")]
+    assert cells(table, "Zustandekommen").count("anteilig") == len(usable) > 40
+    assert "Bedarf" in page["pl-al-method"]["children"]
