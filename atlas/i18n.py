@@ -55,6 +55,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "logout": ("Abmelden", "Sign out"),
     "menu": ("Menü", "Menu"),
     # ---- staff pages in both languages: upload, releases, admin, their shared pieces (issue 16)
+    "adm_tk_bad_date": ("Ablaufdatum als Datum angeben, z. B. 2027-03-31",
+        "Give the expiry as a date, e.g. 2027-03-31"),
+    "adm_pick_account": ("Bitte zuerst ein Konto wählen.",
+        "Please choose an account first."),
+    "adm_no_user": ("Kein Konto {name}.",
+        "No account {name}."),
+    "adm_tk_pick_account": ("Bitte zuerst das Konto wählen, für das der Token gilt.",
+        "Please first choose the account the token is for."),
     "adm_meta_saved": ("Gespeichert: Metadaten-Version {n} ({fields}).",
         "Saved: metadata version {n} ({fields})."),
     "adm_nothing": ("Nichts geändert.",
@@ -327,6 +335,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Check again"),
     "up_save_draft": ("Als Entwurf speichern",
         "Save as draft"),
+    "up_projection": ("Prognose? Variante", "Projection? Variant"),
+    "up_projection_placeholder": ("z. B. Hauptvariante 2025", "e.g. main variant 2025"),
+    "up_projection_hint": ("Nur ausfüllen, wenn die Datei vorausberechnete Werte enthält: Karten, Zeitreihen und "
+                           "Berichte kennzeichnen sie dann als Prognose. Leer lassen für beobachtete Werte.",
+                           "Fill in only when the file holds projected figures: maps, time series and reports then "
+                           "mark them as a projection. Leave empty for observed figures."),
     "up_discard": ("Verwerfen",
         "Discard"),
     "up_history": ("Versionsgeschichte",

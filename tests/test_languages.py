@@ -118,18 +118,8 @@ def _output_texts(body: dict, out: list[str]) -> None:
 
 def render(app, client, path: str, lang: str) -> list[str]:
     """Every visible text of `path` in `lang`: shell, layout, and the page's callbacks as the page first runs them."""
-    query = "?lang=en" if lang == "en" else ""
-    client.environ_base["HTTP_REFERER"] = f"http://localhost{path}{query}"
-    client.get(path + query)
     out: list[str] = []
-    shell = client.get("/_dash-layout").get_json()
-    _texts(shell, out)
-    values = {"_pages_location.pathname": path, "_pages_location.search": query}
-    _walk(shell, values)
-    router = next(k for k in app.callback_map if "_pages_content.children" in k)
-    body = client.post("/_dash-update-component", json=callback_payload(app, router, values)).get_json()
-    _output_texts(body, out)
-    _walk(body, values)
+    values, router = open_page(app, client, path, lang, out)
     for key in server_callbacks(app):
         spec = app.callback_map[key]
         deps = spec["inputs"] + spec.get("state", [])
@@ -210,3 +200,33 @@ def test_the_check_finds_a_page_in_the_wrong_language(names):
     assert foreign([STRINGS["nav_upload"][0]], "en", names)
     assert foreign([STRINGS["nav_upload"][1]], "de", names)
     assert not foreign([STRINGS["nav_upload"][1], "Altstadt"], "en", names)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_staff_action_answers_in_the_pages_language(scratch_app, lang):
+    """A callback's answer (here: 'save' with no account chosen) is in the language of the page that asked."""
+    from tests.test_leaks import admin_action
+    client = fresh_client(scratch_app)
+    login(client, "admin")
+    values, _ = open_page(scratch_app, client, "/admin", lang)
+    body = client.post("/_dash-update-component", json=admin_action(scratch_app, "save", values)).get_json()
+    message = body["response"]["adm-message"]["children"]
+    assert message == STRINGS["adm_not_saved"][lang == "en"].format(exc=STRINGS["adm_pick_account"][lang == "en"])
+
+
+def open_page(app, client, path: str, lang: str, texts: list[str] | None = None) -> tuple[dict, str]:
+    """Open `path` in `lang` as the browser does (the shell, then the page router): the components' values, the
+    router's callback key; the visible text of both goes to `texts`."""
+    query = "?lang=en" if lang == "en" else ""
+    client.environ_base["HTTP_REFERER"] = f"http://localhost{path}{query}"  # Dash's requests carry no query
+    client.get(path + query)
+    texts = [] if texts is None else texts
+    shell = client.get("/_dash-layout").get_json()
+    _texts(shell, texts)
+    values = {"_pages_location.pathname": path, "_pages_location.search": query}
+    _walk(shell, values)
+    router = next(k for k in app.callback_map if "_pages_content.children" in k)
+    body = client.post("/_dash-update-component", json=callback_payload(app, router, values)).get_json()
+    _output_texts(body, texts)
+    _walk(body, values)
+    return values, router

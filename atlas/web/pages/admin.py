@@ -224,7 +224,7 @@ def _expiry(text) -> datetime | None:
     try:
         return datetime.combine(date.fromisoformat(str(text)) + timedelta(days=1), datetime.min.time())
     except ValueError:
-        raise UserError("Ablaufdatum als Datum angeben, z. B. 2027-03-31") from None
+        raise UserError(tr("adm_tk_bad_date")) from None
 
 
 def _options(atlas: Atlas) -> dict:
@@ -335,13 +335,13 @@ def _apply(atlas: Atlas, actor: str, action: str, new: dict, edit: dict) -> str:
         return f"{tr('saved')} {new['name']}"
     name = edit["user"]
     if not name:
-        raise UserError("choose an account first")
+        raise UserError(tr("adm_pick_account"))
     if action in ("disable", "enable"):
         users.set_disabled(name, action == "disable", actor=actor)
         return f"{tr('saved')} {name}: {tr('disabled') if action == 'disable' else tr('active')}"
     current = users.get(name)
     if current is None:
-        raise UserError(f"no user {name!r}")
+        raise UserError(tr("adm_no_user").format(name=repr(name)))
     if (edit["role"], tuple(sorted(edit["depts"] or []))) != (current.role, current.departments):
         users.set_role(name, edit["role"], edit["depts"] or [], actor=actor)
     if tuple(sorted(edit["grants"] or [])) != current.grants:
@@ -395,7 +395,7 @@ def register_callbacks(app) -> None:
         try:
             if trigger == "adm-token-create":
                 if not username:
-                    raise UserError("Bitte zuerst das Konto wählen, für das der Token gilt.")
+                    raise UserError(tr("adm_tk_pick_account"))
                 new = atlas.tokens.add(username, label or "", actor=viewer.name, expires_at=_expiry(expires))
                 shown = html.Div([
                     html.P(tr("adm_tk_made").format(id=new.token_id, user=username), className="oa-ok"),
