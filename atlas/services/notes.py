@@ -7,6 +7,9 @@ is overwritten, and every step goes to the audit log. They live in an
 append-only JSON-lines file in the data directory (`notes.jsonl`), like the
 audit log: written with O_APPEND under a lock, so several worker processes
 can write, and a report made "as of" a date reads the notes as they were.
+With `ATLAS_DATABASE_URL` (several app servers) the same lines are rows of
+PostgreSQL instead (`atlas.store.shared_state.PgNotes`), because a file lock
+is not trustworthy across hosts; everything above the storage is the same.
 
 Who may write: the owning department's stewards and admins
 (`may_write_note`). Who may read: whoever may see the indicator, public
@@ -27,6 +30,7 @@ from pathlib import Path
 from atlas.periods import period_end
 from atlas.services import queries
 from atlas.services.context import Atlas
+from atlas.store.shared_state import PgNotes
 from auth.permissions import (
     Principal,
     may_know,
@@ -72,34 +76,47 @@ class Note:
                 "date": self.at.strftime("%Y-%m-%d"), "at": self.at.isoformat()}
 
 
-_READ: dict[str, tuple[tuple, list]] = {}  # notes file → (its stat stamp, its revisions): read once per change
+# notes file (or database) → (its stamp, its revisions): read once per change
+_READ: dict[str, tuple[tuple, list]] = {}
 
 
 def _path(atlas: Atlas) -> Path:
     return Path(atlas.settings.data_dir) / FILE
 
 
+def _database(atlas: Atlas) -> PgNotes | None:
+    """The notes' table when the app keeps shared state in PostgreSQL; None: the file."""
+    shared = getattr(atlas, "shared", None)
+    return shared.notes if shared is not None else None
+
+
 def revisions(atlas: Atlas) -> list[Note]:
-    """Every revision ever written, oldest first (re-read only when the file changed)."""
-    path = _path(atlas)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return []
-    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-    cached = _READ.get(str(path))
+    """Every revision ever written, oldest first (re-read only when the file or the table changed)."""
+    database = _database(atlas)
+    if database is not None:
+        key, stamp = f"postgresql:{database.db.url}", database.stamp()
+    else:
+        path = _path(atlas)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return []
+        key, stamp = str(path), (st.st_ino, st.st_mtime_ns, st.st_size)
+    cached = _READ.get(key)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        raw = json.loads(line)
-        out.append(Note(raw["note_id"], int(raw["rev"]), raw["indicator_id"], raw.get("period"), raw.get("area_id"),
-                        raw["visibility"], raw["text"], raw["author"], datetime.fromisoformat(raw["at"]),
-                        bool(raw.get("deleted"))))
-    _READ[str(path)] = (stamp, out)
+    lines = database.lines() if database is not None else path.read_text(encoding="utf-8").splitlines()
+    out = [_parse(line) for line in lines if line.strip()]
+    _READ[key] = (stamp, out)
     return out
+
+
+def _parse(line: str) -> Note:
+    """One revision from its JSON line (the same text in the file and in the table)."""
+    raw = json.loads(line)
+    return Note(raw["note_id"], int(raw["rev"]), raw["indicator_id"], raw.get("period"), raw.get("area_id"),
+                raw["visibility"], raw["text"], raw["author"], datetime.fromisoformat(raw["at"]),
+                bool(raw.get("deleted")))
 
 
 def current(atlas: Atlas, as_of: datetime | None = None) -> list[Note]:
@@ -191,6 +208,10 @@ def _clean_area(atlas: Atlas, area_id) -> str | None:
 
 def _append(atlas: Atlas, record: dict) -> None:
     """Append one revision (a line) under the notes lock, with the next revision number for its note."""
+    database = _database(atlas)
+    if database is not None:  # numbered and appended under PostgreSQL's lock, for every server alike
+        database.append(record)
+        return
     path = _path(atlas)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as lock:

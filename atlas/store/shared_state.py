@@ -19,12 +19,14 @@ same pieces live in PostgreSQL instead, behind the same small interfaces:
   same methods, `record_once` kept idempotent by a unique `ref`).
 - `PgUploadMeta`: the metadata of pending uploads (their value files stay
   on shared storage; the file version is `meta.json` per upload).
+- `PgNotes`: the revisions of interpretation notes (the file version is
+  `notes.jsonl`, written by `atlas.services.notes`; same lines, one row each).
 
 Accounts and tokens are store tables listed in the manifest, so they follow
 the pointer. The schema is created on first use (`CREATE TABLE IF NOT
 EXISTS`, serialised by an advisory lock); a store that already exists in the
-data directory is adopted on first use (its manifest and audit log are
-copied in once). One database (or schema: `?options=-csearch_path=...`) per
+data directory is adopted on first use (its manifest, audit log and notes
+are copied in once). One database (or schema: `?options=-csearch_path=...`) per
 store; lock keys include the schema, so two stores in one database do not
 wait for each other.
 
@@ -48,6 +50,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 MANIFEST = "manifest.json"
+AUDIT = "audit.jsonl"  # the file names of the embedded side, also used by backups in PostgreSQL mode
+NOTES = "notes.jsonl"
 
 
 # ============================================================================ the interfaces
@@ -106,6 +110,12 @@ CREATE TABLE IF NOT EXISTS atlas_uploads (
     body text NOT NULL,          -- the pending upload's metadata (atlas.ingest.uploads.Pending as JSON)
     created_at double precision NOT NULL,
     updated_at double precision NOT NULL);
+CREATE TABLE IF NOT EXISTS atlas_notes (
+    seq bigserial PRIMARY KEY,   -- append order; appends are serialised, so it is also commit order
+    note_id text NOT NULL,
+    rev integer NOT NULL,
+    body text NOT NULL,          -- the revision exactly as a line of notes.jsonl (one JSON object)
+    UNIQUE (note_id, rev));
 """
 
 
@@ -227,13 +237,17 @@ class Database:
             self._ready = True
 
     def _adopt(self, conn) -> None:
-        """Copy an embedded store's manifest and audit log in, once (the database had none)."""
+        """Copy an embedded store's (or a restored backup's) manifest, audit log and notes in, once.
+
+        Each is taken only into an empty table, so a restart never copies
+        twice and a file left behind after the adoption is never read again.
+        """
         manifest = self.data_dir / MANIFEST
         if conn.execute("SELECT 1 FROM atlas_manifest").fetchone() is None and manifest.exists():
             body = manifest.read_text()
             conn.execute("INSERT INTO atlas_manifest (id, generation, body) VALUES (1, %s, %s)",
                          (int(json.loads(body)["generation"]), body))
-        audit = self.data_dir / "audit.jsonl"
+        audit = self.data_dir / AUDIT
         if conn.execute("SELECT 1 FROM atlas_audit LIMIT 1").fetchone() is None and audit.exists():
             for line in audit.read_text(encoding="utf-8").splitlines():
                 if line.strip():
@@ -242,6 +256,13 @@ class Database:
                                  "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                  (e.get("at", ""), e.get("actor", ""), e.get("action", ""), e.get("target", ""),
                                   e.get("detail", ""), e.get("ip", ""), e.get("ref") or None))
+        notes = self.data_dir / NOTES
+        if conn.execute("SELECT 1 FROM atlas_notes LIMIT 1").fetchone() is None and notes.exists():
+            for line in notes.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    raw = json.loads(line)
+                    conn.execute("INSERT INTO atlas_notes (note_id, rev, body) VALUES (%s, %s, %s) "
+                                 "ON CONFLICT DO NOTHING", (raw["note_id"], int(raw["rev"]), line.strip()))
 
 
 class PgPointer:
@@ -393,6 +414,15 @@ class PgAuditLog:
         """The newest entries first."""
         return self._select("ORDER BY seq DESC LIMIT %s", (int(limit),))
 
+    def last_seq(self) -> int:
+        """The newest entry's sequence number (0: none); a backup exports up to it."""
+        return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM atlas_audit")[0][0])
+
+    def export(self, upto: int) -> bytes:
+        """The entries up to `upto`, oldest first, as the lines of `audit.jsonl` (the file side's format)."""
+        entries = self._select("WHERE seq <= %s ORDER BY seq", (int(upto),))
+        return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode("utf-8")
+
     def _select(self, tail: str, params: tuple) -> list[dict]:
         rows = self.db.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM atlas_audit {tail}", params)
         out = []
@@ -429,6 +459,47 @@ class PgUploadMeta:
                                               (older_than,))]
 
 
+class PgNotes:
+    """The revisions of interpretation notes, one row each holding the line `notes.jsonl` would hold.
+
+    Append-only like the file: a change or a deletion is a new revision.
+    Appends are serialised by a transaction-scoped advisory lock (the file
+    side's `flock`), which numbers revisions without gaps and keeps `seq` in
+    commit order, so the newest `seq` is a stamp that moves with every append.
+    """
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def stamp(self) -> tuple:
+        """Moves with every append (one index lookup): readers re-read the rows only then."""
+        return (int(self.db.execute("SELECT coalesce(max(seq), 0) FROM atlas_notes")[0][0]),)
+
+    def lines(self, upto: int | None = None) -> list[str]:
+        """Every revision (up to `seq` `upto`), oldest first, as JSON lines."""
+        if upto is None:
+            return [r[0] for r in self.db.execute("SELECT body FROM atlas_notes ORDER BY seq")]
+        return [r[0] for r in self.db.execute("SELECT body FROM atlas_notes WHERE seq <= %s ORDER BY seq",
+                                              (int(upto),))]
+
+    def append(self, record: dict) -> dict:
+        """Store `record` as the next revision of its note (sets `record['rev']`); across every server."""
+        key = self.db.lock_key("notes")
+        conn = self.db.conn()
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            rev = conn.execute("SELECT coalesce(max(rev), 0) + 1 FROM atlas_notes WHERE note_id = %s",
+                               (record["note_id"],)).fetchone()[0]
+            record["rev"] = int(rev)
+            conn.execute("INSERT INTO atlas_notes (note_id, rev, body) VALUES (%s, %s, %s)",
+                         (record["note_id"], record["rev"], json.dumps(record, ensure_ascii=False)))
+        return record
+
+    def export(self, upto: int) -> bytes:
+        """The revisions up to `upto` as the bytes of `notes.jsonl`."""
+        return "".join(line + "\n" for line in self.lines(upto)).encode("utf-8")
+
+
 # ============================================================================ which one
 class Shared:
     """The shared state of one store: PostgreSQL when a URL is given, else None (the files)."""
@@ -439,6 +510,7 @@ class Shared:
         self.sessions = PgSessions(self.db, session_max_age)
         self.audit = PgAuditLog(self.db)
         self.uploads = PgUploadMeta(self.db)
+        self.notes = PgNotes(self.db)
 
 
 _BY_DATA_DIR: dict[str, Shared] = {}
