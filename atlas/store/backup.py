@@ -19,6 +19,17 @@ restoring over a live store is never what anyone wants.
 Not backed up: `uploads/` (checked uploads waiting for confirmation; the
 steward uploads the file again), `sessions/` (a restore signs everybody
 out), `booklets/` and `tmp/` (generated output); see SKIPPED_DIRS.
+
+With `ATLAS_DATABASE_URL` (several app servers) the audit log and the notes
+live in PostgreSQL, not in the data directory: the backup exports them, up
+to the newest row at the moment of the manifest, as `audit.jsonl` and
+`notes.jsonl` (the files' own format, listed in SHA256SUMS like every other
+file), and ignores copies of those files an earlier adoption left behind.
+The backup is therefore the same folder in both modes. A restore writes the
+files into the new data directory; an embedded atlas reads them there, and
+a PostgreSQL-mode atlas started on an empty database adopts them (with the
+manifest) on its first start. Sessions and pending uploads in the database
+are not backed up, as their files are not (see SKIPPED_DATABASE).
 """
 from __future__ import annotations
 
@@ -31,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from atlas.store.shared_state import AUDIT, NOTES, Shared, shared_for
 from atlas.store.store import MANIFEST, SUMMARIES, Store, map_band_files
 
 CHECKSUMS = "SHA256SUMS"
@@ -41,6 +53,11 @@ SKIPPED_DIRS = {
     "booklets": "generated profile booklets (make them again)",
     "tmp": "scratch space of exports",
     "sessions": "open sign-in sessions (everybody signs in again after a restore)",
+}
+# With PostgreSQL: its tables left out, and why (the backup exports the audit log and the notes only).
+SKIPPED_DATABASE = {
+    "PostgreSQL atlas_sessions": "open sign-in sessions (everybody signs in again after a restore)",
+    "PostgreSQL atlas_uploads": "pending uploads not yet confirmed (upload the file again)",
 }
 STORE_DIRS = ("tables", "values")  # only the files the manifest names are copied from these
 _CHUNK = 1 << 20
@@ -71,13 +88,15 @@ def backup(store: Store, target: Path) -> BackupResult:
     _require_new_or_empty(target, "backup")
     if not store.exists():
         raise BackupError(f"no store in {store.data_dir} (manifest.json missing): nothing to back up")
-    manifest_bytes, logs, small = _snapshot(store)
+    shared = shared_for(store.data_dir)
+    manifest_bytes, logs, small, marks = _snapshot(store)
     manifest = json.loads(manifest_bytes)
     work = _sibling(target, "backup")
     try:
         sums: dict[str, str] = {}
         total = 0
-        for rel, data in {MANIFEST: manifest_bytes, **small}.items():
+        exported = _export(shared, marks)
+        for rel, data in {MANIFEST: manifest_bytes, **small, **exported}.items():
             _write_bytes(work / rel, data)
             sums[rel] = hashlib.sha256(data).hexdigest()
             total += len(data)
@@ -89,10 +108,12 @@ def backup(store: Store, target: Path) -> BackupResult:
                 raise BackupError(f"{rel} is named by the manifest but missing from {store.data_dir}")
             sums[rel], size = _copy(store.data_dir / rel, work / rel)
             total += size
-        skipped = _skipped_dirs(store.data_dir)
+        skipped = _skipped_dirs(store.data_dir) | (SKIPPED_DATABASE if shared is not None else {})
         info = {"format": 1, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "source": str(store.data_dir), "generation": int(manifest["generation"]),
                 "files": len(sums) + 1, "skipped": skipped}
+        if shared is not None:
+            info["exported_from_postgresql"] = sorted(exported)
         info_bytes = (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
         _write_bytes(work / INFO, info_bytes)
         sums[INFO] = hashlib.sha256(info_bytes).hexdigest()
@@ -105,24 +126,45 @@ def backup(store: Store, target: Path) -> BackupResult:
     return BackupResult(target, int(manifest["generation"]), len(sums) + 1, total, skipped)
 
 
-def _snapshot(store: Store) -> tuple[bytes, dict[str, int], dict[str, bytes]]:
-    """Under the write lock: the manifest's bytes, the logs' lengths, and the other small files' bytes.
+def _snapshot(store: Store) -> tuple[bytes, dict[str, int], dict[str, bytes], dict[str, int]]:
+    """Under the write lock: the manifest's bytes, the logs' lengths, the other small files' bytes, and
+    (with PostgreSQL) the newest row of the logs kept there.
 
-    Append-only logs are copied later up to the length they had at this
-    moment (a line written after it is not part of the backup); the other
-    top-level files (the session key) are small and read right here.
+    Append-only logs are copied later up to the length (or row) they had at
+    this moment (an entry written after it is not part of the backup); the
+    other top-level files (the session key) are small and read right here.
+    With PostgreSQL the audit log and the notes are the database's: files of
+    those names in the data directory are what an adoption left behind, not
+    the log, and are skipped.
     """
     logs: dict[str, int] = {}
     small: dict[str, bytes] = {}
+    marks: dict[str, int] = {}
+    shared = shared_for(store.data_dir)
+    in_database = (AUDIT, NOTES) if shared is not None else ()
     with store.writing():  # nothing is written in the block, so nothing is committed
         manifest_bytes = store.manifest_path.read_bytes()
         for path in sorted(store.data_dir.iterdir()):
-            if path.is_file() and _is_side_file(path.name):
+            if path.is_file() and _is_side_file(path.name) and path.name not in in_database:
                 if path.suffix == ".jsonl":
                     logs[path.name] = path.stat().st_size
                 else:
                     small[path.name] = path.read_bytes()
-    return manifest_bytes, logs, small
+        if shared is not None:
+            marks = {AUDIT: shared.audit.last_seq(), NOTES: shared.notes.stamp()[0]}
+    return manifest_bytes, logs, small, marks
+
+
+def _export(shared: Shared | None, marks: dict[str, int]) -> dict[str, bytes]:
+    """The audit log and the notes from PostgreSQL up to the snapshot's rows, as their files' bytes.
+
+    Read after the lock is released (writers carry on); an empty log is left
+    out, as an embedded store without entries has no file.
+    """
+    if shared is None:
+        return {}
+    out = {AUDIT: shared.audit.export(marks[AUDIT]), NOTES: shared.notes.export(marks[NOTES])}
+    return {rel: data for rel, data in out.items() if data}
 
 
 def _skipped_dirs(data_dir: Path) -> dict[str, str]:
