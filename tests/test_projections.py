@@ -158,3 +158,27 @@ def test_the_confirm_route_documents_its_projection_body(dash_app):
     spec = fresh_client(dash_app).get("/api/v1/openapi.json").get_json()
     body = spec["paths"]["/api/v1/uploads/{upload_id}/confirm"]["post"]["requestBody"]
     assert "projection" in body["content"]["application/json"]["schema"]["properties"]
+
+
+def test_the_upload_page_confirms_a_projection_and_version_tables_mark_it(scratch_app, scratch_atlas):
+    """A steward names the variant on the upload page; the history and release queue say "Prognose (…)"."""
+    from atlas.web.components import version_table
+    from tests.dash_requests import call, find_output
+    client, token = writer(scratch_app, "admin")
+    report = upload(client, token, extract(scratch_atlas, "bev_u6", ["2029"])).get_json()
+    key = find_output(scratch_app, "up-confirmed", "children")
+    status, body = call(client, scratch_app, key, {"up-confirm.n_clicks": 1,
+                                                    "up-upload.data": {"upload_id": report["upload_id"]},
+                                                    "up-projection.value": VARIANT})
+    assert status == 200, body
+    vid = body["response"]["up-versions"]["data"][0]
+    admin = scratch_atlas.users.get("admin").principal()
+    history = versions.history(scratch_atlas, admin, "bev_u6")
+    assert history.iloc[0]["version_id"] == vid and history.iloc[0]["projection"] == VARIANT
+    table = str(version_table(scratch_atlas, history, "t", lang="de"))
+    assert table.count(LABEL) == 1  # the projected version only, not the observed ones below it
+    too_long = upload(client, token, extract(scratch_atlas, "bev_u6", ["2030"])).get_json()
+    status, body = call(client, scratch_app, key, {"up-confirm.n_clicks": 1,
+                                                    "up-upload.data": {"upload_id": too_long["upload_id"]},
+                                                    "up-projection.value": "x" * 200})
+    assert status == 200 and "Variante" in str(body["response"]["up-confirmed"]["children"])

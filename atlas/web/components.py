@@ -309,7 +309,10 @@ def version_table(atlas: Atlas, rows: pd.DataFrame, prefix: str, *, show_indicat
         source = t("vt_source", lang).format(file=r["file_name"], n=count) if _text(r["file_name"]) else ""
         changes = " / ".join("–" if pd.isna(v) else format_number(v, 0)
                              for v in (r["n_added"], r["n_changed"], r["n_removed"]))
-        item = {"version": vid, "periods": periods_text(list(r["periods"])),
+        variant = _text(r.get("projection"))  # a projection says so wherever its versions are listed
+        periods = periods_text(list(r["periods"]))
+        item = {"version": vid, "periods": html.Div([periods, html.Br(), html.Small(
+                    t("projection", lang).format(variant=variant), className="oa-projection")]) if variant else periods,
                 "state": t(f"state_{r['state']}", lang) if f"state_{r['state']}" in STRINGS else r["state"],
                 "created": html.Div([created, html.Br(), html.Small(source)]) if source else created,
                 "release": release_text(r, now, lang), "changes": changes,

@@ -86,6 +86,10 @@ def layout(**_args) -> html.Div:
                   html.Button(tr("up_recheck"), id="up-recheck", className="oa-chip")],
                  id="up-mapping", hidden=True),
         html.Div(id="up-preview"),
+        html.Div([html.Label(tr("up_projection"), htmlFor="up-projection", className="oa-label"),
+                  dcc.Input(id="up-projection", type="text", maxLength=versions.MAX_PROJECTION, debounce=True,
+                            placeholder=tr("up_projection_placeholder"), className="oa-input"),
+                  html.P(tr("up_projection_hint"), className="oa-hint")], className="oa-field"),
         html.Div([html.Button(tr("up_save_draft"), id="up-confirm", className="oa-button", disabled=True),
                   html.Button(tr("up_discard"), id="up-cancel", className="oa-chip"),
                   html.Div(id="up-confirmed", role="status")], className="oa-links"),
@@ -353,14 +357,15 @@ def register_callbacks(app) -> None:
                                                                                    allow_duplicate=True),
         Output("up-release-internal", "disabled"), Output("up-release-public", "disabled"),
         Output("up-history-indicator", "value"),
-        Input("up-confirm", "n_clicks"), State("up-upload", "data"), prevent_initial_call=True,
+        Input("up-confirm", "n_clicks"), State("up-upload", "data"), State("up-projection", "value"),
+        prevent_initial_call=True,
     )
-    def on_confirm(_n, data):
-        """Store the checked upload as drafts, then show their history (where every further step is)."""
+    def on_confirm(_n, data, projection=None):
+        """Store the checked upload as drafts (a projection when a variant is named), then show their history."""
         atlas, viewer = current_atlas(), current_principal()
         upload_id = (data or {}).get("upload_id") if isinstance(data, dict) else None
         try:
-            ids = uploads.confirm(atlas, viewer, upload_id)
+            ids = uploads.confirm(atlas, viewer, upload_id, projection or None)
         except versions.VersionError as exc:
             return html.P(str(exc), className="oa-error"), no_update, True, True, True, no_update
         saved = html.P(tr("up_saved").format(ids=", ".join(map(str, ids))),
