@@ -2,8 +2,9 @@
 
 A real PostgreSQL (Debian's postgresql 15, started here as the `postgres` user
 in a temp folder, on a free loopback port) holds the writer lock, the current
-manifest, sessions, the audit log and pending uploads
-(atlas/store/shared_state.py). The first tests use two app contexts in this
+manifest, sessions, the audit log, pending uploads and the notes
+(atlas/store/shared_state.py); a backup exports the audit log and the notes
+from it, and a restore onto an empty database answers the same. The first tests use two app contexts in this
 process; the last starts two gunicorn servers on the same data directory
 behind Debian's nginx (round robin) and checks that a session survives a
 switch of server, that a logout on one server ends the session on the other,
@@ -25,6 +26,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,11 @@ def postgres():
 @pytest.fixture()
 def database(postgres):
     """A fresh database of its own for one test (stores never share one)."""
+    return new_database(postgres)
+
+
+def new_database(postgres: str) -> str:
+    """An empty database on the throwaway server; its URL."""
     import psycopg
     name = f"t{random.randrange(16**8):08x}"
     with psycopg.connect(postgres.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
@@ -190,6 +197,38 @@ def test_sessions_audit_and_pending_uploads_are_shared_through_postgres(atlas, d
     seen = Uploads(other.settings.data_dir).get(pending.upload_id, steward)
     assert seen is not None and seen.state == "checking"
     assert Uploads(data).get(pending.upload_id, Principal("jugendamt", "steward", frozenset({"jugend"}))) is None
+
+
+@pytest.mark.slow  # starts PostgreSQL (~3 s)
+def test_notes_are_adopted_once_then_written_and_read_through_postgres(atlas, database, tmp_path):
+    """An embedded store's notes.jsonl is taken over once; from then on revisions are rows every context sees."""
+    import psycopg
+
+    from atlas.services import notes
+    from auth.permissions import Principal
+    data = _copy_store(atlas, tmp_path / "data")
+    embedded = _context(data, "", atlas)
+    steward = embedded.users.get("sozialamt").principal()
+    first = notes.write(embedded, steward, {"indicator": "alo_quote", "text": "erste Fassung", "visibility": "public"})
+    file_bytes = (data / notes.FILE).read_bytes()
+    one, other = _context(data, database, atlas), _context(data, database, atlas)
+    assert [(n["rev"], n["text"]) for n in notes.history(one, steward, first["id"])] == [(1, "erste Fassung")]
+    second = notes.write(other, steward, {"id": first["id"], "text": "zweite Fassung"})
+    assert second["rev"] == 2
+    # The other context reads the new revision at once, its history holds both, `as_of` still sees the first.
+    assert [(n["rev"], n["text"]) for n in notes.history(one, steward, first["id"])] == [
+        (1, "erste Fassung"), (2, "zweite Fassung")]
+    anonymous = Principal()
+    assert [n["text"] for n in notes.visible(one, anonymous, "alo_quote")] == ["zweite Fassung"]
+    then = datetime.fromisoformat(first["at"])
+    assert [n["text"] for n in notes.visible(one, anonymous, "alo_quote", as_of=then)] == ["erste Fassung"]
+    assert (data / notes.FILE).read_bytes() == file_bytes  # the file is no longer written
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT note_id, rev FROM atlas_notes ORDER BY seq").fetchall() == [
+            (first["id"], 1), (first["id"], 2)]
+    assert [e["action"] for e in other.audit.entries(limit=1)] == ["note_changed"]
+    # A third context (a restarted server) does not adopt the file again.
+    assert [n.rev for n in notes.revisions(_context(data, database, atlas))] == [1, 2]
 
 
 # ----------------------------------------------------------------------------- two servers behind nginx
@@ -316,6 +355,29 @@ def test_a_session_survives_a_switch_of_server_and_a_logout_on_one_ends_it_on_th
     assert on_server(user, cluster, 0).get(cluster.servers[0] + report).status_code == 404
     audit = _context(cluster.data, cluster.url, atlas).audit.entries(limit=50)
     assert any(e["action"] == "logout" and e["actor"] == "sozialamt" for e in audit)
+
+
+@pytest.mark.slow  # PostgreSQL, two gunicorn servers and nginx (~15 s to start)
+def test_a_note_written_through_one_server_is_read_with_its_history_through_the_other(cluster):
+    from tests.conftest import DEMO_PASSWORDS
+    user = browser(cluster)
+    token = sign_in(user, cluster.https, "sozialamt", DEMO_PASSWORDS["sozialamt"])
+    first, second = (on_server(user, cluster, n) for n in (0, 1))
+    headers = {"X-CSRFToken": token}
+    text = f"Zählweise geändert ab 2023 ({random.randrange(10**6)})"
+    made = first.post(f"{cluster.servers[0]}/api/v1/notes", headers=headers,
+                      json={"indicator": "sgb2_quote", "text": text, "visibility": "public"})
+    assert made.status_code == 201, made.text[:300]
+    note_id = made.json()["id"]
+    changed = second.post(f"{cluster.servers[1]}/api/v1/notes", headers=headers,
+                          json={"id": note_id, "text": text + ", zweite Fassung"})
+    assert changed.status_code == 201 and changed.json()["rev"] == 2, changed.text[:300]
+    for n, client in enumerate((first, second)):  # each server, also the one that did not write it
+        history = client.get(f"{cluster.servers[n]}/api/v1/notes/{note_id}/history").json()["revisions"]
+        assert [(h["rev"], h["text"]) for h in history] == [(1, text), (2, text + ", zweite Fassung")], n
+        public = plain().get(f"{cluster.servers[n]}/api/v1/notes?indicator=sgb2_quote").json()["notes"]
+        assert [note["text"] for note in public if note["id"] == note_id] == [text + ", zweite Fassung"], n
+    assert not (cluster.data / "notes.jsonl").exists()  # in PostgreSQL, not in the shared folder
 
 
 SOAK_PASSWORD = "soak-passwort-2026"
@@ -478,6 +540,53 @@ def test_soak_across_two_servers(cluster, atlas, capsys):
 def audit_lines(data: Path) -> int:
     path = data / "audit.jsonl"
     return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
+
+
+# ----------------------------------------------------------------------------- backup and restore
+@pytest.mark.slow  # starts PostgreSQL (~3 s) and backs up and restores the demo store
+def test_a_backup_in_postgres_mode_restores_the_audit_log_and_the_notes_onto_an_empty_database(
+        atlas, postgres, database, tmp_path):
+    from atlas.store.backup import CHECKSUMS, backup, restore, verify
+    from atlas.web.app import create_app
+    from tests.conftest import writer
+    data = _copy_store(atlas, tmp_path / "data")
+    source = _context(data, database, atlas)
+    source_app = create_app(atlas=source)
+    steward, token = writer(source_app, "sozialamt")
+    admin, _ = writer(source_app, "admin")  # its login is in the log before the backup
+    made = steward.post("/api/v1/notes", json={"indicator": "alo_quote", "text": "erste Fassung",
+                                               "visibility": "internal"}, headers={"X-CSRFToken": token}).get_json()
+    steward.post("/api/v1/notes", json={"id": made["id"], "text": "zweite Fassung"}, headers={"X-CSRFToken": token})
+    # Leftovers of the adoption in the data directory are not the log: the backup exports the database's.
+    (data / "audit.jsonl").write_text('{"at": "2020-01-01T00:00:00+00:00", "actor": "stale", "action": "x"}\n')
+    (data / "notes.jsonl").write_text("not the notes\n")
+
+    result = backup(source.store, tmp_path / "backup")
+    sums = verify(tmp_path / "backup")
+    assert {"audit.jsonl", "notes.jsonl"} <= set(sums)
+    assert "  notes.jsonl\n" in (tmp_path / "backup" / CHECKSUMS).read_text()
+    assert "PostgreSQL atlas_sessions" in result.skipped and "PostgreSQL atlas_uploads" in result.skipped
+    assert b"stale" not in (tmp_path / "backup" / "audit.jsonl").read_bytes()
+    assert len((tmp_path / "backup" / "notes.jsonl").read_text().splitlines()) == 2
+
+    restore(tmp_path / "backup", tmp_path / "restored")
+    restored = _context(tmp_path / "restored", new_database(postgres), atlas)  # a fresh, empty database
+    assert restored.store.generation() == source.store.generation()
+    restored_app = create_app(atlas=restored)
+    restored_steward, _ = writer(restored_app, "sozialamt")
+    restored_admin, _ = writer(restored_app, "admin")  # two logins more in the restored log
+
+    def answers(steward_client, admin_client) -> dict:
+        got = {"notes": steward_client.get("/api/v1/notes?indicator=alo_quote").get_json(),
+               "history": steward_client.get(f"/api/v1/notes/{made['id']}/history").get_json(),
+               "audit": admin_client.get("/api/v1/audit?limit=10000").get_json()}
+        assert got["history"]["revisions"] and got["audit"]["count"] > 2
+        return got
+    before, after = answers(steward, admin), answers(restored_steward, restored_admin)
+    assert after["notes"] == before["notes"] and after["history"] == before["history"]
+    newest = after["audit"]["entries"][:2]  # newest first: the restored app's own two logins
+    assert [(e["actor"], e["action"]) for e in newest] == [("admin", "login"), ("sozialamt", "login")], newest
+    assert after["audit"]["entries"][2:] == before["audit"]["entries"]
 
 
 # ----------------------------------------------------------------------------- kill -9 with PostgreSQL
