@@ -20,7 +20,7 @@ from atlas.services.context import Atlas
 from atlas.store import backup as backup_module
 from atlas.store.backup import CHECKSUMS, BackupError, backup, restore, verify
 from atlas.web.app import create_app
-from tests.conftest import csrf_token, fresh_client, login
+from tests.conftest import csrf_token, fresh_client, login, writer
 from tests.test_workflow import extract, post, upload
 
 PERIODS = ("2026-Q1", "2026-Q2", "2026-Q3")  # one confirmed upload each, by the writer thread
@@ -200,3 +200,20 @@ def test_an_interrupted_backup_leaves_no_backup_behind(scratch_atlas, tmp_path, 
     with pytest.raises(OSError, match="No space left"):
         backup(scratch_atlas.store, tmp_path / "out" / "full")
     assert list((tmp_path / "out").iterdir()) == []  # neither the backup nor its work folder
+
+
+def test_notes_come_along_in_an_embedded_backup(scratch_app, scratch_atlas, tmp_path):
+    """notes.jsonl is backed up as an append-only log like the audit log, and nothing is named as taken from a
+    database (with ATLAS_DATABASE_URL the notes are exported instead: tests/test_multiserver.py)."""
+    steward, token = writer(scratch_app, "sozialamt")
+    made = post(steward, token, "/api/v1/notes", {"indicator": "alo_quote", "text": "erste Fassung"}).get_json()
+    post(steward, token, "/api/v1/notes", {"id": made["id"], "text": "zweite Fassung"})
+    result = backup(scratch_atlas.store, tmp_path / "backup")
+    assert "notes.jsonl" in verify(tmp_path / "backup")
+    assert not any(name.startswith("PostgreSQL") for name in result.skipped)
+    assert "exported_from_postgresql" not in json.loads((tmp_path / "backup" / "backup.json").read_text())
+    restore(tmp_path / "backup", tmp_path / "restored")
+    restored, _ = writer(create_app(atlas=context_on(scratch_atlas, tmp_path / "restored")), "sozialamt")
+    for url in ("/api/v1/notes?indicator=alo_quote", f"/api/v1/notes/{made['id']}/history"):
+        assert restored.get(url).get_json() == steward.get(url).get_json(), url
+    assert len(steward.get(f"/api/v1/notes/{made['id']}/history").get_json()["revisions"]) == 2

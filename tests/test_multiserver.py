@@ -587,6 +587,11 @@ def test_a_backup_in_postgres_mode_restores_the_audit_log_and_the_notes_onto_an_
     newest = after["audit"]["entries"][:2]  # newest first: the restored app's own two logins
     assert [(e["actor"], e["action"]) for e in newest] == [("admin", "login"), ("sozialamt", "login")], newest
     assert after["audit"]["entries"][2:] == before["audit"]["entries"]
+    # The same backup is an embedded store too (the way back from PostgreSQL): its files answer alike.
+    restore(tmp_path / "backup", tmp_path / "embedded")
+    embedded_steward, _ = writer(create_app(atlas=_context(tmp_path / "embedded", "", atlas)), "sozialamt")
+    for url in ("/api/v1/notes?indicator=alo_quote", f"/api/v1/notes/{made['id']}/history"):
+        assert embedded_steward.get(url).get_json() == steward.get(url).get_json(), url
 
 
 # ----------------------------------------------------------------------------- kill -9 with PostgreSQL
