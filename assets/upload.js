@@ -16,29 +16,38 @@ window.ortsatlas = window.ortsatlas || {};
   function csrf() { const meta = el("oa-csrf"); return meta ? meta.dataset.token : ""; }
   function limit() { const meta = el("oa-csrf"); return parseInt((meta && meta.dataset.limit) || "0", 10); }
 
+  // The zone's words in the page's language (data-words, from the message catalogue): "{n}" takes vars.n.
+  function word(zone, key, vars) {
+    const holder = zone || document.querySelector(".oa-drop");
+    let words = {};
+    try { words = JSON.parse((holder && holder.dataset.words) || "{}"); } catch (err) { words = {}; }
+    return String(words[key] || key).replace(/\{(\w+)\}/g, function (m, name) {
+      return vars && vars[name] !== undefined ? vars[name] : m;
+    });
+  }
+
   function say(zone, text) {
     const status = el(zone.dataset.status);
     if (status) { status.textContent = text; }
   }
 
-  function describe(body, status) {
-    if (!body) { return "Hochladen fehlgeschlagen (HTTP " + status + ")."; }
+  function describe(zone, body, status) {
+    if (!body) { return word(zone, "js_failed_http", {status: status}); }
     if (body.ok && body.set_id) {
-      return "Gespeichert: Gebietsstand " + body.set_id + " ab " + body.valid_from + ", " + body.areas +
-        " Gebiete in " + body.districts + " Stadtbezirken.";
+      return word(zone, "js_boundaries_saved", {set: body.set_id, from: body.valid_from, areas: body.areas,
+                                               districts: body.districts});
     }
     if (body.errors && body.errors.length) {
-      return "Nicht gespeichert: " + body.errors.map(function (e) { return e.message; }).join(" | ");
+      return word(zone, "adm_not_saved", {exc: body.errors.map(function (e) { return e.message; }).join(" | ")});
     }
     return body.message || ("HTTP " + status);
   }
 
   // A large file is checked in the background (HTTP 202): ask how far it is until it is done.
-  const STAGES = {queued: "wartet", read: "Datei lesen", cells: "Zellen lesen", rows: "Zeilen prüfen",
-                  compare: "mit dem Bestand vergleichen", saving: "Bericht speichern"};
+  const STAGES = ["queued", "read", "cells", "rows", "compare", "saving"];  // js_stage_<stage> in the catalogue
 
   function handOver(zone, body) {
-    say(zone, body.ok ? "Geprüft: keine Fehler." : "Geprüft: bitte den Prüfbericht ansehen.");
+    say(zone, word(zone, body.ok ? "js_checked_ok" : "js_checked_errors"));
     window.dash_clientside.set_props(zone.dataset.store, {data: {upload_id: body.upload_id, at: Date.now()}});
   }
 
@@ -48,11 +57,12 @@ window.ortsatlas = window.ortsatlas || {};
     xhr.onload = function () {
       let body = null;
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
-      if (!body || xhr.status !== 200) { say(zone, describe(body, xhr.status)); return; }
+      if (!body || xhr.status !== 200) { say(zone, describe(zone, body, xhr.status)); return; }
       if (body.state === "checking") {
         const p = body.progress || {}, share = Math.round(100 * (p.share || 0));
         if (bar) { bar.style.width = share + "%"; }
-        say(zone, "Prüfung läuft: " + (STAGES[p.stage] || p.stage || "") + " (" + share + " %) …");
+        const stage = STAGES.indexOf(p.stage) >= 0 ? word(zone, "js_stage_" + p.stage) : (p.stage || "");
+        say(zone, word(zone, "js_checking", {stage: stage, share: share}));
         window.setTimeout(function () { follow(zone, url, bar); }, 700);
         return;
       }
@@ -60,7 +70,7 @@ window.ortsatlas = window.ortsatlas || {};
       handOver(zone, body);
     };
     xhr.onerror = function () {  // a brief drop of the connection: keep asking, the check runs on
-      say(zone, "Verbindung unterbrochen; die Prüfung läuft auf dem Server weiter …");
+      say(zone, word(zone, "js_connection_lost"));
       window.setTimeout(function () { follow(zone, url, bar); }, 3000);
     };
     xhr.send();
@@ -70,7 +80,7 @@ window.ortsatlas = window.ortsatlas || {};
     const file = files[zone.id];
     if (!file) { return; }
     if (limit() && file.size > limit()) {
-      say(zone, "Die Datei ist größer als " + Math.round(limit() / 1048576) + " MB und wird nicht hochgeladen.");
+      say(zone, word(zone, "js_too_large", {mb: Math.round(limit() / 1048576)}));
       return;
     }
     const form = new FormData();
@@ -97,7 +107,7 @@ window.ortsatlas = window.ortsatlas || {};
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
       if (xhr.status === 202 && body && body.upload_id) {
         if (bar) { bar.style.width = "0%"; }
-        say(zone, "Hochgeladen; die Prüfung läuft …");
+        say(zone, word(zone, "js_uploaded"));
         follow(zone, xhr.getResponseHeader("Location") || ("/api/v1/uploads/" + body.upload_id), bar);
         return;
       }
@@ -105,11 +115,11 @@ window.ortsatlas = window.ortsatlas || {};
       if (zone.dataset.store && body && body.upload_id) {
         handOver(zone, body);
       } else {
-        say(zone, describe(body, xhr.status));
+        say(zone, describe(zone, body, xhr.status));
       }
     };
-    xhr.onerror = function () { say(zone, "Hochladen fehlgeschlagen: keine Verbindung."); };
-    say(zone, "Wird hochgeladen und geprüft …");
+    xhr.onerror = function () { say(zone, word(zone, "js_no_connection")); };
+    say(zone, word(zone, "js_sending"));
     xhr.send(form);
   }
 
@@ -164,10 +174,10 @@ window.ortsatlas = window.ortsatlas || {};
     recheck: function (clicks, mapping, zoneId) {
       if (!clicks) { return window.dash_clientside.no_update; }
       const zone = el(zoneId);
-      if (!zone || !files[zoneId]) { return "Bitte die Datei erneut wählen."; }
+      if (!zone || !files[zoneId]) { return word(zone, "js_pick_again"); }
       extra[zoneId] = Object.assign(extra[zoneId] || {}, {mapping: mapping || {}});
       send(zone);
-      return "Wird mit der Zuordnung erneut geprüft …";
+      return word(zone, "js_rechecking");
     }
   };
 })(window.ortsatlas);

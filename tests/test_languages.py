@@ -230,3 +230,20 @@ def open_page(app, client, path: str, lang: str, texts: list[str] | None = None)
     _output_texts(body, texts)
     _walk(body, values)
     return values, router
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_upload_scripts_words_come_from_the_catalogue(scratch_app, lang):
+    """assets/upload.js says what the drop zone hands it (data-words), in the page's language."""
+    import json
+    client = fresh_client(scratch_app)
+    login(client, "admin")
+    values, _ = open_page(scratch_app, client, "/upload", lang)
+    words = json.loads(values["up-drop.data-words"])
+    expected = {k: pair[lang == "en"] for k, pair in STRINGS.items() if k.startswith("js_")}
+    assert len(expected) > 10 and all(words[k] == text for k, text in expected.items())
+    script = (ROOT / "assets" / "upload.js").read_text(encoding="utf-8")
+    used = {k for k in re.findall(r"""word\(\w+, ["'](\w+)["']""", script) if not k.endswith("_")}
+    used |= {f"js_stage_{s}" for s in re.search(r"const STAGES = \[([^\]]*)\]", script).group(1)
+             .replace('"', "").replace(" ", "").split(",")}  # 'js_stage_' + the stage
+    assert used - set(words) == set(), "every word the script asks for is handed to it"

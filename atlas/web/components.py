@@ -8,6 +8,7 @@ the browser and a downloaded picture show the same lines and markers.
 from __future__ import annotations
 
 import functools
+import json
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pandas as pd
@@ -203,7 +204,9 @@ def csrf_marker(limit_mb: int) -> html.Div:
 
 def drop_zone(zone_id: str, endpoint: str, status_id: str, accept: str, store: str = "", fields: str = "") -> html.Div:
     """A drop zone handled by assets/upload.js, its progress bar and its status line."""
-    data = {"data-endpoint": endpoint, "data-status": status_id, "data-accept": accept, "data-fields": fields}
+    data = {"data-endpoint": endpoint, "data-status": status_id, "data-accept": accept, "data-fields": fields,
+            "data-words": json.dumps({k: tr(k) for k in STRINGS if k.startswith("js_")} | {
+                "adm_not_saved": tr("adm_not_saved")}, ensure_ascii=False)}  # assets/upload.js says these
     if store:
         data["data-store"] = store
     return html.Div([
