@@ -212,11 +212,14 @@ window.ortsatlas = window.ortsatlas || {};
     const banner = document.getElementById("ex-offline");
     if (banner) { banner.hidden = !on; }
   }
-  // A view is its callback's outputs and inputs (what was changed, and the state, do not make another view).
+  // A view is its callback's outputs and inputs (what was changed, and the state, do not make another view),
+  // and the geometry the map held when it was answered: the map's answer leaves out the geometry when the
+  // map already shows that boundary set and level (`ex-set`), so it may only be replayed onto that geometry.
   function viewKey(body) {
     try {
       const b = JSON.parse(body);
-      return JSON.stringify([b.output, b.inputs]);
+      const held = (b.state || []).filter(function (s) { return s.id === "ex-set"; }).map(function (s) { return s.value; });
+      return JSON.stringify([b.output, b.inputs, held]);
     } catch (e) {
       return body;
     }

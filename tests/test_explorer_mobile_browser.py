@@ -95,3 +95,24 @@ def test_a_dropped_connection_keeps_views_already_seen_and_says_so(duo):
     duo.driver.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
     duo.find_element("#ex-method input[value=equal_interval]").click()
     until(lambda: fills(duo) == equal and not banner.is_displayed(), message="back online")
+
+
+def test_offline_a_view_is_replayed_only_onto_the_geometry_it_was_answered_for(duo):
+    """The map's answer leaves the geometry out when the map already shows that boundary set; replayed
+    offline onto the other set's areas it would paint 51 areas' colours onto 50. So it is not replayed."""
+    from selenium.webdriver.common.keys import Keys
+
+    from tests.test_explorer_browser import fills
+    duo.driver.get(duo.server_url)
+    coloured_map(duo)  # the newest period on today's 51 Ortsteile (answered without geometry)
+    thumb = duo.find_element("#ex-period [role=slider]")
+    thumb.send_keys(Keys.HOME)  # 2012: the old set of 50, geometry sent
+    old = until(lambda: (f := fills(duo)) and len(f) == 50 and f, message="the 50 Ortsteile of 2012")
+    duo.driver.execute_cdp_cmd("Network.enable", {})
+    duo.driver.execute_cdp_cmd("Network.emulateNetworkConditions", OFFLINE)
+    thumb.send_keys(Keys.END)  # seen, but for the other geometry
+    until(lambda: duo.find_element("#ex-offline").is_displayed(), message="the offline banner")
+    duo.driver.execute_script("return new Promise(r => setTimeout(r, 500))")
+    assert fills(duo) == old  # left as it was, not repainted with another set's colours
+    duo.get_logs()
+    duo.driver.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
