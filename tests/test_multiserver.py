@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -213,6 +213,7 @@ def test_notes_are_adopted_once_then_written_and_read_through_postgres(atlas, da
     file_bytes = (data / notes.FILE).read_bytes()
     one, other = _context(data, database, atlas), _context(data, database, atlas)
     assert [(n["rev"], n["text"]) for n in notes.history(one, steward, first["id"])] == [(1, "erste Fassung")]
+    other.clock.set(datetime.fromisoformat(first["at"]) + timedelta(minutes=5))  # a later moment, not the same second
     second = notes.write(other, steward, {"id": first["id"], "text": "zweite Fassung"})
     assert second["rev"] == 2
     # The other context reads the new revision at once, its history holds both, `as_of` still sees the first.
@@ -546,7 +547,7 @@ def audit_lines(data: Path) -> int:
 @pytest.mark.slow  # starts PostgreSQL (~3 s) and backs up and restores the demo store
 def test_a_backup_in_postgres_mode_restores_the_audit_log_and_the_notes_onto_an_empty_database(
         atlas, postgres, database, tmp_path):
-    from atlas.store.backup import CHECKSUMS, backup, restore, verify
+    from atlas.store.backup import CHECKSUMS, BackupError, backup, restore, verify
     from atlas.web.app import create_app
     from tests.conftest import writer
     data = _copy_store(atlas, tmp_path / "data")
@@ -592,6 +593,10 @@ def test_a_backup_in_postgres_mode_restores_the_audit_log_and_the_notes_onto_an_
     embedded_steward, _ = writer(create_app(atlas=_context(tmp_path / "embedded", "", atlas)), "sozialamt")
     for url in ("/api/v1/notes?indicator=alo_quote", f"/api/v1/notes/{made['id']}/history"):
         assert embedded_steward.get(url).get_json() == steward.get(url).get_json(), url
+    # A backup of the PostgreSQL-mode data directory without the database's URL would miss both logs: refused.
+    with pytest.raises(BackupError, match="ATLAS_DATABASE_URL"):
+        backup(_context(data, "", atlas).store, tmp_path / "incomplete")
+    assert not (tmp_path / "incomplete").exists()
 
 
 # ----------------------------------------------------------------------------- kill -9 with PostgreSQL

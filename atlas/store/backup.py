@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from atlas.store.shared_state import AUDIT, NOTES, Shared, shared_for
+from atlas.store.shared_state import AUDIT, IN_POSTGRES, NOTES, Shared, shared_for
 from atlas.store.store import MANIFEST, SUMMARIES, Store, map_band_files
 
 CHECKSUMS = "SHA256SUMS"
@@ -89,6 +89,9 @@ def backup(store: Store, target: Path) -> BackupResult:
     if not store.exists():
         raise BackupError(f"no store in {store.data_dir} (manifest.json missing): nothing to back up")
     shared = shared_for(store.data_dir)
+    if shared is None and (store.data_dir / IN_POSTGRES).exists():
+        raise BackupError(f"{store.data_dir} keeps its audit log and notes in PostgreSQL: run the backup with "
+                          "ATLAS_DATABASE_URL set as on the app servers (without it they would be missing)")
     manifest_bytes, logs, small, marks = _snapshot(store)
     manifest = json.loads(manifest_bytes)
     work = _sibling(target, "backup")

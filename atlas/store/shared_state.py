@@ -52,6 +52,9 @@ from typing import Protocol, runtime_checkable
 MANIFEST = "manifest.json"
 AUDIT = "audit.jsonl"  # the file names of the embedded side, also used by backups in PostgreSQL mode
 NOTES = "notes.jsonl"
+# Left in the data directory by the first start with PostgreSQL: a backup run without ATLAS_DATABASE_URL
+# would copy only the files and miss the audit log and the notes, so it refuses (atlas/store/backup.py).
+IN_POSTGRES = ".postgresql"
 
 
 # ============================================================================ the interfaces
@@ -234,7 +237,18 @@ class Database:
                 conn.execute(SCHEMA)
                 self._adopt(conn)
                 conn.commit()
+            self._mark()
             self._ready = True
+
+    def _mark(self) -> None:
+        """Note in the data directory that its state is in PostgreSQL (once; a read-only mount is no error)."""
+        marker = self.data_dir / IN_POSTGRES
+        if not marker.exists():
+            try:
+                marker.write_text("The audit log, notes, sessions and pending uploads of this data directory are "
+                                  "kept in PostgreSQL (ATLAS_DATABASE_URL); see docs/scaling.md.\n")
+            except OSError:
+                pass
 
     def _adopt(self, conn) -> None:
         """Copy an embedded store's (or a restored backup's) manifest, audit log and notes in, once.
