@@ -247,3 +247,20 @@ def test_the_upload_scripts_words_come_from_the_catalogue(scratch_app, lang):
     used |= {f"js_stage_{s}" for s in re.search(r"const STAGES = \[([^\]]*)\]", script).group(1)
              .replace('"', "").replace(" ", "").split(",")}  # 'js_stage_' + the stage
     assert used - set(words) == set(), "every word the script asks for is handed to it"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_server_rendered_pages_speak_one_language(dash_app, names, lang):
+    """The pages Flask renders itself (sign-in, print view): their text and their named attributes."""
+    client = fresh_client(dash_app)
+    wrong = {}
+    for path in ("/login", "/print?indicator=sgb2_quote&area=0101"):
+        query = ("&" if "?" in path else "?") + "lang=en" if lang == "en" else ""
+        page = re.sub(r"<script.*?</script>|<style.*?</style>", " ", client.get(path + query).get_data(as_text=True),
+                      flags=re.S)
+        texts = [part.strip() for part in re.split(r"<[^>]+>", page) if part.strip()]
+        texts += re.findall(r'(?:placeholder|aria-label|title|alt)="([^"]+)"', page)
+        assert len(texts) > 3, path
+        if bad := foreign(texts, lang, names):
+            wrong[path] = bad
+    assert wrong == {}
