@@ -201,16 +201,39 @@ def proxied(atlas, tmp_path_factory):
     data = base / "data"
     shutil.copytree(atlas.store.data_dir, data, ignore=shutil.ignore_patterns("uploads", "tmp", "sessions"))
     ports = {"app": free_port(), "http": free_port(), "https": free_port()}
+    cert, key = self_signed(base)
+    env = {**os.environ, "ATLAS_DATA_DIR": str(data), "ATLAS_BEHIND_PROXY": "1",
+           "ATLAS_LOGIN_RATE_LIMIT": "3 per minute"}
+    app, app_log = start_gunicorn(ports["app"], env, base / "gunicorn.log")
+    nginx, nginx_log = start_nginx(base, ports, cert, key)
+    try:
+        wait_for(f"http://127.0.0.1:{ports['app']}/healthz", app, app_log)
+        wait_for(f"https://127.0.0.1:{ports['https']}/healthz", nginx, nginx_log, verify=str(cert))
+        yield Proxied(f"https://127.0.0.1:{ports['https']}", f"http://127.0.0.1:{ports['http']}",
+                      f"http://127.0.0.1:{ports['app']}", cert, data)
+    finally:
+        stop(nginx, [app])
+
+
+def self_signed(base: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (the tests' HTTPS), made with Debian's openssl."""
     cert, key = base / "cert.pem", base / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
                     "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
                    check=True, capture_output=True, timeout=60)
-    env = {**os.environ, "ATLAS_DATA_DIR": str(data), "ATLAS_BEHIND_PROXY": "1",
-           "ATLAS_LOGIN_RATE_LIMIT": "3 per minute"}
-    app_log = base / "gunicorn.log"
-    app = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{ports['app']}",
-                            "--workers", "1", "--threads", "4", "--timeout", "120"],
-                           cwd=PROJECT_ROOT, env=env, stdout=app_log.open("w"), stderr=subprocess.STDOUT)
+    return cert, key
+
+
+def start_gunicorn(port: int, env: dict, log: Path) -> tuple[subprocess.Popen, Path]:
+    """gunicorn as the Dockerfile runs it, with one worker (one rate-limit counter), on a loopback port."""
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
+                             "--workers", "1", "--threads", "4", "--timeout", "120"],
+                            cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return proc, log
+
+
+def start_nginx(base: Path, ports: dict, cert: Path, key: Path) -> tuple[subprocess.Popen, Path]:
+    """Debian's nginx in the foreground with the shipped site (`ports["app"]`: the upstream's server line(s))."""
     (base / "www").mkdir()
     (base / "ortsatlas.conf").write_text(site_config(ports, cert, key, base / "www"))
     temp = "\n".join(f"    {kind}_temp_path {base / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
@@ -220,29 +243,28 @@ def proxied(atlas, tmp_path_factory):
 worker_processes 1;
 pid {base / "nginx.pid"};
 error_log {base / "nginx.log"} info;
-events {{ worker_connections 64; }}
+events {{ worker_connections 256; }}
 http {{
     access_log {base / "access.log"};
 {temp}
     include {base / "ortsatlas.conf"};
 }}
 """)
-    nginx_log = base / "nginx.log"
-    nginx = subprocess.Popen([str(NGINX), "-p", str(base), "-c", str(base / "nginx.conf"), "-e", str(nginx_log),
-                              "-g", "daemon off;"], stdout=nginx_log.open("a"), stderr=subprocess.STDOUT)
-    try:
-        wait_for(f"http://127.0.0.1:{ports['app']}/healthz", app, app_log)
-        wait_for(f"https://127.0.0.1:{ports['https']}/healthz", nginx, nginx_log, verify=str(cert))
-        yield Proxied(f"https://127.0.0.1:{ports['https']}", f"http://127.0.0.1:{ports['http']}",
-                      f"http://127.0.0.1:{ports['app']}", cert, data)
-    finally:
-        for proc, sig in ((nginx, signal.SIGQUIT), (app, signal.SIGTERM)):  # nginx's and gunicorn's graceful stops
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    log = base / "nginx.log"
+    proc = subprocess.Popen([str(NGINX), "-p", str(base), "-c", str(base / "nginx.conf"), "-e", str(log),
+                             "-g", "daemon off;"], stdout=log.open("a"), stderr=subprocess.STDOUT)
+    return proc, log
+
+
+def stop(nginx: subprocess.Popen, apps: list[subprocess.Popen]) -> None:
+    """nginx's and gunicorn's graceful stops, then a kill for whatever does not stop in time."""
+    for proc, sig in [(nginx, signal.SIGQUIT)] + [(p, signal.SIGTERM) for p in apps]:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 class FromAddress(HTTPAdapter):

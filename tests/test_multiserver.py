@@ -33,11 +33,13 @@ import pytest
 
 from atlas.config import PROJECT_ROOT
 from tests.test_deploy import (
-    NGINX,
     free_port,
     plain,
     require_nginx,
-    site_config,
+    self_signed,
+    start_gunicorn,
+    start_nginx,
+    stop,
     wait_for,
 )
 
@@ -254,59 +256,38 @@ def cluster(atlas, postgres, tmp_path_factory):
         ctx.users.add(name, "steward", [department], SOAK_PASSWORD, actor="admin")
     apps = [free_port(), free_port()]
     ports = {"app": f"{apps[0]};\n    server 127.0.0.1:{apps[1]}", "http": free_port(), "https": free_port()}
-    cert, key = base / "cert.pem", base / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
+    cert, key = self_signed(base)
     env = {**os.environ, "ATLAS_DATA_DIR": str(data), "ATLAS_BEHIND_PROXY": "1", "ATLAS_DATABASE_URL": postgres,
            "ATLAS_LOGIN_RATE_LIMIT": "3 per minute"}
-    procs, logs = [], []
-    for n, port in enumerate(apps):
-        log = base / f"gunicorn{n}.log"
-        procs.append(subprocess.Popen([sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
-                                       "--workers", "1", "--threads", "4", "--timeout", "120"],
-                                      cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT))
-        logs.append(log)
-    (base / "www").mkdir()
-    (base / "ortsatlas.conf").write_text(site_config(ports, cert, key, base / "www"))
-    temp = "\n".join(f"    {kind}_temp_path {base / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                           "scgi"))
-    (base / "nginx.conf").write_text(f"""
-{"user root;" if os.geteuid() == 0 else ""}
-worker_processes 1;
-pid {base / "nginx.pid"};
-error_log {base / "nginx.log"} info;
-events {{ worker_connections 256; }}
-http {{
-    access_log {base / "access.log"};
-{temp}
-    include {base / "ortsatlas.conf"};
-}}
-""")
-    nginx_log = base / "nginx.log"
-    nginx = subprocess.Popen([str(NGINX), "-p", str(base), "-c", str(base / "nginx.conf"), "-e", str(nginx_log),
-                              "-g", "daemon off;"], stdout=nginx_log.open("a"), stderr=subprocess.STDOUT)
+    servers = [start_gunicorn(port, env, base / f"gunicorn{n}.log") for n, port in enumerate(apps)]
+    nginx, nginx_log = start_nginx(base, ports, cert, key)
     try:
-        for port, proc, log in zip(apps, procs, logs):
+        for port, (proc, log) in zip(apps, servers):
             wait_for(f"http://127.0.0.1:{port}/healthz", proc, log)
         wait_for(f"https://127.0.0.1:{ports['https']}/healthz", nginx, nginx_log, verify=str(cert))
         yield Cluster(f"https://127.0.0.1:{ports['https']}", [f"http://127.0.0.1:{p}" for p in apps], cert, data,
                       postgres, audit_lines(data))
     finally:
-        for proc, sig in [(nginx, signal.SIGQUIT)] + [(p, signal.SIGTERM) for p in procs]:
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(nginx, [proc for proc, _ in servers])
 
 
 def browser(cluster: Cluster):
-    """A client of nginx as a browser is: cookies kept, the Referer of the app's own host on every request."""
+    """A client of nginx as a browser is: cookies kept, the Referer of the app's own host on every request.
+
+    Like a browser, it sends a GET once more when a kept-alive connection turns out closed by the server
+    (gunicorn closes idle ones after 2 s; a reader that just used another server meets such a connection
+    as 'connection reset'). Writes are never repeated.
+    """
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
     session = plain()
     session.verify = str(cluster.cert)
     session.headers["Referer"] = f"{cluster.https}/"
+    again = HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0,
+                                          allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False))
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, again)
     return session
 
 
