@@ -553,6 +553,49 @@ def values_many(atlas: Atlas, viewer: Principal, wanted: list[tuple[str, str]],
     return pd.concat(parts).sort_index().reset_index(drop=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 
+def value_rows_many(atlas: Atlas, viewer: Principal, indicator_ids: list[str], period: str | None,
+                    level: str | None = None) -> pd.DataFrame:
+    """`value_rows` of several indicators (one or all periods, one level) at once: one frame with `indicator_id`.
+
+    Why: a composite index reads its inputs over every period; one
+    `value_rows` per input was a query each, turned into pandas cell by cell
+    (~1 s for ten inputs × 1,000 areas × 20 periods). For each indicator the
+    rows, order and suppression are exactly what `value_rows` answers
+    (indicators in the order asked; `confidential` where `value_rows` has
+    it). Indicators without a disclosure pattern are read together in one
+    query through Arrow (`_many_level_rows` over their readable periods),
+    each then through `disclosure.apply` with the empty pattern as
+    `value_rows` does; an indicator with a pattern goes through `value_rows`
+    itself, whose one query over every level also computes its pattern.
+    Indicators the viewer may not see are left out. Raises ValueError for a malformed period or an unknown level.
+    """
+    if period is not None:
+        period_end(period)
+    level = level or territory.base_level(atlas)
+    if level not in territory.level_ids(atlas):
+        raise ValueError(f"unknown level {level!r}")
+    inds = {ind.id: ind for ind in (get_indicator(atlas, viewer, i) for i in dict.fromkeys(indicator_ids))
+            if ind is not None}
+    plain = {i: ind for i, ind in inds.items() if not _may_have_pattern(atlas, ind)}
+    pairs = [(i, p) for i in plain for p in ([period] if period is not None else periods(atlas, viewer, i))]
+    read = _many_level_rows(atlas, viewer, plain, pairs, [level]) if pairs else pd.DataFrame()
+    by_id = dict(list(read.groupby("indicator_id", sort=False))) if len(read) else {}
+    parts = []
+    for ind_id, ind in inds.items():
+        if ind_id not in plain:
+            rows = value_rows(atlas, viewer, ind_id, period, level)
+        elif ind_id in by_id:  # no pattern: only cells delivered as suppressed are withheld (~1 ms each)
+            rows = disclosure.apply(by_id[ind_id][_ROW_COLS].reset_index(drop=True), _no_pattern(), ind, viewer)
+        else:
+            continue
+        if len(rows):
+            parts.append(rows.assign(indicator_id=ind_id))
+    if not parts:
+        return pd.DataFrame(columns=["indicator_id", *_ROW_COLS])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["indicator_id"] + [c for c in out.columns if c != "indicator_id"]]
+
+
 def _many_level_rows(atlas: Atlas, viewer: Principal, inds: dict[str, Indicator], pairs: list[tuple[str, str]],
                      levels: list[str]) -> pd.DataFrame:
     """`_level_rows` of several levels for many (indicator, period) pairs in one query, with level and indicator.
