@@ -183,12 +183,20 @@ def meaningful_levels(atlas: Atlas, viewer: Principal, recipe: Recipe) -> list[s
     return out
 
 
-def compute(atlas: Atlas, viewer: Principal, recipe: Recipe) -> IndexResult | None:
-    """The index per area and period at the recipe's level, read with the viewer's rights.
+@dataclass(frozen=True)
+class _Plan:
+    """What a build needs before any value is read: the inputs, level, periods and directions."""
 
-    None when any input is not visible to the viewer (answered like a missing
-    indicator). Raises RecipeError for a level where an index is not
-    meaningful or periods without data.
+    inds: list
+    level: str
+    periods: list[str]
+    polarities: list[str]
+
+
+def _plan(atlas: Atlas, viewer: Principal, recipe: Recipe) -> _Plan | None:
+    """The checks and periods of `compute` without reading values (the recompute check needs only these).
+
+    None when any input is not visible to the viewer; RecipeError as `compute`.
     """
     inds = [queries.get_indicator(atlas, viewer, i.indicator) for i in recipe.inputs]
     if any(ind is None for ind in inds):
@@ -209,23 +217,63 @@ def compute(atlas: Atlas, viewer: Principal, recipe: Recipe) -> IndexResult | No
         raise RecipeError(400, "bad_reference", "Referenzzeitraum fehlt bei einem Eingang / reference period missing")
     polarities = [inp.polarity or (ind.polarity if ind.polarity in POLARITIES else "") for inp, ind in
                   zip(recipe.inputs, inds)]
+    return _Plan(inds, level, common, polarities)
+
+
+def compute(atlas: Atlas, viewer: Principal, recipe: Recipe) -> IndexResult | None:
+    """The index per area and period at the recipe's level, read with the viewer's rights.
+
+    None when any input is not visible to the viewer (answered like a missing
+    indicator). Raises RecipeError for a level where an index is not
+    meaningful or periods without data.
+    """
+    plan = _plan(atlas, viewer, recipe)
+    return None if plan is None else _build(atlas, viewer, recipe, plan)
+
+
+def _build(atlas: Atlas, viewer: Principal, recipe: Recipe, plan: _Plan) -> IndexResult:
+    """`compute` after its checks: read every input once, standardise, combine, describe."""
+    inds, level, common = plan.inds, plan.level, plan.periods
     wanted = common[0] if len(common) == 1 and recipe.reference in (None, common[0]) else None
-    read = {ind.id: _published(atlas, viewer, ind.id, wanted, level) for ind in inds}
-    rows = _all_rows(recipe, inds, polarities, read, common)
-    de, en = describe(recipe, [i.title_de for i in inds], polarities, level, atlas)
+    read = _published(atlas, viewer, [ind.id for ind in inds], wanted, level)
+    rows = _all_rows(recipe, inds, plan.polarities, read, common)
+    de, en = describe(recipe, [i.title_de for i in inds], plan.polarities, level, atlas)
     return IndexResult(recipe, level, common, rows, de, en, {i.id: i.title_de for i in inds})
 
 
-def _published(atlas: Atlas, viewer: Principal, ind_id: str, period: str | None, level: str) -> pd.DataFrame:
-    """An input's rows (one or all periods) with only publishable values: confidential and suppressed cells
-    become NaN with state 'suppressed'. Read once per input: every period's disclosure in one query."""
-    rows = queries.value_rows(atlas, viewer, ind_id, period, level).copy()
-    withheld = rows["status"] == "suppressed"
+def _published(atlas: Atlas, viewer: Principal, ind_ids: list[str], period: str | None,
+               level: str) -> dict[str, pd.DataFrame]:
+    """Each input's rows (one or all periods) with only publishable values: confidential and suppressed cells
+    become NaN with state 'suppressed'. Every input read at once (`queries.value_rows_many`: one query for
+    the inputs without a disclosure pattern), each input's disclosure over every period at once.
+
+    Remembered per store state, rights, input, period and level: a builder's previews (other weights, another
+    method, the typology's two builds) read the same inputs again. Per input, not per recipe, so the answers
+    kept stay a few MB each. Callers must not change the frames."""
+    batch: dict[str, pd.DataFrame] = {}
+
+    def read(ind_id: str) -> pd.DataFrame:  # the first input not remembered reads all of them, in one go
+        if ind_id not in batch:
+            batch.update(_read_published(atlas, viewer, ind_ids, period, level))
+        return batch[ind_id]
+    return {i: atlas.remembered(("index_input", viewer.rights, i, period, level), lambda i=i: read(i))
+            for i in ind_ids}
+
+
+def _read_published(atlas: Atlas, viewer: Principal, ind_ids: list[str], period: str | None,
+                    level: str) -> dict[str, pd.DataFrame]:
+    rows = queries.value_rows_many(atlas, viewer, ind_ids, period, level)
+    ok = (rows["status"] == "ok").to_numpy(dtype=bool, na_value=False)
+    withheld = (rows["status"] == "suppressed").to_numpy(dtype=bool, na_value=False)
     if "confidential" in rows:
-        withheld |= rows["confidential"].notna()
-    rows["state"] = np.where(withheld, "suppressed", np.where(rows["status"] == "ok", "ok", "missing"))
-    rows.loc[rows["state"] != "ok", "value"] = np.nan
-    return rows[["period", "area_id", "name", "value", "state"]]
+        withheld = withheld | rows["confidential"].notna().to_numpy(dtype=bool)
+    published = ok & ~withheld
+    state = np.where(withheld, "suppressed", np.where(ok, "ok", "missing")).astype(object)
+    value = np.where(published, rows["value"].to_numpy(dtype=float, na_value=np.nan), np.nan)
+    out = pd.DataFrame({"period": rows["period"], "area_id": rows["area_id"], "name": rows["name"],
+                        "value": value, "state": state})
+    at = rows.groupby("indicator_id", sort=False).indices if len(rows) else {}  # each input's rows are adjacent
+    return {i: out.take(at[i]).reset_index(drop=True) if i in at else out.iloc[:0] for i in ind_ids}
 
 
 def _all_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame], periods: list[str]) -> pd.DataFrame:
@@ -234,15 +282,24 @@ def _all_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame], p
     keys = ["period", "area_id"]
     first = read[inds[0].id]
     out = first[first["period"].isin(periods)][keys + ["name"]].reset_index(drop=True)
+    out_keys = _keys(out) if not out.duplicated(keys).any() else None  # duplicates: the merge's answer, always
     scores, states = [], []
     for ind, pol in zip(inds, polarities):
         every = read[ind.id]
         every = every[every["period"].isin(periods) | (every["period"] == recipe.reference)].reset_index(drop=True)
         every["score"] = _standardise(every["value"], every["period"], recipe.method, _sign(pol), recipe.reference)
-        part = out[keys].merge(every[keys + ["score", "state"]], on=keys, how="left")
-        out[f"score_{ind.id}"] = part["score"].to_numpy()
-        scores.append(part["score"].to_numpy(dtype=float))
-        states.append(part["state"].fillna("missing").to_numpy(dtype=object))
+        inside = every["period"].isin(periods).to_numpy()
+        # The usual case: every input on the first one's grid, in its order; no merge needed.
+        if out_keys is not None and _same_keys(out_keys, _keys(every[inside])):
+            score = every["score"].to_numpy(dtype=float)[inside]
+            state = every["state"].to_numpy(dtype=object)[inside]
+        else:
+            part = out[keys].merge(every[keys + ["score", "state"]], on=keys, how="left")
+            score = part["score"].to_numpy(dtype=float)
+            state = part["state"].fillna("missing").to_numpy(dtype=object)
+        out[f"score_{ind.id}"] = score
+        scores.append(score)
+        states.append(state)
     value = combine(np.column_stack(scores), weights, recipe.missing)
     state = np.column_stack(states)
     out["value"] = value
@@ -254,6 +311,17 @@ def _all_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame], p
         reason[row] = "; ".join(f"{ind.id}: {words[st]}" for ind, st in zip(inds, state[row]) if st != "ok")
     out["reason"] = reason
     return out[["period", "area_id", "name", "value", "status", "reason"] + [f"score_{i.id}" for i in inds]]
+
+
+def _keys(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A frame's (period, area key) columns as arrays, to compare row order without a merge."""
+    return frame["period"].to_numpy(dtype=object), frame["area_id"].to_numpy(dtype=object)
+
+
+def _same_keys(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether two frames hold the same (period, area) rows in the same order: then, the keys being unique, a
+    left merge of one onto the other is the other's rows as they are, and ten merges can be skipped."""
+    return len(a[0]) == len(b[0]) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
 def combine(scores: np.ndarray, weights: np.ndarray, missing: str) -> np.ndarray:
@@ -312,7 +380,8 @@ def _catalog_row(atlas: Atlas, indicator_id: str) -> dict | None:
 def _fingerprint(atlas: Atlas, recipe: Recipe, periods: list[str]) -> dict[str, dict[str, list[int]]]:
     """Per input and period: the versions the index reader reads for it (which versions each value came from)."""
     readable = atlas.store.query("SELECT version_id, indicator_id FROM versions WHERE state IN ('internal', 'public')")
-    held = versions.version_periods(atlas, list(readable["version_id"]))
+    mine = readable["indicator_id"].isin([inp.indicator for inp in recipe.inputs])
+    held = versions.version_periods(atlas, list(readable.loc[mine, "version_id"]))  # the inputs' only: all it needs
     out: dict[str, dict[str, list[int]]] = {}
     for inp in recipe.inputs:
         ids = readable.loc[readable["indicator_id"] == inp.indicator, "version_id"]
@@ -367,13 +436,16 @@ def save(atlas: Atlas, viewer: Principal, raw: dict) -> dict:
 
 
 def _write(atlas: Atlas, viewer: Principal, ind_id: str, recipe: Recipe, result: IndexResult,
-           new: list[dict]) -> int:
-    """One draft version of the index's values, and its lineage in the catalogue row, in one transaction."""
+           new: list[dict], lineage: dict | None = None) -> int:
+    """One draft version of the index's values, and its lineage in the catalogue row, in one transaction.
+
+    `lineage`: the input versions (`_fingerprint`) when the caller has already worked them out."""
     rows = result.rows[result.rows["status"] != "missing"]
+    ends = {p: period_end(p) for p in result.periods}  # a few periods, not one call per row
     cells = pd.DataFrame({"indicator_id": ind_id, "area_id": rows["area_id"], "period": rows["period"],
-                          "period_end": [period_end(p) for p in rows["period"]], "value": rows["value"],
+                          "period_end": rows["period"].map(ends), "value": rows["value"],
                           "numerator": np.nan, "denominator": np.nan, "status": rows["status"]})
-    lineage = _fingerprint(atlas, recipe, result.periods)
+    lineage = lineage if lineage is not None else _fingerprint(atlas, recipe, result.periods)
     checksum = hashlib.sha256((json.dumps(lineage, sort_keys=True) + cells.to_csv()).encode()).hexdigest()
     delivery = versions.Delivery(cells, f"index:{ind_id}", checksum, "Index berechnet aus "
                                  + ", ".join(f"{k} v{max(sum(v.values(), []), default=0)}" for k, v in lineage.items()),
@@ -419,18 +491,20 @@ def recompute_stale(atlas: Atlas, actor: Principal | None = None) -> list[dict]:
     done = []
     for row in frame[frame["recipe"].fillna("").astype(bool)].to_dict("records"):
         recipe = parse_recipe(json.loads(row["recipe"]))
-        try:
-            result = compute(atlas, INDEX_READER, recipe)
+        try:  # the periods decide the fingerprint: no value is read for an index that is up to date
+            plan = _plan(atlas, INDEX_READER, recipe)
         except RecipeError:
             continue
-        if result is None:
+        if plan is None:
             continue
         lineage = json.loads(row.get("lineage") or "{}")
         last = lineage[max(lineage, key=int)] if lineage else None
-        if last == _fingerprint(atlas, recipe, result.periods):
+        now = _fingerprint(atlas, recipe, plan.periods)
+        if last == now:
             continue
+        result = _build(atlas, INDEX_READER, recipe, plan)
         who = actor or Principal(name="indexdienst", role="internal")
-        done.append({"indicator": row["id"], "version_id": _write(atlas, who, row["id"], recipe, result, [])})
+        done.append({"indicator": row["id"], "version_id": _write(atlas, who, row["id"], recipe, result, [], now)})
     return done
 
 
