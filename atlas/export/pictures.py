@@ -29,7 +29,7 @@ from atlas.classify import (
     SUPPRESSED_COLOR,
     legend_entries,
 )
-from atlas.formatting import format_number, gap_word
+from atlas.formatting import format_number, format_values, gap_word, gaps_note
 from atlas.i18n import t
 from atlas.periods import period_label
 from atlas.services import choropleth, comparison, notes, queries, territory
@@ -389,3 +389,181 @@ def _bivariate_key(fig: Figure, found, lang: str) -> None:
                      label=f"{gap_word(status, lang)}  ({int((rows['status'] == status).sum())})")
                for status, face, hatch in (("missing", "white", ".."), ("suppressed", SUPPRESSED_COLOR, "//"))]
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.74, 0.40), frameon=False, fontsize=10)
+
+
+# ------------------------------------------------------------------ the compare page's other views (issue 14)
+# One colour per chosen area (Okabe–Ito: distinguishable with every common colour-vision deficiency); parents grey.
+AREA_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
+PARENT_STYLE = ("#7f7f7f", "dash", 2)
+
+
+def _first_mark(atlas: Atlas, viewer: Principal, views: list[tuple[Indicator, str]], level: str, lang: str) -> str:
+    """The mark of a picture built from several (indicator, period) views: the first that has one."""
+    return next((m for m in (public_view_mark(atlas, viewer, ind, p, level, lang) for ind, p in views) if m), "")
+
+
+def _official(atlas: Atlas, frame: pd.DataFrame):
+    """Rows with WKB `geometry` as a GeoDataFrame in the official CRS (metres, so the scale bar is true)."""
+    import geopandas as gpd
+    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=shapely.from_wkb(frame["geometry"].values),
+                            crs="EPSG:4326").to_crs(atlas.settings.official_crs)
+
+
+def change_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period_from: str, period_to: str,
+                   level: str | None, fmt: str, lang: str = "de") -> Picture | None:
+    """The change map as the page shows it (`comparison.change_classes`): None when not visible or no map.
+
+    A period the viewer may not read raises ValueError, as `comparison.change` does.
+    """
+    table = comparison.change(atlas, viewer, indicator_id, period_from, period_to, level)
+    if table is None or table.set_id is None:
+        return None
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    c = comparison.change_classes(table, 5, lang)
+    rows = table.rows.assign(cls=c.classes)
+    geo = queries.areas(atlas, table.level, table.set_id)[["area_id", "geometry"]].merge(
+        rows[["area_id", "cls"]], on="area_id")
+    gdf = _official(atlas, geo)
+    fig = Figure(figsize=A4_LANDSCAPE)
+    ax = fig.add_axes((0.02, 0.09, 0.70, 0.78))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    cls = gdf["cls"].to_numpy()
+    ok = cls >= 0
+    if ok.any():
+        gdf[ok].plot(ax=ax, color=[c.colors[i] for i in cls[ok]], edgecolor="white", linewidth=0.5)
+    for code, face, edge, hatch in ((-1, "white", "#8c8c8c", ".."), (-2, SUPPRESSED_COLOR, "white", "//")):
+        if (cls == code).any():
+            gdf[cls == code].plot(ax=ax, facecolor=face, edgecolor=edge, linewidth=0.5, hatch=hatch)
+    _scale_bar(ax, gdf.crs.axis_info[0].unit_name in ("metre", "meter"))
+    ind = table.indicator
+    title = f"{ind.title(lang)}: {period_label(table.period_from)} → {period_label(table.period_to)}"
+    fig.text(0.02, 0.95, title, fontsize=17, fontweight="bold", va="top")
+    fig.text(0.02, 0.905, f"{territory.label(atlas, table.level, lang)} · "
+                          f"{'Veränderung' if lang == 'de' else 'Change'} ({comparison.change_unit(table, lang)})",
+             fontsize=11, color="#444444", va="top")
+    handles = []
+    for e in c.legend:
+        if e["kind"] == "class":
+            handles.append(Patch(facecolor=e["color"], edgecolor="#8c8c8c", label=f"{e['label']}  ({e['count']})"))
+        elif e["count"]:
+            hatch, face = ("//", SUPPRESSED_COLOR) if e["kind"] == "suppressed" else ("..", "white")
+            handles.append(Patch(facecolor=face, edgecolor="#8c8c8c", hatch=hatch,
+                                 label=f"{e['label']}  ({e['count']})"))
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.74, 0.86), frameon=False, fontsize=10,
+               title=comparison.change_unit(table, lang), title_fontsize=11, alignment="left")
+    fig.text(0.02, 0.03, _source_line(atlas, ind, lang, "Klassen: gleich breit um 0" if lang == "de"
+                                      else "Classes: equal width around 0"), fontsize=8, color="#444444", wrap=True)
+    _stamp(fig, _first_mark(atlas, viewer, [(ind, table.period_from), (ind, table.period_to)], table.level, lang),
+           lang)
+    return Picture(_save(fig, fmt, title), PICTURE_FORMATS[fmt],
+                   f"ortsatlas_veraenderung_{ind.id}_{table.period_from}_{table.period_to}_{table.level}.{fmt}")
+
+
+def relation_picture(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, period: str | None,
+                     level: str | None, fmt: str, lang: str = "de") -> Picture | None:
+    """The scatter of two indicators with its least-squares line, r, ρ, n and how many areas were left out.
+
+    From `comparison.relation`, so only areas 'ok' in both are points: a
+    suppressed value is never drawn. None when either indicator is not visible.
+    """
+    found = comparison.relation(atlas, viewer, x_id, y_id, period, level)
+    if found is None:
+        return None
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    fig = Figure(figsize=(10, 7))
+    ax = fig.add_axes((0.1, 0.17, 0.86, 0.66))
+    p = found.points
+    ax.scatter(p["x"], p["y"], s=28, color="#0072b2", edgecolors="white", linewidths=0.6, zorder=3)
+    if found.slope is not None:
+        xs = np.array([float(p["x"].min()), float(p["x"].max())])
+        ax.plot(xs, found.intercept + found.slope * xs, "--", color="#d55e00", linewidth=1.5,
+                label="Regressionsgerade" if lang == "de" else "Least-squares line")
+        ax.legend(loc="best", frameon=False, fontsize=9)
+    for axis, ind in ((ax.xaxis, found.x), (ax.yaxis, found.y)):
+        axis.set_major_formatter(FuncFormatter(lambda v, _, d=ind.decimals: format_number(v, d, lang)))
+    ax.set_xlabel(f"{found.x.title(lang)} ({found.x.unit}), {period_label(found.period_x)}")
+    ax.set_ylabel(f"{found.y.title(lang)} ({found.y.unit}), {period_label(found.period_y)}")
+    ax.grid(color="#dddddd")
+    ax.spines[["top", "right"]].set_visible(False)
+    title = f"{found.x.title(lang)} × {found.y.title(lang)}"
+    fig.text(0.02, 0.97, title, fontsize=14, fontweight="bold", va="top")
+    fig.text(0.02, 0.925, _relation_line(atlas, found, lang), fontsize=10, color="#444444", va="top")
+    fig.text(0.02, 0.02, _source_line(atlas, found.x, lang, found.y.source), fontsize=7, color="#444444", wrap=True)
+    _stamp(fig, _first_mark(atlas, viewer, [(found.x, found.period_x), (found.y, found.period_y)], found.level,
+                            lang), lang)
+    return Picture(_save(fig, fmt, title), PICTURE_FORMATS[fmt],
+                   f"ortsatlas_streudiagramm_{found.x.id}_{found.y.id}_{found.level}.{fmt}")
+
+
+def _relation_line(atlas: Atlas, found: comparison.Relation, lang: str) -> str:
+    """'Ortsteile · Pearson r = 0,62 · Spearman ρ = 0,58 · n = 40 · nicht einbezogen: 3 (fehlend 1, …)'."""
+    de = lang == "de"
+    parts = [territory.label(atlas, found.level, lang, plural=True)]
+    if found.pearson is None:
+        parts.append("zu wenige Gebiete für eine Korrelation" if de else "too few areas for a correlation")
+    else:
+        parts += [f"Pearson r = {format_number(found.pearson, 2, lang)}",
+                  f"Spearman ρ = {format_number(found.spearman, 2, lang)}"]
+    parts.append(f"n = {found.n}")
+    left = found.left_out
+    if len(left):
+        suppressed = int(((left["x_status"] == "suppressed") | (left["y_status"] == "suppressed")).sum())
+        parts.append(f"{'nicht einbezogen' if de else 'left out'}: {len(left)} ({gap_word('suppressed', lang)} "
+                     f"{suppressed}, {gap_word('missing', lang)} {len(left) - suppressed})")
+    return " · ".join(parts)
+
+
+def compare_series_spec(atlas: Atlas, series: pd.DataFrame | None, indicator_id: str | None,
+                        lang: str = "de") -> charts.ChartSpec | None:
+    """The compare page's chart: a line per chosen area (colour), their parents (grey, dashed), the territory.
+
+    `series` is `comparison.compare_series`; the page's figure and `compare_chart_picture` both draw this.
+    """
+    if series is None or series.empty or not indicator_id:
+        return None
+    ind = atlas.indicator_by_id[indicator_id]
+    periods = sorted(series["period"].unique())
+    lines, n_area = [], 0
+    for (role, area_id), part in series.groupby(["role", "area_id"], sort=False):
+        if role == "area":
+            style, n_area = (AREA_COLORS[n_area % len(AREA_COLORS)], "solid", 3), n_area + 1
+        else:
+            style = PARENT_STYLE if role == "parent" else charts.TOP_STYLE
+        part = part.drop_duplicates("period", keep="last").set_index("period").reindex(periods)
+        values = part["value"].to_numpy(dtype=float, na_value=np.nan, copy=True)
+        statuses = part["status"].fillna("missing").to_numpy(dtype=object)
+        statuses[np.isnan(values) & (statuses == "ok")] = "missing"
+        values[statuses != "ok"] = np.nan  # a withheld value is never drawn
+        if np.isnan(values).all():
+            continue
+        name = str(part["name"].dropna().iloc[0]) if part["name"].notna().any() else area_id
+        lines.append(charts.Line(role, name, *style, tuple(None if v != v else v for v in values.tolist()),
+                                 tuple(statuses.tolist()),
+                                 tuple(format_values(values, statuses, ind.decimals, "", lang))))
+    markers = charts.boundary_markers(periods, functools.partial(queries.set_for_period, atlas),
+                                      queries.boundary_sets(atlas), lang)
+    return charts.ChartSpec(ind.title(lang), ind.unit, ind.decimals, tuple(periods),
+                            tuple(period_label(p, lang) for p in periods), tuple(lines), tuple(markers),
+                            gaps_note(lang))
+
+
+def compare_chart_picture(atlas: Atlas, viewer: Principal, area_keys: list, indicator_id: str, fmt: str,
+                          lang: str = "de") -> Picture | None:
+    """The compare page's time series of the chosen areas as a picture; None if not visible or nothing to draw."""
+    series = comparison.compare_series(atlas, viewer, area_keys, indicator_id)
+    spec = compare_series_spec(atlas, series, indicator_id, lang)
+    if spec is None or not spec.lines:
+        return None
+    ind = atlas.indicator_by_id[indicator_id]
+    fig = draw_chart(spec, lang)
+    fig.text(0.02, 0.02, _source_line(atlas, ind, lang, spec.gaps_note.rstrip(".")), fontsize=7, color="#444444")
+    unpublished = ind.visibility == "public" and differs_from_public(
+        viewer, lambda who: comparison.compare_series(atlas, who, area_keys, indicator_id))
+    _stamp(fig, marking(atlas, ind, lang, unpublished), lang)
+    keys = "_".join(a.area_id for a in comparison.resolve_areas(atlas, area_keys))
+    return Picture(_save(fig, fmt, spec.title), PICTURE_FORMATS[fmt], f"ortsatlas_vergleich_{ind.id}_{keys}.{fmt}")

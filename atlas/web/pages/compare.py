@@ -18,12 +18,11 @@ import pandas as pd
 import plotly.io as pio
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from atlas.charts import TOP_STYLE, ChartSpec, Line, boundary_markers
 from atlas.classify import METHODS, MISSING_COLOR, SUPPRESSED_COLOR, classing
+from atlas.export import pictures
 from atlas.formatting import (
     format_number,
     format_value,
-    format_values,
     gap_word,
     gaps_note,
 )
@@ -45,9 +44,6 @@ from auth import Principal, current_principal
 
 TABS = ("areas", "change", "relation", "maps", "similar", "bivariate", "play")
 SIDES = (1, 2)
-# Okabe–Ito: distinguishable with every common colour-vision deficiency, one per chosen area.
-AREA_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
-PARENT_STYLE = ("#7f7f7f", "dash", 2)
 DEFAULTS = {"areas": [], "indicators": ["sgb2_quote", "bev_u6"], "x": "sgb2_u15", "y": "uebergang_gym",
             "change": "bev_gesamt", "m1": "seu_masern", "m2": "uebergang_gym", "play": "sgb2_u15"}
 PICTURES = ("png", "svg", "pdf")
@@ -334,30 +330,11 @@ def area_table(atlas: Atlas, table: pd.DataFrame, lang: str) -> html.Div:
 
 
 def series_figure(atlas: Atlas, series: pd.DataFrame | None, indicator_id: str | None, lang: str) -> dict:
-    """One chart: a line per chosen area (colour), their parents (grey, dashed), the territory (dotted)."""
-    if series is None or series.empty or not indicator_id:
-        return timeseries_figure(None, None, lang)
-    ind = atlas.indicator_by_id[indicator_id]
-    periods = sorted(series["period"].unique())
-    lines, n_area = [], 0
-    for (role, area_id), part in series.groupby(["role", "area_id"], sort=False):
-        if role == "area":
-            style, n_area = (AREA_COLORS[n_area % len(AREA_COLORS)], "solid", 3), n_area + 1
-        else:
-            style = PARENT_STYLE if role == "parent" else TOP_STYLE
-        part = part.drop_duplicates("period", keep="last").set_index("period").reindex(periods)
-        values = part["value"].to_numpy(dtype=float, na_value=np.nan)
-        statuses = part["status"].fillna("missing").to_numpy(dtype=object)
-        statuses[np.isnan(values) & (statuses == "ok")] = "missing"
-        if np.isnan(values).all():
-            continue
-        name = str(part["name"].dropna().iloc[0]) if part["name"].notna().any() else area_id
-        lines.append(Line(role, name, *style, tuple(None if v != v else v for v in values.tolist()),
-                          tuple(statuses.tolist()), tuple(format_values(values, statuses, ind.decimals, "", lang))))
-    markers = boundary_markers(periods, lambda p: queries.set_for_period(atlas, p), queries.boundary_sets(atlas), lang)
-    spec = ChartSpec(ind.title(lang), ind.unit, ind.decimals, tuple(periods),
-                     tuple(period_label(p, lang) for p in periods), tuple(lines), tuple(markers), gaps_note(lang))
-    return timeseries_figure(spec, None, lang)
+    """One chart: a line per chosen area (colour), their parents (grey, dashed), the territory (dotted).
+
+    The spec is `pictures.compare_series_spec`, so the chart's picture draws exactly these lines.
+    """
+    return timeseries_figure(pictures.compare_series_spec(atlas, series, indicator_id, lang), None, lang)
 
 
 # ------------------------------------------------------------------ change map
