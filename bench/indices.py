@@ -79,10 +79,16 @@ def measure(atlas: Atlas, repeat: int) -> list[dict]:
     warm = _seconds(lambda: indices.compute(warm_atlas, ADMIN, recipe), repeat)
     sens = _seconds(lambda: indices.sensitivity(result), repeat)
     typ = _seconds(lambda: indices.typology(warm_atlas, ADMIN, {**raw, "years": 2}), max(1, repeat // 2))
+    one_by_one, batched = _reads(atlas, [i.indicator for i in recipe.inputs], repeat)
     figures = [
         _figure("index build, fresh context", cold, label, TARGET,
                 "every input read and its disclosure computed; median"),
-        _figure("index build, same context again", warm, label, TARGET),
+        _figure("index build, same context again", warm, label, TARGET,
+                f"median of {repeat}; the inputs' reads are remembered per store state"),
+        _figure("index inputs read, one value_rows per input", one_by_one, label, "",
+                "fresh context each; taking turns with the next row"),
+        _figure("index inputs read, value_rows_many", batched, label, "",
+                "fresh context each; what the build reads with"),
         _figure("index sensitivity ±10/±25 %", sens, label),
         _figure("status × dynamics typology (two index builds)", typ, label),
     ]
@@ -91,6 +97,18 @@ def measure(atlas: Atlas, repeat: int) -> list[dict]:
         figures += _recompute(copy, raw, label)
         figures += _dashboard(copy, raw, repeat)
     return figures
+
+
+def _reads(atlas: Atlas, ids: list[str], repeat: int) -> tuple[list[float], list[float]]:
+    """The inputs' reads alone, old way and batched, taking turns in fresh contexts (the machine is noisy)."""
+    one_by_one, batched = [], []
+    for _ in range(repeat):
+        for way, out in ((lambda a: [queries.value_rows(a, ADMIN, i, None) for i in ids], one_by_one),
+                         (lambda a: queries.value_rows_many(a, ADMIN, ids, None), batched)):
+            fresh = Atlas(atlas.settings)
+            queries.visible_indicators(fresh, ADMIN)  # the catalogue's cost is the same for both: not timed
+            out += _seconds(lambda: way(fresh), 1)
+    return one_by_one, batched
 
 
 def _copy(atlas: Atlas, tmp: Path) -> Atlas:
@@ -119,7 +137,8 @@ def _recompute(copy: Atlas, raw: dict, label: str) -> list[dict]:
     again = _seconds(lambda: done.extend(indices.recompute_stale(copy, ADMIN)), 1)
     assert done, "the new input version must make the saved index stale"
     return [_figure("index save (compute + draft version)", save, label, "", "one run"),
-            _figure("index recompute check, nothing changed", unchanged, label, "", "one run: compute + fingerprint"),
+            _figure("index recompute check, nothing changed", unchanged, label, "",
+                    "one run: the periods and one fingerprint, no value read"),
             _figure("index recompute after a new input version", again, label, TARGET,
                     "one run: compute, fingerprint, a new draft version written")]
 
