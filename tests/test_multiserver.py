@@ -25,13 +25,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from atlas.config import PROJECT_ROOT
+from tests import soak
 from tests.test_deploy import (
     free_port,
     plain,
@@ -252,8 +252,8 @@ def cluster(atlas, postgres, tmp_path_factory):
     base = tmp_path_factory.mktemp("cluster")
     data = _copy_store(atlas, base / "data")
     ctx = _context(data, postgres, atlas)  # adopts the store into PostgreSQL; the soak's extra stewards
-    for name, department in (("sozial2", "soziales"), ("jugend2", "jugend")):
-        ctx.users.add(name, "steward", [department], SOAK_PASSWORD, actor="admin")
+    for name, department in soak.ADDED.items():
+        ctx.users.add(name, "steward", [department], soak.PASSWORD, actor="admin")
     apps = [free_port(), free_port()]
     ports = {"app": f"{apps[0]};\n    server 127.0.0.1:{apps[1]}", "http": free_port(), "https": free_port()}
     cert, key = self_signed(base)
@@ -362,7 +362,6 @@ def test_a_note_written_through_one_server_is_read_with_its_history_through_the_
     assert not (cluster.data / "notes.jsonl").exists()  # in PostgreSQL, not in the shared folder
 
 
-SOAK_PASSWORD = "soak-passwort-2026"
 @pytest.mark.slow  # PostgreSQL, two gunicorn servers and nginx (~15 s to start)
 def test_failed_logins_count_on_every_server_together(cluster):
     """The login rate limit is per client address across the servers (counters in PostgreSQL), not per server."""
@@ -380,140 +379,75 @@ def test_failed_logins_count_on_every_server_together(cluster):
     assert attempt(1) == 429  # the fourth, on the server that saw only one of them
 
 
-STEWARDS = {  # steward → (department, indicator, period of round k), as in tests/test_soak.py
-    "sozialamt": ("soziales", "sgb2_quote", lambda k: f"{2027 + k}-Q1"),
-    "sozial2": ("soziales", "alo_quote", lambda k: f"{2027 + k}-Q2"),
-    "jugendamt": ("jugend", "betreuung_u3", lambda k: str(2027 + k)),
-    "jugend2": ("jugend", "kita_plaetze", lambda k: str(2027 + k)),
-}
-ROUNDS = 3  # uploads per steward, as tests/test_soak.py (short mode; raise by hand for a long run)
-READERS = 6
+class _Browser:
+    """A signed-in (or anonymous) browser of the cluster as the soak reads it: each path to one of `bases`."""
+
+    def __init__(self, cluster: Cluster, username: str | None = None, rng: random.Random | None = None,
+                 bases: list[str] | None = None):
+        self.cluster, self.rng, self.session = cluster, rng or random.Random(0), browser(cluster)
+        self.bases = bases or [cluster.https]
+        self.token = sign_in(self.session, cluster.https, username, soak.password(username)) if username else ""
+
+    @staticmethod
+    def answer(resp) -> soak.Answer:
+        return soak.Answer(resp.status_code, resp.text, resp.headers.get("Content-Type", "").startswith(
+            "application/json"))
+
+    def get(self, path: str):
+        return self.answer(self.session.get(self.rng.choice(self.bases) + path, timeout=120))
+
+    def post(self, path: str, body: dict | None = None):
+        return self.answer(self.session.post(self.rng.choice(self.bases) + path, json=body,
+                                             headers={"X-CSRFToken": self.token}))
+
+    def upload(self, body: bytes, filename: str):
+        return self.answer(upload_csv(self.session, self.cluster.https, self.token, body, filename))
+
+    def confirm(self, upload_id: str, twice: bool) -> list:
+        """On server 0 and, when `twice`, at the same moment on server 1 too: a double click landing on both."""
+        path = f"/api/v1/uploads/{upload_id}/confirm"
+        targets = [0, 1] if twice else [0]
+        answers: list = [None] * len(targets)
+
+        def send(i: int, n: int) -> None:
+            answers[i] = self.answer(on_server(self.session, self.cluster, n).post(
+                self.cluster.servers[n] + path, headers={"X-CSRFToken": self.token}))
+        senders = [threading.Thread(target=send, args=(i, n)) for i, n in enumerate(targets)]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join(timeout=300)
+        return answers
+
+
+@dataclasses.dataclass
+class OverHttp:
+    """The soak's transport across the cluster: stewards and the admin through nginx, readers on all three."""
+    cluster: Cluster
+
+    def steward(self, username: str) -> _Browser:
+        return _Browser(self.cluster, username)
+
+    def admin(self) -> _Browser:
+        return _Browser(self.cluster, "admin")
+
+    def reader(self, rng: random.Random) -> _Browser:
+        return _Browser(self.cluster, rng=rng, bases=[self.cluster.https] + self.cluster.servers)
 
 
 @pytest.mark.slow  # about a minute: uploads, doubled confirmations, releases and readers across both servers
 def test_soak_across_two_servers(cluster, atlas, capsys):
     """Every upload is checked through nginx (either server), confirmed on server 0 and, every other round,
-    at the same moment on server 1 too; an admin releases through nginx while readers hit both servers."""
-    from tests.conftest import DEMO_PASSWORDS
-    from tests.test_soak import _strict_json
+    at the same moment on server 1 too; an admin releases through nginx while readers hit both servers.
+    The soak is tests/soak.py's, as in tests/test_soak.py; `ORTSATLAS_SOAK=long` runs its long mode."""
     from tests.test_workflow import extract
-    attempted: list[str] = []
-    confirmed: dict[str, list[int]] = {}
-    problems: list[str] = []
-    reader_errors: list[str] = []
-    reads = Counter()
-    lock = threading.Lock()
-    stewards_done = threading.Event()
-
-    def password(name: str) -> str:
-        return DEMO_PASSWORDS.get(name, SOAK_PASSWORD)
-
-    def steward(username: str) -> None:
-        _, indicator, period_of = STEWARDS[username]
-        user = browser(cluster)
-        token = sign_in(user, cluster.https, username, password(username))
-        for k in range(ROUNDS):
-            resp = upload_csv(user, cluster.https, token, extract(atlas, indicator, period_of(k)), f"{username}-{k}.csv")
-            if resp.status_code != 200:
-                with lock:
-                    problems.append(f"{username} upload {k}: {resp.status_code} {resp.text[:200]}")
-                continue
-            upload_id = resp.json()["upload_id"]
-            with lock:
-                attempted.append(upload_id)
-            path = f"/api/v1/uploads/{upload_id}/confirm"
-            targets = [0, 1] if k % 2 == 0 else [0]  # a double click landing on both servers at once
-            answers: list = [None] * len(targets)
-
-            def send(i: int, n: int) -> None:
-                answers[i] = on_server(user, cluster, n).post(cluster.servers[n] + path, headers={"X-CSRFToken": token})
-            senders = [threading.Thread(target=send, args=(i, n)) for i, n in enumerate(targets)]
-            for t in senders:
-                t.start()
-            for t in senders:
-                t.join(timeout=300)
-            statuses = sorted(a.status_code if a is not None else 0 for a in answers)
-            ids = {tuple(a.json()["version_ids"]) for a in answers if a is not None and a.status_code == 201}
-            with lock:
-                if len(ids) != 1 or any(s not in (201, 409) for s in statuses):
-                    problems.append(f"{username} confirm {k}: {statuses} {ids}")
-                if ids:
-                    confirmed[upload_id] = list(next(iter(ids)))
-
-    def admin() -> None:
-        client = browser(cluster)
-        token = sign_in(client, cluster.https, "admin", DEMO_PASSWORDS["admin"])
-        released: set[int] = set()
-        while True:
-            done = stewards_done.is_set()
-            for _, indicator, _ in STEWARDS.values():
-                resp = client.get(f"{cluster.https}/api/v1/versions?indicator={indicator}")
-                if resp.status_code >= 500:
-                    with lock:
-                        reader_errors.append(f"admin history {indicator}: {resp.status_code}")
-                    continue
-                for v in resp.json().get("versions", []):
-                    if v["state"] == "draft" and v["version_id"] not in released:
-                        for to in ("internal", "public"):
-                            r = client.post(f"{cluster.https}/api/v1/versions/{v['version_id']}/release",
-                                            json={"to": to}, headers={"X-CSRFToken": token})
-                            if r.status_code not in (200, 409):
-                                with lock:
-                                    problems.append(f"release v{v['version_id']} → {to}: {r.status_code}")
-                        released.add(v["version_id"])
-            if done:
-                return
-            time.sleep(0.2)
-
-    def reader(n: int) -> None:
-        rng = random.Random(n)
-        bases = [cluster.https] + cluster.servers
-        client = browser(cluster)
-        paths = ["/api/v1/indicators", "/api/v1/values?indicator=sgb2_quote&level=stadt",
-                 "/api/v1/values?indicator=betreuung_u3", "/api/v1/values?indicator=alo_quote&level=stadtbezirk",
-                 "/api/v1/areas?level=stadtbezirk", "/readyz"]
-        while not stewards_done.is_set() or reads[n] < 5:
-            path = "/api/v1/map?indicator=sgb2_quote&format=png" if rng.random() < 0.05 else rng.choice(paths)
-            try:
-                resp = client.get(rng.choice(bases) + path, timeout=120)
-                if resp.status_code >= 500:
-                    raise AssertionError(resp.status_code)
-                if resp.headers.get("Content-Type", "").startswith("application/json"):
-                    _strict_json(resp.text)
-            except Exception as exc:  # every failure counts, whatever its kind
-                with lock:
-                    reader_errors.append(f"{path}: {type(exc).__name__} {exc}")
-            reads[n] += 1
-
-    workers = [threading.Thread(target=steward, args=(name,)) for name in STEWARDS]
-    others = [threading.Thread(target=admin)] + [threading.Thread(target=reader, args=(n,)) for n in range(READERS)]
-    for t in workers + others:
-        t.start()
-    for t in workers:
-        t.join(timeout=600)
-    stewards_done.set()
-    for t in others:
-        t.join(timeout=300)
-
-    check = _context(cluster.data, cluster.url, atlas)  # what PostgreSQL and the shared files now hold
-    versions = check.store.read_table("versions")
-    per_upload = Counter(n.split(" ", 1)[1] for n in versions["note"].dropna() if n.startswith("Upload "))
-    audit = Counter(e["ref"].split(":")[1] for e in check.audit.entries(limit=10**6)
-                    if e.get("ref", "").startswith("upload:") and e["action"] == "version_created")
-    stored_once = sum(per_upload[u] == 1 and audit[u] == 1 for u in attempted)
-    lost = sum(per_upload[u] == 0 for u in attempted)
-    duplicated = sum(per_upload[u] > 1 or audit[u] > 1 for u in attempted)
-    wrong_ids = [u for u in confirmed if sorted(confirmed[u]) != sorted(
-        versions.loc[versions["note"] == f"Upload {u}", "version_id"].tolist())]
-    released = versions[versions["note"].isin([f"Upload {u}" for u in attempted])]["state"]
+    tally = soak.run(OverHttp(cluster), lambda indicator, period: extract(atlas, indicator, period),
+                     map_share=0.05, admin_pause=0.2)
+    result = soak.count(_context(cluster.data, cluster.url, atlas), tally)  # what PostgreSQL and the files hold
     with capsys.disabled():
-        print(f"\nsoak across two servers: attempted {len(attempted)}, stored once {stored_once}, lost {lost}, "
-              f"duplicated {duplicated}, reader requests {sum(reads.values())}, reader errors {len(reader_errors)}")
-    assert len(attempted) == len(STEWARDS) * ROUNDS, problems
-    assert (lost, duplicated, len(reader_errors)) == (0, 0, 0), (problems, reader_errors[:5])
-    assert stored_once == len(attempted) and not wrong_ids and not problems, (problems, wrong_ids)
-    assert set(released) == {"public"}, released.value_counts()  # the admin's releases, through either server
-    assert all(r >= 5 for r in reads.values())
+        print(f"\nsoak across two servers: {result.line()}")
+    soak.assert_clean(result, tally)
+    assert set(result.states) == {"public"}, result.states  # the admin's releases, through either server
     # The servers kept this state in PostgreSQL, not in the shared folder's files (which one host's flock guards).
     assert not (cluster.data / "sessions").exists() and not list((cluster.data / "uploads").glob("*/meta.json"))
     assert audit_lines(cluster.data) == cluster.audit_lines
@@ -582,29 +516,20 @@ def test_a_backup_in_postgres_mode_restores_the_audit_log_and_the_notes_onto_an_
 
 # ----------------------------------------------------------------------------- kill -9 with PostgreSQL
 KILL_CHILD = """
-import json, os, signal, sys
+import json, sys
 from atlas.config import load_settings
 from atlas.ingest import uploads
 from atlas.services.context import Atlas
 import atlas.store.shared_state as shared_state
 import atlas.store.store as store_module
 
+from tests.kill import die_after, die_instead
+
 kill_at, upload_id = sys.argv[1], sys.argv[2]
-
-def die_after(owner, name):
-    original = getattr(owner, name)
-    def wrapped(*args, **kwargs):
-        result = original(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGKILL)
-        return result
-    setattr(owner, name, wrapped)
-
 if kill_at == "commit":  # the pointer moved and the mirror is written, nothing after it
     die_after(store_module.Transaction, "_commit")
 elif kill_at == "pointer":  # PostgreSQL committed the new manifest; the mirror file is not written yet
-    def die(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGKILL)
-    shared_state.write_manifest_file = die
+    die_instead(shared_state, "write_manifest_file")
 atlas = Atlas(load_settings())
 viewer = atlas.users.get("sozialamt").principal()
 print(json.dumps({"ids": uploads.confirm(atlas, viewer, upload_id)}))
