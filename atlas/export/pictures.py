@@ -397,7 +397,7 @@ AREA_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 PARENT_STYLE = ("#7f7f7f", "dash", 2)
 
 
-def _first_mark(atlas: Atlas, viewer: Principal, views: list[tuple[Indicator, str]], level: str, lang: str) -> str:
+def views_mark(atlas: Atlas, viewer: Principal, views: list[tuple[Indicator, str]], level: str, lang: str) -> str:
     """The mark of a picture built from several (indicator, period) views: the first that has one."""
     return next((m for m in (public_view_mark(atlas, viewer, ind, p, level, lang) for ind, p in views) if m), "")
 
@@ -456,7 +456,7 @@ def change_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period_fr
                title=comparison.change_unit(table, lang), title_fontsize=11, alignment="left")
     fig.text(0.02, 0.03, _source_line(atlas, ind, lang, "Klassen: gleich breit um 0" if lang == "de"
                                       else "Classes: equal width around 0"), fontsize=8, color="#444444", wrap=True)
-    _stamp(fig, _first_mark(atlas, viewer, [(ind, table.period_from), (ind, table.period_to)], table.level, lang),
+    _stamp(fig, views_mark(atlas, viewer, [(ind, table.period_from), (ind, table.period_to)], table.level, lang),
            lang)
     return Picture(_save(fig, fmt, title), PICTURE_FORMATS[fmt],
                    f"ortsatlas_veraenderung_{ind.id}_{table.period_from}_{table.period_to}_{table.level}.{fmt}")
@@ -494,7 +494,7 @@ def relation_picture(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, peri
     fig.text(0.02, 0.97, title, fontsize=14, fontweight="bold", va="top")
     fig.text(0.02, 0.925, _relation_line(atlas, found, lang), fontsize=10, color="#444444", va="top")
     fig.text(0.02, 0.02, _source_line(atlas, found.x, lang, found.y.source), fontsize=7, color="#444444", wrap=True)
-    _stamp(fig, _first_mark(atlas, viewer, [(found.x, found.period_x), (found.y, found.period_y)], found.level,
+    _stamp(fig, views_mark(atlas, viewer, [(found.x, found.period_x), (found.y, found.period_y)], found.level,
                             lang), lang)
     return Picture(_save(fig, fmt, title), PICTURE_FORMATS[fmt],
                    f"ortsatlas_streudiagramm_{found.x.id}_{found.y.id}_{found.level}.{fmt}")

@@ -15,6 +15,7 @@ import re
 import sys
 from urllib.parse import quote
 
+import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -523,7 +524,34 @@ def compare() -> Response:
         return not_found()
     if rows.empty:
         return error_response(400, "missing_area", "area=KEY (1–6 bekannte Gebiete) / 1–6 known area keys")
+    fmt, lang = request.args.get("format", "json"), norm_lang(request.args.get("lang"))
+    if fmt == "csv":
+        return _compare_csv(rows, request.args.getlist("area"), request.args.get("period") or None)
+    if fmt in pictures.PICTURE_FORMATS:
+        chart = request.args.get("chart") or next(i for i in ids if queries.get_indicator(atlas, viewer, i))
+        if queries.get_indicator(atlas, viewer, chart) is None:
+            return not_found()
+        pic = pictures.compare_chart_picture(atlas, viewer, request.args.getlist("area"), chart, fmt, lang)
+        return _no_data() if pic is None else _picture(pic)
+    if fmt != "json":
+        return _bad_format(("json", "csv", *pictures.PICTURE_FORMATS))
     return jsonify({"count": len(rows), "rows": records(rows, comparison.COMPARE_COLS)})
+
+
+def _compare_csv(rows, area_keys: list, period: str | None) -> Response:
+    """The areas side by side as German-Excel CSV; a marked indicator's rows say so in `kennzeichnung`."""
+    atlas, viewer = current_atlas(), current_principal()
+    marks = {}
+    for ind_id in dict.fromkeys(rows["indicator_id"]):
+        ind = atlas.indicator_by_id[ind_id]
+        unpublished = ind.visibility == "public" and pictures.differs_from_public(
+            viewer, lambda who, i=ind_id: comparison.compare_table(atlas, who, area_keys, [i], period))
+        marks[ind_id] = pictures.marking(atlas, ind, "de", unpublished)
+    table = rows[comparison.COMPARE_COLS]
+    if any(marks.values()):
+        table = table.assign(kennzeichnung=rows["indicator_id"].map(marks))
+    keys = "_".join(dict.fromkeys(rows.loc[rows["role"] == "area", "area_id"]))
+    return _csv_answer([], [], table, f"ortsatlas_vergleich_{keys}", any(marks.values()))
 
 
 @api.get("/api/v1/change")
@@ -546,25 +574,64 @@ def change() -> Response:
     except ValueError:  # the period is not echoed: an unreleased one answers like one that does not exist
         return error_response(400, "bad_period", "from/to: Zeiträume des Indikators / periods of the indicator")
     cols = list(table.rows.columns)
-    if request.args.get("format") == "csv":
+    fmt = request.args.get("format", "json")
+    if fmt == "csv":
         return _change_csv(table, cols)
+    if fmt in pictures.PICTURE_FORMATS:
+        pic = pictures.change_picture(atlas, viewer, indicator, table.period_from, table.period_to, level, fmt,
+                                      norm_lang(request.args.get("lang")))
+        return _no_data() if pic is None else _picture(pic)
+    if fmt != "json":
+        return _bad_format(("json", "csv", *pictures.PICTURE_FORMATS))
     return jsonify({"indicator": indicator, "from": table.period_from, "to": table.period_to, "level": level,
                     "boundary_set": table.set_id, "measure": table.measure, "count": len(table.rows),
                     "rows": records(table.rows, cols)})
 
 
 def _change_csv(table: comparison.ChangeTable, cols: list[str]) -> Response:
-    """The change table as German-Excel CSV (semicolons, decimal commas; text cells neutralised)."""
+    """The change table as German-Excel CSV; internal data says so in `kennzeichnung` and in the file name."""
+    mark = pictures.views_mark(current_atlas(), current_principal(), [(table.indicator, table.period_from),
+                                                                      (table.indicator, table.period_to)],
+                               table.level, "de")
+    rows = table.rows[cols].assign(kennzeichnung=mark) if mark else table.rows[cols]
+    return _csv_answer(["indikator", "von", "bis", "ebene"],
+                       [table.indicator.id, table.period_from, table.period_to, table.level], rows,
+                       f"ortsatlas_veraenderung_{table.indicator.id}_{table.period_from}_{table.period_to}_"
+                       f"{table.level}", bool(mark))
+
+
+def _csv_answer(head: list[str], head_values: list, table, name: str, marked: bool) -> Response:
+    """A table as German-Excel CSV: UTF-8 with BOM, semicolons, decimal commas, text cells neutralised.
+
+    `head` columns (with the same `head_values` on every row) say which
+    indicators, periods and level the rows are; a marked file (internal data)
+    carries '_intern' in its name, as the data exports do.
+    """
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["indikator", "von", "bis", "ebene"] + cols)
-    head = [table.indicator.id, table.period_from, table.period_to, table.level]
-    for row in table.rows[cols].itertuples(index=False):
-        writer.writerow(head + [_csv_cell(v) for v in row])
+    writer.writerow(head + list(table.columns))
+    for row in table.itertuples(index=False):
+        writer.writerow([_csv_cell(v) for v in head_values] + [_csv_cell(v) for v in row])
     resp = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
-    name = f"ortsatlas_veraenderung_{table.indicator.id}_{table.period_from}_{table.period_to}_{table.level}.csv"
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}{"_intern" if marked else ""}.csv"'
+    resp.headers["Cache-Control"] = "private, no-store"  # rights differ per viewer
     return resp
+
+
+def _picture(pic: pictures.Picture) -> Response:
+    resp = Response(pic.body, mimetype=pic.mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{pic.filename}"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def _no_data() -> Response:
+    """Nothing to draw for a visible selection; never echoes a period (an unreleased one looks like none)."""
+    return error_response(404, "no_data", "Keine Werte für diese Auswahl / no values for this selection")
+
+
+def _bad_format(allowed: tuple[str, ...]) -> Response:
+    return error_response(400, "bad_format", f"format: {', '.join(allowed)}")
 
 
 def _csv_cell(value) -> str:
@@ -573,6 +640,8 @@ def _csv_cell(value) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:.10g}".replace(".", ",")
+    if isinstance(value, int) and not isinstance(value, bool):  # a class or a count: a number, not text
+        return str(value)
     return neutralise(str(value))
 
 
@@ -587,15 +656,39 @@ def correlation() -> Response:
     level = level_arg()
     if isinstance(level, Response):
         return level
-    found = comparison.relation(atlas, viewer, request.args.get("x", ""), request.args.get("y", ""),
-                                request.args.get("period") or None, level)
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv", *pictures.PICTURE_FORMATS):
+        return _bad_format(("json", "csv", *pictures.PICTURE_FORMATS))
+    x_id, y_id, period = request.args.get("x", ""), request.args.get("y", ""), request.args.get("period") or None
+    found = comparison.relation(atlas, viewer, x_id, y_id, period, level)
     if found is None:
         return not_found()
+    if fmt in pictures.PICTURE_FORMATS:
+        return _picture(pictures.relation_picture(atlas, viewer, x_id, y_id, period, level, fmt,
+                                                  norm_lang(request.args.get("lang"))))
+    if fmt == "csv":
+        return _relation_csv(found)
     return jsonify({"x": found.x.id, "y": found.y.id, "period_x": found.period_x, "period_y": found.period_y,
                     "level": level, "n": found.n, "pearson": found.pearson, "spearman": found.spearman,
                     "slope": found.slope, "intercept": found.intercept,
                     "left_out": records(found.left_out, ["area_id", "name", "x_status", "y_status"]),
                     "points": records(found.points, ["area_id", "name", "x", "y"])})
+
+
+def _relation_csv(found: comparison.Relation) -> Response:
+    """The scatter's values, then the areas left out with why (missing or suppressed: no number either way)."""
+    atlas, viewer = current_atlas(), current_principal()
+    used = found.points.assign(x_status="ok", y_status="ok", einbezogen="ja")
+    left = found.left_out.assign(x=None, y=None, einbezogen="nein")
+    cols = ["area_id", "name", "x", "y", "x_status", "y_status", "einbezogen"]
+    table = pd.concat([used[cols], left[cols]], ignore_index=True) if len(left) else used[cols]
+    mark = pictures.views_mark(atlas, viewer, [(found.x, found.period_x), (found.y, found.period_y)], found.level,
+                               "de")
+    if mark:
+        table = table.assign(kennzeichnung=mark)
+    return _csv_answer(["x_indikator", "x_zeitraum", "y_indikator", "y_zeitraum", "ebene"],
+                       [found.x.id, found.period_x, found.y.id, found.period_y, found.level], table,
+                       f"ortsatlas_streudiagramm_{found.x.id}_{found.y.id}_{found.level}", bool(mark))
 
 
 @api.get("/api/v1/bivariate")
@@ -612,12 +705,16 @@ def bivariate() -> Response:
     if isinstance(level, Response):
         return level
     fmt, lang = request.args.get("format"), "en" if request.args.get("lang") == "en" else "de"
-    if fmt is not None and fmt not in pictures.PICTURE_FORMATS:
-        return error_response(400, "bad_format", f"format must be one of {', '.join(pictures.PICTURE_FORMATS)}")
+    if fmt is not None and fmt not in (*pictures.PICTURE_FORMATS, "json", "csv"):
+        return error_response(400, "bad_format", f"format must be one of json, csv, "
+                                                 f"{', '.join(pictures.PICTURE_FORMATS)}")
+    fmt = None if fmt == "json" else fmt
     x_id, y_id, period = request.args.get("x", ""), request.args.get("y", ""), request.args.get("period") or None
     found = comparison.bivariate(atlas, viewer, x_id, y_id, period, level, lang)
     if found is None:
         return not_found()
+    if fmt == "csv":
+        return _bivariate_csv(found)
     if fmt is not None:
         pic = pictures.bivariate_picture(atlas, viewer, x_id, y_id, period, level, fmt, lang)
         if pic is None:
@@ -633,6 +730,19 @@ def bivariate() -> Response:
                     "left_out": records(found.left_out, ["area_id", "name", "x_status", "y_status"])})
 
 
+def _bivariate_csv(found: comparison.Bivariate) -> Response:
+    """Every area with both values, its two classes and the class in words; gaps carry no number."""
+    rel = found.relation
+    mark = pictures.views_mark(current_atlas(), current_principal(), [(rel.x, rel.period_x), (rel.y, rel.period_y)],
+                               rel.level, "de")
+    table = found.rows[comparison.BIVARIATE_COLS]
+    if mark:
+        table = table.assign(kennzeichnung=mark)
+    return _csv_answer(["x_indikator", "x_zeitraum", "y_indikator", "y_zeitraum", "ebene"],
+                       [rel.x.id, rel.period_x, rel.y.id, rel.period_y, rel.level], table,
+                       f"ortsatlas_bivariat_{rel.x.id}_{rel.y.id}_{rel.level}", bool(mark))
+
+
 @api.get("/api/v1/similar")
 def similar() -> Response:
     """Areas like a reference area: `area`, `indicators=ID,ID` [, `period`][, `tolerance`][, `method=range|zscore`]."""
@@ -646,16 +756,37 @@ def similar() -> Response:
     method = request.args.get("method") or "range"
     if method not in comparison.SIMILAR_METHODS:
         return error_response(400, "bad_method", "method: range oder zscore / range or zscore")
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        return _bad_format(("json", "csv"))
     if not any(queries.get_indicator(atlas, viewer, i) for i in ids):
         return not_found()
     found = comparison.similar(atlas, viewer, request.args.get("area", ""), ids,
                                request.args.get("period") or None, tolerance, method)
     if found is None:
         return error_response(404, "area_not_found", "Gebiet nicht gefunden / area not found")
+    if fmt == "csv":
+        return _similar_csv(found)
     return jsonify({"area": found.reference.area_id, "level": found.reference.level, "indicators": found.indicators,
                     "periods": found.periods, "method": found.method, "tolerance": found.tolerance,
                     "count": len(found.rows), "rows": records(found.rows, list(found.rows.columns)),
                     "left_out": records(found.left_out, ["area_id", "name"])})
+
+def _similar_csv(found: comparison.Similar) -> Response:
+    """The areas alike (reference first, then by distance), then those not compared (no 'ok' value in each)."""
+    atlas, viewer = current_atlas(), current_principal()
+    cols = ["area_id", "name", "distance", *found.indicators]
+    alike = found.rows[cols].assign(verglichen="ja")
+    left = found.left_out.assign(verglichen="nein")
+    table = pd.concat([alike, left.reindex(columns=cols + ["verglichen"])], ignore_index=True) if len(left) else alike
+    mark = pictures.views_mark(atlas, viewer, [(atlas.indicator_by_id[i], found.periods[i]) for i in found.indicators],
+                               found.reference.level, "de")
+    if mark:
+        table = table.assign(kennzeichnung=mark)
+    periods = ",".join(f"{i}={p}" for i, p in found.periods.items())
+    return _csv_answer(["referenz", "ebene", "zeitraeume", "methode", "toleranz"],
+                       [found.reference.area_id, found.reference.level, periods, found.method, found.tolerance], table,
+                       f"ortsatlas_aehnliche_gebiete_{found.reference.area_id}", bool(mark))
 
 # ------------------------------------------------------------------ end comparison
 

@@ -163,6 +163,19 @@ ERRORS = {
 WRITE = (400, 401, 403, 404, 409)  # the answers every write route may give besides its success
 
 
+def with_files(answer: dict, *mimetypes: str) -> dict:
+    """A JSON answer that `format=` turns into a file (a CSV table, a picture) instead."""
+    files = {m: {"schema": {"type": "string", "format": "binary"}} for m in mimetypes}
+    return {**answer, "content": {**answer["content"], **files}}
+
+
+# The compare page's views as files (issue 14): the table as German CSV, or the view as a picture.
+TABLE_AND_PICTURES = ("text/csv", "image/png", "image/svg+xml", "application/pdf")
+TABLE_OR_PICTURE = query("format", "json (default), csv (German: semicolon, decimal comma, UTF-8 with BOM), or "
+                                   "the view as a picture: png, svg, pdf.",
+                         {"enum": ["json", "csv", "png", "svg", "pdf"]})
+
+
 # ----------------------------------------------------------------------------- the table
 @dataclass(frozen=True)
 class Op:
@@ -247,44 +260,54 @@ ROUTES: tuple[Op, ...] = (
        json_answer(obj({"indicator": STR, "period": STR, "withheld": INT, "reasons": {"type": "object"},
                         "cells": array_of({"type": "object"})})),
        (INDICATOR, query("period", "The period.", PERIOD_KEY, required=True, example="period")), (400, 404)),
-    Op("get", "/api/v1/compare", "Areas side by side (1–6, any level) with parents and the territory.",
-       json_answer(obj({"count": INT, "rows": array_of({"type": "object"})})),
+    Op("get", "/api/v1/compare", "Areas side by side (1–6, any level) with parents and the territory "
+                                 "(format=csv: the table; png|svg|pdf: the time series of `chart`).",
+       with_files(json_answer(obj({"count": INT, "rows": array_of({"type": "object"})})), *TABLE_AND_PICTURES),
        (query("area", "Area keys, repeatable.", {**array_of(KEY), "minItems": 1, "maxItems": 6}, required=True,
               explode=True, example="areas"),
         query("indicator", "Indicator ids, repeatable or comma-separated.", {**array_of(KEY), "minItems": 1},
-              required=True, explode=True, example="indicators"), PERIOD), (400, 404)),
+              required=True, explode=True, example="indicators"), PERIOD,
+        query("chart", "The pictured time series' indicator (default: the first visible one).", KEY,
+              example="indicator"), TABLE_OR_PICTURE, LANG), (400, 404)),
     Op("get", "/api/v1/change", "Change of one indicator between two periods, per area; 'not_comparable' "
-                                "across boundary changes.",
-       json_answer(obj({"indicator": STR, "from": STR_OR_NULL, "to": STR_OR_NULL, "level": STR, "count": INT,
-                        "rows": array_of({"type": "object"})})),
+                                "across boundary changes (format=csv: the table; png|svg|pdf: the change map).",
+       with_files(json_answer(obj({"indicator": STR, "from": STR_OR_NULL, "to": STR_OR_NULL, "level": STR, "count": INT,
+                        "rows": array_of({"type": "object"})})), *TABLE_AND_PICTURES),
        (INDICATOR, query("from", "First period (one of the indicator's).", PERIOD_KEY, True, example="period"),
-        query("to", "Second period (one of the indicator's).", PERIOD_KEY, True, example="period"), LEVEL),
-       (400, 404)),
+        query("to", "Second period (one of the indicator's).", PERIOD_KEY, True, example="period"), LEVEL,
+        TABLE_OR_PICTURE, LANG), (400, 404)),
     Op("get", "/api/v1/correlation", "Two indicators over the areas of a level: Pearson, Spearman, line, n, "
-                                     "and the areas left out.",
-       json_answer(obj({"x": STR, "y": STR, "level": STR, "n": INT, "pearson": NUM_OR_NULL,
-                        "spearman": NUM_OR_NULL, "points": array_of({"type": "object"}),
-                        "left_out": array_of({"type": "object"})})),
+                                     "and the areas left out (format=csv: values and who is left out; "
+                                     "png|svg|pdf: the scatter).",
+       with_files(json_answer(obj({"x": STR, "y": STR, "level": STR, "n": INT, "pearson": NUM_OR_NULL,
+                                   "spearman": NUM_OR_NULL, "points": array_of({"type": "object"}),
+                                   "left_out": array_of({"type": "object"})})), *TABLE_AND_PICTURES),
        (query("x", "Indicator id.", KEY, required=True, example="indicator"),
-        query("y", "Indicator id.", KEY, required=True, example="indicator"), PERIOD, LEVEL), (400, 404)),
+        query("y", "Indicator id.", KEY, required=True, example="indicator"), PERIOD, LEVEL, TABLE_OR_PICTURE,
+        LANG), (400, 404)),
     Op("get", "/api/v1/bivariate", "Two indicators in 3×3 classes (terciles of each over the areas 'ok' in both): "
                                    "x and y class per area, a label in words, and the areas left out "
-                                   "(format=png|svg|pdf: the map as a picture).",
-       json_answer(obj({"x": STR, "y": STR, "level": STR, "count": INT, "x_edges": array_of({"type": "number"}),
-                        "y_edges": array_of({"type": "number"}), "colors": array_of(STR),
-                        "rows": array_of(obj({"area_id": STR, "x_class": INT, "y_class": INT, "status": STR,
-                                              "label": STR})),
-                        "left_out": array_of({"type": "object"})})),
+                                   "(format=csv: the table; png|svg|pdf: the map as a picture).",
+       with_files(json_answer(obj({"x": STR, "y": STR, "level": STR, "count": INT,
+                                   "x_edges": array_of({"type": "number"}), "y_edges": array_of({"type": "number"}),
+                                   "colors": array_of(STR),
+                                   "rows": array_of(obj({"area_id": STR, "x_class": INT, "y_class": INT,
+                                                         "status": STR, "label": STR})),
+                                   "left_out": array_of({"type": "object"})})), *TABLE_AND_PICTURES),
        (query("x", "Indicator id.", KEY, required=True, example="indicator"),
-        query("y", "Indicator id.", KEY, required=True, example="indicator"), PERIOD, LEVEL, LANG), (400, 404)),
-    Op("get", "/api/v1/similar", "Areas like a reference area in the chosen indicators (within a tolerance).",
-       json_answer(obj({"area": STR, "level": STR, "count": INT, "rows": array_of({"type": "object"}),
-                        "left_out": array_of({"type": "object"})})),
+        query("y", "Indicator id.", KEY, required=True, example="indicator"), PERIOD, LEVEL, TABLE_OR_PICTURE,
+        LANG), (400, 404)),
+    Op("get", "/api/v1/similar", "Areas like a reference area in the chosen indicators (within a tolerance; "
+                                 "format=csv: the list and the areas not compared).",
+       with_files(json_answer(obj({"area": STR, "level": STR, "count": INT, "rows": array_of({"type": "object"}),
+                                   "left_out": array_of({"type": "object"})})), "text/csv"),
        (AREA, query("indicators", "Indicator ids, repeatable or comma-separated (also `indicator`).",
                     {**array_of(KEY), "minItems": 1}, required=True, explode=True, example="indicators"),
         PERIOD, query("tolerance", "How far from the reference counts as alike (a number ≥ 0).",
                       {"type": "number", "minimum": 0}),
-        query("method", "range (default) or zscore.", {"enum": ["range", "zscore"]})), (400, 404)),
+        query("method", "range (default) or zscore.", {"enum": ["range", "zscore"]}),
+        query("format", "json (default) or csv (German: semicolon, decimal comma).", {"enum": ["json", "csv"]})),
+       (400, 404)),
     # ------------------------------------------------------------------ targets
     Op("get", "/api/v1/warnings", "Early warnings (Frühwarnung) the newest readable period of each indicator "
                                   "with rules raises: threshold crossed, change beyond x %, into the worst fifth.",

@@ -47,6 +47,7 @@ SIDES = (1, 2)
 DEFAULTS = {"areas": [], "indicators": ["sgb2_quote", "bev_u6"], "x": "sgb2_u15", "y": "uebergang_gym",
             "change": "bev_gesamt", "m1": "seu_masern", "m2": "uebergang_gym", "play": "sgb2_u15"}
 PICTURES = ("png", "svg", "pdf")
+TABLE = ("csv",)  # German-Excel CSV, as every table the atlas hands out
 PLAY_MS = 1500  # one period per 1.5 s: slow enough to read the period line and the legend
 
 
@@ -127,6 +128,19 @@ def _field(label: str, control, id_: str) -> html.Div:
     return html.Div([html.Label(label, htmlFor=id_), control], className="oa-field")
 
 
+def _downloads(prefix: str, formats: tuple[str, ...], lang: str, extra: tuple = ()) -> html.Div:
+    """A view's download chips `<prefix>-<format>`; its callback sets their addresses (empty: nothing to take)."""
+    return html.Div([html.Span(t("download", lang) + ":", className="oa-label-inline"), *extra]
+                    + [html.A(fmt.upper(), id=f"{prefix}-{fmt}", href="", download="", className="oa-chip")
+                       for fmt in formats], className="oa-links")
+
+
+def download_hrefs(route: str, query: dict, formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The addresses behind a view's chips: the view's parameters and one `format` each (the API checks rights)."""
+    base = f"{route}?{urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)}"
+    return tuple(f"{base}&format={fmt}" for fmt in formats)
+
+
 def _areas_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list[str], lang: str) -> html.Div:
     return html.Div([
         html.Div([
@@ -136,6 +150,7 @@ def _areas_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list[s
             indicator_picker("cmp-indicators", t("cmp_indicators", lang), options, inds, multi=True),
         ], className="oa-cmp-controls"),
         html.Div(id="cmp-area-table", className="oa-section", **{"aria-live": "polite"}),
+        _downloads("cmp-area", TABLE, lang),
         html.Div([_field(t("cmp_chart_indicator", lang),
                          dcc.Dropdown(id="cmp-chart-indicator", options=[], value=None, clearable=False),
                          "cmp-chart-indicator"),
@@ -143,7 +158,8 @@ def _areas_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list[s
                   html.Div(dcc.Graph(id="cmp-area-chart", style={"height": "340px"},
                                      config={"displaylogo": False, "responsive": True}),
                            role="figure", **{"aria-label": t("cmp_chart_name", lang)}),
-                  html.P(gaps_note(lang), className="oa-hint")], className="oa-section"),
+                  html.P(gaps_note(lang), className="oa-hint"),
+                  _downloads("cmp-area-chart", PICTURES, lang)], className="oa-section"),
     ], className="oa-cmp-pane")
 
 
@@ -160,8 +176,7 @@ def _change_tab(atlas: Atlas, options: list[dict], indicator: str | None, levels
         html.P(t("cmp_change_note", lang), className="oa-hint"),
         map_block(atlas, "cmp-ch", set_id, level, html.Div(id="cmp-ch-legend", className="oa-legend",
                                                              **{"aria-live": "polite"})),
-        html.Div([html.Span(t("download", lang) + ":", className="oa-label-inline"),
-                  html.A("CSV", id="cmp-ch-csv", href="", download="", className="oa-chip")], className="oa-links"),
+        _downloads("cmp-ch", TABLE + PICTURES, lang),
         html.Div(id="cmp-ch-table", className="oa-section"),
     ], className="oa-cmp-pane")
 
@@ -203,6 +218,7 @@ def _map_side(atlas: Atlas, viewer: Principal, options: list[dict], visible: pd.
         map_block(atlas, p, set_id, None, html.Div(id=f"{p}-legend", className="oa-legend",
                                                    **{"aria-live": "polite"}), trackViewport=True),
         html.P(id=f"{p}-source", className="oa-hint oa-cmp-source"),
+        _downloads(p, TABLE + PICTURES, lang),
     ], className=f"oa-cmp-side oa-cmp-side-{side}")
 
 
@@ -223,6 +239,7 @@ def _similar_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list
                    "cmp-sim-tolerance"),
         ], className="oa-cmp-controls"),
         html.Div(id="cmp-sim-result", className="oa-section", **{"aria-live": "polite"}),
+        _downloads("cmp-sim", TABLE, lang),
     ], className="oa-cmp-pane")
 
 
@@ -304,6 +321,7 @@ def _relation_tab(atlas: Atlas, options: list[dict], x: str | None, y: str | Non
         _field(t("cmp_brushed", lang), dcc.Dropdown(id="cmp-rel-brushed", options=[], value=[], multi=True,
                                                     placeholder=t("cmp_brushed_hint", lang)), "cmp-rel-brushed"),
         html.P(t("cmp_correlation_note", lang), className="oa-hint"),
+        _downloads("cmp-rel", TABLE + PICTURES, lang),
         html.Div(id="cmp-rel-left", className="oa-section"),
     ], className="oa-cmp-pane")
 
@@ -434,10 +452,8 @@ def _bivariate_tab(atlas: Atlas, options: list[dict], x: str | None, y: str | No
         dcc.Store(id="cmp-bv-set", data=f"{set_id}|{level}"),
         map_block(atlas, "cmp-bv", set_id, level),
         html.Div(id="cmp-bv-legend", className="oa-section", **{"aria-live": "polite"}),
-        html.Div([html.Span(t("download", lang) + ":", className="oa-label-inline"),
-                  html.A("JSON", id="cmp-bv-json", href="", download="", className="oa-chip")]
-                 + [html.A(fmt.upper(), id=f"cmp-bv-{fmt}", href="", download="", className="oa-chip")
-                    for fmt in PICTURES], className="oa-links"),
+        _downloads("cmp-bv", TABLE + PICTURES, lang,
+                   (html.A("JSON", id="cmp-bv-json", href="", download="", className="oa-chip"),)),
         html.Div(id="cmp-bv-table", className="oa-section"),
         html.Div(id="cmp-bv-left", className="oa-section"),
     ], className="oa-cmp-pane")
@@ -613,7 +629,7 @@ def _register_map_side(app, side: int) -> None:
 
     @app.callback(Output(f"{p}-geojson", "hideout"), Output(f"{p}-geojson", "data"), Output(f"{p}-set", "data"),
                   Output(f"{p}-legend", "children"), Output(f"{p}-title", "children"),
-                  Output(f"{p}-source", "children"),
+                  Output(f"{p}-source", "children"), *[Output(f"{p}-{fmt}", "href") for fmt in TABLE + PICTURES],
                   Input(f"{p}-indicator", "value"), Input(f"{p}-period", "value"), Input(f"{p}-method", "value"),
                   Input("cmp-m-selected", "data"), State(f"{p}-set", "data"), State("cmp-lang", "data"))
     def on_view(indicator_id, period, method, selected, current_set, lang):
@@ -626,11 +642,16 @@ def _register_map_side(app, side: int) -> None:
                                    selected if isinstance(selected, str) else None, lang) \
             if period in readable else None
         if view is None:  # unknown, hidden or not a readable period: the same empty answer
-            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", ""
+            return ({}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "") \
+                + ("",) * len(TABLE + PICTURES)
         ind = atlas.indicator_by_id[indicator_id]
         data = no_update if current_set == view.set_id else choropleth.geometry(atlas, view.set_id)
+        # the explorer's routes: the map picture with this side's classing, the values as German CSV
+        query = {"indicator": indicator_id, "period": period, "lang": lang}
         return (view.hideout, data, view.set_id, legend(view.legend, ind.unit, lang),
-                f"{ind.title(lang)}, {period_label(period, lang)}", f"{t('source', lang)}: {ind.source}")
+                f"{ind.title(lang)}, {period_label(period, lang)}", f"{t('source', lang)}: {ind.source}") \
+            + download_hrefs("/api/v1/export", query, ("csv-de",)) \
+            + download_hrefs("/api/v1/map", {**query, "method": method, "k": k}, PICTURES)
 
 
 def register_callbacks(app) -> None:
@@ -645,6 +666,8 @@ def register_callbacks(app) -> None:
         return opts, current if current in ids else (ids[0] if ids else None)
 
     @app.callback(Output("cmp-area-table", "children"), Output("cmp-area-chart", "figure"),
+                  *[Output(f"cmp-area-{fmt}", "href") for fmt in TABLE],
+                  *[Output(f"cmp-area-chart-{fmt}", "href") for fmt in PICTURES],
                   Input("cmp-areas", "value"), Input("cmp-indicators", "value"), Input("cmp-chart-indicator", "value"),
                   State("cmp-lang", "data"))
     def on_areas(area_keys, indicator_ids, chart_id, lang):
@@ -655,7 +678,12 @@ def register_callbacks(app) -> None:
         table = comparison.compare_table(atlas, viewer, keys, ids)
         chart_id = chart_id if chart_id in _visible(atlas, viewer, ids) else None
         series = comparison.compare_series(atlas, viewer, keys, chart_id) if chart_id else None
-        return area_table(atlas, table, lang), series_figure(atlas, series, chart_id, lang)
+        query = {"area": list(dict.fromkeys(table.loc[table["role"] == "area", "area_id"])),
+                 "indicator": list(dict.fromkeys(table["indicator_id"])), "lang": lang}
+        csv = download_hrefs("/api/v1/compare", query, TABLE) if len(table) else ("",) * len(TABLE)
+        pics = download_hrefs("/api/v1/compare", {**query, "chart": chart_id}, PICTURES) \
+            if series is not None and len(series) else ("",) * len(PICTURES)
+        return (area_table(atlas, table, lang), series_figure(atlas, series, chart_id, lang)) + csv + pics
 
     @app.callback(Output("cmp-ch-from", "options"), Output("cmp-ch-from", "value"),
                   Output("cmp-ch-to", "options"), Output("cmp-ch-to", "value"),
@@ -675,7 +703,7 @@ def register_callbacks(app) -> None:
 
     @app.callback(Output("cmp-ch-geojson", "hideout"), Output("cmp-ch-geojson", "data"), Output("cmp-set", "data"),
                   Output("cmp-ch-legend", "children"), Output("cmp-ch-title", "children"),
-                  Output("cmp-ch-table", "children"), Output("cmp-ch-csv", "href"),
+                  Output("cmp-ch-table", "children"), *[Output(f"cmp-ch-{fmt}", "href") for fmt in TABLE + PICTURES],
                   Input("cmp-ch-indicator", "value"), Input("cmp-ch-from", "value"), Input("cmp-ch-to", "value"),
                   Input("cmp-ch-level", "value"), State("cmp-set", "data"), State("cmp-lang", "data"))
     def on_change(indicator_id, period_from, period_to, level, current_set, lang):
@@ -689,7 +717,8 @@ def register_callbacks(app) -> None:
         except ValueError:
             table = None
         if table is None or table.set_id is None:
-            return {}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "", ""
+            return ({}, no_update, no_update, [html.P(t("no_indicators", lang))], "", "") \
+                + ("",) * len(TABLE + PICTURES)
         c = comparison.change_classes(table, 5, lang)
         hideout = {"cls": c.classes, "col": c.colors, "lab": c.labels, "sel": None,
                    "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
@@ -698,14 +727,14 @@ def register_callbacks(app) -> None:
         title = (f"{table.indicator.title(lang)}: {period_label(table.period_from, lang)} → "
                  f"{period_label(table.period_to, lang)}")
         return (hideout, data, geo_key, legend(c.legend, comparison.change_unit(table, lang), lang), title,
-                change_table(table, c.labels, lang),
-                "/api/v1/change?" + urlencode({"indicator": indicator_id, "from": period_from, "to": period_to,
-                                               "level": level, "format": "csv"}))
+                change_table(table, c.labels, lang)) + download_hrefs(
+            "/api/v1/change", {"indicator": indicator_id, "from": period_from, "to": period_to, "level": level,
+                               "lang": lang}, TABLE + PICTURES)
 
     @app.callback(Output("cmp-rel-chart", "figure"), Output("cmp-rel-stats", "children"),
                   Output("cmp-rel-left", "children"), Output("cmp-rel-base", "data"),
                   Output("cmp-rel-geojson", "data"), Output("cmp-rel-set", "data"), Output("cmp-rel-title", "children"),
-                  Output("cmp-rel-brushed", "options"),
+                  Output("cmp-rel-brushed", "options"), *[Output(f"cmp-rel-{fmt}", "href") for fmt in TABLE + PICTURES],
                   Input("cmp-x", "value"), Input("cmp-y", "value"), Input("cmp-rel-level", "value"),
                   State("cmp-rel-set", "data"), State("cmp-lang", "data"))
     def on_relation(x_id, y_id, level, current_set, lang):
@@ -718,12 +747,14 @@ def register_callbacks(app) -> None:
         found = both.relation if both else None
         shown = (relation_figure(found, lang), relation_stats(found, lang), left_out_list(atlas, found, lang))
         if both is None or both.set_id is None:
-            return shown + ({}, no_update, no_update, "", [])
+            return shown + ({}, no_update, no_update, "", []) + ("",) * len(TABLE + PICTURES)
         geo_key = f"{both.set_id}|{level}"
         data = no_update if current_set == geo_key else choropleth.geometry(atlas, both.set_id, level)
-        return shown + (bivariate_hideout(both), data, geo_key, _pair_title(found, lang), brush_options(found))
+        return shown + (bivariate_hideout(both), data, geo_key, _pair_title(found, lang), brush_options(found)) \
+            + download_hrefs("/api/v1/correlation", {"x": x_id, "y": y_id, "level": level, "lang": lang},
+                             TABLE + PICTURES)
 
-    @app.callback(Output("cmp-sim-result", "children"),
+    @app.callback(Output("cmp-sim-result", "children"), *[Output(f"cmp-sim-{fmt}", "href") for fmt in TABLE],
                   Input("cmp-sim-area", "value"), Input("cmp-sim-indicators", "value"),
                   Input("cmp-sim-method", "value"), Input("cmp-sim-tolerance", "value"), State("cmp-lang", "data"))
     def on_similar(area, indicator_ids, method, tolerance, lang):
@@ -736,7 +767,10 @@ def register_callbacks(app) -> None:
         found = comparison.similar(atlas, viewer, area, indicator_ids if isinstance(indicator_ids, list) else [],
                                    None, tolerance, method if method in comparison.SIMILAR_METHODS else "range") \
             if isinstance(area, str) else None
-        return similar_list(atlas, found, lang)
+        csv = download_hrefs("/api/v1/similar", {
+            "area": found.reference.area_id, "indicators": ",".join(found.indicators), "method": found.method,
+            "tolerance": found.tolerance}, TABLE) if found is not None else ("",) * len(TABLE)
+        return (similar_list(atlas, found, lang), *csv)
 
     @app.callback(Output("cmp-query", "data"),
                   Input("cmp-tab", "value"), Input("cmp-areas", "value"), Input("cmp-indicators", "value"),
@@ -852,7 +886,7 @@ def _register_bivariate_and_play(app) -> None:
     @app.callback(Output("cmp-bv-geojson", "hideout"), Output("cmp-bv-geojson", "data"), Output("cmp-bv-set", "data"),
                   Output("cmp-bv-legend", "children"), Output("cmp-bv-title", "children"),
                   Output("cmp-bv-table", "children"), Output("cmp-bv-left", "children"), Output("cmp-bv-json", "href"),
-                  *[Output(f"cmp-bv-{fmt}", "href") for fmt in PICTURES],
+                  *[Output(f"cmp-bv-{fmt}", "href") for fmt in TABLE + PICTURES],
                   Input("cmp-bv-x", "value"), Input("cmp-bv-y", "value"), Input("cmp-bv-level", "value"),
                   State("cmp-bv-set", "data"), State("cmp-lang", "data"))
     def on_bivariate(x_id, y_id, level, current_set, lang):
@@ -863,16 +897,17 @@ def _register_bivariate_and_play(app) -> None:
         found = comparison.bivariate(atlas, viewer, x_id, y_id, None, level, lang) \
             if isinstance(x_id, str) and isinstance(y_id, str) else None
         if found is None or found.set_id is None:
-            return ({}, no_update, no_update, bivariate_legend(None, lang), "", "", [], "") + ("",) * len(PICTURES)
+            return ({}, no_update, no_update, bivariate_legend(None, lang), "", "", [], "") \
+                + ("",) * len(TABLE + PICTURES)
         geo_key = f"{found.set_id}|{level}"
         data = no_update if current_set == geo_key else choropleth.geometry(atlas, found.set_id, level)
         rel = found.relation
         title = _pair_title(rel, lang)
         query = {"x": x_id, "y": y_id, "level": level, "lang": lang}
         href = "/api/v1/bivariate?" + urlencode(query)
-        pictures = tuple(f"{href}&format={fmt}" for fmt in PICTURES)
         return (bivariate_hideout(found), data, geo_key, bivariate_legend(found, lang), title,
-                bivariate_table(found, lang), left_out_list(atlas, rel, lang, "cmp-bv-left-out"), href) + pictures
+                bivariate_table(found, lang), left_out_list(atlas, rel, lang, "cmp-bv-left-out"), href) \
+            + download_hrefs("/api/v1/bivariate", query, TABLE + PICTURES)
 
     @app.callback(Output("cmp-pl-interval", "disabled"), Output("cmp-pl-toggle", "children"),
                   Output("cmp-pl-toggle", "aria-pressed"),
