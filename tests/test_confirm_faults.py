@@ -2,13 +2,16 @@
 right after the store's commit or halfway through the audit entries, then retried (issue 18, finding 2).
 
 The confirmations run in real child processes, as gunicorn workers would; the kill is placed by
-patching a function in the child only, so the atlas itself has no test hook.
+patching a function, or at a random step, in the child only (tests/kill.py), so the atlas itself has no test hook.
+Long mode, by hand: `ORTSATLAS_SOAK=long .venv/bin/python -m pytest -s tests/test_confirm_faults.py` (60 kill runs
+at random points of confirm, release and rollback instead of 3; tests/soak.py reads the setting).
 """
 from __future__ import annotations
 
 import io
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -22,7 +25,7 @@ from tests.conftest import writer
 from tests.test_workflow import extract, post, upload
 
 CHILD = """
-import json, os, signal, sys, time
+import json, os, sys, time
 from pathlib import Path
 from atlas.config import load_settings
 from atlas.ingest import uploads
@@ -31,16 +34,9 @@ from atlas.services.versions import VersionError
 import atlas.store.store as store_module
 import auth.audit as audit_module
 
+from tests.kill import die_after
+
 kill_at, upload_id, go = sys.argv[1], sys.argv[2], sys.argv[3]
-
-def die_after(owner, name):
-    original = getattr(owner, name)
-    def wrapped(*args, **kwargs):
-        result = original(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGKILL)
-        return result
-    setattr(owner, name, wrapped)
-
 if kill_at == "commit":  # the manifest swap happened, nothing after it
     die_after(store_module.Transaction, "_commit")
 elif kill_at == "audit":  # the first audit entry is written, the rest and the upload's state are not
@@ -162,18 +158,15 @@ def test_a_hidden_indicators_id_is_refused_at_confirm_like_an_id_taken_meanwhile
 
 
 STEP_CHILD = """
-import os, signal, sys
+import sys
 from atlas.config import load_settings
 from atlas.services import versions
 from atlas.services.context import Atlas
 import atlas.store.store as store_module
+from tests.kill import die_after
 
 step, version_id = sys.argv[1], int(sys.argv[2])
-original = store_module.Transaction._commit
-def commit_then_die(self):
-    original(self)
-    os.kill(os.getpid(), signal.SIGKILL)  # the store has the step, the audit log not yet
-store_module.Transaction._commit = commit_then_die
+die_after(store_module.Transaction, "_commit")  # the store has the step, the audit log not yet
 atlas = Atlas(load_settings())
 viewer = atlas.users.get("sozialamt").principal()
 if step == "release":
@@ -217,3 +210,94 @@ def test_an_entry_is_written_once_by_its_ref_or_recognised_without_one(tmp_path)
     assert not log.record_once("withdraw:8", "b", "version_withdrawn", "x v8", "nachgetragen", same=same("x v8"))
     assert log.record_once("withdraw:9", "b", "version_withdrawn", "x v9", "nachgetragen", same=same("x v9"))
     assert [e["target"] for e in reversed(log.entries())] == ["x v7", "x v8", "x v9"]
+
+
+RANDOM_CHILD = """
+import json, sys
+from atlas.config import load_settings
+from atlas.ingest import uploads
+from atlas.services import versions
+from atlas.services.context import Atlas
+from tests.kill import die_at_step
+
+operation, target, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
+atlas = Atlas(load_settings())
+viewer = atlas.users.get("sozialamt").principal()
+steps = die_at_step(k)  # from here on, the operation's own steps
+if operation == "confirm":
+    uploads.confirm(atlas, viewer, target)
+elif operation == "release":
+    versions.release(atlas, viewer, int(target), "internal")
+else:
+    versions.rollback(atlas, viewer, int(target), "falsche Lieferung")
+sys.setprofile(None)
+print(json.dumps({"steps": steps()}))
+"""
+# operation → (its retry's path after /api/v1/, the retry's body, its audit action, the version's state after it)
+RETRIES = {"confirm": ("uploads/{}/confirm", {}, "version_created", "draft"),
+           "release": ("versions/{}/release", {"to": "internal"}, "version_released", "internal"),
+           "rollback": ("versions/{}/rollback", {"reason": "falsche Lieferung"}, "version_withdrawn", "withdrawn")}
+
+
+@pytest.mark.slow  # a child process per run (short mode 3 runs, long mode 60), and one per operation to count
+def test_a_kill_at_a_random_point_of_confirm_release_or_rollback_is_completed_once_by_the_retry(
+        scratch_app, scratch_atlas):
+    """SIGKILL at a random step of the operation (tests/kill.py's die_at_step: any call the atlas's own code
+    makes, writes and renames included); whatever it left, the retry through the API completes the operation,
+    and the store and the audit log hold it exactly once. Long mode (`ORTSATLAS_SOAK=long`, tests/soak.py):
+    60 runs, at least 50 of them killed, with a new seed each time (printed)."""
+    from tests import soak
+    client, token = writer(scratch_app, "sozialamt")
+    made = iter(range(10**4))
+
+    def target(operation: str) -> tuple[str, int | None]:
+        """A fresh checked upload (to confirm) or a fresh draft version (to release or roll back)."""
+        n = next(made)
+        resp = upload(client, token, extract(scratch_atlas, "sgb2_quote", f"{2040 + n // 4}-Q{n % 4 + 1}"))
+        assert resp.status_code == 200, resp.get_json()
+        upload_id = resp.get_json()["upload_id"]
+        if operation == "confirm":
+            return upload_id, None
+        vid = post(client, token, f"/api/v1/uploads/{upload_id}/confirm").get_json()["version_ids"][0]
+        return str(vid), vid
+
+    def child(operation: str, ref: str, k: int) -> subprocess.CompletedProcess:
+        env = {**os.environ, "ATLAS_DATA_DIR": str(scratch_atlas.settings.data_dir)}
+        return subprocess.run([sys.executable, "-c", RANDOM_CHILD, operation, ref, str(k)], cwd=PROJECT_ROOT,
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    def completed_once(operation: str, ref: str, vid: int | None, where: str) -> None:
+        path, body, action, state = RETRIES[operation]
+        retried = post(client, token, f"/api/v1/{path.format(ref)}", body)
+        assert retried.status_code in (200, 201, 409), (where, retried.status_code, retried.get_json())
+        if operation == "confirm":
+            stored = _stored(scratch_atlas, ref)
+            assert len(stored) == 1 and len(_audit_of(scratch_atlas, ref)) == 1, where
+            assert client.get(f"/api/v1/uploads/{ref}").get_json()["state"] == "confirmed", where
+            vid = int(stored["version_id"].iloc[0])
+        versions = scratch_atlas.store.read_table("versions").set_index("version_id")
+        assert versions.loc[vid, "state"] == state, where
+        lines = (scratch_atlas.settings.data_dir / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+        entries = [e for e in map(json.loads, lines) if e["action"] == action and e["target"].endswith(f" v{vid}")]
+        assert len(entries) == 1, (where, entries)
+
+    steps = {}
+    for operation in RETRIES:  # one clean run of each counts its steps: the range the kills are drawn from
+        ref, vid = target(operation)
+        counted = child(operation, ref, 0)
+        assert counted.returncode == 0, counted.stderr[-2000:]
+        steps[operation] = json.loads(counted.stdout.strip().splitlines()[-1])["steps"]
+        completed_once(operation, ref, vid, f"{operation} without a kill")
+    rng = random.Random(soak.KILL_SEED)
+    killed = 0
+    for n in range(soak.KILL_RUNS):
+        operation = list(RETRIES)[n % len(RETRIES)]
+        k = rng.randint(1, steps[operation])
+        ref, vid = target(operation)
+        where = f"{operation} killed at step {k} of {steps[operation]} (seed {soak.KILL_SEED})"
+        proc = child(operation, ref, k)
+        assert proc.returncode in (0, -signal.SIGKILL), (where, proc.stderr[-2000:])
+        killed += proc.returncode == -signal.SIGKILL
+        completed_once(operation, ref, vid, where)
+    print(f"kill -9 at random points: {killed} of {soak.KILL_RUNS} runs killed (seed {soak.KILL_SEED})")
+    assert killed >= soak.KILL_RUNS - soak.KILL_RUNS // 10  # a step past the end only when a run took fewer
