@@ -37,6 +37,27 @@ def test_hidden_indicator_answers_like_a_missing_one(client, dash_app):
     missing = call(client, dash_app, key, view_values("no_such_indicator"))
     assert hidden == missing
     assert "Kaufkraft" not in json.dumps(hidden[1]) and "kaufkraft" not in json.dumps(hidden[1])
+    words = find_output(dash_app, "ex-legend", "children")  # the legend, title and card, asked for directly
+    view = {"period": "2024", "qs": "", "indicator": "kaufkraft", "method": "quantiles", "k": 5, "level": "ortsteil",
+            "area": "0101"}
+    hidden = call(client, dash_app, words, {"ex-query.data": view, "ex-lang.data": "de"})
+    missing = call(client, dash_app, words, {"ex-query.data": {**view, "indicator": "no_such_indicator"},
+                                             "ex-lang.data": "de"})
+    assert hidden == missing and "Kaufkraft" not in json.dumps(hidden[1])
+
+
+def test_the_words_follow_the_view_the_map_answer_names(client, dash_app):
+    """Colours first, then legend, title, period and card for exactly that view (a chained answer)."""
+    key = find_output(dash_app, "ex-geojson", "hideout")
+    _, body = call(client, dash_app, key, view_values("bev_u6", period_index=12, selected="0101"))
+    view = body["response"]["ex-query"]["data"]
+    assert view["indicator"] == "bev_u6" and view["area"] == "0101" and "ex-legend" not in body["response"]
+    _, text = call(client, dash_app, find_output(dash_app, "ex-legend", "children"),
+                   {"ex-query.data": view, "ex-lang.data": "de"})
+    words = text["response"]
+    assert words["ex-map-title"]["children"].startswith("Anteil Kinder unter 6 Jahren")
+    assert words["ex-period-label"]["children"] == view["period"]
+    assert "0101" in json.dumps(words["ex-area"]["children"]) and words["ex-mark"]["hidden"] is True
 
 
 def test_time_series_of_hidden_indicator_is_empty(client, dash_app):

@@ -463,9 +463,16 @@ def test_the_explorer_maps_a_grid_like_a_level_with_its_estimates_and_method(tow
     response = body["response"]
     assert status == 200 and [f["id"] for f in response["ex-geojson"]["data"]["features"]] == ["ost", "west"]
     assert "level=schulbezirk" in response["ex-query"]["data"]["qs"]
-    card = json.dumps(response["ex-area"]["children"], ensure_ascii=False)
+    words = find_output(app, "ex-area", "children")
+    text = call(client, app, words, {"ex-query.data": response["ex-query"]["data"], "ex-lang.data": "de"})[1]
+    card = json.dumps(text["response"]["ex-area"]["children"], ensure_ascii=False)
     assert expected["west"] in card and "geschätzt über Flächenanteile" in card
 
     hidden = call(client, app, key, {**values, "ex-indicator.value": "geheim"})[1]["response"]
     unknown = call(client, app, key, {**values, "ex-indicator.value": "gibtesnicht"})[1]["response"]
     assert hidden == unknown and "ex-geojson" in hidden and not hidden["ex-geojson"]["hideout"]
+    asked = {**response["ex-query"]["data"], "indicator": "geheim"}  # a view made up by hand: words alike too
+    made_up = call(client, app, words, {"ex-query.data": asked, "ex-lang.data": "de"})[1]["response"]
+    none = call(client, app, words, {"ex-query.data": {**asked, "indicator": "gibtesnicht"},
+                                     "ex-lang.data": "de"})[1]["response"]
+    assert made_up == none and "Interne Zahl" not in json.dumps(made_up, ensure_ascii=False)

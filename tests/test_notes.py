@@ -153,6 +153,10 @@ def test_a_note_on_an_area_shows_on_its_tap_card_for_its_period_only(scratch_app
     values = {"ex-indicator.value": "sgb2_quote", "ex-period.value": periods.index("2025-Q3"),
               "ex-method.value": "quantiles", "ex-k.value": 5, "ex-selected.data": "0101",
               "ex-level.value": "ortsteil", "ex-set.data": "", "ex-lang.data": "de"}
-    status, body = call(fresh_client(scratch_app), scratch_app, key, values)
-    card = str(body["response"]["ex-area"]["children"])
+    client = fresh_client(scratch_app)
+    status, body = call(client, scratch_app, key, values)
+    words = find_output(scratch_app, "ex-area", "children")  # the map's words follow its colours
+    _, text = call(client, scratch_app, words, {"ex-query.data": body["response"]["ex-query"]["data"],
+                                                "ex-lang.data": "de"})
+    card = str(text["response"]["ex-area"]["children"])
     assert status == 200 and TEXT in card and "Datenlücke" not in card
