@@ -224,3 +224,38 @@ def test_axe_is_clean_on_the_bivariate_and_play_views(duo, view, ready):
         "return document.readyState === 'complete' && !document.querySelector('[data-dash-is-loading=true]')"),
         timeout=20, message="callbacks settled")
     assert blocking(axe_violations(duo), view) == []
+
+
+# Each view's download chips (issue 14): a table (German CSV) and, where a picture makes sense, PNG/SVG/PDF.
+TAKE_AWAY = {
+    "areas": ("/vergleich?area=0101,0202&indicator=sgb2_u15,uebergang_gym",
+              ["cmp-area-csv", "cmp-area-chart-png", "cmp-area-chart-svg", "cmp-area-chart-pdf"]),
+    "change": ("/vergleich?view=change&change=bev_gesamt&from=2015-Q4&to=2024-Q4",
+               ["cmp-ch-csv", "cmp-ch-png", "cmp-ch-svg", "cmp-ch-pdf"]),
+    "relation": ("/vergleich?view=relation&x=sgb2_u15&y=uebergang_gym",
+                 ["cmp-rel-csv", "cmp-rel-png", "cmp-rel-svg", "cmp-rel-pdf"]),
+    "maps": ("/vergleich?view=maps", [f"cmp-m{side}-{fmt}" for side in (1, 2) for fmt in ("csv", "png", "svg", "pdf")]),
+    "similar": ("/vergleich?view=similar&area=0101&indicator=sgb2_u15,uebergang_gym", ["cmp-sim-csv"]),
+    "bivariate": ("/vergleich?view=bivariate&bx=sgb2_u15&by=uebergang_gym",
+                  ["cmp-bv-csv", "cmp-bv-png", "cmp-bv-svg", "cmp-bv-pdf"]),
+}
+TYPES = {"csv": "text/csv", "png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+
+
+@pytest.mark.parametrize("size", ["desktop", "tablet"])
+def test_every_view_can_be_taken_away_as_a_table_and_a_picture(duo, size):
+    """Every chip is on screen (within the window, tablet too) and its address answers with the file."""
+    for view, (path, chips) in TAKE_AWAY.items():
+        _open(duo, path, size, f"#{chips[0]}")
+        until(lambda: all(duo.find_element(f"#{c}").get_attribute("href") not in ("", None, duo.server_url + path)
+                          and "format=" in duo.find_element(f"#{c}").get_attribute("href") for c in chips),
+              timeout=30, message=f"{view}: download addresses")
+        for chip in chips:
+            element = duo.find_element(f"#{chip}")
+            duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+            right = duo.driver.execute_script("return arguments[0].getBoundingClientRect().right;", element)
+            assert element.is_displayed() and right <= SIZES[size][0], (view, chip)
+            if size == "desktop":  # the files themselves once: the API tests check their content
+                answer = requests.get(element.get_attribute("href"), timeout=60)
+                assert answer.status_code == 200, (view, chip, answer.text[:200])
+                assert answer.headers["Content-Type"].startswith(TYPES[chip.rsplit("-", 1)[1]]), (view, chip)
