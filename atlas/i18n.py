@@ -850,6 +850,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmp_correlation_note": ("Ein Zusammenhang über Gebiete sagt nichts über einzelne Personen aus.",
                              "A relation across areas says nothing about individual people."),
     "cmp_too_few": ("Zu wenige Gebiete für eine Korrelation.", "Too few areas for a correlation."),
+    "ex_change_classes": ("Klassen: gleich breit um 0", "Classes: equal width around 0"),
+    "ex_left_out": ("ausgelassen", "left out"),
     "cmp_area_col": ("Gebiet", "Area"),
     "cmp_key_col": ("Schlüssel", "Key"),
     "cmp_value_col": ("Wert", "Value"),

@@ -442,7 +442,7 @@ def change_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period_fr
     title = f"{ind.title(lang)}: {period_label(table.period_from)} → {period_label(table.period_to)}"
     fig.text(0.02, 0.95, title, fontsize=17, fontweight="bold", va="top")
     fig.text(0.02, 0.905, f"{territory.label(atlas, table.level, lang)} · "
-                          f"{'Veränderung' if lang == 'de' else 'Change'} ({comparison.change_unit(table, lang)})",
+                          f"{t('cmp_change_col', lang)} ({comparison.change_unit(table, lang)})",
              fontsize=11, color="#444444", va="top")
     handles = []
     for e in c.legend:
@@ -454,8 +454,8 @@ def change_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period_fr
                                  label=f"{e['label']}  ({e['count']})"))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.74, 0.86), frameon=False, fontsize=10,
                title=comparison.change_unit(table, lang), title_fontsize=11, alignment="left")
-    fig.text(0.02, 0.03, _source_line(atlas, ind, lang, "Klassen: gleich breit um 0" if lang == "de"
-                                      else "Classes: equal width around 0"), fontsize=8, color="#444444", wrap=True)
+    fig.text(0.02, 0.03, _source_line(atlas, ind, lang, t("ex_change_classes", lang)), fontsize=8, color="#444444",
+             wrap=True)
     _stamp(fig, views_mark(atlas, viewer, [(ind, table.period_from), (ind, table.period_to)], table.level, lang),
            lang)
     return Picture(_save(fig, fmt, title), PICTURE_FORMATS[fmt],
@@ -482,7 +482,7 @@ def relation_picture(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, peri
     if found.slope is not None:
         xs = np.array([float(p["x"].min()), float(p["x"].max())])
         ax.plot(xs, found.intercept + found.slope * xs, "--", color="#d55e00", linewidth=1.5,
-                label="Regressionsgerade" if lang == "de" else "Least-squares line")
+                label=t("cmp_regression", lang))
         ax.legend(loc="best", frameon=False, fontsize=9)
     for axis, ind in ((ax.xaxis, found.x), (ax.yaxis, found.y)):
         axis.set_major_formatter(FuncFormatter(lambda v, _, d=ind.decimals: format_number(v, d, lang)))
@@ -493,6 +493,7 @@ def relation_picture(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, peri
     title = f"{found.x.title(lang)} × {found.y.title(lang)}"
     fig.text(0.02, 0.97, title, fontsize=14, fontweight="bold", va="top")
     fig.text(0.02, 0.925, _relation_line(atlas, found, lang), fontsize=10, color="#444444", va="top")
+    fig.text(0.02, 0.045, t("cmp_correlation_note", lang), fontsize=8, color="#444444")  # no ecological fallacy
     fig.text(0.02, 0.02, _source_line(atlas, found.x, lang, found.y.source), fontsize=7, color="#444444", wrap=True)
     _stamp(fig, views_mark(atlas, viewer, [(found.x, found.period_x), (found.y, found.period_y)], found.level,
                             lang), lang)
@@ -501,11 +502,11 @@ def relation_picture(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, peri
 
 
 def _relation_line(atlas: Atlas, found: comparison.Relation, lang: str) -> str:
-    """'Ortsteile · Pearson r = 0,62 · Spearman ρ = 0,58 · n = 40 · nicht einbezogen: 3 (fehlend 1, …)'."""
-    de = lang == "de"
-    parts = [territory.label(atlas, found.level, lang, plural=True)]
+    """'Ortsteile · Pearson r = 0,62 · Spearman ρ = 0,58 · n = 40 · ausgelassen: 3 (geheim gehalten 2, …)'."""
+    level = territory.label(atlas, found.level, lang, plural=True)
+    parts = [level[:1].upper() + level[1:]]
     if found.pearson is None:
-        parts.append("zu wenige Gebiete für eine Korrelation" if de else "too few areas for a correlation")
+        parts.append(t("cmp_too_few", lang).rstrip("."))
     else:
         parts += [f"Pearson r = {format_number(found.pearson, 2, lang)}",
                   f"Spearman ρ = {format_number(found.spearman, 2, lang)}"]
@@ -513,7 +514,7 @@ def _relation_line(atlas: Atlas, found: comparison.Relation, lang: str) -> str:
     left = found.left_out
     if len(left):
         suppressed = int(((left["x_status"] == "suppressed") | (left["y_status"] == "suppressed")).sum())
-        parts.append(f"{'nicht einbezogen' if de else 'left out'}: {len(left)} ({gap_word('suppressed', lang)} "
+        parts.append(f"{t('ex_left_out', lang)}: {len(left)} ({gap_word('suppressed', lang)} "
                      f"{suppressed}, {gap_word('missing', lang)} {len(left) - suppressed})")
     return " · ".join(parts)
 
