@@ -55,7 +55,7 @@ def _seconds(fn, runs: int) -> list[float]:
 
 
 def _figure(name: str, seconds: list[float], label: str, target: str = "", note: str = "") -> dict:
-    """One row of the bench's table (bench.run.Figure's fields), the median in ms."""
+    """One row of the bench's table (bench.figures.Figure's fields), the median in ms."""
     return {"name": f"{name} ({label})", "value": statistics.median(seconds) * 1000, "unit": "ms",
             "target": target, "note": note or f"median of {len(seconds)}"}
 
@@ -68,7 +68,7 @@ def recipe_for(atlas: Atlas) -> dict:
 
 
 def measure(atlas: Atlas, repeat: int) -> list[dict]:
-    """Every figure of the part, as dicts with bench.run.Figure's fields."""
+    """Every figure of the part, as dicts with bench.figures.Figure's fields."""
     raw = recipe_for(atlas)
     recipe = indices.parse_recipe(raw)
     result = indices.compute(Atlas(atlas.settings), ADMIN, recipe)

@@ -15,15 +15,13 @@ import os
 import platform
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
+from bench.figures import Figure, pct, print_table  # noqa: E402
+from bench.serving import _wait_healthy, free_port  # noqa: E402
 from bench.workloads import (  # noqa: E402
     LARGE,
     SCALE,
@@ -46,22 +46,6 @@ from bench.workloads import (  # noqa: E402
 )
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-
-
-@dataclass
-class Figure:
-    name: str
-    value: float | None
-    unit: str
-    target: str = ""
-    baseline: float | None = None
-    ratio: float | None = None
-    note: str = ""
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
 
 
 def timed(fn, repeat: int) -> list[float]:
@@ -89,12 +73,6 @@ def quiet_logs() -> None:
     """Only warnings from pyogrio and the app: create_app sets the root logger to INFO."""
     for name in ("pyogrio", "pyogrio._io", "atlas", "auth", "werkzeug"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
@@ -595,18 +573,6 @@ def bench_levels(spec: TerritorySpec, atlas, city_spec: CitySpec, city, repeat: 
 
 
 # --------------------------------------------------------------------------- processes
-def _wait_healthy(port: int, timeout: float = 120) -> float:
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return (time.perf_counter() - start) * 1000
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not become healthy")
-
-
 def bench_cold_start(data_dir: Path, layers_dir: Path) -> list[Figure]:
     port = free_port()
     env = {**os.environ, "ATLAS_DATA_DIR": str(data_dir), "ATLAS_LAYERS_DIR": str(layers_dir), "PORT": str(port)}
@@ -1062,17 +1028,6 @@ def bench_indices(atlas, repeat: int) -> list[Figure]:
     """Composite indices (build, sensitivity, typology, save, recompute) and the /ziele dashboard: bench/indices.py."""
     from bench.indices import measure
     return [Figure(**f) for f in measure(atlas, repeat)]
-
-
-def print_table(figures: list[Figure]) -> None:
-    def fmt(v):
-        return "–" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
-    rows = [(f.name, fmt(f.value), f.unit, f.target, fmt(f.baseline), "" if f.ratio is None else f"{f.ratio:.1f}×",
-             f.note) for f in figures]
-    head = ("figure", "value", "unit", "target", "baseline", "ratio", "note")
-    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
-    for row in [head] + rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
 def bench_profiles(demo, city, city_name: str, smoke: bool) -> list[Figure]:

@@ -34,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import WORK, Figure, _wait_healthy, free_port, pct, print_table  # noqa: E402
+from bench.figures import Figure, pct, print_table  # noqa: E402
+from bench.serving import _wait_healthy, free_port  # noqa: E402
+from bench.workloads import WORK  # noqa: E402
 
 TABLET = {"width": 1024, "height": 768, "deviceScaleFactor": 1, "mobile": True}
 FAST_4G = {"offline": False, "latency": 60 * 2.75, "downloadThroughput": 9_000_000 / 8 * 0.9,
