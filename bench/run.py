@@ -1039,8 +1039,14 @@ def bench_profiles(demo, city, city_name: str, smoke: bool) -> list[Figure]:
                    f.get("note", "")) for f in found]
 
 
+def bench_compare(atlas, label: str, repeat: int) -> list[Figure]:
+    """The compare page's views (issue 14) through their real callbacks, first views: bench/compare.py."""
+    from bench.compare import measure
+    return measure(atlas, label, repeat, answers_not_remembered)
+
+
 PARTS = ("map", "queries", "ingest", "exports", "start", "load", "browser", "tablet", "county", "disclosure",
-         "levels", "scale", "profiles", "indices")
+         "levels", "scale", "profiles", "indices", "compare")
 
 
 def main() -> int:
@@ -1092,6 +1098,7 @@ def main() -> int:
         ("scale", lambda: bench_scale(SCALE_SMOKE if smoke else SCALE, build_city(SCALE_SMOKE if smoke else SCALE),
                                       1 if smoke else 3, 2 if smoke else 8, 8 if smoke else 20)),
         ("indices", lambda: bench_indices(city(), 2 if smoke else 7)),
+        ("compare", lambda: bench_compare(city(), f"{spec.areas:,} areas", 10 if smoke else 100)),
     ]
     for name, run in parts:
         if name in args.skip or (args.only and name not in args.only):
