@@ -91,3 +91,20 @@ def test_a_full_disk_while_an_upload_is_kept_for_its_check_leaves_no_upload_wait
     assert not list((scratch_atlas.store.data_dir / "uploads").glob("*/values.parquet"))
     monkeypatch.undo()  # room again: the same file is checked as ever
     assert upload(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1")).get_json()["ok"]
+
+
+def test_a_full_disk_during_a_background_check_ends_it_failed_with_the_reason(scratch_app, scratch_atlas,
+                                                                               monkeypatch):
+    """A large file checked in the background: the steward's page reads 'failed' and why, not a generic error."""
+    import pandas as pd
+
+    from tests.test_upload_background import _upload_async, _wait_until_checked
+    steward, token = writer(scratch_app, "sozialamt")
+    before = (scratch_atlas.store.generation(), _files(scratch_atlas))
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", _disk_full)
+    resp = _upload_async(steward, token, extract(scratch_atlas, "sgb2_quote", "2026-Q1"))
+    assert resp.status_code == 202
+    done = _wait_until_checked(steward, resp.headers["Location"])
+    assert done["state"] == "failed" and "Speicherplatz" in done["errors"][0]["message"]
+    assert (scratch_atlas.store.generation(), _files(scratch_atlas)) == before
+    assert not list((scratch_atlas.store.data_dir / "uploads").glob("*/values.parquet"))

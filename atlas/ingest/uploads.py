@@ -5,6 +5,7 @@ only to its owner (and admins); unconfirmed ones are purged after 30 days.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -200,9 +201,14 @@ def check_in_background(atlas: Atlas, viewer: Principal, pending: Pending, conte
         waiting.finish(pending, checked)
         log.info("upload %s by %s checked in the background: %d rows, %d errors", pending.upload_id, viewer.name,
                  checked.report.rows, len(checked.report.errors))
-    except Exception:
+    except Exception as exc:
         log.exception("background check of upload %s failed", pending.upload_id)
-        waiting.fail(pending, CHECK_FAILED)
+        (waiting.root / pending.upload_id / "values.parquet").unlink(missing_ok=True)
+        full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        try:
+            waiting.fail(pending, DISK_FULL if full else CHECK_FAILED)
+        except OSError:  # not even the record can be written: the upload goes (the steward uploads again)
+            shutil.rmtree(waiting.root / pending.upload_id, ignore_errors=True)
 
 
 def preview_table(atlas: Atlas, values: pd.DataFrame, indicator: Indicator, period: str) -> queries.ValueTable | None:
