@@ -229,26 +229,29 @@ def _change_rows(atlas: Atlas, ind: Indicator, level: str, before: queries.Value
         after.rows[["area_id", "name"]]
     old = before.rows.set_index("area_id")
     new = after.rows.set_index("area_id")
+    cells = (_cells(old), _cells(new))  # once per table: 1,000 `.loc` lookups per period were half the view's time
     out = []
     for area_id, name in zip(order["area_id"], order["name"]):
-        out.append(_change_row(atlas, ind, level, area_id, name, old, new, before.set_id, after.set_id))
+        out.append(_change_row(atlas, ind, level, area_id, name, old, cells, before.set_id, after.set_id))
     frame = pd.DataFrame(out, columns=CHANGE_COLS + ["confidential"])
     if frame["confidential"].isna().all():
         frame = frame.drop(columns=["confidential"])
     return frame
 
 
+def _cells(frame: pd.DataFrame) -> dict[str, tuple[float | None, str, str | None]]:
+    """Each area's (value, status, confidential mark) of a table indexed by area."""
+    values = frame["value"].to_numpy(dtype=float, na_value=np.nan)
+    marks = frame["confidential"] if "confidential" in frame.columns else [None] * len(frame)
+    return {area: (None if np.isnan(v) else float(v), status, mark if isinstance(mark, str) else None)
+            for area, v, status, mark in zip(frame.index, values, frame["status"], marks)}
+
+
 def _change_row(atlas: Atlas, ind: Indicator, level: str, area_id: str, name: str, old: pd.DataFrame,
-                new: pd.DataFrame, set_from: str | None, set_to: str | None) -> dict:
-    def cell(frame: pd.DataFrame) -> tuple[float | None, str, object]:
-        if area_id not in frame.index:
-            return None, "missing", None
-        r = frame.loc[area_id]
-        value = None if pd.isna(r["value"]) else float(r["value"])
-        confidential = r.get("confidential") if "confidential" in frame.columns else None
-        return value, r["status"], confidential if isinstance(confidential, str) else None
-    v0, s0, c0 = cell(old)
-    v1, s1, c1 = cell(new)
+                cells: tuple[dict, dict], set_from: str | None, set_to: str | None) -> dict:
+    missing = (None, "missing", None)
+    v0, s0, c0 = cells[0].get(area_id, missing)
+    v1, s1, c1 = cells[1].get(area_id, missing)
     row = {"area_id": area_id, "name": name, "from_value": v0 if s0 == "ok" else None,
            "to_value": v1 if s1 == "ok" else None, "change": None, "change_pct": None, "status": "ok",
            "confidential": c0 or c1}
