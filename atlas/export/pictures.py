@@ -178,6 +178,22 @@ def _map_title(ind: Indicator, period: str, projection: str, lang: str) -> str:
     return f"{title} – {charts.projection_label(projection, lang)}" if projection else title
 
 
+def legend_handles(entries: list[dict]) -> list:
+    """A picture legend's swatches: each class with its count, then missing and suppressed areas if there are any
+    (hatched, so a gap never reads as a colour of the scale), as the screen's legend shows them."""
+    from matplotlib.patches import Patch
+
+    handles = []
+    for e in entries:
+        if e["kind"] == "class":
+            handles.append(Patch(facecolor=e["color"], edgecolor="#8c8c8c", label=f"{e['label']}  ({e['count']})"))
+        elif e["count"]:
+            hatch, face = ("//", SUPPRESSED_COLOR) if e["kind"] == "suppressed" else ("..", "white")
+            handles.append(Patch(facecolor=face, edgecolor="#8c8c8c", hatch=hatch,
+                                 label=f"{e['label']}  ({e['count']})"))
+    return handles
+
+
 def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: str, lang: str = "de",
              dpi: int = _DPI, mark: str = "", projection: str = "") -> Picture:
     """Draw a value table (from the store, or an upload's preview) as an A4-landscape map.
@@ -187,7 +203,6 @@ def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: 
     """
     import geopandas as gpd
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
     ind, period, level = table.indicator, table.period, table.level
     rows, c = choropleth.classified(atlas, table, method, k)
@@ -214,15 +229,8 @@ def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: 
     fig.text(0.02, 0.95, title, fontsize=17, fontweight="bold", va="top")
     fig.text(0.02, 0.905, f"{territory.label(atlas, level, lang)} · {ind.unit}", fontsize=11, color="#444444",
              va="top")
-    handles = []
-    for e in legend_entries(c, ind.decimals, lang):
-        if e["kind"] == "class":
-            handles.append(Patch(facecolor=e["color"], edgecolor="#8c8c8c", label=f"{e['label']}  ({e['count']})"))
-        elif e["count"]:
-            hatch, face = ("//", SUPPRESSED_COLOR) if e["kind"] == "suppressed" else ("..", "white")
-            handles.append(Patch(facecolor=face, edgecolor="#8c8c8c", hatch=hatch,
-                                 label=f"{e['label']}  ({e['count']})"))
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.74, 0.86), frameon=False, fontsize=10,
+    fig.legend(handles=legend_handles(legend_entries(c, ind.decimals, lang)), loc="upper left",
+               bbox_to_anchor=(0.74, 0.86), frameon=False, fontsize=10,
                title=f"{ind.unit} · {charts.projection_label(projection, lang)}" if projection else ind.unit,
                title_fontsize=11, alignment="left")
     sets = queries.boundary_sets(atlas).set_index("set_id")
@@ -419,7 +427,6 @@ def change_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period_fr
     if table is None or table.set_id is None:
         return None
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
     c = comparison.change_classes(table, 5, lang)
     rows = table.rows.assign(cls=c.classes)
@@ -444,15 +451,8 @@ def change_picture(atlas: Atlas, viewer: Principal, indicator_id: str, period_fr
     fig.text(0.02, 0.905, f"{territory.label(atlas, table.level, lang)} · "
                           f"{t('cmp_change_col', lang)} ({comparison.change_unit(table, lang)})",
              fontsize=11, color="#444444", va="top")
-    handles = []
-    for e in c.legend:
-        if e["kind"] == "class":
-            handles.append(Patch(facecolor=e["color"], edgecolor="#8c8c8c", label=f"{e['label']}  ({e['count']})"))
-        elif e["count"]:
-            hatch, face = ("//", SUPPRESSED_COLOR) if e["kind"] == "suppressed" else ("..", "white")
-            handles.append(Patch(facecolor=face, edgecolor="#8c8c8c", hatch=hatch,
-                                 label=f"{e['label']}  ({e['count']})"))
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.74, 0.86), frameon=False, fontsize=10,
+    fig.legend(handles=legend_handles(c.legend), loc="upper left", bbox_to_anchor=(0.74, 0.86), frameon=False,
+               fontsize=10,
                title=comparison.change_unit(table, lang), title_fontsize=11, alignment="left")
     fig.text(0.02, 0.03, _source_line(atlas, ind, lang, t("ex_change_classes", lang)), fontsize=8, color="#444444",
              wrap=True)
