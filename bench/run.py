@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 from bench.figures import Figure, pct, print_table  # noqa: E402
-from bench.serving import _wait_healthy, free_port  # noqa: E402
+from bench.serving import _wait_healthy, free_port, start_app  # noqa: E402
 from bench.workloads import (  # noqa: E402
     LARGE,
     SCALE,
@@ -787,19 +787,8 @@ SCALE_FILLS = "return (window.ortsatlas && window.ortsatlas.map && window.ortsat
 
 def _scale_app(atlas, canvas_from: int | None) -> tuple[subprocess.Popen, int]:
     """`python app.py` on the workload's store; `canvas_from` set: ATLAS_CANVAS_FROM_AREAS (huge = the old path)."""
-    port = free_port()
-    env = {**os.environ, "ATLAS_DATA_DIR": str(atlas.settings.data_dir),
-           "ATLAS_LAYERS_DIR": str(atlas.settings.layers_dir), "PORT": str(port)}
-    if canvas_from is not None:
-        env["ATLAS_CANVAS_FROM_AREAS"] = str(canvas_from)
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        _wait_healthy(port)
-    except BaseException:
-        proc.terminate()
-        raise
-    return proc, port
+    extra = {"ATLAS_CANVAS_FROM_AREAS": str(canvas_from)} if canvas_from is not None else {}
+    return start_app(atlas.settings.data_dir, atlas.settings.layers_dir, extra)
 
 
 def _scale_visit(port: int, titles: list[str], switches: int, n_areas: int) -> dict[str, list[float]]:

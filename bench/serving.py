@@ -1,9 +1,15 @@
 """Running an atlas for the bench: a free loopback port, and waiting until the app answers /healthz."""
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -22,3 +28,19 @@ def _wait_healthy(port: int, timeout: float = 120) -> float:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"server on port {port} did not become healthy")
+
+
+def start_app(data_dir: Path, layers_dir: Path, env: dict | None = None) -> tuple[subprocess.Popen, int]:
+    """`python app.py` on a free loopback port, on the given store (`env`: more settings); returns when /healthz
+    answers."""
+    port = free_port()
+    env = {**os.environ, "ATLAS_DATA_DIR": str(data_dir), "ATLAS_LAYERS_DIR": str(layers_dir), "PORT": str(port),
+           **(env or {})}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_healthy(port)
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc, port

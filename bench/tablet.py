@@ -23,9 +23,7 @@ figures). Targets: LCP ≤ 1.5 s, switch ≤ 200 ms. Nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -35,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import Figure, pct, print_table  # noqa: E402
-from bench.serving import _wait_healthy, free_port  # noqa: E402
+from bench.serving import start_app  # noqa: E402
 from bench.workloads import WORK  # noqa: E402
 
 TABLET = {"width": 1024, "height": 768, "deviceScaleFactor": 1, "mobile": True}
@@ -84,20 +82,6 @@ def switch_script(fills: str) -> str:
 
 SWITCH = switch_script("Array.from(document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive'))"
                        ".map(p => p.getAttribute('fill')).join()")
-
-
-def start_app(data_dir: Path, layers_dir: Path) -> tuple[subprocess.Popen, int]:
-    """`python app.py` on a free loopback port, on the given store; returns when /healthz answers."""
-    port = free_port()
-    env = {**os.environ, "ATLAS_DATA_DIR": str(data_dir), "ATLAS_LAYERS_DIR": str(layers_dir), "PORT": str(port)}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        _wait_healthy(port)
-    except BaseException:
-        proc.terminate()
-        raise
-    return proc, port
 
 
 def tablet_browser():
