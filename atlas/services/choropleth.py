@@ -83,7 +83,7 @@ def map_areas(atlas: Atlas, level: str, set_id: str) -> pd.DataFrame:
     A grid (Grundschulbezirke, Sozialräume) is shown like a level; its areas
     have no parent in the hierarchy.
     """
-    if level not in territory.level_ids(atlas) and crosswalk.get_grid(atlas, level) is not None:
+    if crosswalk.grid_of_level(atlas, level) is not None:
         return crosswalk.grid_areas(atlas, level).assign(level=level, parent_id=None)
     return queries.areas(atlas, level, set_id)
 
@@ -159,13 +159,17 @@ def _map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, m
     table = queries.values(atlas, viewer, indicator_id, period, level)
     if table is None or table.set_id is None:
         return None
-    ind = table.indicator
     rows, c = classified(atlas, table, method, k)
+    return _painted(table.set_id, rows, c, table.indicator, lang)
+
+
+def _painted(set_id: str, rows: pd.DataFrame, c: Classification, ind, lang: str) -> MapView:
+    """What the map receives for classed rows in map order: classes, colours, one label per area, the legend."""
     labels = format_values(rows["value"].to_numpy(dtype=float, na_value=np.nan),
                            rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit, lang)
     hideout = {"cls": c.classes, "col": c.colors, "lab": labels, "sel": None,
                "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
-    return MapView(table.set_id, hideout, legend_entries(c, ind.decimals, lang), rows["area_id"].tolist())
+    return MapView(set_id, hideout, legend_entries(c, ind.decimals, lang), rows["area_id"].tolist())
 
 
 def _grid_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
@@ -182,10 +186,6 @@ def _grid_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, 
     rows = table.rows.set_index("area_id").reindex(order).reset_index()
     rows["status"] = rows["status"].fillna("missing")
     ind = table.indicator
-    values = rows["value"].to_numpy(dtype=float, na_value=np.nan)
-    c = classify(values, rows["status"].to_numpy(dtype=object), method, k, ind.polarity, ind.diverging)
-    labels = format_values(rows["value"].to_numpy(dtype=float, na_value=np.nan),
-                           rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit, lang)
-    hideout = {"cls": c.classes, "col": c.colors, "lab": labels, "sel": None,
-               "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
-    return MapView(table.grid.set_id, hideout, legend_entries(c, ind.decimals, lang), rows["area_id"].tolist())
+    c = classify(rows["value"].to_numpy(dtype=float, na_value=np.nan), rows["status"].to_numpy(dtype=object),
+                 method, k, ind.polarity, ind.diverging)
+    return _painted(table.grid.set_id, rows, c, ind, lang)

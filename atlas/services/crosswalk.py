@@ -276,6 +276,12 @@ def get_grid(atlas: Atlas, grid_id: str) -> Grid | None:
     return next((g for g in grids(atlas) if g.id == grid_id), None)
 
 
+def grid_of_level(atlas: Atlas, level: str) -> Grid | None:
+    """The parallel grid a map's `level` names (the explorer offers grids beside the levels); None for the
+    store's own levels and for unknown names."""
+    return None if level in territory.level_ids(atlas) else get_grid(atlas, level)
+
+
 def readable_grids(atlas: Atlas, viewer: Principal) -> list[Grid]:
     """The grids this viewer may read: all of them, for a partner token only those its scope names."""
     return [g for g in grids(atlas) if may_read_grid(viewer, g.id)]

@@ -36,7 +36,7 @@ class TableView:
 def map_table(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, level: str, sort: str = "key",
               text: str = "", lang: str = "de") -> TableView | None:
     """The table of one map view; None when the indicator is not visible (like the map)."""
-    grid = crosswalk.get_grid(atlas, level) if level not in territory.level_ids(atlas) else None
+    grid = crosswalk.grid_of_level(atlas, level)
     rows = _grid_rows(atlas, viewer, grid, indicator_id, period) if grid else \
         queries.value_rows(atlas, viewer, indicator_id, period, level)
     if rows is None:

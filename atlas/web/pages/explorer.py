@@ -264,7 +264,7 @@ def area_card(atlas: Atlas, view: choropleth.MapView, area: str | None, level: s
     parent = _parent(atlas, level, view.set_id, row["parent_id"], lang)
     if parent:
         body.append(html.Div(f"{t('ex_area_in', lang)} {parent}", className="oa-area-parent"))
-    grid = crosswalk.get_grid(atlas, level) if level not in territory.level_ids(atlas) else None
+    grid = crosswalk.grid_of_level(atlas, level)
     if grid is not None:  # an estimate: say how, and that series and profiles belong to the levels
         body.append(html.Div(t("ex_grid_card", lang).format(method=grid.method_label(lang)), className="oa-hint"))
     if remarks:
