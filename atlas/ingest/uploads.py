@@ -94,11 +94,7 @@ class Uploads:
         try:
             self.finish(pending, checked)
         except OSError:  # a full disk: no upload is left waiting for a check that never comes
-            (self.root / pending.upload_id / "values.parquet").unlink(missing_ok=True)
-            try:
-                self.fail(pending, DISK_FULL)
-            except OSError:
-                shutil.rmtree(self.root / pending.upload_id, ignore_errors=True)
+            self.give_up(pending, DISK_FULL)
             raise
         return pending
 
@@ -129,6 +125,15 @@ class Uploads:
                           "warnings": []}
         pending.state, pending.progress, pending.updated_at = "failed", {}, time.time()
         self._save(self.root / pending.upload_id, pending)
+
+    def give_up(self, pending: Pending, message: str) -> None:
+        """A check that could not be kept: no half-written values, and the upload `failed` with why, or, when not
+        even that record can be written (a full disk), no upload at all (the steward uploads again)."""
+        (self.root / pending.upload_id / "values.parquet").unlink(missing_ok=True)
+        try:
+            self.fail(pending, message)
+        except OSError:
+            shutil.rmtree(self.root / pending.upload_id, ignore_errors=True)
 
     def note_progress(self, pending: Pending, stage: str, share: float) -> None:
         """How far a background check is; written at most twice a second (any worker reads it)."""
@@ -203,12 +208,8 @@ def check_in_background(atlas: Atlas, viewer: Principal, pending: Pending, conte
                  checked.report.rows, len(checked.report.errors))
     except Exception as exc:
         log.exception("background check of upload %s failed", pending.upload_id)
-        (waiting.root / pending.upload_id / "values.parquet").unlink(missing_ok=True)
         full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
-        try:
-            waiting.fail(pending, DISK_FULL if full else CHECK_FAILED)
-        except OSError:  # not even the record can be written: the upload goes (the steward uploads again)
-            shutil.rmtree(waiting.root / pending.upload_id, ignore_errors=True)
+        waiting.give_up(pending, DISK_FULL if full else CHECK_FAILED)
 
 
 def preview_table(atlas: Atlas, values: pd.DataFrame, indicator: Indicator, period: str) -> queries.ValueTable | None:
