@@ -46,11 +46,7 @@
         if (lang) {
             const url = new URL(window.location.href);
             const want = lang.getAttribute("hreflang");
-            if (want === "de") {
-                url.searchParams.delete("lang");
-            } else {
-                url.searchParams.set("lang", want);
-            }
+            url.searchParams.set("lang", want);  /* "de" too: the server remembers the choice (cookie) */
             event.preventDefault();
             window.location.assign(url.pathname + url.search + url.hash);
             return;

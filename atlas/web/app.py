@@ -19,6 +19,7 @@ from atlas.web.downloads import downloads
 from atlas.web.grids_api import grids_api
 from atlas.web.hardening import harden
 from atlas.web.http import EXTENSION, current_atlas, error_response
+from atlas.web.language import remember_language
 from atlas.web.openapi import openapi
 from atlas.web.pages import admin, explorer, legal, releases, upload
 from atlas.web.pages import compare as compare_page
@@ -72,7 +73,7 @@ def _language_switch(lang: str) -> html.A:
     state in the URL). The link is in the language it names (WCAG 3.1.2)."""
     other = "en" if lang == "de" else "de"
     page = urlsplit(request.referrer or "") if request.path.startswith("/_dash") else urlsplit(request.full_path)
-    query = [(k, v) for k, v in parse_qsl(page.query) if k != "lang"] + ([("lang", other)] if other != "de" else [])
+    query = [(k, v) for k, v in parse_qsl(page.query) if k != "lang"] + [("lang", other)]  # de too: remembered
     path = page.path if page.path.startswith("/") and not page.path.startswith("//") else "/"
     return html.A(t("language", lang), href=path + (f"?{urlencode(query)}" if query else ""), id="oa-lang-switch",
                   className="oa-lang-switch", lang=other, hrefLang=other)
@@ -197,5 +198,6 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
         return error_response(413, "too_large", f"Die Datei ist größer als {limit} MB / the file exceeds {limit} MB")
     harden(app, atlas.settings.basemap_url)  # security headers on every answer; no versions in the page
     _html_lang(app)
+    remember_language(server)  # ?lang= remembered in a cookie; bare page addresses follow it
     install_request_log(server, atlas.settings.behind_proxy)  # one line per request (id, user, status, ms)
     return app

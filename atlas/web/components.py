@@ -23,19 +23,21 @@ from atlas.i18n import STRINGS, norm_lang, t
 from atlas.periods import period_label
 from atlas.services import queries, versions
 from atlas.services.context import Atlas
+from atlas.web.language import remembered_lang
 from auth import Principal
 
 
 # ------------------------------------------------------------------ the viewer's language
 def viewer_lang() -> str:
     """The language of the page being built or answered: its `?lang=`; for Dash's own requests (the layout,
-    every callback), which carry no query, the `?lang=` of the page that sent them (its Referer, same origin)."""
+    every callback), which carry no query, the `?lang=` of the page that sent them (its Referer, same origin);
+    where neither says, the language the viewer chose last (atlas.web.language's cookie)."""
     if not has_request_context():
         return "de"
     lang = request.args.get("lang")
     if lang is None and request.referrer:
         lang = (parse_qs(urlsplit(request.referrer).query).get("lang") or [None])[0]
-    return norm_lang(lang)
+    return norm_lang(lang or remembered_lang())
 
 
 def tr(key: str) -> str:
