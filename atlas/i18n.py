@@ -891,6 +891,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmp_of": ("von", "of"),
     "cmp_play_note": ("Mit festen Klassen bedeutet eine Farbe in jedem Zeitraum dieselbe Wertespanne.",
                       "With fixed classes a colour means the same range of values in every period."),
+    # {shown} of {total} rows of a compare table on the page; the CSV download holds every row (issue 14).
+    "cmp_rows_shown": ("{shown} von {total} Gebieten; alle in der CSV-Tabelle",
+                       "{shown} of {total} areas; all in the CSV table"),
     # ---- explorer on phones and tablets (issue 16)
     "ex_legend": ("Legende", "Legend"),
     "ex_ts_below": ("Zeitreihe unten", "Time series below"),

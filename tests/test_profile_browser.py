@@ -65,6 +65,20 @@ def test_profile_shows_the_values_api_and_no_rank(duo, atlas, size):
     assert duo.driver.execute_script(FITS), "a table is wider than the profile"
 
 
+# Cells whose text runs out of them (into the neighbouring column): a header word or a number with its unit
+OVERFLOWING = ("return Array.from(document.querySelectorAll('.oa-profile-table th, .oa-profile-table td'))"
+               ".filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent.trim());")
+
+
+@pytest.mark.parametrize("path, size", [("/profil/0101", (768, 1024)), ("/profil/0101?lang=en", (1024, 768))])
+def test_no_header_or_number_runs_into_its_neighbour(duo, path, size):
+    """At 768 px "Stadtbezirk" ran into "Auenstadt"; at 1024 px "12,441 Personen" ran over three columns."""
+    duo.driver.set_window_size(*size)
+    duo.driver.get(duo.server_url + path)
+    until(lambda: duo.find_element("#prof-article"), message="profile article")
+    assert duo.driver.execute_script(OVERFLOWING) == []
+
+
 def test_profile_on_a_phone_is_cards_and_prints_on_a4(duo):
     _open(duo, "/profil/0208", "phone")
     _shot(duo, "profil_0208_phone")
