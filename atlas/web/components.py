@@ -244,6 +244,27 @@ def data_table(rows: list[dict], columns: list[tuple[str, str]], class_name: str
     return html.Table([head, body], **table)
 
 
+def plain_table(rows: list[dict], columns: list[tuple[str, str]], class_name: str | None = "oa-table",
+                **table) -> html.Table:
+    """`data_table` for rows of plain text, its body built as the dicts Dash sends (what the browser gets is the same).
+
+    Why: a table of 1,000 areas is ~5,000 cells; making each an html.Td
+    (every prop checked on creation) and encoding it back through plotly's
+    JSON encoder was most of a compare view's time. Cells must be text,
+    numbers or None (no components); tests/test_compare_tables.py holds the
+    result equal to `data_table`'s.
+    """
+    def el(tag: str, children, **props) -> dict:
+        return {"props": {"children": children, **props}, "type": tag, "namespace": "dash_html_components"}
+    labels = [label for _, label in columns]
+    body = [el("Tr", [el("Td", "" if r.get(key) is None else str(r.get(key)), **{"data-label": label})
+                      for (key, _), label in zip(columns, labels)], className=r.get("_class")) for r in rows]
+    head = html.Thead(html.Tr([html.Th(label) for label in labels]))
+    if class_name:
+        table["className"] = class_name
+    return html.Table([head, html.Tbody(body)], **table)
+
+
 def scrolling(child, **div) -> html.Div:
     """A wide table that scrolls sideways on a phone instead of widening the page."""
     return html.Div(child, className="oa-scroll", **div)

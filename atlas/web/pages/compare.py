@@ -36,6 +36,7 @@ from atlas.web.components import (
     indicator_picker,
     legend,
     localise_dropdowns,
+    plain_table,
     scrolling,
     timeseries_figure,
 )
@@ -49,6 +50,9 @@ DEFAULTS = {"areas": [], "indicators": ["sgb2_quote", "bev_u6"], "x": "sgb2_u15"
 PICTURES = ("png", "svg", "pdf")
 TABLE = ("csv",)  # German-Excel CSV, as every table the atlas hands out
 PLAY_MS = 1500  # one period per 1.5 s: slow enough to read the period line and the legend
+# Rows of an area table on the page (change, bivariate, similar); the CSV download holds them all. Why: 1,000
+# rows were most of those views' time and payload (issue 14), and nobody reads a thousand rows on a page.
+SHOWN_ROWS = 50
 
 
 def _fn(name: str, ns: str = "map") -> dict:
@@ -122,6 +126,21 @@ def layout(**args) -> html.Div:
 def _scroll(table, lang: str) -> html.Div:
     """A wide table in a box that scrolls sideways, reachable by keyboard (a focusable, named region)."""
     return scrolling(table, tabIndex="0", role="region", **{"aria-label": t("cmp_table_region", lang)})
+
+
+def shown_table(rows: list[dict], total: int, columns: list[tuple[str, str]], table_id: str, lang: str) -> list:
+    """The rows shown (the first SHOWN_ROWS of `total`, built by the caller) as a scrolling table.
+
+    When rows are left off, a line above says how many of how many and
+    that the CSV download (the view's chip) holds them all. Rows keep the
+    service's order (key order; similar areas by distance): no ranking.
+    """
+    out = []
+    if total > len(rows):
+        out.append(html.P(t("cmp_rows_shown", lang).format(shown=format_number(len(rows), 0, lang),
+                                                           total=format_number(total, 0, lang)),
+                          className="oa-hint oa-cmp-rows-shown", id=f"{table_id}-count"))
+    return out + [_scroll(plain_table(rows, columns, "oa-table oa-cmp-table", id=table_id), lang)]
 
 
 def _field(label: str, control, id_: str) -> html.Div:
@@ -254,14 +273,14 @@ def similar_list(atlas: Atlas, found: comparison.Similar | None, lang: str) -> l
     columns += [(i, f"{atlas.indicator_by_id[i].title(lang)}, {period_label(found.periods[i], lang)}")
                 for i in found.indicators]
     rows = []
-    for r in found.rows.to_dict("records"):
+    for r in found.rows.head(SHOWN_ROWS).to_dict("records"):  # nearest first: the reference, then by distance
         row = {"area_id": r["area_id"], "name": r["name"], "distance": format_number(r["distance"], 2, lang)}
         row.update({i: format_number(r[i], atlas.indicator_by_id[i].decimals, lang) for i in found.indicators})
         if r["area_id"] == found.reference.area_id:
             row["_class"] = "oa-cmp-reference"
         rows.append(row)
-    out = [html.P(f"{len(rows)} {t('cmp_similar_found', lang)}"),
-           _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-sim-values"), lang)]
+    out = [html.P(f"{len(found.rows)} {t('cmp_similar_found', lang)}"),
+           *shown_table(rows, len(found.rows), columns, "cmp-sim-values", lang)]
     if len(found.left_out):
         out.append(html.P(f"{t('cmp_left_out', lang)}: " + ", ".join(
             f"{n} ({k})" for k, n in zip(found.left_out["area_id"], found.left_out["name"])), className="oa-hint"))
@@ -356,18 +375,16 @@ def series_figure(atlas: Atlas, series: pd.DataFrame | None, indicator_id: str |
 
 
 # ------------------------------------------------------------------ change map
-def change_table(table: comparison.ChangeTable, labels: list[str], lang: str) -> html.Div:
-    """The change map's accessible twin, in key order (no ranking)."""
+def change_table(table: comparison.ChangeTable, labels: list[str], lang: str) -> list:
+    """The change map's accessible twin, in key order (no ranking): its first SHOWN_ROWS areas."""
     ind = table.indicator
     columns = [("area_id", t("cmp_key_col", lang)), ("name", t("cmp_area_col", lang)),
                ("from", period_label(table.period_from, lang)), ("to", period_label(table.period_to, lang)),
                ("change", f"{t('cmp_change_col', lang)} ({comparison.change_unit(table, lang)})")]
-    rows = []
-    for r, label in zip(table.rows.itertuples(index=False), labels):
-        rows.append({"area_id": r.area_id, "name": r.name,
-                     "from": _cell(r.from_value, r.status, ind.decimals, lang),
-                     "to": _cell(r.to_value, r.status, ind.decimals, lang), "change": label})
-    return _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-ch-values"), lang)
+    rows = [{"area_id": r.area_id, "name": r.name, "from": _cell(r.from_value, r.status, ind.decimals, lang),
+             "to": _cell(r.to_value, r.status, ind.decimals, lang), "change": label}
+            for r, label in zip(table.rows.head(SHOWN_ROWS).itertuples(index=False), labels)]
+    return shown_table(rows, len(table.rows), columns, "cmp-ch-values", lang)
 
 
 def _cell(value, status: str, decimals: int, lang: str) -> str:
@@ -439,7 +456,7 @@ def left_out_list(atlas: Atlas, found: comparison.Relation | None, lang: str,
     columns = [("area_id", t("cmp_key_col", lang)), ("name", t("cmp_area_col", lang)),
                ("x", found.x.title(lang)), ("y", found.y.title(lang))]
     return [html.H4(f"{t('cmp_left_out', lang)}: {len(rows)}"),
-            _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id=table_id), lang)]
+            _scroll(plain_table(rows, columns, "oa-table oa-cmp-table", id=table_id), lang)]
 
 
 # ------------------------------------------------------------------ bivariate map
@@ -503,16 +520,16 @@ def bivariate_hideout(found: comparison.Bivariate) -> dict:
             "lab": found.rows["label"].tolist(), "sel": None, "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
 
 
-def bivariate_table(found: comparison.Bivariate, lang: str) -> html.Div:
-    """The bivariate map's accessible twin in key order: both values and the class in words."""
+def bivariate_table(found: comparison.Bivariate, lang: str) -> list:
+    """The bivariate map's accessible twin in key order: both values and the class in words (first SHOWN_ROWS)."""
     rel = found.relation
     columns = [("area_id", t("cmp_key_col", lang)), ("name", t("cmp_area_col", lang)),
                ("x", f"{rel.x.title(lang)}, {period_label(rel.period_x, lang)}"),
                ("y", f"{rel.y.title(lang)}, {period_label(rel.period_y, lang)}"), ("label", t("cmp_bv_class", lang))]
     rows = [{"area_id": r.area_id, "name": r.name, "x": _cell(r.x, r.status, rel.x.decimals, lang),
              "y": _cell(r.y, r.status, rel.y.decimals, lang), "label": r.label}
-            for r in found.rows.itertuples(index=False)]
-    return _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-bv-values"), lang)
+            for r in found.rows.head(SHOWN_ROWS).itertuples(index=False)]
+    return shown_table(rows, len(found.rows), columns, "cmp-bv-values", lang)
 
 
 # ------------------------------------------------------------------ play over time
