@@ -205,11 +205,21 @@ class TerritorySpec:
     vertices: int = 200
     fan_out: int = 5
     small_share: float = 0.05  # base cells with a count of 1–2 (a rate's numerator, a count's value)
+    depth: int = 5  # levels, 3–5: the same cells, keys and values with fewer levels between base and top
 
     @property
     def group_counts(self) -> list[int]:
         """Areas per level between the base and the territory, base side first (1,000 → 200, 40, 8)."""
         return [max(2, self.areas // self.fan_out ** k) for k in (1, 2, 3)]
+
+
+    @property
+    def levels(self) -> list[tuple[dict, int]]:
+        """(level, key width) from the base up, without the territory: the base and the top `depth - 2` of
+        the four; each child finds its parent by its key's prefix, the level under the territory by column."""
+        kept = [(TERRITORY_LEVELS[0], 8)] + list(zip(TERRITORY_LEVELS[1:-1], (6, 4, 2)))[5 - self.depth:]
+        return [({**level, "parent_from": f"prefix:{kept[i + 1][1]}"} if i + 1 < len(kept)
+                 else {**level, "parent_from": "column:parent"}, width) for i, (level, width) in enumerate(kept)]
 
 
 def _territory_layers(spec: TerritorySpec, target: Path) -> None:
@@ -293,13 +303,14 @@ def _territory_geography(spec: TerritorySpec, rng: np.random.Generator) -> dict[
     # Dissolved in the stored CRS: reprojecting a union afterwards can make it self-intersect.
     base = gpd.GeoDataFrame({"area_id": _nested_keys(spec, cent)}, geometry=cells, crs=CRS).to_crs("EPSG:4326")
     out = {}
-    for level, width in zip(TERRITORY_LEVELS[:-1], (8, 6, 4, 2)):
+    widths = [width for _, width in spec.levels]
+    for (level, width), parent_width in zip(spec.levels, widths[1:] + [None]):
         if width == 8:
             gdf = base.copy()
         else:
             gdf = base.assign(area_id=base["area_id"].str[:width]).dissolve(by="area_id").reset_index()
         gdf["name"] = level["name_de"] + " " + gdf["area_id"]
-        gdf["parent_id"] = gdf["area_id"].str[:width - 2] if width > 2 else TERRITORY_KEY
+        gdf["parent_id"] = gdf["area_id"].str[:parent_width] if parent_width else TERRITORY_KEY
         out[level["id"]] = gdf[["area_id", "name", "parent_id", "geometry"]].sort_values("area_id")
     out["stadt"] = gpd.GeoDataFrame({"area_id": [TERRITORY_KEY], "name": ["Fünfstadt"], "parent_id": [None]},
                                     geometry=[square], crs=CRS).to_crs("EPSG:4326")
@@ -374,7 +385,7 @@ def build_territory(spec: TerritorySpec, fresh: bool = False) -> Atlas:
     kinds = dict(_territory_indicators(spec))
     versions, numerators = [], {}
     with atlas.store.writing() as tx:
-        tx.manifest["levels"] = TERRITORY_LEVELS
+        tx.manifest["levels"] = [level for level, _ in spec.levels] + TERRITORY_LEVELS[-1:]
         add_boundary_set(tx, BoundarySet("bench", date(years[0], 1, 1), None, "Benchmark", ""), levels, CRS)
         for ind_id in kinds:  # rates first: a linked count takes its rate's numerators
             ind = atlas.indicator_by_id[ind_id]
@@ -395,3 +406,6 @@ def build_territory(spec: TerritorySpec, fresh: bool = False) -> Atlas:
 
 TERRITORY = TerritorySpec("territory5", areas=1000, indicators=20, years=10)
 TERRITORY_SMOKE = TerritorySpec("territory5-smoke", areas=100, indicators=10, years=5)
+# The same cells, keys, values and small-number rules on three levels: what the two middle levels cost.
+TERRITORY3 = replace(TERRITORY, name="territory3", depth=3)
+TERRITORY3_SMOKE = replace(TERRITORY_SMOKE, name="territory3-smoke", depth=3)
