@@ -30,6 +30,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -144,29 +147,59 @@ def _sign(polarity: str) -> float:
     return -1.0 if polarity == "high_good" else 1.0
 
 
-def _standardise(x: pd.Series, period: pd.Series, method: str, sign: float, reference: str | None) -> pd.Series:
+def _standardise(x: pd.Series, codes: np.ndarray, method: str, sign: float, in_reference: np.ndarray | None
+                 ) -> pd.Series:
     """Scores of one input for every period at once (x: published values, NaN where withheld or missing).
 
-    z-score and min–max take their parameters from the reference period's
-    published values when one is set, else from each period's own; rank is
-    always within the period. Population standard deviation (ddof 0).
+    `codes`: each row's period as a small integer (grouping by them is the
+    grouping by the period strings, a few times faster); `in_reference`: the
+    rows of the reference period, None for none. z-score and min–max take
+    their parameters from the reference period's published values when one
+    is set, else from each period's own; rank is always within the period.
+    Population standard deviation (ddof 0).
     """
-    groups = x.groupby(period)
+    groups = x.groupby(codes)
     if method == "rank":
         n = groups.transform("count")
         s = ((groups.rank(method="average") - 1) / (n - 1)).where(n > 1, 0.5).where(x.notna())
         return s if sign > 0 else 1.0 - s
-    if reference is not None:
-        ref = x[period == reference]
+    if in_reference is not None:
+        ref = x[in_reference]
         stats = {"mean": ref.mean(), "std": ref.std(ddof=0), "min": ref.min(), "max": ref.max()}
         mean, sd, lo, hi = (pd.Series(stats[k], index=x.index) for k in ("mean", "std", "min", "max"))
     else:
         mean, lo, hi = groups.transform("mean"), groups.transform("min"), groups.transform("max")
-        sd = groups.transform(lambda v: v.std(ddof=0))
+        sd = _group_std(x, codes)
     if method == "zscore":
         return sign * ((x - mean) / sd).where(sd > 0, 0.0).where(x.notna())
     s = ((x - lo) / (hi - lo)).where(hi > lo, 0.5).where(x.notna())
     return s if sign > 0 else 1.0 - s
+
+
+def _group_std(x: pd.Series, codes: np.ndarray) -> pd.Series:
+    """Each row's period's population standard deviation, as `Series.std(ddof=0)` gives it for the period.
+
+    What a groupby transform with that function answers, to the bit (tests
+    compare both), without its per-group Series machinery (~5 ms an input)."""
+    values = x.to_numpy(dtype=float)
+    out = np.empty(len(values))
+    for pos in x.groupby(codes).indices.values():
+        out[pos] = _population_std(values[pos])
+    return pd.Series(out, index=x.index)
+
+
+def _population_std(v: np.ndarray) -> float:
+    """pandas' `Series.std(ddof=0)` of one group's values, NaN skipped: the same two passes (`nanops.nanvar`:
+    the mean from the sum with gaps as zeros, then the squared deviations' sum) on the same array, so the
+    same bits; NaN when no value is present."""
+    missing = np.isnan(v)
+    n = v.size - int(missing.sum())
+    if n == 0:
+        return np.nan
+    v = np.where(missing, 0.0, v)
+    sqr = (v.sum(dtype=np.float64) / n - v) ** 2
+    sqr[missing] = 0.0
+    return float(np.sqrt(sqr.sum(dtype=np.float64) / n))
 
 
 def meaningful_levels(atlas: Atlas, viewer: Principal, recipe: Recipe) -> list[str]:
@@ -244,20 +277,75 @@ def _build(atlas: Atlas, viewer: Principal, recipe: Recipe, plan: _Plan) -> Inde
 def _published(atlas: Atlas, viewer: Principal, ind_ids: list[str], period: str | None,
                level: str) -> dict[str, pd.DataFrame]:
     """Each input's rows (one or all periods) with only publishable values: confidential and suppressed cells
-    become NaN with state 'suppressed'. Every input read at once (`queries.value_rows_many`: one query for
-    the inputs without a disclosure pattern), each input's disclosure over every period at once.
+    become NaN with state 'suppressed'. The inputs not kept are read at once (`queries.value_rows_many`: one
+    query for the inputs without a disclosure pattern), each input's disclosure over every period at once.
 
-    Remembered per store state, rights, input, period and level: a builder's previews (other weights, another
-    method, the typology's two builds) read the same inputs again. Per input, not per recipe, so the answers
-    kept stay a few MB each. Callers must not change the frames."""
-    batch: dict[str, pd.DataFrame] = {}
+    Kept per rights, input, period, level and what the input's rows depend on (`_input_keys`), across store
+    states: a builder's previews (other weights, another method, the typology's two builds) read the same
+    inputs again, and the recompute after a new version of one input reads that input alone. Per input, not
+    per recipe, so the answers kept stay a few MB each. Callers must not change the frames."""
+    state = atlas.store.state_key()
+    keys = _input_keys(atlas, viewer, ind_ids, period, level)
+    kept = _carried(atlas)
+    with _CARRIED_LOCK:
+        found = {i: kept[keys[i]] for i in ind_ids if keys[i] in kept}
+        for i in found:
+            kept.move_to_end(keys[i])
+    todo = [i for i in ind_ids if i not in found]
+    if todo:
+        read = _read_published(atlas, viewer, todo, period, level)
+        limit = min(_CARRIED_MAX, atlas.settings.answer_cache_size)
+        if limit > 0 and atlas.store.state_key() == state:  # a read during a write may be of the next state
+            with _CARRIED_LOCK:
+                for i in todo:
+                    kept[keys[i]] = read[i]
+                while len(kept) > limit:
+                    kept.popitem(last=False)
+        found.update(read)
+    return {i: found[i] for i in ind_ids}
 
-    def read(ind_id: str) -> pd.DataFrame:  # the first input not remembered reads all of them, in one go
-        if ind_id not in batch:
-            batch.update(_read_published(atlas, viewer, ind_ids, period, level))
-        return batch[ind_id]
-    return {i: atlas.remembered(("index_input", viewer.rights, i, period, level), lambda i=i: read(i))
-            for i in ind_ids}
+
+# Inputs' published rows kept per context across store states (`_published`); at most this many per context.
+_CARRIED_MAX = 40
+_CARRIED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CARRIED_LOCK = threading.Lock()
+
+
+def _carried(atlas: Atlas) -> OrderedDict:
+    """The context's kept input reads (least recently used first); dropped with the context."""
+    with _CARRIED_LOCK:
+        return _CARRIED.setdefault(atlas, OrderedDict())
+
+
+def _input_keys(atlas: Atlas, viewer: Principal, ind_ids: list[str], period: str | None,
+                level: str) -> dict[str, tuple]:
+    """Per input, a key that changes whenever its published rows could: an input's read may be reused in a
+    later store state only if nothing it depends on moved.
+
+    The rows depend on the input and the indicators it is suppressed together with (`same_count_as`):
+    their catalogue entries, their versions as readers see them now (state, set, scheduled releases applied)
+    and the value files holding them, plus the viewer's rights and everything else the manifest names
+    (areas, boundary sets, levels, organisations: kept whole, so any change there drops every read). Left
+    out are only what a new version of another indicator changes: the other indicators' versions, values
+    and catalogue rows, the summaries (derived from the values) and the generation."""
+    manifest = atlas.store.manifest()
+    rest = {k: v for k, v in manifest.items() if k not in ("generation", "last_version_id", "summaries",
+                                                            "value_index", "tables")}
+    rest["tables"] = {k: v for k, v in manifest["tables"].items() if k not in ("values", "versions", "catalog")}
+    common = json.dumps(rest, sort_keys=True, default=str)
+    by_id = atlas.indicator_by_id
+    groups = {i: [i] + [o for o in by_id[i].same_count_as if o in by_id] if i in by_id else [i] for i in ind_ids}
+    wanted = sorted({o for group in groups.values() for o in group})
+    # Each version row as DuckDB writes it out (pandas' dtypes would depend on the other rows read with it).
+    held = dict(atlas.store.cursor().execute(
+        "SELECT indicator_id, string_agg(CAST(v AS VARCHAR), ' | ' ORDER BY version_id) FROM versions v "
+        f"WHERE indicator_id IN ({', '.join('?' for _ in wanted)}) GROUP BY indicator_id", wanted).fetchall())
+    out = {}
+    for i, group in groups.items():
+        said = repr([(o, by_id.get(o), held.get(o), atlas.store.values_relation([o])) for o in group])
+        digest = hashlib.sha256((common + said).encode()).hexdigest()
+        out[i] = ("index_input", viewer.rights, i, period, level, digest)
+    return out
 
 
 def _read_published(atlas: Atlas, viewer: Principal, ind_ids: list[str], period: str | None,
@@ -273,7 +361,15 @@ def _read_published(atlas: Atlas, viewer: Principal, ind_ids: list[str], period:
     out = pd.DataFrame({"period": rows["period"], "area_id": rows["area_id"], "name": rows["name"],
                         "value": value, "state": state})
     at = rows.groupby("indicator_id", sort=False).indices if len(rows) else {}  # each input's rows are adjacent
-    return {i: out.take(at[i]).reset_index(drop=True) if i in at else out.iloc[:0] for i in ind_ids}
+    return {i: _part(out, at[i]) if i in at else out.iloc[:0] for i in ind_ids}
+
+
+def _part(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The rows at these positions, numbered from 0: a slice when they are one run (an input's rows in
+    `value_rows_many` are; no copy of the strings), else taken."""
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and bool((np.diff(rows) == 1).all()):
+        return frame.iloc[rows[0]:rows[-1] + 1].reset_index(drop=True)
+    return frame.take(rows).reset_index(drop=True)
 
 
 def _all_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame], periods: list[str]) -> pd.DataFrame:
@@ -282,46 +378,48 @@ def _all_rows(recipe: Recipe, inds, polarities, read: dict[str, pd.DataFrame], p
     keys = ["period", "area_id"]
     first = read[inds[0].id]
     out = first[first["period"].isin(periods)][keys + ["name"]].reset_index(drop=True)
-    out_keys = _keys(out) if not out.duplicated(keys).any() else None  # duplicates: the merge's answer, always
-    scores, states = [], []
+    unique = not out.duplicated(keys).any()  # duplicates: the merge's answer, always
+    scores, states, withheld, gaps = [], [], [], []
     for ind, pol in zip(inds, polarities):
         every = read[ind.id]
-        every = every[every["period"].isin(periods) | (every["period"] == recipe.reference)].reset_index(drop=True)
-        every["score"] = _standardise(every["value"], every["period"], recipe.method, _sign(pol), recipe.reference)
-        inside = every["period"].isin(periods).to_numpy()
+        codes, seen = pd.factorize(every["period"])  # a code per row; `seen`: the input's periods
+        inside = pd.Index(seen).isin(periods)[codes]
+        kept = inside | (pd.Index(seen) == recipe.reference)[codes]
+        value = pd.Series(every["value"].to_numpy(dtype=float)[kept])
+        reference = (codes[kept] == seen.get_loc(recipe.reference)) if recipe.reference in seen else \
+            (np.zeros(len(value), dtype=bool) if recipe.reference is not None else None)
+        score = _standardise(value, codes[kept], recipe.method, _sign(pol), reference).to_numpy(dtype=float)
+        score = score[inside[kept]]
         # The usual case: every input on the first one's grid, in its order; no merge needed.
-        if out_keys is not None and _same_keys(out_keys, _keys(every[inside])):
-            score = every["score"].to_numpy(dtype=float)[inside]
-            state = every["state"].to_numpy(dtype=object)[inside]
+        if unique and _same_keys(out, every if inside.all() else every[inside], keys):
+            state = every["state"] if inside.all() else every["state"][inside]
         else:
-            part = out[keys].merge(every[keys + ["score", "state"]], on=keys, how="left")
-            score = part["score"].to_numpy(dtype=float)
-            state = part["state"].fillna("missing").to_numpy(dtype=object)
+            rows = every[inside][keys].reset_index(drop=True).assign(score=score,
+                                                                      state=every["state"][inside].to_numpy())
+            part = out[keys].merge(rows, on=keys, how="left")
+            score, state = part["score"].to_numpy(dtype=float), part["state"].fillna("missing")
         out[f"score_{ind.id}"] = score
         scores.append(score)
-        states.append(state)
+        states.append(state.to_numpy(dtype=object))
+        withheld.append((state == "suppressed").to_numpy(dtype=bool))
+        gaps.append((state != "ok").to_numpy(dtype=bool))
     value = combine(np.column_stack(scores), weights, recipe.missing)
-    state = np.column_stack(states)
     out["value"] = value
     out["status"] = np.where(~np.isnan(value), "ok",
-                             np.where((state == "suppressed").any(axis=1), "suppressed", "missing"))
+                             np.where(np.column_stack(withheld).any(axis=1), "suppressed", "missing"))
     words = {"suppressed": "geheim gehalten", "missing": "fehlt"}
     reason = np.full(len(out), "", dtype=object)
-    for row in np.flatnonzero((state != "ok").any(axis=1)):  # few rows: the gaps, named per input
-        reason[row] = "; ".join(f"{ind.id}: {words[st]}" for ind, st in zip(inds, state[row]) if st != "ok")
+    for row in np.flatnonzero(np.column_stack(gaps).any(axis=1)):  # few rows: the gaps, named per input
+        reason[row] = "; ".join(f"{ind.id}: {words[st[row]]}" for ind, st in zip(inds, states) if st[row] != "ok")
     out["reason"] = reason
     return out[["period", "area_id", "name", "value", "status", "reason"] + [f"score_{i.id}" for i in inds]]
 
 
-def _keys(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """A frame's (period, area key) columns as arrays, to compare row order without a merge."""
-    return frame["period"].to_numpy(dtype=object), frame["area_id"].to_numpy(dtype=object)
-
-
-def _same_keys(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
-    """Whether two frames hold the same (period, area) rows in the same order: then, the keys being unique, a
-    left merge of one onto the other is the other's rows as they are, and ten merges can be skipped."""
-    return len(a[0]) == len(b[0]) and all(np.array_equal(x, y) for x, y in zip(a, b))
+def _same_keys(out: pd.DataFrame, rows: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether two frames hold the same (period, area) rows in the same order: then, `out`'s keys being
+    unique, a left merge of `rows` onto `out` is `rows` as they are, and ten merges can be skipped. Compared
+    column by column as arrays (a different dtype counts as different: the merge then answers)."""
+    return len(out) == len(rows) and all(out[k].array.equals(rows[k].array) for k in keys)
 
 
 def combine(scores: np.ndarray, weights: np.ndarray, missing: str) -> np.ndarray:
