@@ -54,6 +54,399 @@ STRINGS: dict[str, tuple[str, str]] = {
     "login": ("Anmelden", "Sign in"),
     "logout": ("Abmelden", "Sign out"),
     "menu": ("Menü", "Menu"),
+    # ---- upload checks: reading the file (atlas/ingest/tablefile.py; rendered by atlas.ingest.messages)
+    "chk_file_empty": ("Die Datei ist leer; wählen Sie die Datei mit den Daten.",
+                       "The file is empty; choose the file with the data."),
+    "chk_format_unread": ("Dieses Format wird nicht gelesen; bitte als XLSX oder CSV speichern.",
+                          "This format is not read; please save as XLSX or CSV."),
+    "chk_too_many_rows": ("Die Datei hat mehr als {limit} Datenzeilen (Grenze dieses Atlas); teilen Sie sie in "
+                          "mehrere Dateien auf, z. B. eine je Jahr oder Indikator.",
+                          "The file has more than {limit} data rows (this atlas's limit); split it into several "
+                          "files, e.g. one per year or indicator."),
+    "chk_too_many_columns": ("Die Tabelle hat {found} Spalten, höchstens {limit} sind erlaubt (Grenze dieses "
+                             "Atlas); teilen Sie sie auf, z. B. eine Datei je Indikator, oder liefern Sie sie im "
+                             "langen Format (eine Zeile je Gebiet, Indikator und Zeitraum).",
+                             "The table has {found} columns, at most {limit} are allowed (this atlas's limit); "
+                             "split it, e.g. one file per indicator, or deliver it in long format (one row per "
+                             "area, indicator and period)."),
+    "chk_cell_too_long": ("Eine Zelle hat {found} Zeichen, höchstens {limit} sind erlaubt (Grenze dieses Atlas); "
+                          "kürzen Sie den Inhalt – in eine Zelle gehört ein Schlüssel, ein Name oder eine Zahl.",
+                          "A cell has {found} characters, at most {limit} are allowed (this atlas's limit); "
+                          "shorten it – a cell holds a key, a name or a number."),
+    "chk_utf16": ("UTF-16-Text wird nicht gelesen; bitte als 'CSV UTF-8' oder 'CSV (Trennzeichen-getrennt)' "
+                  "speichern.", "UTF-16 text is not read; please save as 'CSV UTF-8' or 'CSV (comma delimited)'."),
+    "chk_binary": ("Keine Textdatei (enthält Binärdaten); speichern Sie die Tabelle als CSV oder XLSX.",
+                   "Not a text file (it holds binary data); save the table as CSV or XLSX."),
+    "chk_encoding": ("Zeichenkodierung nicht erkannt; bitte als UTF-8 oder Windows-1252 speichern.",
+                     "Character encoding not recognised; please save as UTF-8 or Windows-1252."),
+    "chk_control_chars": ("Die Datei enthält Steuerzeichen; sie ist keine CSV-Tabelle. Speichern Sie die Tabelle "
+                          "in Excel als 'CSV UTF-8'.",
+                          "The file holds control characters; it is not a CSV table. Save the table in Excel as "
+                          "'CSV UTF-8'."),
+    "chk_bad_utf8": ("Ungültiges UTF-8 an Byte {byte}; speichern Sie die Datei als 'CSV UTF-8' neu.",
+                     "Invalid UTF-8 at byte {byte}; save the file again as 'CSV UTF-8'."),
+    "chk_not_a_table": ("Die Datei ist {kind}, keine Tabelle; erwartet: CSV oder XLSX.",
+                        "The file is {kind}, not a table; expected: CSV or XLSX."),
+    "chk_header_empty": ("Die erste Zeile (Spaltenköpfe) ist leer; löschen Sie die Leerzeilen über den "
+                         "Spaltenköpfen.", "The first row (the column headers) is empty; delete the empty rows "
+                         "above the headers."),
+    "chk_one_column": ("Nur eine Spalte erkannt; erwartet: Trennzeichen Semikolon, Komma oder Tabulator.",
+                       "Only one column found; expected a semicolon, comma or tab as separator."),
+    "chk_field_too_long": ("CSV nicht lesbar: ein Feld hat {found} Zeichen (höchstens {limit}); prüfen Sie, ob "
+                           "ein Anführungszeichen fehlt.",
+                           "CSV not readable: a field has {found} characters (at most {limit}); check whether a "
+                           "quotation mark is missing."),
+    "chk_bom_inside": ("Byte-Order-Mark mitten in der Datei (zwei Dateien aneinandergehängt?); laden Sie die "
+                       "Dateien einzeln hoch.", "Byte order mark in the middle of the file (two files joined?); "
+                       "upload the files one by one."),
+    "chk_field_count": ("Zeile {row} hat {found} Felder, die Kopfzeile {header}; fehlt ein Anführungszeichen oder "
+                        "steht ein Trennzeichen zu viel? Prüfen Sie Zeile {row}.",
+                        "Row {row} has {found} fields, the header row {header}; is a quotation mark missing or a "
+                        "separator too many? Check row {row}."),
+    "chk_csv_unreadable": ("CSV nicht lesbar: {reason}; speichern Sie die Tabelle in Excel als CSV neu.",
+                           "CSV not readable: {reason}; save the table again from Excel as CSV."),
+    "chk_zip_bomb": ("Die Arbeitsmappe entpackt sich auf {mb} MB (Verhältnis {ratio}:1) und wird abgelehnt; "
+                     "speichern Sie die Tabelle als CSV.",
+                     "The workbook unpacks to {mb} MB (ratio {ratio}:1) and is refused; save the table as CSV."),
+    "chk_zip_not_xlsx": ("ZIP-Datei, aber keine Excel-Arbeitsmappe (xl/workbook.xml fehlt); erwartet wird eine mit "
+                         "Excel gespeicherte XLSX-Datei.",
+                         "A ZIP file, but not an Excel workbook (xl/workbook.xml is missing); expected an XLSX "
+                         "file saved by Excel."),
+    "chk_xlsx_damaged": ("Die Excel-Datei ist beschädigt oder unvollständig ({error}). Öffnen und speichern Sie "
+                         "sie in Excel erneut.",
+                         "The Excel file is damaged or incomplete ({error}). Open it in Excel and save it again."),
+    "chk_sheet_missing": ("Tabellenblatt {sheet} nicht gefunden; vorhanden: {sheets}; wählen Sie eines davon.",
+                          "Sheet {sheet} not found; the workbook has: {sheets}; choose one of them."),
+    "chk_no_sheet": ("Die Arbeitsmappe hat kein Tabellenblatt; speichern Sie die Tabelle in Excel mit einem Blatt "
+                     "voller Daten.", "The workbook has no sheet; save the table in Excel with a sheet of data."),
+    "chk_chart_sheet": ("Das Blatt ist ein Diagramm, keine Tabelle; wählen Sie das Blatt mit den Daten (Feld "
+                        "sheet).", "The sheet is a chart, not a table; choose the sheet with the data (field "
+                        "sheet)."),
+    "chk_formula": ("Die Zelle enthält eine Formel; bitte als Werte einfügen (Inhalte einfügen → Werte).",
+                    "The cell holds a formula; please paste it as values (Paste Special → Values)."),
+    "chk_sheet_empty": ("Das Tabellenblatt ist leer; wählen Sie das Blatt mit den Daten (Feld sheet).",
+                        "The sheet is empty; choose the sheet with the data (field sheet)."),
+    "chk_column_no_header": ("Spalte ohne Überschrift, aber mit Werten; geben Sie ihr eine Überschrift oder löschen "
+                             "Sie die Werte.", "A column without a header but with values; give it a header or "
+                             "delete the values."),
+    "chk_header_twice": ("Überschrift doppelt (Spalten {first} und {second}); benennen Sie eine davon um.",
+                         "Header twice (columns {first} and {second}); rename one of them."),
+    "chk_header_only": ("Nur Spaltenköpfe, keine Datenzeilen; fügen Sie die Daten unter den Spaltenköpfen ein.",
+                        "Headers only, no data rows; paste the data below the headers."),
+    "chk_more_header_problems": ("… und {n} weitere Probleme mit Spaltenköpfen; beheben Sie zuerst die genannten.",
+                                 "… and {n} more problems with headers; fix the ones listed first."),
+    # cells (atlas/ingest/cells.py)
+    "chk_bool_cell": ("Zahl erwartet, nicht WAHR/FALSCH; tragen Sie die Zahl ein",
+                      "A number expected, not TRUE/FALSE; enter the number"),
+    "chk_decimal_comma_file": ("Dezimaltrennzeichen passt nicht zur Datei; erwartet 1234,5 oder 1.234,5. Schreiben "
+                               "Sie alle Zahlen gleich (mit Semikolon getrennte Datei: Dezimalkomma, z. B. 12,5).",
+                               "The decimal separator does not fit the file; expected 1234,5 or 1.234,5. Write all "
+                               "numbers alike (a file separated by semicolons: decimal comma, e.g. 12,5)."),
+    "chk_decimal_point_file": ("Dezimaltrennzeichen passt nicht zur Datei; erwartet 1234.5. Schreiben Sie alle "
+                               "Zahlen gleich (mit Komma getrennte Datei: Dezimalpunkt, z. B. 12.5).",
+                               "The decimal separator does not fit the file; expected 1234.5. Write all numbers "
+                               "alike (a file separated by commas: decimal point, e.g. 12.5)."),
+    "chk_not_a_number_comma": ("keine Zahl; erwartet 1234,5 oder 1.234,5. Für geheim gehaltene Werte schreiben Sie "
+                               "'.', für fehlende lassen Sie die Zelle leer.",
+                               "not a number; expected 1234,5 or 1.234,5. For suppressed values write '.', for "
+                               "missing ones leave the cell empty."),
+    "chk_not_a_number_point": ("keine Zahl; erwartet 1234.5. Für geheim gehaltene Werte schreiben Sie '.', für "
+                               "fehlende lassen Sie die Zelle leer.",
+                               "not a number; expected 1234.5. For suppressed values write '.', for missing ones "
+                               "leave the cell empty."),
+    "chk_ambiguous_dash": ("'-' ist mehrdeutig: schreiben Sie 0 für null, lassen Sie die Zelle leer für 'keine "
+                           "Daten' oder '.' für geheim",
+                           "'-' is ambiguous: write 0 for zero, leave the cell empty for 'no data' or write '.' "
+                           "for suppressed"),
+    "chk_not_finite": ("Zahl zu groß oder unendlich (höchstens 10^15 dem Betrag nach); tragen Sie die richtige Zahl "
+                       "ein oder lassen Sie die Zelle für 'keine Daten' leer",
+                       "Number too large or infinite (at most 10^15 in magnitude); enter the right number or leave "
+                       "the cell empty for 'no data'"),
+    "chk_foreign_digits": ("Ziffern einer anderen Schrift; schreiben Sie die Zahl mit den Ziffern 0–9, z. B. 1234,5",
+                           "Digits of another script; write the number with the digits 0–9, e.g. 1234"),
+    # areas (atlas/ingest/areas.py)
+    "chk_area_missing": ("Gebiet fehlt: weder Schlüssel noch Name. Tragen Sie den Schlüssel des Gebiets ein; Fälle "
+                         "ohne Gebiet schreiben Sie als 'nicht zuzuordnen'.",
+                         "Area missing: neither a key nor a name. Enter the key of the area; write cases without an area "
+                         "as 'nicht zuzuordnen' (not assignable)."),
+    "chk_parent_key_named_otherwise": ("Schlüssel {key} ist der Stadtbezirk {parent}; allein in einer "
+                                       "Ortsteil-Tabelle steht er für dessen nicht zuordenbare Fälle, der Name "
+                                       "'{name}' passt nicht dazu. Gespeichert als {stored}, denn der Schlüssel "
+                                       "entscheidet; ist das falsch, korrigieren Sie den Schlüssel.",
+                                       "Key {key} is the district {parent}; alone in a table of neighbourhoods it "
+                                       "stands for the cases of that district that cannot be assigned, and the name "
+                                       "'{name}' does not fit it. Stored as {stored}, since the key decides; if "
+                                       "that is wrong, correct the key."),
+    "chk_name_belongs_to": ("; der Name gehört zu {areas}", "; the name belongs to {areas}"),
+    "chk_name_not_key": ("Name '{name}' passt nicht zu Schlüssel {key} ({key_name}){hint}. Gespeichert unter "
+                         "{stored}, denn der Schlüssel entscheidet; ist der Schlüssel falsch, korrigieren Sie ihn und "
+                         "laden Sie die Datei erneut hoch.",
+                         "Name '{name}' does not fit key {key} ({key_name}){hint}. Stored under {stored}, since the "
+                         "key decides; if the key is wrong, correct it and upload the file again."),
+    "chk_name_ambiguous": ("Name '{name}' passt auf mehrere Gebiete ({areas}); geben Sie den Schlüssel an.",
+                           "Name '{name}' fits several areas ({areas}); give the key."),
+    "chk_unassigned_which_parent": ("'{name}': nicht zuzuordnende Fälle – aber welcher Stadtbezirk? Der Rest des "
+                                    "Namens ist keiner. Schreiben Sie z. B. '{example_name} – nicht zuzuordnen', den "
+                                    "Schlüssel des Stadtbezirks mit 99 ({example_key}99) oder nur 'nicht zuzuordnen' "
+                                    "für die ganze Stadt.",
+                                    "'{name}': cases that cannot be assigned – but of which district? The rest of "
+                                    "the name is none. Write e.g. '{example_name} – nicht zuzuordnen', the "
+                                    "key of the district with 99 ({example_key}99) or just 'nicht zuzuordnen' for the "
+                                    "whole city."),
+    "chk_valid_to": (", gültig bis {day}", ", valid until {day}"),
+    "chk_valid_from": (", gültig ab {day}", ", valid from {day}"),
+    "chk_level_note": (" (Ebene {level})", " (level {level})"),
+    "chk_key_other_set": ("Schlüssel {key} gehört zum Gebietsstand {other}{valid}{level_note}; für diesen Zeitraum "
+                          "gilt {set} ({label}). Prüfen Sie den Zeitraum, oder rechnen Sie die Werte auf die Gebiete "
+                          "von {set} um.",
+                          "Key {key} belongs to the boundaries {other}{valid}{level_note}; this period has {set} "
+                          "({label}). Check the period, or convert the values to the areas of {set}."),
+    "chk_key_name_elsewhere": (" Der Name '{name}' gehört zu {areas}: ist der Schlüssel falsch?",
+                               " The name '{name}' belongs to {areas}: is the key wrong?"),
+    "chk_unknown_key": ("unbekanntes Gebiet: Schlüssel {key} gibt es im Gebietsstand {set} ({label}) nicht.{hint} "
+                        "Prüfen Sie den Schlüssel (Liste der Gebiete: /api/v1/areas); Fälle ohne Ortsteil schreiben "
+                        "Sie als 'nicht zuzuordnen' oder mit dem Schlüssel des Stadtbezirks und 99.",
+                        "unknown area: key {key} does not exist in the boundaries {set} ({label}).{hint} Check the "
+                        "key (list of areas: /api/v1/areas); write cases without a neighbourhood as 'nicht "
+                        "zuzuordnen' (not assignable) or with the key of the district and 99."),
+    "chk_or_list": ("{first} oder {last}", "{first} or {last}"),
+    "chk_unknown_name_close": ("unbekanntes Gebiet '{name}' im Gebietsstand {set} – meinten Sie {close}? Schreiben "
+                               "Sie den Namen wie in der Gebietsliste oder geben Sie den Schlüssel an.",
+                               "unknown area '{name}' in the boundaries {set} – did you mean {close}? Write the "
+                               "name as in the list of areas or give the key."),
+    "chk_unknown_name_other_set": ("unbekanntes Gebiet '{name}' im Gebietsstand {set}; der Name gehört zum "
+                                   "Gebietsstand {other}. Prüfen Sie den Zeitraum, oder rechnen Sie die Werte auf "
+                                   "die Gebiete von {set} um.",
+                                   "unknown area '{name}' in the boundaries {set}; the name belongs to the "
+                                   "boundaries {other}. Check the period, or convert the values to the areas of "
+                                   "{set}."),
+    "chk_unknown_name": ("unbekanntes Gebiet '{name}' im Gebietsstand {set}. Schreiben Sie den Namen wie in der "
+                         "Gebietsliste oder geben Sie den Schlüssel an.",
+                         "unknown area '{name}' in the boundaries {set}. Write the name as in the list of areas or "
+                         "give the key."),
+    # mapping and checks (atlas/ingest/checks.py)
+    "chk_mapping_not_object": ("mapping muss ein JSON-Objekt sein, z. B. {{\"area\": \"Stadtteil-Nr\"}}",
+                               "mapping must be a JSON object, e.g. {{\"area\": \"Stadtteil-Nr\"}}"),
+    "chk_mapping_unknown": ("Unbekannte Felder in mapping: {unknown}; erlaubt: {allowed}; nehmen Sie nur diese",
+                            "Unknown fields in mapping: {unknown}; allowed: {allowed}; use only these"),
+    "chk_mapping_shape": ("mapping: {fields} hat die falsche Form; erwartet z. B. {{\"area\": \"Ortsteil\", "
+                          "\"indicator_columns\": {{\"Spalte\": \"bev_u6\"}}, \"cell_columns\": {{\"Spalte\": "
+                          "[\"bev_u6\", \"2024\"]}}}}",
+                          "mapping: {fields} has the wrong shape; expected e.g. {{\"area\": \"Ortsteil\", "
+                          "\"indicator_columns\": {{\"Column\": \"bev_u6\"}}, \"cell_columns\": {{\"Column\": "
+                          "[\"bev_u6\", \"2024\"]}}}}"),
+    "chk_no_such_column": ("Spalte {column} gibt es nicht; nennen Sie eine dieser Spalten: {columns}",
+                           "There is no column {column}; name one of these columns: {columns}"),
+    "chk_measures_shape": ("measures[{id}] braucht value und/oder numerator+denominator, z. B. "
+                           "{{\"value\": \"Anzahl\"}}",
+                           "measures[{id}] needs value and/or numerator+denominator, e.g. {{\"value\": \"Anzahl\"}}"),
+    "chk_cell_columns_shape": ("cell_columns[{column}] braucht [Indikator-ID, Zeitraum], z. B. [\"bev_u6\", \"2024\"]",
+                               "cell_columns[{column}] needs [indicator ID, period], e.g. [\"bev_u6\", \"2024\"]"),
+    "chk_no_area_column": ("Keine Gebietsspalte erkannt (erwartet z. B. 'Ortsteil', 'Gebiet', 'Schlüssel' oder "
+                           "'area'); bitte zuordnen, z. B. mapping {{\"area\": \"Stadtteil-Nr\"}}.",
+                           "No area column found (expected e.g. 'Ortsteil', 'Gebiet', 'Schlüssel' or 'area'); "
+                           "please map one, e.g. mapping {{\"area\": \"Stadtteil-Nr\"}}."),
+    "chk_no_indicator_column": ("Kein Indikator erkannt (Spalte 'Indikator' oder Spalten mit Indikator-IDs); bitte "
+                                "zuordnen, z. B. mapping {{\"indicator\": \"Kennziffer\"}} oder "
+                                "{{\"fixed_indicator\": \"bev_u6\"}}.",
+                                "No indicator found (a column 'Indikator' or columns named by indicator IDs); please "
+                                "map one, e.g. mapping {{\"indicator\": \"Kennziffer\"}} or "
+                                "{{\"fixed_indicator\": \"bev_u6\"}}."),
+    "chk_no_period_column": ("Kein Zeitraum erkannt (Spalte 'Jahr', 'Zeitraum' oder 'Stichtag', oder Spalten je "
+                             "Jahr); bitte zuordnen, z. B. mapping {{\"period\": \"Berichtsjahr\"}} oder "
+                             "{{\"fixed_period\": \"2024\"}}.",
+                             "No period found (a column 'Jahr', 'Zeitraum' or 'Stichtag', or a column per year); "
+                             "please map one, e.g. mapping {{\"period\": \"Berichtsjahr\"}} or "
+                             "{{\"fixed_period\": \"2024\"}}."),
+    "chk_no_value_column": ("Keine Wertspalte erkannt (erwartet 'Wert'/'value' oder 'Zähler' und 'Nenner'); bitte "
+                            "zuordnen, z. B. mapping {{\"value\": \"Anzahl\"}}.",
+                            "No value column found (expected 'Wert'/'value' or 'Zähler' and 'Nenner'); please map "
+                            "one, e.g. mapping {{\"value\": \"Anzahl\"}}."),
+    "chk_new_not_list": ("new_indicators muss eine JSON-Liste von Indikatoren sein",
+                         "new_indicators must be a JSON list of indicators"),
+    "chk_new_too_many": ("new_indicators: höchstens {limit} neue Indikatoren je Lieferung, nicht {n}; teilen Sie "
+                         "die Lieferung auf", "new_indicators: at most {limit} new indicators per delivery, not "
+                         "{n}; split the delivery"),
+    "chk_new_invalid": ("neuer Indikator {n}: {reason}", "new indicator {n}: {reason}"),
+    "chk_new_exists": ("Indikator-ID {id} gibt es schon", "The indicator ID {id} exists already"),
+    "chk_new_other_department": ("{id}: Sie legen nur Indikatoren Ihres Fachamts an",
+                                 "{id}: you create indicators of your own department only"),
+    "chk_new_public_later": ("{id}: öffentliche Sichtbarkeit gibt die Administration frei; bis dahin ist der "
+                             "Indikator intern", "{id}: the administration releases public visibility; until then "
+                             "the indicator is internal"),
+    "chk_pw_year": ("jährlich", "yearly"),
+    "chk_pw_quarter": ("vierteljährlich", "quarterly"),
+    "chk_pw_month": ("monatlich", "monthly"),
+    "chk_pe_quarter": ("2024-Q3 oder 30.09.2024", "2024-Q3 or 30.09.2024"),
+    "chk_pe_month": ("2024-06 oder 30.06.2024", "2024-06 or 30.06.2024"),
+    "chk_no_set_for_period": ("Für {period} gibt es keinen Gebietsstand (außerhalb der Gültigkeit aller "
+                              "Gebietsstände); prüfen Sie den Zeitraum, oder die Administration lädt den "
+                              "Gebietsstand dieser Zeit hoch",
+                              "There are no boundaries for {period} (outside the validity of all boundaries); check "
+                              "the period, or the administration uploads the boundaries of that time"),
+    "chk_no_such_set": ("Gebietsstand {set} gibt es nicht; vorhanden: {sets}. Nennen Sie einen davon oder lassen "
+                        "Sie das Feld leer (dann gilt der Gebietsstand jedes Zeitraums).",
+                        "There are no boundaries {set}; the atlas has: {sets}. Name one of them or leave the field "
+                        "empty (then each period's own boundaries apply)."),
+    "chk_row": ("Zeile {rows}", "row {rows}"),
+    "chk_rows": ("Zeilen {rows}", "rows {rows}"),
+    "chk_n_rows": (" … ({n} Zeilen)", " … ({n} rows)"),
+    "chk_note_total": ("{n} Summenzeile ({rows}) mit der Summe ihrer Gebiete verglichen (Abweichungen stehen bei "
+                       "Fehlern oder Warnungen); sie wird nicht gespeichert, der Atlas rechnet Stadtbezirke und Stadt "
+                       "selbst.", "{n} total row ({rows}) compared with the sum of its areas (differences are listed "
+                       "as errors or warnings); it is not stored, the atlas computes districts and the city itself."),
+    "chk_note_totals": ("{n} Summenzeilen ({rows}) mit der Summe ihrer Gebiete verglichen (Abweichungen stehen bei "
+                        "Fehlern oder Warnungen); sie werden nicht gespeichert, der Atlas rechnet Stadtbezirke und "
+                        "Stadt selbst.", "{n} total rows ({rows}) compared with the sum of their areas (differences "
+                        "are listed as errors or warnings); they are not stored, the atlas computes districts and the "
+                        "city itself."),
+    "chk_note_unassigned": ("{n} Werte nicht zuordenbarer Fälle ({rows}; z. B. {example}) zählen in der Summe ihres "
+                            "Stadtbezirks und der Stadt; Tabellen zeigen sie als 'nicht zuordenbar', die Karte nicht.",
+                            "{n} values of cases that cannot be assigned ({rows}; e.g. {example}) count in the sum "
+                            "of their district and of the city; tables show them as 'not assignable', the map does "
+                            "not."),
+    "chk_note_absent": ("{n} Zellen 'x' übersprungen ({rows}): das Gebiet bestand in diesem Zeitraum nicht.",
+                        "{n} cells 'x' skipped ({rows}): the area did not exist in that period."),
+    "chk_tolerance": ("total_tolerance muss eine Zahl ≥ 0 sein (um wie viel eine Summenzeile von der Summe der "
+                      "Gebiete abweichen darf, z. B. 2); lassen Sie das Feld leer für exakte Summen",
+                      "total_tolerance must be a number ≥ 0 (how far a total row may differ from the sum of its "
+                      "areas, e.g. 2); leave the field empty for exact sums"),
+    "chk_period_missing": ("Zeitraum fehlt; tragen Sie z. B. 2024, 2024-Q3 oder den Stichtag 30.09.2024 ein",
+                           "The period is missing; enter e.g. 2024, 2024-Q3 or the reference day 30.09.2024"),
+    "chk_day_not_periodicity": ("Stichtag/Zeitraum passt nicht zur Periodizität von {title} ({id}, {word}); "
+                                "schreiben Sie z. B. {example}",
+                                "The reference day or period does not fit the periodicity of {title} ({id}, "
+                                "{word}); write e.g. {example}"),
+    "chk_day_not_end": ("Stichtag ist kein Monats-, Quartals- oder Jahresende; schreiben Sie den letzten Tag des "
+                        "Zeitraums, z. B. 30.09.2024",
+                        "The reference day is not the end of a month, quarter or year; write the last day of the "
+                        "period, e.g. 30.09.2024"),
+    "chk_period_unreadable": ("Zeitraum nicht lesbar; schreiben Sie 2024, 2024-Q3, Q3/2024 oder den Stichtag "
+                              "30.09.2024", "The period cannot be read; write 2024, 2024-Q3, Q3/2024 or the "
+                              "reference day 30.09.2024"),
+    "chk_period_not_periodicity": ("Zeitraum {period} passt nicht zur Periodizität von {title} ({id}, {word}); "
+                                   "schreiben Sie z. B. {example}",
+                                   "The period {period} does not fit the periodicity of {title} ({id}, {word}); "
+                                   "write e.g. {example}"),
+    "chk_indicator_missing": ("Indikator fehlt; tragen Sie die Indikator-ID ein (z. B. aus /api/v1/indicators)",
+                              "The indicator is missing; enter the indicator ID (e.g. from /api/v1/indicators)"),
+    "chk_other_department": ("Indikator gehört dem Fachamt '{department}'; Sie dürfen nur Indikatoren Ihres "
+                             "Fachamts liefern – nehmen Sie die Zeilen heraus oder bitten Sie das Fachamt "
+                             "'{department}', sie zu liefern",
+                             "The indicator belongs to the department '{department}'; you may deliver the "
+                             "indicators of your own department only – take the rows out or ask the department "
+                             "'{department}' to deliver them"),
+    "chk_id_title": ("'{id}' ({title})", "'{id}' ({title})"),
+    "chk_unknown_indicator": ("unbekannter Indikator. Nehmen Sie eine Indikator-ID Ihres Fachamts (Liste: "
+                              "/api/v1/indicators) oder legen Sie einen neuen Indikator mit der Lieferung an.",
+                              "unknown indicator. Take an indicator ID of your department (list: "
+                              "/api/v1/indicators) or create a new indicator with the delivery."),
+    "chk_unknown_indicator_close": ("unbekannter Indikator – meinten Sie {close}? Nehmen Sie eine Indikator-ID Ihres "
+                                    "Fachamts (Liste: /api/v1/indicators) oder legen Sie einen neuen Indikator mit "
+                                    "der Lieferung an.",
+                                    "unknown indicator – did you mean {close}? Take an indicator ID of your "
+                                    "department (list: /api/v1/indicators) or create a new indicator with the "
+                                    "delivery."),
+    "chk_negative_count": ("negative Anzahl; erwartet ≥ 0 – prüfen Sie das Vorzeichen",
+                           "a negative count; expected ≥ 0 – check the sign"),
+    "chk_denominator_zero": ("Nenner ist 0; ein Anteil braucht einen Nenner über 0 – lassen Sie Zähler und Nenner "
+                             "leer, wenn es keine Daten gibt",
+                             "The denominator is 0; a share needs a denominator above 0 – leave numerator and "
+                             "denominator empty when there are no data"),
+    "chk_value_not_counts": ("Wert passt nicht zu Zähler/Nenner: {num} / {den} × {scale} = {derived}; korrigieren "
+                             "Sie Wert oder Zähler und Nenner, oder lassen Sie den Wert leer (er wird aus Zähler und "
+                             "Nenner berechnet)",
+                             "The value does not fit numerator/denominator: {num} / {den} × {scale} = {derived}; "
+                             "correct the value or numerator and denominator, or leave the value empty (it is "
+                             "computed from them)"),
+    "chk_num_above_den": ("Zähler ({num}) größer als Nenner ({den}); sind die Spalten vertauscht? Prüfen Sie Zähler "
+                          "und Nenner.", "The numerator ({num}) is larger than the denominator ({den}); are the "
+                          "columns swapped? Check numerator and denominator."),
+    "chk_percent_range": ("Prozentwert außerhalb 0–100; geben Sie Prozent an (12,5 für 12,5 %), nicht den Bruch "
+                          "oder eine Anzahl", "A percentage outside 0–100; give per cent (12.5 for 12.5 %), not the "
+                          "fraction or a count"),
+    "chk_outside_organisation": ("{area} liegt außerhalb von {org} ({home}); für „{title}“ liefern Sie nur Werte "
+                                 "Ihrer eigenen Gebiete. Löschen Sie die Zeile; Werte anderer Gemeinden liefern diese "
+                                 "selbst oder die Statistikstelle des Kreises.",
+                                 "{area} lies outside {org} ({home}); for “{title}” you deliver values of your own "
+                                 "areas only. Delete the row; other municipalities deliver their values themselves, "
+                                 "or the county's statistics office does."),
+    "chk_duplicate": ("doppelte Zeile: {indicator}, {area}, {period} steht in den Zeilen {rows}{more}; löschen Sie "
+                      "alle bis auf eine", "a doubled row: {indicator}, {area}, {period} is in rows {rows}{more}; "
+                      "delete all but one"),
+    "chk_more_duplicates": ("… und {n} weitere doppelt gelieferte Zellen; löschen Sie die doppelten Zeilen (in "
+                            "Excel: Daten → Duplikate entfernen)",
+                            "… and {n} more cells delivered twice; delete the doubled rows (in Excel: Data → "
+                            "Remove Duplicates)"),
+    "chk_deadline": ("Die Prüfung dauerte länger als {seconds} Sekunden (Grenze dieses Atlas) und wurde "
+                     "abgebrochen; teilen Sie die Datei auf, z. B. eine je Jahr oder Indikator, und laden Sie die "
+                     "Teile einzeln hoch.",
+                     "The check took longer than {seconds} seconds (this atlas's limit) and was stopped; split the "
+                     "file, e.g. one per year or indicator, and upload the parts one by one."),
+    "chk_with_rows": ("{message} ({rows})", "{message} ({rows})"),
+    "chk_where": ("{indicator}, {period}", "{indicator}, {period}"),
+    "chk_total_twice": ("{where}: Summenzeile '{text}' steht doppelt (Zeilen {first} und {second}); löschen Sie eine",
+                        "{where}: the total row '{text}' is there twice (rows {first} and {second}); delete one"),
+    "chk_with_unassigned": (" (mit den nicht zuordenbaren Fällen)", " (with the cases that cannot be assigned)"),
+    "chk_parts_city": ("Ortsteile{unassigned}", "neighbourhoods{unassigned}"),
+    "chk_parts_parent": ("Ortsteile von {parent}{unassigned}", "neighbourhoods of {parent}{unassigned}"),
+    "chk_q_value": ("Wert", "value"),
+    "chk_q_numerator": ("Zähler", "numerator"),
+    "chk_q_denominator": ("Nenner", "denominator"),
+    "chk_total_differs": ("{where}: die {parts} ergeben {what} {computed}, die Summenzeile '{text}' nennt {stated} "
+                          "(Differenz {difference}). Prüfen Sie fehlende, doppelte oder falsch zugeordnete Zeilen; "
+                          "sind die Summen gerundet veröffentlicht, geben Sie die Rundungstoleranz an "
+                          "(total_tolerance).",
+                          "{where}: the {parts} add up to {what} {computed}, the total row '{text}' says {stated} "
+                          "(difference {difference}). Check for missing, doubled or wrongly assigned rows; if the "
+                          "totals are published rounded, give the rounding tolerance (total_tolerance)."),
+    "chk_total_exceeded": ("{where}: schon die {parts} mit Werten ergeben {what} {computed}, mehr als die "
+                           "Summenzeile '{text}' ({stated}). Prüfen Sie doppelte oder falsch zugeordnete Zeilen.",
+                           "{where}: the {parts} with values alone add up to {what} {computed}, more than the total "
+                           "row '{text}' ({stated}). Check for doubled or wrongly assigned rows."),
+    "chk_absent_parts": (" ({n} Ortsteile fehlen in der Lieferung)", " ({n} neighbourhoods are missing from the "
+                         "delivery)"),
+    "chk_total_rate": ("{where}: die Quote über die {parts} ergibt {computed}{absent}, die Summenzeile '{text}' nennt "
+                       "{stated}. Prüfen Sie Zähler und Nenner der Zeilen; stimmen sie, ist die Quote der "
+                       "Summenzeile anders berechnet.",
+                       "{where}: the rate over the {parts} is {computed}{absent}, the total row '{text}' says "
+                       "{stated}. Check numerators and denominators of the rows; if they are right, the rate of "
+                       "the total row is computed differently."),
+    "chk_areas_absent": ("{indicator}, {period}: {n} Ortsteile fehlen in der Lieferung ({areas}). Liefern Sie sie "
+                         "nach, wenn es Werte gibt; sonst zeigt der Atlas dort 'keine Daten'.",
+                         "{indicator}, {period}: {n} neighbourhoods are missing from the delivery ({areas}). Deliver "
+                         "them later if there are values; otherwise the atlas shows 'no data' there."),
+    "chk_outlier": ("{indicator}, {area}, {period}: Ausreißer {value} (Median {median}). Prüfen Sie den Wert; stimmt "
+                    "er, können Sie die Warnung übergehen.",
+                    "{indicator}, {area}, {period}: outlier {value} (median {median}). Check the value; if it is "
+                    "right, you may pass over the warning."),
+    "chk_jump": ("{indicator}, {area}: {old} ({before}) → {value} ({period}), Änderung {change} %. Prüfen Sie den "
+                 "Wert; stimmt er, können Sie die Warnung übergehen.",
+                 "{indicator}, {area}: {old} ({before}) → {value} ({period}), change {change} %. Check the value; "
+                 "if it is right, you may pass over the warning."),
+    "chk_file_name": ("Der Dateiname enthält Pfadangaben oder Steuerzeichen und wird abgelehnt; benennen Sie die "
+                      "Datei um (nur Buchstaben, Ziffern, - und _).",
+                      "The file name holds a path or control characters and is refused; rename the file (letters, "
+                      "digits, - and _ only)."),
+    "chk_no_such_column_again": ("Spalte {column} gibt es auch nicht; nennen Sie eine der oben genannten Spalten "
+                                 "der Datei", "There is no column {column} either; name one of the file's columns "
+                                 "listed above"),
+    # pending uploads (atlas/ingest/uploads.py)
+    "chk_interrupted": ("Die Prüfung wurde unterbrochen (der Server wurde neu gestartet). Nichts wurde gespeichert; "
+                        "bitte laden Sie die Datei erneut hoch.",
+                        "The check was interrupted (the server was restarted). Nothing was stored; please upload "
+                        "the file again."),
+    "chk_check_failed": ("Die Prüfung ist mit einem internen Fehler abgebrochen. Nichts wurde gespeichert; bitte "
+                         "laden Sie die Datei erneut hoch, und wenden Sie sich an die Administration, wenn es wieder "
+                         "geschieht.", "The check stopped with an internal error. Nothing was stored; please upload "
+                         "the file again, and contact the administration if it happens again."),
+    "chk_disk_full": ("Auf dem Server war kein Speicherplatz frei; die Datei wurde nicht aufbewahrt. Bitte später "
+                      "erneut hochladen.", "The server's disk was full; the file was not kept. Please upload it "
+                      "again later."),
+    "chk_busy": ("Gerade werden zu viele Dateien geprüft; bitte versuchen Sie es in einer Minute erneut.",
+                 "Too many files are being checked; please try again in a minute."),
+    "chk_unassigned_area": ("{owner} – nicht zuordenbar ({id})", "{owner} – not assignable ({id})"),
+    # ---- end of the upload checks
     # ---- staff pages in both languages: upload, releases, admin, their shared pieces (issue 16)
     "js_failed_http": ("Hochladen fehlgeschlagen (HTTP {status}).", "Upload failed (HTTP {status})."),
     "js_boundaries_saved": ("Gespeichert: Gebietsstand {set} ab {from}, {areas} Gebiete in "

@@ -29,7 +29,9 @@ from tests.test_leaks import _walk, server_callbacks
 ROOT = Path(__file__).resolve().parents[1]
 # The same word in both languages (proper names, loan words, abbreviations).
 SAME_IN_BOTH = {"app_title", "definition", "status", "format", "prof_trend", "prof_pdf", "ix_value", "ix_status",
-                "pl_cl_kmeans", "pl_cl_cluster", "cmp_status_col", "up_neutral", "vt_version", "adm_au_detail", "adm_au_ip", "adm_tk_id"}
+                "pl_cl_kmeans", "pl_cl_cluster", "cmp_status_col", "up_neutral", "vt_version", "adm_au_detail", "adm_au_ip", "adm_tk_id",
+                # upload checks: templates that only join other (translated) parts
+                "chk_id_title", "chk_with_rows", "chk_where"}
 EMPTY_ON_PURPOSE = {"prof_status_ok"}  # an 'ok' value needs no word next to it
 PAGES = ["/", "/profil", "/profil/0101", "/vergleich", "/ziele", "/planung", "/indizes", "/upload", "/freigaben",
          "/admin", "/barrierefreiheit", "/impressum", "/datenschutz", "/gibt-es-nicht"]

@@ -19,6 +19,7 @@ from datetime import date
 
 import pandas as pd
 
+from atlas.ingest.messages import Message
 from atlas.services import queries, territory
 from atlas.services.boundaries import (
     UNASSIGNED_SUFFIX,
@@ -35,7 +36,6 @@ NOT_ASSIGNABLE = ("nichtzuzuordnen", "nichtzuordenbar", "nichtzugeordnet", "nich
 TOTAL_WORDS = ("gesamtsumme", "insgesamt", "zusammen", "gesamt", "summe", "total")
 CITY_WORDS = ("gesamtstadt", "stadtgebiet", "stadt")
 GENERIC_PREFIXES = ("stadtbezirk", "bezirk", "ortsteil", "gebiet")  # "Bezirk Mitte" means Mitte
-UNASSIGNED_LABEL = "nicht zuordenbar"
 _KEY_LIKE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._/-]*")
 _NINES = re.compile(r"9{2,}0*")  # XX99, XX9900: the publishers' "rest of parent XX"
 
@@ -83,8 +83,9 @@ class _SetIndex:
     up: dict[str, tuple[str, ...]]  # base or parent key -> the parents above it, below the city
 
 
-def _format_day(day) -> str:
-    return f"{day:%d.%m.%Y}" if isinstance(day, date) else ""
+def _day(day) -> date | str:
+    """A boundary set's day for a message (rendered per language by atlas.ingest.messages), or '' when unknown."""
+    return day if isinstance(day, date) else ""
 
 
 class AreaMatcher:
@@ -158,14 +159,15 @@ class AreaMatcher:
 
     # ------------------------------------------------------------ labels and hierarchy
     def label(self, set_id: str | None, area_id: str) -> str:
-        """'Altstadt (0101)', 'Mitte – nicht zuordenbar (01-nz)': how messages name an area."""
+        """'Altstadt (0101)', 'Mitte – nicht zuordenbar (01-nz)': how messages name an area (a not-assignable
+        one as a Message: its words in the reader's language)."""
         if set_id is None:
             return str(area_id)
         ix = self.index(set_id)
         if is_unassigned(area_id):
             owner_id = area_id[: -len(UNASSIGNED_SUFFIX)]
             owner = ix.parents.get(owner_id) or (ix.city_name if owner_id == ix.city_id else owner_id)
-            return f"{owner} – {UNASSIGNED_LABEL} ({area_id})"
+            return Message("chk_unassigned_area", owner=owner, id=area_id)
         name = ix.keys.get(area_id) or ix.parents.get(area_id) or (ix.city_name if area_id == ix.city_id else "")
         return f"{name} ({area_id})" if name else str(area_id)
 
@@ -192,8 +194,7 @@ class AreaMatcher:
             return self._by_name(ix, key, name)  # an area column holding names
         if name:
             return self._by_name(ix, name, "")
-        return AreaMatch("error", error="Gebiet fehlt: weder Schlüssel noch Name. Tragen Sie den Schlüssel des "
-                                        "Gebiets ein; Fälle ohne Gebiet schreiben Sie als 'nicht zuzuordnen'.")
+        return AreaMatch("error", error=Message("chk_area_missing"))
 
     def _by_key(self, ix: _SetIndex, key: str, name: str) -> AreaMatch:
         padded = key.zfill(ix.width) if key.isdigit() and len(key) < ix.width else key  # Excel dropped the zero
@@ -225,21 +226,18 @@ class AreaMatcher:
         unassigned = unassigned_id(parent)
         if not folded or _unassigned_rest(folded) is not None:
             return AreaMatch("unassigned", unassigned)
-        return AreaMatch("unassigned", unassigned, warning=(
-            f"Schlüssel {parent} ist der {_LEVEL} {ix.parents[parent]}; allein in einer Ortsteil-Tabelle steht er für "
-            f"dessen nicht zuordenbare Fälle, der Name '{name}' passt nicht dazu. Gespeichert als "
-            f"{self.label(ix.set_id, unassigned)}, denn der Schlüssel entscheidet; ist das falsch, korrigieren Sie "
-            "den Schlüssel."))
+        return AreaMatch("unassigned", unassigned, warning=Message(
+            "chk_parent_key_named_otherwise", key=parent, parent=ix.parents[parent], name=name,
+            stored=self.label(ix.set_id, unassigned)))
 
     def _name_check(self, ix: _SetIndex, area_id: str, name: str) -> str:
         """A warning when the name column says another area than the key (the key decides)."""
         others = [o for o in ix.by_name.get(fold(name), []) if o != area_id]
         if not name or (not others and _same_name(name, ix.keys[area_id])):
             return ""
-        hint = f"; der Name gehört zu {', '.join(self.label(ix.set_id, o) for o in others)}" if others else ""
-        return (f"Name '{name}' passt nicht zu Schlüssel {area_id} ({ix.keys[area_id]}){hint}. Gespeichert unter "
-                f"{self.label(ix.set_id, area_id)}, denn der Schlüssel entscheidet; ist der Schlüssel falsch, "
-                "korrigieren Sie ihn und laden Sie die Datei erneut hoch.")
+        hint = Message("chk_name_belongs_to", areas=[self.label(ix.set_id, o) for o in others]) if others else ""
+        return Message("chk_name_not_key", name=name, key=area_id, key_name=ix.keys[area_id], hint=hint,
+                       stored=self.label(ix.set_id, area_id))
 
     def _by_name(self, ix: _SetIndex, text: str, name: str) -> AreaMatch:
         """A name, in the name column or in an area column without keys (`name`: a name column beside it)."""
@@ -248,9 +246,8 @@ class AreaMatcher:
         if len(candidates) == 1:
             return AreaMatch("area", candidates[0], warning=self._name_check(ix, candidates[0], name))
         if len(candidates) > 1:
-            return AreaMatch("error", error=(
-                f"Name '{text}' passt auf mehrere Gebiete ({', '.join(self.label(ix.set_id, c) for c in candidates)}); "
-                "geben Sie den Schlüssel an."))
+            return AreaMatch("error", error=Message(
+                "chk_name_ambiguous", name=text, areas=[self.label(ix.set_id, c) for c in candidates]))
         if (total := self._total(ix, folded)) is not None:
             return total
         if (rest := _unassigned_rest(folded)) is not None:
@@ -278,10 +275,8 @@ class AreaMatcher:
         if parent:
             return AreaMatch("unassigned", unassigned_id(parent))
         example_name, example_key = next(iter(ix.parents.values()), "Mitte"), next(iter(ix.parents), "01")
-        return AreaMatch("error", error=(
-            f"'{text}': nicht zuzuordnende Fälle – aber welcher {_LEVEL}? Der Rest des Namens ist keiner. Schreiben "
-            f"Sie z. B. '{example_name} – nicht zuzuordnen', den Schlüssel des {_LEVEL}s mit 99 ({example_key}99) "
-            "oder nur 'nicht zuzuordnen' für die ganze Stadt."))
+        return AreaMatch("error", error=Message(
+            "chk_unassigned_which_parent", name=text, example_name=example_name, example_key=example_key))
 
     # ------------------------------------------------------------ messages
     def _unknown_key(self, ix: _SetIndex, key: str, padded: str, name: str) -> str:
@@ -294,35 +289,28 @@ class AreaMatcher:
             valid = ""
             if s in sets.index:
                 row = sets.loc[s]
-                valid = (f", gültig bis {_format_day(row['valid_to'])}" if row["valid_to"] is not None
-                         else f", gültig ab {_format_day(row['valid_from'])}")
+                valid = (Message("chk_valid_to", day=_day(row["valid_to"])) if row["valid_to"] is not None
+                         else Message("chk_valid_from", day=_day(row["valid_from"])))
             level_note = "" if level == territory.base_level(self.atlas) else \
-                f" (Ebene {territory.label(self.atlas, level)})"
-            return (f"Schlüssel {candidate} gehört zum Gebietsstand {s}{valid}{level_note}; für diesen Zeitraum gilt "
-                    f"{ix.set_id} ({ix.label}). Prüfen Sie den Zeitraum, oder rechnen Sie die Werte auf die Gebiete "
-                    f"von {ix.set_id} um.")
+                Message("chk_level_note", level=territory.label(self.atlas, level))
+            return Message("chk_key_other_set", key=candidate, other=s, valid=valid, level_note=level_note,
+                           set=ix.set_id, label=ix.label)
         by_name = ix.by_name.get(fold(name), []) if name else []
-        hint = (f" Der Name '{name}' gehört zu {', '.join(self.label(ix.set_id, a) for a in by_name)}: ist der "
-                "Schlüssel falsch?" if by_name else "")
-        return (f"unbekanntes Gebiet: Schlüssel {key} gibt es im Gebietsstand {ix.set_id} ({ix.label}) nicht.{hint} "
-                "Prüfen Sie den Schlüssel (Liste der Gebiete: /api/v1/areas); Fälle ohne Ortsteil schreiben Sie als "
-                f"'nicht zuzuordnen' oder mit dem Schlüssel des {_LEVEL}s und 99.")
+        hint = Message("chk_key_name_elsewhere", name=name,
+                       areas=[self.label(ix.set_id, a) for a in by_name]) if by_name else ""
+        return Message("chk_unknown_key", key=key, set=ix.set_id, label=ix.label, hint=hint)
 
     def _unknown_name(self, ix: _SetIndex, text: str) -> str:
         folded = fold(text)
         names = {fold(n): n for n in ix.keys.values()}
         close = [names[c] for c in difflib.get_close_matches(folded, list(names), n=3, cutoff=0.75)]
-        head = f"unbekanntes Gebiet '{text}' im Gebietsstand {ix.set_id}"
-        advice = "Schreiben Sie den Namen wie in der Gebietsliste oder geben Sie den Schlüssel an."
         if close:
-            return f"{head} – meinten Sie " + " oder ".join(f"'{c}'" for c in close) + f"? {advice}"
+            return Message("chk_unknown_name_close", name=text, set=ix.set_id,
+                           close=Message("chk_or_list", first=", ".join(f"'{c}'" for c in close[:-1]),
+                                         last=f"'{close[-1]}'") if len(close) > 1 else f"'{close[0]}'")
         if other := [s for s in self.names_everywhere().get(folded, []) if s != ix.set_id]:
-            return (f"{head}; der Name gehört zum Gebietsstand {other[-1]}. Prüfen Sie den Zeitraum, oder rechnen Sie "
-                    f"die Werte auf die Gebiete von {ix.set_id} um.")
-        return f"{head}. {advice}"
-
-
-_LEVEL = "Stadtbezirk"
+            return Message("chk_unknown_name_other_set", name=text, set=ix.set_id, other=other[-1])
+        return Message("chk_unknown_name", name=text, set=ix.set_id)
 
 
 def _looks_like_name(text: str, ix: _SetIndex) -> bool:

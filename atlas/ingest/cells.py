@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from atlas.ingest.messages import Message
 from atlas.periods import period_end, periodicity_of
 
 SUPPRESSED_MARKS = {"·", ".", "*", "x", "geheim", "gesperrt"}
@@ -144,7 +145,7 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
     if cell is None:
         return "missing", None, ""
     if isinstance(cell, bool):
-        return "error", None, "Zahl erwartet, nicht WAHR/FALSCH; tragen Sie die Zahl ein"
+        return "error", None, Message("chk_bool_cell")
     if isinstance(cell, (int, float, np.integer, np.floating)):
         if isinstance(cell, (int, np.integer)) and abs(int(cell)) > MAX_MAGNITUDE:  # float() of 10**400 raises
             return "error", None, _NOT_FINITE
@@ -167,18 +168,12 @@ def parse_number(cell, decimal: str) -> tuple[str, float | None, str]:
     if foreign_digits(text):
         return "error", None, _FOREIGN_DIGITS
     other = _ENGLISH_NUM if decimal == "," else _GERMAN_NUM
-    expected = "1234,5 oder 1.234,5" if decimal == "," else "1234.5"
+    comma = decimal == ","
     if other.fullmatch(text):
-        convention = ("mit Semikolon getrennte Datei: Dezimalkomma, z. B. 12,5" if decimal == ","
-                      else "mit Komma getrennte Datei: Dezimalpunkt, z. B. 12.5")
-        return "error", None, (f"Dezimaltrennzeichen passt nicht zur Datei; erwartet {expected}. Schreiben Sie alle "
-                               f"Zahlen gleich ({convention}).")
-    return "error", None, (f"keine Zahl; erwartet {expected}. Für geheim gehaltene Werte schreiben Sie '.', für "
-                           "fehlende lassen Sie die Zelle leer.")
+        return "error", None, Message("chk_decimal_comma_file" if comma else "chk_decimal_point_file")
+    return "error", None, Message("chk_not_a_number_comma" if comma else "chk_not_a_number_point")
 
 
-AMBIGUOUS_DASH = ("'-' ist mehrdeutig: schreiben Sie 0 für null, lassen Sie die Zelle leer für 'keine Daten' oder "
-                  "'.' für geheim")
-_NOT_FINITE = ("Zahl zu groß oder unendlich (höchstens 10^15 dem Betrag nach); tragen Sie die richtige Zahl ein "
-               "oder lassen Sie die Zelle für 'keine Daten' leer")
-_FOREIGN_DIGITS = ("Ziffern einer anderen Schrift; schreiben Sie die Zahl mit den Ziffern 0–9, z. B. 1234,5")
+AMBIGUOUS_DASH = Message("chk_ambiguous_dash")
+_NOT_FINITE = Message("chk_not_finite")
+_FOREIGN_DIGITS = Message("chk_foreign_digits")

@@ -34,6 +34,8 @@ from atlas.ingest.cells import (
     parse_number,
     parse_period,
 )
+from atlas.ingest.messages import Message, both, number
+from atlas.ingest.messages import period as period_param
 from atlas.ingest.tablefile import (
     IngestError,
     Limits,
@@ -42,7 +44,6 @@ from atlas.ingest.tablefile import (
     problem,
     read_table,
 )
-from atlas.periods import period_label
 from atlas.services import queries, territory
 from atlas.services.boundaries import is_unassigned
 from atlas.services.context import Atlas
@@ -115,19 +116,15 @@ class Mapping:
     @classmethod
     def from_json(cls, data: dict) -> Mapping:
         if not isinstance(data, dict):
-            raise IngestError([problem("mapping muss ein JSON-Objekt sein, z. B. {\"area\": \"Stadtteil-Nr\"} / "
-                                       "mapping must be a JSON object")])
+            raise IngestError([problem(Message("chk_mapping_not_object"))])
         allowed = set(cls.__dataclass_fields__)
         unknown = set(data) - allowed
         if unknown:
-            raise IngestError([problem(f"Unbekannte Felder in mapping: {sorted(unknown)[:20]}; erlaubt: "
-                                       f"{sorted(allowed)}; nehmen Sie nur diese / unknown mapping keys")])
+            raise IngestError([problem(Message("chk_mapping_unknown", unknown=str(sorted(unknown)[:20]),
+                                               allowed=str(sorted(allowed))))])
         wrong = [k for k, v in data.items() if not _mapping_value_ok(k, v)]
         if wrong:
-            raise IngestError([problem(f"mapping: {', '.join(sorted(wrong))} hat die falsche Form; erwartet z. B. "
-                                       '{"area": "Ortsteil", "indicator_columns": {"Spalte": "bev_u6"}, '
-                                       '"cell_columns": {"Spalte": ["bev_u6", "2024"]}} / wrong shape',
-                                       column="mapping")])
+            raise IngestError([problem(Message("chk_mapping_shape", fields=sorted(wrong)), column="mapping")])
         return cls(**data)
 
 
@@ -250,49 +247,44 @@ def _period_from_notes(raw: RawTable) -> str | None:
 def _columns_text(header: list[str]) -> str:
     """The file's columns for a message: the first 30 (a message must stay short however wide the file)."""
     named = [h for h in header if h]
-    return ", ".join(named[:30]) + (f" … ({len(named)} Spalten)" if len(named) > 30 else "")
+    return ", ".join(named[:30]) + (f" … ({len(named)})" if len(named) > 30 else "")
 
 
 def mapping_problems(m: Mapping, header: list[str]) -> list[dict]:
     """What the steward still has to tell us (answered with the `mapping` field)."""
     problems = []
+
+    def no_such_column(col: str) -> dict:
+        """The first missing column names the file's columns; the rest point to it (a mapping of 5,000 wrong
+        columns once repeated the same list 500 times)."""
+        if any(p.get("key") == "chk_no_such_column" for p in problems):
+            return problem(Message("chk_no_such_column_again", column=repr(col)), column=col)
+        return problem(Message("chk_no_such_column", column=repr(col), columns=_columns_text(header)), column=col)
+
     for role in ROLES:
         col = getattr(m, role)
         if col and col not in header:
-            problems.append(problem(f"Spalte {col!r} gibt es nicht; nennen Sie eine dieser Spalten: "
-                                    f"{_columns_text(header)}", column=col))
+            problems.append(no_such_column(col))
     measure_cols = [c for spec in m.measures.values() if isinstance(spec, dict) for c in spec.values()]
     for col in list(m.indicator_columns) + list(m.period_columns) + measure_cols + list(m.cell_columns):
         if col not in header:
-            problems.append(problem(f"Spalte {col!r} gibt es nicht; nennen Sie eine dieser Spalten: "
-                                    f"{_columns_text(header)} / no such column", column=col))
+            problems.append(no_such_column(col))
             if len(problems) > MAX_ERRORS:
                 break
     for ind_id, spec in m.measures.items():
         if not isinstance(spec, dict) or not set(spec) <= {"value", "numerator", "denominator"} or not spec:
-            problems.append(problem(f"measures[{ind_id!r}] braucht value und/oder numerator+denominator, z. B. "
-                                    '{"value": "Anzahl"}', column="measures"))
+            problems.append(problem(Message("chk_measures_shape", id=repr(ind_id)), column="measures"))
     for col, cell in m.cell_columns.items():
         if not (isinstance(cell, (list, tuple)) and len(cell) == 2):
-            problems.append(problem(f"cell_columns[{col!r}] braucht [Indikator-ID, Zeitraum], z. B. "
-                                    '["bev_u6", "2024"]', column="cell_columns"))
+            problems.append(problem(Message("chk_cell_columns_shape", column=repr(col)), column="cell_columns"))
     if not (m.area or m.area_name):
-        problems.append(problem("Keine Gebietsspalte erkannt (erwartet z. B. 'Ortsteil', 'Gebiet', 'Schlüssel' "
-                                "oder 'area'); bitte zuordnen, z. B. mapping {\"area\": \"Stadtteil-Nr\"}. / "
-                                "No area column; please map one.", column="area"))
+        problems.append(problem(Message("chk_no_area_column"), column="area"))
     if not (m.indicator or m.indicator_columns or m.measures or m.fixed_indicator or m.cell_columns):
-        problems.append(problem("Kein Indikator erkannt (Spalte 'Indikator' oder Spalten mit Indikator-IDs); "
-                                "bitte zuordnen, z. B. mapping {\"indicator\": \"Kennziffer\"} oder "
-                                "{\"fixed_indicator\": \"bev_u6\"}. / No indicator column; please map one.",
-                                column="indicator"))
+        problems.append(problem(Message("chk_no_indicator_column"), column="indicator"))
     if not (m.period or m.period_columns or m.fixed_period or m.cell_columns):
-        problems.append(problem("Kein Zeitraum erkannt (Spalte 'Jahr', 'Zeitraum' oder 'Stichtag', oder Spalten "
-                                "je Jahr); bitte zuordnen, z. B. mapping {\"period\": \"Berichtsjahr\"} oder "
-                                "{\"fixed_period\": \"2024\"}. / No period column; please map one.", column="period"))
+        problems.append(problem(Message("chk_no_period_column"), column="period"))
     if m.layout == "long" and not (m.value or m.numerator):
-        problems.append(problem("Keine Wertspalte erkannt (erwartet 'Wert'/'value' oder 'Zähler' und 'Nenner'); "
-                                "bitte zuordnen, z. B. mapping {\"value\": \"Anzahl\"}. / No value column.",
-                                column="value"))
+        problems.append(problem(Message("chk_no_value_column"), column="value"))
     return problems
 
 
@@ -399,25 +391,25 @@ def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) ->
     if definitions is None:
         return out, problems, notes
     if not isinstance(definitions, list):
-        return out, [problem("new_indicators muss eine JSON-Liste von Indikatoren sein", column="new_indicators")], []
+        return out, [problem(Message("chk_new_not_list"), column="new_indicators")], []
     if len(definitions) > MAX_NEW_INDICATORS:
-        return out, [problem(f"new_indicators: höchstens {MAX_NEW_INDICATORS} neue Indikatoren je Lieferung, nicht "
-                             f"{len(definitions)}; teilen Sie die Lieferung auf", column="new_indicators")], []
+        return out, [problem(Message("chk_new_too_many", limit=MAX_NEW_INDICATORS, n=len(definitions)),
+                             column="new_indicators")], []
     for n, raw in enumerate(definitions, start=1):
         try:
             ind = check_new_indicator(raw, set(atlas.domain_by_id), set(atlas.departments))
         except CatalogError as exc:
-            problems.append(problem(f"neuer Indikator {n}: {exc}", column="new_indicators"))
+            problems.append(problem(Message("chk_new_invalid", n=n, reason=str(exc)), column="new_indicators"))
             continue
         if ind.id in known or ind.id in out:
-            problems.append(problem(f"Indikator-ID {ind.id!r} gibt es schon", column="new_indicators", value=ind.id))
+            problems.append(problem(Message("chk_new_exists", id=repr(ind.id)), column="new_indicators",
+                                    value=ind.id))
         elif not may_deliver(viewer, ind.department):
-            problems.append(problem(f"{ind.id}: Sie legen nur Indikatoren Ihres Fachamts an", column="new_indicators",
+            problems.append(problem(Message("chk_new_other_department", id=ind.id), column="new_indicators",
                                     value=ind.department))
         else:
             if ind.visibility == "public" and not may_publish_directly(viewer):
-                notes.append(problem(f"{ind.id}: öffentliche Sichtbarkeit gibt die Administration frei; bis dahin "
-                                     "ist der Indikator intern", column="new_indicators"))
+                notes.append(problem(Message("chk_new_public_later", id=ind.id), column="new_indicators"))
             out[ind.id] = ind
     return out, problems, notes
 
@@ -425,8 +417,11 @@ def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) ->
 MAX_NEW_INDICATORS = 100
 
 
-PERIODICITY_WORDS = {"year": ("jährlich", "2024"), "quarter": ("vierteljährlich", "2024-Q3 oder 30.09.2024"),
-                     "month": ("monatlich", "2024-06 oder 30.06.2024")}
+# The quantities a total row states, as the report's column says them (German) and as a message says them.
+QUANTITY_WORDS = {"Wert": "chk_q_value", "Zähler": "chk_q_numerator", "Nenner": "chk_q_denominator"}
+PERIODICITY_WORDS = {"year": (Message("chk_pw_year"), "2024"),
+                     "quarter": (Message("chk_pw_quarter"), Message("chk_pe_quarter")),
+                     "month": (Message("chk_pw_month"), Message("chk_pe_month"))}
 
 
 @dataclass
@@ -507,9 +502,7 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
         period = _period_for(ind, c, m, errors)
         set_id = boundary_set(period) if period else None
         if period and set_id is None:
-            errors.append(problem(f"Für {period} gibt es keinen Gebietsstand (außerhalb der Gültigkeit aller "
-                                  "Gebietsstände); prüfen Sie den Zeitraum, oder die Administration lädt den "
-                                  "Gebietsstand dieser Zeit hoch", c.row, m.period, c.period))
+            errors.append(problem(Message("chk_no_set_for_period", period=period_param(period)), c.row, m.period, c.period))
         if ind is None or set_id is None or len(errors) > row_errors:
             continue
         # Every problem of a row is reported, not only the first one.
@@ -577,14 +570,14 @@ def _set_problems(atlas: Atlas, on_set: str | None) -> list[dict]:
     if on_set in set(known["set_id"]):
         return []
     listed = ", ".join(f"{r.set_id} ({r.label})" for r in known.itertuples())
-    return [problem(f"Gebietsstand {on_set!r} gibt es nicht; vorhanden: {listed}. Nennen Sie einen davon oder "
-                    "lassen Sie das Feld leer (dann gilt der Gebietsstand jedes Zeitraums).",
-                    column="boundary_set", value=on_set)]
+    return [problem(Message("chk_no_such_set", set=repr(on_set), sets=listed), column="boundary_set", value=on_set)]
 
 
-def _rows_text(rows: list[int]) -> str:
+def _rows_text(rows: list[int]) -> Message:
+    """'Zeilen 3, 4, 9 …' / 'rows 3, 4, 9 …': the first ten rows of a finding."""
     rows = sorted(rows)
-    return f"Zeile{'n' if len(rows) > 1 else ''} " + ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
+    shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
+    return Message("chk_rows" if len(rows) > 1 else "chk_row", rows=shown)
 
 
 def _notes(values: pd.DataFrame, totals: list[_TotalRow], absent_rows: list[int], names: _Names) -> list[dict]:
@@ -592,46 +585,48 @@ def _notes(values: pd.DataFrame, totals: list[_TotalRow], absent_rows: list[int]
     notes = []
     if totals:
         rows = _rows_text([t.row for t in totals])
-        notes.append(problem(f"{len(totals)} Summenzeile{'n' if len(totals) > 1 else ''} ({rows}) mit der Summe "
-                             "ihrer Gebiete verglichen (Abweichungen stehen bei Fehlern oder Warnungen); sie werden "
-                             "nicht gespeichert, der Atlas rechnet Stadtbezirke und Stadt selbst.", totals[0].row))
+        notes.append(problem(Message("chk_note_totals" if len(totals) > 1 else "chk_note_total", n=len(totals),
+                                     rows=rows), totals[0].row))
     codes, ids = pd.factorize(values["area_id"])
     unassigned = np.array([is_unassigned(a) for a in ids] + [False], dtype=bool)[codes]
     if unassigned.any():
         part = values[unassigned]
         first = part.iloc[0]
-        notes.append(problem(f"{len(part)} Werte nicht zuordenbarer Fälle ({_rows_text(part['row'].tolist())}; z. B. "
-                             f"{names.area(first['area_id'], first['period'])}) zählen in der Summe ihres "
-                             "Stadtbezirks und der Stadt; Tabellen zeigen sie als 'nicht zuordenbar', die Karte nicht.",
-                             int(first["row"])))
+        notes.append(problem(Message("chk_note_unassigned", n=len(part), rows=_rows_text(part["row"].tolist()),
+                                     example=names.area(first["area_id"], first["period"])), int(first["row"])))
     if absent_rows:
-        notes.append(problem(f"{len(absent_rows)} Zellen 'x' übersprungen ({_rows_text(absent_rows)}): das Gebiet "
-                             "bestand in diesem Zeitraum nicht.", absent_rows[0]))
+        notes.append(problem(Message("chk_note_absent", n=len(absent_rows), rows=_rows_text(absent_rows)),
+                             absent_rows[0]))
     return notes
 
 
 class _Names:
-    """How messages name things: indicator titles, 'Altstadt (0101)', German period labels."""
+    """How messages name things: indicator titles (both languages), 'Altstadt (0101)', periods and numbers as
+    parameters that atlas.ingest.messages renders in the reader's language."""
 
     def __init__(self, matcher: AreaMatcher, lookup: dict[str, Indicator], boundary_set):
         self.matcher, self.lookup, self.boundary_set = matcher, lookup, boundary_set
 
-    def indicator(self, ind_id: str) -> str:
+    def indicator(self, ind_id: str) -> dict | str:
         ind = self.lookup.get(ind_id)
-        return ind.title_de if ind else ind_id
+        return both(ind.title_de, ind.title_en) if ind else ind_id
 
     def area(self, area_id: str, period: str) -> str:
         return self.matcher.label(self.boundary_set(period), area_id)
 
     @staticmethod
-    def period(period: str) -> str:
-        return period_label(period)
+    def period(period: str) -> dict:
+        return period_param(period)
 
-    def number(self, ind_id: str, value: float, with_unit: bool = True) -> str:
-        """A value as the indicator shows it: its decimals, German separators, its unit."""
+    def number(self, ind_id: str, value: float, unit: bool = True) -> dict:
+        """A value as the indicator shows it: its decimals, its unit (unless `unit` is False)."""
         ind = self.lookup.get(ind_id)
-        text = format_number(value, ind.decimals if ind else 1)
-        return f"{text} {ind.unit}" if with_unit and ind and ind.unit else text
+        return number(value, ind.decimals if ind else 1, ind.unit if ind and unit else "")
+
+    def cell(self, ind_id: str, value: float) -> str:
+        """A value for a report's content column (German, as the file may have said it): decimals, no unit."""
+        ind = self.lookup.get(ind_id)
+        return format_number(value, ind.decimals if ind else 1)
 
 
 def german(value: float, decimals: int = 0) -> str:
@@ -648,32 +643,28 @@ def _tolerance(option) -> tuple[float, list[dict]]:
         return 0.0, []
     status, number, _ = parse_number(option, "," if "," in str(option) else ".")
     if status != "ok" or number is None or number < 0:
-        return 0.0, [problem("total_tolerance muss eine Zahl ≥ 0 sein (um wie viel eine Summenzeile von der Summe "
-                             "der Gebiete abweichen darf, z. B. 2); lassen Sie das Feld leer für exakte Summen",
-                             column="total_tolerance", value=option)]
+        return 0.0, [problem(Message("chk_tolerance"), column="total_tolerance", value=option)]
     return number, []
 
 
 def _period_for(ind: Indicator | None, c, m: Mapping, errors: list) -> str | None:
     """The cell's period, or None with the reason in `errors`."""
     if c.period in (None, ""):
-        errors.append(problem("Zeitraum fehlt; tragen Sie z. B. 2024, 2024-Q3 oder den Stichtag 30.09.2024 ein",
-                              c.row, m.period, c.period))
+        errors.append(problem(Message("chk_period_missing"), c.row, m.period, c.period))
         return None
     period = cached_period(c.period, ind.periodicity if ind else None)
     word, example = PERIODICITY_WORDS.get(ind.periodicity, (ind.periodicity, "")) if ind else ("", "")
     if period is None and ind and parse_period(c.period) is not None:
-        errors.append(problem(f"Stichtag/Zeitraum passt nicht zur Periodizität von {ind.title_de} ({ind.id}, "
-                              f"{word}); schreiben Sie z. B. {example}", c.row, m.period, c.period))
+        errors.append(problem(Message("chk_day_not_periodicity", title=both(ind.title_de, ind.title_en), id=ind.id,
+                                      word=word, example=example), c.row, m.period, c.period))
     elif period is None and is_date(c.period):
-        errors.append(problem("Stichtag ist kein Monats-, Quartals- oder Jahresende; schreiben Sie den letzten Tag "
-                              "des Zeitraums, z. B. 30.09.2024", c.row, m.period, c.period))
+        errors.append(problem(Message("chk_day_not_end"), c.row, m.period, c.period))
     elif period is None:
-        errors.append(problem("Zeitraum nicht lesbar; schreiben Sie 2024, 2024-Q3, Q3/2024 oder den Stichtag "
-                              "30.09.2024", c.row, m.period, c.period))
+        errors.append(problem(Message("chk_period_unreadable"), c.row, m.period, c.period))
     elif ind and cached_periodicity(period) != ind.periodicity:
-        errors.append(problem(f"Zeitraum {period} passt nicht zur Periodizität von {ind.title_de} ({ind.id}, "
-                              f"{word}); schreiben Sie z. B. {example}", c.row, m.period, c.period))
+        errors.append(problem(Message("chk_period_not_periodicity", period=period_param(period),
+                                      title=both(ind.title_de, ind.title_en), id=ind.id, word=word, example=example),
+                              c.row, m.period, c.period))
         return None
     return period
 
@@ -712,28 +703,28 @@ def _indicator_for(lookup: dict[str, Indicator], viewer: Principal, cell, row: i
         ind = by_title.get(norm_header(key)) if key else None
     if ind is None:
         errors.append(problem(_unknown_indicator(lookup, viewer, key) if key else
-                              "Indikator fehlt; tragen Sie die Indikator-ID ein (z. B. aus /api/v1/indicators)",
+                              Message("chk_indicator_missing"),
                               row, m.indicator, cell))
         return None
     if not may_deliver(viewer, ind.department):
         # Another department's indicator: named as unknown unless the viewer may know it exists.
         visible = may_know(viewer, ind.visibility, ind.department, ind.id)
-        errors.append(problem(f"Indikator gehört dem Fachamt '{ind.department}'; Sie dürfen nur Indikatoren "
-                              f"Ihres Fachamts liefern – nehmen Sie die Zeilen heraus oder bitten Sie das Fachamt "
-                              f"'{ind.department}', sie zu liefern" if visible
+        errors.append(problem(Message("chk_other_department", department=ind.department) if visible
                               else _unknown_indicator(lookup, viewer, key), row, m.indicator, cell))
         return None
     return ind
 
 
-def _unknown_indicator(lookup: dict[str, Indicator], viewer: Principal, key: str) -> str:
+def _unknown_indicator(lookup: dict[str, Indicator], viewer: Principal, key: str) -> Message:
     """'unbekannter Indikator' with the closest of the viewer's own indicators (never another department's,
     so the answer is the same whether or not a hidden indicator of that name exists)."""
     own = {i.id: i for i in lookup.values() if may_deliver(viewer, i.department)}
     close = difflib.get_close_matches(key, list(own), n=3, cutoff=0.6)
-    hint = (" – meinten Sie " + " oder ".join(f"'{c}' ({own[c].title_de})" for c in close) + "?") if close else ""
-    return (f"unbekannter Indikator{hint} Nehmen Sie eine Indikator-ID Ihres Fachamts (Liste: /api/v1/indicators) "
-            "oder legen Sie einen neuen Indikator mit der Lieferung an.")
+    if not close:
+        return Message("chk_unknown_indicator")
+    named = [Message("chk_id_title", id=c, title=both(own[c].title_de, own[c].title_en)) for c in close]
+    listed = Message("chk_or_list", first=named[:-1], last=named[-1]) if len(named) > 1 else named[0]
+    return Message("chk_unknown_indicator_close", close=listed)
 
 
 def _counts(c, decimal: str, m: Mapping, errors: list) -> tuple[float | None, float | None] | None:
@@ -744,7 +735,7 @@ def _counts(c, decimal: str, m: Mapping, errors: list) -> tuple[float | None, fl
             errors.append(problem(msg, c.row, column, cell))
             return None
         if number is not None and number < 0:
-            errors.append(problem("negative Anzahl; erwartet ≥ 0 – prüfen Sie das Vorzeichen", c.row, column, cell))
+            errors.append(problem(Message("chk_negative_count"), c.row, column, cell))
             return None
         out.append(number)
     return out[0], out[1]
@@ -755,15 +746,14 @@ def _value_from_counts(ind: Indicator, value, status, num, den, c, m: Mapping, e
     if ind.aggregation != "ratio" or num is None or den is None:
         return value, status
     if den == 0:
-        errors.append(problem("Nenner ist 0; ein Anteil braucht einen Nenner über 0 – lassen Sie Zähler und Nenner "
-                              "leer, wenn es keine Daten gibt", c.row, c.den_col, c.denominator))
+        errors.append(problem(Message("chk_denominator_zero"), c.row, c.den_col, c.denominator))
         return None, None
     derived = num / den * ind.scale
     if status == "ok" and abs(derived - value) > max(0.051 * 10 ** -ind.decimals * 10, 1e-9 * abs(derived)):
-        errors.append(problem(f"Wert passt nicht zu Zähler/Nenner: {german(num)} / {german(den)} × "
-                              f"{german(ind.scale)} = {german(round(derived, ind.decimals + 1), ind.decimals + 1)}; "
-                              "korrigieren Sie Wert oder Zähler und Nenner, oder lassen Sie den Wert leer (er wird "
-                              "aus Zähler und Nenner berechnet)", c.row, c.value_col, c.value))
+        errors.append(problem(Message("chk_value_not_counts", num=number(num), den=number(den),
+                                      scale=number(ind.scale),
+                                      derived=number(round(derived, ind.decimals + 1), ind.decimals + 1)),
+                              c.row, c.value_col, c.value))
         return None, None
     if status == "ok" and abs(derived - value) <= GIVEN_VALUE_PRECISION * max(1.0, abs(derived)):
         return value, "ok"  # delivered unrounded: kept as given
@@ -772,16 +762,14 @@ def _value_from_counts(ind: Indicator, value, status, num, den, c, m: Mapping, e
 
 def _plausible_cell(ind: Indicator, value, num, den, c, m: Mapping, errors: list) -> None:
     if num is not None and den is not None and ind.unit == "%" and num > den:
-        errors.append(problem(f"Zähler ({german(num)}) größer als Nenner ({german(den)}); sind die Spalten "
-                              "vertauscht? Prüfen Sie Zähler und Nenner.", c.row, c.num_col, c.numerator))
+        errors.append(problem(Message("chk_num_above_den", num=number(num), den=number(den)), c.row, c.num_col,
+                              c.numerator))
     if value is None:
         return
     if ind.unit == "%" and not 0 <= value <= 100:
-        errors.append(problem("Prozentwert außerhalb 0–100; geben Sie Prozent an (12,5 für 12,5 %), nicht den "
-                              "Bruch oder eine Anzahl", c.row, c.value_col, c.value))
+        errors.append(problem(Message("chk_percent_range"), c.row, c.value_col, c.value))
     elif ind.aggregation == "sum" and value < 0 and not ind.diverging:
-        errors.append(problem("negative Anzahl; erwartet ≥ 0 – prüfen Sie das Vorzeichen", c.row, c.value_col,
-                              c.value))
+        errors.append(problem(Message("chk_negative_count"), c.row, c.value_col, c.value))
 
 
 def _outside_organisation(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Names,
@@ -794,12 +782,12 @@ def _outside_organisation(atlas: Atlas, viewer: Principal, values: pd.DataFrame,
         if may_deliver_outside(viewer, home):
             continue
         outside = part[~part["area_id"].isin(queries.base_areas_within(atlas, home))]
-        org = atlas.departments.get(ind.department, {}).get("de", ind.department)
+        names_of = atlas.departments.get(ind.department, {})
+        org = both(names_of.get("de", ind.department), names_of.get("en") or names_of.get("de", ind.department))
         for row in outside.head(MAX_ERRORS).itertuples(index=False):
             problems.append(problem(
-                f"{names.area(row.area_id, row.period)} liegt außerhalb von {org} ({home}); für "
-                f"„{ind.title_de}“ liefern Sie nur Werte Ihrer eigenen Gebiete. Löschen Sie die Zeile; Werte "
-                "anderer Gemeinden liefern diese selbst oder die Statistikstelle des Kreises.",
+                Message("chk_outside_organisation", area=names.area(row.area_id, row.period), org=org, home=home,
+                        title=both(ind.title_de, ind.title_en)),
                 row.row, area_column, row.area_id))
     return problems
 
@@ -819,15 +807,13 @@ def _duplicates(values: pd.DataFrame, m: Mapping, names: _Names) -> list[dict]:
     out = []
     for (ind, area, per), part in dupes[group < MAX_ERRORS].groupby(keys, sort=True):
         rows = part["row"].tolist()
-        listed = ", ".join(map(str, rows[:10])) + (f" … ({len(rows):,} Zeilen)".replace(",", ".")
-                                                    if len(rows) > 10 else "")
-        out.append(problem(f"doppelte Zeile: {names.indicator(ind)}, {names.area(area, per)}, {names.period(per)} "
-                           f"steht in den Zeilen {listed}; löschen Sie alle bis auf eine",
+        listed = ", ".join(map(str, rows[:10]))
+        more = Message("chk_n_rows", n=len(rows)) if len(rows) > 10 else ""
+        out.append(problem(Message("chk_duplicate", indicator=names.indicator(ind), area=names.area(area, per),
+                                   period=names.period(per), rows=listed, more=more),
                            rows[1], m.area or m.area_name, area))
     if n_groups > MAX_ERRORS:
-        out.append(problem(f"… und {n_groups - MAX_ERRORS:,} weitere doppelt gelieferte Zellen; löschen Sie die "
-                           "doppelten Zeilen (in Excel: Daten → Duplikate entfernen)".replace(",", "."),
-                           None, m.area or m.area_name))
+        out.append(problem(Message("chk_more_duplicates", n=n_groups - MAX_ERRORS), None, m.area or m.area_name))
     return out
 
 
@@ -840,10 +826,7 @@ class _Deadline:
 
     def check(self) -> None:
         if time.monotonic() > self.end:
-            raise IngestError([problem(
-                f"Die Prüfung dauerte länger als {self.seconds:g} Sekunden (Grenze dieses Atlas) und wurde "
-                "abgebrochen; teilen Sie die Datei auf, z. B. eine je Jahr oder Indikator, und laden Sie die Teile "
-                "einzeln hoch. / The check ran out of time.")])
+            raise IngestError([problem(Message("chk_deadline", seconds=number(self.seconds)))])
 
 
 def upload_limits(atlas: Atlas) -> Limits:
@@ -856,8 +839,7 @@ def _name_warnings(found: dict[str, list[int]]) -> list[dict]:
     """One warning per name that does not fit its key, with the rows it stands in."""
     out = []
     for message, rows in found.items():
-        shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
-        out.append(problem(f"{message} (Zeile{'n' if len(rows) > 1 else ''} {shown})", rows[0]))
+        out.append(problem(Message("chk_with_rows", message=message, rows=_rows_text(rows)), rows[0]))
     return out
 
 
@@ -870,54 +852,54 @@ def _check_totals(values: pd.DataFrame, totals: list[_TotalRow], lookup: dict[st
     seen: dict[tuple[str, str, str], int] = {}
     for t in totals:
         ind = lookup[t.indicator_id]
-        where = f"{names.indicator(ind.id)}, {names.period(t.period)}"
+        where = Message("chk_where", indicator=names.indicator(ind.id), period=names.period(t.period))
         if (t.indicator_id, t.period, t.area_id) in seen:
-            errors.append(problem(f"{where}: Summenzeile '{t.text}' steht doppelt (Zeilen "
-                                  f"{seen[(t.indicator_id, t.period, t.area_id)]} und {t.row}); löschen Sie eine",
+            errors.append(problem(Message("chk_total_twice", where=where, text=t.text,
+                                          first=seen[(t.indicator_id, t.period, t.area_id)], second=t.row),
                                   t.row, "area", t.text))
             continue
         seen[(t.indicator_id, t.period, t.area_id)] = t.row
         part = values.iloc[groups.get((t.indicator_id, t.period), [])]
         ix = matcher.index(t.set_id)
+        with_unassigned = Message("chk_with_unassigned") if any(is_unassigned(a) for a in part["area_id"]) else ""
         if t.area_id == ix.city_id:
-            expected, parts = set(ix.keys), "Ortsteile"
+            expected, parts = set(ix.keys), Message("chk_parts_city", unassigned=with_unassigned)
         else:
             part = part[[t.area_id in matcher.parents_of(t.set_id, a) for a in part["area_id"]]]
             expected = {a for a in ix.keys if t.area_id in ix.up.get(a, ())}
-            parts = f"Ortsteile von {ix.parents.get(t.area_id, t.area_id)}"
-        if any(is_unassigned(a) for a in part["area_id"]):
-            parts += " (mit den nicht zuordenbaren Fällen)"
+            with_unassigned = Message("chk_with_unassigned") if any(is_unassigned(a) for a in part["area_id"]) else ""
+            parts = Message("chk_parts_parent", parent=ix.parents.get(t.area_id, t.area_id),
+                            unassigned=with_unassigned)
         complete = expected <= set(part["area_id"]) and (part["status"] == "ok").all()
         quantities = ([("Wert", t.value, part["value"])] if ind.aggregation == "sum" else
                       [("Zähler", t.numerator, part["numerator"]), ("Nenner", t.denominator, part["denominator"])]
                       if ind.aggregation == "ratio" else [])
-        for what, stated, column in quantities:
+        for what_de, stated, column in quantities:
+            what = Message(QUANTITY_WORDS[what_de])
             if stated is None:
                 continue
             if complete and column.notna().all():
                 computed = float(column.sum())
                 if abs(computed - stated) > tolerance + 1e-9 * max(1.0, abs(stated)):
                     errors.append(problem(
-                        f"{where}: die {parts} ergeben {what} {german(computed)}, die Summenzeile '{t.text}' nennt "
-                        f"{german(stated)} (Differenz {german(stated - computed)}). Prüfen Sie fehlende, doppelte "
-                        "oder falsch zugeordnete Zeilen; sind die Summen gerundet veröffentlicht, geben Sie die "
-                        "Rundungstoleranz an (total_tolerance).", t.row, what, german(stated)))
+                        Message("chk_total_differs", where=where, parts=parts, what=what, computed=number(computed),
+                                text=t.text, stated=number(stated), difference=number(stated - computed)),
+                        t.row, what_de, german(stated)))
             elif float(column.fillna(0).sum()) > stated + tolerance:
                 errors.append(problem(
-                    f"{where}: schon die {parts} mit Werten ergeben {what} {german(float(column.fillna(0).sum()))}, "
-                    f"mehr als die Summenzeile '{t.text}' ({german(stated)}). Prüfen Sie doppelte oder falsch "
-                    "zugeordnete Zeilen.", t.row, what, german(stated)))
+                    Message("chk_total_exceeded", where=where, parts=parts, what=what,
+                            computed=number(float(column.fillna(0).sum())), text=t.text, stated=number(stated)),
+                    t.row, what_de, german(stated)))
         if ind.aggregation == "ratio" and t.value is not None and len(part) and part["denominator"].notna().all() \
                 and part["denominator"].sum() > 0:
             computed = float(part["numerator"].sum() / part["denominator"].sum() * ind.scale)
             absent = len(expected - set(part["area_id"]))
             if not np.isclose(computed, t.value, rtol=1e-3, atol=10 ** -ind.decimals):
                 warnings.append(problem(
-                    f"{where}: die Quote über die {parts} ergibt {names.number(ind.id, computed)}"
-                    f"{f' ({absent} Ortsteile fehlen in der Lieferung)' if absent else ''}, die Summenzeile "
-                    f"'{t.text}' nennt {names.number(ind.id, t.value)}. Prüfen Sie Zähler und Nenner der Zeilen; "
-                    "stimmen sie, ist die Quote der Summenzeile anders berechnet.", t.row, "Wert",
-                    names.number(ind.id, t.value, with_unit=False)))
+                    Message("chk_total_rate", where=where, parts=parts, computed=names.number(ind.id, computed),
+                            absent=Message("chk_absent_parts", n=absent) if absent else "", text=t.text,
+                            stated=names.number(ind.id, t.value)),
+                    t.row, "Wert", names.cell(ind.id, t.value)))
     return errors, warnings
 
 
@@ -935,9 +917,8 @@ def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Nam
         absent = sorted(expected - areas)
         if absent:
             shown = ", ".join(names.area(a, period) for a in absent[:10]) + (" …" if len(absent) > 10 else "")
-            warnings.append(problem(f"{names.indicator(ind_id)}, {names.period(period)}: {len(absent)} Ortsteile "
-                                    f"fehlen in der Lieferung ({shown}). Liefern Sie sie nach, wenn es Werte gibt; "
-                                    "sonst zeigt der Atlas dort 'keine Daten'."))
+            warnings.append(problem(Message("chk_areas_absent", indicator=names.indicator(ind_id),
+                                            period=names.period(period), n=len(absent), areas=shown)))
     codes, ids = pd.factorize(values["area_id"])  # a million cells, a few hundred areas
     unassigned = np.array([is_unassigned(a) for a in ids] + [False], dtype=bool)[codes]
     ok = values[(values["status"] == "ok").to_numpy() & ~unassigned]  # not-assignable cases are no outliers
@@ -947,11 +928,11 @@ def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Nam
     mad = (ok["value"] - median).abs().groupby(keys).transform("median") * 1.4826
     outliers = ok[(size >= 8) & (mad > 0) & ((ok["value"] - median).abs() > 4 * mad)]
     for r, med in zip(outliers.head(MAX_ERRORS).itertuples(), median[outliers.index]):
-        warnings.append(problem(f"{names.indicator(r.indicator_id)}, {names.area(r.area_id, r.period)}, "
-                                f"{names.period(r.period)}: Ausreißer {names.number(r.indicator_id, r.value)} "
-                                f"(Median {names.number(r.indicator_id, med)}). Prüfen Sie den Wert; stimmt er, "
-                                "können Sie die Warnung übergehen.", int(r.row), "value",
-                                names.number(r.indicator_id, r.value, with_unit=False)))
+        warnings.append(problem(Message("chk_outlier", indicator=names.indicator(r.indicator_id),
+                                        area=names.area(r.area_id, r.period), period=names.period(r.period),
+                                        value=names.number(r.indicator_id, r.value),
+                                        median=names.number(r.indicator_id, med)),
+                                int(r.row), "value", names.cell(r.indicator_id, r.value)))
     return warnings + _jumps(atlas, viewer, ok, names)
 
 
@@ -1000,11 +981,11 @@ def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame, names: _Names) -> 
         jump = (prev >= 0) & ~np.isnan(old) & (old != 0) & (np.abs(value - old) / np.abs(old) > CHANGE_WARN)
     hits = ok[jump].head(MAX_ERRORS)
     hits = hits.assign(old=old[jump][:len(hits)], prev=np.asarray(period_names)[prev[jump][:len(hits)]])
-    return [problem(f"{names.indicator(r.indicator_id)}, {names.area(r.area_id, r.period)}: "
-                    f"{names.number(r.indicator_id, r.old, with_unit=False)} ({names.period(r.prev)}) → "
-                    f"{names.number(r.indicator_id, r.value)} ({names.period(r.period)}), Änderung "
-                    f"{100 * (r.value - r.old) / abs(r.old):+.0f} %. Prüfen Sie den Wert; stimmt er, können Sie die "
-                    "Warnung übergehen.", int(r.row), "value", names.number(r.indicator_id, r.value, with_unit=False))
+    return [problem(Message("chk_jump", indicator=names.indicator(r.indicator_id),
+                            area=names.area(r.area_id, r.period), old=names.number(r.indicator_id, r.old, unit=False),
+                            before=names.period(r.prev), value=names.number(r.indicator_id, r.value),
+                            period=names.period(r.period), change=f"{100 * (r.value - r.old) / abs(r.old):+.0f}"),
+                    int(r.row), "value", names.cell(r.indicator_id, r.value))
             for r in hits.itertuples()]
 
 
@@ -1014,9 +995,7 @@ def check_upload(atlas: Atlas, viewer: Principal, file_name: str, content: bytes
     """Read and validate; a file that cannot be read at all gives a report with its reasons."""
     try:
         if re.search(r"[\\/]|\.\.|[\x00-\x1f]", file_name or ""):
-            raise IngestError([problem("Der Dateiname enthält Pfadangaben oder Steuerzeichen und wird abgelehnt; "
-                                       "benennen Sie die Datei um (nur Buchstaben, Ziffern, - und _). / The file name "
-                                       "holds a path or control characters.", value=file_name)])
+            raise IngestError([problem(Message("chk_file_name"), value=file_name)])
         m = Mapping.from_json(mapping) if mapping else None
         progress("read", 0.0)
         raw = read_table(content, file_name, sheet, upload_limits(atlas))

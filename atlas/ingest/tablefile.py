@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from atlas.ingest.messages import Message
+
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 2_000  # a wide table of 100 indicators × 14 years has 1,400 value columns
 MAX_CELL_CHARS = 1_000  # an area name or an indicator title is far shorter
@@ -45,8 +47,13 @@ class IngestError(ValueError):
 
 
 def problem(message: str, row: int | None = None, column: str | None = None, value=None) -> dict:
-    return {"row": row, "column": column, "value": None if value is None else str(value)[:200],
-            "message": message}
+    """A report entry: where (row, column, the cell's content) and what; a `Message` also leaves its key and
+    parameters, so the page and the API can say it in the reader's language (atlas.ingest.messages)."""
+    entry = {"row": row, "column": column, "value": None if value is None else str(value)[:200],
+             "message": str(message)}
+    if isinstance(message, Message):
+        entry.update(message.to_json())
+    return entry
 
 
 def norm_header(text: str) -> str:
@@ -85,46 +92,33 @@ def split_notes(filled_cells: np.ndarray) -> int:
 def read_table(content: bytes, filename: str, sheet: str | None = None, limits: Limits = Limits()) -> RawTable:
     """Read CSV or XLSX bytes into text cells; raise IngestError with the reason."""
     if not content:
-        raise IngestError([problem("Die Datei ist leer; wählen Sie die Datei mit den Daten. / The file is empty.")])
+        raise IngestError([problem(Message("chk_file_empty"))])
     name = filename.lower()
     if content[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
         return _read_xlsx(content, sheet, limits)
     if name.endswith((".xls", ".ods")):
-        raise IngestError([problem("Dieses Format wird nicht gelesen; bitte als XLSX oder CSV speichern. / "
-                                   "Save as XLSX or CSV.", value=filename)])
+        raise IngestError([problem(Message("chk_format_unread"), value=filename)])
     return _read_csv(content, limits)
 
 
 def too_many_rows(limit: int, row: int | None = None) -> IngestError:
-    return IngestError([problem(f"Die Datei hat mehr als {_german_int(limit)} Datenzeilen (Grenze dieses Atlas); "
-                                "teilen Sie sie in mehrere Dateien auf, z. B. eine je Jahr oder Indikator. / Too many "
-                                "rows.", row=row)])
+    return IngestError([problem(Message("chk_too_many_rows", limit=limit), row=row)])
 
 
 def too_many_columns(limit: int, found: int) -> IngestError:
-    return IngestError([problem(f"Die Tabelle hat {_german_int(found)} Spalten, höchstens {_german_int(limit)} sind "
-                                "erlaubt (Grenze dieses Atlas); teilen Sie sie auf, z. B. eine Datei je Indikator, "
-                                "oder liefern Sie sie im langen Format (eine Zeile je Gebiet, Indikator und "
-                                "Zeitraum). / Too many columns.", row=1)])
+    return IngestError([problem(Message("chk_too_many_columns", found=found, limit=limit), row=1)])
 
 
 def cell_too_long(limit: int, found: int, row: int | None, column: str | None) -> IngestError:
-    return IngestError([problem(f"Eine Zelle hat {_german_int(found)} Zeichen, höchstens {_german_int(limit)} sind "
-                                "erlaubt (Grenze dieses Atlas); kürzen Sie den Inhalt – in eine Zelle gehört ein "
-                                "Schlüssel, ein Name oder eine Zahl. / Cell too long.", row=row, column=column)])
-
-
-def _german_int(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
+    return IngestError([problem(Message("chk_cell_too_long", found=found, limit=limit), row=row,
+                                column=column)])
 
 
 def _decode(content: bytes) -> str:
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise IngestError([problem("UTF-16-Text wird nicht gelesen; bitte als 'CSV UTF-8' oder 'CSV (Trennzeichen-"
-                                   "getrennt)' speichern. / UTF-16 is not read; save as CSV UTF-8.")])
+        raise IngestError([problem(Message("chk_utf16"))])
     if b"\x00" in content[:65536]:
-        raise IngestError([problem("Keine Textdatei (enthält Binärdaten); speichern Sie die Tabelle als CSV oder "
-                                   "XLSX. / Binary content; expected CSV or XLSX.")])
+        raise IngestError([problem(Message("chk_binary"))])
     if content.startswith(b"\xef\xbb\xbf"):
         text = content[3:].decode("utf-8", errors="strict")
     else:
@@ -133,12 +127,10 @@ def _decode(content: bytes) -> str:
         except UnicodeDecodeError:
             text = content.decode("cp1252", errors="replace")  # what Excel writes on German Windows
             if "\ufffd" in text:
-                raise IngestError([problem("Zeichenkodierung nicht erkannt; bitte als UTF-8 oder Windows-1252 "
-                                           "speichern. / Unknown text encoding.")]) from None
+                raise IngestError([problem(Message("chk_encoding"))]) from None
     controls = [c for c in text[:65536] if unicodedata.category(c) == "Cc" and c not in "\r\n\t"]
     if controls:
-        raise IngestError([problem("Die Datei enthält Steuerzeichen; sie ist keine CSV-Tabelle. Speichern Sie die "
-                                   "Tabelle in Excel als 'CSV UTF-8'. / Control characters: not a CSV table.")])
+        raise IngestError([problem(Message("chk_control_chars"))])
     return text
 
 
@@ -146,23 +138,19 @@ def _read_csv(content: bytes, limits: Limits) -> RawTable:
     try:
         text = _decode(content)
     except UnicodeDecodeError as exc:
-        raise IngestError([problem(f"Ungültiges UTF-8 an Byte {exc.start}; speichern Sie die Datei als 'CSV UTF-8' "
-                                   "neu / invalid UTF-8")]) from None
+        raise IngestError([problem(Message("chk_bad_utf8", byte=exc.start))]) from None
     lines = text.splitlines()
     start = text.lstrip()[:1]
     if start in ("{", "[", "<"):
         kind = "JSON" if start in "{[" else "HTML/XML"
-        raise IngestError([problem(f"Die Datei ist {kind}, keine Tabelle; erwartet: CSV oder XLSX. / "
-                                   f"This is {kind}, not a table.", row=1, value=lines[0][:80] if lines else "")])
+        raise IngestError([problem(Message("chk_not_a_table", kind=kind), row=1,
+                                   value=lines[0][:80] if lines else "")])
     if not lines or not lines[0].strip():
-        raise IngestError([problem("Die erste Zeile (Spaltenköpfe) ist leer; löschen Sie die Leerzeilen über den "
-                                   "Spaltenköpfen. / The header line is empty.", row=1)])
+        raise IngestError([problem(Message("chk_header_empty"), row=1)])
     first = lines[0]
     delimiter = max((";", ",", "\t"), key=first.count)
     if first.count(delimiter) == 0:
-        raise IngestError([problem("Nur eine Spalte erkannt; erwartet: Trennzeichen Semikolon, Komma oder "
-                                   "Tabulator. / Only one column; expected ; , or tab as separator.",
-                                   row=1, value=first[:80])])
+        raise IngestError([problem(Message("chk_one_column"), row=1, value=first[:80])])
     # Before the parser: its cost grows with columns × rows.
     widest = max(line.count(delimiter) for line in lines[:1000]) + 1
     if widest > limits.columns:
@@ -181,18 +169,14 @@ def _read_csv(content: bytes, limits: Limits) -> RawTable:
     lengths = {c: table[c].str.len().max() for c in table.columns}
     longest = max(lengths.values(), default=0)
     if longest > FIELD_LIMIT:
-        raise IngestError([problem(f"CSV nicht lesbar: ein Feld hat {longest:,} Zeichen (höchstens "
-                                   f"{FIELD_LIMIT:,}); prüfen Sie, ob ein Anführungszeichen fehlt. / "
-                                   "field larger than the limit")])
+        raise IngestError([problem(Message("chk_field_too_long", found=int(longest), limit=FIELD_LIMIT))])
     if longest > limits.cell_chars:
         column = max(lengths, key=lambda c: lengths[c])
         row = int(table[column].str.len().to_numpy().argmax()) + 1
         raise cell_too_long(limits.cell_chars, int(longest), row, str(table.iloc[0, column])[:80])
     if "\ufeff" in text:  # one scan of the text; only then look for the row
         hit = table.apply(lambda col: col.str.contains("\ufeff", regex=False)).any(axis=1)
-        raise IngestError([problem("Byte-Order-Mark mitten in der Datei (zwei Dateien aneinandergehängt?); laden "
-                                   "Sie die Dateien einzeln hoch / BOM in the middle of the file",
-                                   row=int(hit.idxmax()) + 1)])
+        raise IngestError([problem(Message("chk_bom_inside"), row=int(hit.idxmax()) + 1)])
     header = [str(h).strip() for h in table.iloc[0]]
     data = table.iloc[1:].fillna("")  # a short line (a legend under the table) has fewer fields
     cells = data.apply(lambda col: col.str.strip() != "").to_numpy()
@@ -209,12 +193,8 @@ def _parser_problem(message: str) -> dict:
     """pandas' tokenizer message, said for a person: which line has how many fields."""
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
     if m:
-        return problem(f"Zeile {m[2]} hat {m[3]} Felder, die Kopfzeile {m[1]}; fehlt ein Anführungszeichen oder "
-                       f"steht ein Trennzeichen zu viel? Prüfen Sie Zeile {m[2]}. / row {m[2]} has {m[3]} fields, the "
-                       f"header {m[1]}",
-                       row=int(m[2]))
-    return problem(f"CSV nicht lesbar: {message[:200]}; speichern Sie die Tabelle in Excel als CSV neu / "
-                   "unreadable CSV")
+        return problem(Message("chk_field_count", row=int(m[2]), found=int(m[3]), header=int(m[1])), row=int(m[2]))
+    return problem(Message("chk_csv_unreadable", reason=message[:200]))
 
 
 def _read_xlsx(content: bytes, sheet: str | None, limits: Limits) -> RawTable:
@@ -226,41 +206,32 @@ def _read_xlsx(content: bytes, sheet: str | None, limits: Limits) -> RawTable:
             expanded = sum(i.file_size for i in infos)
             packed = max(sum(i.compress_size for i in infos), 1)
             if expanded > MAX_XLSX_EXPANDED or expanded / packed > MAX_XLSX_RATIO:
-                raise IngestError([problem(f"Die Arbeitsmappe entpackt sich auf {expanded / 1e6:,.0f} MB "
-                                           f"(Verhältnis {expanded / packed:,.0f}:1) und wird abgelehnt; speichern "
-                                           "Sie die Tabelle als CSV. / Workbook expands too far (zip bomb?).")])
+                raise IngestError([problem(Message("chk_zip_bomb", mb=round(expanded / 1e6),
+                                                   ratio=round(expanded / packed)))])
             if "xl/workbook.xml" not in {i.filename for i in infos}:
-                raise IngestError([problem("ZIP-Datei, aber keine Excel-Arbeitsmappe (xl/workbook.xml fehlt); "
-                                           "erwartet wird eine mit Excel gespeicherte XLSX-Datei. / "
-                                           "A zip file, but not an XLSX workbook.")])
+                raise IngestError([problem(Message("chk_zip_not_xlsx"))])
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except IngestError:
         raise
     except Exception as exc:  # openpyxl raises many types for damaged files
-        raise IngestError([problem(f"Die Excel-Datei ist beschädigt oder unvollständig ({type(exc).__name__}). "
-                                   "Öffnen und speichern Sie sie in Excel erneut. / The XLSX file is damaged or "
-                                   "truncated.")]) from None
+        raise IngestError([problem(Message("chk_xlsx_damaged", error=type(exc).__name__))]) from None
     try:
         if sheet is not None and sheet not in wb.sheetnames:
-            raise IngestError([problem(f"Tabellenblatt {sheet!r} nicht gefunden; vorhanden: "
-                                       f"{', '.join(wb.sheetnames)}; wählen Sie eines davon / sheet not found",
+            raise IngestError([problem(Message("chk_sheet_missing", sheet=repr(sheet), sheets=list(wb.sheetnames)),
                                        value=sheet)])
         if not wb.worksheets:
-            raise IngestError([problem("Die Arbeitsmappe hat kein Tabellenblatt; speichern Sie die Tabelle in Excel "
-                                       "mit einem Blatt voller Daten. / The workbook has no sheet.")])
+            raise IngestError([problem(Message("chk_no_sheet"))])
         ws = wb[sheet] if sheet else wb.worksheets[0]
         if not hasattr(ws, "iter_rows"):
-            raise IngestError([problem("Das Blatt ist ein Diagramm, keine Tabelle; wählen Sie das Blatt mit den Daten "
-                                       "(Feld sheet). / The sheet is a chart, not a table.", value=sheet)])
+            raise IngestError([problem(Message("chk_chart_sheet"), value=sheet)])
         rows: list = []
         header: list[str] | None = None
         for r, row in enumerate(ws.iter_rows(max_col=limits.columns + 1), start=1):
             cells = []
             for c in row:
                 if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
-                    raise IngestError([problem("Die Zelle enthält eine Formel; bitte als Werte einfügen "
-                                               "(Inhalte einfügen → Werte). / Cell holds a formula; paste values.",
-                                               row=r, column=getattr(c, "coordinate", None), value=c.value)])
+                    raise IngestError([problem(Message("chk_formula"), row=r, column=getattr(c, "coordinate", None),
+                                               value=c.value)])
                 if isinstance(c.value, str) and len(c.value) > limits.cell_chars:
                     raise cell_too_long(limits.cell_chars, len(c.value), r, getattr(c, "coordinate", None))
                 cells.append(c.value)
@@ -278,8 +249,7 @@ def _read_xlsx(content: bytes, sheet: str | None, limits: Limits) -> RawTable:
     finally:
         wb.close()
     if header is None:
-        raise IngestError([problem("Das Tabellenblatt ist leer; wählen Sie das Blatt mit den Daten (Feld sheet). / "
-                                   "The sheet is empty.")])
+        raise IngestError([problem(Message("chk_sheet_empty"))])
     while header and header[-1] == "":
         header.pop()
     width = len(header)
@@ -320,22 +290,18 @@ def _checked(raw: RawTable) -> RawTable:
         if not h:
             column = raw.table[i - 1] if i - 1 in raw.table.columns else pd.Series(dtype=object)
             if (column.notna() & (column.astype(str) != "")).any():
-                problems.append(problem("Spalte ohne Überschrift, aber mit Werten; geben Sie ihr eine Überschrift "
-                                        "oder löschen Sie die Werte. / Column without a header.",
-                                        row=1, column=f"#{i}"))
+                problems.append(problem(Message("chk_column_no_header"), row=1, column=f"#{i}"))
             continue
         key = norm_header(h)
         if key in seen:
-            problems.append(problem(f"Überschrift doppelt (Spalten {seen[key]} und {i}); benennen Sie eine davon "
-                                    "um. / Duplicate header.", row=1, column=h))
+            problems.append(problem(Message("chk_header_twice", first=seen[key], second=i), row=1, column=h))
         seen[key] = i
     if raw.table.empty:
-        problems.append(problem("Nur Spaltenköpfe, keine Datenzeilen; fügen Sie die Daten unter den Spaltenköpfen "
-                                "ein. / Header only, no data rows.", row=2))
+        problems.append(problem(Message("chk_header_only"), row=2))
     if len(problems) > MAX_HEADER_PROBLEMS:  # a header of a million duplicates: the report stays readable
         more = len(problems) - (MAX_HEADER_PROBLEMS - 1)
         problems = problems[:MAX_HEADER_PROBLEMS - 1] + [problem(
-            f"… und {_german_int(more)} weitere Probleme mit Spaltenköpfen; beheben Sie zuerst die genannten", row=1)]
+            Message("chk_more_header_problems", n=more), row=1)]
     if problems:
         raise IngestError(problems)
     return raw

@@ -23,6 +23,8 @@ import pandas as pd
 
 from atlas.catalog import Indicator
 from atlas.ingest.checks import Checked, check_upload
+from atlas.ingest.messages import Message
+from atlas.ingest.tablefile import problem
 from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas
 from atlas.services.versions import NOT_FOUND, Delivery, VersionError
@@ -33,12 +35,8 @@ log = logging.getLogger(__name__)
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # A background check reports progress at least every few seconds; silence this long means its worker died.
 STALE_SECONDS = 300
-INTERRUPTED = ("Die Prüfung wurde unterbrochen (der Server wurde neu gestartet). Nichts wurde gespeichert; "
-               "bitte laden Sie die Datei erneut hoch. / The check was interrupted; nothing was stored, "
-               "please upload the file again.")
-CHECK_FAILED = ("Die Prüfung ist mit einem internen Fehler abgebrochen. Nichts wurde gespeichert; bitte laden Sie "
-                "die Datei erneut hoch, und wenden Sie sich an die Administration, wenn es wieder geschieht. / "
-                "The check failed; nothing was stored.")
+INTERRUPTED = Message("chk_interrupted")
+CHECK_FAILED = Message("chk_check_failed")
 
 
 def safe_file_name(name: str) -> str:
@@ -62,8 +60,7 @@ class Pending:
     updated_at: float = 0.0  # last sign of life of a background check (epoch seconds)
 
 
-DISK_FULL = ("Auf dem Server war kein Speicherplatz frei; die Datei wurde nicht aufbewahrt. Bitte später erneut "
-             "hochladen. / The server's disk was full; the file was not kept. Please upload it again later.")
+DISK_FULL = Message("chk_disk_full")
 
 
 class Uploads:
@@ -121,8 +118,7 @@ class Uploads:
 
     def fail(self, pending: Pending, message: str) -> None:
         """A check that could not finish: the steward reads why and uploads again."""
-        pending.report = {"ok": False, "errors": [{"row": None, "column": None, "value": None, "message": message}],
-                          "warnings": []}
+        pending.report = {"ok": False, "errors": [problem(message)], "warnings": []}
         pending.state, pending.progress, pending.updated_at = "failed", {}, time.time()
         self._save(self.root / pending.upload_id, pending)
 

@@ -467,7 +467,7 @@ ROUTES: tuple[Op, ...] = (
     # ------------------------------------------------------------------ the stewards' workflow
     Op("post", "/api/v1/uploads", "Check an extract (CSV/XLSX); nothing is stored until it is confirmed.",
        json_answer(ref("UploadReport"), "Checked: no errors."),
-       (), WRITE + (413, 422), body=multipart({
+       (LANG,), WRITE + (413, 422), body=multipart({
            "file": FILE_FIELD, "mapping": JSON_TEXT, "new_indicators": JSON_TEXT, "sheet": STR,
            "total_tolerance": STR, "boundary_set": STR}, ("file",)), write=True, tag="workflow",
        more={422: json_answer(ref("UploadReport"), ERRORS[422]),
@@ -478,7 +478,7 @@ ROUTES: tuple[Op, ...] = (
              503: json_answer(ref("Error"), "Too many checks running; retry after the Retry-After seconds.")}),
     Op("get", "/api/v1/uploads/{upload_id}", "A checked upload's report and a preview of its values (its owner, "
                                              "admins).",
-       json_answer(ref("UploadReport")), (UPLOAD_ID,), (404,), tag="workflow"),
+       json_answer(ref("UploadReport")), (UPLOAD_ID, LANG), (404,), tag="workflow"),
     Op("post", "/api/v1/uploads/{upload_id}/confirm", "Store a checked upload as draft versions.",
        json_answer(obj({"version_id": INT, "version_ids": array_of(INT), "state": STR})), (UPLOAD_ID,), WRITE,
        201, body=json_body(obj({}, {"projection": {"type": ["string", "null"], "maxLength": 80,

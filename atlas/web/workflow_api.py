@@ -31,6 +31,7 @@ import logging
 from flask import Blueprint, Response, jsonify, request
 
 from atlas.export import templates
+from atlas.i18n import norm_lang
 from atlas.ingest import checks as ingest
 from atlas.ingest import uploads
 from atlas.ingest.boundary_upload import (
@@ -39,6 +40,7 @@ from atlas.ingest.boundary_upload import (
     store_uploaded_set,
 )
 from atlas.ingest.grid_upload import GridUpload, read_points, store_uploaded_grid
+from atlas.ingest.messages import Message, in_language
 from atlas.services import audit_trail, indices, versions
 from atlas.services.boundaries import BoundaryError
 from atlas.services.sharing import share
@@ -116,8 +118,17 @@ def upload() -> Response:
     pending = uploads.Uploads(atlas.settings.data_dir).create(viewer, file.filename or "upload", content, checked)
     log.info("upload %s by %s: %s, %d rows, %d errors", pending.upload_id, viewer.name, pending.file_name,
              checked.report.rows, len(checked.report.errors))
-    body = {"upload_id": pending.upload_id, "file_name": pending.file_name, **checked.report.to_json()}
+    body = {"upload_id": pending.upload_id, "file_name": pending.file_name,
+            **_in_callers_language(checked.report.to_json())}
     return _json(body, 200 if checked.report.ok else 422)
+
+
+def _in_callers_language(report: dict) -> dict:
+    """The report's errors, warnings and notes in the caller's language (`?lang=`, German by default, as the read
+    API): each entry's text from its catalogue key (atlas.ingest.messages), the key and parameters left out."""
+    lang = norm_lang(request.args.get("lang"))
+    return report | {part: in_language(report[part], lang) for part in ("errors", "warnings", "notes")
+                     if isinstance(report.get(part), list)}
 
 
 def _in_background(size: int) -> bool:
@@ -134,7 +145,7 @@ def _check_in_background(atlas, viewer, file_name: str, content: bytes, options:
         background.submit(atlas.settings, "upload-check",
                           lambda: uploads.check_in_background(atlas, viewer, pending, content, options))
     except background.Busy:
-        waiting.fail(pending, BUSY)
+        waiting.fail(pending, Message("chk_busy"))  # the stored report in the reader's language
         resp = error_response(503, "busy", BUSY)
         resp.headers["Retry-After"] = "30"
         return resp
@@ -160,7 +171,7 @@ def upload_report(upload_id: str) -> Response:
     if pending is None:
         return error_response(404, "not_found", str(versions.NOT_FOUND))
     body = {"upload_id": pending.upload_id, "file_name": pending.file_name, "state": pending.state,
-            "version_ids": pending.version_ids, "checksum": pending.checksum, **pending.report}
+            "version_ids": pending.version_ids, "checksum": pending.checksum, **_in_callers_language(pending.report)}
     if pending.state == "checking":
         body["progress"] = pending.progress
     if pending.report.get("ok") and pending.state == "checked":

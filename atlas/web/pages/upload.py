@@ -16,6 +16,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from atlas.export import pictures
 from atlas.formatting import format_number, format_value
 from atlas.ingest import uploads
+from atlas.ingest.messages import in_language
 from atlas.periods import period_label
 from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas
@@ -166,26 +167,27 @@ def report_view(atlas: Atlas, pending: uploads.Pending) -> list:
         periods=tr("period" if len(periods) == 1 else "vt_periods"),
         labels=", ".join(period_label(p, lang) for p in periods) or "–")
     out = [html.H3(tr("up_report")), html.P(summary)]
-    errors = report.get("errors", [])
+    errors = in_language(report.get("errors", []), lang)  # stored reports without keys keep their German text
     if errors:
-        more = tr("up_more").format(n=report["more_errors"]) if report.get("more_errors") else ""
-        out += [html.P(tr("up_errors").format(n=len(errors), more=more), className="oa-error"),
+        more = tr("up_more").format(n=format_number(report["more_errors"], 0, lang)) if report.get("more_errors") else ""
+        out += [html.P(tr("up_errors").format(n=format_number(len(errors), 0, lang), more=more), className="oa-error"),
                 scrolling(data_table(errors, [("row", tr("up_row")), ("column", tr("up_column")), ("value", tr("up_content")),
                                               ("message", tr("up_problem"))], "oa-table oa-errors"))]
     else:
         out.append(html.P(tr("up_no_errors"),
                           className="oa-ok"))
-    notes = report.get("notes", [])
+    notes = in_language(report.get("notes", []), lang)
     if notes:
         out += [html.P(tr("up_special_rows")), html.Ul([html.Li(n.get("message", "")) for n in notes],
                                                      className="oa-notes")]
-    warnings = report.get("warnings", [])
+    warnings = in_language(report.get("warnings", []), lang)
     if warnings:
         columns = [("row", tr("up_row")), ("message", tr("up_warning"))]
-        out += [html.P(tr("up_warnings").format(n=len(warnings))),
+        out += [html.P(tr("up_warnings").format(n=format_number(len(warnings), 0, lang))),
                 scrolling(data_table(warnings[:WARNINGS_SHOWN], columns, "oa-table oa-warnings"))]
         if len(warnings) > WARNINGS_SHOWN:
-            out.append(html.Details([html.Summary(tr("up_more_warnings").format(n=len(warnings) - WARNINGS_SHOWN)),
+            out.append(html.Details([html.Summary(tr("up_more_warnings").format(
+                n=format_number(len(warnings) - WARNINGS_SHOWN, 0, lang))),
                                      scrolling(data_table(warnings[WARNINGS_SHOWN:], columns,
                                                           "oa-table oa-warnings"))]))
     return out
@@ -228,6 +230,7 @@ def preview_rows(atlas: Atlas, values: pd.DataFrame, lookup: dict) -> tuple[list
     Changed cells first, then new ones, then cells of the delivered periods the
     file leaves out (they keep their value), then the unchanged ones.
     """
+    lang = viewer_lang()
     cells = versions.compare(atlas, values)
     counts = {c: int((cells["change"] == c).sum()) for c in versions.CHANGES}
     names = _area_names(atlas, cells["period"].unique())
@@ -237,16 +240,16 @@ def preview_rows(atlas: Atlas, values: pd.DataFrame, lookup: dict) -> tuple[list
     for r in cells.itertuples(index=False):
         ind = lookup.get(r.indicator_id)
         decimals, unit = (ind.decimals, ind.unit) if ind else (1, "")
-        before = "" if r.change == "new" else format_value(r.value_old, r.status_old, decimals, unit)
+        before = "" if r.change == "new" else format_value(r.value_old, r.status_old, decimals, unit, lang)
         after = tr("up_not_in_file") if r.change == "not_redelivered" else \
-            format_value(r.value, r.status, decimals, unit)
+            format_value(r.value, r.status, decimals, unit, lang)
         delta = ""
         if r.change == "changed" and r.status == "ok" and r.status_old == "ok":
             diff = r.value - r.value_old
-            delta = ("+" if diff > 0 else "") + format_number(diff, decimals)
+            delta = ("+" if diff > 0 else "") + format_number(diff, decimals, lang)
         name = names.get((r.period, r.area_id))
-        rows.append({"indicator": ind.title(viewer_lang()) if ind else r.indicator_id,
-                     "area": f"{name} ({r.area_id})" if name else r.area_id, "period": period_label(r.period),
+        rows.append({"indicator": ind.title(lang) if ind else r.indicator_id,
+                     "area": f"{name} ({r.area_id})" if name else r.area_id, "period": period_label(r.period, lang),
                      "before": before, "after": after, "delta": delta, "change": tr(f"change_{r.change}"),
                      "_class": f"oa-change-{r.change}"})
     return rows, counts
@@ -264,10 +267,12 @@ def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
         out.append(html.Img(src=src, alt=f"{tr('up_preview')} {first['indicator_id']} {first['period']}",
                             className="oa-preview-map"))
     rows, counts = preview_rows(atlas, values, lookup)
+    lang = viewer_lang()
     out.append(html.P(
-        tr("up_counts").format(n=format_number(len(values), 0), new=format_number(counts["new"], 0),
-                               changed=format_number(counts["changed"], 0), same=format_number(counts["same"], 0))
-        + (tr("up_missing").format(n=format_number(counts["not_redelivered"], 0))
+        tr("up_counts").format(n=format_number(len(values), 0, lang), new=format_number(counts["new"], 0, lang),
+                               changed=format_number(counts["changed"], 0, lang),
+                               same=format_number(counts["same"], 0, lang))
+        + (tr("up_missing").format(n=format_number(counts["not_redelivered"], 0, lang))
            if counts["not_redelivered"] else ""),
         id="up-preview-summary", className="oa-hint"))
     out.append(html.Div(data_table(rows, [("indicator", tr("indicator")), ("area", tr("rq_area")), ("period", tr("period")),
@@ -277,7 +282,7 @@ def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
     shown = len(rows)
     total = len(values) + counts["not_redelivered"]
     if total > shown:
-        out.append(html.P(tr("up_shown").format(shown=shown, total=format_number(total, 0)),
+        out.append(html.P(tr("up_shown").format(shown=format_number(shown, 0, lang), total=format_number(total, 0, lang)),
                           className="oa-hint"))
     return out
 
