@@ -624,18 +624,21 @@ def _load_worker(port: int, stop: float, samples: list, errors: list, payloads: 
 
     time.sleep(rng.uniform(0, think[1]))  # users do not all arrive in the same millisecond
     while time.perf_counter() < stop:
-        kind = rng.choices(["open", "switch", "series", "export"], weights=[1, 6, 2, 1])[0]
+        kind = rng.choices(["open", "switch", "series", "export", "profile", "compare"],
+                           weights=[1, 6, 2, 1, 1, 1])[0]
         try:
             t = time.perf_counter()
             if kind == "open":
                 statuses = [request("GET", "/"), request("GET", "/_dash-layout")]
-            elif kind in ("switch", "series"):
+            elif kind in ("switch", "series", "profile"):
                 statuses = [request("POST", "/_dash-update-component", json.dumps(rng.choice(payloads[kind])))]
+            elif kind == "compare":
+                statuses = [request("GET", rng.choice(payloads["compare"]))]
             else:
                 statuses = [request("GET", rng.choice(payloads["export"]))]
             if any(code != 200 for code in statuses):
                 raise RuntimeError(f"HTTP {statuses}")
-            samples.append((time.perf_counter() - t) * 1000)
+            samples.append((kind, (time.perf_counter() - t) * 1000))
         except Exception as exc:  # count it and go on with a fresh connection
             errors.append(repr(exc))
             conn[0].close()
@@ -662,8 +665,20 @@ def bench_load(atlas, users: int, seconds: float, label: str,
     set_id = queries.current_set(atlas)
     area_ids = queries.areas(atlas, "ortsteil", set_id)["area_id"].tolist()
     map_key, ts_key = find_output(app, "ex-geojson", "hideout"), find_output(app, "ex-timeseries", "figure")
+    app.server.test_client().get("/")  # Dash pages registers its router callback on the first request
+    page_key = find_output(app, "_pages_content", "children")  # the router: a page's content
     rng = random.Random(3)
-    payloads = {"switch": [], "series": [], "export": []}
+    payloads = {"switch": [], "series": [], "export": [], "profile": [], "compare": []}
+    for area in rng.sample(area_ids, min(40, len(area_ids))):
+        payloads["profile"].append(callback_payload(app, page_key, {
+            "_pages_location.pathname": f"/profil/{area}", "_pages_location.search": ""}))
+    ids = visible["id"].tolist()
+    for _ in range(40):  # a planner's compare views: areas side by side, and two indicators related
+        areas = "&".join(f"area={a}" for a in rng.sample(area_ids, min(4, len(area_ids))))
+        inds = "&".join(f"indicator={i}" for i in rng.sample(ids, min(3, len(ids))))
+        payloads["compare"].append(f"/api/v1/compare?{areas}&{inds}")
+        x, y = rng.sample(ids, 2) if len(ids) > 1 else (ids[0], ids[0])
+        payloads["compare"].append(f"/api/v1/correlation?x={x}&y={y}")
     for row in visible.itertuples():
         for _ in range(3):
             idx = rng.randrange(len(row.periods))
@@ -686,7 +701,7 @@ def bench_load(atlas, users: int, seconds: float, label: str,
                             start_new_session=True)
     try:
         _wait_healthy(port)
-        samples: list[float] = []
+        samples: list[tuple[str, float]] = []
         errors: list[str] = []
         stop = time.perf_counter() + seconds
         threads = [threading.Thread(target=_load_worker, args=(port, stop, samples, errors, payloads, i, think))
@@ -706,11 +721,17 @@ def bench_load(atlas, users: int, seconds: float, label: str,
     n = max(len(samples), 1)
     pace = f"think {think[0]:g}–{think[1]:g} s" if think[1] else "no think time: saturation"
     tag = f"{users} users, {seconds:.0f} s, {pace}, {label}"
+    kinds: dict[str, list[float]] = {}
+    for kind, ms in samples:
+        kinds.setdefault(kind, []).append(ms)
+    times = [ms for _, ms in samples]
     return [
         Figure(f"load: throughput ({tag})", len(samples) / elapsed, "req/s"),
-        Figure(f"load: p50 ({tag})", pct(samples, 50) if samples else None, "ms"),
-        Figure(f"load: p95 ({tag})", pct(samples, 95) if samples else None, "ms", "< 300 ms"),
-        Figure(f"load: p99 ({tag})", pct(samples, 99) if samples else None, "ms"),
+        Figure(f"load: p50 ({tag})", pct(times, 50) if times else None, "ms"),
+        Figure(f"load: p95 ({tag})", pct(times, 95) if times else None, "ms", "< 300 ms"),
+        Figure(f"load: p99 ({tag})", pct(times, 99) if times else None, "ms"),
+        *[Figure(f"load: p50 / p95 of '{kind}' ({users} users, {label})", pct(kinds[kind], 50), "ms",
+                 note=f"p95 {pct(kinds[kind], 95):.0f} ms, {len(kinds[kind])} requests") for kind in sorted(kinds)],
         Figure(f"load: errors ({tag})", len(errors), "count", "0", note=(errors[0] if errors else "")[:80]),
         Figure(f"memory per gunicorn worker after load ({label})",
                statistics.median(worker_mb) if worker_mb else None, "MB", "≤ 350 MB (demo city)",
@@ -1087,6 +1108,7 @@ def main() -> int:
         ("load", lambda: bench_load(demo(), 5 if smoke else 50, 5 if smoke else 60, "demo city")),
         ("load", lambda: [] if smoke else bench_load(city(), 50, 60, f"{spec.areas} areas")),
         ("load", lambda: [] if smoke else bench_load(demo(), 50, 30, "demo city", think=(0.0, 0.0))),
+        ("load", lambda: [] if smoke else bench_load(demo(), 200, 60, "demo city")),
         ("browser", lambda: bench_browser(demo_dir, demo().settings.layers_dir, 1 if smoke else 5)),
         ("tablet", lambda: bench_tablet(demo_dir, demo().settings.layers_dir, 1 if smoke else 7, 1 if smoke else 4)),
         ("county", lambda: bench_county(1_100 if smoke else 11_000)),
