@@ -446,6 +446,85 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chk_busy": ("Gerade werden zu viele Dateien geprüft; bitte versuchen Sie es in einer Minute erneut.",
                  "Too many files are being checked; please try again in a minute."),
     "chk_unassigned_area": ("{owner} – nicht zuordenbar ({id})", "{owner} – not assignable ({id})"),
+    # boundary and grid uploads (atlas/ingest/boundary_upload.py, grid_upload.py)
+    "chk_b_format": ("Format {suffix} wird nicht gelesen; erwartet GeoJSON, GeoPackage oder ein ZIP mit Shapefile "
+                     "(.shp, .shx, .dbf, .prj)", "The format {suffix} is not read; expected GeoJSON, GeoPackage or a "
+                     "ZIP with a Shapefile (.shp, .shx, .dbf, .prj)"),
+    "chk_b_unreadable": ("Die Geodatei ist nicht lesbar: {reason}", "The geodata file cannot be read: {reason}"),
+    "chk_b_no_crs": ("Die Datei nennt kein Koordinatensystem (beim Shapefile fehlt die .prj-Datei)",
+                     "The file names no coordinate system (for a Shapefile: the .prj file is missing)"),
+    "chk_b_no_areas": ("Die Datei enthält keine Flächen", "The file holds no areas"),
+    "chk_b_overlap": ("{a} und {b} überlappen sich auf {m2} m²", "{a} and {b} overlap on {m2} m²"),
+    "chk_b_gap": ("Lücke von {m2} m² innerhalb der Stadtgrenze bei {lat}N {lon}E",
+                  "A gap of {m2} m² inside the city boundary at {lat}N {lon}E"),
+    "chk_b_keys": ("Schlüssel", "Keys"),
+    "chk_b_level_keys": ("{level}-Schlüssel", "{level} keys"),
+    "chk_b_too_long_one": ("{what} {keys} ist länger als die angegebene Länge {target}; prüfen Sie key_length oder "
+                           "die Schlüsselspalte", "{what} {keys} is longer than the given length {target}; check "
+                           "key_length or the key column"),
+    "chk_b_too_long": ("{what} {keys} sind länger als die angegebene Länge {target}; prüfen Sie key_length oder die "
+                       "Schlüsselspalte", "{what} {keys} are longer than the given length {target}; check key_length "
+                       "or the key column"),
+    "chk_b_lengths": ("{what} haben verschiedene Längen ({shortest} bis {target} Zeichen); bei {keys} lassen sich "
+                      "keine führenden Nullen ergänzen, weil sie nicht nur aus Ziffern bestehen. Geben Sie die "
+                      "Schlüssel in einheitlicher Länge an.",
+                      "{what} have different lengths ({shortest} to {target} characters); {keys} cannot get leading "
+                      "zeros back since they are not digits only. Give the keys in one length."),
+    "chk_b_zero_clash": ("{what} {key} wird mit führenden Nullen zu {padded}, den es in der Datei schon gibt; die "
+                         "Spalte mischt Schlüssel mit und ohne führende Nullen. Speichern Sie die Schlüsselspalte als "
+                         "Text und laden Sie die Datei erneut hoch.",
+                         "{what} {key} becomes {padded} with leading zeros, which the file has already; the column "
+                         "mixes keys with and without leading zeros. Save the key column as text and upload the file "
+                         "again."),
+    "chk_b_zeros_added": ("{what}: führende Nullen ergänzt auf {target} Stellen bei {n} von {total} Schlüsseln "
+                          "(z. B. {first} → {padded}); die Spalte war als Zahl gespeichert (Excel oder ein GIS-Join "
+                          "entfernt die Nullen).",
+                          "{what}: leading zeros added to {target} digits for {n} of {total} keys (e.g. {first} → "
+                          "{padded}); the column was stored as a number (Excel or a GIS join drops the zeros)."),
+    "chk_b_column_missing": ("Spalte {column} nicht gefunden; vorhanden: {columns}",
+                             "Column {column} not found; the file has: {columns}"),
+    "chk_b_parent_rule": ("Zuordnung der Ebene {level} zur Ebene darüber fehlt: parent_col oder parent_key_length "
+                          "angeben (oder in der Gebietshierarchie des Atlas festlegen)",
+                          "How the level {level} belongs to the level above is missing: give parent_col or "
+                          "parent_key_length (or set it in the atlas's hierarchy of levels)"),
+    "chk_b_unknown_level": ("Ebene {level} gibt es in der Gebietshierarchie nicht; vorhanden: {levels}",
+                            "There is no level {level} in the hierarchy; the atlas has: {levels}"),
+    "chk_b_level_file_missing": ("Für die Ebene {level} ({id}) fehlt eine Datei",
+                                 "The file for the level {level} ({id}) is missing"),
+    "chk_b_in_level": ("{level}: {message}", "{level} – {message}"),
+    "chk_b_parent_missing": ("{child} {id} ({name}): {parent} {home} gibt es in dessen Datei nicht",
+                             "{child} {id} ({name}): there is no {parent} {home} in its file"),
+    "chk_b_not_inside": ("{child} {id} ({name}) liegt nur zu {share} in {parent} {home}; jedes Gebiet muss in seinem "
+                         "übergeordneten liegen (Toleranz {tolerance}). Prüfen Sie, ob beide Dateien denselben "
+                         "Gebietsstand zeigen.",
+                         "{child} {id} ({name}) lies only {share} inside {parent} {home}; every area must lie in the "
+                         "one above it (tolerance {tolerance}). Check that both files show the same boundaries."),
+    "chk_b_nested_spatial": ("{n} {children} ihren {parents} über die Lage zugeordnet; jedes liegt zu mindestens "
+                             "{least} darin", "{n} {children} assigned to their {parents} by location; each lies at "
+                             "least {least} inside"),
+    "chk_b_nested_column": ("{n} {children} ihren {parents} aus der Spalte zugeordnet; jedes liegt zu mindestens "
+                            "{least} darin", "{n} {children} assigned to their {parents} from the column; each lies "
+                            "at least {least} inside"),
+    "chk_b_two_parents": ("{level} {area} liegt laut Datei in mehreren Gebieten der Ebene {upper} ({parents}); jedes "
+                          "Gebiet gehört zu genau einem übergeordneten",
+                          "{level} {area} lies in several areas of the level {upper} by the file ({parents}); every "
+                          "area belongs to exactly one above it"),
+    "chk_b_unnamed_parents": ("Stadtbezirk-Schlüssel {keys} stehen nicht in parent_names ({names}). Haben die "
+                              "Schlüssel führende Nullen verloren, geben Sie key_length an (die Länge der "
+                              "Schlüssel); sonst ergänzen Sie parent_names oder prüfen Sie parent_key_length.",
+                              "District keys {keys} are not in parent_names ({names}). If the keys lost their "
+                              "leading zeros, give key_length (the length of the keys); else add to parent_names or "
+                              "check parent_key_length."),
+    "chk_g_parent_from": ("parent_from {value}: erwartet 'prefix:<n>' oder 'column:<Spalte>'",
+                          "parent_from {value}: expected 'prefix:<n>' or 'column:<column>'"),
+    "chk_g_no_set": ("Gebietsstand {set} gibt es nicht", "There are no boundaries {set}"),
+    "chk_g_nests_in": ("nests_in {value} ist keine Ebene oberhalb der Basisebene",
+                       "nests_in {value} is no level above the base level"),
+    "chk_g_points_encoding": ("Punkte: die Datei ist nicht UTF-8-kodiert", "Points: the file is not UTF-8 encoded"),
+    "chk_g_points_columns": ("Punkte, Zeile 1: Spalte(n) {columns} fehlen; erwartet lon;lat;count",
+                             "Points, row 1: column(s) {columns} missing; expected lon;lat;count"),
+    "chk_g_points_number": ("Punkte, Zeile {row}, Spalte {column}: {value} ist keine Zahl von {low} bis {high}",
+                            "Points, row {row}, column {column}: {value} is not a number from {low} to {high}"),
     # ---- end of the upload checks
     # ---- staff pages in both languages: upload, releases, admin, their shared pieces (issue 16)
     "js_failed_http": ("Hochladen fehlgeschlagen (HTTP {status}).", "Upload failed (HTTP {status})."),

@@ -382,7 +382,7 @@ def test_a_grid_file_is_read_checked_and_overlapping_areas_are_refused(town):
     overlapping = frame.assign(geometry=[square(0, 0, 1.5, 2), square(1.25, 0, 0.75, 2)])
     with pytest.raises(BoundaryError) as err:
         store_uploaded_grid(town, ADMIN, overlapping.to_json().encode(), "raster.geojson", spec)
-    assert err.value.problems == ["west und ost überlappen sich auf 500,000 m²"]
+    assert err.value.problems == ["west und ost überlappen sich auf 500.000 m²"]
     assert crosswalk.get_grid(town, "sozialraum") is None
     summary = store_uploaded_grid(town, ADMIN, frame.to_json().encode(), "raster.geojson", spec)
     assert summary["areas"] == 2 and summary["method"] == "area" and summary["base_areas"] == 4

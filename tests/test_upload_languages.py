@@ -211,3 +211,27 @@ def test_the_preview_numbers_are_in_the_readers_format(atlas, scratch_app, scrat
     thousands_de, thousands_en = re.findall(r"\d\.\d{3}\b", cells), re.findall(r"\d,\d{3}\b", cells)
     mine, other = (thousands_de, thousands_en) if lang == "de" else (thousands_en, thousands_de)
     assert mine and not other, cells[:500]
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_refused_boundary_file_is_explained_in_the_callers_language(scratch_app, lang):
+    client, token = writer(scratch_app, "admin")
+    form = {"valid_from": "2030-01-01", "key_col": "id", "name_col": "name", "set_id": "gs2030", "label": "2030"}
+    answers = []
+    for name, content in (("grenzen.txt", b"id;name\n"), ("grenzen.geojson", b"{kaputt")):
+        resp = client.post(f"/api/v1/boundaries?lang={lang}", data={**form, "file": (io.BytesIO(content), name)},
+                           content_type="multipart/form-data", headers={"X-CSRFToken": token})
+        assert resp.status_code == 422
+        answers.append(resp.get_json()["errors"][0]["message"])
+    assert answers[0] == STRINGS["chk_b_format"][lang == "en"].format(suffix=".txt")
+    assert answers[1].startswith(STRINGS["chk_b_unreadable"][lang == "en"].split("{")[0])
+
+
+def test_boundary_messages_name_levels_and_numbers_per_language():
+    from atlas.ingest.boundary_upload import level_name, overlap_message
+    from atlas.services.territory import CITY_LEVELS
+    m = overlap_message("west", "ost", 500_000.4)
+    assert m == "west und ost überlappen sich auf 500.000 m²" and m.text("en") == "west and ost overlap on 500,000 m²"
+    level = CITY_LEVELS[0]
+    keys = Message("chk_b_level_keys", level=level_name(level))
+    assert keys == f"{level.label('de')}-Schlüssel" and keys.text("en") == f"{level.label('en')} keys"

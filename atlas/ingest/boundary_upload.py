@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from atlas.ingest.messages import Message, both, number
 from atlas.services.boundaries import (
     BoundaryError,
     BoundarySet,
@@ -32,19 +33,18 @@ def read_boundary_upload(content: bytes, filename: str, layer: str | None = None
     import tempfile
     suffix = Path(str(filename)).suffix.lower()
     if suffix not in (".geojson", ".json", ".gpkg", ".zip", ".fgb"):
-        raise BoundaryError([f"Format {suffix or '?'} wird nicht gelesen; erwartet GeoJSON, GeoPackage oder ein "
-                             "ZIP mit Shapefile (.shp, .shx, .dbf, .prj)"])
+        raise BoundaryError([Message("chk_b_format", suffix=suffix or "?")])
     with tempfile.TemporaryDirectory(prefix="ortsatlas-boundary-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
         try:
             gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
         except Exception as exc:  # GDAL reports damaged files in many ways
-            raise BoundaryError([f"Die Geodatei ist nicht lesbar: {str(exc)[:200]}"]) from None
+            raise BoundaryError([Message("chk_b_unreadable", reason=str(exc)[:200])]) from None
     if gdf.crs is None:
-        raise BoundaryError(["Die Datei nennt kein Koordinatensystem (beim Shapefile fehlt die .prj-Datei)"])
+        raise BoundaryError([Message("chk_b_no_crs")])
     if gdf.empty:
-        raise BoundaryError(["Die Datei enthält keine Flächen"])
+        raise BoundaryError([Message("chk_b_no_areas")])
     return gdf
 
 
@@ -59,13 +59,13 @@ def geometry_problems(gdf: gpd.GeoDataFrame) -> list[str]:
         if i < j:
             shared = shapely.intersection(geoms[i], geoms[j]).area
             if shared > OVERLAP_TOLERANCE_M2:
-                problems.append(f"{keys[i]} und {keys[j]} überlappen sich auf {shared:,.0f} m²")
+                problems.append(overlap_message(keys[i], keys[j], shared))
     outline = shapely.union_all(geoms)
     parts = getattr(outline, "geoms", [outline])
     for hole in (shapely.Polygon(ring) for part in parts for ring in part.interiors):
         if hole.area > GAP_TOLERANCE_M2:
             at = gpd.GeoSeries([hole.representative_point()], crs=METRIC_CRS).to_crs("EPSG:4326").iloc[0]
-            problems.append(f"Lücke von {hole.area:,.0f} m² innerhalb der Stadtgrenze bei {at.y:.4f}N {at.x:.4f}E")
+            problems.append(Message("chk_b_gap", m2=number(hole.area, 0), lat=f"{at.y:.4f}", lon=f"{at.x:.4f}"))
     return problems
 
 
@@ -94,7 +94,18 @@ def key_texts(column: pd.Series) -> pd.Series:
     return column.map(text).astype(object)
 
 
-def restore_zeros(keys: pd.Series, declared: int | None, what: str) -> tuple[pd.Series, list[str], list[str]]:
+def overlap_message(a: str, b: str, m2: float) -> Message:
+    """Two areas that overlap (boundary and grid uploads say it alike)."""
+    return Message("chk_b_overlap", a=a, b=b, m2=number(m2, 0))
+
+
+def level_name(level: Level, plural: bool = False) -> dict:
+    """A level's name as a message parameter, in both languages."""
+    return both(level.label("de", plural), level.label("en", plural))
+
+
+def restore_zeros(keys: pd.Series, declared: int | None, what: str | Message
+                  ) -> tuple[pd.Series, list[str], list[str]]:
     """Keys with the leading zeros a number column lost, as (keys, notes, problems).
 
     The length is the one declared, else the longest key (a lost zero only
@@ -109,27 +120,24 @@ def restore_zeros(keys: pd.Series, declared: int | None, what: str) -> tuple[pd.
     filled = filled.sort_values()  # examples in key order
     too_long = filled[filled.str.len() > target]
     if len(too_long):
-        return keys, [], [f"{what} {_examples(too_long)} {'ist' if len(too_long) == 1 else 'sind'} länger als die "
-                          f"angegebene Länge {target}; prüfen Sie key_length oder die Schlüsselspalte"]
+        return keys, [], [Message("chk_b_too_long" if len(too_long) > 1 else "chk_b_too_long_one", what=what,
+                                  keys=_examples(too_long), target=target)]
     short = filled[filled.str.len() < target]
     letters = short[~short.str.fullmatch(r"\d+")]
     if len(letters):
-        return keys, [], [f"{what} haben verschiedene Längen ({int(filled.str.len().min())} bis {target} Zeichen); "
-                          f"bei {_examples(letters)} lassen sich keine führenden Nullen ergänzen, weil sie nicht nur "
-                          "aus Ziffern bestehen. Geben Sie die Schlüssel in einheitlicher Länge an."]
+        return keys, [], [Message("chk_b_lengths", what=what, shortest=int(filled.str.len().min()), target=target,
+                                  keys=_examples(letters))]
     padded = keys.where(~keys.index.isin(short.index), short.str.zfill(target).reindex(keys.index))
     taken = set(filled[filled.str.len() == target])
     clashes = short[short.str.zfill(target).isin(taken)]
     if len(clashes):
-        return keys, [], [f"{what} {k!r} wird mit führenden Nullen zu {k.zfill(target)!r}, den es in der Datei schon "
-                          "gibt; die Spalte mischt Schlüssel mit und ohne führende Nullen. Speichern Sie die "
-                          "Schlüsselspalte als Text und laden Sie die Datei erneut hoch." for k in clashes.head(10)]
+        return keys, [], [Message("chk_b_zero_clash", what=what, key=repr(k), padded=repr(k.zfill(target)))
+                          for k in clashes.head(10)]
     if short.empty:
         return keys, [], []
     first = short.iloc[0]
-    return padded, [f"{what}: führende Nullen ergänzt auf {target} Stellen bei {len(short)} von {len(filled)} "
-                    f"Schlüsseln (z. B. {first} → {first.zfill(target)}); die Spalte war als Zahl gespeichert (Excel "
-                    "oder ein GIS-Join entfernt die Nullen)."], []
+    return padded, [Message("chk_b_zeros_added", what=what, target=target, n=len(short), total=len(filled),
+                            first=first, padded=first.zfill(target))], []
 
 
 def _examples(keys: pd.Series) -> str:
@@ -152,18 +160,17 @@ def upload_levels(raw: gpd.GeoDataFrame, spec: BoundaryUpload, levels: tuple[Lev
     """
     rules = _parent_rules(spec, levels)
     columns = [spec.key_col, spec.name_col] + [r.split(":", 1)[1] for r in rules if r.startswith("column:")]
-    problems = [f"Spalte {c!r} nicht gefunden; vorhanden: {sorted(x for x in raw.columns if x != 'geometry')}"
+    problems = [Message("chk_b_column_missing", column=repr(c),
+                        columns=str(sorted(x for x in raw.columns if x != "geometry")))
                 for c in dict.fromkeys(columns) if c and c not in raw.columns]
-    problems += [f"Zuordnung der Ebene {levels[i].label()} zur Ebene darüber fehlt: parent_col oder "
-                 "parent_key_length angeben (oder in der Gebietshierarchie des Atlas festlegen)"
-                 for i, rule in enumerate(rules) if not rule]
+    problems += [Message("chk_b_parent_rule", level=level_name(levels[i])) for i, rule in enumerate(rules) if not rule]
     if problems:
         raise BoundaryError(problems)
     gdf = raw.to_crs("EPSG:4326")
-    keys, notes, problems = restore_zeros(key_texts(gdf[spec.key_col]), spec.key_length, "Schlüssel")
+    keys, notes, problems = restore_zeros(key_texts(gdf[spec.key_col]), spec.key_length, Message("chk_b_keys"))
     chain = [keys]  # per level: each base row's area key at that level
     for i, rule in enumerate(rules):
-        upper, upper_notes, upper_problems = _keys_above(gdf, chain[-1], rule, levels[i + 1].label())
+        upper, upper_notes, upper_problems = _keys_above(gdf, chain[-1], rule, levels[i + 1])
         chain.append(upper)
         notes += upper_notes
         problems += upper_problems
@@ -225,9 +232,10 @@ def levels_from_files(files: list[LevelFile], levels: tuple[Level, ...], city_ke
     """
     by_level = {f.level: f for f in files}
     known = {lv.id for lv in levels}
-    problems = [f"Ebene {f.level!r} gibt es in der Gebietshierarchie nicht; vorhanden: "
-                f"{', '.join(lv.id for lv in levels)}" for f in files if f.level not in known]
-    problems += [f"Für die Ebene {lv.label()} ({lv.id}) fehlt eine Datei" for lv in levels[:-1] if lv.id not in by_level]
+    problems = [Message("chk_b_unknown_level", level=repr(f.level), levels=", ".join(lv.id for lv in levels))
+                for f in files if f.level not in known]
+    problems += [Message("chk_b_level_file_missing", level=level_name(lv), id=lv.id) for lv in levels[:-1]
+                 if lv.id not in by_level]
     if problems:
         raise BoundaryError(problems)
     frames, notes = {}, []
@@ -257,15 +265,18 @@ def _level_frame(file: LevelFile, level: Level) -> tuple[gpd.GeoDataFrame, list[
     missing = [c for c in (file.key_col, file.name_col, file.parent_col) if c and c not in file.gdf.columns]
     if missing:
         have = sorted(c for c in file.gdf.columns if c != "geometry")
-        return None, [f"{level.label()}: Spalte {c!r} nicht gefunden; vorhanden: {have}" for c in missing], []
+        return None, [Message("chk_b_in_level", level=level_name(level),
+                              message=Message("chk_b_column_missing", column=repr(c), columns=str(have)))
+                      for c in missing], []
     gdf = file.gdf.to_crs("EPSG:4326")
-    keys, notes, problems = restore_zeros(key_texts(gdf[file.key_col]), None, f"{level.label()}-Schlüssel")
+    keys, notes, problems = restore_zeros(key_texts(gdf[file.key_col]), None,
+                                          Message("chk_b_level_keys", level=level_name(level)))
     parents = key_texts(gdf[file.parent_col]) if file.parent_col else pd.Series([None] * len(gdf), dtype=object)
     frame = gpd.GeoDataFrame({"area_id": keys.values, "name": gdf[file.name_col].astype(str).str.strip().values,
                               "parent_id": parents.values}, geometry=gdf.geometry.values, crs="EPSG:4326")
     if not problems:
         problems = validate_areas(frame) or geometry_problems(frame)
-    return frame, [f"{level.label()}: {p}" for p in problems], notes
+    return frame, [Message("chk_b_in_level", level=level_name(level), message=p) for p in problems], notes
 
 
 def _nest(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, child: Level, parent: Level, spatial: bool
@@ -285,22 +296,21 @@ def _nest(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, child: Level, p
         share = overlap.get(home, 0.0) / geom.area if geom.area else 0.0
         inside_shares.append(share)
         if home not in set(keys):
-            problems.append(f"{child.label()} {children['area_id'].iat[i]} ({children['name'].iat[i]}): "
-                            f"{parent.label()} {home!r} gibt es in dessen Datei nicht")
+            problems.append(Message("chk_b_parent_missing", child=level_name(child), id=children["area_id"].iat[i],
+                                    name=children["name"].iat[i], parent=level_name(parent), home=repr(home)))
         elif share < 1 - NEST_TOLERANCE:
-            problems.append(f"{child.label()} {children['area_id'].iat[i]} ({children['name'].iat[i]}) liegt nur "
-                            f"zu {_percent(share)} in {parent.label()} {home}; jedes Gebiet muss in seinem "
-                            f"übergeordneten liegen (Toleranz {_percent(NEST_TOLERANCE)}). Prüfen Sie, ob beide "
-                            "Dateien denselben Gebietsstand zeigen.")
-    how = "über die Lage" if spatial else "aus der Spalte"
+            problems.append(Message("chk_b_not_inside", child=level_name(child), id=children["area_id"].iat[i],
+                                    name=children["name"].iat[i], share=_percent(share), parent=level_name(parent),
+                                    home=home, tolerance=_percent(NEST_TOLERANCE)))
     least = min(inside_shares) if inside_shares else 1.0
-    notes = [f"{len(children)} {child.label(plural=True)} ihren {parent.label(plural=True)} {how} zugeordnet; "
-             f"jedes liegt zu mindestens {_percent(least)} darin"]
+    notes = [Message("chk_b_nested_spatial" if spatial else "chk_b_nested_column", n=len(children),
+                     children=level_name(child, plural=True), parents=level_name(parent, plural=True),
+                     least=_percent(least))]
     return notes, problems[:100]
 
 
-def _percent(share: float) -> str:
-    return f"{share * 100:.1f} %".replace(".", ",")
+def _percent(share: float) -> dict:
+    return number(share * 100, 1, "%")
 
 
 def _parent_rules(spec: BoundaryUpload, levels: tuple[Level, ...]) -> list[str]:
@@ -311,13 +321,13 @@ def _parent_rules(spec: BoundaryUpload, levels: tuple[Level, ...]) -> list[str]:
     return ["" if r == "spatial" else r for r in rules]
 
 
-def _keys_above(gdf: gpd.GeoDataFrame, keys: pd.Series, rule: str, what: str
+def _keys_above(gdf: gpd.GeoDataFrame, keys: pd.Series, rule: str, level: Level
                 ) -> tuple[pd.Series, list[str], list[str]]:
     """Each base row's key one level up, from a key prefix or a column (zeros restored as for keys)."""
     kind, _, arg = rule.partition(":")
     if kind == "prefix":
         return keys.str[:int(arg)], [], []
-    return restore_zeros(key_texts(gdf[arg]), None, f"{what}-Schlüssel")
+    return restore_zeros(key_texts(gdf[arg]), None, Message("chk_b_level_keys", level=level_name(level)))
 
 
 def _two_parents(chain: list[pd.Series], levels: tuple[Level, ...]) -> list[str]:
@@ -327,9 +337,8 @@ def _two_parents(chain: list[pd.Series], levels: tuple[Level, ...]) -> list[str]
         pairs = pd.DataFrame({"area": chain[i].values, "parent": chain[i + 1].values}).drop_duplicates()
         split = pairs[pairs["area"].duplicated(keep=False)]
         for area, group in list(split.groupby("area"))[:10]:
-            problems.append(f"{levels[i].label()} {area} liegt laut Datei in mehreren Gebieten der Ebene "
-                            f"{levels[i + 1].label()} ({', '.join(map(repr, group['parent']))}); jedes Gebiet "
-                            "gehört zu genau einem übergeordneten")
+            problems.append(Message("chk_b_two_parents", level=level_name(levels[i]), area=area,
+                                    upper=level_name(levels[i + 1]), parents=", ".join(map(repr, group["parent"]))))
     return problems
 
 
@@ -340,10 +349,8 @@ def _unnamed_parents(parents: pd.Series, spec: BoundaryUpload) -> list[str]:
     unknown = sorted(set(parents) - set(map(str, spec.parent_names)))
     if not unknown:
         return []
-    return [f"Stadtbezirk-Schlüssel {', '.join(map(repr, unknown[:10]))} stehen nicht in parent_names "
-            f"({', '.join(map(repr, sorted(map(str, spec.parent_names))[:12]))}). Haben die Schlüssel führende "
-            "Nullen verloren, geben Sie key_length an (die Länge der Schlüssel); sonst ergänzen Sie parent_names "
-            "oder prüfen Sie parent_key_length."]
+    return [Message("chk_b_unnamed_parents", keys=", ".join(map(repr, unknown[:10])),
+                    names=", ".join(map(repr, sorted(map(str, spec.parent_names))[:12])))]
 
 
 def add_uploaded_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDataFrame], source_crs: str,

@@ -17,8 +17,10 @@ import shapely
 from atlas.ingest.boundary_upload import (
     METRIC_CRS,
     OVERLAP_TOLERANCE_M2,
+    overlap_message,
     read_boundary_upload,
 )
+from atlas.ingest.messages import Message
 from atlas.services import crosswalk, queries, territory
 from atlas.services.boundaries import BoundaryError, validate_areas
 from atlas.services.context import Atlas
@@ -47,7 +49,7 @@ def grid_frame(gdf: gpd.GeoDataFrame, spec: GridUpload) -> gpd.GeoDataFrame:
     missing = [c for c in (spec.key_col, spec.name_col) if c not in gdf.columns]
     if missing:
         columns = sorted(c for c in gdf.columns if c != "geometry")
-        raise BoundaryError([f"Spalte {c!r} fehlt; vorhanden sind {columns}" for c in missing])
+        raise BoundaryError([Message("chk_b_column_missing", column=repr(c), columns=str(columns)) for c in missing])
     out = gpd.GeoDataFrame({"area_id": gdf[spec.key_col].astype(str).str.strip(),
                             "name": gdf[spec.name_col].astype(str).str.strip()},
                            geometry=gdf.geometry.values, crs=gdf.crs).to_crs("EPSG:4326")
@@ -58,7 +60,7 @@ def grid_frame(gdf: gpd.GeoDataFrame, spec: GridUpload) -> gpd.GeoDataFrame:
         elif how == "column" and arg in gdf.columns:
             out["parent_id"] = gdf[arg].astype(str).str.strip().to_numpy()
         else:
-            raise BoundaryError([f"parent_from {spec.parent_from!r}: erwartet 'prefix:<n>' oder 'column:<Spalte>'"])
+            raise BoundaryError([Message("chk_g_parent_from", value=repr(spec.parent_from))])
     problems = validate_areas(out)
     problems = problems or overlaps(out)
     if problems:
@@ -76,7 +78,7 @@ def overlaps(gdf: gpd.GeoDataFrame) -> list[str]:
         if i < j:
             shared = shapely.area(shapely.intersection(geoms[i], geoms[j]))
             if shared > OVERLAP_TOLERANCE_M2:
-                out.append(f"{keys[i]} und {keys[j]} überlappen sich auf {shared:,.0f} m²")
+                out.append(overlap_message(keys[i], keys[j], shared))
     return out
 
 
@@ -99,9 +101,9 @@ def store_grid_frame(atlas: Atlas, viewer: Principal, grid: gpd.GeoDataFrame, sp
         raise PermissionError("Nur die Administration legt Planungsraster an / admins only")
     set_id = spec.set_id or queries.current_set(atlas)
     if set_id not in set(queries.boundary_sets(atlas)["set_id"]):
-        raise BoundaryError([f"Gebietsstand {set_id!r} gibt es nicht"])
+        raise BoundaryError([Message("chk_g_no_set", set=repr(set_id))])
     if spec.nests_in and spec.nests_in not in territory.level_ids(atlas)[1:]:
-        raise BoundaryError([f"nests_in {spec.nests_in!r} ist keine Ebene oberhalb der Basisebene"])
+        raise BoundaryError([Message("chk_g_nests_in", value=repr(spec.nests_in))])
     base = base_frame(atlas, set_id)
     grid_parent = base_parent = None
     if spec.nests_in:
@@ -140,19 +142,18 @@ def read_points(content: bytes) -> pd.DataFrame:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise crosswalk.CrosswalkError(["Punkte: die Datei ist nicht UTF-8-kodiert"]) from None
+        raise crosswalk.CrosswalkError([Message("chk_g_points_encoding")]) from None
     sep = ";" if text.split("\n", 1)[0].count(";") else ","
     frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     missing = [c for c in ("lon", "lat", "count") if c not in frame.columns]
     if missing:
-        raise crosswalk.CrosswalkError([f"Punkte, Zeile 1: Spalte(n) {', '.join(missing)} fehlen; erwartet "
-                                        "lon;lat;count"])
+        raise crosswalk.CrosswalkError([Message("chk_g_points_columns", columns=", ".join(missing))])
     problems = []
     for col, low, high in (("lon", -180, 180), ("lat", -90, 90), ("count", 0, 1e9)):
         numbers = pd.to_numeric(frame[col].str.replace(",", ".", regex=False), errors="coerce")
         for row in frame.index[numbers.isna() | (numbers < low) | (numbers > high)][:20]:
-            problems.append(f"Punkte, Zeile {row + 2}, Spalte {col}: {frame.at[row, col]!r} ist keine Zahl von "
-                            f"{low:g} bis {high:g}")
+            problems.append(Message("chk_g_points_number", row=row + 2, column=col, value=repr(frame.at[row, col]),
+                                    low=low, high=int(high)))
         frame[col] = numbers
     if problems:
         raise crosswalk.CrosswalkError(problems)

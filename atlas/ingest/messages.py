@@ -134,3 +134,8 @@ def in_language(entries: list[dict], lang: str) -> list[dict]:
     """Report entries with `message` in `lang` (copies; key and parameters dropped: for display and the API)."""
     return [{k: v for k, v in e.items() if k not in ("key", "params")} | {"message": problem_text(e, lang)}
             for e in entries]
+
+
+def say(text: str, lang: str) -> str:
+    """Any message in `lang`: a `Message` rendered, other text (from a layer without keys) as it is."""
+    return text.text(lang) if isinstance(text, Message) else str(text)

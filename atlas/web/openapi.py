@@ -530,7 +530,7 @@ ROUTES: tuple[Op, ...] = (
     Op("post", "/api/v1/grids", "Admins: add a parallel planning grid (Grundschulbezirke, Sozialräume) with its "
                                 "crosswalk to the base level: by area overlap, by counts at `points`, or an "
                                 "uploaded `crosswalk` CSV.",
-       json_answer({"type": "object"}, "Stored."), (), WRITE + (413, 422), 201,
+       json_answer({"type": "object"}, "Stored."), (LANG,), WRITE + (413, 422), 201,
        multipart({"file": FILE_FIELD, "grid_id": STR, "name_de": STR, "name_en": STR, "plural_de": STR,
                   "plural_en": STR, "key_col": STR, "name_col": STR, "set_id": STR, "nests_in": STR,
                   "parent_from": STR, "note": STR, "crosswalk": FILE_FIELD, "points": FILE_FIELD},
@@ -541,7 +541,7 @@ ROUTES: tuple[Op, ...] = (
                                      "file of the base level, or one file per level as `file_<level>` (with "
                                      "`key_col_<level>`, `name_col_<level>`, `parent_col_<level>`; no parent column: "
                                      "by location). Every area must lie in its parent.",
-       json_answer({"type": "object"}, "Stored."), (), WRITE + (413, 422), 201,
+       json_answer({"type": "object"}, "Stored."), (LANG,), WRITE + (413, 422), 201,
        multipart({"file": FILE_FIELD, "valid_from": DATE, "key_col": STR,
                   "name_col": STR, "parent_col": STR, "parent_key_length": STR, "parent_names": JSON_TEXT,
                   "key_length": STR, "set_id": STR, "label": STR, "city_name": STR, "city_key": STR,

@@ -40,7 +40,7 @@ from atlas.ingest.boundary_upload import (
     store_uploaded_set,
 )
 from atlas.ingest.grid_upload import GridUpload, read_points, store_uploaded_grid
-from atlas.ingest.messages import Message, in_language
+from atlas.ingest.messages import Message, in_language, say
 from atlas.services import audit_trail, indices, versions
 from atlas.services.boundaries import BoundaryError
 from atlas.services.sharing import share
@@ -289,9 +289,7 @@ def boundaries_upload() -> Response:
     except PermissionError as exc:
         return error_response(403, "forbidden", str(exc))
     except (BoundaryError, ValueError) as exc:
-        problems = exc.problems if isinstance(exc, BoundaryError) else [str(exc)]
-        return _json({"ok": False, "errors": [{"row": None, "column": None, "value": None, "message": p}
-                                              for p in problems]}, 422)
+        return _refused(exc.problems if isinstance(exc, BoundaryError) else [str(exc)])
     return _boundaries_added(atlas, viewer, result)
 
 
@@ -317,9 +315,7 @@ def grid_upload() -> Response:
     except PermissionError as exc:
         return error_response(403, "forbidden", str(exc))
     except (BoundaryError, ValueError) as exc:
-        problems = getattr(exc, "problems", None) or [str(exc)]
-        return _json({"ok": False, "errors": [{"row": None, "column": None, "value": None, "message": p}
-                                              for p in problems]}, 422)
+        return _refused(getattr(exc, "problems", None) or [str(exc)])
     atlas.audit.record(viewer.name, "grid_added", result["grid"],
                        f"{result['areas']} Gebiete, Gewichte: {result['method']}")
     return _json({"ok": True, **result}, 201)
@@ -329,7 +325,15 @@ def _boundaries_added(atlas, viewer, result: dict) -> Response:
     counts = ", ".join(f"{n} {level}" for level, n in result["levels"].items())
     atlas.audit.record(viewer.name, "boundaries_added", result["set_id"],
                        f"{counts} ab {result['valid_from']} ({result['source_crs']})")
-    return _json({"ok": True, **result}, 201)
+    lang = norm_lang(request.args.get("lang"))
+    return _json({"ok": True, **result, "notes": [say(n, lang) for n in result.get("notes", [])]}, 201)
+
+
+def _refused(problems: list) -> Response:
+    """A boundary or grid file refused: every reason as a report entry, in the caller's language (`?lang=`)."""
+    lang = norm_lang(request.args.get("lang"))
+    return _json({"ok": False, "errors": [{"row": None, "column": None, "value": None, "message": say(p, lang)}
+                                          for p in problems]}, 422)
 
 
 def _date(text):
