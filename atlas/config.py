@@ -47,6 +47,8 @@ class Settings:
     background_queue: int = 4
     # Areas from which the map draws on one canvas instead of one SVG path per area (issue 19).
     canvas_from_areas: int = 2000
+    # Areas from which the map is drawn from vector tiles stored with the boundary set (issue 19).
+    tiles_from_areas: int = 5000
     # PostgreSQL for the state several app servers share (docs/scaling.md); empty: embedded, files only.
     database_url: str = ""
 
@@ -137,6 +139,9 @@ def load_settings() -> Settings:
         answer_cache_size=int(os.environ.get("ATLAS_ANSWER_CACHE_SIZE", "512")),
         # A map level with at least this many areas is drawn on a canvas (SVG paths grow slow past a few thousand).
         canvas_from_areas=int(os.environ.get("ATLAS_CANVAS_FROM_AREAS", "2000")),
+        # A level with at least this many areas gets vector tiles when its boundary set is stored, and the
+        # map draws it from them (values still travel as the hideout); below, GeoJSON on SVG or canvas.
+        tiles_from_areas=int(os.environ.get("ATLAS_TILES_FROM_AREAS", "5000")),
         # Log lines as text for a developer's terminal, or "json" (one object per line) for a log collector.
         log_format=_log_format(os.environ.get("ATLAS_LOG_FORMAT", "text")),
         # Scratch space for export files while they are built and streamed. Inside the data

@@ -155,12 +155,15 @@ def sets_frame(sets: list[BoundarySet], source_crs: str) -> pd.DataFrame:
 
 
 def add_boundary_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDataFrame],
-                     source_crs: str, bands_from: int | None = None) -> None:
+                     source_crs: str, bands_from: int | None = None, tiles_from: int | None = None) -> None:
     """Append a validated boundary set to the store; older sets stay for earlier periods.
 
     `bands_from` (the app's `canvas_from_areas`): levels with at least this
     many areas get their map's zoom bands stored in the same write
     (`write_map_bands`); None stores none (the map builds them when asked).
+    `tiles_from` (the app's `tiles_from_areas`): levels with at least this
+    many areas also get vector tiles (`tiles.write_map_tiles`), sharing the
+    bands' passes; None stores none (the map then draws GeoJSON on a canvas).
     Raises `BoundaryError` when the set's key, validity or features are wrong.
     """
     areas_new = hierarchy_frame(boundary_set.set_id, levels)
@@ -178,8 +181,12 @@ def add_boundary_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDat
     tx.replace_table("boundary_sets", sets_new if sets_old is None else pd.concat([sets_old, sets_new]))
     tx.replace_table("areas", areas_new if areas_old is None else pd.concat([areas_old, areas_new]))
     tx.ensure_empty_tables()
+    steps: dict = {}  # per level: the passes bands and tiles share
     if bands_from is not None:
-        write_map_bands(tx, boundary_set.set_id, areas_new, bands_from)
+        write_map_bands(tx, boundary_set.set_id, areas_new, bands_from, steps)
+    if tiles_from is not None:
+        from atlas.services.tiles import write_map_tiles  # tiles build on the bands defined here
+        write_map_tiles(tx, boundary_set.set_id, areas_new, tiles_from, steps)
 
 
 def feature_collection(areas: pd.DataFrame, precision: int = 6, simplify: float = 0.0,
@@ -260,7 +267,7 @@ def band_name(band: int) -> str:
     return f"{b.tolerance:g}-{b.precision}-{'plain' if band == FINEST else 'coverage'}"
 
 
-def write_map_bands(tx, set_id: str, areas: pd.DataFrame, bands_from: int) -> list[str]:
+def write_map_bands(tx, set_id: str, areas: pd.DataFrame, bands_from: int, steps: dict | None = None) -> list[str]:
     """Store every zoom band of each level of a set with at least `bands_from` areas; the levels written.
 
     Why at write time: building a band of 11,000 areas takes seconds to tens
@@ -268,18 +275,19 @@ def write_map_bands(tx, set_id: str, areas: pd.DataFrame, bands_from: int) -> li
     process otherwise paid again on its first map of the state, keeping its
     first visitor waiting. Kept per area (key, GeoJSON text), so the reader
     still takes names and order from the areas table. Smaller levels are
-    built on request as before (fast there).
+    built on request as before (fast there). `steps`: kept per level for
+    the vector tiles written in the same write (`tiles.write_map_tiles`).
     """
     written = []
     for level, rows in areas.groupby("level", sort=False):
         if len(rows) < bands_from:
             continue
         rows = rows.sort_values("area_id", kind="stable", ignore_index=True)  # the map's order (queries.areas)
-        steps: dict = {}
+        level_steps: dict = {} if steps is None else steps.setdefault(str(level), {})
         for band in range(len(BANDS)):
             tx.put_map_band(set_id, level, band_name(band), pa.table({
                 "area_id": pa.array(rows["area_id"].tolist(), pa.string()),
-                "geometry": pa.array(band_texts(rows, band, steps), pa.string())}))
+                "geometry": pa.array(band_texts(rows, band, level_steps), pa.string())}))
         written.append(str(level))
     return written
 

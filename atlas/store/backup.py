@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from atlas.store.shared_state import AUDIT, IN_POSTGRES, NOTES, Shared, shared_for
-from atlas.store.store import MANIFEST, SUMMARIES, Store, map_band_files
+from atlas.store.store import MANIFEST, SUMMARIES, Store, map_band_files, map_tiles_files
 
 CHECKSUMS = "SHA256SUMS"
 INFO = "backup.json"
@@ -184,7 +184,7 @@ def _is_side_file(name: str) -> bool:
 
 def referenced_files(manifest: dict) -> list[str]:
     """Every store-relative file the manifest names (single tables, value files, the values' summaries,
-    the map's stored zoom bands).
+    the map's stored zoom bands and vector tiles).
 
     Summary files and bands are part of the store, backed up and checked like
     the files they are built from, so a restored store starts as fast as the
@@ -199,6 +199,7 @@ def referenced_files(manifest: dict) -> list[str]:
     summaries = manifest.get("summaries") or {}
     out.extend(summaries[name] for name in SUMMARIES if isinstance(summaries.get(name), str) and summaries[name])
     out.extend(map_band_files(manifest))
+    out.extend(map_tiles_files(manifest))  # the map's vector tiles (MBTiles files)
     return out
 
 

@@ -37,6 +37,9 @@ OPTIONAL_TABLES = ("users", "tokens", "catalog", "grids", "crosswalks")
 # `write_map_bands`): the manifest's `map_bands`, {set_id: {level: {band name: file}}}, each file (area_id,
 # geometry as GeoJSON text). A store without them still maps: the bands are then built when asked.
 MAP_BANDS = "map_bands"
+# Vector tiles of a level too big for GeoJSON (atlas/services/tiles.py): the manifest's `map_tiles`,
+# {set_id: {level: {scheme name: file}}}, each an MBTiles (SQLite) file under tables/, written with the set.
+MAP_TILES = "map_tiles"
 # `grids`: the areas of every parallel planning grid (grid_id, area_id, name, WKB geometry); `crosswalks`:
 # (grid_id, grid_area, base_area, weight). Their descriptions are the manifest's `grids` (atlas/services/crosswalk.py).
 # Schema of the values table: one Parquet file per version, appended.
@@ -377,6 +380,11 @@ class Store:
         rel = ((self.manifest().get(MAP_BANDS) or {}).get(set_id) or {}).get(level, {}).get(band)
         return pq.read_table(self.data_dir / rel) if rel else None
 
+    def map_tiles(self, set_id: str, level: str, scheme: str) -> str | None:
+        """The store-relative MBTiles file of a set's level (MAP_TILES), or None when this store has none."""
+        rel = ((self.manifest().get(MAP_TILES) or {}).get(set_id) or {}).get(level, {}).get(scheme)
+        return rel if isinstance(rel, str) and rel else None
+
     # ----------------------------------------------------------------- writing
     @contextmanager
     def writing(self) -> Iterator[Transaction]:
@@ -450,6 +458,32 @@ class Transaction:
 
     def has_map_band(self, set_id: str, level: str, band: str) -> bool:
         return bool(((self.manifest.get(MAP_BANDS) or {}).get(set_id) or {}).get(level, {}).get(band))
+
+    def put_map_tiles(self, set_id: str, level: str, scheme: str, build) -> str:
+        """Store a level's vector tiles (MAP_TILES): `build(path)` writes the MBTiles file; listed only at the swap.
+
+        Written as a `.part` file, synced and renamed like the Parquet files,
+        and removed again if the write fails before the manifest swap.
+        """
+        rel = f"tables/map-tiles-{uuid.uuid4().hex[:12]}.mbtiles"
+        path = self.store.data_dir / rel
+        self.dirty = True
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        try:
+            build(tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        os.replace(tmp, path)
+        self._written.append(path)
+        self.manifest.setdefault(MAP_TILES, {}).setdefault(set_id, {}).setdefault(level, {})[scheme] = rel
+        return rel
+
+    def has_map_tiles(self, set_id: str, level: str, scheme: str) -> bool:
+        return bool(((self.manifest.get(MAP_TILES) or {}).get(set_id) or {}).get(level, {}).get(scheme))
 
     def put_grid(self, meta: dict, areas: pd.DataFrame, weights: pd.DataFrame) -> None:
         """Add or replace one parallel grid: its areas, its crosswalk and its description, together."""
@@ -588,6 +622,12 @@ def map_band_files(manifest: dict) -> list[str]:
     """Every stored zoom band file the manifest names (MAP_BANDS)."""
     return [rel for levels in (manifest.get(MAP_BANDS) or {}).values() for bands in levels.values()
             for rel in bands.values() if isinstance(rel, str) and rel]
+
+
+def map_tiles_files(manifest: dict) -> list[str]:
+    """Every stored vector tile file the manifest names (MAP_TILES)."""
+    return [rel for levels in (manifest.get(MAP_TILES) or {}).values() for schemes in levels.values()
+            for rel in schemes.values() if isinstance(rel, str) and rel]
 
 
 def _private_connection() -> duckdb.DuckDBPyConnection:

@@ -29,6 +29,7 @@ from atlas.web.pages import profile as profile_page
 from atlas.web.pages import targets as targets_page
 from atlas.web.pages.print_view import print_view
 from atlas.web.request_log import configure_logging, install_request_log
+from atlas.web.tiles_route import tiles_bp
 from atlas.web.workflow_api import workflow
 from auth import current_principal
 from auth.login import init_auth
@@ -160,12 +161,15 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
     server.register_blueprint(workflow)
     server.register_blueprint(openapi)
     server.register_blueprint(print_view)
+    server.register_blueprint(tiles_bp)  # the map's vector tiles (big levels, issue 19)
     app = Dash(
         __name__, server=server, use_pages=True, pages_folder="", title="Ortsatlas",
         enable_mcp=False,  # never expose callbacks and layouts to machine clients without the rights checks
         # Several pages: each page's callbacks target ids that exist only on that page.
         suppress_callback_exceptions=True,
         assets_folder=str(PROJECT_ROOT / "assets"), serve_locally=True, update_title=None,
+        # Served, but not put on every page: the vector-tile renderer loads only when a map uses tiles.
+        assets_path_ignore=["^vendor$"],
         compress=True,  # tablets on town-hall Wi-Fi: ~6 MB of scripts shrink to under 2 MB
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
