@@ -198,7 +198,7 @@ def _aggregate_by_sql(aggregation: str, scale: str) -> str:
 
 
 def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | None, level: str,
-                area_filter: str | None = None, within: tuple[str, str] | None = None) -> pd.DataFrame:
+                area_filter: str | None = None, within: list[tuple[str, str]] | None = None) -> pd.DataFrame:
     """Rows of one level for one or all periods, in a single query.
 
     Base-level rows cover every base area of each period's boundary set;
@@ -208,11 +208,12 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
     ancestor's total. Higher levels group the base rows by their ancestor at
     that level (`area_ancestors`), so any depth works the same way.
     `area_filter` keeps only one area of the level (time series). `within`
-    (level, key), with every level at once, keeps the subtree below one area:
-    its base areas and every area above them up to it (an area's time series
-    and its ancestors' in one query). `has_cell` tells a row with a stored
-    cell (at a level above the base: one below it) from the grid's gaps, which
-    a query for that area alone would not return.
+    [(level, key), ...], with every level at once, keeps the subtrees below
+    those areas: their base areas and every area above them up to them (an
+    area's time series and its ancestors' in one query; rows above a subtree's
+    root cover only part of their ground and are not to be used). `has_cell`
+    tells a row with a stored cell (at a level above the base: one below it)
+    from the grid's gaps, which a query for that area alone would not return.
     """
     if level not in territory.level_ids(atlas) and level != _ALL_LEVELS:
         raise ValueError(f"unknown level {level!r}")
@@ -223,8 +224,8 @@ def _level_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: str | N
     cell_scope, grid_scope, sparams = "", "", []
     if area_filter and base_level:
         cell_scope, grid_scope, sparams = "AND v.area_id = ?", "AND a.area_id = ?", [area_filter, area_filter]
-    elif within:  # the subtree's base areas as constants: DuckDB filters them while it reads the file
-        members = _descendants(atlas, *within)
+    elif within:  # the subtrees' base areas as constants: DuckDB filters them while it reads the file
+        members = sorted({m for root in within for m in _descendants(atlas, *root)})
         marks = ", ".join("?" for _ in members) or "NULL"
         cell_scope, grid_scope, sparams = f"AND v.area_id IN ({marks})", f"AND a.area_id IN ({marks})", members * 2
     elif area_filter:
@@ -749,7 +750,7 @@ class _Family:
     """
 
     def __init__(self, atlas: Atlas, viewer: Principal, ind: Indicator, root: tuple[str, str]):
-        self._read = lambda: _level_rows(atlas, viewer, ind, None, _ALL_LEVELS, within=root)
+        self._read = lambda: _level_rows(atlas, viewer, ind, None, _ALL_LEVELS, within=[root])
         self._frame: pd.DataFrame | None = None
 
     @property
@@ -816,10 +817,10 @@ def area_series(atlas: Atlas, viewer: Principal, indicator_id: str, keys: list[s
 
     Why: the compare page draws six areas, their parents and the territory;
     one `timeseries` per key was a query (or two) each. Here every level's
-    rows over all periods are read once (`_level_rows` with every level, the
-    read the disclosure pattern needs anyway, so a pattern still to compute
-    shares it) and each key's rows picked out as `timeseries` would answer
-    them: periods with a cell of its own (or below it), the top's every
+    rows over all periods are read once: the whole territory when the
+    disclosure pattern is still to compute (it reads just that, and shares
+    it), else only the keys' subtrees (`_series_rows`). Each key's rows are
+    then picked out as `timeseries` would answer them: periods with a cell of its own (or below it), the top's every
     period, suppressed with the same pattern (period None), and without the
     periods in which the key covers other ground (those are not its line).
     Columns: period, area_id, name, value, status; keys in the order given
@@ -839,7 +840,7 @@ def area_series(atlas: Atlas, viewer: Principal, indicator_id: str, keys: list[s
         read["rows"] = _level_rows(atlas, viewer, ind, None, _ALL_LEVELS)
         return read["rows"]
     pattern = disclosure_pattern(atlas, viewer, ind, None, every_level)
-    frame = read["rows"] if "rows" in read else every_level()
+    frame = read["rows"] if "rows" in read else _series_rows(atlas, viewer, ind, known)
     level, area, set_ids = (frame[c].to_numpy(dtype=object) for c in ("level", "area_id", "set_id"))
     cell, period = frame["has_cell"].to_numpy(dtype=bool), frame["period"].to_numpy(dtype=object)
     top = territory.top_level(atlas)
@@ -853,6 +854,31 @@ def area_series(atlas: Atlas, viewer: Principal, indicator_id: str, keys: list[s
         picked.append(at[np.argsort(period[at], kind="stable")])
     rows = frame.take(np.concatenate(picked))[_ROW_COLS].reset_index(drop=True)
     return disclosure.apply(rows, pattern, ind, viewer)[cols].reset_index(drop=True)
+
+
+def _series_rows(atlas: Atlas, viewer: Principal, ind: Indicator,
+                 known: list[tuple[str, tuple[str, str, list[str]]]]) -> pd.DataFrame:
+    """Every level's rows over all periods for the keys' subtrees only, the top's from its kept series.
+
+    Each key below the top is read within its highest ancestor below the
+    top (itself if it has none), as `_Family` does for one area: six areas
+    of a city of 1,000 are a few subtrees, not the whole territory. The
+    top's rows in that read cover part of its ground, so they are replaced
+    by `_top_series` (the rows `timeseries` draws for the territory).
+    """
+    top = territory.top_level(atlas)
+    roots = []
+    for key, (set_id, level, _) in known:
+        if level != top:
+            below = [(lv, k) for lv, k in ancestors(atlas, set_id, key) if lv != top]
+            roots.append(below[-1] if below else (level, key))
+    parts = []
+    if roots:
+        rows = _level_rows(atlas, viewer, ind, None, _ALL_LEVELS, within=list(dict.fromkeys(roots)))
+        parts.append(rows[rows["level"] != top])
+    if any(level == top for _, (_, level, _) in known):
+        parts.append(_top_series(atlas, viewer, ind).assign(level=top, has_cell=True))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 
 # Two areas with one key are one series only when their ground is the same (intersection over union).
