@@ -331,7 +331,8 @@ def change_classes(table: ChangeTable, k: int = 5, lang: str = "de") -> ChangeCl
                 "kind": "missing"},
                {"color": SUPPRESSED_COLOR, "label": gap_word("suppressed", lang),
                 "count": int((classes == -2).sum()), "kind": "suppressed"}]
-    labels = [change_label(r, table, lang) for r in rows.itertuples(index=False)]
+    # only the columns a label needs: iterating the areas' Arrow-backed key and name columns cost more than the labels
+    labels = [change_label(r, table, lang) for r in rows[["status", "change", "change_pct"]].itertuples(index=False)]
     return ChangeClasses(classes.tolist(), colors + [NOT_COMPARABLE_COLOR], legend, labels)
 
 
