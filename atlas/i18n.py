@@ -447,7 +447,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                  "Too many files are being checked; please try again in a minute."),
     "chk_unassigned_area": ("{owner} – nicht zuordenbar ({id})", "{owner} – not assignable ({id})"),
     # boundary and grid uploads (atlas/ingest/boundary_upload.py, grid_upload.py)
-    "chk_b_format": ("Format {suffix} wird nicht gelesen; erwartet GeoJSON, GeoPackage oder ein ZIP mit Shapefile "
+    "chk_b_format": ("Das Format {suffix} wird nicht gelesen; erwartet GeoJSON, GeoPackage oder ein ZIP mit Shapefile "
                      "(.shp, .shx, .dbf, .prj)", "The format {suffix} is not read; expected GeoJSON, GeoPackage or a "
                      "ZIP with a Shapefile (.shp, .shx, .dbf, .prj)"),
     "chk_b_unreadable": ("Die Geodatei ist nicht lesbar: {reason}", "The geodata file cannot be read: {reason}"),
@@ -525,6 +525,13 @@ STRINGS: dict[str, tuple[str, str]] = {
                              "Points, row 1: column(s) {columns} missing; expected lon;lat;count"),
     "chk_g_points_number": ("Punkte, Zeile {row}, Spalte {column}: {value} ist keine Zahl von {low} bis {high}",
                             "Points, row {row}, column {column}: {value} is not a number from {low} to {high}"),
+    "chk_not_confirmable": ("Upload ist im Zustand '{state}' und kann nicht bestätigt werden",
+                            "The upload is in the state '{state}' and cannot be confirmed"),
+    "chk_not_confirmable_errors": ("Upload ist im Zustand '{state}' und hat Fehler; er kann nicht bestätigt werden",
+                                   "The upload is in the state '{state}' and has errors; it cannot be confirmed"),
+    "chk_no_right_for": ("keine Berechtigung für {id}", "no right to deliver {id}"),
+    "chk_already_stored": ("Upload ist schon gespeichert; bestätigen Sie ihn erneut, um ihn abzuschließen",
+                           "The upload is stored already; confirm it again to complete it"),
     # ---- end of the upload checks
     # ---- staff pages in both languages: upload, releases, admin, their shared pieces (issue 16)
     "js_failed_http": ("Hochladen fehlgeschlagen (HTTP {status}).", "Upload failed (HTTP {status})."),
@@ -649,6 +656,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "adm_au_csv": ("Als CSV herunterladen", "Download as CSV"),
     "adm_m_title_de": ("Titel (deutsch)", "Title (German)"),
     "adm_m_title_en": ("Titel (englisch)", "Title (English)"),
+    "adm_m_unit_en": ("Einheit (englisch, wenn sie Wörter hat)", "Unit (English, if it has words)"),
     "adm_m_def_de": ("Definition (deutsch)", "Definition (German)"),
     "adm_m_def_en": ("Definition (englisch)", "Definition (English)"),
     "adm_m_num_below": ("Geheimhaltung: Zähler unter", "Disclosure control: numerator below"),

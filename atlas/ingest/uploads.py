@@ -254,14 +254,15 @@ def confirm(atlas: Atlas, viewer: Principal, upload_id: str, projection: str | N
             _finish_confirm(atlas, viewer, uploads, pending, stored)
             return [r["version_id"] for r in stored]
         if pending.state != "checked" or not pending.report.get("ok"):
-            raise VersionError(409, "not_confirmable", f"Upload ist im Zustand '{pending.state}'"
-                               + ("" if pending.report.get("ok") else " und hat Fehler") + " / cannot be confirmed")
+            raise VersionError(409, "not_confirmable", Message(
+                "chk_not_confirmable" if pending.report.get("ok") else "chk_not_confirmable_errors",
+                state=pending.state))
         values = uploads.values(upload_id)
         lookup = pending_indicators(atlas, pending)
         for ind_id in values["indicator_id"].unique():
             ind = lookup.get(ind_id)
             if ind is None or not may_deliver(viewer, ind.department):  # rights may have changed since the check
-                raise VersionError(403, "forbidden", f"keine Berechtigung für {ind_id}")
+                raise VersionError(403, "forbidden", Message("chk_no_right_for", id=ind_id))
         delivery = Delivery(values, pending.file_name, pending.checksum, versions.upload_note(upload_id),
                             pending.report.get("new_indicators", []), pending.report.get("boundary_set"),
                             variant)
@@ -294,7 +295,6 @@ def cancel(atlas: Atlas, viewer: Principal, upload_id: str) -> None:
     with atlas.store.writing() as tx:  # not while a confirmation stores it, nor after one that died half done
         pending = uploads.get(upload_id, viewer)
         if pending.state == "checked" and versions.stored_delivery(tx, upload_id, []):
-            raise VersionError(409, "not_cancellable", "Upload ist schon gespeichert; bestätigen Sie ihn erneut, "
-                                                       "um ihn abzuschließen / already stored")
+            raise VersionError(409, "not_cancellable", Message("chk_already_stored"))
         if pending.state == "checked":
             uploads.mark(pending, "cancelled")

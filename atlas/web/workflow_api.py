@@ -81,8 +81,8 @@ def writer_route(fn):
             return refused
         try:
             return fn(*args, **kwargs)
-        except versions.VersionError as exc:
-            return error_response(exc.status, exc.code, str(exc))
+        except versions.VersionError as exc:  # an upload's own refusals in the caller's ?lang=
+            return error_response(exc.status, exc.code, say(exc.args[0], norm_lang(request.args.get("lang"))))
     return wrapped
 
 

@@ -16,7 +16,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from atlas.export import pictures
 from atlas.formatting import format_number, format_value
 from atlas.ingest import uploads
-from atlas.ingest.messages import in_language
+from atlas.ingest.messages import in_language, say
 from atlas.periods import period_label
 from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas
@@ -282,7 +282,8 @@ def preview_view(atlas: Atlas, pending: uploads.Pending) -> list:
     shown = len(rows)
     total = len(values) + counts["not_redelivered"]
     if total > shown:
-        out.append(html.P(tr("up_shown").format(shown=format_number(shown, 0, lang), total=format_number(total, 0, lang)),
+        out.append(html.P(tr("up_shown").format(shown=format_number(shown, 0, lang),
+                                                total=format_number(total, 0, lang)),
                           className="oa-hint"))
     return out
 
@@ -372,7 +373,7 @@ def register_callbacks(app) -> None:
         try:
             ids = uploads.confirm(atlas, viewer, upload_id, projection or None)
         except versions.VersionError as exc:
-            return html.P(str(exc), className="oa-error"), no_update, True, True, True, no_update
+            return html.P(say(exc.args[0], viewer_lang()), className="oa-error"), no_update, True, True, True, no_update
         saved = html.P(tr("up_saved").format(ids=", ".join(map(str, ids))),
                        className="oa-ok")
         shown = versions.describe(atlas, viewer, ids[0])
@@ -392,7 +393,7 @@ def register_callbacks(app) -> None:
         try:
             uploads.cancel(atlas, viewer, upload_id)
         except versions.VersionError as exc:
-            return html.P(str(exc), className="oa-error"), True, no_update, no_update
+            return html.P(say(exc.args[0], viewer_lang()), className="oa-error"), True, no_update, no_update
         return html.P(tr("up_discarded"), className="oa-hint"), True, [], []
 
     @app.callback(
