@@ -163,6 +163,9 @@ class Store:
         # Per summary, per value file (immutable): that file's part of the summary.
         self._summary_parts: dict[str, dict[str, pa.Table]] = {}
         self._summaries_built: dict[str, tuple[int, int]] = {}  # summary name → state key it was built for
+        # The summary files this process wrote last, by store-relative name (files are immutable): the next
+        # write starts from them instead of reading back what it has in memory.
+        self._written_summaries: dict[str, pa.Table] = {}
         self._unindexed: dict[str, set[str]] = {}  # value index of files an older manifest does not list
 
     # ----------------------------------------------------------------- reading
@@ -411,6 +414,7 @@ class Transaction:
         self.manifest = json.loads(json.dumps(manifest))
         self.dirty = False
         self._new_summaries: dict[str, dict[str, pa.Table]] = {}  # per value file added here: its summaries
+        self._summary_tables: dict[str, pa.Table] = {}  # the summary files written here, by name
         self._pointer = store._pointer  # the lock holder's handle (set by `Store.writing`): `swap` commits
         self._summaries_due = False
         self._written: list[Path] = []  # this write's files, removed again should it fail before the swap
@@ -547,16 +551,22 @@ class Transaction:
         try:
             out: dict = {"covers": len(values), "last": values[-1]}
             for name, (_, order) in SUMMARIES.items():
-                parts = [pq.read_table(self.store.data_dir / stored[name])] if covered else []
+                parts = [self._stored_summary(stored[name])] if covered else []
                 parts += ([old[name]] if old else []) + [self._new_summaries[f][name] for f in values[covered:]
                                                          if f in self._new_summaries]
                 conn.register("_parts", pa.concat_tables(parts, promote_options="permissive"))
                 table = conn.sql(f"SELECT * FROM _parts ORDER BY {order}").to_arrow_table()
                 conn.unregister("_parts")
                 out[name] = self._write(table, "tables", f"summary-{name}", row_group_size=VALUE_ROW_GROUP)
+                self._summary_tables[out[name]] = table
         finally:
             conn.close()
         self.manifest["summaries"] = out
+
+    def _stored_summary(self, rel: str) -> pa.Table:
+        """A summary file as this process wrote it, if it did (the file holds that table), else read."""
+        table = self.store._written_summaries.get(rel)
+        return table if table is not None else pq.read_table(self.store.data_dir / rel)
 
     def _commit(self) -> None:
         missing = [n for n in SINGLE_TABLES if not self.manifest["tables"].get(n)]
@@ -567,6 +577,8 @@ class Transaction:
         self.manifest["generation"] = int(self.manifest["generation"]) + 1
         self._swapping = True
         self._pointer.swap(self.manifest)
+        if self._summary_tables:  # only once they are the store's
+            self.store._written_summaries = self._summary_tables
 
 
 def versions_table(versions: pd.DataFrame | None) -> pd.DataFrame:
