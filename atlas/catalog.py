@@ -22,8 +22,8 @@ _ID = re.compile(r"^[a-z0-9_]{2,64}$")
 MAX_DECIMALS = 6  # beyond it a number is noise, and formatting with 10**9 decimals took the map down
 MAX_SCALE = 1_000_000  # per 100, per 1,000 … per million inhabitants
 # Text fields and their longest length: a title is a line, a definition a paragraph.
-TEXT_LIMITS = {"title_de": 200, "title_en": 200, "unit": 40, "department": 64, "definition_de": 5000,
-               "definition_en": 5000, "source": 1000, "contact": 500, "licence": 200, "numerator": 200,
+TEXT_LIMITS = {"title_de": 200, "title_en": 200, "unit": 40, "unit_en": 40, "department": 64,
+               "definition_de": 5000, "definition_en": 5000, "source": 1000, "contact": 500, "licence": 200, "numerator": 200,
                "denominator": 200, "recipe": 20000}
 
 
@@ -71,9 +71,21 @@ class Indicator:
     recipe: str = ""
     # Organisations that may also see a restricted indicator: the owner (a Gemeinde) shares it with them.
     shared_with: tuple[str, ...] = ()
+    # The unit in English where it has words ("Personen" → "persons"); "" = the same as `unit` ("%", "€").
+    unit_en: str = ""
 
     def title(self, lang: str = "de") -> str:
         return self.title_en if lang == "en" else self.title_de
+
+    def unit_in(self, lang: str = "de") -> str:
+        """The unit as a reader of `lang` reads it: an English page said "12,441 Personen" before."""
+        return unit_in(self.unit, self.unit_en, lang)
+
+
+def unit_in(unit: str, unit_en, lang: str) -> str:
+    """A unit in `lang`, for an indicator or a catalogue row (whose `unit_en` may be empty or missing)."""
+    english = unit_en if isinstance(unit_en, str) and unit_en else unit
+    return english if lang == "en" else unit
 
 
 _REQUIRED = {f.name for f in fields(Indicator) if f.default is MISSING} - {"domain"}
@@ -244,5 +256,6 @@ def stored_indicators(frame: pd.DataFrame | None) -> list[Indicator]:
         below = values.get("suppress_value_below")
         values["suppress_value_below"] = None if below is None or pd.isna(below) else int(below)
         values["recipe"] = values["recipe"] if isinstance(values.get("recipe"), str) else ""
+        values["unit_en"] = values["unit_en"] if isinstance(values.get("unit_en"), str) else ""  # older stores
         out.append(Indicator(**_readable(values)))
     return out

@@ -210,5 +210,5 @@ def timeseries_spec(ts: pd.DataFrame | None, ind: Indicator, set_of: Callable[[s
         starts = projection_markers(periods, ahead, lang)
         markers += starts
         note = " ".join(m.note for m in starts)
-    return ChartSpec(title, ind.unit, ind.decimals, tuple(periods), tuple(period_label(p, lang) for p in periods),
+    return ChartSpec(title, ind.unit_in(lang), ind.decimals, tuple(periods), tuple(period_label(p, lang) for p in periods),
                      tuple(lines), tuple(markers), gaps_note(lang), note)

@@ -173,7 +173,7 @@ COUNTY_INDICATORS = [
               "Licensed day-care places in the area per 100 resident children under 6.",
               "fruehkindliche_bildung", "Plätze je 100", "jugend", "internal", "high_good", 1, "ratio", "year",
               "Kita-Bedarfsplanung (Demo)", "Jugendamt", "intern", scale=100,
-              numerator="Genehmigte Kitaplätze", denominator="Kinder unter 6"),
+              numerator="Genehmigte Kitaplätze", denominator="Kinder unter 6", unit_en="places per 100"),
 ]
 
 

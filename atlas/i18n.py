@@ -656,6 +656,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "adm_au_csv": ("Als CSV herunterladen", "Download as CSV"),
     "adm_m_title_de": ("Titel (deutsch)", "Title (German)"),
     "adm_m_title_en": ("Titel (englisch)", "Title (English)"),
+    "adm_m_unit_en": ("Einheit (englisch, wenn sie Wörter hat)", "Unit (English, if it has words)"),
     "adm_m_def_de": ("Definition (deutsch)", "Definition (German)"),
     "adm_m_def_en": ("Definition (englisch)", "Definition (English)"),
     "adm_m_num_below": ("Geheimhaltung: Zähler unter", "Disclosure control: numerator below"),

@@ -50,7 +50,7 @@ def _indicator_lines(atlas: Atlas, viewer: Principal, lang: str) -> list[tuple[s
     out = []
     for r in queries.visible_indicators(atlas, viewer).itertuples(index=False):
         ind = atlas.indicator_by_id[r.id]
-        facts = [ind.definition_en if lang == "en" else ind.definition_de, f"{t('unit', lang)}: {ind.unit}",
+        facts = [ind.definition_en if lang == "en" else ind.definition_de, f"{t('unit', lang)}: {ind.unit_in(lang)}",
                  f"{t('periods', lang)}: {period_label(r.first_period, lang)} – {period_label(r.last_period, lang)}",
                  f"{t('source', lang)}: {ind.source}", f"{t('licence', lang)}: {ind.licence}"]
         out.append((ind.title(lang), " · ".join(facts)))

@@ -227,11 +227,12 @@ def draw_map(atlas: Atlas, table: queries.ValueTable, method: str, k: int, fmt: 
 
     title = _map_title(ind, period, projection, lang)
     fig.text(0.02, 0.95, title, fontsize=17, fontweight="bold", va="top")
-    fig.text(0.02, 0.905, f"{territory.label(atlas, level, lang)} · {ind.unit}", fontsize=11, color="#444444",
+    unit = ind.unit_in(lang)
+    fig.text(0.02, 0.905, f"{territory.label(atlas, level, lang)} · {unit}", fontsize=11, color="#444444",
              va="top")
     fig.legend(handles=legend_handles(legend_entries(c, ind.decimals, lang)), loc="upper left",
                bbox_to_anchor=(0.74, 0.86), frameon=False, fontsize=10,
-               title=f"{ind.unit} · {charts.projection_label(projection, lang)}" if projection else ind.unit,
+               title=f"{unit} · {charts.projection_label(projection, lang)}" if projection else unit,
                title_fontsize=11, alignment="left")
     sets = queries.boundary_sets(atlas).set_index("set_id")
     fig.text(0.02, 0.03, _source_line(atlas, ind, lang, f"{sets.loc[table.set_id, 'label']} · "
@@ -486,8 +487,8 @@ def relation_picture(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, peri
         ax.legend(loc="best", frameon=False, fontsize=9)
     for axis, ind in ((ax.xaxis, found.x), (ax.yaxis, found.y)):
         axis.set_major_formatter(FuncFormatter(lambda v, _, d=ind.decimals: format_number(v, d, lang)))
-    ax.set_xlabel(f"{found.x.title(lang)} ({found.x.unit}), {period_label(found.period_x)}")
-    ax.set_ylabel(f"{found.y.title(lang)} ({found.y.unit}), {period_label(found.period_y)}")
+    ax.set_xlabel(f"{found.x.title(lang)} ({found.x.unit_in(lang)}), {period_label(found.period_x, lang)}")
+    ax.set_ylabel(f"{found.y.title(lang)} ({found.y.unit_in(lang)}), {period_label(found.period_y, lang)}")
     ax.grid(color="#dddddd")
     ax.spines[["top", "right"]].set_visible(False)
     title = f"{found.x.title(lang)} × {found.y.title(lang)}"
@@ -548,7 +549,7 @@ def compare_series_spec(atlas: Atlas, series: pd.DataFrame | None, indicator_id:
                                  tuple(format_values(values, statuses, ind.decimals, "", lang))))
     markers = charts.boundary_markers(periods, functools.partial(queries.set_for_period, atlas),
                                       queries.boundary_sets(atlas), lang)
-    return charts.ChartSpec(ind.title(lang), ind.unit, ind.decimals, tuple(periods),
+    return charts.ChartSpec(ind.title(lang), ind.unit_in(lang), ind.decimals, tuple(periods),
                             tuple(period_label(p, lang) for p in periods), tuple(lines), tuple(markers),
                             gaps_note(lang))
 

@@ -56,7 +56,7 @@ def rows_table(atlas: Atlas, p: Profile, rows: list[ProfileRow], lang: str = "de
     body = []
     for r in rows:
         label = (f"<b>{escape(r.indicator.title(lang))}</b><span class='sub'>"
-                 f"{escape(period_label(r.period, lang))} · {escape(r.indicator.unit)}</span>")
+                 f"{escape(period_label(r.period, lang))} · {escape(r.indicator.unit_in(lang))}</span>")
         for note in (notes or {}).get(r.indicator.id, []):
             label += f"<span class='note'>{escape(t('prof_notes', lang))}: {escape(note['text'])}</span>"
         arrow, words = pv.trend_text(r, lang)

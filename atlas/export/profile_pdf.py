@@ -216,7 +216,7 @@ def rows_table(atlas: Atlas, p: Profile, rows, lang: str = "de", notes: dict | N
     for r in rows:
         label = f"<b>{escape(r.indicator.title(lang))}</b><br/>" \
                 f"<font size='6.8' color='#5b616b'>{escape(period_label(r.period, lang))} · " \
-                f"{escape(r.indicator.unit)}</font>"
+                f"{escape(r.indicator.unit_in(lang))}</font>"
         for note in (notes or {}).get(r.indicator.id, []):
             label += f"<br/><font size='6.8' color='#7a4b00'>{escape(t('prof_notes', lang))}: " \
                      f"{escape(note['text'])}</font>"

@@ -35,13 +35,13 @@ def value_text(value: float | None, status: str | None, row: ProfileRow, lang: s
     if status is None:
         return ""
     if status == "ok" and value is not None:
-        return format_value(value, "ok", row.indicator.decimals, row.indicator.unit, lang)
+        return format_value(value, "ok", row.indicator.decimals, row.indicator.unit_in(lang), lang)
     return status_word(status, lang)
 
 
 def diff_unit(row: ProfileRow, lang: str = "de") -> str:
     """Differences of percentages are percentage points."""
-    return t("prof_pp", lang) if row.indicator.unit.strip() == "%" else row.indicator.unit
+    return t("prof_pp", lang) if row.indicator.unit.strip() == "%" else row.indicator.unit_in(lang)
 
 
 def signed(value: float, decimals: int, lang: str = "de") -> str:
@@ -299,7 +299,7 @@ def as_document(atlas: Atlas, p: Profile, viewer: Principal, lang: str = "de",
         tr = r.trend
         rows.append({
             "indicator": r.indicator.id, "title": r.indicator.title(lang), "domain": r.indicator.domain,
-            "unit": r.indicator.unit, "period": r.period, "value": _num(r.value), "status": r.status,
+            "unit": r.indicator.unit_in(lang), "period": r.period, "value": _num(r.value), "status": r.status,
             "parent_value": _num(r.parent_value), "parent_status": r.parent_status,
             "territory_value": _num(r.territory_value), "territory_status": r.territory_status,
             "difference": _num(r.difference), "difference_parent": _num(r.difference_parent),

@@ -64,8 +64,8 @@ def _scatter(data: ReportData, b: BlockData, fmt: str, lang: str) -> tuple[bytes
     ax = fig.add_axes((0.1, 0.13, 0.86, 0.8))
     ax.scatter(rows.loc[ok, f"{x_ind.id}:value"], rows.loc[ok, f"{y_ind.id}:value"], s=18, color="#0b5cad",
                alpha=0.75)
-    ax.set_xlabel(f"{x_ind.title(lang)} ({x_ind.unit}, {period_label(b.options['periods'][x_ind.id], lang)})")
-    ax.set_ylabel(f"{y_ind.title(lang)} ({y_ind.unit}, {period_label(b.options['periods'][y_ind.id], lang)})",
+    ax.set_xlabel(f"{x_ind.title(lang)} ({x_ind.unit_in(lang)}, {period_label(b.options['periods'][x_ind.id], lang)})")
+    ax.set_ylabel(f"{y_ind.title(lang)} ({y_ind.unit_in(lang)}, {period_label(b.options['periods'][y_ind.id], lang)})",
                   fontsize=8)
     ax.grid(color="#dddddd")
     ax.spines[["top", "right"]].set_visible(False)
@@ -74,7 +74,7 @@ def _scatter(data: ReportData, b: BlockData, fmt: str, lang: str) -> tuple[bytes
 
 def _table_rows(b: BlockData, lang: str) -> tuple[list[str], list[list[tuple[str, str]]]]:
     """Header and cells (text, status) of a table block: one row per area, one column per indicator."""
-    head = [t("level", lang)] + [f"{i.title(lang)} ({i.unit}, {period_label(b.options['periods'][i.id], lang)})"
+    head = [t("level", lang)] + [f"{i.title(lang)} ({i.unit_in(lang)}, {period_label(b.options['periods'][i.id], lang)})"
                                  for i in b.indicators]
     rows = []
     for values in b.table.sort_values("area_id").to_dict("records"):

@@ -300,7 +300,7 @@ def _long_rows(data: ExportData, german: bool) -> tuple[list[str], Iterator[list
         per_indicator(lambda ind: ind.title(data.request.lang)), rows["period"].to_numpy(),
         _cells(rows, "value"), _cells(rows, "numerator"), _cells(rows, "denominator"),
         rows["status"].map({k: v[lang] for k, v in STATUS_WORDS.items()}).to_numpy(),
-        per_indicator(lambda ind: ind.unit), rows["set_id"].to_numpy(),
+        per_indicator(lambda ind: ind.unit_in(data.request.lang)), rows["set_id"].to_numpy(),
         per_indicator(lambda ind: ind.source), per_indicator(lambda ind: ind.licence),
     ]
     if "confidential" in rows and rows["confidential"].notna().any():  # the owning department's own file
@@ -352,7 +352,7 @@ def _legend_lines(data: ExportData, german: bool) -> list[str]:
     lines += ["Zeichenerklärung:" if german else "Symbols:"]
     lines += [f"{SYMBOLS[k]} = {SYMBOL_MEANING[k][lang]}" for k in ("suppressed", "missing", "absent")]
     for ind in data.indicators:
-        lines.append(f"{ind.id}: {ind.title(data.request.lang)} ({ind.unit}); "
+        lines.append(f"{ind.id}: {ind.title(data.request.lang)} ({ind.unit_in(data.request.lang)}); "
                      f"{'Quelle' if german else 'Source'}: {ind.source}; "
                      f"{'Lizenz' if german else 'Licence'}: {ind.licence}")
     for s in data.sets.itertuples():
@@ -453,7 +453,7 @@ def metadata_items(data: ExportData) -> list[tuple[str, str]]:
     for ind in data.indicators:
         items += [("", ""), ("Indikator" if de else "Indicator", f"{ind.title(lang)} ({ind.id})"),
                   ("Definition", ind.definition_en if not de else ind.definition_de),
-                  ("Einheit" if de else "Unit", ind.unit)]
+                  ("Einheit" if de else "Unit", ind.unit_in(lang))]
         if ind.aggregation == "ratio":
             items += [("Zähler" if de else "Numerator", ind.numerator),
                       ("Nenner" if de else "Denominator", ind.denominator),
@@ -511,7 +511,7 @@ def geo_frame(atlas: Atlas, data: ExportData) -> tuple[gpd.GeoDataFrame, dict]:
             "title": rows["indicator_id"].map(lambda i: by_id[i].title(data.request.lang)),
             "period": rows["period"], "value": rows["value"].astype(float),
             "numerator": rows["numerator"].astype(float), "denominator": rows["denominator"].astype(float),
-            "status": rows["status"], "unit": rows["indicator_id"].map(lambda i: by_id[i].unit),
+            "status": rows["status"], "unit": rows["indicator_id"].map(lambda i: by_id[i].unit_in(data.request.lang)),
             "source": rows["indicator_id"].map(lambda i: by_id[i].source),
             "licence": rows["indicator_id"].map(lambda i: by_id[i].licence),
         })

@@ -166,7 +166,7 @@ def _map_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, m
 def _painted(set_id: str, rows: pd.DataFrame, c: Classification, ind, lang: str) -> MapView:
     """What the map receives for classed rows in map order: classes, colours, one label per area, the legend."""
     labels = format_values(rows["value"].to_numpy(dtype=float, na_value=np.nan),
-                           rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit, lang)
+                           rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit_in(lang), lang)
     hideout = {"cls": c.classes, "col": c.colors, "lab": labels, "sel": None,
                "mc": MISSING_COLOR, "sc": SUPPRESSED_COLOR}
     return MapView(set_id, hideout, legend_entries(c, ind.decimals, lang), rows["area_id"].tolist())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from atlas.catalog import unit_in
 from atlas.services import profiles, queries, territory
 from atlas.services.context import Atlas
 from atlas.text_match import fold, words
@@ -47,5 +48,5 @@ def _indicators(atlas: Atlas, viewer: Principal, text: str, limit: int, lang: st
                                                                         "definition_de", "definition_en")))
         if all(w in haystack for w in wanted):
             out.append({"id": row.id, "title": row.title_en if lang == "en" else row.title_de,
-                        "domain": row.domain, "unit": row.unit})
+                        "domain": row.domain, "unit": unit_in(row.unit, getattr(row, "unit_en", ""), lang)})
     return out[:limit]

@@ -49,7 +49,7 @@ def map_table(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, l
     shown = _filtered(rows, text)
     shown = _sorted(shown, sort if sort in SORTS else "key")
     out = [{"area_id": r.area_id, "name": r.name, "parent": parents.get(r.parent_id, r.parent_id or ""),
-            "value": format_value(r.value, r.status, ind.decimals, ind.unit, lang),
+            "value": format_value(r.value, r.status, ind.decimals, ind.unit_in(lang), lang),
             "numerator": _count(r.numerator, r.status, lang), "denominator": _count(r.denominator, r.status, lang),
             "status": _status_word(r.status, lang)} for r in shown.itertuples(index=False)]
     return TableView(out, summary, len(out), len(rows))
@@ -106,7 +106,7 @@ def _summary(atlas: Atlas, viewer: Principal, ind, rows: pd.DataFrame, period: s
              areas: str | None = None) -> str:
     """What the map shows, in one or two sentences, written from the numbers (`areas`: a grid's plural)."""
     ok = rows[rows["status"] == "ok"]
-    fmt = lambda v: format_value(v, "ok", ind.decimals, ind.unit, lang)  # noqa: E731
+    fmt = lambda v: format_value(v, "ok", ind.decimals, ind.unit_in(lang), lang)  # noqa: E731
     top = queries.value_rows(atlas, viewer, ind.id, period, territory.top_level(atlas))
     whole = top.iloc[0] if top is not None and len(top) else None
     missing, secret = int((rows["status"] == "missing").sum()), int((rows["status"] == "suppressed").sum())
@@ -116,7 +116,7 @@ def _summary(atlas: Atlas, viewer: Principal, ind, rows: pd.DataFrame, period: s
         return (f"{ind.title(lang)}, {when}: no area has a value." if lang == "en"
                 else f"{ind.title(lang)}, {when}: für kein Gebiet liegt ein Wert vor.")
     high, low = ok.loc[ok["value"].idxmax()], ok.loc[ok["value"].idxmin()]
-    whole_text = "" if whole is None else format_value(whole["value"], whole["status"], ind.decimals, ind.unit, lang)
+    whole_text = "" if whole is None else format_value(whole["value"], whole["status"], ind.decimals, ind.unit_in(lang), lang)
     if lang == "en":
         text = (f"{ind.title('en')}, {when}, {len(rows)} {areas}: highest {fmt(high['value'])} in {high['name']}, "
                 f"lowest {fmt(low['value'])} in {low['name']}")

@@ -124,6 +124,7 @@ def status(atlas: Atlas, viewer: Principal, indicator_id: str) -> dict | None:
     trend = None if value is None or before is None else ("up" if value > before else "down" if value < before
                                                           else "flat")
     return {"indicator": ind.id, "title_de": ind.title_de, "title_en": ind.title_en, "unit": ind.unit,
+            "unit_en": ind.unit_in("en"),
             "period": periods[-1] if periods else None, "value": value, "previous": before, "trend": trend,
             "light": light(value, target), "target": target}
 

@@ -551,8 +551,8 @@ def describe(atlas: Atlas, viewer: Principal, version_id) -> dict | None:
 
 
 # ------------------------------------------------------------------ metadata of indicators created through uploads
-EDITABLE = ("title_de", "title_en", "definition_de", "definition_en", "unit", "source", "contact", "licence",
-            "suppress_numerator_below", "suppress_denominator_below", "suppress_value_below")
+EDITABLE = ("title_de", "title_en", "definition_de", "definition_en", "unit", "unit_en", "source", "contact",
+            "licence", "suppress_numerator_below", "suppress_denominator_below", "suppress_value_below")
 THRESHOLDS = ("suppress_numerator_below", "suppress_denominator_below", "suppress_value_below")
 REQUIRED_TEXT = ("title_de", "title_en", "unit")
 

@@ -193,8 +193,8 @@ def _ascii_file_names(resp: Response) -> Response:
 def indicators() -> Response:
     atlas = current_atlas()
     vis = queries.visible_indicators(atlas, current_principal())
-    fields = ["id", "title_de", "title_en", "definition_de", "definition_en", "domain", "unit", "department",
-              "visibility", "polarity", "decimals", "aggregation", "scale", "numerator", "denominator",
+    fields = ["id", "title_de", "title_en", "definition_de", "definition_en", "domain", "unit", "unit_en",
+              "department", "visibility", "polarity", "decimals", "aggregation", "scale", "numerator", "denominator",
               "periodicity", "source", "contact", "licence"]
     out = []
     for row in vis.itertuples(index=False):

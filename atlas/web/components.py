@@ -17,6 +17,7 @@ from dash import dcc, html
 from flask import has_request_context, request
 from flask_wtf.csrf import generate_csrf
 
+from atlas.catalog import unit_in
 from atlas.charts import CURRENT_COLOR, MARKER_COLOR, ChartSpec
 from atlas.formatting import format_number, format_timestamp, gaps_note
 from atlas.i18n import STRINGS, norm_lang, t
@@ -174,7 +175,7 @@ def indicator_facts(atlas: Atlas, viewer: Principal, indicator_id: str | None, l
     r = row.iloc[0]
     dept = atlas.departments.get(r["department"], {}).get(lang, r["department"])
     items = [(t("definition", lang), r["definition_en"] if lang == "en" else r["definition_de"]),
-             (t("unit", lang), r["unit"])]
+             (t("unit", lang), unit_in(r["unit"], r.get("unit_en"), lang))]
     if r["aggregation"] == "ratio":
         items += [(t("numerator", lang), r["numerator"]), (t("denominator", lang), r["denominator"])]
     elif r["aggregation"] == "none":

@@ -59,8 +59,8 @@ SCHEMAS = {
     "Error": obj({"error": STR, "message": STR}),
     "Indicator": obj({
         "id": STR, "title_de": STR, "title_en": STR_OR_NULL, "domain": STR, "unit": STR_OR_NULL,
-        "department": STR_OR_NULL, "visibility": STR, "decimals": INT_OR_NULL, "aggregation": STR_OR_NULL,
-        "periodicity": STR_OR_NULL, "periods": STR_LIST, "last_update": STR_OR_NULL}),
+        "unit_en": STR_OR_NULL, "department": STR_OR_NULL, "visibility": STR, "decimals": INT_OR_NULL,
+        "aggregation": STR_OR_NULL, "periodicity": STR_OR_NULL, "periods": STR_LIST, "last_update": STR_OR_NULL}),
     "Feature": obj({"type": {"const": "Feature"}, "geometry": {"type": ["object", "null"]},
                     "properties": {"type": "object"}}),
     "FeatureCollection": obj({"type": {"const": "FeatureCollection"}, "features": array_of(ref("Feature"))},

@@ -108,6 +108,7 @@ def audit_section(atlas: Atlas, viewer: Principal) -> html.Section:
 
 
 META_FIELDS = [("title_de", "adm_m_title_de"), ("title_en", "adm_m_title_en"), ("unit", "unit"),
+               ("unit_en", "adm_m_unit_en"),
                ("source", "source"), ("contact", "contact"), ("licence", "licence"),
                ("definition_de", "adm_m_def_de"), ("definition_en", "adm_m_def_en"),
                ("suppress_numerator_below", "adm_m_num_below"),

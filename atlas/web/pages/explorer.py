@@ -730,7 +730,7 @@ def register_callbacks(app) -> None:
         ind = atlas.indicator_by_id[indicator_id]
         title = pictures.map_title(atlas, viewer, ind, period, lang)  # says "Prognose (…)" for a projected period
         mark = view_mark(atlas, viewer, ind, view, period, method, k, level, lang)
-        return (legend(view.legend, ind.unit, lang), title, period_label(period),
+        return (legend(view.legend, ind.unit_in(lang), lang), title, period_label(period),
                 area_card(atlas, view, area, level, title, lang, mark,
                           area_notes(atlas, viewer, indicator_id, area, period, lang)), mark, not mark)
 

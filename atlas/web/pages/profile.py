@@ -219,7 +219,7 @@ def _domain(atlas: Atlas, p: Profile, domain_id: str, rows: list[ProfileRow], no
     for r in rows:
         arrow, words = pv.trend_text(r, lang)
         label = [_el("Strong", r.indicator.title(lang)),
-                 _el("Span", f"{period_label(r.period, lang)} · {r.indicator.unit}", className="oa-hint oa-sub")]
+                 _el("Span", f"{period_label(r.period, lang)} · {r.indicator.unit_in(lang)}", className="oa-hint oa-sub")]
         for note in notes.get(r.indicator.id, []):
             label.append(_el("Span", f"{t('prof_notes', lang)}: {note['text']} ({note['author']}, {note['date']})",
                              className="oa-note"))

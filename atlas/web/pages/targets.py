@@ -44,18 +44,19 @@ def tile(item: dict, lang: str) -> html.Div:
     goal = item["target"]
     light = item["light"]
     value = format_number(item["value"], 1, lang) if item["value"] is not None else "–"
+    unit = item.get("unit_en", item["unit"]) if lang == "en" else item["unit"]
     return html.Div([
         html.H3(item["title_en"] if lang == "en" else item["title_de"]),
         html.Div([html.Span(className=f"oa-light oa-light-{light}", style={"background": LIGHT_COLORS[light]},
                             title=t(f"tg_light_{light}", lang)),
-                  html.Strong(f"{value} {item['unit']} {_TREND[item['trend']]}"),
+                  html.Strong(f"{value} {unit} {_TREND[item['trend']]}"),
                   html.Span(f" ({item['period']})" if item["period"] else "")], className="oa-tile-value"),
         html.P(t("tg_target_line", lang).format(
             direction=t(f"tg_{goal['direction']}", lang), target=format_number(goal["target"], 1, lang),
             warn=format_number(goal["warn"], 1, lang), deadline=goal["deadline"]), className="oa-hint"),
         # A static picture: one name (the value against the target, as the text above says) instead of SVG parts.
         html.Div(dcc.Graph(figure=gauge(item), config={"displayModeBar": False, "staticPlot": True}), role="img",
-                 **{"aria-label": f"{t(f'tg_light_{light}', lang)}: {value} {item['unit']}"})
+                 **{"aria-label": f"{t(f'tg_light_{light}', lang)}: {value} {unit}"})
         if item["value"] is not None else html.P(t("tg_no_value", lang)),
     ], className=f"oa-tile oa-tile-{light}", id=f"tg-tile-{item['indicator']}")
 
