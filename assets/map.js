@@ -119,6 +119,7 @@ window.ortsatlas = window.ortsatlas || {};
     // Fill colours of the areas on the map, by feature index: the same answer on SVG and on canvas,
     // where there are no paths to inspect (browser tests and the bench ask this).
     shown: function () {
+      if (ns.tiles && ns.tiles.active()) { return ns.tiles.shown(); }  // a level drawn from tiles (assets/tiles.js)
       return Object.keys(layers).filter(function (i) { return layers[i]._map; })
         .map(function (i) { return layers[i].options.fillColor; });
     },

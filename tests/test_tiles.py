@@ -175,3 +175,36 @@ def test_unknown_sets_levels_and_zooms_are_404_and_an_empty_tile_204(client):
 def tiles_route():
     from atlas.web import tiles_route as module
     return module
+
+
+def test_the_tile_renderer_is_served_but_on_no_page_until_a_map_uses_tiles(client):
+    http, _, _ = client
+    page = http.get("/").get_data(as_text=True)
+    assert "/assets/tiles.js" in page and "/assets/map.js" in page  # the small glue, like the map's own script
+    assert "vectorgrid" not in page.lower()  # the renderer is loaded by assets/tiles.js only when tiles are drawn
+    r = http.get("/assets/vendor/leaflet.vectorgrid-1.3.0.bundled.min.js")
+    assert r.status_code == 200 and b"VectorGrid" in r.data
+
+
+def test_a_boundary_set_stored_with_tiles_from_gets_them_in_the_same_write(scratch_atlas):
+    """`add_boundary_set(..., tiles_from=)`: the tiles of the new set's big levels come with the set itself."""
+    from datetime import date
+
+    import geopandas as gpd
+
+    from atlas.services.boundaries import BoundarySet, add_boundary_set
+    current = queries.current_set(scratch_atlas)
+    levels = {}
+    for level in ("ortsteil", "stadtbezirk", "stadt"):
+        areas = queries.areas(scratch_atlas, level, current)
+        levels[level] = gpd.GeoDataFrame(
+            {"area_id": areas["area_id"], "name": areas["name"],
+             "parent_id": areas["parent_id"].where(areas["parent_id"].notna(), None)},
+            geometry=shapely.from_wkb(areas["geometry"].values), crs="EPSG:4326")
+    with scratch_atlas.store.writing() as tx:
+        add_boundary_set(tx, BoundarySet("gs2000", date(2000, 1, 1), date(2005, 12, 31), "Gebietsstand 2000", ""), levels,
+                         "EPSG:25832", bands_from=BIG, tiles_from=BIG)
+    path = tiles.stored_tiles(scratch_atlas.store, "gs2000", "ortsteil")
+    assert path is not None and path.is_file()
+    assert tiles.stored_tiles(scratch_atlas.store, "gs2000", "stadtbezirk") is None
+    assert tiles.tiles_info(path)["areas"] == str(len(levels["ortsteil"]))

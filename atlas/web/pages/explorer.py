@@ -20,7 +20,15 @@ from atlas.export import tables as export
 from atlas.formatting import gaps_note
 from atlas.i18n import norm_lang, t
 from atlas.periods import period_label
-from atlas.services import choropleth, crosswalk, notes, queries, table_view, territory
+from atlas.services import (
+    choropleth,
+    crosswalk,
+    notes,
+    queries,
+    table_view,
+    territory,
+    tiles,
+)
 from atlas.services.context import Atlas
 from atlas.web.components import (
     chart_url,
@@ -34,6 +42,7 @@ from atlas.web.components import (
     timeseries_figure,
 )
 from atlas.web.http import current_atlas
+from atlas.web.tiles_route import tiles_url
 from auth import Principal, current_principal
 from auth.permissions import ANONYMOUS
 
@@ -403,12 +412,13 @@ def layout(**args) -> html.Div:
     set_id = queries.set_for_period(atlas, state.period) if state.period else queries.current_set(atlas)
     # The big path (issue 19): from ATLAS_CANVAS_FROM_AREAS areas on the base level, one canvas instead of an
     # SVG path per area, and geometry per zoom band, the first band fitting the whole territory.
-    big = choropleth.area_count(atlas, set_id) >= atlas.settings.canvas_from_areas
+    big = choropleth.area_count(atlas, set_id) >= atlas.settings.canvas_from_areas or \
+        map_tiles(atlas, set_id, state.level) is not None
     band = choropleth.territory_band(atlas, set_id, state.level) if big else choropleth.FINEST
     # Geometry goes in `data`, not `url`: dash-leaflet 1.1.3 styles url-loaded
     # features with the props from mount time, losing a hideout that arrived first.
     map_children = base_layers + [
-        dl.GeoJSON(id="ex-geojson", data=choropleth.geometry(atlas, set_id, state.level, band), style=_fn("style"),
+        dl.GeoJSON(id="ex-geojson", data=map_data(atlas, set_id, state.level, band), style=_fn("style"),
                    hoverStyle=_fn("hover"), onEachFeature=_fn("tooltip"), hideout={}, zoomToBounds=True),
         dl.LayersControl(point_overlays(lang), position="topright", collapsed=True),
         dl.ScaleControl(position="bottomright", imperial=False),
@@ -441,7 +451,7 @@ def layout(**args) -> html.Div:
         dcc.Store(id="ex-selected", data=state.area),
         dcc.Store(id="ex-set", data=f"{set_id}|{state.level}"),
         dcc.Store(id="ex-grids", data=[g.id for g in crosswalk.readable_grids(atlas, viewer)]),
-        dcc.Store(id="ex-band", data=band), dcc.Store(id="ex-banded", data=big),
+        dcc.Store(id="ex-band", data=band), dcc.Store(id="ex-banded", data=big), dcc.Store(id="ex-tiles"),
         dcc.Store(id="ex-query"),
         dcc.Store(id="ex-url-sink"),
         dcc.Store(id="ex-ts-on", data=False),
@@ -626,6 +636,36 @@ def band_switch_js() -> str:
     }}"""
 
 
+def map_tiles(atlas: Atlas, set_id: str, level: str | None) -> dict | None:
+    """What the map gets for a level drawn from vector tiles (issue 19); None: the level is drawn from GeoJSON.
+
+    From ATLAS_TILES_FROM_AREAS areas, when the set's tiles are stored (a
+    store without them keeps the canvas path): an empty FeatureCollection for
+    the GeoJSON layer, plus the tiles' address, zooms and bounds for
+    assets/tiles.js, which colours the tiles from the same hideout.
+    """
+    level = level or territory.base_level(atlas)
+    if choropleth.area_count(atlas, set_id, level) < atlas.settings.tiles_from_areas:
+        return None
+    url = tiles_url(atlas, set_id, level)
+    if url is None:
+        return None
+    info = tiles.tiles_info(tiles.stored_tiles(atlas.store, set_id, level))
+    return {"type": "FeatureCollection", "features": [], "tiles": url, "minzoom": int(info["minzoom"]),
+            "maxzoom": int(info["maxzoom"]), "bounds": [float(v) for v in info["bounds"].split(",")]}
+
+
+def map_data(atlas: Atlas, set_id: str, level: str | None, band: int | None) -> dict:
+    """The GeoJSON layer's data: the level's geometry at a zoom band, or the tiles' description (`map_tiles`)."""
+    return map_tiles(atlas, set_id, level) or choropleth.geometry(atlas, set_id, level, band)
+
+
+def register_tile_callbacks(app) -> None:
+    """The tiles follow the GeoJSON layer's hideout and data in the browser (assets/tiles.js); nothing to the server."""
+    app.clientside_callback("function (h, d) { return window.ortsatlas.tiles.sync(h, d); }",
+                            Output("ex-tiles", "data"), Input("ex-geojson", "hideout"), Input("ex-geojson", "data"))
+
+
 def band_geometry(atlas: Atlas, current_set: str | None, band) -> dict | None:
     """The shown boundary set and level (`ex-set`, "set|level") at another zoom band; None if unknown."""
     if not current_set or "|" not in current_set or not isinstance(band, int):
@@ -635,6 +675,8 @@ def band_geometry(atlas: Atlas, current_set: str | None, band) -> dict | None:
     if level not in {lv.id for lv in territory.levels(atlas)} or \
             set_id not in set(queries.boundary_sets(atlas)["set_id"]):
         return None
+    if map_tiles(atlas, set_id, level) is not None:
+        return None  # tiles: every zoom has its own, nothing to send
     return choropleth.geometry(atlas, set_id, level, band)
 
 
@@ -702,7 +744,7 @@ def register_callbacks(app) -> None:
         query = {"period": period, "qs": query_string(indicator_id, period, method, k, area, lang, shown),
                  "indicator": indicator_id, "method": method, "k": k, "level": level, "area": area}
         key = f"{view.set_id}|{level}"
-        data = no_update if current_set == key else choropleth.geometry(atlas, view.set_id, level, band)
+        data = no_update if current_set == key else map_data(atlas, view.set_id, level, band)
         return (view.hideout, data, key, query, *slider)
 
     @app.callback(
@@ -735,6 +777,7 @@ def register_callbacks(app) -> None:
                           area_notes(atlas, viewer, indicator_id, area, period, lang)), mark, not mark)
 
     register_band_callbacks(app)
+    register_tile_callbacks(app)
 
     @app.callback(Output("ex-selected", "data"), Input("ex-geojson", "clickData"),
                   Input("ex-area-clear", "n_clicks"), prevent_initial_call=True)

@@ -1,0 +1,106 @@
+"""The vector-tile path of the map (issue 19) in headless Chromium: the demo city forced onto it.
+
+ATLAS_TILES_FROM_AREAS is lowered to 10 through the app's settings, so the
+51 Ortsteile are drawn from tiles stored with their set; colours come from
+the same hideout as the GeoJSON map, an indicator switch recolours without
+fetching a tile again, and a click, hover and the table twin still work.
+"""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import shapely
+
+from atlas.services import choropleth, queries, tiles
+from tests.test_explorer_browser import choose_indicator, until
+
+SHOWN = "return window.ortsatlas.map.shown()"
+TILE_REQUESTS = "return performance.getEntriesByType('resource').filter(e => e.name.includes('/tiles/')).length"
+
+
+@pytest.fixture()
+def tiled_app(atlas, tmp_path):
+    from atlas.services.context import Atlas
+    shutil.copytree(atlas.store.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("uploads", "tmp"))
+    settings = dataclasses.replace(atlas.settings, data_dir=tmp_path / "data", tmp_dir=tmp_path / "data" / "tmp",
+                                   tiles_from_areas=10)
+    tiled = Atlas(settings)
+    tiles.add_missing_map_tiles(tiled.store, settings.tiles_from_areas)
+    return tiled
+
+
+@pytest.fixture()
+def tiles_duo(dash_duo, tiled_app):
+    from atlas.web.app import create_app
+    dash_duo.start_server(create_app(atlas=tiled_app))
+    yield dash_duo
+    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+    assert errors == [], f"browser console errors: {errors}"
+
+
+def coloured(duo, n: int = 51) -> list[str]:
+    """The fills of all n areas once the tiles show them (and most are coloured, not 'missing')."""
+    def ready():
+        if not duo.driver.execute_script("return !!(window.ortsatlas.tiles && window.ortsatlas.tiles.active())"):
+            return None
+        f = duo.driver.execute_script(SHOWN)
+        return f if len(f) == n and f.count("#ffffff") < n // 2 else None
+    return until(ready, timeout=20, message=f"{n} coloured areas from the tiles")
+
+
+def expected_fills(atlas, url: str) -> list[str]:
+    """The colours the server's map view gives every area for the view in the page's address."""
+    from atlas.web.pages.explorer import resolve_state
+    from auth.permissions import ANONYMOUS
+    state = resolve_state(atlas, ANONYMOUS, dict(parse_qsl(urlsplit(url).query)))
+    view = choropleth.map_view(atlas, ANONYMOUS, state.indicator, state.period, state.method, state.k)
+    h = view.hideout
+    return [h["col"][c] if c >= 0 else (h["sc"] if c == -2 else h["mc"]) for c in h["cls"]]
+
+
+def click_area(duo, atlas, i: int, click: bool = True) -> str:
+    """Point at (and click) area i at a point inside it; its name."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    areas = queries.areas(atlas, "ortsteil", queries.current_set(atlas))
+    inside = shapely.from_wkb(areas["geometry"].iloc[i]).representative_point()
+    spot = duo.driver.execute_script(f"return window.ortsatlas.tiles.spot({inside.y}, {inside.x})")
+    actions = ActionBuilder(duo.driver)
+    actions.pointer_action.move_to_location(int(spot["x"]), int(spot["y"]))
+    if click:
+        actions.pointer_action.click()
+    actions.perform()
+    return areas["name"].iloc[i]
+
+
+def test_tiles_draw_the_map_in_the_hideouts_colours_and_recolour_without_refetching(tiles_duo, tiled_app):
+    shown = coloured(tiles_duo)
+    assert tiles_duo.find_elements(".leaflet-tile-pane canvas")  # the tiles, on canvases
+    assert tiles_duo.find_elements(".leaflet-overlay-pane path.leaflet-interactive") == []  # no GeoJSON areas
+    until(lambda: urlsplit(tiles_duo.driver.current_url).query, message="the view in the address")
+    assert shown == expected_fills(tiled_app, tiles_duo.driver.current_url)
+    fetched = tiles_duo.driver.execute_script(TILE_REQUESTS)
+    assert fetched > 0
+    choose_indicator(tiles_duo, "Anteil Kinder unter 6 Jahren", search="unter 6")
+    after = until(lambda: (f := coloured(tiles_duo)) != shown and f, message="recoloured tiles")
+    until(lambda: "indicator=" in tiles_duo.driver.current_url
+          and expected_fills(tiled_app, tiles_duo.driver.current_url) == after, message="the new view's colours")
+    assert tiles_duo.driver.execute_script(TILE_REQUESTS) == fetched  # values moved, tiles did not
+
+
+def test_a_click_on_a_tile_selects_the_area_and_hover_names_it(tiles_duo, tiled_app):
+    coloured(tiles_duo)
+    name = click_area(tiles_duo, tiled_app, 7, click=False)
+    assert until(lambda: tiles_duo.find_element(".leaflet-tooltip").text, message="tooltip").startswith(name)
+    name = click_area(tiles_duo, tiled_app, 20)
+    assert until(lambda: name in tiles_duo.find_element("#ex-area").text and name, message="the area card")
+    until(lambda: "area=" in tiles_duo.driver.current_url, message="the selection in the address")
+
+
+def test_the_table_twin_works_on_the_tile_path(tiles_duo):
+    coloured(tiles_duo)
+    tiles_duo.find_element("#ex-table-toggle").click()
+    rows = until(lambda: tiles_duo.find_elements("#ex-table-rows tbody tr"), message="the table twin's rows")
+    assert len(rows) == 51
