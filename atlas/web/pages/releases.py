@@ -45,14 +45,17 @@ def withheld_parts(atlas: Atlas, viewer: Principal, row) -> tuple[object, html.D
         return tr("rq_none_withheld"), None
     vid = int(row["version_id"])
     counts = cells["reason"].value_counts()
-    summary = tr("rq_withheld").format(n=format_number(len(cells), 0)) + ", ".join(
-        f"{format_number(int(counts[r]), 0)} {tr(label)}" for r, label in REASONS.items() if counts.get(r, 0))
+    lang = viewer_lang()
+    summary = tr("rq_withheld").format(n=format_number(len(cells), 0, lang)) + ", ".join(
+        f"{format_number(int(counts[r]), 0, lang)} {tr(label)}" for r, label in REASONS.items() if counts.get(r, 0))
     ind = atlas.indicator_by_id[row["indicator_id"]]
-    levels = {lv.id: territory.label(atlas, lv.id, viewer_lang()) for lv in territory.levels(atlas)}
-    rows = [{"period": period_label(c.period), "level": levels.get(c.level, c.level),
+    levels = {lv.id: territory.label(atlas, lv.id, lang) for lv in territory.levels(atlas)}
+    rows = [{"period": period_label(c.period, lang), "level": levels.get(c.level, c.level),
              "area": f"{c.name} ({c.area_id})",
-             "value": format_value(c.value, "ok" if pd.notna(c.value) else "missing", ind.decimals, ind.unit),
-             "counts": " / ".join("" if pd.isna(v) else format_number(v, 0) for v in (c.numerator, c.denominator)),
+             "value": format_value(c.value, "ok" if pd.notna(c.value) else "missing", ind.decimals,
+                                   ind.unit_in(lang), lang),
+             "counts": " / ".join("" if pd.isna(v) else format_number(v, 0, lang)
+                                  for v in (c.numerator, c.denominator)),
              "reason": tr(REASONS[c.reason]) if c.reason in REASONS else c.reason}
             for c in cells.itertuples(index=False)]
     details = html.Details([
