@@ -21,6 +21,8 @@ VIEWERS = {"public": ANONYMOUS, "staff": STAFF, "admin": ADMIN}
 # Base areas with suppressed cells (0202, 0207), across the split (0208), a district, and their parents.
 AREAS = [["0202", "0207", "0208", "0101", "02", "0301"], ["03", "0209"], ["00", "0102"]]
 INDICATORS = ["abgang_ohne", "seu_masern", "uebergang_gym", "sgb2_quote", "bev_u6", "kaufkraft"]
+# With small-number rules, without them, and internal (hidden from the public): the old path is slow.
+SERIES_INDICATORS = ["abgang_ohne", "sgb2_quote", "kaufkraft"]
 
 
 def _old_table(atlas, viewer, keys, ids, period=None) -> pd.DataFrame:
@@ -88,7 +90,7 @@ def test_compare_table_in_one_read_is_the_per_level_reads(atlas, who):
 def test_compare_series_in_one_read_is_the_per_key_time_series(atlas, who):
     viewer, suppressed = VIEWERS[who], 0
     for keys in AREAS:
-        for ind_id in INDICATORS:
+        for ind_id in SERIES_INDICATORS:
             new = comparison.compare_series(atlas, viewer, keys, ind_id)
             if queries.get_indicator(atlas, viewer, ind_id) is None:
                 assert new is None
