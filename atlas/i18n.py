@@ -1271,6 +1271,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "Target: {direction} {target}, warning at {warn}, by {deadline}"),
     "tg_up": ("mindestens", "at least"),
     "st_warnings": ("Frühwarnungen", "Early warnings"),
+    "ew_above": ("über der Schwelle {limit}: {step}{value}", "above the threshold {limit}: {step}{value}"),
+    "ew_below": ("unter der Schwelle {limit}: {step}{value}", "below the threshold {limit}: {step}{value}"),
+    "ew_change": ("{change} gegenüber {before} ({was} → {value})", "{change} against {before} ({was} → {value})"),
+    "ew_worst": ("neu im schlechtesten Fünftel aller Gebiete ({value})", "newly in the worst fifth of all areas "
+                 "({value})"),
     "ex_notes": ("Hinweise des Fachamts", "Notes from the department"),
     "ex_table": ("Tabelle", "Table"),
     "ex_tab_filter": ("Gebiet suchen (Name oder Schlüssel)", "Find an area (name or key)"),

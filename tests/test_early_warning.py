@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from atlas.catalog import Indicator
 from atlas.services import early_warning, queries
 from tests.conftest import fresh_client, login, writer
 from tests.test_workflow import extract, post, upload
 
-
-class _Ind:
-    id, title_de, decimals, unit, polarity = "x", "Quote", 1, "%", "high_bad"
+_Ind = Indicator("x", "Quote", "Rate", "", "", "d", "%", "statistik", "public", "high_bad", 1, "ratio", "year",
+                 "", "", "")
 
 
 def _rows(values: dict, suppressed: tuple = ()) -> pd.DataFrame:
@@ -30,6 +30,12 @@ def test_each_rule_on_a_hand_made_period():
     assert ("worst_class", "f") not in by_rule  # f was in the worst fifth before
     message = next(w["message_de"] for w in found if w["rule"] == "change_pct")
     assert message == "Gebiet c (c): Quote 2025 +60 % gegenüber 2024 (5,0 % → 8,0 %)"
+    # the same finding for a reader of English: its numbers, its words (the dashboard said "c (c): x 2025 – change_pct")
+    english = next(w["message_en"] for w in found if w["rule"] == "change_pct")
+    assert english == "Gebiet c (c): Rate 2025 +60 % against 2024 (5.0 % → 8.0 %)"
+    above = next(w for w in found if w["rule"] == "above" and w["area_id"] == "a")
+    assert above["message_de"].endswith("über der Schwelle 10,0 %: 9,0 % → 10,5 %")
+    assert above["message_en"].endswith("above the threshold 10.0 %: 9.0 % → 10.5 %")
 
 
 def test_a_warning_fires_when_a_version_is_released_and_only_for_those_who_read_it(scratch_app, scratch_atlas):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from atlas.formatting import format_number
+from atlas.i18n import t
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from atlas.services.targets import TargetError, steered_indicator
@@ -94,35 +95,46 @@ def evaluate(ind, rules: dict, now: str, before: str | None, cur: pd.DataFrame,
     old = prev[prev["status"] == "ok"].set_index("area_id")["value"] if prev is not None else pd.Series(dtype=float)
     out = []
 
-    def warn(area: str, kind: str, text: str) -> None:
-        was = old.get(area)
+    def warn(area: str, kind: str, limit: float | None = None, change: float | None = None) -> None:
+        was, value = old.get(area), float(cur.loc[area, "value"])
+        texts = {lang: _message(ind, kind, lang, value, was, limit, change, before) for lang in ("de", "en")}
         out.append({"indicator": ind.id, "title": ind.title_de, "period": now, "previous_period": before,
                     "area_id": area, "name": cur.loc[area, "name"], "rule": kind,
-                    "value": float(cur.loc[area, "value"]), "previous": None if was is None else float(was),
-                    "message_de": f"{cur.loc[area, 'name']} ({area}): {ind.title_de} {now} {text}"})
+                    "value": value, "previous": None if was is None else float(was),
+                    **{f"message_{lang}": f"{cur.loc[area, 'name']} ({area}): {ind.title(lang)} {now} {text}"
+                       for lang, text in texts.items()}})
 
-    fmt = lambda v: f"{format_number(v, ind.decimals)} {ind.unit}".strip()  # noqa: E731
     for area, value in cur["value"].items():
         was = old.get(area)
         if "above" in rules and value > rules["above"] and (was is None or was <= rules["above"]):
-            warn(area, "above", f"über der Schwelle {fmt(rules['above'])}: {_from(was, fmt)}{fmt(value)}")
+            warn(area, "above", limit=rules["above"])
         if "below" in rules and value < rules["below"] and (was is None or was >= rules["below"]):
-            warn(area, "below", f"unter der Schwelle {fmt(rules['below'])}: {_from(was, fmt)}{fmt(value)}")
+            warn(area, "below", limit=rules["below"])
         if "change_pct" in rules and was is not None and was != 0:
             change = (value - was) / abs(was) * 100
             if abs(change) > rules["change_pct"]:
-                sign = "+" if change > 0 else "−"
-                warn(area, "change_pct", f"{sign}{abs(change):.0f} % gegenüber {before} ({fmt(was)} → {fmt(value)})")
+                warn(area, "change_pct", change=change)
     if rules.get("worst_class") and ind.polarity != "neutral":
         worst_now = _worst(cur["value"], ind.polarity)
         worst_before = _worst(old, ind.polarity) if len(old) else set()
         for area in sorted(worst_now - worst_before):
-            warn(area, "worst_class", f"neu im schlechtesten Fünftel aller Gebiete ({fmt(cur.loc[area, 'value'])})")
+            warn(area, "worst_class")
     return out
 
 
-def _from(was, fmt) -> str:
-    return "" if was is None else f"{fmt(was)} → "
+def _message(ind, kind: str, lang: str, value: float, was: float | None, limit: float | None,
+             change: float | None, before: str | None) -> str:
+    """What a rule found, in `lang`: numbers in its format and the unit in its words (the JSON carries both)."""
+    def fmt(v: float) -> str:
+        return f"{format_number(v, ind.decimals, lang)} {ind.unit_in(lang)}".strip()
+    step = "" if was is None else f"{fmt(was)} → "
+    if kind == "change_pct":
+        sign = "+" if change > 0 else "−"
+        return t("ew_change", lang).format(change=f"{sign}{abs(change):.0f} %", before=before, was=fmt(was),
+                                           value=fmt(value))
+    if kind == "worst_class":
+        return t("ew_worst", lang).format(value=fmt(value))
+    return t(f"ew_{kind}", lang).format(limit=fmt(limit), step=step, value=fmt(value))
 
 
 def _worst(values: pd.Series, polarity: str) -> set[str]:

@@ -312,7 +312,7 @@ ROUTES: tuple[Op, ...] = (
     Op("get", "/api/v1/warnings", "Early warnings (Frühwarnung) the newest readable period of each indicator "
                                   "with rules raises: threshold crossed, change beyond x %, into the worst fifth.",
        json_answer(obj({"count": INT, "warnings": array_of(obj({"indicator": STR, "area_id": STR, "rule": STR,
-                                                                 "message_de": STR}))})),
+                                                                 "message_de": STR, "message_en": STR}))})),
        (query("area", "Only this area's warnings.", KEY),), (), tag="targets"),
     Op("post", "/api/v1/warning-rules", "The owning department: a new revision of an indicator's early-warning "
                                         "rules.",

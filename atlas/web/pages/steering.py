@@ -16,8 +16,7 @@ from auth import current_principal
 
 def warnings_section(lang: str) -> html.Section:
     found = early_warning.warnings(current_atlas(), current_principal())
-    items = [html.Li(w["message_de"] if lang == "de" else f"{w['name']} ({w['area_id']}): {w['indicator']} "
-                     f"{w['period']} – {w['rule']}") for w in found[:50]]
+    items = [html.Li(w[f"message_{lang}"]) for w in found[:50]]
     more = [html.P(t("st_more", lang).format(n=len(found) - 50), className="oa-hint")] if len(found) > 50 else []
     return html.Section([html.H2(t("st_warnings", lang)),
                          html.Ul(items, id="st-warnings") if items else html.P(t("st_no_warnings", lang)), *more],
