@@ -807,6 +807,66 @@ def bench_county(n_areas: int) -> list[Figure]:
         body = json.dumps(feature_collection(areas, simplify=tolerance), separators=(",", ":"))
         out.append(Figure(f"county geometry, {n_areas:,} areas, {label}", len(body) / 1024 / 1024, "MB",
                           note=f"built in {(time.perf_counter() - t) * 1000:.0f} ms"))
+    # The third path (vector tiles) against the canvas path, on the scale part's workload (it has indicators to
+    # switch between): 11,000 areas, or the smoke's 400.
+    spec = SCALE if n_areas >= SCALE.areas else SCALE_SMOKE
+    return out + bench_county_tiles(spec, build_city(spec), visits=1 if spec is SCALE_SMOKE else 3,
+                                    switches=4 if spec is SCALE_SMOKE else 12)
+
+
+def _county_tiles_write(atlas, spec) -> list[Figure]:
+    """Tiles of the workload's base level stored with its set (`add_missing_map_tiles`, as a boundary upload
+    does from ATLAS_TILES_FROM_AREAS); the build timed apart on a scratch file, so a cached workload measures too."""
+    import tempfile
+
+    from atlas.services import queries, territory, tiles
+    set_id, level = queries.current_set(atlas), territory.base_level(atlas)
+    rows = queries.areas(atlas, level, set_id)
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        t = time.perf_counter()
+        zmin, zmax, count = tiles.write_mbtiles(Path(tmp) / "t.mbtiles", rows, "bench")
+        seconds = time.perf_counter() - t
+    if tiles.stored_tiles(atlas.store, set_id, level) is None:
+        tiles.add_missing_map_tiles(atlas.store, len(rows))
+    path = tiles.stored_tiles(atlas.store, set_id, level)
+    label = f"{len(rows):,} areas"
+    return [Figure(f"county tiles: building the level's vector tiles (write time), {label}", seconds, "s",
+                   note=f"zooms {zmin}–{zmax}, {count:,} tiles, bands built in the same run (not shared with "
+                   "stored bands here)"),
+            Figure(f"county tiles: the MBTiles file, {label}", path.stat().st_size / 1024 / 1024, "MB",
+                   note="gzip-compressed tiles, next to the Parquet files")]
+
+
+def bench_county_tiles(spec, atlas, visits: int, switches: int) -> list[Figure]:
+    """First coloured map and indicator switch in the browser: vector tiles (ATLAS_TILES_FROM_AREAS=1) against
+    the canvas path (ATLAS_CANVAS_FROM_AREAS=1, tiles off), visited in turns in the same run."""
+    from atlas.services import queries
+    from auth import ANONYMOUS
+    out = _county_tiles_write(atlas, spec)
+    titles = [atlas.indicator_by_id[i].title("de") for i in queries.visible_indicators(atlas, ANONYMOUS)["id"]]
+    found: dict[str, dict[str, list[float]]] = {"tiles": {}, "canvas": {}}
+    env = {"tiles": {"ATLAS_CANVAS_FROM_AREAS": "1", "ATLAS_TILES_FROM_AREAS": "1"},
+           "canvas": {"ATLAS_CANVAS_FROM_AREAS": "1", "ATLAS_TILES_FROM_AREAS": str(10 ** 9)}}
+    apps = {path: start_app(atlas.settings.data_dir, atlas.settings.layers_dir, extra) for path, extra in env.items()}
+    try:
+        for _ in range(visits):  # taking turns, so a busy machine slows both
+            for path, (_proc, port) in apps.items():
+                for key, values in _scale_visit(port, titles, switches, spec.areas).items():
+                    found[path].setdefault(key, []).extend(values)
+    finally:
+        for proc, _port in apps.values():
+            proc.terminate()
+            proc.wait(timeout=30)
+    label = f"{spec.areas:,} areas"
+    for key, what, unit, target, scale in (
+            ("map_ms", "first coloured map p50", "ms", "≤ 3,000 ms", 1),
+            ("bytes", "first-load transfer size", "MB", "< 5 MB", 1 / 1024 / 1024),
+            ("switch_ms", "indicator switch to recoloured map p95", "ms", "≤ 300 ms", 1)):
+        pick = (lambda v: pct(v, 95)) if "p95" in what else statistics.median
+        value, base = pick(found["tiles"][key]) * scale, pick(found["canvas"][key]) * scale
+        out.append(Figure(f"county tiles: browser, {what} ({label})", value, unit, target, base,
+                          base / value if value else None,
+                          f"{len(found['tiles'][key])} samples each; base: the canvas path (GeoJSON bands)"))
     return out
 
 
