@@ -349,7 +349,7 @@ def change_unit(table: ChangeTable, lang: str = "de") -> str:
     """'Prozentpunkte' for percentages, else the indicator's unit."""
     if table.measure == "pp":
         return "percentage points" if lang == "en" else "Prozentpunkte"
-    return table.indicator.unit
+    return table.indicator.unit_in(lang)
 
 
 def change_label(row, table: ChangeTable, lang: str = "de") -> str:
@@ -640,7 +640,7 @@ def play_frames(atlas: Atlas, viewer: Principal, indicator_id: str, level: str |
     for period, set_id, rows in tables:
         n = len(rows)
         labels = format_values(rows["value"].to_numpy(dtype=float, na_value=np.nan),
-                               rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit, lang)
+                               rows["status"].to_numpy(dtype=object), ind.decimals, ind.unit_in(lang), lang)
         frames.append(Frame(period, set_id, rows["area_id"].tolist(), c.classes[start:start + n], list(labels)))
         start += n
     return Play(ind, level, c.method, c.breaks, c.colors, legend_entries(c, ind.decimals, lang), frames)

@@ -358,7 +358,7 @@ def area_table(atlas: Atlas, table: pd.DataFrame, lang: str) -> html.Div:
     rows = []
     for ind_id, part in table.groupby("indicator_id", sort=False):
         ind = atlas.indicator_by_id[ind_id]
-        row = {"indicator": f"{ind.title(lang)} ({ind.unit})", "period": period_label(part["period"].iloc[0], lang)}
+        row = {"indicator": f"{ind.title(lang)} ({ind.unit_in(lang)})", "period": period_label(part["period"].iloc[0], lang)}
         for r in part.itertuples():
             value = None if r.value is None or pd.isna(r.value) else float(r.value)
             row[r.area_id] = format_value(value, r.status, ind.decimals, "", lang)
@@ -417,8 +417,10 @@ def relation_figure(found: comparison.Relation | None, lang: str) -> dict:
         data.append({"type": "scatter", "mode": "lines", "x": xs, "y": [found.intercept + found.slope * v for v in xs],
                      "name": t("cmp_regression", lang), "hoverinfo": "skip",
                      "line": {"color": "#d55e00", "width": 2, "dash": "dash"}})
-    layout["xaxis"] = {"title": {"text": f"{found.x.title(lang)} ({found.x.unit}), {period_label(found.period_x, lang)}"}}
-    layout["yaxis"] = {"title": {"text": f"{found.y.title(lang)} ({found.y.unit}), {period_label(found.period_y, lang)}"}}
+    layout["xaxis"] = {"title": {"text": f"{found.x.title(lang)} ({found.x.unit_in(lang)}), "
+                                       f"{period_label(found.period_x, lang)}"}}
+    layout["yaxis"] = {"title": {"text": f"{found.y.title(lang)} ({found.y.unit_in(lang)}), "
+                                       f"{period_label(found.period_y, lang)}"}}
     return {"data": data, "layout": layout}
 
 
@@ -665,7 +667,7 @@ def _register_map_side(app, side: int) -> None:
         data = no_update if current_set == view.set_id else choropleth.geometry(atlas, view.set_id)
         # the explorer's routes: the map picture with this side's classing, the values as German CSV
         query = {"indicator": indicator_id, "period": period, "lang": lang}
-        return (view.hideout, data, view.set_id, legend(view.legend, ind.unit, lang),
+        return (view.hideout, data, view.set_id, legend(view.legend, ind.unit_in(lang), lang),
                 f"{ind.title(lang)}, {period_label(period, lang)}", f"{t('source', lang)}: {ind.source}") \
             + download_hrefs("/api/v1/export", query, ("csv-de",)) \
             + download_hrefs("/api/v1/map", {**query, "method": method, "k": k}, PICTURES)
@@ -975,5 +977,5 @@ def _register_bivariate_and_play(app) -> None:
         periods = queries.periods(atlas, viewer, indicator_id)
         live = (f"{t('cmp_shown', lang)}: {ind.title(lang)}, {period_label(period, lang)} "
                 f"({periods.index(period) + 1} {t('cmp_of', lang)} {len(periods)})")
-        return (hideout, data, geo_key, legend(entries, ind.unit, lang),
+        return (hideout, data, geo_key, legend(entries, ind.unit_in(lang), lang),
                 f"{ind.title(lang)}, {period_label(period, lang)}", live)
