@@ -104,3 +104,17 @@ def test_the_table_twin_works_on_the_tile_path(tiles_duo):
     tiles_duo.find_element("#ex-table-toggle").click()
     rows = until(lambda: tiles_duo.find_elements("#ex-table-rows tbody tr"), message="the table twin's rows")
     assert len(rows) == 51
+
+
+def test_a_level_below_the_threshold_is_drawn_from_geojson_and_back_to_tiles(tiles_duo):
+    coloured(tiles_duo)
+    tiles_duo.driver.execute_script(
+        "Array.from(document.querySelectorAll('#ex-level label')).find(l => l.innerText.includes('Stadtbezirk'))"
+        ".querySelector('input').click()")
+    until(lambda: not tiles_duo.driver.execute_script("return window.ortsatlas.tiles.active()")
+          and len(tiles_duo.driver.execute_script(SHOWN)) == 8, message="the 8 Stadtbezirke as GeoJSON")
+    assert not tiles_duo.find_elements(".leaflet-tile-pane canvas")
+    tiles_duo.driver.execute_script(
+        "Array.from(document.querySelectorAll('#ex-level label')).find(l => l.innerText.includes('Ortsteil'))"
+        ".querySelector('input').click()")
+    coloured(tiles_duo)  # the 51 Ortsteile from tiles again
