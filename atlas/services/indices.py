@@ -544,7 +544,7 @@ def _write(atlas: Atlas, viewer: Principal, ind_id: str, recipe: Recipe, result:
                           "period_end": rows["period"].map(ends), "value": rows["value"],
                           "numerator": np.nan, "denominator": np.nan, "status": rows["status"]})
     lineage = lineage if lineage is not None else _fingerprint(atlas, recipe, result.periods)
-    checksum = hashlib.sha256((json.dumps(lineage, sort_keys=True) + cells.to_csv()).encode()).hexdigest()
+    checksum = _checksum(lineage, cells)
     delivery = versions.Delivery(cells, f"index:{ind_id}", checksum, "Index berechnet aus "
                                  + ", ".join(f"{k} v{max(sum(v.values(), []), default=0)}" for k, v in lineage.items()),
                                  new)
@@ -560,6 +560,15 @@ def _write(atlas: Atlas, viewer: Principal, ind_id: str, recipe: Recipe, result:
         tx.replace_table("catalog", frame)
     versions.audit_versions(atlas, viewer, delivery, made)
     return int(made[0]["version_id"])
+
+
+def _checksum(lineage: dict, cells: pd.DataFrame) -> str:
+    """The version's sha256: the input versions it came from and its cells, one line each (area, period, the
+    value's shortest exact decimal, status). Written out by hand: `DataFrame.to_csv` of the same cells took
+    0.07–0.15 s of every recompute on 20,000 cells."""
+    lines = (f"{a},{p},{v!r},{s}" for a, p, v, s in zip(cells["area_id"].tolist(), cells["period"].tolist(),
+                                                          cells["value"].tolist(), cells["status"].tolist()))
+    return hashlib.sha256((json.dumps(lineage, sort_keys=True) + "\n" + "\n".join(lines)).encode()).hexdigest()
 
 
 def stored_recipe(atlas: Atlas, viewer: Principal, indicator_id: str) -> dict | None:
