@@ -61,6 +61,38 @@ class Pending:
 
 
 DISK_FULL = Message("chk_disk_full")
+# The last upload this process checked, with the identity (size, mtime) of the file it wrote: confirming
+# it stores that frame instead of reading a million rows back from disk (issue 19). One upload only, so a
+# worker keeps at most one checked frame beyond its requests.
+_LAST_CHECKED: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
+_LAST_CHECKED_LOCK = threading.Lock()
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """Size and modification time: a file rewritten or removed since the check no longer matches."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _remember(upload_id: str, path: Path, values: pd.DataFrame) -> None:
+    """Keep the frame just written to `path` as this process's last checked upload."""
+    identity = _file_identity(path)
+    with _LAST_CHECKED_LOCK:
+        _LAST_CHECKED.clear()
+        if identity is not None:
+            _LAST_CHECKED[upload_id] = (identity, values)
+
+
+def _recall(upload_id: str, path: Path) -> pd.DataFrame | None:
+    """The remembered frame of this upload if `path` is still the file written with it; else None."""
+    with _LAST_CHECKED_LOCK:
+        kept = _LAST_CHECKED.get(upload_id)
+    if kept is None or kept[0] != _file_identity(path):
+        return None
+    return kept[1]
 
 
 class Uploads:
@@ -112,6 +144,7 @@ class Uploads:
         folder = self.root / pending.upload_id
         if checked.report.ok:
             checked.values.to_parquet(folder / "values.parquet", index=False)
+            _remember(pending.upload_id, folder / "values.parquet", checked.values)
         pending.report, pending.state, pending.progress = checked.report.to_json(), "checked", {}
         pending.updated_at = time.time()
         self._save(folder, pending)
@@ -163,13 +196,19 @@ class Uploads:
         return pending
 
     def values(self, upload_id: str) -> pd.DataFrame:
-        return pd.read_parquet(self.root / upload_id / "values.parquet")
+        """The checked values: the frame this process checked, if the file is still the one it wrote, else
+        the file (another worker checked it, or this one has since checked another upload)."""
+        path = self.root / upload_id / "values.parquet"
+        frame = _recall(upload_id, path)
+        return frame if frame is not None else pd.read_parquet(path)
 
     def mark(self, pending: Pending, state: str, version_ids: list[int] | None = None) -> None:
         folder = self._dir(pending.upload_id)
         pending.state = state
         pending.version_ids = version_ids or []
         self._save(folder, pending)
+        with _LAST_CHECKED_LOCK:  # stored or dropped: the frame is not needed again
+            _LAST_CHECKED.pop(pending.upload_id, None)
         if state == "cancelled":
             (folder / "values.parquet").unlink(missing_ok=True)
 

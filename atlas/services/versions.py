@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from atlas.services import queries
@@ -71,16 +72,20 @@ def add_versions(atlas: Atlas, viewer: Principal, tx, delivery: Delivery) -> lis
     values = delivery.values
     created = _create_indicators(atlas, viewer, tx, delivery.new_indicators)
     diffs = _diff(atlas, values)
-    ids = {ind_id: tx.next_version_id() for ind_id in sorted(values["indicator_id"].unique())}
+    # Codes per indicator, counted once: a comparison per indicator over a million rows cost 1.7 s (issue 19).
+    codes, distinct = pd.factorize(values["indicator_id"], sort=True)
+    row_counts = np.bincount(codes, minlength=len(distinct))
+    ids = {ind_id: tx.next_version_id() for ind_id in distinct}
     # One file for the whole upload: one version per indicator, sorted so queries skip row groups.
-    tx.add_values(min(ids.values()), values.assign(version_id=values["indicator_id"].map(ids)))
+    tx.add_values(min(ids.values()), values.assign(
+        version_id=np.array(list(ids.values()) + [0], dtype=np.int64)[codes]))
     new_rows = []
     for ind_id, vid in ids.items():
         added, changed, removed = diffs.get(ind_id, (0, 0, 0))
         new_rows.append({"version_id": vid, "indicator_id": ind_id, "state": "draft",
                          "created_by": viewer.name, "created_at": atlas.clock.now(),
                          "file_name": delivery.file_name, "checksum": delivery.checksum,
-                         "row_count": int((values["indicator_id"] == ind_id).sum()), "note": delivery.note,
+                         "row_count": int(row_counts[distinct.get_loc(ind_id)]), "note": delivery.note,
                          "n_added": added, "n_changed": changed, "n_removed": removed,
                          "set_id": delivery.set_id, "projection": delivery.projection})
     _write_versions(tx, pd.concat([_stored_versions(tx), pd.DataFrame(new_rows)], ignore_index=True))
