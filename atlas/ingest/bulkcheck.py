@@ -164,12 +164,22 @@ def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, decimal: st
 
     keep = ~slow
     accepted = pd.DataFrame({
-        "indicator_id": per_indicator(lambda i: i.id if i is not None else None, object)[keep],
-        "area_id": area[keep], "period": period[keep],
+        "indicator_id": _shared(per_indicator(lambda i: i.id if i is not None else None, object)[keep]),
+        "area_id": _shared(area[keep]), "period": _shared(period[keep]),
         "value": np.where(status[keep] == "ok", value[keep], np.nan),
         "numerator": np.where(n_status[keep] == "ok", num[keep], np.nan),
         "denominator": np.where(d_status[keep] == "ok", den[keep], np.nan),
-        "status": status[keep], "row": frame["row"].to_numpy()[keep],
+        "status": _shared(status[keep]), "row": frame["row"].to_numpy()[keep],
     })
     return accepted, slow
+
+
+def _shared(texts: np.ndarray) -> pd.Series:
+    """Text cells as an object column: a million references to the few distinct strings decided above.
+
+    As a string column pandas would copy every cell into its own buffer, and the
+    check's later object columns would then make a Python string per cell again
+    (about 300 MB at a million rows, issue 19).
+    """
+    return pd.Series(texts, dtype=object, copy=False)
 

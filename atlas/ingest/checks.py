@@ -493,7 +493,9 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     # Everything the fast path did not accept is checked cell by cell, which words every problem.
     n_slow = int(slow.sum())
     progress("rows", 0.4)
-    for i, c in enumerate(_as_cells(frame[slow]).itertuples(index=False)):
+    slow_cells = _as_cells(frame[slow])
+    del frame  # the accepted rows hold what they need; the cell frame of a million rows goes before `values`
+    for i, c in enumerate(slow_cells.itertuples(index=False)):
         if i % 20_000 == 0 and i:
             progress("rows", 0.4 + 0.4 * i / n_slow)
         deadline.check()
@@ -537,7 +539,8 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
                      "period_end": cached_end(period), "value": value, "numerator": num, "denominator": den,
                      "status": status, "row": c.row})
     period_codes, distinct_periods = pd.factorize(accepted["period"])
-    period_ends = np.array([cached_end(p) for p in distinct_periods] + [None], dtype=object)[period_codes]
+    period_ends = pd.Series(np.array([cached_end(p) for p in distinct_periods] + [None], dtype=object)[period_codes],
+                            index=accepted.index, dtype=object)  # shared objects, as in `bulkcheck._shared`
     values = pd.concat([accepted.assign(period_end=period_ends),
                         pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])], ignore_index=True)
     values = values.sort_values("row", kind="stable").reset_index(drop=True)[_EMPTY_VALUES + ["row"]]
