@@ -878,6 +878,7 @@ SCALE_FILLS = "return (window.ortsatlas && window.ortsatlas.map && window.ortsat
 def _scale_app(atlas, canvas_from: int | None) -> tuple[subprocess.Popen, int]:
     """`python app.py` on the workload's store; `canvas_from` set: ATLAS_CANVAS_FROM_AREAS (huge = the old path)."""
     extra = {"ATLAS_CANVAS_FROM_AREAS": str(canvas_from)} if canvas_from is not None else {}
+    extra["ATLAS_TILES_FROM_AREAS"] = str(10**9)  # the canvas and SVG paths, even where the set has tiles stored
     return start_app(atlas.settings.data_dir, atlas.settings.layers_dir, extra)
 
 

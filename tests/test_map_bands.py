@@ -188,9 +188,10 @@ def test_backup_and_restore_carry_the_stored_bands(big_atlas, tmp_path, monkeypa
     assert choropleth.geometry(restored, "gs2022", "ortsteil", 0) == expected
 
 
-def test_the_boundary_upload_stores_bands_by_the_apps_threshold(big_atlas):
+def test_the_boundary_upload_stores_bands_and_tiles_by_the_apps_thresholds(big_atlas):
     from atlas.web.app import create_app
     from tests.conftest import writer
+    big_atlas.settings = dataclasses.replace(big_atlas.settings, tiles_from_areas=BIG)
     app = create_app(atlas=big_atlas)
     current = queries.current_set(big_atlas)
     form = {"valid_from": "2027-01-01", "key_col": "key", "name_col": "name"}
@@ -206,3 +207,5 @@ def test_the_boundary_upload_stores_bands_by_the_apps_threshold(big_atlas):
     stored = big_atlas.store.manifest()[MAP_BANDS]
     assert {s: sorted(lv) for s, lv in stored.items()} == {"gs20270101": ["ortsteil"]}
     assert sorted(stored["gs20270101"]["ortsteil"]) == sorted(band_name(b) for b in range(len(BANDS)))
+    # and its vector tiles (an uploaded big set was left on the canvas path until add_missing_map_tiles ran)
+    assert {s: sorted(lv) for s, lv in big_atlas.store.manifest()["map_tiles"].items()} == {"gs20270101": ["ortsteil"]}

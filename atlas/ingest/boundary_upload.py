@@ -354,10 +354,11 @@ def _unnamed_parents(parents: pd.Series, spec: BoundaryUpload) -> list[str]:
 
 
 def add_uploaded_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDataFrame], source_crs: str,
-                     bands_from: int | None = None) -> None:
+                     bands_from: int | None = None, tiles_from: int | None = None) -> None:
     """A new set from `valid_from` on: the set open until now ends the day before; older periods keep theirs.
 
-    `bands_from`: as `add_boundary_set` (the app's `canvas_from_areas`: big levels get their map bands stored)."""
+    `bands_from`, `tiles_from`: as `add_boundary_set` (the app's `canvas_from_areas` and `tiles_from_areas`:
+    big levels get their map bands, bigger ones their vector tiles, stored in the same write)."""
     from datetime import timedelta
     sets = tx.read("boundary_sets")
     if sets is not None and len(sets):
@@ -369,11 +370,12 @@ def add_uploaded_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDat
             sets["valid_to"] = sets["valid_to"].astype("object")
             sets.loc[closing, "valid_to"] = boundary_set.valid_from - timedelta(days=1)
             tx.replace_table("boundary_sets", sets)
-    add_boundary_set(tx, boundary_set, levels, source_crs, bands_from)
+    add_boundary_set(tx, boundary_set, levels, source_crs, bands_from, tiles_from)
 
 
 def store_uploaded_set(store, viewer, content: bytes, filename: str, spec: BoundaryUpload, valid_from: date,
-                       set_id: str, label: str, layer: str | None = None, bands_from: int | None = None) -> dict:
+                       set_id: str, label: str, layer: str | None = None, bands_from: int | None = None,
+                       tiles_from: int | None = None) -> dict:
     """Validate an admin's boundary file completely, then add it as a new set in one transaction."""
     from auth.permissions import may_manage_boundaries
     if not may_manage_boundaries(viewer):
@@ -383,11 +385,12 @@ def store_uploaded_set(store, viewer, content: bytes, filename: str, spec: Bound
     levels, notes = upload_levels(raw, spec, hierarchy)
     return _store_levels(store, hierarchy, levels, notes, BoundarySet(set_id, valid_from, None, label,
                                                                       f"hochgeladen: {filename}"),
-                         raw.crs.to_string(), spec.city_name, spec.city_key, bands_from)
+                         raw.crs.to_string(), spec.city_name, spec.city_key, bands_from, tiles_from)
 
 
 def store_level_files(store, viewer, files: list[tuple[str, bytes, str, str, str, str | None]], valid_from: date,
-                      set_id: str, label: str, city_name: str, city_key: str, bands_from: int | None = None) -> dict:
+                      set_id: str, label: str, city_name: str, city_key: str, bands_from: int | None = None,
+                      tiles_from: int | None = None) -> dict:
     """A boundary set from one file per level: (level, content, filename, key_col, name_col, parent_col).
 
     Validated completely (every file, every parent, the nesting), then stored in one transaction.
@@ -402,7 +405,7 @@ def store_level_files(store, viewer, files: list[tuple[str, bytes, str, str, str
     base_file = next(f for f in read if f.level == hierarchy[0].id)
     note = "hochgeladen: " + ", ".join(filename for _, _, filename, *_ in files)
     return _store_levels(store, hierarchy, levels, notes, BoundarySet(set_id, valid_from, None, label, note),
-                         base_file.gdf.crs.to_string(), city_name, city_key, bands_from)
+                         base_file.gdf.crs.to_string(), city_name, city_key, bands_from, tiles_from)
 
 
 def _hierarchy(store) -> tuple[Level, ...]:
@@ -412,10 +415,10 @@ def _hierarchy(store) -> tuple[Level, ...]:
 
 def _store_levels(store, hierarchy: tuple[Level, ...], levels: dict[str, gpd.GeoDataFrame], notes: list[str],
                   boundary_set: BoundarySet, source_crs: str, city_name: str, city_key: str,
-                  bands_from: int | None = None) -> dict:
+                  bands_from: int | None = None, tiles_from: int | None = None) -> dict:
     """Add the checked levels as a new set in one transaction; what the upload answers."""
     with store.writing() as tx:
-        add_uploaded_set(tx, boundary_set, levels, source_crs, bands_from)
+        add_uploaded_set(tx, boundary_set, levels, source_crs, bands_from, tiles_from)
         city = tx.manifest.setdefault("city", {})
         city.setdefault("name", city_name)
         city.setdefault("key", city_key)

@@ -271,7 +271,8 @@ def boundaries_upload() -> Response:
             result = store_level_files(atlas.store, viewer, files, valid_from, set_id, label,
                                        form.get("city_name") or city.get("name", "Stadt"),
                                        form.get("city_key") or city.get("key", "00"),
-                                       bands_from=atlas.settings.canvas_from_areas)
+                                       bands_from=atlas.settings.canvas_from_areas,
+                                       tiles_from=atlas.settings.tiles_from_areas)
             return _boundaries_added(atlas, viewer, result)
         if file is None:
             raise BoundaryError(["Feld 'file' fehlt (oder je Ebene ein Feld 'file_<ebene>')"])
@@ -285,7 +286,8 @@ def boundaries_upload() -> Response:
             city_name=form.get("city_name") or city.get("name", "Stadt"))
         result = store_uploaded_set(atlas.store, viewer, file.read(), uploads.safe_file_name(file.filename), spec,
                                     valid_from, set_id, label, form.get("layer") or None,
-                                    bands_from=atlas.settings.canvas_from_areas)
+                                    bands_from=atlas.settings.canvas_from_areas,
+                                    tiles_from=atlas.settings.tiles_from_areas)
     except PermissionError as exc:
         return error_response(403, "forbidden", str(exc))
     except (BoundaryError, ValueError) as exc:
