@@ -86,3 +86,15 @@ def test_a_pending_file_changed_since_the_check_is_read_not_the_remembered_frame
     changed.to_parquet(path, index=False)  # another writer's file (a different size)
     assert len(keep.values(pending.upload_id)) == 3
     assert uploads._recall(pending.upload_id, path) is None
+
+
+def test_the_diff_of_a_delivery_of_new_periods_counts_what_the_cell_comparison_counts(atlas):
+    """`_diff` skips the merge when nothing of the delivered periods is stored: its counts stay the comparison's."""
+    from atlas.services import versions
+    values = ingest.check_upload(atlas, SOCIAL, "x.csv", _extract(atlas).replace(b";2025", b";2031")).values
+    assert len(values) and queries.current_cells(atlas, versions._delivered_pairs(values)).empty
+    cells = versions.compare(atlas, values)
+    expected = {ind: (int((part["change"] == "new").sum()), int((part["change"] == "changed").sum()),
+                      int((part["change"] == "not_redelivered").sum())) for ind, part in cells.groupby("indicator_id")}
+    assert versions._diff(atlas, values) == expected
+    assert set(expected) == {"sgb2_quote", "kaufkraft"} and all(n > 0 for n, _, _ in expected.values())

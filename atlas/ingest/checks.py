@@ -925,10 +925,12 @@ def _warnings(atlas: Atlas, viewer: Principal, values: pd.DataFrame, names: _Nam
     codes, ids = pd.factorize(values["area_id"])  # a million cells, a few hundred areas
     unassigned = np.array([is_unassigned(a) for a in ids] + [False], dtype=bool)[codes]
     ok = values[(values["status"] == "ok").to_numpy() & ~unassigned]  # not-assignable cases are no outliers
-    keys = [ok["indicator_id"], ok["period"]]
-    size = ok.groupby(keys)["value"].transform("size")
-    median = ok.groupby(keys)["value"].transform("median")
-    mad = (ok["value"] - median).abs().groupby(keys).transform("median") * 1.4826
+    # The (indicator, period) groups found once, as integers: three groupings by two text columns cost 0.5 s.
+    group = ok.groupby([ok["indicator_id"], ok["period"]], sort=False).ngroup().to_numpy()
+    by_group = ok["value"].groupby(group)
+    size = by_group.transform("size")
+    median = by_group.transform("median")
+    mad = (ok["value"] - median).abs().groupby(group).transform("median") * 1.4826
     outliers = ok[(size >= 8) & (mad > 0) & ((ok["value"] - median).abs() > 4 * mad)]
     for r, med in zip(outliers.head(MAX_ERRORS).itertuples(), median[outliers.index]):
         warnings.append(problem(Message("chk_outlier", indicator=names.indicator(r.indicator_id),
@@ -947,7 +949,8 @@ def _jumps(atlas: Atlas, viewer: Principal, ok: pd.DataFrame, names: _Names) -> 
     """Changes beyond CHANGE_WARN against each cell's previous period, from the store or this upload."""
     if ok.empty:
         return []
-    uploaded = {ind: set(group["period"]) for ind, group in ok.groupby("indicator_id")}
+    pairs = ok[["indicator_id", "period"]].drop_duplicates()  # a sub-frame per indicator cost 0.2 s
+    uploaded = {ind: set(periods) for ind, periods in pairs.groupby("indicator_id")["period"]}
     readable = queries.visible_indicators(atlas, viewer).set_index("id")["periods"].to_dict()
     previous: dict[tuple[str, str], str] = {}
     for ind, periods in uploaded.items():

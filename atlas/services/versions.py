@@ -221,7 +221,10 @@ def visibility_requests(atlas: Atlas, viewer: Principal) -> list[dict]:
 def _diff(atlas: Atlas, new: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
     """Per indicator: cells added, changed, and not delivered again, against the newest non-withdrawn
     cells of the same periods (one query for the whole upload; the cells themselves: `compare`)."""
-    cells = compare(atlas, new)
+    old = queries.current_cells(atlas, _delivered_pairs(new))
+    if old.empty:  # new periods only (the usual delivery): every cell is new, no million-row merge (issue 19)
+        return {ind: (int(n), 0, 0) for ind, n in new["indicator_id"].value_counts(sort=False).items()}
+    cells = _compare(new, old)
     counts = pd.crosstab(cells["indicator_id"], cells["change"]).reindex(columns=list(CHANGES), fill_value=0)
     return {ind: (int(r.new), int(r.changed), int(r.not_redelivered)) for ind, r in counts.iterrows()}
 
@@ -508,8 +511,16 @@ def compare(atlas: Atlas, new: pd.DataFrame) -> pd.DataFrame:
     the delivery leaves out come last, as 'not_redelivered'. For the
     delivering department (whose cells these are), never for other viewers.
     """
-    pairs = list(new[["indicator_id", "period"]].drop_duplicates().itertuples(index=False, name=None))
-    old = queries.current_cells(atlas, pairs)
+    return _compare(new, queries.current_cells(atlas, _delivered_pairs(new)))
+
+
+def _delivered_pairs(new: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (indicator, period) pairs a delivery holds: the stored cells it is compared with."""
+    return list(new[["indicator_id", "period"]].drop_duplicates().itertuples(index=False, name=None))
+
+
+def _compare(new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:
+    """`compare` on the stored cells already read."""
     keys = ["indicator_id", "area_id", "period"]
     merged = new[keys + ["value", "status"]].merge(old[keys + ["value", "status"]], on=keys, how="outer",
                                                    suffixes=("", "_old"), indicator=True)
