@@ -541,9 +541,13 @@ def check(atlas: Atlas, viewer: Principal, raw: RawTable, mapping: Mapping | Non
     period_codes, distinct_periods = pd.factorize(accepted["period"])
     period_ends = pd.Series(np.array([cached_end(p) for p in distinct_periods] + [None], dtype=object)[period_codes],
                             index=accepted.index, dtype=object)  # shared objects, as in `bulkcheck._shared`
-    values = pd.concat([accepted.assign(period_end=period_ends),
-                        pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])], ignore_index=True)
-    values = values.sort_values("row", kind="stable").reset_index(drop=True)[_EMPTY_VALUES + ["row"]]
+    values = accepted.assign(period_end=period_ends)
+    del accepted
+    if good:  # else no concat: with an empty frame it turned a million floats into objects and back (issue 19)
+        values = pd.concat([values, pd.DataFrame(good, columns=_EMPTY_VALUES + ["row"])], ignore_index=True)
+    if not values["row"].is_monotonic_increasing:  # the fast path keeps the file's order; the rows joined it
+        values = values.sort_values("row", kind="stable")
+    values = values.reset_index(drop=True)[_EMPTY_VALUES + ["row"]]
     values = values.astype({"value": float, "numerator": float, "denominator": float})
     names = _Names(matcher, lookup, boundary_set)
     deadline.check()
