@@ -98,15 +98,30 @@ def distinct(columns: list, decide) -> tuple[np.ndarray, np.ndarray]:
     Properties of the answers are then read per code and spread with the codes,
     never per cell (a Python loop over a million answers cost 1.5 s, issue 19).
     """
-    codes = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        column_codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    coded = [_coded(column) for column in columns]
+    codes = np.zeros(len(coded[0][0]), dtype=np.int64)
+    for column_codes, uniques in coded:
         codes, _ = pd.factorize(codes * max(len(uniques), 1) + column_codes)
     groups, first = np.unique(codes, return_index=True)
-    samples = [pd.Series(column).iloc[first].tolist() for column in columns]
+    samples = [uniques[column_codes[first]].tolist() for column_codes, uniques in coded]
     answers = np.empty(len(groups), dtype=object)
     answers[:] = [decide(*(_none(v) for v in values)) for values in zip(*samples)]
     return codes, answers
+
+
+def _coded(column) -> tuple[np.ndarray, np.ndarray]:
+    """(code per cell, distinct values): a column's values factorised, or a column given so already
+    (`_spread`), whose codes come from fewer distinct answers and need no look at a million cells."""
+    if isinstance(column, tuple):
+        return column
+    column_codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return column_codes, np.asarray(uniques, dtype=object)
+
+
+def _spread(per_code: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A per-code property as a coded column for `distinct`: (code per cell, distinct values)."""
+    small_codes, uniques = pd.factorize(pd.Series(per_code, dtype=object), use_na_sentinel=False)
+    return small_codes[codes], np.asarray(uniques, dtype=object)
 
 
 def _each(answers: np.ndarray, read, dtype) -> np.ndarray:
@@ -135,13 +150,13 @@ def accept(frame: pd.DataFrame, *, indicator_of, period_of, area_of, decimal: st
     def per_indicator(read, dtype) -> np.ndarray:
         return _each(ind_answers, read, dtype)[ind_codes]
     known = per_indicator(lambda i: i is not None, bool)
-    periodicity = per_indicator(lambda i: i.periodicity if i is not None else "", object)
+    periodicity = _spread(_each(ind_answers, lambda i: i.periodicity if i is not None else "", object), ind_codes)
     period_codes, resolved = distinct([frame["period"], periodicity],
                                       lambda p, kind: period_of(p, kind) if kind else None)
     has_period = _each(resolved, lambda r: r is not None, bool)[period_codes]
     period = _each(resolved, lambda r: r[0] if r is not None else None, object)[period_codes]
-    set_id = _each(resolved, lambda r: r[1] if r is not None else None, object)[period_codes]
-    area_codes, areas = distinct([set_id, frame["area"], frame["area_name"]],
+    set_ids = _each(resolved, lambda r: r[1] if r is not None else None, object)
+    area_codes, areas = distinct([_spread(set_ids, period_codes), frame["area"], frame["area_name"]],
                                  lambda s, key, name: area_of(s, key, name) if s is not None else None)
     area = areas[area_codes]
     has_area = _each(areas, lambda a: a is not None, bool)[area_codes]
