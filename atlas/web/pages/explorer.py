@@ -507,14 +507,16 @@ def preview_svg(geometry: dict, hideout: dict) -> str | None:
     if not points or len(points) > PREVIEW_MAX_POINTS:
         return None
     xs, ys = [pt[0] for pt in points], [pt[1] for pt in points]
-    kx = math.cos(math.radians((min(ys) + max(ys)) / 2))
-    scale = PREVIEW_SIZE / max((max(xs) - min(xs)) * kx, max(ys) - min(ys), 1e-9)
-    width, height = (max(xs) - min(xs)) * kx * scale, (max(ys) - min(ys)) * scale
+    # The bounds once: taken per vertex they made the picture quadratic (47 s at 3,000 areas, issue 19).
+    x_min, x_max, y_min, y_max = min(xs), max(xs), min(ys), max(ys)
+    kx = math.cos(math.radians((y_min + y_max) / 2))
+    scale = PREVIEW_SIZE / max((x_max - x_min) * kx, y_max - y_min, 1e-9)
+    width, height = (x_max - x_min) * kx * scale, (y_max - y_min) * scale
     paths: dict[int, list[str]] = {}
     for i, ring in rings:
         kept, last = [], None
         for x, y in ring:
-            pt = ((x - min(xs)) * kx * scale, (max(ys) - y) * scale)
+            pt = ((x - x_min) * kx * scale, (y_max - y) * scale)
             if last is None or abs(pt[0] - last[0]) + abs(pt[1] - last[1]) >= 1:
                 kept.append(f"{pt[0]:.0f} {pt[1]:.0f}")
                 last = pt
@@ -556,8 +558,8 @@ def first_paint(atlas: Atlas, viewer: Principal, args: dict) -> str:
         return ""
     view = choropleth.map_view(atlas, viewer, state.indicator, state.period, state.method, state.k, None,
                                state.lang, state.level)
-    if view is None:
-        return ""
+    if view is None or map_tiles(atlas, view.set_id, state.level) is not None:
+        return ""  # a level drawn from tiles: its whole geometry is what the tiles spare the first request
     svg = atlas.remembered(("first_paint", viewer.rights, state.indicator, state.period, state.level, state.method,
                             state.k), lambda: preview_svg(choropleth.geometry(atlas, view.set_id, state.level),
                                                          view.hideout))
