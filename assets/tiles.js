@@ -211,6 +211,10 @@ window.ortsatlas = window.ortsatlas || {};
       const frame = map.getContainer().getBoundingClientRect();
       const p = map.latLngToContainerPoint([lat, lon]);
       return {x: frame.left + p.x, y: frame.top + p.y};
+    },
+    // The Leaflet map and tile layer drawn on (dash-leaflet keeps them to itself): the bench pans and zooms them.
+    view: function () {
+      return state.layer && state.layer._map ? {map: state.map, layer: state.layer} : null;
     }
   };
 })(window.ortsatlas);

@@ -33,6 +33,8 @@ from bench.figures import Figure, pct, print_table  # noqa: E402
 from bench.serving import _wait_healthy, free_port, start_app  # noqa: E402
 from bench.workloads import (  # noqa: E402
     LARGE,
+    NATIONAL,
+    NATIONAL_SMOKE,
     SCALE,
     SCALE_SMOKE,
     SMOKE,
@@ -871,6 +873,12 @@ def bench_county_tiles(spec, atlas, visits: int, switches: int) -> list[Figure]:
 
 
 # --------------------------------------------------------------------------- the map at scale (issue 19)
+def bench_national(spec: CitySpec, visits: int, switches: int, repeat: int) -> list[Figure]:
+    """50,000 areas (a synthetic national grid, bands and tiles stored with the set): bench/national.py."""
+    from bench.national import bench_national as measure
+    return measure(spec, build_city(spec), visits, switches, repeat, answers_not_remembered)
+
+
 SCALE_FILLS = "return (window.ortsatlas && window.ortsatlas.map && window.ortsatlas.map.shown) ? " \
     "window.ortsatlas.map.shown() : []"
 
@@ -1128,7 +1136,7 @@ def bench_compare(atlas, label: str, repeat: int) -> list[Figure]:
 
 
 PARTS = ("map", "queries", "ingest", "exports", "start", "load", "browser", "tablet", "county", "disclosure",
-         "levels", "scale", "profiles", "indices", "compare")
+         "levels", "scale", "profiles", "indices", "compare", "national")
 
 
 def main() -> int:
@@ -1183,6 +1191,8 @@ def main() -> int:
                                       1 if smoke else 3, 2 if smoke else 8, 8 if smoke else 20)),
         ("indices", lambda: bench_indices(city(), 2 if smoke else 7)),
         ("compare", lambda: bench_compare(city(), f"{spec.areas:,} areas", 10 if smoke else 100)),
+        ("national", lambda: bench_national(NATIONAL_SMOKE if smoke else NATIONAL, 1 if smoke else 3,
+                                            2 if smoke else 8, 5 if smoke else 20)),
     ]
     for name, run in parts:
         if name in args.skip or (args.only and name not in args.only):

@@ -39,6 +39,9 @@ class CitySpec:
     indicators: int
     years: int
     vertices: int = 200
+    # Levels with at least this many areas get map bands and vector tiles in the set's write (as an app with
+    # ATLAS_CANVAS_FROM_AREAS / ATLAS_TILES_FROM_AREAS at this value stores them); None stores neither.
+    map_from: int | None = None
 
     @property
     def districts(self) -> int:
@@ -107,7 +110,11 @@ def _geography(spec: CitySpec, rng: np.random.Generator) -> dict[str, gpd.GeoDat
                              "parent_id": "CITY"}, geometry=dist.geometry.values, crs=CRS)
     city = gpd.GeoDataFrame({"area_id": ["CITY"], "name": ["Großstadt"], "parent_id": [None]},
                             geometry=[square], crs=CRS)
-    return {lvl: g.to_crs("EPSG:4326") for lvl, g in (("ortsteil", ot), ("stadtbezirk", dist), ("stadt", city))}
+    out = {lvl: g.to_crs("EPSG:4326") for lvl, g in (("ortsteil", ot), ("stadtbezirk", dist), ("stadt", city))}
+    for g in out.values():  # a dissolved district can cross itself once reprojected (seen at 50,000 areas)
+        bad = ~g.geometry.is_valid
+        g.loc[bad, "geometry"] = g.geometry[bad].buffer(0)
+    return out
 
 
 def _values(ind_id: str, quarterly: bool, area_ids: np.ndarray, years: list[int], d: np.ndarray,
@@ -148,7 +155,8 @@ def build_city(spec: CitySpec, fresh: bool = False) -> Atlas:
     years = list(range(last - spec.years + 1, last + 1))
     versions = []
     with atlas.store.writing() as tx:
-        add_boundary_set(tx, BoundarySet("bench", date(years[0], 1, 1), None, "Benchmark", ""), levels, CRS)
+        add_boundary_set(tx, BoundarySet("bench", date(years[0], 1, 1), None, "Benchmark", ""), levels, CRS,
+                         bands_from=spec.map_from, tiles_from=spec.map_from)
         for ind in atlas.indicators:
             vid = tx.next_version_id()
             tx.add_values(vid, _values(ind.id, ind.periodicity == "quarter", area_ids, years, depriv, rng, vid))
@@ -173,6 +181,11 @@ SMOKE = CitySpec("smoke", areas=100, indicators=20, years=5)
 # indicators so the map can be switched (the county workload has geometry and one indicator only).
 SCALE = CitySpec("scale11000", areas=11_000, indicators=6, years=2)
 SCALE_SMOKE = CitySpec("scale400", areas=400, indicators=6, years=2)  # forced onto the big path in the bench
+# A synthetic national grid of Stadtteile (issue 19's 50,000 areas): bands and tiles stored with the set, as an
+# upload stores them; 100 vertices per cell keep the build within minutes (the densified straight edges are
+# dropped by every band's ~1 m pass anyway, so more would only slow the write).
+NATIONAL = CitySpec("national50000", areas=50_000, indicators=4, years=2, vertices=100, map_from=5_000)
+NATIONAL_SMOKE = CitySpec("national3000", areas=3_000, indicators=4, years=2, vertices=100, map_from=1_000)
 
 
 # --------------------------------------------------------------------------- five-level territory
