@@ -369,9 +369,14 @@ def area_table(atlas: Atlas, table: pd.DataFrame, lang: str) -> html.Div:
 def series_figure(atlas: Atlas, series: pd.DataFrame | None, indicator_id: str | None, lang: str) -> dict:
     """One chart: a line per chosen area (colour), their parents (grey, dashed), the territory (dotted).
 
-    The spec is `pictures.compare_series_spec`, so the chart's picture draws exactly these lines.
+    The spec is `pictures.compare_series_spec`, so the chart's picture draws exactly these lines. Without
+    areas the empty chart asks for them: the explorer's "tap an area on the map" is wrong on a tab with no map.
     """
-    return timeseries_figure(pictures.compare_series_spec(atlas, series, indicator_id, lang), None, lang)
+    figure = timeseries_figure(pictures.compare_series_spec(atlas, series, indicator_id, lang), None, lang)
+    for note in figure["layout"]["annotations"]:
+        if note.get("text") == t("click_area", lang):
+            note["text"] = t("cmp_pick_areas", lang)
+    return figure
 
 
 # ------------------------------------------------------------------ change map

@@ -72,7 +72,7 @@ def layout(lang: str | None = None, inputs: str | None = None, **_args) -> html.
                       dcc.Dropdown(id="ix-level", options=levels, value=territory.base_level(atlas),
                                    clearable=False)], className="oa-field"),
         ], className="oa-index-settings"),
-        html.Button(t("ix_preview", lang), id="ix-preview", n_clicks=0),
+        html.Button(t("ix_preview", lang), id="ix-preview", n_clicks=0, className="oa-button"),
         html.Div(id="ix-message", role="status", className="oa-hint"),
         html.P(id="ix-method-text", className="oa-method"),
         html.Div([
@@ -89,7 +89,7 @@ def layout(lang: str | None = None, inputs: str | None = None, **_args) -> html.
             html.Legend(t("ix_typology", lang)),
             html.Div([html.Label(t("ix_years", lang), htmlFor="ix-years"),
                       dcc.Input(id="ix-years", type="number", min=1, max=20, step=1, value=2)], className="oa-field"),
-            html.Button(t("ix_typology_run", lang), id="ix-typology", n_clicks=0),
+            html.Button(t("ix_typology_run", lang), id="ix-typology", n_clicks=0, className="oa-button"),
             html.P(id="ix-ty-method", className="oa-method"),
             html.Div([
                 html.Div(dl.Map([dl.GeoJSON(id="ix-ty-geojson", data=None, style=_fn("style"),
@@ -108,7 +108,7 @@ def layout(lang: str | None = None, inputs: str | None = None, **_args) -> html.
                       dcc.Input(id="ix-title", type="text")], className="oa-field"),
             dcc.Checklist(id="ix-public", options=[{"label": t("ix_request_public", lang), "value": "public"}],
                           value=[]),
-            html.Button(t("ix_save", lang), id="ix-save", n_clicks=0),
+            html.Button(t("ix_save", lang), id="ix-save", n_clicks=0, className="oa-button"),
             html.Div(id="ix-save-message", role="status", className="oa-hint"),
         ], className="oa-index-save"),
     ], className="oa-page", id="ix-page"), lang)

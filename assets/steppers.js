@@ -1,0 +1,46 @@
+/* Ortsatlas: words that Dash and Leaflet write into the page in English, in the page's language (issue 16).
+ *
+ * Dash 4 labels the buttons of every number field "Decrease value" / "Increase value", and Leaflet titles its
+ * attribution link "A JavaScript library for interactive maps"; neither can be set through a prop, so a German
+ * page read them out in English. Like the clipboard message in map.js, the page's <html lang> decides.
+ */
+(function () {
+  "use strict";
+  const WORDS = {
+    de: {
+      "Decrease value": "Wert verringern",
+      "Increase value": "Wert erhöhen",
+      "A JavaScript library for interactive maps": "Eine JavaScript-Bibliothek für interaktive Karten",
+    },
+  };
+
+  /** Replace the English words in aria-label and title below `root` (idempotent: German words stay). */
+  function translate(root) {
+    const words = WORDS[document.documentElement.lang];
+    if (!words) { return; }
+    root.querySelectorAll(".dash-input-stepper[aria-label], .leaflet-control-attribution a[title]").forEach((el) => {
+      ["aria-label", "title"].forEach((attr) => {
+        const value = el.getAttribute(attr);
+        if (value && words[value]) { el.setAttribute(attr, words[value]); }
+      });
+    });
+  }
+
+  function start() {
+    translate(document);
+    // Dash renders pages and their fields after load, and again on every navigation. One pass per frame at
+    // most: a map adding thousands of area paths must not cost a query per path.
+    let queued = false;
+    new MutationObserver(() => {
+      if (queued) { return; }
+      queued = true;
+      window.requestAnimationFrame(() => { queued = false; translate(document); });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
