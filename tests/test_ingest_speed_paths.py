@@ -98,3 +98,23 @@ def test_the_diff_of_a_delivery_of_new_periods_counts_what_the_cell_comparison_c
                       int((part["change"] == "not_redelivered").sum())) for ind, part in cells.groupby("indicator_id")}
     assert versions._diff(atlas, values) == expected
     assert set(expected) == {"sgb2_quote", "kaufkraft"} and all(n > 0 for n, _, _ in expected.values())
+
+
+def test_arrow_reads_a_plain_csv_as_pandas_reads_it_and_leaves_the_rest_to_pandas(atlas, monkeypatch):
+    """`tablefile._arrow_csv` takes only files it reads exactly as pandas' parser: same cells, same types,
+    same report; quoted cells, short, long and blank lines go to pandas (which words the errors)."""
+    from atlas.ingest import tablefile
+    plain = _extract(atlas).replace(b"\n", b"\r\n")
+    assert tablefile._arrow_csv(plain.decode(), ";", 6) is not None  # the path under test is taken
+    for body in (b"a;b\n1;2\n\n\nLegende\n", b'a;b\n"1;5";2\n', b"a;b\n1;2;3\n", b"a;b;c\n1;2\n"):
+        assert tablefile._arrow_csv(body.decode(), ";", len(body.split(b"\n")[0].split(b";"))) is None
+    fast = ingest.check_upload(atlas, SOCIAL, "x.csv", plain)
+    fast_raw = tablefile.read_table(plain, "x.csv")
+    monkeypatch.setattr(tablefile, "_arrow_csv", lambda *_: None)
+    slow = ingest.check_upload(atlas, SOCIAL, "x.csv", plain)
+    slow_raw = tablefile.read_table(plain, "x.csv")
+    pd.testing.assert_frame_equal(fast_raw.table, slow_raw.table)
+    assert (fast_raw.header, list(fast_raw.numbers), fast_raw.notes) == (slow_raw.header, list(slow_raw.numbers),
+                                                                         slow_raw.notes)
+    assert fast.report.to_json() == slow.report.to_json() and fast.report.ok
+    pd.testing.assert_frame_equal(fast.values, slow.values)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from atlas.ingest.messages import Message
 
@@ -157,11 +158,13 @@ def _read_csv(content: bytes, limits: Limits) -> RawTable:
         raise too_many_columns(limits.columns, widest)
     if len(lines) - 1 > limits.rows:
         raise too_many_rows(limits.rows, limits.rows + 2)
-    try:  # pandas' C parser: a million rows in under a second, no Python object per row
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False, engine="c")
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise IngestError([_parser_problem(str(exc))]) from None
+    table = _arrow_csv(text, delimiter, first.count(delimiter) + 1)
+    if table is None:
+        try:  # pandas' C parser: a million rows in under a second, no Python object per row
+            table = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
+                                na_filter=False, skip_blank_lines=False, engine="c")
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise IngestError([_parser_problem(str(exc))]) from None
     if len(table) - 1 > limits.rows:
         raise too_many_rows(limits.rows, limits.rows + 2)
     if len(table.columns) > limits.columns:  # a quoted line break can hide columns from the line count
@@ -187,6 +190,31 @@ def _read_csv(content: bytes, limits: Limits) -> RawTable:
     decimal = "," if delimiter == ";" else "."
     return _checked(RawTable(header, data.iloc[:end][filled].reset_index(drop=True), np.flatnonzero(filled) + 2,
                              decimal, "csv", [str(n).strip() for n in notes if str(n).strip()]))
+
+
+def _arrow_csv(text: str, delimiter: str, width: int) -> pd.DataFrame | None:
+    """The table as pandas' parser reads it, from Arrow's (a third of the time at a million rows, issue 19),
+    or None to leave it to pandas: only a file without quotes or NUL, whose every line has the first line's
+    fields. Then both parsers split on the delimiter and on line ends alike (read as large strings, as pandas
+    keeps them: no copy on the way to pandas); every other file (quoted cells,
+    blank or short lines, a line too long) goes to pandas, which also words the errors."""
+    if '"' in text or "\x00" in text:
+        return None
+    from pyarrow import csv as arrow_csv
+    names = [f"f{i}" for i in range(width)]
+    try:
+        table = arrow_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=arrow_csv.ReadOptions(column_names=names, block_size=1 << 30),
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
+                                                 ignore_empty_lines=False),
+            convert_options=arrow_csv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(width)
+    return frame
 
 
 def _parser_problem(message: str) -> dict:
