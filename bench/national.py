@@ -90,7 +90,7 @@ def _browser():
 
 def visit(port: int, titles: list[str], switches: int) -> dict[str, list[float]]:
     """One fresh browser: first coloured map, first-load bytes, indicator switches, then pan and zoom."""
-    from bench.tablet import TRANSFERRED, _poll, switch_script
+    from bench.tablet import TRANSFERRED, _poll, picker_switches
     driver = _browser()
     try:
         start = time.perf_counter()
@@ -101,16 +101,7 @@ def visit(port: int, titles: list[str], switches: int) -> dict[str, list[float]]
         out["bytes"] = [driver.execute_script(TRANSFERRED)]
         out["load_longest"] = [driver.execute_script(
             "return (window.__oaLong || []).reduce((m, e) => Math.max(m, e[1]), 0)")]
-        out["switch_ms"] = []
-        for i in range(switches):
-            driver.find_element("css selector", "#ex-indicator").click()
-            _poll(driver, "return document.querySelectorAll('[role=option]').length", lambda k: k > 0, "options")
-            ms = driver.execute_async_script(switch_script("window.ortsatlas.map.shown().join()"),
-                                             titles[(i + 1) % len(titles)])
-            if ms < 0:
-                raise RuntimeError(f"switch failed ({ms})")
-            out["switch_ms"].append(ms)
-            time.sleep(0.3)
+        out["switch_ms"] = picker_switches(driver, titles, switches, "window.ortsatlas.map.shown().join()")
         for key in ("move_ms", "move_longest", "move_timeouts"):
             out[key] = []
         for kind, amount in MOVES:

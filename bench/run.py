@@ -850,15 +850,7 @@ def bench_county_tiles(spec, atlas, visits: int, switches: int) -> list[Figure]:
     env = {"tiles": {"ATLAS_CANVAS_FROM_AREAS": "1", "ATLAS_TILES_FROM_AREAS": "1"},
            "canvas": {"ATLAS_CANVAS_FROM_AREAS": "1", "ATLAS_TILES_FROM_AREAS": str(10 ** 9)}}
     apps = {path: start_app(atlas.settings.data_dir, atlas.settings.layers_dir, extra) for path, extra in env.items()}
-    try:
-        for _ in range(visits):  # taking turns, so a busy machine slows both
-            for path, (_proc, port) in apps.items():
-                for key, values in _scale_visit(port, titles, switches, spec.areas).items():
-                    found[path].setdefault(key, []).extend(values)
-    finally:
-        for proc, _port in apps.values():
-            proc.terminate()
-            proc.wait(timeout=30)
+    _visit_in_turns(apps, visits, lambda port: _scale_visit(port, titles, switches, spec.areas), found)
     label = f"{spec.areas:,} areas"
     for key, what, unit, target, scale in (
             ("map_ms", "first coloured map p50", "ms", "≤ 3,000 ms", 1),
@@ -890,13 +882,27 @@ def _scale_app(atlas, canvas_from: int | None) -> tuple[subprocess.Popen, int]:
     return start_app(atlas.settings.data_dir, atlas.settings.layers_dir, extra)
 
 
+def _visit_in_turns(apps: dict, visits: int, visit, found: dict[str, dict[str, list[float]]]) -> None:
+    """`visit(port)` on each app (path → (process, port)) in turn, `visits` times, so a busy machine slows
+    every path alike; each visit's figures are added to `found[path]`. The apps are stopped at the end."""
+    try:
+        for _ in range(visits):
+            for path, (_proc, port) in apps.items():
+                for key, values in visit(port).items():
+                    found[path].setdefault(key, []).extend(values)
+    finally:
+        for proc, _port in apps.values():
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 def _scale_visit(port: int, titles: list[str], switches: int, n_areas: int) -> dict[str, list[float]]:
     """One fresh headless Chromium, cache off through the DevTools protocol: first coloured map (time, bytes),
     then indicator switches by the picker, each timed in the page to the recoloured map."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
 
-    from bench.tablet import TRANSFERRED, _poll, switch_script
+    from bench.tablet import TRANSFERRED, _poll, picker_switches
     options = Options()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
@@ -914,16 +920,7 @@ def _scale_visit(port: int, titles: list[str], switches: int, n_areas: int) -> d
         out = {"map_ms": [(time.perf_counter() - start) * 1000]}
         time.sleep(1.0)  # late requests (point layers) count too
         out["bytes"] = [driver.execute_script(TRANSFERRED)]
-        out["switch_ms"] = []
-        for i in range(switches):
-            driver.find_element("css selector", "#ex-indicator").click()
-            _poll(driver, "return document.querySelectorAll('[role=option]').length", lambda k: k > 0, "options")
-            ms = driver.execute_async_script(switch_script("window.ortsatlas.map.shown().join()"),
-                                             titles[(i + 1) % len(titles)])
-            if ms < 0:
-                raise RuntimeError(f"switch failed ({ms})")
-            out["switch_ms"].append(ms)
-            time.sleep(0.3)
+        out["switch_ms"] = picker_switches(driver, titles, switches, "window.ortsatlas.map.shown().join()")
         return out
     finally:
         driver.quit()
@@ -991,15 +988,7 @@ def bench_scale(spec: CitySpec, atlas, visits: int, switches: int, repeat: int) 
     found: dict[str, dict[str, list[float]]] = {"big": {}, "old": {}}
     # The big path forced (threshold 1), so the smoke's small workload takes it too; 11,000 areas take it anyway.
     apps = {"big": _scale_app(atlas, 1), "old": _scale_app(atlas, 10 ** 9)}
-    try:
-        for _ in range(visits):  # taking turns, so a busy machine slows both
-            for path, (_proc, port) in apps.items():
-                for key, values in _scale_visit(port, titles, switches, spec.areas).items():
-                    found[path].setdefault(key, []).extend(values)
-    finally:
-        for proc, _port in apps.values():
-            proc.terminate()
-            proc.wait(timeout=30)
+    _visit_in_turns(apps, visits, lambda port: _scale_visit(port, titles, switches, spec.areas), found)
     big, old = found["big"], found["old"]
     note = (f"{visits} visits each, 1280×900, no throttling, empty cache; big path: ATLAS_CANVAS_FROM_AREAS=1, "
             "old: 10^9 (SVG, ~1 m geometry)")

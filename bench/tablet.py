@@ -132,6 +132,21 @@ def first_load(driver, base: str) -> dict[str, float]:
             "bytes": driver.execute_script(TRANSFERRED)}
 
 
+def picker_switches(driver, titles: list[str], n: int, fills: str) -> list[float]:
+    """n indicator switches by the picker to titles[1], titles[2], …, each timed in the page until `fills`
+    (a JS expression of the map's colours) changes; for the big-map parts, whose colours are not SVG paths."""
+    out = []
+    for i in range(n):
+        driver.find_element("css selector", "#ex-indicator").click()
+        _poll(driver, "return document.querySelectorAll('[role=option]').length", lambda k: k > 0, "options")
+        ms = driver.execute_async_script(switch_script(fills), titles[(i + 1) % len(titles)])
+        if ms < 0:
+            raise RuntimeError(f"switch failed ({ms})")
+        out.append(ms)
+        time.sleep(0.3)
+    return out
+
+
 def switches(driver, network: dict, n: int, first: int = 0) -> list[float]:
     """n indicator switches by the picker (open, then click the option), each timed to the recoloured map.
 
