@@ -73,19 +73,8 @@ MOVES = [("zoom", 1), ("pan", [400, 0]), ("pan", [0, 300]), ("zoom", 1), ("zoom"
 
 
 def _browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    options = Options()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--window-size=1280,900"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(options=options)
-    driver.set_script_timeout(120)
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LONGTASKS})
-    return driver
+    from bench.tablet import desk_browser
+    return desk_browser(LONGTASKS)
 
 
 def visit(port: int, titles: list[str], switches: int) -> dict[str, list[float]]:

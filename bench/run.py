@@ -899,20 +899,9 @@ def _visit_in_turns(apps: dict, visits: int, visit, found: dict[str, dict[str, l
 def _scale_visit(port: int, titles: list[str], switches: int, n_areas: int) -> dict[str, list[float]]:
     """One fresh headless Chromium, cache off through the DevTools protocol: first coloured map (time, bytes),
     then indicator switches by the picker, each timed in the page to the recoloured map."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-
-    from bench.tablet import TRANSFERRED, _poll, picker_switches
-    options = Options()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--window-size=1280,900"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(options=options)
+    from bench.tablet import TRANSFERRED, _poll, desk_browser, picker_switches
+    driver = desk_browser()
     try:
-        driver.set_script_timeout(120)
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
         start = time.perf_counter()
         driver.get(f"http://127.0.0.1:{port}/")
         _poll(driver, SCALE_FILLS, lambda f: len(f) == n_areas and f.count("#ffffff") < n_areas // 2,

@@ -84,6 +84,26 @@ SWITCH = switch_script("Array.from(document.querySelectorAll('.leaflet-overlay-p
                        ".map(p => p.getAttribute('fill')).join()")
 
 
+def desk_browser(init_script: str | None = None):
+    """Headless Chromium at the desk (1280×900, no throttling), cache off; `init_script` runs before the page's
+    own scripts (an observer the measure reads)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--window-size=1280,900"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options)
+    driver.set_script_timeout(TIMEOUT_S)
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    if init_script:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": init_script})
+    return driver
+
+
 def tablet_browser():
     """Headless Chromium emulating the tablet (size, touch, CPU); the network is set per measurement."""
     from selenium import webdriver

@@ -265,6 +265,18 @@ def scratch_atlas(atlas, tmp_path):
 
 
 @pytest.fixture()
+def tiled_atlas(scratch_atlas):
+    """A private copy of the demo store whose 51 Ortsteile are drawn from vector tiles stored with their set
+    (`tiles_from_areas` lowered to 10: the big-map path at the demo's size)."""
+    import dataclasses
+
+    from atlas.services import tiles
+    scratch_atlas.settings = dataclasses.replace(scratch_atlas.settings, tiles_from_areas=10)
+    tiles.add_missing_map_tiles(scratch_atlas.store, scratch_atlas.settings.tiles_from_areas)
+    return scratch_atlas
+
+
+@pytest.fixture()
 def scratch_app(scratch_atlas):
     from atlas.web.app import create_app
     return create_app(atlas=scratch_atlas)

@@ -8,25 +8,8 @@ city is forced onto the tile path by ATLAS_TILES_FROM_AREAS=10.
 """
 from __future__ import annotations
 
-import dataclasses
-import shutil
-
-import pytest
-
-from atlas.services import choropleth, tiles
+from atlas.services import choropleth
 from atlas.web.pages import explorer
-
-
-@pytest.fixture()
-def tiled_atlas(atlas, tmp_path):
-    """A copy of the demo store whose 51 Ortsteile are drawn from tiles stored with their set."""
-    from atlas.services.context import Atlas
-    shutil.copytree(atlas.store.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("uploads", "tmp"))
-    settings = dataclasses.replace(atlas.settings, data_dir=tmp_path / "data", tmp_dir=tmp_path / "data" / "tmp",
-                                   tiles_from_areas=10)
-    tiled = Atlas(settings)
-    tiles.add_missing_map_tiles(tiled.store, settings.tiles_from_areas)
-    return tiled
 
 
 def test_a_level_drawn_from_tiles_builds_no_geometry_for_the_first_request(tiled_atlas, monkeypatch):

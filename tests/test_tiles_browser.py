@@ -7,14 +7,12 @@ fetching a tile again, and a click, hover and the table twin still work.
 """
 from __future__ import annotations
 
-import dataclasses
-import shutil
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import shapely
 
-from atlas.services import choropleth, queries, tiles
+from atlas.services import choropleth, queries
 from tests.test_explorer_browser import choose_indicator, until
 
 SHOWN = "return window.ortsatlas.map.shown()"
@@ -22,20 +20,9 @@ TILE_REQUESTS = "return performance.getEntriesByType('resource').filter(e => e.n
 
 
 @pytest.fixture()
-def tiled_app(atlas, tmp_path):
-    from atlas.services.context import Atlas
-    shutil.copytree(atlas.store.data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("uploads", "tmp"))
-    settings = dataclasses.replace(atlas.settings, data_dir=tmp_path / "data", tmp_dir=tmp_path / "data" / "tmp",
-                                   tiles_from_areas=10)
-    tiled = Atlas(settings)
-    tiles.add_missing_map_tiles(tiled.store, settings.tiles_from_areas)
-    return tiled
-
-
-@pytest.fixture()
-def tiles_duo(dash_duo, tiled_app):
+def tiles_duo(dash_duo, tiled_atlas):
     from atlas.web.app import create_app
-    dash_duo.start_server(create_app(atlas=tiled_app))
+    dash_duo.start_server(create_app(atlas=tiled_atlas))
     yield dash_duo
     errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
     assert errors == [], f"browser console errors: {errors}"
@@ -75,26 +62,26 @@ def click_area(duo, atlas, i: int, click: bool = True) -> str:
     return areas["name"].iloc[i]
 
 
-def test_tiles_draw_the_map_in_the_hideouts_colours_and_recolour_without_refetching(tiles_duo, tiled_app):
+def test_tiles_draw_the_map_in_the_hideouts_colours_and_recolour_without_refetching(tiles_duo, tiled_atlas):
     shown = coloured(tiles_duo)
     assert tiles_duo.find_elements(".leaflet-tile-pane canvas")  # the tiles, on canvases
     assert tiles_duo.find_elements(".leaflet-overlay-pane path.leaflet-interactive") == []  # no GeoJSON areas
     until(lambda: urlsplit(tiles_duo.driver.current_url).query, message="the view in the address")
-    assert shown == expected_fills(tiled_app, tiles_duo.driver.current_url)
+    assert shown == expected_fills(tiled_atlas, tiles_duo.driver.current_url)
     fetched = tiles_duo.driver.execute_script(TILE_REQUESTS)
     assert fetched > 0
     choose_indicator(tiles_duo, "Anteil Kinder unter 6 Jahren", search="unter 6")
     after = until(lambda: (f := coloured(tiles_duo)) != shown and f, message="recoloured tiles")
     until(lambda: "indicator=" in tiles_duo.driver.current_url
-          and expected_fills(tiled_app, tiles_duo.driver.current_url) == after, message="the new view's colours")
+          and expected_fills(tiled_atlas, tiles_duo.driver.current_url) == after, message="the new view's colours")
     assert tiles_duo.driver.execute_script(TILE_REQUESTS) == fetched  # values moved, tiles did not
 
 
-def test_a_click_on_a_tile_selects_the_area_and_hover_names_it(tiles_duo, tiled_app):
+def test_a_click_on_a_tile_selects_the_area_and_hover_names_it(tiles_duo, tiled_atlas):
     coloured(tiles_duo)
-    name = click_area(tiles_duo, tiled_app, 7, click=False)
+    name = click_area(tiles_duo, tiled_atlas, 7, click=False)
     assert until(lambda: tiles_duo.find_element(".leaflet-tooltip").text, message="tooltip").startswith(name)
-    name = click_area(tiles_duo, tiled_app, 20)
+    name = click_area(tiles_duo, tiled_atlas, 20)
     assert until(lambda: name in tiles_duo.find_element("#ex-area").text and name, message="the area card")
     until(lambda: "area=" in tiles_duo.driver.current_url, message="the selection in the address")
 

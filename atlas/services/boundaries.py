@@ -185,7 +185,9 @@ def add_boundary_set(tx, boundary_set: BoundarySet, levels: dict[str, gpd.GeoDat
     if bands_from is not None:
         write_map_bands(tx, boundary_set.set_id, areas_new, bands_from, steps)
     if tiles_from is not None:
-        from atlas.services.tiles import write_map_tiles  # tiles build on the bands defined here
+        from atlas.services.tiles import (
+            write_map_tiles,  # tiles build on the bands defined here
+        )
         write_map_tiles(tx, boundary_set.set_id, areas_new, tiles_from, steps)
 
 
@@ -309,15 +311,22 @@ def add_missing_map_bands(store, bands_from: int) -> dict[str, list[str]]:
     Not needed for reading (such a level's bands are built on request, as
     before), but afterwards no worker builds them again.
     """
+    return add_missing_per_level(
+        store, lambda tx, set_id, level: all(tx.has_map_band(set_id, level, band_name(b)) for b in range(len(BANDS))),
+        lambda tx, set_id, rows: write_map_bands(tx, set_id, rows, bands_from))
+
+
+def add_missing_per_level(store, has, write) -> dict[str, list[str]]:
+    """In one write, `write(tx, set_id, rows)` for each set's levels that `has(tx, set_id, level)` denies;
+    per set, the levels written. What the map stores with a set (bands, tiles), added to an older store."""
     written: dict[str, list[str]] = {}
     with store.writing() as tx:
         areas = tx.read("areas")
         if areas is None:
             return written
         for set_id, rows in areas.groupby("set_id", sort=False):
-            missing = [lv for lv in rows["level"].unique()
-                       if not all(tx.has_map_band(set_id, lv, band_name(b)) for b in range(len(BANDS)))]
-            levels = write_map_bands(tx, str(set_id), rows[rows["level"].isin(missing)], bands_from)
+            missing = [lv for lv in rows["level"].unique() if not has(tx, set_id, lv)]
+            levels = write(tx, str(set_id), rows[rows["level"].isin(missing)])
             if levels:
                 written[str(set_id)] = levels
     return written

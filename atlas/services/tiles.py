@@ -27,7 +27,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from atlas.services.boundaries import BANDS, band_name, band_texts
+from atlas.services.boundaries import (
+    BANDS,
+    add_missing_per_level,
+    band_name,
+    band_texts,
+)
 
 LAYER = "areas"
 EXTENT = 4096  # tile units per tile side (the MVT default)
@@ -177,17 +182,8 @@ def add_missing_map_tiles(store, tiles_from: int) -> dict[str, list[str]]:
     Not needed for reading (without tiles the map draws GeoJSON on a canvas,
     as before), but afterwards the map of those levels comes from tiles.
     """
-    written: dict[str, list[str]] = {}
-    with store.writing() as tx:
-        areas = tx.read("areas")
-        if areas is None:
-            return written
-        for set_id, rows in areas.groupby("set_id", sort=False):
-            missing = [lv for lv in rows["level"].unique() if not tx.has_map_tiles(set_id, lv, scheme_name())]
-            levels = write_map_tiles(tx, str(set_id), rows[rows["level"].isin(missing)], tiles_from)
-            if levels:
-                written[str(set_id)] = levels
-    return written
+    return add_missing_per_level(store, lambda tx, set_id, level: tx.has_map_tiles(set_id, level, scheme_name()),
+                                 lambda tx, set_id, rows: write_map_tiles(tx, set_id, rows, tiles_from))
 
 
 # ------------------------------------------------------------------ reading (the tile route)
