@@ -118,3 +118,18 @@ def test_arrow_reads_a_plain_csv_as_pandas_reads_it_and_leaves_the_rest_to_panda
                                                                          slow_raw.notes)
     assert fast.report.to_json() == slow.report.to_json() and fast.report.ok
     pd.testing.assert_frame_equal(fast.values, slow.values)
+
+
+def test_a_caller_changing_the_values_it_was_given_does_not_change_what_is_stored(scratch_atlas):
+    content = _extract(scratch_atlas)
+    checked = ingest.check_upload(scratch_atlas, SOCIAL, "x.csv", content)
+    keep = uploads.Uploads(scratch_atlas.settings.data_dir)
+    pending = keep.create(SOCIAL, "x.csv", content, checked)
+    shown = keep.values(pending.upload_id)
+    shown["value"] = -1.0  # a preview that scribbles on its frame
+    shown.loc[0, "status"] = "suppressed"
+    again = keep.values(pending.upload_id)
+    assert again is not shown and (again["value"] != -1.0).any()
+    pd.testing.assert_frame_equal(again, checked.values)
+    pd.testing.assert_frame_equal(again, pd.read_parquet(keep.root / pending.upload_id / "values.parquet"),
+                                  check_dtype=False)  # text as objects in memory, as strings in the file

@@ -200,7 +200,8 @@ class Uploads:
         the file (another worker checked it, or this one has since checked another upload)."""
         path = self.root / upload_id / "values.parquet"
         frame = _recall(upload_id, path)
-        return frame if frame is not None else pd.read_parquet(path)
+        # A shallow copy (copy-on-write): a caller that changes its frame cannot change what confirm stores.
+        return frame.copy(deep=False) if frame is not None else pd.read_parquet(path)
 
     def mark(self, pending: Pending, state: str, version_ids: list[int] | None = None) -> None:
         folder = self._dir(pending.upload_id)
