@@ -104,3 +104,15 @@ def test_compare_chart_without_areas_asks_for_areas_not_for_a_map_tap(atlas):
     for lang in ("de", "en"):
         notes = [a["text"] for a in series_figure(atlas, None, "sgb2_quote", lang)["layout"]["annotations"]]
         assert notes == [t("cmp_pick_areas", lang)]
+
+
+def test_the_explorer_tables_filter_is_a_touch_target(duo):
+    """On a tablet the filter field of the map's table twin was 30 px high."""
+    duo.driver.set_window_size(768, 1024)
+    duo.driver.get(duo.server_url + "/?lang=de")
+    _settled(duo, "#ex-table")
+    duo.driver.execute_script("document.querySelector('#ex-table').open = true")
+    height = until(lambda: duo.driver.execute_script(
+        "const f = document.querySelector('#ex-table-filter'); return f && f.getBoundingClientRect().height"),
+        message="table filter shown")
+    assert height >= 43.5, height
