@@ -94,7 +94,7 @@ def bench_map_switch(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
 
     from atlas.classify import classify
     from atlas.services import queries
-    from atlas.services.boundaries import feature_collection
+    from atlas.services.map_bands import feature_collection
     from atlas.web.app import create_app
     from auth import ANONYMOUS, current_principal
     from tests.dash_requests import call, callback_payload, find_output
@@ -800,7 +800,7 @@ def bench_tablet(data_dir: Path, layers_dir: Path, runs: int, switches: int) -> 
 def bench_county(n_areas: int) -> list[Figure]:
     """Geometry for ~11,000 municipality-sized polygons: where the map must change strategy."""
     from atlas.services import queries
-    from atlas.services.boundaries import feature_collection
+    from atlas.services.map_bands import feature_collection
     atlas = build_city(CitySpec(f"county{n_areas}", areas=n_areas, indicators=1, years=1))
     areas = queries.areas(atlas, "ortsteil", "bench")
     out = []
@@ -922,8 +922,8 @@ def _scale_band_write(atlas, bands_from: int) -> float:
     import shutil
     import tempfile
 
-    from atlas.services.boundaries import add_missing_map_bands
     from atlas.services.context import Atlas
+    from atlas.services.map_bands import add_missing_map_bands
     from atlas.store.store import MAP_BANDS, map_band_files
     if not map_band_files(atlas.store.manifest()):
         t = time.perf_counter()
@@ -943,7 +943,7 @@ def bench_scale(spec: CitySpec, atlas, visits: int, switches: int, repeat: int) 
     """The map of ~11,000 areas: zoom bands and canvas (the big path) against the map as it was (SVG, the full
     ~1 m geometry) in the same run: first coloured map, indicator switch in the browser, server switch."""
     from atlas.services import choropleth, queries, territory
-    from atlas.services.boundaries import band_name
+    from atlas.services.map_bands import band_name
     from auth import ANONYMOUS
 
     label = f"{spec.areas:,} areas"

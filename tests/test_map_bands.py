@@ -17,14 +17,10 @@ import pytest
 import shapely
 
 from atlas.ingest.boundary_upload import add_uploaded_set
-from atlas.services import boundaries, choropleth, queries, territory
-from atlas.services.boundaries import (
-    BANDS,
-    BoundarySet,
-    add_missing_map_bands,
-    band_name,
-)
+from atlas.services import choropleth, map_bands, queries, territory
+from atlas.services.boundaries import BoundarySet
 from atlas.services.context import Atlas
+from atlas.services.map_bands import BANDS, add_missing_map_bands, band_name
 from atlas.store.backup import backup, referenced_files, restore, verify
 from atlas.store.store import MAP_BANDS, map_band_files
 
@@ -32,7 +28,7 @@ BIG = 20  # lowered canvas_from_areas: 51 Ortsteile are big, 8 Stadtbezirke and 
 
 
 def old_feature_collection(areas, precision: int = 6, simplify: float = 0.0, coverage: bool = False) -> dict:
-    """`boundaries.feature_collection` as it was before bands were stored (the reference the stored bands meet)."""
+    """`map_bands.feature_collection` as it was before bands were stored (the reference the stored bands meet)."""
     geoms = shapely.from_wkb(areas["geometry"].values)
     if simplify and coverage:
         fine = shapely.simplify(geoms, min(simplify, 0.00001), preserve_topology=True)
@@ -125,9 +121,9 @@ def test_a_band_stored_for_other_areas_is_not_used(big_atlas):
     set_id = queries.current_set(big_atlas)
     areas = queries.areas(big_atlas, "ortsteil", set_id)
     with big_atlas.store.writing() as tx:  # as if the set's areas had changed after its bands were stored
-        boundaries.write_map_bands(tx, set_id, areas.iloc[:-1], 1)
+        map_bands.write_map_bands(tx, set_id, areas.iloc[:-1], 1)
     worker = fresh(big_atlas)
-    assert boundaries.stored_band(worker.store, set_id, "ortsteil", 0, areas) is None
+    assert map_bands.stored_band(worker.store, set_id, "ortsteil", 0, areas) is None
     assert choropleth.geometry(worker, set_id, "ortsteil", 0) == old_geometry(worker, set_id, "ortsteil", 0)
 
 
@@ -163,8 +159,8 @@ def test_a_failed_write_lists_no_band_and_leaves_no_band_file(big_atlas, monkeyp
             raise OSError("no space left on device")
         built.append(band)
         return real(areas, band, steps)
-    real = boundaries.band_texts
-    monkeypatch.setattr(boundaries, "band_texts", fail_on_the_last_band)
+    real = map_bands.band_texts
+    monkeypatch.setattr(map_bands, "band_texts", fail_on_the_last_band)
     with pytest.raises(OSError, match="no space"):
         with big_atlas.store.writing() as tx:
             add_uploaded_set(tx, BoundarySet("gs2030", date(2030, 1, 1), None, "Gebietsstand 2030", ""), levels,

@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from atlas.services import choropleth, queries, territory
-from atlas.services.boundaries import feature_collection
+from atlas.services.map_bands import feature_collection
 
 
 def wiggly_grid(n: int = 36, fine: int = 3000, size: float = 0.05) -> pd.DataFrame:

@@ -23,14 +23,8 @@ from atlas.classify import (
 )
 from atlas.formatting import format_values
 from atlas.services import crosswalk, queries, territory
-from atlas.services.boundaries import (
-    BANDS,
-    FINEST,
-    band_texts,
-    features_of,
-    stored_band,
-)
 from atlas.services.context import Atlas
+from atlas.services.map_bands import BANDS, FINEST, band_texts, features_of, stored_band
 from auth.permissions import Principal
 
 # The zoom bands (`Band`, `BANDS`, `FINEST`) live in boundaries: a big set's bands are built when it is stored.
@@ -95,7 +89,7 @@ def geometry(atlas: Atlas, set_id: str, level: str | None = None, band: int | No
     always had it. Coarser bands simplify the whole coverage at once, so
     neighbours keep shared edges; the features and their `i` are the same in
     every band, so the hideout fits whichever band is shown. A big level's
-    bands are stored with its set (`boundaries.write_map_bands`) and only
+    bands are stored with its set (`map_bands.write_map_bands`) and only
     read here; other levels, and stores from before, build them here.
     """
     level = level or territory.base_level(atlas)

@@ -4,7 +4,7 @@ Why tiles: from a few thousand areas on, GeoJSON for the whole level is
 megabytes the browser parses and a canvas of that many polygons is repainted
 whole on every indicator switch. Tiles carry only what is on screen at the
 zoom shown, each zoom from the coverage-simplified band that fits it
-(`boundaries.BANDS`: neighbours keep their shared edges), so the browser
+(`map_bands.BANDS`: neighbours keep their shared edges), so the browser
 draws a few hundred features per tile.
 
 The file is an MBTiles file (SQLite, the `mbtiles` 1.3 schema: `metadata`
@@ -27,12 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from atlas.services.boundaries import (
-    BANDS,
-    add_missing_per_level,
-    band_name,
-    band_texts,
-)
+from atlas.services.map_bands import BANDS, add_missing_per_level, band_name, band_texts
 
 LAYER = "areas"
 EXTENT = 4096  # tile units per tile side (the MVT default)
@@ -162,7 +157,7 @@ def write_map_tiles(tx, set_id: str, areas: pd.DataFrame, tiles_from: int, steps
     Why at write time: building tiles for 11,000 areas takes seconds; done
     once with the set (inside its transaction: a failed write leaves no
     file listed), no worker ever builds them. `steps`: per level, the passes
-    the map bands share (`boundaries.geometry_texts`), when both are written.
+    the map bands share (`map_bands.geometry_texts`), when both are written.
     """
     written = []
     for level, rows in areas.groupby("level", sort=False):

@@ -40,7 +40,7 @@ from atlas.services import measures as measure_service
 from atlas.services import notes as note_service
 from atlas.services import search as search_service
 from atlas.services import targets as target_service
-from atlas.services.boundaries import feature_collection
+from atlas.services.map_bands import feature_collection
 from atlas.web import booklet_jobs
 from atlas.web.http import (
     clean,

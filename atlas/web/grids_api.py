@@ -12,7 +12,7 @@ import io
 from flask import Blueprint, Response, jsonify, request
 
 from atlas.services import crosswalk
-from atlas.services.boundaries import feature_collection
+from atlas.services.map_bands import feature_collection
 from atlas.web.http import current_atlas, error_response, not_found, records
 from auth import current_principal
 
