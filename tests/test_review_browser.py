@@ -116,3 +116,18 @@ def test_the_explorer_tables_filter_is_a_touch_target(duo):
         "const f = document.querySelector('#ex-table-filter'); return f && f.getBoundingClientRect().height"),
         message="table filter shown")
     assert height >= 43.5, height
+
+
+# Profile cells whose text runs out of them into the neighbouring column.
+OVERFLOWING_CELLS = ("return Array.from(document.querySelectorAll('.oa-profile-table th, .oa-profile-table td'))"
+                     ".filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent.trim());")
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_signed_in_profile_units_stay_in_their_column(duo, lang):
+    """Signed in, the profile has more rows: at 768 px "-2,39 Indexpunkte" ran into the next column."""
+    log_in(duo, "admin")
+    duo.driver.set_window_size(768, 1024)
+    duo.driver.get(duo.server_url + f"/profil/0101?lang={lang}")
+    _settled(duo, "#prof-article tr.oa-row")
+    assert duo.driver.execute_script(OVERFLOWING_CELLS) == []
