@@ -131,3 +131,15 @@ def test_signed_in_profile_units_stay_in_their_column(duo, lang):
     duo.driver.get(duo.server_url + f"/profil/0101?lang={lang}")
     _settled(duo, "#prof-article tr.oa-row")
     assert duo.driver.execute_script(OVERFLOWING_CELLS) == []
+
+
+@pytest.mark.parametrize("lang, word", [("de", "Achsen zurücksetzen"), ("en", "Reset axes")])
+def test_compare_chart_tool_bar_speaks_the_pages_language_and_shares_nothing(duo, lang, word):
+    """plotly.js's tool bar said "Reset axes" and "Share chart..." (an upload to plotly's cloud) on German pages."""
+    duo.driver.set_window_size(1280, 900)
+    duo.driver.get(duo.server_url + f"/vergleich?lang={lang}")
+    _settled(duo, "#cmp-area-chart .modebar-btn")
+    titles = until(lambda: (t := duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#cmp-area-chart .modebar-btn')).map(b => b.dataset.title)"))
+        and word in t and t, message=f"{lang} tool bar")
+    assert not [t for t in titles if "share" in t.lower() or "cloud" in t.lower()], titles

@@ -160,6 +160,12 @@ def download_hrefs(route: str, query: dict, formats: tuple[str, ...]) -> tuple[s
     return tuple(f"{base}&format={fmt}" for fmt in formats)
 
 
+# plotly.js's tool bar without "Share chart..." (it would send the figure, internal data included, to plotly's
+# Chart Studio cloud); its other buttons are named in German by assets/lang_labels.js.
+CHART_CONFIG = {"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud"]}
+
+
 def _areas_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list[str], lang: str) -> html.Div:
     return html.Div([
         html.Div([
@@ -175,7 +181,7 @@ def _areas_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list[s
                          "cmp-chart-indicator"),
                   # A named figure around Plotly's SVG, which has no name; the table above holds its numbers.
                   html.Div(dcc.Graph(id="cmp-area-chart", style={"height": "340px"},
-                                     config={"displaylogo": False, "responsive": True}),
+                                     config=CHART_CONFIG),
                            role="figure", **{"aria-label": t("cmp_chart_name", lang)}),
                   html.P(gaps_note(lang), className="oa-hint"),
                   _downloads("cmp-area-chart", PICTURES, lang)], className="oa-section"),
@@ -332,7 +338,7 @@ def _relation_tab(atlas: Atlas, options: list[dict], x: str | None, y: str | Non
         html.Div(id="cmp-rel-stats", className="oa-section", role="status"),
         html.Div([
             html.Div(dcc.Graph(id="cmp-rel-chart", style={"height": "420px"},
-                               config={"displaylogo": False, "responsive": True}),
+                               config=CHART_CONFIG),
                      role="figure", **{"aria-label": t("cmp_rel_chart_name", lang)}),
             html.Div([dcc.Store(id="cmp-rel-set", data=f"{set_id}|{level}"), dcc.Store(id="cmp-rel-base"),
                       map_block(atlas, "cmp-rel", set_id, level, ns="brush")], className="oa-cmp-side"),

@@ -1,7 +1,9 @@
-/* Ortsatlas: words that Dash and Leaflet write into the page in English, in the page's language (issue 16).
+/* Ortsatlas: words that Dash, Leaflet and plotly.js write into the page in English, in the page's language
+ * (issue 16).
  *
- * Dash 4 labels the buttons of every number field "Decrease value" / "Increase value", and Leaflet titles its
- * attribution link "A JavaScript library for interactive maps"; neither can be set through a prop, so a German
+ * Dash 4 labels the buttons of every number field "Decrease value" / "Increase value", Leaflet titles its
+ * attribution link "A JavaScript library for interactive maps", plotly.js names its tool bar's buttons ("Zoom",
+ * "Reset axes"); none of them can be set through a prop (plotly's German locale is not shipped), so a German
  * page read them out in English. Like the clipboard message in map.js, the page's <html lang> decides.
  */
 (function () {
@@ -11,6 +13,17 @@
       "Decrease value": "Wert verringern",
       "Increase value": "Wert erhöhen",
       "A JavaScript library for interactive maps": "Eine JavaScript-Bibliothek für interaktive Karten",
+      // plotly.js's tool bar over the compare charts (its tooltips are CSS reading data-title)
+      "Download plot as a PNG": "Diagramm als PNG herunterladen",
+      "Zoom": "Zoomen",
+      "Pan": "Verschieben",
+      "Zoom in": "Vergrößern",
+      "Zoom out": "Verkleinern",
+      "Autoscale": "Automatisch skalieren",
+      "Reset axes": "Achsen zurücksetzen",
+      "Box Select": "Rechteckauswahl",
+      "Lasso Select": "Lassoauswahl",
+      "Reset view": "Ansicht zurücksetzen",
     },
   };
 
@@ -18,8 +31,9 @@
   function translate(root) {
     const words = WORDS[document.documentElement.lang];
     if (!words) { return; }
-    root.querySelectorAll(".dash-input-stepper[aria-label], .leaflet-control-attribution a[title]").forEach((el) => {
-      ["aria-label", "title"].forEach((attr) => {
+    const selector = ".dash-input-stepper[aria-label], .leaflet-control-attribution a[title], .modebar-btn[data-title]";
+    root.querySelectorAll(selector).forEach((el) => {
+      ["aria-label", "title", "data-title"].forEach((attr) => {
         const value = el.getAttribute(attr);
         if (value && words[value]) { el.setAttribute(attr, words[value]); }
       });
