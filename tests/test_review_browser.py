@@ -143,3 +143,16 @@ def test_compare_chart_tool_bar_speaks_the_pages_language_and_shares_nothing(duo
         "return Array.from(document.querySelectorAll('#cmp-area-chart .modebar-btn')).map(b => b.dataset.title)"))
         and word in t and t, message=f"{lang} tool bar")
     assert not [t for t in titles if "share" in t.lower() or "cloud" in t.lower()], titles
+
+
+def test_the_phones_time_series_cue_keeps_the_space_before_its_arrow(duo):
+    """On a phone the cue over the map read "Time series below↓": the flex box dropped the space."""
+    duo.driver.set_window_size(390, 844)
+    duo.driver.get(duo.server_url + "/?lang=en")
+    _settled(duo, ".oa-ts-cue")
+    gap = until(lambda: duo.driver.execute_script(
+        "const a = document.querySelector('.oa-ts-cue'), arrow = a.querySelector('span');"
+        "if (!a.getBoundingClientRect().width) return null;"
+        "const r = document.createRange(); r.selectNodeContents(a.firstChild);"
+        "return {gap: arrow.getBoundingClientRect().left - r.getBoundingClientRect().right};"), message="cue shown")
+    assert gap["gap"] >= 3, gap
