@@ -19,7 +19,7 @@ from flask_wtf.csrf import generate_csrf
 
 from atlas.catalog import unit_in
 from atlas.charts import CURRENT_COLOR, MARKER_COLOR, ChartSpec
-from atlas.formatting import format_number, format_timestamp, gaps_note
+from atlas.formatting import format_number, format_timestamp
 from atlas.i18n import STRINGS, norm_lang, t
 from atlas.periods import period_label
 from atlas.services import queries, versions
@@ -105,13 +105,10 @@ def indicator_picker(id_: str, label: str, options: list[dict], value=None, **dr
 
 
 # ------------------------------------------------------------------ time series
-def timeseries_graph(graph_id: str, lang: str) -> html.Div:
-    """The time-series graph and the line under it that explains the gaps."""
-    # The Graph needs its own height: a responsive Dash 4 graph
-    # takes the container's, which is otherwise 0 (and overflows).
-    return html.Div([dcc.Graph(id=graph_id, style={"height": "300px"},
-                               config={"displaylogo": False, "responsive": True}),
-                     html.P(gaps_note(lang), className="oa-hint")], className="oa-section")
+# plotly.js's tool bar without "Share chart..." (it would send the figure, internal data included, to plotly's
+# Chart Studio cloud); its other buttons are named in German by assets/lang_labels.js.
+CHART_CONFIG = {"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud"]}
 
 
 def chart_url(indicator_id: str, area_id: str, lang: str, fmt: str | None = None) -> str:

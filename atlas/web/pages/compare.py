@@ -31,6 +31,7 @@ from atlas.periods import period_label
 from atlas.services import choropleth, comparison, queries, territory
 from atlas.services.context import Atlas
 from atlas.web.components import (
+    CHART_CONFIG,
     data_table,
     indicator_options,
     indicator_picker,
@@ -158,12 +159,6 @@ def download_hrefs(route: str, query: dict, formats: tuple[str, ...]) -> tuple[s
     """The addresses behind a view's chips: the view's parameters and one `format` each (the API checks rights)."""
     base = f"{route}?{urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)}"
     return tuple(f"{base}&format={fmt}" for fmt in formats)
-
-
-# plotly.js's tool bar without "Share chart..." (it would send the figure, internal data included, to plotly's
-# Chart Studio cloud); its other buttons are named in German by assets/lang_labels.js.
-CHART_CONFIG = {"displaylogo": False, "responsive": True,
-                "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud"]}
 
 
 def _areas_tab(atlas: Atlas, options: list[dict], areas: list[str], inds: list[str], lang: str) -> html.Div:
