@@ -429,13 +429,18 @@ class Transaction:
             path.unlink(missing_ok=True)
 
     def _write(self, table: pa.Table, folder: str, stem: str, row_group_size: int | None = None) -> str:
-        rel = f"{folder}/{stem}-{uuid.uuid4().hex[:12]}.parquet"
+        return self._write_file(f"{folder}/{stem}-{uuid.uuid4().hex[:12]}.parquet", lambda tmp: pq.write_table(
+            table, tmp, compression="zstd", row_group_size=row_group_size))
+
+    def _write_file(self, rel: str, build) -> str:
+        """A new immutable file at `rel`: `build(tmp)` writes it as a `.part`, synced and renamed, and
+        removed again if the write fails before the manifest swap."""
         path = self.store.data_dir / rel
         self.dirty = True
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".part")
         try:
-            pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
+            build(tmp)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
         except BaseException:  # a full disk halfway through the file: no half-written part stays behind
@@ -469,20 +474,7 @@ class Transaction:
         Written as a `.part` file, synced and renamed like the Parquet files,
         and removed again if the write fails before the manifest swap.
         """
-        rel = f"tables/map-tiles-{uuid.uuid4().hex[:12]}.mbtiles"
-        path = self.store.data_dir / rel
-        self.dirty = True
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        try:
-            build(tmp)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        os.replace(tmp, path)
-        self._written.append(path)
+        rel = self._write_file(f"tables/map-tiles-{uuid.uuid4().hex[:12]}.mbtiles", build)
         self.manifest.setdefault(MAP_TILES, {}).setdefault(set_id, {}).setdefault(level, {})[scheme] = rel
         return rel
 
