@@ -775,41 +775,34 @@ class _Family:
         return self._frame.take(at).reset_index(drop=True)
 
 
-def _newest_area(atlas: Atlas, area_id: str) -> tuple[str, str, list[str]] | None:
-    """(set, level, predecessor keys) of the newest boundary set holding this key, as `area_info` reads it.
-
-    From an index of every area kept per store state: a time series' first
-    view then runs no query for it.
-    """
-    def index() -> dict[str, tuple[str, str, list[str]]]:
-        frame = atlas.store.query(
-            "SELECT a.set_id, a.area_id, a.level, a.predecessors FROM areas a JOIN boundary_sets b USING (set_id) "
-            "ORDER BY b.valid_from DESC")
-        out: dict[str, tuple[str, str, list[str]]] = {}
-        for r in frame.itertuples():
-            if r.area_id not in out:
-                out[r.area_id] = (r.set_id, r.level, [p for p in str(r.predecessors or "").split(",") if p])
-        return out
-    return atlas.cached(("newest_area",), index).get(area_id)
-
-
-def newest_area_info(atlas: Atlas, area_id: str) -> dict | None:
-    """The first row `area_info` answers (the newest set holding the key: set_id, name, level, parent_id), or None.
-
-    From an index of every area kept per store state: the compare page
-    resolves up to six keys twice per click, one query each was ~12 queries.
-    """
+def _newest_areas(atlas: Atlas) -> dict[str, dict]:
+    """Per area key, the first row `area_info` answers (the newest boundary set holding the key): set_id, name,
+    level, parent_id and its predecessor keys; one index of every area, kept per store state."""
     def index() -> dict[str, dict]:
         frame = atlas.store.query(
-            "SELECT a.set_id, a.area_id, a.name, a.level, a.parent_id FROM areas a JOIN boundary_sets b "
-            "USING (set_id) ORDER BY b.valid_from DESC")
+            "SELECT a.set_id, a.area_id, a.name, a.level, a.parent_id, a.predecessors FROM areas a "
+            "JOIN boundary_sets b USING (set_id) ORDER BY b.valid_from DESC")
         out: dict[str, dict] = {}
         for r in frame.itertuples(index=False):
             if r.area_id not in out:
                 out[r.area_id] = {"set_id": r.set_id, "name": r.name, "level": r.level,
-                                  "parent_id": r.parent_id if isinstance(r.parent_id, str) else None}
+                                  "parent_id": r.parent_id if isinstance(r.parent_id, str) else None,
+                                  "predecessors": [p for p in str(r.predecessors or "").split(",") if p]}
         return out
-    return atlas.cached(("newest_area_info",), index).get(area_id) if isinstance(area_id, str) else None
+    return atlas.cached(("newest_areas",), index)
+
+
+def _newest_area(atlas: Atlas, area_id: str) -> tuple[str, str, list[str]] | None:
+    """(set, level, predecessor keys) of the newest boundary set holding this key: a time series' first view
+    runs no query for it."""
+    info = _newest_areas(atlas).get(area_id)
+    return None if info is None else (info["set_id"], info["level"], info["predecessors"])
+
+
+def newest_area_info(atlas: Atlas, area_id: str) -> dict | None:
+    """The first row `area_info` answers for the key (set_id, name, level, parent_id, predecessors), or None:
+    the compare page resolves up to six keys twice per click, one query each was ~12 queries."""
+    return _newest_areas(atlas).get(area_id) if isinstance(area_id, str) else None
 
 
 def area_series(atlas: Atlas, viewer: Principal, indicator_id: str, keys: list[str]) -> pd.DataFrame | None:
