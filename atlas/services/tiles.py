@@ -21,6 +21,7 @@ import gzip
 import json
 import math
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -210,14 +211,6 @@ def read_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
     return bytes(row[0]) if row else None
 
 
-class _open:
-    """A read-only connection to an immutable MBTiles file, closed after use."""
-
-    def __init__(self, path: Path):
-        self.conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self.conn
-
-    def __exit__(self, *exc) -> None:
-        self.conn.close()
+def _open(path: Path) -> closing[sqlite3.Connection]:
+    """A read-only connection to an immutable MBTiles file, closed after use (`with`)."""
+    return closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True))
