@@ -50,6 +50,7 @@ class Atlas:
         self.tokens = TokenService(self.store, self.users, self.audit)
         self._cache: dict = {}
         self._answers: OrderedDict = OrderedDict()
+        self._carried: OrderedDict = OrderedDict()  # answers whose keys name what they depend on (`carried`)
         self._cache_generation: tuple | None = None
         self._cache_lock = threading.Lock()
 
@@ -120,6 +121,32 @@ class Atlas:
         answer = compute()
         self._keep(generation, self._answers, key, answer, limit=size)
         return answer
+
+    def carried(self, keys: list[tuple]) -> dict[tuple, object]:
+        """The answers kept for these keys across store states (`carry`), most recently used moved last.
+
+        Unlike `cached` and `remembered` they survive a new store state: each
+        key must name everything its answer depends on (a digest of the
+        versions and files read, the rights), so a state that changes any of
+        it never finds the old answer.
+        """
+        with self._cache_lock:
+            found = {key: self._carried[key] for key in keys if key in self._carried}
+            for key in found:
+                self._carried.move_to_end(key)
+        return found
+
+    def carry(self, state: tuple, answers: dict[tuple, object], limit: int) -> None:
+        """Keep `answers` (computed in store state `state`) for `carried`, at most `limit` (and never more than
+        `answer_cache_size`), least recently used dropped first; nothing when the state moved meanwhile (a
+        read during a write may be of the next state)."""
+        limit = min(limit, self.settings.answer_cache_size)
+        if limit <= 0 or self.store.state_key() != state:
+            return
+        with self._cache_lock:
+            self._carried.update(answers)
+            while len(self._carried) > limit:
+                self._carried.popitem(last=False)
 
     def _keep(self, generation: tuple, kept: dict, key: tuple, answer, limit: int | None = None) -> None:
         """File an answer computed for `generation`, unless the store changed meanwhile.

@@ -30,9 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -286,35 +283,18 @@ def _published(atlas: Atlas, viewer: Principal, ind_ids: list[str], period: str 
     per recipe, so the answers kept stay a few MB each. Callers must not change the frames."""
     state = atlas.store.state_key()
     keys = _input_keys(atlas, viewer, ind_ids, period, level)
-    kept = _carried(atlas)
-    with _CARRIED_LOCK:
-        found = {i: kept[keys[i]] for i in ind_ids if keys[i] in kept}
-        for i in found:
-            kept.move_to_end(keys[i])
+    kept = atlas.carried([keys[i] for i in ind_ids])
+    found = {i: kept[keys[i]] for i in ind_ids if keys[i] in kept}
     todo = [i for i in ind_ids if i not in found]
     if todo:
         read = _read_published(atlas, viewer, todo, period, level)
-        limit = min(_CARRIED_MAX, atlas.settings.answer_cache_size)
-        if limit > 0 and atlas.store.state_key() == state:  # a read during a write may be of the next state
-            with _CARRIED_LOCK:
-                for i in todo:
-                    kept[keys[i]] = read[i]
-                while len(kept) > limit:
-                    kept.popitem(last=False)
+        atlas.carry(state, {keys[i]: read[i] for i in todo}, _CARRIED_MAX)
         found.update(read)
     return {i: found[i] for i in ind_ids}
 
 
-# Inputs' published rows kept per context across store states (`_published`); at most this many per context.
+# Inputs' published rows kept per context across store states (`_published`); at most this many.
 _CARRIED_MAX = 40
-_CARRIED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_CARRIED_LOCK = threading.Lock()
-
-
-def _carried(atlas: Atlas) -> OrderedDict:
-    """The context's kept input reads (least recently used first); dropped with the context."""
-    with _CARRIED_LOCK:
-        return _CARRIED.setdefault(atlas, OrderedDict())
 
 
 def _input_keys(atlas: Atlas, viewer: Principal, ind_ids: list[str], period: str | None,
