@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from atlas.messages import Message
 from auth.permissions import VISIBILITIES
 
 POLARITIES = ("high_good", "high_bad", "neutral")
@@ -28,7 +29,10 @@ TEXT_LIMITS = {"title_de": 200, "title_en": 200, "unit": 40, "unit_en": 40, "dep
 
 
 class CatalogError(ValueError):
-    """A catalogue file is malformed; the message names file, indicator and key."""
+    """A catalogue entry is malformed; the message names file (or upload), indicator and key.
+
+    Its one argument is a `Message` where the entry can come from an upload, so the steward reads the reason in
+    their language; str() is the German text (as the log and the layer files' loader show it)."""
 
 
 @dataclass(frozen=True)
@@ -94,57 +98,54 @@ _ALLOWED = {f.name for f in fields(Indicator)} - {"domain"}
 
 def _check_indicator(raw: dict, domain: str, where: str) -> Indicator:
     ind_id = raw.get("id", "?")
-    ctx = f"{where}: indicator {ind_id!r}"
+    ctx = Message("cat_ctx", where=where, id=repr(ind_id))
     unknown = set(raw) - _ALLOWED
     if unknown:
-        raise CatalogError(f"{ctx}: unknown key(s) {sorted(unknown)}")
+        raise CatalogError(Message("cat_unknown_keys", ctx=ctx, keys=str(sorted(unknown))))
     missing = _REQUIRED - set(raw)
     if missing:
-        raise CatalogError(f"{ctx}: missing required key(s) {sorted(missing)}")
+        raise CatalogError(Message("cat_missing_keys", ctx=ctx, keys=str(sorted(missing))))
     if not _ID.match(str(ind_id)):
-        raise CatalogError(f"{ctx}: id must match {_ID.pattern}")
+        raise CatalogError(Message("cat_id", ctx=ctx, pattern=_ID.pattern))
     for key, allowed in (("visibility", VISIBILITIES), ("polarity", POLARITIES),
                          ("aggregation", AGGREGATIONS), ("periodicity", PERIODICITIES)):
         if raw[key] not in allowed:
-            raise CatalogError(f"{ctx}: {key} = {raw[key]!r}, expected one of {allowed}")
+            raise CatalogError(Message("cat_one_of", ctx=ctx, key=key, value=repr(raw[key]),
+                                       allowed=", ".join(allowed)))
     if raw["aggregation"] == "ratio" and not (raw.get("numerator") and raw.get("denominator") and raw.get("scale")):
-        raise CatalogError(f"{ctx}: a ratio needs numerator, denominator and scale")
+        raise CatalogError(Message("cat_ratio", ctx=ctx))
     raw = dict(raw)
     _check_fields(raw, ctx)
     for key in ("suppress_numerator_below", "suppress_denominator_below", "suppress_value_below"):
         threshold = raw.get(key)
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int)
                                       or not 0 <= threshold <= 1_000_000):
-            raise CatalogError(f"{ctx}: {key} = {threshold!r}, expected a whole number from 0 to 1000000")
+            raise CatalogError(Message("cat_threshold", ctx=ctx, key=key, value=repr(threshold)))
     linked = raw.get("same_count_as", ())
     if isinstance(linked, str) or not all(isinstance(i, str) and _ID.match(i) for i in linked):
-        raise CatalogError(f"{ctx}: same_count_as must be a list of indicator ids")
+        raise CatalogError(Message("cat_same_count_as", ctx=ctx))
     raw["same_count_as"] = tuple(linked)
     shared = raw.get("shared_with", ())
     if isinstance(shared, str) or not all(isinstance(o, str) and _ID.match(o) for o in shared):
-        raise CatalogError(f"{ctx}: shared_with must be a list of organisation keys")
+        raise CatalogError(Message("cat_shared_with", ctx=ctx))
     raw["shared_with"] = tuple(shared)
     return Indicator(domain=domain, **raw)
 
 
-def _check_fields(raw: dict, ctx: str) -> None:
+def _check_fields(raw: dict, ctx: Message) -> None:
     """Types and bounds of the plain fields: every reader (map, chart, print, GeoJSON) trusts them."""
     for key, limit in TEXT_LIMITS.items():
         if key in raw and not (isinstance(raw[key], str) and len(raw[key]) <= limit):
-            raise CatalogError(f"{ctx}: {key} muss Text mit höchstens {limit} Zeichen sein; geben Sie ihn so an / "
-                               f"{key} must be text of at most {limit} characters")
+            raise CatalogError(Message("cat_text", ctx=ctx, key=key, limit=limit))
     decimals = raw.get("decimals")
     if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= MAX_DECIMALS:
-        raise CatalogError(f"{ctx}: decimals = {str(decimals)[:40]!r}; geben Sie die Nachkommastellen als ganze Zahl "
-                           f"von 0 bis {MAX_DECIMALS} an / expected a whole number from 0 to {MAX_DECIMALS}")
+        raise CatalogError(Message("cat_decimals", ctx=ctx, value=repr(str(decimals)[:40]), limit=MAX_DECIMALS))
     scale = raw.get("scale", 1.0)
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= MAX_SCALE:
-        raise CatalogError(f"{ctx}: scale = {str(scale)[:40]!r}; geben Sie den Faktor als Zahl über 0 bis "
-                           f"{MAX_SCALE:,} an, z. B. 100 für Prozent / expected a number above 0 up to "
-                           f"{MAX_SCALE}".replace(",", "."))
+        raise CatalogError(Message("cat_scale", ctx=ctx, value=repr(str(scale)[:40]), limit=MAX_SCALE))
     raw["scale"] = float(scale)
     if not isinstance(raw.get("diverging", False), bool):
-        raise CatalogError(f"{ctx}: diverging muss true oder false sein; geben Sie es so an / expected true or false")
+        raise CatalogError(Message("cat_diverging", ctx=ctx))
 
 
 def load_departments(layers_dir: Path) -> dict[str, dict[str, str]]:
@@ -197,21 +198,20 @@ def catalog_frame(indicators: list[Indicator], domains: list[Domain]) -> pd.Data
 def check_new_indicator(raw: dict, known_domains: set[str], known_departments: set[str]) -> Indicator:
     """A definition sent with an upload, held to the same rules as the catalogue files."""
     if not isinstance(raw, dict):
-        raise CatalogError("a new indicator must be a JSON object with its metadata")
+        raise CatalogError(Message("cat_not_object"))
     raw = dict(raw)
     domain = raw.pop("domain", None)
     if domain not in known_domains:
-        raise CatalogError(f"indicator {raw.get('id', '?')!r}: domain {domain!r}, expected one of "
-                           f"{sorted(known_domains)}")
+        raise CatalogError(Message("cat_domain", id=repr(raw.get("id", "?")), value=repr(domain),
+                                   allowed=", ".join(sorted(known_domains))))
     if raw.get("recipe"):
-        raise CatalogError(f"indicator {raw.get('id', '?')!r}: a recipe is set by the index builder, not an upload")
+        raise CatalogError(Message("cat_recipe", id=repr(raw.get("id", "?"))))
     if raw.get("shared_with"):
-        raise CatalogError(f"indicator {raw.get('id', '?')!r}: sharing is set by the owner after the upload "
-                           "(POST /api/v1/indicators/<id>/sharing), not with it")
+        raise CatalogError(Message("cat_sharing", id=repr(raw.get("id", "?"))))
     ind = _check_indicator(raw, domain, "upload")
     if ind.department not in known_departments:
-        raise CatalogError(f"indicator {ind.id!r}: department {ind.department!r}, expected one of "
-                           f"{sorted(known_departments)}")
+        raise CatalogError(Message("cat_department", id=repr(ind.id), value=repr(ind.department),
+                                   allowed=", ".join(sorted(known_departments))))
     return ind
 
 

@@ -307,7 +307,10 @@ def test_a_bad_uploaded_crosswalk_is_refused_naming_row_and_column():
     problems = err.value.problems
     assert "Zeile 5, Spalte grid_area: 'nord' ist keine Fläche des Rasters" in problems
     assert "Zeile 5, Spalte weight: 'x' ist kein Anteil zwischen 0 und 1" in problems
-    assert any(p.startswith("Zeilen 3, 4, Spalte weight: die Gewichte von B ergeben 0.7500") for p in problems)
+    assert "Zeilen 3, 4, Spalte weight: die Gewichte von B ergeben 0,75 statt 1 (Toleranz 0,001)" in problems
+    english = [p.text("en") for p in problems]  # the same reasons for an English reader
+    assert "Row 5, column grid_area: 'nord' is not an area of the grid" in english
+    assert "Rows 3, 4, column weight: the weights of B add up to 0.75, not 1 (tolerance 0.001)" in english
 
 
 def test_only_an_admin_adds_a_grid(town):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PURE = {"atlas.config", "atlas.catalog", "atlas.periods", "atlas.formatting", "atlas.classify",
+PURE = {"atlas.config", "atlas.catalog", "atlas.periods", "atlas.formatting", "atlas.messages", "atlas.classify",
         "atlas.i18n", "atlas.clock", "atlas.charts", "atlas.text_match"}
 
 # What each layer may import (besides itself and the standard/third-party libraries).

@@ -40,7 +40,8 @@ def test_duplicate_key_is_reported_with_both_features():
     problems = exc.value.problems
     assert len(problems) == 1
     message = problems[0]
-    assert "'06010102' appears 2 times" in message and message.count("Schloßstraße") == 2
+    assert "Schlüssel '06010102' kommt 2-mal vor" in message and message.count("Schloßstraße") == 2
+    assert "Key '06010102' appears 2 times" in message.text("en")
     assert "52.4" in message and "52.5" in message  # both locations, so a person can tell them apart
     assert len(plr) == 448 and (plr["area_id"] == "06010102").sum() == 2  # nothing dropped or merged
 

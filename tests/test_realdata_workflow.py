@@ -100,7 +100,7 @@ def test_berlin_from_boundaries_to_public_figures(berlin):
                      content_type="multipart/form-data")
     assert raw.status_code == 422
     messages = [e["message"] for e in raw.get_json()["errors"]]
-    assert len(messages) == 1 and "'06010102' appears 2 times" in messages[0]  # reported, not swallowed
+    assert len(messages) == 1 and "Schlüssel '06010102' kommt 2-mal vor" in messages[0]  # reported, not swallowed
     assert len(atlas.store.read_table("areas")) == 0
 
     stored = admin.post("/api/v1/boundaries", data=boundary_form(fixed_boundaries()), headers=admin_csrf,

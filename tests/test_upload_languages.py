@@ -13,7 +13,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from atlas.i18n import STRINGS
 from atlas.ingest.checks import check_upload
-from atlas.ingest.messages import Message, problem_text
+from atlas.messages import Message, problem_text
 from atlas.services import queries, territory
 from atlas.web.pages.upload import preview_view, report_view
 from auth import Principal
@@ -235,3 +235,71 @@ def test_boundary_messages_name_levels_and_numbers_per_language():
     level = CITY_LEVELS[0]
     keys = Message("chk_b_level_keys", level=level_name(level))
     assert keys == f"{level.label('de')}-Schlüssel" and keys.text("en") == f"{level.label('en')} keys"
+
+
+def _defective_areas() -> bytes:
+    """Four areas: two share a key, one crosses itself (a bow tie), one is a point."""
+    def square(x: float) -> list:
+        return [[[x, 52.0], [x + 0.01, 52.0], [x + 0.01, 52.01], [x, 52.01], [x, 52.0]]]
+    features = [
+        {"type": "Feature", "properties": {"id": "a1", "name": "Nordfeld", "bez": "01"},
+         "geometry": {"type": "Polygon", "coordinates": square(13.0)}},
+        {"type": "Feature", "properties": {"id": "a1", "name": "Südfeld", "bez": "01"},
+         "geometry": {"type": "Polygon", "coordinates": square(13.1)}},
+        {"type": "Feature", "properties": {"id": "b2", "name": "Schleife", "bez": "01"},
+         "geometry": {"type": "Polygon", "coordinates": [[[13.2, 52.0], [13.21, 52.01], [13.21, 52.0],
+                                                          [13.2, 52.01], [13.2, 52.0]]]}},
+        {"type": "Feature", "properties": {"id": "c3", "name": "Punkt", "bez": "01"},
+         "geometry": {"type": "Point", "coordinates": [13.3, 52.0]}},
+    ]
+    return json.dumps({"type": "FeatureCollection", "features": features}).encode()
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_defective_areas_and_missing_fields_are_explained_in_the_callers_language(scratch_app, lang):
+    """Area defects (services), a missing file and a bad date (the API) all speak the caller's language."""
+    client, token = writer(scratch_app, "admin")
+    form = {"valid_from": "2030-01-01", "key_col": "id", "name_col": "name", "set_id": "gs2030", "label": "2030",
+            "parent_col": "bez", "parent_names": json.dumps({"01": "Mitte"})}
+
+    def refused(data: dict) -> list[str]:
+        resp = client.post(f"/api/v1/boundaries?lang={lang}", data=data, content_type="multipart/form-data",
+                           headers={"X-CSRFToken": token})
+        assert resp.status_code == 422
+        return [e["message"] for e in resp.get_json()["errors"]]
+
+    defects = refused({**form, "file": (io.BytesIO(_defective_areas()), "grenzen.geojson")})
+    assert len(defects) == 3, defects  # the bow tie, the point, the key used twice: each named
+    en = lang == "en"
+    assert any(m.startswith(("Feature 3 (b2 Schleife): invalid geometry" if en else
+                             "Fläche 3 (b2 Schleife): ungültige Geometrie")) for m in defects), defects
+    assert ("Feature 4 (c3 Punkt): expected a polygon, got Point" if en else
+            "Fläche 4 (c3 Punkt): erwartet ein Polygon, gefunden Point") in defects
+    assert any(m.startswith("Key 'a1' appears 2 times" if en else "Schlüssel 'a1' kommt 2-mal vor") for m in defects)
+    missing = refused(form)
+    assert missing == [STRINGS["api_boundary_file_missing"][en]]
+    bad_day = refused({**form, "valid_from": "1.1.2030", "file": (io.BytesIO(_defective_areas()), "g.geojson")})
+    assert bad_day == [STRINGS["api_valid_from"][en]]
+    names = ["Nordfeld", "Südfeld", "Schleife", "Punkt", "Point", "Self-intersection", "'file'", "'file_<ebene>'",
+             "'file_<level>'", "valid_from"]
+    assert foreign(defects + missing + bad_day, lang, names) == []
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_bad_new_indicator_is_explained_in_the_readers_language(atlas, lang):
+    """A definition sent with an upload is held to the catalogue's rules; the reason is said in the reader's
+    language, nested inside the upload's own message."""
+    bad = [{"id": "neu_x", "domain": "gibtsnicht", "title_de": "Neu", "title_en": "New"},
+           {"id": "Neu X", "domain": atlas.domains[0].id}]
+    report = check_upload(atlas, ADMIN, "x.csv", csv(HEADER + GOOD), definitions=bad).report.to_json()
+    entries = [e for e in report["errors"] if e.get("key") == "chk_new_invalid"]
+    assert len(entries) == 2, report["errors"]
+    texts = [problem_text(e, lang) for e in entries]
+    if lang == "en":
+        assert texts[0].startswith("new indicator 1: Indicator 'neu_x': domain 'gibtsnicht', expected one of:")
+        assert texts[1].startswith("new indicator 2: upload: indicator 'Neu X': missing required key(s)")
+    else:
+        assert texts[0].startswith("neuer Indikator 1: Indikator 'neu_x': Themenfeld 'gibtsnicht' gibt es nicht")
+        assert texts[1].startswith("neuer Indikator 2: upload: Indikator 'Neu X': Pflichtangabe(n)")
+    names = ["neu_x", "gibtsnicht", "Neu X", "upload"] + [d.id for d in atlas.domains]
+    assert foreign(texts, lang, names) == []

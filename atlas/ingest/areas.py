@@ -19,7 +19,7 @@ from datetime import date
 
 import pandas as pd
 
-from atlas.ingest.messages import Message
+from atlas.messages import Message
 from atlas.services import queries, territory
 from atlas.services.boundaries import (
     UNASSIGNED_SUFFIX,
@@ -84,7 +84,7 @@ class _SetIndex:
 
 
 def _day(day) -> date | str:
-    """A boundary set's day for a message (rendered per language by atlas.ingest.messages), or '' when unknown."""
+    """A boundary set's day for a message (rendered per language by atlas.messages), or '' when unknown."""
     return day if isinstance(day, date) else ""
 
 

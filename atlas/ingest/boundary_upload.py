@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from atlas.ingest.messages import Message, both, number
+from atlas.messages import Message, both, number
 from atlas.services.boundaries import (
     BoundaryError,
     BoundarySet,

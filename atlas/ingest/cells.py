@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from atlas.ingest.messages import Message
+from atlas.messages import Message
 from atlas.periods import period_end, periodicity_of
 
 SUPPRESSED_MARKS = {"·", ".", "*", "x", "geheim", "gesperrt"}

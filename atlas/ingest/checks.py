@@ -34,8 +34,6 @@ from atlas.ingest.cells import (
     parse_number,
     parse_period,
 )
-from atlas.ingest.messages import Message, both, number
-from atlas.ingest.messages import period as period_param
 from atlas.ingest.tablefile import (
     IngestError,
     Limits,
@@ -44,6 +42,8 @@ from atlas.ingest.tablefile import (
     problem,
     read_table,
 )
+from atlas.messages import Message, both, number
+from atlas.messages import period as period_param
 from atlas.services import queries, territory
 from atlas.services.boundaries import is_unassigned
 from atlas.services.context import Atlas
@@ -399,7 +399,7 @@ def new_indicators(atlas: Atlas, viewer: Principal, definitions: list | None) ->
         try:
             ind = check_new_indicator(raw, set(atlas.domain_by_id), set(atlas.departments))
         except CatalogError as exc:
-            problems.append(problem(Message("chk_new_invalid", n=n, reason=str(exc)), column="new_indicators"))
+            problems.append(problem(Message("chk_new_invalid", n=n, reason=exc.args[0]), column="new_indicators"))
             continue
         if ind.id in known or ind.id in out:
             problems.append(problem(Message("chk_new_exists", id=repr(ind.id)), column="new_indicators",
@@ -609,7 +609,7 @@ def _notes(values: pd.DataFrame, totals: list[_TotalRow], absent_rows: list[int]
 
 class _Names:
     """How messages name things: indicator titles (both languages), 'Altstadt (0101)', periods and numbers as
-    parameters that atlas.ingest.messages renders in the reader's language."""
+    parameters that atlas.messages renders in the reader's language."""
 
     def __init__(self, matcher: AreaMatcher, lookup: dict[str, Indicator], boundary_set):
         self.matcher, self.lookup, self.boundary_set = matcher, lookup, boundary_set

@@ -20,7 +20,7 @@ from atlas.ingest.boundary_upload import (
     overlap_message,
     read_boundary_upload,
 )
-from atlas.ingest.messages import Message
+from atlas.messages import Message
 from atlas.services import crosswalk, queries, territory
 from atlas.services.boundaries import BoundaryError, validate_areas
 from atlas.services.context import Atlas

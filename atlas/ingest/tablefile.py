@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from atlas.ingest.messages import Message
+from atlas.messages import Message
 
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 2_000  # a wide table of 100 indicators × 14 years has 1,400 value columns
@@ -49,7 +49,7 @@ class IngestError(ValueError):
 
 def problem(message: str, row: int | None = None, column: str | None = None, value=None) -> dict:
     """A report entry: where (row, column, the cell's content) and what; a `Message` also leaves its key and
-    parameters, so the page and the API can say it in the reader's language (atlas.ingest.messages)."""
+    parameters, so the page and the API can say it in the reader's language (atlas.messages)."""
     entry = {"row": row, "column": column, "value": None if value is None else str(value)[:200],
              "message": str(message)}
     if isinstance(message, Message):

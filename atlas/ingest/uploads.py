@@ -23,8 +23,8 @@ import pandas as pd
 
 from atlas.catalog import Indicator
 from atlas.ingest.checks import Checked, check_upload
-from atlas.ingest.messages import Message
 from atlas.ingest.tablefile import problem
+from atlas.messages import Message
 from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas
 from atlas.services.versions import NOT_FOUND, Delivery, VersionError

@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from atlas.messages import Message
 from atlas.services.map_bands import write_map_bands
 from atlas.services.tiles import write_map_tiles
 from atlas.store.store import UNASSIGNED_SUFFIX
@@ -67,25 +68,25 @@ def read_boundary_file(path: Path | str, key_col: str, name_col: str) -> gpd.Geo
     return out
 
 
-def validate_areas(gdf: gpd.GeoDataFrame) -> list[str]:
-    """Every defect found, each naming the feature (row number, key, name)."""
-    problems: list[str] = []
+def validate_areas(gdf: gpd.GeoDataFrame) -> list[Message]:
+    """Every defect found, each naming the feature (row number, key, name), in the reader's language when shown."""
+    problems: list[Message] = []
     for row, (key, name, geom) in enumerate(zip(gdf["area_id"], gdf["name"], gdf.geometry), start=1):
         if not key or key.lower() in ("nan", "none"):
-            problems.append(f"feature {row} ({name}): empty key")
+            problems.append(Message("chk_b_empty_key", row=row, name=name))
         if geom is None or geom.is_empty:
-            problems.append(f"feature {row} ({key} {name}): no geometry")
+            problems.append(Message("chk_b_no_geometry", row=row, key=key, name=name))
         elif not geom.is_valid:
-            problems.append(f"feature {row} ({key} {name}): invalid geometry: {shapely.is_valid_reason(geom)}")
+            problems.append(Message("chk_b_invalid_geometry", row=row, key=key, name=name,
+                                    reason=shapely.is_valid_reason(geom)))
         elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(f"feature {row} ({key} {name}): expected a polygon, got {geom.geom_type}")
+            problems.append(Message("chk_b_not_polygon", row=row, key=key, name=name, kind=geom.geom_type))
     dupes = gdf[gdf["area_id"].duplicated(keep=False)]
     for key, group in dupes.groupby("area_id", sort=True):
-        where = ", ".join(
-            f"feature {idx + 1} '{r.name}' at {r.geometry.centroid.y:.4f}N {r.geometry.centroid.x:.4f}E"
-            for idx, r in zip(group.index, group.itertuples())
-        )
-        problems.append(f"key {key!r} appears {len(group)} times: {where}")
+        where = [Message("chk_b_feature_at", row=idx + 1, name=r.name, lat=f"{r.geometry.centroid.y:.4f}",
+                         lon=f"{r.geometry.centroid.x:.4f}")
+                 for idx, r in zip(group.index, group.itertuples())]
+        problems.append(Message("chk_b_duplicate_key", key=repr(key), n=len(group), where=where))
     return problems
 
 

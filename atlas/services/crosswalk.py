@@ -68,6 +68,7 @@ import pandas as pd
 import shapely
 
 from atlas.catalog import Indicator
+from atlas.messages import Message
 from atlas.periods import period_end
 from atlas.services import disclosure, queries, territory
 from atlas.services.context import Atlas
@@ -146,8 +147,7 @@ def _finish(frame: pd.DataFrame, grid_parent: dict | None, base_parent: dict | N
         inside = frame[same]
         lost = sorted(set(frame["base_area"]) - set(inside["base_area"]))
         if lost:
-            raise CrosswalkError([f"Basisgebiet {b}: keine Fläche des Rasters liegt in seinem übergeordneten Gebiet "
-                                  f"{base_parent.get(b)}" for b in lost[:20]])
+            raise CrosswalkError([Message("cw_outside_parent", base=b, parent=base_parent.get(b)) for b in lost[:20]])
         frame = inside.copy()
         frame["weight"] = frame["weight"] / frame.groupby("base_area")["weight"].transform("sum")
     covered = frame.groupby("base_area")["weight"].transform("sum")
@@ -206,25 +206,25 @@ def read_crosswalk_csv(content: bytes, grid_ids: set[str], base_ids: set[str],
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CrosswalkError(["Die Datei ist nicht UTF-8-kodiert / the file is not UTF-8"]) from None
+        raise CrosswalkError([Message("cw_encoding")]) from None
     try:
         frame = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CrosswalkError([f"Die CSV-Datei ist nicht lesbar (Semikolon als Trenner): {str(exc)[:200]}"]) from None
+        raise CrosswalkError([Message("cw_unreadable", reason=str(exc)[:200])]) from None
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in CROSSWALK_COLS if c not in frame.columns]
     if missing:
-        raise CrosswalkError([f"Zeile 1: Spalte(n) {', '.join(missing)} fehlen; erwartet grid_area;base_area;weight"])
+        raise CrosswalkError([Message("cw_columns", columns=", ".join(missing))])
     problems = []
     weights = pd.to_numeric(frame["weight"].str.strip().str.replace(",", ".", regex=False), errors="coerce")
     for i, (g, b, raw, w) in enumerate(zip(frame["grid_area"].str.strip(), frame["base_area"].str.strip(),
                                            frame["weight"], weights), start=2):
         if g not in grid_ids:
-            problems.append(f"Zeile {i}, Spalte grid_area: {g!r} ist keine Fläche des Rasters")
+            problems.append(Message("cw_unknown_grid_area", row=i, value=repr(g)))
         if b not in base_ids:
-            problems.append(f"Zeile {i}, Spalte base_area: {b!r} ist kein Basisgebiet des Gebietsstands")
+            problems.append(Message("cw_unknown_base_area", row=i, value=repr(b)))
         if not np.isfinite(w) or not 0 <= w <= 1:
-            problems.append(f"Zeile {i}, Spalte weight: {raw!r} ist kein Anteil zwischen 0 und 1")
+            problems.append(Message("cw_weight", row=i, value=repr(raw)))
     out = pd.DataFrame({"grid_area": frame["grid_area"].str.strip(), "base_area": frame["base_area"].str.strip(),
                         "weight": weights})
     rows = pd.Series(range(2, len(out) + 2), index=out.index)
@@ -232,12 +232,11 @@ def read_crosswalk_csv(content: bytes, grid_ids: set[str], base_ids: set[str],
         total = part["weight"].sum()
         if abs(total - 1) > tolerance:
             where = ", ".join(str(r) for r in rows[part.index][:10])
-            problems.append(f"Zeilen {where}, Spalte weight: die Gewichte von {base_area} ergeben {total:.4f} "
-                            f"statt 1 (Toleranz {tolerance})")
+            problems.append(Message("cw_weight_sum", rows=where, base=base_area, total=round(float(total), 4),
+                                    tolerance=tolerance))
     dupes = out[out.duplicated(["grid_area", "base_area"], keep=False)]
     for (g, b), part in dupes.groupby(["grid_area", "base_area"], sort=True):
-        problems.append(f"Zeilen {', '.join(str(r) for r in rows[part.index])}, Spalten grid_area/base_area: "
-                        f"{g} – {b} mehrfach")
+        problems.append(Message("cw_duplicate", rows=", ".join(str(r) for r in rows[part.index]), grid=g, base=b))
     if problems:
         raise CrosswalkError(problems[:50])
     return out[out["weight"] > 0].reset_index(drop=True)
@@ -246,16 +245,16 @@ def read_crosswalk_csv(content: bytes, grid_ids: set[str], base_ids: set[str],
 # ----------------------------------------------------------------------------- storing and listing
 def check_grid(grid: Grid) -> None:
     if not _GRID_ID.match(grid.id):
-        raise CrosswalkError([f"Kennung {grid.id!r} ungültig (a-z, 0-9, _; beginnt mit einem Buchstaben)"])
+        raise CrosswalkError([Message("cw_grid_id", id=repr(grid.id))])
     if grid.method not in METHODS:
-        raise CrosswalkError([f"Methode {grid.method!r} unbekannt; erlaubt: {', '.join(METHODS)}"])
+        raise CrosswalkError([Message("cw_method", method=repr(grid.method), allowed=", ".join(METHODS))])
 
 
 def store_grid(atlas: Atlas, grid: Grid, areas: gpd.GeoDataFrame, crosswalk: pd.DataFrame) -> None:
     """Add (or replace) a grid, its areas in EPSG:4326 as WKB and its crosswalk, in one transaction."""
     check_grid(grid)
     if grid.id in territory.level_ids(atlas):
-        raise CrosswalkError([f"{grid.id!r} ist schon eine Ebene der Hierarchie"])
+        raise CrosswalkError([Message("cw_is_level", id=repr(grid.id))])
     shapes = areas.to_crs("EPSG:4326")
     frame = pd.DataFrame({"area_id": shapes["area_id"].astype(str).to_numpy(),
                           "name": shapes["name"].astype(str).to_numpy(),

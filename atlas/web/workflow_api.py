@@ -40,7 +40,7 @@ from atlas.ingest.boundary_upload import (
     store_uploaded_set,
 )
 from atlas.ingest.grid_upload import GridUpload, read_points, store_uploaded_grid
-from atlas.ingest.messages import Message, in_language, say
+from atlas.messages import Message, in_language, say
 from atlas.services import audit_trail, indices, versions
 from atlas.services.boundaries import BoundaryError
 from atlas.services.sharing import share
@@ -125,7 +125,7 @@ def upload() -> Response:
 
 def _in_callers_language(report: dict) -> dict:
     """The report's errors, warnings and notes in the caller's language (`?lang=`, German by default, as the read
-    API): each entry's text from its catalogue key (atlas.ingest.messages), the key and parameters left out."""
+    API): each entry's text from its catalogue key (atlas.messages), the key and parameters left out."""
     lang = norm_lang(request.args.get("lang"))
     return report | {part: in_language(report[part], lang) for part in ("errors", "warnings", "notes")
                      if isinstance(report.get(part), list)}
@@ -275,7 +275,7 @@ def boundaries_upload() -> Response:
                                        tiles_from=atlas.settings.tiles_from_areas)
             return _boundaries_added(atlas, viewer, result)
         if file is None:
-            raise BoundaryError(["Feld 'file' fehlt (oder je Ebene ein Feld 'file_<ebene>')"])
+            raise BoundaryError([Message("api_boundary_file_missing")])
         spec = BoundaryUpload(
             key_col=form.get("key_col", ""), name_col=form.get("name_col", ""),
             parent_col=form.get("parent_col") or None,
@@ -291,7 +291,7 @@ def boundaries_upload() -> Response:
     except PermissionError as exc:
         return error_response(403, "forbidden", str(exc))
     except (BoundaryError, ValueError) as exc:
-        return _refused(exc.problems if isinstance(exc, BoundaryError) else [str(exc)])
+        return _refused(_problems(exc))
     return _boundaries_added(atlas, viewer, result)
 
 
@@ -305,7 +305,7 @@ def grid_upload() -> Response:
     form, file = request.form, request.files.get("file")
     try:
         if file is None:
-            raise BoundaryError(["Feld 'file' fehlt (die Geodatei des Rasters)"])
+            raise BoundaryError([Message("api_grid_file_missing")])
         spec = GridUpload(**{name: form.get(name, "") for name in (
             "grid_id", "name_de", "name_en", "plural_de", "plural_en", "key_col", "name_col", "nests_in",
             "parent_from", "note")}, set_id=form.get("set_id") or None)
@@ -317,7 +317,7 @@ def grid_upload() -> Response:
     except PermissionError as exc:
         return error_response(403, "forbidden", str(exc))
     except (BoundaryError, ValueError) as exc:
-        return _refused(getattr(exc, "problems", None) or [str(exc)])
+        return _refused(_problems(exc))
     atlas.audit.record(viewer.name, "grid_added", result["grid"],
                        f"{result['areas']} Gebiete, Gewichte: {result['method']}")
     return _json({"ok": True, **result}, 201)
@@ -329,6 +329,16 @@ def _boundaries_added(atlas, viewer, result: dict) -> Response:
                        f"{counts} ab {result['valid_from']} ({result['source_crs']})")
     lang = norm_lang(request.args.get("lang"))
     return _json({"ok": True, **result, "notes": [say(n, lang) for n in result.get("notes", [])]}, 201)
+
+
+def _problems(exc: Exception) -> list:
+    """A refusal's reasons: a BoundaryError's or CrosswalkError's list, else the error's one message (a catalogue
+    `Message` kept as such, so it is said in the caller's language)."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return problems
+    first = exc.args[0] if exc.args else ""
+    return [first if isinstance(first, Message) else str(exc)]
 
 
 def _refused(problems: list) -> Response:
@@ -343,7 +353,7 @@ def _date(text):
     try:
         return date.fromisoformat(str(text))
     except ValueError:
-        raise ValueError("valid_from als Datum JJJJ-MM-TT angeben, z. B. 2027-01-01") from None
+        raise ValueError(Message("api_valid_from")) from None
 
 
 @workflow.get("/api/v1/versions")

@@ -16,7 +16,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from atlas.export import pictures
 from atlas.formatting import format_number, format_value
 from atlas.ingest import uploads
-from atlas.ingest.messages import in_language, say
+from atlas.messages import in_language, say
 from atlas.periods import period_label
 from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas

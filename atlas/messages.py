@@ -1,5 +1,7 @@
-"""Upload-check messages in both languages (issue 16): a catalogue key and its parameters, rendered late.
+"""Check messages in both languages (issue 16): a catalogue key and its parameters, rendered late.
 
+Uploads, boundary and grid files, crosswalks and indicator definitions sent
+with an upload all report through it, so it sits with the pure modules.
 A check knows what went wrong (row, column, what was expected) but not who
 reads the report: the upload page renders it in the viewer's language, the API
 in the caller's, the log in German. So a check builds a `Message`: the
