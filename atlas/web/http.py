@@ -10,8 +10,10 @@ import json
 import math
 
 import pandas as pd
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, has_request_context, jsonify, request
 
+from atlas.i18n import norm_lang
+from atlas.messages import say
 from atlas.services import territory
 from atlas.services.context import Atlas
 from auth import current_principal
@@ -35,7 +37,11 @@ def not_found() -> Response:
 
 
 def error_response(status: int, code: str, message: str) -> Response:
-    resp = jsonify({"error": code, "message": message})
+    """A refusal as JSON: `code` for the client to branch on, `message` for a person. A catalogue `Message` (a
+    service's refusal) is said in the caller's language, `?lang=` and German by default like every API answer;
+    other text is sent as it is."""
+    lang = norm_lang(request.args.get("lang")) if has_request_context() else "de"
+    resp = jsonify({"error": code, "message": say(message, lang)})
     resp.status_code = status
     return resp
 
