@@ -16,6 +16,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from atlas.messages import Message
 from atlas.services import queries
 from atlas.services.context import Atlas
 from atlas.store.store import versions_table
@@ -35,14 +36,18 @@ from auth.permissions import (
 
 
 class VersionError(ValueError):
-    """A workflow step that cannot be done; `status` is the HTTP status to answer with."""
+    """A workflow step that cannot be done; `status` is the HTTP status to answer with.
+
+    The message is a catalogue `Message` (German as its str value), so the page
+    and the API say it in the reader's language: `say(exc.args[0], lang)`.
+    """
 
     def __init__(self, status: int, code: str, message: str):
         self.status, self.code = status, code
         super().__init__(message)
 
 
-NOT_FOUND = VersionError(404, "not_found", "Version oder Upload nicht gefunden / version or upload not found")
+NOT_FOUND = VersionError(404, "not_found", Message("ver_not_found"))
 
 
 
@@ -134,9 +139,7 @@ def projection_variant(value) -> str | None:
         return None
     text = " ".join(value.split()) if isinstance(value, str) else ""
     if not text or len(text) > MAX_PROJECTION or not text.isprintable():
-        raise VersionError(400, "bad_projection", f"projection: die Variante der Prognose als Text, höchstens "
-                           f"{MAX_PROJECTION} Zeichen (z. B. „Hauptvariante 2025“) / the projection's variant as "
-                           f"text of at most {MAX_PROJECTION} characters")
+        raise VersionError(400, "bad_projection", Message("ver_bad_projection", n=MAX_PROJECTION))
     return text
 
 
@@ -177,7 +180,7 @@ def _create_indicators(atlas: Atlas, viewer: Principal, tx, definitions: list[di
     rows = []
     for d in definitions:
         if d["id"] in taken:
-            raise VersionError(409, "indicator_exists", f"Indikator-ID {d['id']!r} wurde inzwischen angelegt")
+            raise VersionError(409, "indicator_exists", Message("ver_indicator_exists", id=repr(d["id"])))
         wants_public = d["visibility"] == "public" and not may_publish_directly(viewer)
         rows.append({**d, "visibility": "internal" if wants_public else d["visibility"],
                      "requested_visibility": "public" if wants_public else "",
@@ -191,11 +194,11 @@ def _create_indicators(atlas: Atlas, viewer: Principal, tx, definitions: list[di
 def set_visibility(atlas: Atlas, viewer: Principal, indicator_id: str, to: str) -> dict:
     """Admins decide who may see an indicator created through an upload (public needs this approval)."""
     if not may_set_visibility(viewer):
-        raise VersionError(403, "forbidden", "nur die Administration ändert die Sichtbarkeit")
+        raise VersionError(403, "forbidden", Message("ver_visibility_admin_only"))
     if to not in ("public", "internal", "restricted"):
-        raise VersionError(400, "bad_visibility", "'to' muss public, internal oder restricted sein")
+        raise VersionError(400, "bad_visibility", Message("ver_bad_visibility"))
     if atlas.is_configured(indicator_id):
-        raise VersionError(409, "configured", f"{indicator_id} ist in layers/*.toml definiert; dort ändern")
+        raise VersionError(409, "configured", Message("ver_configured", id=indicator_id))
     with atlas.store.writing() as tx:
         frame = tx.read("catalog")
         hit = None if frame is None else frame.index[frame["id"] == indicator_id]
@@ -279,20 +282,20 @@ def release(atlas: Atlas, viewer: Principal, version_id, to, at: str | None = No
     """Move a version to `internal` or `public`, now or at `at` (ISO date/time, an embargo)."""
     info = _version(atlas, viewer, version_id)
     if to not in ("internal", "public"):
-        raise VersionError(400, "bad_state", "'to' muss 'internal' oder 'public' sein / must be internal or public")
+        raise VersionError(400, "bad_state", Message("ver_bad_state"))
     allowed = may_schedule_release if at else may_release
     if not allowed(viewer, info.department, to):
-        raise VersionError(403, "forbidden", "Freigabe für die Öffentlichkeit nur durch die Administration"
-                           if to == "public" else "nur das zuständige Fachamt gibt intern frei")
+        raise VersionError(403, "forbidden", Message("ver_public_admin_only" if to == "public"
+                                                     else "ver_internal_department_only"))
     order = {"draft": 0, "internal": 1, "public": 2}
     if info.state not in order or order[info.state] >= order[to]:
         if info.state == to and not at:
             _complete_release_entry(atlas, info, to)
-        raise VersionError(409, "bad_transition", f"Version ist '{info.state}'; '{to}' ist kein Schritt nach vorn")
+        raise VersionError(409, "bad_transition", Message("ver_bad_transition", state=info.state, to=to))
     ind = atlas.indicator_by_id[info.indicator_id]
     if to == "public" and ind.visibility != "public":
-        raise VersionError(409, "not_public_indicator", f"{ind.id} ist als '{ind.visibility}' katalogisiert; "
-                           "eine öffentliche Freigabe ist nicht möglich")
+        raise VersionError(409, "not_public_indicator", Message("ver_not_public_indicator", id=ind.id,
+                                                                visibility=ind.visibility))
     when = _parse_time(at, atlas.clock.now()) if at else None
     with atlas.store.writing() as tx:
         versions = _stored_versions(tx)
@@ -340,9 +343,9 @@ def _parse_time(text: str, now: datetime) -> datetime:
     try:
         when = datetime.fromisoformat(str(text))
     except ValueError:
-        raise VersionError(400, "bad_time", "'at' als Datum/Uhrzeit, z. B. 2026-12-01T09:00") from None
+        raise VersionError(400, "bad_time", Message("ver_bad_time")) from None
     if when <= now:
-        raise VersionError(400, "bad_time", "der Freigabetermin muss in der Zukunft liegen")
+        raise VersionError(400, "bad_time", Message("ver_time_past"))
     return when.replace(tzinfo=None, microsecond=0)
 
 
@@ -359,9 +362,9 @@ def rollback(atlas: Atlas, viewer: Principal, version_id, reason: str = "") -> d
             atlas.audit.record_once(f"withdraw:{info.version_id}", viewer.name, "version_withdrawn", target,
                                     RECOVERED, same=lambda e: e.get("action") == "version_withdrawn"
                                     and e.get("target") == target)
-        raise VersionError(409, "bad_transition", "Version ist bereits zurückgezogen")
+        raise VersionError(409, "bad_transition", Message("ver_already_withdrawn"))
     if not may_withdraw(viewer, info.department, info.state):
-        raise VersionError(403, "forbidden", "öffentliche Versionen zieht nur die Administration zurück")
+        raise VersionError(403, "forbidden", Message("ver_withdraw_admin_only"))
     with atlas.store.writing() as tx:
         versions = _stored_versions(tx)
         i = versions.index[versions["version_id"] == info.version_id][0]
@@ -459,17 +462,16 @@ def unschedule(atlas: Atlas, viewer: Principal, version_id) -> dict:
     row = _readable_versions(atlas).set_index("version_id").loc[info.version_id]
     now = atlas.clock.now()
     if not is_scheduled(row["release_to"], row["release_at"], now):
-        raise VersionError(409, "not_scheduled", "Für diese Version ist keine Freigabe geplant, oder sie ist schon "
-                           "erfolgt; zurücknehmen lässt sich eine erfolgte Freigabe nur durch Zurückziehen")
+        raise VersionError(409, "not_scheduled", Message("ver_not_scheduled"))
     to, at = row["release_to"], row["release_at"]
     if not may_schedule_release(viewer, info.department, to):
-        raise VersionError(403, "forbidden", "den Termin einer öffentlichen Freigabe hebt nur die Administration auf"
-                           if to == "public" else "nur das zuständige Fachamt hebt den Termin auf")
+        raise VersionError(403, "forbidden", Message("ver_unschedule_admin_only" if to == "public"
+                                                     else "ver_unschedule_department_only"))
     with atlas.store.writing() as tx:
         versions = _stored_versions(tx)
         i = versions.index[versions["version_id"] == info.version_id][0]
         if versions.loc[i, "release_to"] != to or versions.loc[i, "release_at"] != at:  # changed meanwhile
-            raise VersionError(409, "not_scheduled", "Der Termin wurde inzwischen geändert; bitte Seite neu laden")
+            raise VersionError(409, "not_scheduled", Message("ver_schedule_changed"))
         versions.loc[i, ["release_to", "release_at"]] = [None, pd.NaT]
         _write_versions(tx, versions)
     atlas.audit.record(viewer.name, "release_unscheduled", f"{info.indicator_id} v{info.version_id}",
@@ -599,9 +601,9 @@ def update_metadata(atlas: Atlas, viewer: Principal, indicator_id: str, changes:
     values kept in its history, one audit entry naming each change. Configured indicators are edited in
     layers/*.toml. Returns {"indicator", "version", "changed": [fields]}."""
     if not may_edit_metadata(viewer):
-        raise VersionError(403, "forbidden", "Metadaten ändert nur die Administration")
+        raise VersionError(403, "forbidden", Message("ver_metadata_admin_only"))
     if not isinstance(indicator_id, str) or atlas.is_configured(indicator_id):
-        raise VersionError(409, "configured", f"{indicator_id} ist in layers/*.toml definiert; dort ändern")
+        raise VersionError(409, "configured", Message("ver_configured", id=str(indicator_id)))
     wanted = _checked_metadata(changes)
     with atlas.store.writing() as tx:
         frame = tx.read("catalog")
@@ -630,11 +632,11 @@ def update_metadata(atlas: Atlas, viewer: Principal, indicator_id: str, changes:
 def _checked_metadata(changes: dict) -> dict:
     """Only editable fields; texts stripped (titles and unit not empty); thresholds whole numbers ≥ 0."""
     if not isinstance(changes, dict):
-        raise VersionError(400, "bad_metadata", "Metadaten als Feld → Wert angeben")
+        raise VersionError(400, "bad_metadata", Message("ver_bad_metadata"))
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise VersionError(400, "bad_metadata", f"nicht änderbar: {', '.join(sorted(unknown))}; änderbar sind "
-                                                f"{', '.join(EDITABLE)}")
+        raise VersionError(400, "bad_metadata", Message("ver_metadata_fixed", fields=sorted(map(str, unknown)),
+                                                        editable=list(EDITABLE)))
     out = {}
     for f, v in changes.items():
         if f in THRESHOLDS:
@@ -644,16 +646,16 @@ def _checked_metadata(changes: dict) -> dict:
             try:
                 number = int(str(v).strip())
             except ValueError:
-                raise VersionError(400, "bad_metadata", f"{f}: eine ganze Zahl ≥ 0 angeben (0 = keine Schwelle), "
-                                                        f"nicht {v!r}") from None
+                raise VersionError(400, "bad_metadata", Message("ver_metadata_threshold", field=f,
+                                                                value=repr(v))) from None
             if number < 0:
-                raise VersionError(400, "bad_metadata", f"{f}: eine ganze Zahl ≥ 0 angeben, nicht {number}")
+                raise VersionError(400, "bad_metadata", Message("ver_metadata_negative", field=f, value=str(number)))
             out[f] = number
         else:
             text = " ".join(str(v or "").split()) if f not in ("definition_de", "definition_en") else \
                 str(v or "").strip()
             if f in REQUIRED_TEXT and not text:
-                raise VersionError(400, "bad_metadata", f"{f} darf nicht leer sein")
+                raise VersionError(400, "bad_metadata", Message("ver_metadata_empty", field=f))
             out[f] = text
     return out
 

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from dash import ALL, Input, Output, State, ctx
 
+from atlas.messages import Message, say
 from atlas.services import indices, versions
 from atlas.services.context import Atlas
 from atlas.web.components import periods_text, tr, viewer_lang
@@ -71,7 +72,7 @@ def perform(atlas: Atlas, viewer: Principal, action: str, version_id, at=None, r
     if action == "rollback":
         versions.rollback(atlas, viewer, version_id, reason)
         return tr("ra_rolled_back").format(v=version_id)
-    raise versions.VersionError(400, "bad_action", "unbekannter Schritt")
+    raise versions.VersionError(400, "bad_action", Message("rel_err_bad_action"))
 
 
 def _question(action: str, summary: dict) -> str:
@@ -117,7 +118,7 @@ def register(app, prefix: str, table_id: str, status_id: str, inputs: list[Input
             action, vid = trigger.get("action"), trigger.get("version")
             summary = versions.describe(atlas, viewer, vid)
             if summary is None:
-                status = str(versions.NOT_FOUND)
+                status = refusal(versions.NOT_FOUND)
             elif action in CONFIRMED:
                 panel = _opened(action, summary)
             elif action in DIRECT:
@@ -126,7 +127,7 @@ def register(app, prefix: str, table_id: str, status_id: str, inputs: list[Input
             action, vid = pending.get("action"), pending.get("version")
             summary = versions.describe(atlas, viewer, vid)
             if summary is None or action not in CONFIRMED:
-                status = str(versions.NOT_FOUND)
+                status = refusal(versions.NOT_FOUND)
             elif action == "rollback" and not str(reason or "").strip():
                 status = tr("ra_need_reason")
                 panel = _opened(action, summary)
@@ -134,9 +135,9 @@ def register(app, prefix: str, table_id: str, status_id: str, inputs: list[Input
                 try:
                     status = perform(atlas, viewer, action, vid, at, reason)
                 except versions.VersionError as exc:
-                    status = tr("ra_not_done").format(exc=exc)
+                    status = tr("ra_not_done").format(exc=refusal(exc))
                 except ValueError as exc:  # an unreadable time: the panel stays open to correct it
-                    status = tr("ra_not_done").format(exc=exc)
+                    status = tr("ra_not_done").format(exc=refusal(exc))
                     panel = _opened(action, summary)[:-1] + (at,)
         elif trigger == f"{prefix}-abort" and clicked:
             status = tr("ra_aborted")
@@ -154,4 +155,10 @@ def _attempt(atlas: Atlas, viewer: Principal, action: str, vid, at=None, reason:
     try:
         return perform(atlas, viewer, action, vid, at, reason)
     except (versions.VersionError, ValueError) as exc:
-        return tr("ra_not_done").format(exc=exc)
+        return tr("ra_not_done").format(exc=refusal(exc))
+
+
+def refusal(exc: Exception) -> str:
+    """A refused step's reason in the page's language: the service's catalogue `Message` said in it (its str
+    value is German), other text (a time already worded in the page's language) as it is."""
+    return say(exc.args[0], viewer_lang()) if exc.args else str(exc)

@@ -82,7 +82,7 @@ def writer_route(fn):
         try:
             return fn(*args, **kwargs)
         except versions.VersionError as exc:  # an upload's own refusals in the caller's ?lang=
-            return error_response(exc.status, exc.code, say(exc.args[0], norm_lang(request.args.get("lang"))))
+            return error_response(exc.status, exc.code, exc.args[0])  # said in the caller's ?lang=
     return wrapped
 
 
@@ -169,7 +169,7 @@ def upload_report(upload_id: str) -> Response:
     waiting = uploads.Uploads(atlas.settings.data_dir)
     pending = waiting.get(upload_id, viewer)
     if pending is None:
-        return error_response(404, "not_found", str(versions.NOT_FOUND))
+        return error_response(404, "not_found", versions.NOT_FOUND.args[0])
     body = {"upload_id": pending.upload_id, "file_name": pending.file_name, "state": pending.state,
             "version_ids": pending.version_ids, "checksum": pending.checksum, **_in_callers_language(pending.report)}
     if pending.state == "checking":

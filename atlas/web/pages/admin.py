@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
+from atlas.messages import say
 from atlas.services import audit_trail, versions
 from atlas.services.context import Atlas
 from atlas.web.components import (
@@ -440,8 +441,9 @@ def register_callbacks(app) -> None:
                     versions.set_visibility(atlas, viewer, indicator_id, visibility)
                     message = (message.replace(tr("adm_nothing"), "") + f" {tr('visibility')}: "
                                f"{tr('vis_' + visibility)}.").strip()
-            except versions.VersionError as exc:
-                return keep, html.P(tr("adm_not_saved").format(exc=exc), className="oa-error"), no_update
+            except versions.VersionError as exc:  # its catalogue message in the page's language
+                return keep, html.P(tr("adm_not_saved").format(exc=say(exc.args[0], viewer_lang())),
+                                    className="oa-error"), no_update
         meta = versions.metadata(atlas, viewer, indicator_id)
         if meta is None:
             return [""] * len(ids or []), message, html.Div()
@@ -479,7 +481,7 @@ def register_callbacks(app) -> None:
             versions.set_visibility(atlas, viewer, trigger.get("indicator"), "public")
             message = tr("adm_now_public").format(id=trigger.get("indicator"))
         except versions.VersionError as exc:
-            message = str(exc)
+            message = say(exc.args[0], viewer_lang())
         return requests_table(atlas, viewer), message
 
     @app.callback(

@@ -410,7 +410,8 @@ def register_callbacks(app) -> None:
             try:
                 messages.append(release_actions.perform(atlas, viewer, action, vid, at))
             except (versions.VersionError, ValueError) as exc:
-                messages.append(f"{tr('vt_version')} {vid}: {tr('ra_not_done').format(exc=exc)}")
+                messages.append(f"{tr('vt_version')} {vid}: "
+                                f"{tr('ra_not_done').format(exc=release_actions.refusal(exc))}")
         return html.P(" ".join(messages) or tr("up_no_version"))
 
     release_actions.register(app, "uh", "up-history", "up-history-status",
