@@ -20,6 +20,7 @@ import pandas as pd
 
 from atlas.formatting import format_number
 from atlas.i18n import t
+from atlas.messages import Message
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from atlas.services.targets import TargetError, steered_indicator
@@ -31,23 +32,21 @@ WORST_SHARE = 0.2  # the worst fifth
 
 def set_rules(atlas: Atlas, viewer: Principal, raw) -> dict:
     """A new revision of an indicator's rules (the full set; an empty set ends the warnings)."""
-    ind = steered_indicator(atlas, viewer, raw, may_set_warning_rules, "bad_rules",
-                            "Frühwarnregeln setzt das zuständige Fachamt / rules are set by the department")
+    ind = steered_indicator(atlas, viewer, raw, may_set_warning_rules, "bad_rules", Message("ewr_department_only"))
     rules = {}
     for kind in ("above", "below", "change_pct"):
         if raw.get(kind) is not None:
             value = raw[kind]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-                raise TargetError(400, "bad_rules", f"'{kind}' muss eine Zahl sein / must be a number")
+                raise TargetError(400, "bad_rules", Message("tgt_number", name=kind))
             if kind == "change_pct" and value <= 0:
-                raise TargetError(400, "bad_rules", "'change_pct' ist eine Prozentzahl über 0, z. B. 25")
+                raise TargetError(400, "bad_rules", Message("ewr_change_pct"))
             rules[kind] = float(value)
     if raw.get("worst_class") is not None:
         if not isinstance(raw["worst_class"], bool):
-            raise TargetError(400, "bad_rules", "'worst_class' ist true oder false")
+            raise TargetError(400, "bad_rules", Message("ewr_worst_class"))
         if raw["worst_class"] and ind.polarity == "neutral":
-            raise TargetError(409, "bad_rules", f"{ind.id} hat keine Richtung (neutral): es gibt keine schlechteste "
-                                                "Klasse")
+            raise TargetError(409, "bad_rules", Message("ewr_neutral", id=ind.id))
         rules["worst_class"] = raw["worst_class"]
     with atlas.store.writing() as tx:
         kept = tx.manifest.setdefault("warning_rules", {}).setdefault(ind.id, [])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
+from atlas.messages import Message
 from atlas.services import queries
 from atlas.services.context import Atlas
 from atlas.services.targets import TargetError
@@ -32,34 +33,34 @@ STATES = ("open", "done", "dropped")
 def _text(raw: dict, name: str, limit: int = 300, required: bool = True) -> str:
     value = " ".join(str(raw.get(name) or "").split())[:limit]
     if required and not value:
-        raise TargetError(400, "bad_register", f"'{name}' fehlt / '{name}' is required")
+        raise TargetError(400, "bad_register", Message("msr_required", name=name))
     return value
 
 
 def _visibility(raw: dict) -> str:
     value = raw.get("visibility", "internal")
     if value not in VISIBILITIES:
-        raise TargetError(400, "bad_register", "'visibility': public oder internal")
+        raise TargetError(400, "bad_register", Message("msr_visibility"))
     return value
 
 
 def add_goal(atlas: Atlas, viewer: Principal, raw) -> dict:
     """A Leitziel, or a Teilziel with `parent`; `indicators` that show whether it is reached."""
     if not may_set_goals(viewer):
-        raise TargetError(403, "forbidden", "Ziele des Registers legt die Administration fest")
+        raise TargetError(403, "forbidden", Message("msr_goals_admin_only"))
     if not isinstance(raw, dict):
-        raise TargetError(400, "bad_register", "JSON-Objekt erwartet / a JSON object is expected")
+        raise TargetError(400, "bad_register", Message("tgt_json_object"))
     register = _register(atlas)
     parent = raw.get("parent") or None
     if parent is not None and (not isinstance(parent, str) or parent not in register["goals"]):
-        raise TargetError(404, "not_found", "'parent': dieses Leitziel gibt es nicht")
+        raise TargetError(404, "not_found", Message("msr_no_parent"))
     if parent is not None and register["goals"][parent]["parent"]:
-        raise TargetError(409, "bad_register", "'parent' muss ein Leitziel sein (ein Teilziel hat keine Teilziele)")
+        raise TargetError(409, "bad_register", Message("msr_parent_is_sub"))
     inds = raw.get("indicators", [])
     if not isinstance(inds, list) or not all(isinstance(i, str) for i in inds):
-        raise TargetError(400, "bad_register", "'indicators': eine Liste von Indikator-IDs")
+        raise TargetError(400, "bad_register", Message("msr_indicators"))
     if any(queries.get_indicator(atlas, viewer, i) is None for i in inds):
-        raise TargetError(404, "not_found", "'indicators': einen dieser Indikatoren gibt es nicht")
+        raise TargetError(404, "not_found", Message("msr_unknown_indicator"))
     goal = {"id": "z" + secrets.token_hex(3), "title": _text(raw, "title"), "parent": parent,
             "indicators": list(dict.fromkeys(inds)), "visibility": _visibility(raw), **_stamp(atlas, viewer)}
     _save(atlas, "goals", goal)
@@ -70,26 +71,26 @@ def add_goal(atlas: Atlas, viewer: Principal, raw) -> dict:
 def add_measure(atlas: Atlas, viewer: Principal, raw) -> dict:
     """A measure (or a new revision of one, with `id`): goal, title, responsible unit, review date, state."""
     if not isinstance(raw, dict):
-        raise TargetError(400, "bad_register", "JSON-Objekt erwartet / a JSON object is expected")
+        raise TargetError(400, "bad_register", Message("tgt_json_object"))
     register = _register(atlas)
     unit, goal, measure = raw.get("unit"), raw.get("goal"), raw.get("id") or None
     if not all(isinstance(v, str) for v in (unit, goal)) or not isinstance(measure, (str, type(None))):
-        raise TargetError(400, "bad_register", "'unit', 'goal' (und 'id') sind Kennungen (Text)")
+        raise TargetError(400, "bad_register", Message("msr_ids"))
     if unit not in atlas.departments:
-        raise TargetError(404, "not_found", f"'unit': eine von {', '.join(sorted(atlas.departments))}")
+        raise TargetError(404, "not_found", Message("msr_unit", choices=sorted(atlas.departments)))
     if not may_plan_measures(viewer, unit):
-        raise TargetError(403, "forbidden", "Maßnahmen trägt die verantwortliche Stelle ein")
+        raise TargetError(403, "forbidden", Message("msr_unit_only"))
     if goal not in register["goals"]:
-        raise TargetError(404, "not_found", "'goal': dieses Ziel gibt es im Register nicht")
+        raise TargetError(404, "not_found", Message("msr_no_goal"))
     try:
         review = date.fromisoformat(str(raw.get("review"))).isoformat()
     except ValueError:
-        raise TargetError(400, "bad_register", "'review' (Wiedervorlage) als Datum, z. B. 2027-03-31") from None
+        raise TargetError(400, "bad_register", Message("msr_review")) from None
     state = raw.get("state", "open")
     if state not in STATES:
-        raise TargetError(400, "bad_register", "'state': open, done oder dropped")
+        raise TargetError(400, "bad_register", Message("msr_state"))
     if measure is not None and measure not in register["measures"]:
-        raise TargetError(404, "not_found", "Maßnahme nicht gefunden / measure not found")
+        raise TargetError(404, "not_found", Message("msr_not_found"))
     measure_id = measure or "m" + secrets.token_hex(3)
     measure = {"id": measure_id, "goal": goal, "title": _text(raw, "title"), "unit": unit,
                "review": review, "state": state, "note": _text(raw, "note", required=False),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from atlas.catalog import Indicator
+from atlas.messages import Message
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import Principal, may_configure_dashboard, may_set_target
@@ -22,31 +23,34 @@ DIRECTIONS = ("up", "down")  # up: higher is better (reach at least the target);
 
 
 class TargetError(ValueError):
+    """A steering request (target, warning rules, register, tiles) that cannot be done; `status` and `code` for
+    the HTTP answer, the message a catalogue `Message` said in the reader's language (`say(exc.args[0], lang)`)."""
+
     def __init__(self, status: int, code: str, message: str):
         self.status, self.code = status, code
         super().__init__(message)
 
 
-NOT_FOUND = TargetError(404, "not_found", "Indikator nicht gefunden / indicator not found")
+NOT_FOUND = TargetError(404, "not_found", Message("tgt_not_found"))
 
 
 def _number(raw, name: str) -> float:
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise TargetError(400, "bad_target", f"'{name}' muss eine Zahl sein / must be a number") from None
+        raise TargetError(400, "bad_target", Message("tgt_number", name=name)) from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise TargetError(400, "bad_target", f"'{name}' muss eine Zahl sein / must be a number")
+        raise TargetError(400, "bad_target", Message("tgt_number", name=name))
     return value
 
 
-def steered_indicator(atlas: Atlas, viewer: Principal, raw, may, code: str, refusal: str) -> Indicator:
+def steered_indicator(atlas: Atlas, viewer: Principal, raw, may, code: str, refusal: Message) -> Indicator:
     """The indicator a steering request (a target, warning rules) names, if `may` lets the viewer steer it.
 
     Not visible: 404 like an unknown one; visible but another department's: 403 with `refusal`.
     """
     if not isinstance(raw, dict):
-        raise TargetError(400, code, "JSON-Objekt erwartet / a JSON object is expected")
+        raise TargetError(400, code, Message("tgt_json_object"))
     ind = queries.get_indicator(atlas, viewer, raw.get("indicator")) if isinstance(raw.get("indicator"), str) \
         else None
     if ind is None:
@@ -58,19 +62,17 @@ def steered_indicator(atlas: Atlas, viewer: Principal, raw, may, code: str, refu
 
 def set_target(atlas: Atlas, viewer: Principal, raw) -> dict:
     """Add a revision of an indicator's target; returns it. The warning zone lies before the target."""
-    ind = steered_indicator(atlas, viewer, raw, may_set_target, "bad_target",
-                            "Ziele setzt das zuständige Fachamt / targets are set by the department")
+    ind = steered_indicator(atlas, viewer, raw, may_set_target, "bad_target", Message("tgt_department_only"))
     target, warn = _number(raw.get("target"), "target"), _number(raw.get("warn"), "warn")
     direction = raw.get("direction")
     if direction not in DIRECTIONS:
-        raise TargetError(400, "bad_target", "'direction': up (mindestens) oder down (höchstens)")
+        raise TargetError(400, "bad_target", Message("tgt_direction"))
     if (direction == "up" and not warn < target) or (direction == "down" and not warn > target):
-        raise TargetError(400, "bad_target", "die Warnschwelle liegt vor dem Ziel (up: warn < target, "
-                          "down: warn > target)")
+        raise TargetError(400, "bad_target", Message("tgt_warn_side"))
     try:
         deadline = date.fromisoformat(str(raw.get("deadline"))).isoformat()
     except ValueError:
-        raise TargetError(400, "bad_target", "'deadline' als Datum, z. B. 2030-12-31") from None
+        raise TargetError(400, "bad_target", Message("tgt_deadline")) from None
     note = " ".join(str(raw.get("note") or "").split())[:300]
     with atlas.store.writing() as tx:
         kept = tx.manifest.setdefault("targets", {}).setdefault(ind.id, [])
@@ -148,16 +150,16 @@ def tiles_of(atlas: Atlas, organisation: str) -> list[str] | None:
 def choose_tiles(atlas: Atlas, viewer: Principal, raw) -> dict:
     """An organisation's choice of dashboard tiles (its stewards, admins); [] shows every tile again."""
     if not isinstance(raw, dict) or not isinstance(raw.get("indicators"), list):
-        raise TargetError(400, "bad_tiles", "{\"organisation\": …, \"indicators\": [IDs]} erwartet")
+        raise TargetError(400, "bad_tiles", Message("tgt_tiles"))
     org = raw.get("organisation")
     if not isinstance(org, str) or org not in atlas.departments:
-        raise TargetError(404, "not_found", f"'organisation': eine von {', '.join(sorted(atlas.departments))}")
+        raise TargetError(404, "not_found", Message("tgt_organisation", choices=sorted(atlas.departments)))
     if not may_configure_dashboard(viewer, org):
-        raise TargetError(403, "forbidden", "die Kacheln wählt die Organisation selbst")
+        raise TargetError(403, "forbidden", Message("tgt_tiles_own"))
     unknown = [i for i in raw["indicators"] if not isinstance(i, str) or queries.get_indicator(atlas, viewer, i)
                is None]
     if unknown:
-        raise TargetError(404, "not_found", f"unbekannte Indikatoren: {', '.join(map(str, unknown[:10]))}")
+        raise TargetError(404, "not_found", Message("tgt_unknown", ids=[str(i) for i in unknown[:10]]))
     with atlas.store.writing() as tx:
         tx.manifest.setdefault("dashboards", {})[org] = list(dict.fromkeys(raw["indicators"]))
     atlas.audit.record(viewer.name, "dashboard_configured", org, ", ".join(raw["indicators"]) or "alle Kacheln")

@@ -792,7 +792,8 @@ def _similar_csv(found: comparison.Similar) -> Response:
 
 # ------------------------------------------------------------------ composite indices (stewards, admins)
 def _index_error(exc: index_service.RecipeError) -> Response:
-    return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, str(exc))
+    """'Not found' like an unknown indicator, else the refusal's catalogue message in the caller's ?lang=."""
+    return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, exc.args[0])
 
 
 def _index_writer() -> Response | None:
@@ -839,8 +840,8 @@ def clusters_preview() -> Response:
     atlas, viewer = current_atlas(), current_principal()
     try:
         found = cluster_service.cluster(atlas, viewer, cluster_service.parse(atlas, request.get_json(silent=True)))
-    except cluster_service.ClusterError as exc:
-        return error_response(exc.status, "bad_clusters", str(exc))
+    except cluster_service.ClusterError as exc:  # its catalogue message in the caller's ?lang=
+        return error_response(exc.status, "bad_clusters", exc.args[0])
     except ValueError as exc:  # a malformed period
         return error_response(400, "bad_period", str(exc))
     if found is None:
@@ -943,8 +944,8 @@ def set_warning_rules() -> Response:
         return refused
     try:
         saved = warning_service.set_rules(current_atlas(), current_principal(), request.get_json(silent=True))
-    except target_service.TargetError as exc:
-        return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, str(exc))
+    except target_service.TargetError as exc:  # its catalogue message in the caller's ?lang=
+        return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, exc.args[0])
     return jsonify(saved), 201
 
 
@@ -977,8 +978,8 @@ def _register_write(step) -> Response:
         return refused
     try:
         saved = step(current_atlas(), current_principal(), request.get_json(silent=True))
-    except target_service.TargetError as exc:
-        return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, str(exc))
+    except target_service.TargetError as exc:  # its catalogue message in the caller's ?lang=
+        return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, exc.args[0])
     return jsonify(saved), 201
 
 
@@ -990,6 +991,6 @@ def set_target() -> Response:
     viewer = current_principal()
     try:
         saved = target_service.set_target(current_atlas(), viewer, request.get_json(silent=True))
-    except target_service.TargetError as exc:
-        return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, str(exc))
+    except target_service.TargetError as exc:  # its catalogue message in the caller's ?lang=
+        return not_found() if exc.code == "not_found" else error_response(exc.status, exc.code, exc.args[0])
     return jsonify(saved), 201
