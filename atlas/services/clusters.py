@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from atlas.messages import Message
 from atlas.services import queries, territory
 from atlas.services.context import Atlas
 from auth.permissions import Principal
@@ -24,10 +25,11 @@ NOTABLE_SD = 0.5  # a cluster mean this many standard deviations from the mean o
 
 
 class ClusterError(ValueError):
-    """A request the clustering cannot serve; the message says what to change (`status`: 400 malformed,
-    409 well-formed but the data cannot give it)."""
+    """A request the clustering cannot serve; the message (a catalogue `Message`, said in the reader's language
+    with `say(exc.args[0], lang)`) says what to change (`status`: 400 malformed, 409 well-formed but the data
+    cannot give it)."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: Message, status: int = 400):
         super().__init__(message)
         self.status = status
 
@@ -44,23 +46,23 @@ class Clusters:
 def parse(atlas: Atlas, raw) -> dict:
     """The request, checked: 2–12 indicators, k from 2 to 10, kmeans or ward, a level of the store."""
     if not isinstance(raw, dict):
-        raise ClusterError("ein JSON-Objekt erwartet / a JSON object is expected")
+        raise ClusterError(Message("cl_err_json_object"))
     inds = raw.get("indicators")
     if not isinstance(inds, list) or not 2 <= len(inds) <= 12 or not all(isinstance(i, str) for i in inds):
-        raise ClusterError("indicators: 2 bis 12 Indikator-IDs")
+        raise ClusterError(Message("cl_err_indicators"))
     k = raw.get("k", 4)
     if isinstance(k, float) and k.is_integer():  # 7.0 is an integer in JSON
         k = int(k)
     if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= 10:
-        raise ClusterError("k: eine ganze Zahl von 2 bis 10")
+        raise ClusterError(Message("cl_err_k"))
     method = raw.get("method", "kmeans")
     if method not in ("kmeans", "ward"):
-        raise ClusterError("method: 'kmeans' oder 'ward'")
+        raise ClusterError(Message("cl_err_method"))
     level = raw.get("level") or territory.base_level(atlas)
     if level not in territory.level_ids(atlas):
-        raise ClusterError(f"level: eine von {', '.join(territory.level_ids(atlas))}")
+        raise ClusterError(Message("cl_err_level", choices=list(territory.level_ids(atlas))))
     if not isinstance(raw.get("period"), str):
-        raise ClusterError("period fehlt / period is required")
+        raise ClusterError(Message("cl_err_period"))
     return {"indicators": list(dict.fromkeys(inds)), "k": k, "method": method, "level": level,
             "period": raw["period"]}
 
@@ -71,8 +73,7 @@ def cluster(atlas: Atlas, viewer: Principal, req: dict) -> Clusters | None:
     if table is None:
         return None
     if len(table) < 2 * req["k"]:
-        raise ClusterError(f"zu wenige Gebiete mit allen Werten ({len(table)}) für {req['k']} Cluster; wählen Sie "
-                           "weniger Cluster, eine tiefere Ebene oder weniger Indikatoren", 409)
+        raise ClusterError(Message("cl_err_too_few", n=len(table), k=req["k"]), 409)
     spread = table.std(ddof=0).replace(0, 1.0)
     z = ((table - table.mean()) / spread).to_numpy()
     labels = _labels(z, req["k"], req["method"])

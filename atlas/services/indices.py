@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from atlas.catalog import POLARITIES
+from atlas.messages import Message
 from atlas.periods import period_end
 from atlas.services import queries, territory, versions
 from atlas.services.context import Atlas
@@ -53,14 +54,15 @@ _ID = re.compile(r"^[a-z0-9_]{2,60}$")
 
 
 class RecipeError(ValueError):
-    """A recipe or save that cannot be done; `status` and `code` for the HTTP answer."""
+    """A recipe or save that cannot be done; `status` and `code` for the HTTP answer, the message a catalogue
+    `Message` said in the reader's language (`say(exc.args[0], lang)`)."""
 
     def __init__(self, status: int, code: str, message: str):
         self.status, self.code = status, code
         super().__init__(message)
 
 
-NOT_FOUND = RecipeError(404, "not_found", "Indikator nicht gefunden / indicator not found")
+NOT_FOUND = RecipeError(404, "not_found", Message("ix_err_not_found"))
 
 
 @dataclass(frozen=True)
@@ -90,39 +92,39 @@ class Recipe:
 def parse_recipe(raw) -> Recipe:
     """A recipe from JSON; raises RecipeError(400) saying what is wrong (never which indicators exist)."""
     if not isinstance(raw, dict):
-        raise RecipeError(400, "bad_recipe", "Rezept als JSON-Objekt erwartet / a recipe must be a JSON object")
+        raise RecipeError(400, "bad_recipe", Message("ix_err_recipe_object"))
     items = raw.get("inputs")
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_INPUTS:
-        raise RecipeError(400, "bad_recipe", f"'inputs': 1 bis {MAX_INPUTS} Indikatoren / 1 to {MAX_INPUTS} inputs")
+        raise RecipeError(400, "bad_recipe", Message("ix_err_inputs", n=MAX_INPUTS))
     inputs = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("indicator"), str):
-            raise RecipeError(400, "bad_recipe", "jeder Eintrag braucht 'indicator' / each input needs 'indicator'")
+            raise RecipeError(400, "bad_recipe", Message("ix_err_input_indicator"))
         try:
             weight = float(item.get("weight", 1.0))
         except (TypeError, ValueError):
             weight = float("nan")
         if not np.isfinite(weight) or weight <= 0:
-            raise RecipeError(400, "bad_weight", "Gewichte müssen positive Zahlen sein / weights must be positive")
+            raise RecipeError(400, "bad_weight", Message("ix_err_weight"))
         polarity = item.get("polarity") or ""
         if polarity and polarity not in ("high_good", "high_bad"):
-            raise RecipeError(400, "bad_polarity", "'polarity': high_good oder high_bad")
+            raise RecipeError(400, "bad_polarity", Message("ix_err_polarity"))
         inputs.append(Input(item["indicator"], weight, polarity))
     if len({i.indicator for i in inputs}) != len(inputs):
-        raise RecipeError(400, "bad_recipe", "jeder Indikator höchstens einmal / each indicator at most once")
+        raise RecipeError(400, "bad_recipe", Message("ix_err_once"))
     method = raw.get("method", "zscore")
     if method not in METHODS:
-        raise RecipeError(400, "bad_method", f"'method': {', '.join(METHODS)}")
+        raise RecipeError(400, "bad_method", Message("ix_err_method", choices=list(METHODS)))
     missing = raw.get("missing", "exclude")
     if missing not in MISSING_RULES:
-        raise RecipeError(400, "bad_missing", f"'missing': {', '.join(MISSING_RULES)}")
+        raise RecipeError(400, "bad_missing", Message("ix_err_missing", choices=list(MISSING_RULES)))
     period, reference = raw.get("period") or None, raw.get("reference") or None
     for p in (period, reference):
         if p is not None:
             try:
                 period_end(str(p))
             except ValueError:
-                raise RecipeError(400, "bad_period", "Zeitraum: 2024, 2024-Q3 oder 2024-06") from None
+                raise RecipeError(400, "bad_period", Message("ix_err_period")) from None
     level = raw.get("level") or None
     return Recipe(tuple(inputs), method, period and str(period), reference and str(reference), missing, level)
 
@@ -233,18 +235,17 @@ def _plan(atlas: Atlas, viewer: Principal, recipe: Recipe) -> _Plan | None:
         return None
     level = recipe.level or territory.base_level(atlas)
     if level not in territory.level_ids(atlas):
-        raise RecipeError(400, "bad_level", f"level: {', '.join(territory.level_ids(atlas))}")
+        raise RecipeError(400, "bad_level", Message("ix_err_level", choices=list(territory.level_ids(atlas))))
     if level not in meaningful_levels(atlas, viewer, recipe):
-        raise RecipeError(400, "level_not_meaningful", "Auf dieser Ebene ist ein Index nicht sinnvoll (zu wenige "
-                          "Gebiete oder nicht aggregierbare Eingänge) / not meaningful at this level")
+        raise RecipeError(400, "level_not_meaningful", Message("ix_err_level_not_meaningful"))
     common = sorted(set.intersection(*[set(queries.periods(atlas, viewer, i.id)) for i in inds]))
     if recipe.period is not None:
         common = [p for p in common if p == recipe.period]
     if not common:
-        raise RecipeError(400, "no_common_period", "kein gemeinsamer Zeitraum aller Eingänge / no common period")
+        raise RecipeError(400, "no_common_period", Message("ix_err_no_common_period"))
     if recipe.reference is not None and not all(recipe.reference in queries.periods(atlas, viewer, i.id)
                                                 for i in inds):
-        raise RecipeError(400, "bad_reference", "Referenzzeitraum fehlt bei einem Eingang / reference period missing")
+        raise RecipeError(400, "bad_reference", Message("ix_err_reference"))
     polarities = [inp.polarity or (ind.polarity if ind.polarity in POLARITIES else "") for inp, ind in
                   zip(recipe.inputs, inds)]
     return _Plan(inds, level, common, polarities)
@@ -483,21 +484,20 @@ def save(atlas: Atlas, viewer: Principal, raw: dict) -> dict:
     if any(i is None for i in mine):
         raise NOT_FOUND
     if any(i.visibility == "restricted" for i in mine):
-        raise RecipeError(409, "restricted_input", "eingeschränkte Indikatoren können nicht in einen gespeicherten "
-                          "Index eingehen / restricted indicators cannot go into a saved index")
+        raise RecipeError(409, "restricted_input", Message("ix_err_restricted"))
     slug = str(raw.get("id") or "")
     if not _ID.match(slug):
-        raise RecipeError(400, "bad_id", "'id': a-z, 0-9, _ (2–60 Zeichen)")
+        raise RecipeError(400, "bad_id", Message("ix_err_id"))
     ind_id = slug if slug.startswith("idx_") else f"idx_{slug}"
     title_de = " ".join(str(raw.get("title_de") or "").split())[:120]
     if not title_de:
-        raise RecipeError(400, "bad_title", "'title_de' fehlt / title_de is required")
+        raise RecipeError(400, "bad_title", Message("ix_err_title"))
     department = raw.get("department") or (sorted(viewer.departments)[0] if viewer.departments else mine[0].department)
     if department not in atlas.departments or not may_deliver(viewer, department):
-        raise RecipeError(400, "bad_department", "Fachamt: eines der eigenen / one of your departments")
+        raise RecipeError(400, "bad_department", Message("ix_err_department"))
     result = compute(atlas, INDEX_READER, recipe)
     if result is None:
-        raise RecipeError(409, "inputs_not_released", "nicht alle Eingänge sind freigegeben / inputs not released")
+        raise RecipeError(409, "inputs_not_released", Message("ix_err_not_released"))
     definition = {"id": ind_id, "title_de": title_de, "title_en": str(raw.get("title_en") or title_de)[:120],
                   "definition_de": result.method_de, "definition_en": result.method_en, "domain": mine[0].domain,
                   "unit": "Index", "department": department,
@@ -506,7 +506,7 @@ def save(atlas: Atlas, viewer: Principal, raw: dict) -> dict:
                   "periodicity": mine[0].periodicity, "source": "Ortsatlas-Indexbaukasten", "contact": "",
                   "licence": "", "recipe": json.dumps(recipe.as_dict(), sort_keys=True)}
     if ind_id in atlas.indicator_by_id:
-        raise RecipeError(409, "indicator_exists", f"Indikator-ID {ind_id!r} ist vergeben / taken")
+        raise RecipeError(409, "indicator_exists", Message("ix_err_exists", id=repr(ind_id)))
     version = _write(atlas, viewer, ind_id, recipe, result, [definition])
     return {"indicator": ind_id, "version_id": version, "visibility": "internal",
             "requested_visibility": "public" if definition["visibility"] == "public" else "",
@@ -671,7 +671,7 @@ def _cuts(raw, default: tuple[float, ...]) -> tuple[float, ...]:
     except (TypeError, ValueError):
         cuts = ()
     if len(cuts) != len(default) or list(cuts) != sorted(set(cuts)):
-        raise RecipeError(400, "bad_cuts", f"{len(default)} aufsteigende Grenzen in Standardabweichungen erwartet")
+        raise RecipeError(400, "bad_cuts", Message("ix_err_cuts", n=len(default)))
     return cuts
 
 
@@ -686,7 +686,7 @@ def typology(atlas: Atlas, viewer: Principal, raw: dict) -> dict | None:
     recipe = parse_recipe(raw)
     years = raw.get("years", 2)
     if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 20:
-        raise RecipeError(400, "bad_years", "'years': 1 bis 20")
+        raise RecipeError(400, "bad_years", Message("ix_err_years"))
     s_cuts, d_cuts = _cuts(raw.get("status_cuts"), STATUS_CUTS), _cuts(raw.get("dynamics_cuts"), DYNAMICS_CUTS)
     whole = compute(atlas, viewer, Recipe(recipe.inputs, recipe.method, None, None, recipe.missing, recipe.level))
     if whole is None:
@@ -694,7 +694,7 @@ def typology(atlas: Atlas, viewer: Principal, raw: dict) -> dict | None:
     period = recipe.period or whole.periods[-1]
     before = _years_back(period, years)
     if period not in whole.periods or before not in whole.periods:
-        raise RecipeError(400, "no_common_period", f"Zeiträume {before} und {period} werden beide gebraucht")
+        raise RecipeError(400, "no_common_period", Message("ix_err_periods_needed", before=before, period=period))
     fixed = compute(atlas, viewer, Recipe(recipe.inputs, recipe.method, None, period, recipe.missing, recipe.level))
     now = fixed.rows[fixed.rows["period"] == period].set_index("area_id")
     then = fixed.rows[fixed.rows["period"] == before].set_index("area_id").reindex(now.index)

@@ -23,6 +23,7 @@ from atlas.classify import (
 )
 from atlas.formatting import format_number
 from atlas.i18n import norm_lang, t
+from atlas.messages import say
 from atlas.services import choropleth, indices, queries, territory
 from atlas.web.components import (
     data_table,
@@ -267,8 +268,8 @@ def register_callbacks(app) -> None:
         raw = _recipe(ids, weights, weight_ids, pols, pol_ids, method, missing, period, reference, level)
         try:
             result = indices.compute(atlas, viewer, indices.parse_recipe(raw))
-        except indices.RecipeError as exc:
-            return None, {}, [], [], [], "", str(exc)
+        except indices.RecipeError as exc:  # its catalogue message in the page's language
+            return None, {}, [], [], [], "", say(exc.args[0], lang)
         if result is None:
             return None, {}, [], [], [], "", t("ix_not_available", lang)
         method_text = result.method_en if lang == "en" else result.method_de
@@ -291,7 +292,7 @@ def register_callbacks(app) -> None:
         try:
             found = indices.typology(atlas, viewer, raw)
         except indices.RecipeError as exc:
-            return None, {}, [], str(exc)
+            return None, {}, [], say(exc.args[0], lang)
         if found is None:
             return None, {}, [], t("ix_not_available", lang)
         return _typology_view(atlas, found, lang)
@@ -313,7 +314,7 @@ def register_callbacks(app) -> None:
         try:
             saved = indices.save(current_atlas(), viewer, raw)
         except indices.RecipeError as exc:
-            return t("ix_not_available", lang) if exc.code == "not_found" else str(exc)
+            return t("ix_not_available", lang) if exc.code == "not_found" else say(exc.args[0], lang)
         # The next step the statistics office takes with a saved index: a budget allocation from it.
         return [t("ix_saved", lang).format(id=saved["indicator"], version=saved["version_id"]), " ",
                 html.A(t("ix_to_planning", lang), id="ix-to-planning",

@@ -30,6 +30,7 @@ from atlas.classify import (
 from atlas.export.allocation_file import allocation_xlsx
 from atlas.formatting import format_number, gap_word
 from atlas.i18n import STRINGS, norm_lang, t
+from atlas.messages import say
 from atlas.services import allocation, choropleth, queries, territory
 from atlas.services import clusters as cluster_service
 from atlas.services import coverage as coverage_service
@@ -447,8 +448,8 @@ def register_callbacks(app) -> None:
         try:
             req = cluster_service.parse(atlas, raw)
             found = cluster_service.cluster(atlas, viewer, req)
-        except cluster_service.ClusterError as exc:
-            return *_EMPTY_MAP, "", str(exc), True
+        except cluster_service.ClusterError as exc:  # its catalogue message in the page's language
+            return *_EMPTY_MAP, "", say(exc.args[0], lang), True
         except ValueError as exc:  # a malformed period
             return *_EMPTY_MAP, "", str(exc), True
         if found is None:
