@@ -525,33 +525,59 @@ def compare_series_spec(atlas: Atlas, series: pd.DataFrame | None, indicator_id:
     """The compare page's chart: a line per chosen area (colour), their parents (grey, dashed), the territory.
 
     `series` is `comparison.compare_series`; the page's figure and `compare_chart_picture` both draw this.
+    Lines in the order their first row appears (areas coloured in that order), one value per period (the
+    last row of a period wins), a period without a row or an 'ok' without a value 'missing', and a withheld
+    value never drawn. Built from the frame's columns in one pass (a pandas group, deduplication and
+    reindex per line was ~25 ms of the compare page's click).
     """
     if series is None or series.empty or not indicator_id:
         return None
     ind = atlas.indicator_by_id[indicator_id]
     periods = sorted(series["period"].unique())
     lines, n_area = [], 0
-    for (role, area_id), part in series.groupby(["role", "area_id"], sort=False):
+    for role, area_id, name, values, statuses in _series_lines(series, periods):
         if role == "area":
             style, n_area = (AREA_COLORS[n_area % len(AREA_COLORS)], "solid", 3), n_area + 1
         else:
             style = PARENT_STYLE if role == "parent" else charts.TOP_STYLE
-        part = part.drop_duplicates("period", keep="last").set_index("period").reindex(periods)
-        values = part["value"].to_numpy(dtype=float, na_value=np.nan, copy=True)
-        statuses = part["status"].fillna("missing").to_numpy(dtype=object)
-        statuses[np.isnan(values) & (statuses == "ok")] = "missing"
-        values[statuses != "ok"] = np.nan  # a withheld value is never drawn
         if np.isnan(values).all():
             continue
-        name = str(part["name"].dropna().iloc[0]) if part["name"].notna().any() else area_id
-        lines.append(charts.Line(role, name, *style, tuple(None if v != v else v for v in values.tolist()),
-                                 tuple(statuses.tolist()),
+        lines.append(charts.Line(role, name if name is not None else area_id, *style,
+                                 tuple(None if v != v else v for v in values.tolist()), tuple(statuses.tolist()),
                                  tuple(format_values(values, statuses, ind.decimals, "", lang))))
     markers = charts.boundary_markers(periods, functools.partial(queries.set_for_period, atlas),
                                       queries.boundary_sets(atlas), lang)
     return charts.ChartSpec(ind.title(lang), ind.unit_in(lang), ind.decimals, tuple(periods),
                             tuple(period_label(p, lang) for p in periods), tuple(lines), tuple(markers),
                             gaps_note(lang))
+
+
+def _series_lines(series: pd.DataFrame, periods: list[str]) -> list[tuple]:
+    """(role, area key, name, values, statuses) per (role, area key) of `series`, in order of first appearance.
+
+    `values` (float, NaN for a gap) and `statuses` (object) are aligned with `periods`; a period's last row
+    wins; a missing status or period is 'missing', an 'ok' without a value too, and only 'ok' keeps its
+    value. `name` is the first known name in period order (None if there is none).
+    """
+    slot = {p: i for i, p in enumerate(periods)}
+    value = series["value"].to_numpy(dtype=float, na_value=np.nan)
+    columns = (series[c].tolist() for c in ("role", "area_id", "period", "status", "name"))
+    found: dict[tuple, tuple[np.ndarray, np.ndarray, list]] = {}
+    for i, (role, area_id, period, status, name) in enumerate(zip(*columns)):
+        line = found.get((role, area_id))
+        if line is None:
+            line = found[(role, area_id)] = (np.full(len(periods), np.nan),
+                                             np.full(len(periods), "missing", dtype=object), [None] * len(periods))
+        at = slot[period]
+        line[0][at] = value[i]
+        line[1][at] = "missing" if status is None or pd.isna(status) else status
+        line[2][at] = None if name is None or pd.isna(name) else str(name)
+    out = []
+    for (role, area_id), (values, statuses, names) in found.items():
+        statuses[np.isnan(values) & (statuses == "ok")] = "missing"
+        values[statuses != "ok"] = np.nan  # a withheld value is never drawn
+        out.append((role, area_id, next((n for n in names if n is not None), None), values, statuses))
+    return out
 
 
 def compare_chart_picture(atlas: Atlas, viewer: Principal, area_keys: list, indicator_id: str, fmt: str,

@@ -511,7 +511,7 @@ def value_rows(atlas: Atlas, viewer: Principal, indicator_id: str, period: str |
 
 
 def values_many(atlas: Atlas, viewer: Principal, wanted: list[tuple[str, str]],
-                levels: list[str] | None = None) -> pd.DataFrame:
+                levels: list[str] | None = None, keys: list[str] | None = None) -> pd.DataFrame:
     """`values` for many (indicator, period) pairs at several levels, read in one query: one frame of all rows.
 
     Why: an area profile shows every indicator at two periods on every level
@@ -523,6 +523,12 @@ def values_many(atlas: Atlas, viewer: Principal, wanted: list[tuple[str, str]],
     `disclosure.apply` per kind of viewer, as in `area_profile`). Pairs of an
     indicator the viewer may not see are left out (`values` answers None); a
     pair without cells has no rows. `levels` default: the base level.
+    `keys`, when given, keeps only the rows of those area keys (the compare
+    page's few areas, their parents and the territory): the same rows as
+    without it, filtered at the end of the query, so a few dozen rows
+    travel and are suppressed instead of thousands (every aggregate is still
+    computed over all of its children). Suppression is unchanged: a pattern
+    is computed from every level's rows, never from the rows answered.
     """
     levels = list(dict.fromkeys(levels or [territory.base_level(atlas)]))
     unknown = [lv for lv in levels if lv not in territory.level_ids(atlas)]
@@ -538,7 +544,7 @@ def values_many(atlas: Atlas, viewer: Principal, wanted: list[tuple[str, str]],
             pairs.append((ind.id, period))
     if not pairs:
         return pd.DataFrame(columns=["level", "indicator_id", *_ROW_COLS])
-    frame = _many_level_rows(atlas, viewer, inds, pairs, levels)
+    frame = _many_level_rows(atlas, viewer, inds, pairs, levels, keys)
     if frame.empty:
         return frame
     patterned = {i for i, ind in inds.items() if _may_have_pattern(atlas, ind)}
@@ -598,13 +604,14 @@ def value_rows_many(atlas: Atlas, viewer: Principal, indicator_ids: list[str], p
 
 
 def _many_level_rows(atlas: Atlas, viewer: Principal, inds: dict[str, Indicator], pairs: list[tuple[str, str]],
-                     levels: list[str]) -> pd.DataFrame:
+                     levels: list[str], keys: list[str] | None = None) -> pd.DataFrame:
     """`_level_rows` of several levels for many (indicator, period) pairs in one query, with level and indicator.
 
     The same CTEs partitioned by indicator as well; each group is aggregated
     by its own indicator's rule (`_aggregate_by_sql` over a table of the
     indicators' aggregation and scale). The cells are read and ranked once
     for all levels. Sorted by level (as asked), indicator, period, area.
+    `keys`: only these areas' rows (see `values_many`).
     """
     vsql, vparams = _visible_versions_sql(viewer)
     wanted = ", ".join("(?, ?)" for _ in pairs)
@@ -613,6 +620,8 @@ def _many_level_rows(atlas: Atlas, viewer: Principal, inds: dict[str, Indicator]
     kinds = ", ".join("(?, ?, ?)" for _ in inds)
     base_level = territory.base_level(atlas)
     upper = [lv for lv in levels if lv != base_level]
+    only = sorted({k for k in keys if isinstance(k, str)}) if keys is not None else None
+    key_clause = "WHERE out.area_id IN (SELECT unnest(?::VARCHAR[]))" if only is not None else ""
     sql = f"""
         WITH vv AS ({vsql}),
         wanted(indicator_id, period) AS (VALUES {wanted}),
@@ -654,10 +663,12 @@ def _many_level_rows(atlas: Atlas, viewer: Principal, inds: dict[str, Indicator]
             FROM g JOIN kinds k USING (indicator_id) JOIN areas h ON h.set_id = g.set_id AND h.area_id = g.area_id
         )
         SELECT out.* FROM out JOIN (VALUES {", ".join("(?, ?)" for _ in levels)}) o(level, rank) USING (level)
+        {key_clause}
         ORDER BY o.rank, out.indicator_id, out.period, out.area_id"""
     params = (vparams + [x for pair in pairs for x in pair] + periods
               + [x for i in inds.values() for x in (i.id, str(i.aggregation), float(i.scale))]
-              + upper + [base_level, base_level in levels] + [x for i, lv in enumerate(levels) for x in (lv, i)])
+              + upper + [base_level, base_level in levels]
+              + [x for i, lv in enumerate(levels) for x in (lv, i)] + ([only] if key_clause else []))
     return _query_arrow(atlas, sql, params)
 
 
