@@ -105,3 +105,63 @@ def test_a_level_below_the_threshold_is_drawn_from_geojson_and_back_to_tiles(til
         "Array.from(document.querySelectorAll('#ex-level label')).find(l => l.innerText.includes('Ortsteil'))"
         ".querySelector('input').click()")
     coloured(tiles_duo)  # the 51 Ortsteile from tiles again
+
+
+PIXEL = """
+const [x, y] = [arguments[0], arguments[1]];
+const c = document.elementsFromPoint(x, y).find(e => e.tagName === 'CANVAS' && e.closest('.leaflet-tile-pane'));
+if (!c) { return null; }
+const r = c.getBoundingClientRect();
+const d = c.getContext('2d').getImageData(Math.floor((x - r.left) * c.width / r.width),
+                                          Math.floor((y - r.top) * c.height / r.height), 1, 1).data;
+return [d[0], d[1], d[2], d[3]];
+"""
+
+
+def pixel_at(duo, atlas, i: int) -> list[int] | None:
+    """The tile canvas's pixel inside area i (what is painted, not what the areas' options say)."""
+    areas = queries.areas(atlas, "ortsteil", queries.current_set(atlas))
+    inside = shapely.from_wkb(areas["geometry"].iloc[i]).representative_point()
+    spot = duo.driver.execute_script(f"return window.ortsatlas.tiles.spot({inside.y}, {inside.x})")
+    return duo.driver.execute_script(PIXEL, spot["x"], spot["y"])
+
+
+def near(pixel: list[int] | None, colour: str) -> bool:
+    rgb = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
+    return pixel is not None and pixel[3] > 0 and all(abs(a - b) <= 3 for a, b in zip(pixel, rgb))
+
+
+def test_a_switch_repaints_the_tile_canvases_in_the_new_colours(tiles_duo, tiled_atlas):
+    """The tiles are painted once per switch from the hideout's class codes: the pixels follow, and the
+    paint counter the bench waits for moves with them."""
+    coloured(tiles_duo)
+    until(lambda: urlsplit(tiles_duo.driver.current_url).query, message="the view in the address")
+    areas = [3, 17, 40]
+    before = expected_fills(tiled_atlas, tiles_duo.driver.current_url)
+    until(lambda: all(near(pixel_at(tiles_duo, tiled_atlas, i), before[i]) for i in areas),
+          message="the first view's colours on the canvases")
+    painted = tiles_duo.driver.execute_script("return window.ortsatlas.tiles.painted()")
+    choose_indicator(tiles_duo, "Anteil Kinder unter 6 Jahren", search="unter 6")
+    until(lambda: "indicator=" in tiles_duo.driver.current_url, message="the new view in the address")
+    after = expected_fills(tiled_atlas, tiles_duo.driver.current_url)
+    assert [after[i] for i in areas] != [before[i] for i in areas]  # else the test could not tell
+    until(lambda: all(near(pixel_at(tiles_duo, tiled_atlas, i), after[i]) for i in areas),
+          message="the new view's colours on the canvases")
+    assert tiles_duo.driver.execute_script("return window.ortsatlas.tiles.painted()") > painted
+
+
+def test_hover_shows_the_label_asked_from_the_server(tiles_duo, tiled_atlas):
+    """The tiled hideout has no labels: the tooltip's value comes from /api/v1/map-label, as the map view has it."""
+    coloured(tiles_duo)
+    until(lambda: urlsplit(tiles_duo.driver.current_url).query, message="the view in the address")
+    from atlas.web.pages.explorer import resolve_state
+    from auth.permissions import ANONYMOUS
+    state = resolve_state(tiled_atlas, ANONYMOUS, dict(parse_qsl(urlsplit(tiles_duo.driver.current_url).query)))
+    view = choropleth.map_view(tiled_atlas, ANONYMOUS, state.indicator, state.period, state.method, state.k)
+    i = 12
+    name = click_area(tiles_duo, tiled_atlas, i, click=False)
+    label = view.hideout["lab"][i]
+    assert label and any(ch.isdigit() for ch in label)
+    text = until(lambda: (t := tiles_duo.find_element(".leaflet-tooltip").text) and label in t and t,
+                 message=f"the label {label!r} in the tooltip")
+    assert text.startswith(name)

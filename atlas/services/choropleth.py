@@ -166,6 +166,48 @@ def _painted(set_id: str, rows: pd.DataFrame, c: Classification, ind, lang: str)
     return MapView(set_id, hideout, legend_entries(c, ind.decimals, lang), rows["area_id"].tolist())
 
 
+# A map drawn from vector tiles gets its classes as one character per area instead of a list and a label each:
+# at 11,000 areas the list and labels were 117 KB per switch that the server encoded and the page's renderer
+# walked element by element; the string is ~11 KB and one value. Labels come per area when asked (`area_label`).
+CLASS_CODE_ZERO = 48  # class c is chr(48 + c): '0', '1', ...
+CODE_MISSING, CODE_SUPPRESSED = "-", "*"
+
+
+def class_codes(classes) -> str:
+    """The classes (-1 missing, -2 suppressed, else 0..k-1) as one character per area, in map order."""
+    found = np.asarray(classes, dtype=np.int64)
+    codes = np.where(found == -2, ord(CODE_SUPPRESSED), np.where(found < 0, ord(CODE_MISSING), found + CLASS_CODE_ZERO))
+    return codes.astype(np.uint8).tobytes().decode("ascii")
+
+
+def compact_hideout(hideout: dict) -> dict:
+    """The hideout a tiled map gets: classes as `cc` (`class_codes`), no per-area labels and no class list."""
+    out = {key: value for key, value in hideout.items() if key not in ("cls", "lab")}
+    out["cc"] = class_codes(hideout["cls"])
+    return out
+
+
+def area_label(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int, area: str,
+               lang: str = "de", level: str | None = None) -> str | None:
+    """One area's display label as the map shows it (hover and tap on a tiled map); None when the map view
+    is not there for the viewer (unknown or hidden indicator, alike) or the area is not on it.
+
+    The label comes from the very map view the colours came from (same rights, same disclosure: a
+    suppressed cell says so), so what the pointer shows never differs from the map or the table twin.
+    """
+    level = level or territory.base_level(atlas)
+    view = map_view(atlas, viewer, indicator_id, period, method, k, None, lang, level)
+    if view is None:
+        return None
+    index = view_index(atlas, view, level).get(area)
+    return None if index is None else view.hideout["lab"][index]
+
+
+def view_index(atlas: Atlas, view: MapView, level: str) -> dict[str, int]:
+    """Area key -> position in the map order of a set's level (a lookup per hover, not a scan of 11,000 keys)."""
+    return atlas.cached(("map_index", view.set_id, level), lambda: {a: i for i, a in enumerate(view.area_ids)})
+
+
 def _grid_view(atlas: Atlas, viewer: Principal, indicator_id: str, period: str, method: str, k: int,
                lang: str, grid_id: str) -> MapView | None:
     """A parallel grid's map: the estimates (with the grid's disclosure) classed like any level's values.

@@ -231,6 +231,12 @@ ROUTES: tuple[Op, ...] = (
                                 "have no value).",
        json_answer(obj({"indicator": STR, "level": STR, "count": INT, "rows": array_of(ref("ValueRow"))})),
        (INDICATOR, PERIOD, LEVEL), (400, 404)),
+    Op("get", "/api/v1/map-label", "One area's label on a map view (what the explorer's tiled map shows on hover "
+                                   "and tap): the value as formatted, or the gap word (suppressed, no data); "
+                                   "hidden or unknown indicators and areas not on the map answer 404.",
+       json_answer(obj({"area": STR, "label": STR})),
+       (INDICATOR, query("period", "A period key.", PERIOD_KEY, required=True, example="period"), LEVEL, AREA,
+        METHOD, CLASSES, LANG), (404,)),
     Op("get", "/api/v1/points", "Point layers (Kitas, schools, …) as GeoJSON.",
        json_answer(ref("FeatureCollection")), (query("layer", "Only this layer."),)),
     Op("get", "/api/v1/grids", "Parallel planning grids (Grundschulbezirke, Sozialräume, …) with their "

@@ -10,16 +10,26 @@ Tiles are stored gzip-compressed and sent so (`Content-Encoding: gzip`) to
 every client that accepts it. The ETag names the tiles file (a new file per
 write) and the tile; the explorer asks with `?v=<file token>`, and such an
 address is kept a year (`immutable`), any other revalidated.
+
+`GET /api/v1/map-label` gives one area's label on a tiled map (hover, tap):
+the tiled map's hideout carries only class codes, so the labels of 11,000
+areas no longer travel with every switch. The label is read from the same
+remembered map view as the colours, with the viewer's rights: a hidden
+indicator answers exactly like an unknown one, a suppressed cell says so.
 """
 from __future__ import annotations
 
 import gzip
+import json
 
 from flask import Blueprint, Response, request
 
-from atlas.services import tiles
+from atlas.classify import classing
+from atlas.i18n import norm_lang
+from atlas.services import choropleth, territory, tiles
 from atlas.web.hardening import LONG_LIVED
-from atlas.web.http import current_atlas
+from atlas.web.http import current_atlas, not_found
+from auth import current_principal
 
 tiles_bp = Blueprint("tiles", __name__)
 MVT = "application/vnd.mapbox-vector-tile"
@@ -69,4 +79,25 @@ def tile(set_id: str, level: str, z: int, x: int, y: int) -> Response:
     response.headers["Vary"] = "Accept-Encoding"
     response.set_etag(etag)
     response.headers["Cache-Control"] = cache
+    return response
+
+
+@tiles_bp.get("/api/v1/map-label")
+def map_label() -> Response:
+    """One area's label on the map view named by the query (`indicator`, `period`, `level`, `method`, `k`,
+    `lang`, `area`), as the explorer's tiled map asks it on hover and tap; 404 (the one 'not found' body) for
+    an indicator the viewer may not see, an unknown one, and an area not on the map, alike."""
+    args = request.args
+    atlas = current_atlas()
+    level, area = args.get("level") or territory.base_level(atlas), args.get("area", "")
+    method, k = classing(args.get("method"), args.get("k"))
+    indicator, period = args.get("indicator", ""), args.get("period", "")
+    if level not in territory.level_ids(atlas) or not indicator or not period or not area:
+        return not_found()
+    label = choropleth.area_label(atlas, current_principal(), indicator, period, method, k, area,
+                                  norm_lang(args.get("lang")), level)
+    if label is None:
+        return not_found()
+    response = Response(json.dumps({"area": area, "label": label}), mimetype="application/json")
+    response.headers["Cache-Control"] = "private, no-store"  # what it says depends on the viewer's rights
     return response

@@ -7,6 +7,7 @@ asks a service with `current_principal()` and formats the answer.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -460,7 +461,7 @@ def layout(**args) -> html.Div:
             html.Div(dl.Map(map_children, id="ex-map", center=center, className="oa-map",
                             zoom=choropleth.territory_zoom(atlas, set_id, state.level) if big else 11,
                             attributionControl=True, zoomSnap=0.25, preferCanvas=big), className="oa-map-inner",
-                     **{"data-canvas": "1" if big else "0"}),
+                     **{"data-canvas": "1" if big else "0"}, **tiles_attribute(atlas, set_id, state.level)),
             html.Div([html.Div(id="ex-map-title"), html.Div(id="ex-mark", className="oa-mark-chip", hidden=True)],
                      className="oa-map-title"),
             legend_box(lang),
@@ -662,6 +663,22 @@ def map_data(atlas: Atlas, set_id: str, level: str | None, band: int | None) -> 
     return map_tiles(atlas, set_id, level) or choropleth.geometry(atlas, set_id, level, band)
 
 
+def tiles_attribute(atlas: Atlas, set_id: str, level: str) -> dict:
+    """`data-tiles` for the map's box when the level is drawn from tiles: assets/tiles.js starts the tiles as soon
+    as the map exists, instead of after the first hideout's round trip (~0.5 s of the first map at 11,000)."""
+    found = map_tiles(atlas, set_id, level)
+    return {} if found is None else {"data-tiles": json.dumps({k: v for k, v in found.items() if k != "features"})}
+
+
+def map_hideout(atlas: Atlas, view: choropleth.MapView, level: str, query: dict, lang: str) -> dict:
+    """The hideout the map gets: a tiled level's carries class codes and where its labels are asked (`lq`,
+    the query of /api/v1/map-label) instead of a class and a label per area (117 KB a switch at 11,000)."""
+    if map_tiles(atlas, view.set_id, level) is None:
+        return view.hideout
+    asked = {name: query[name] for name in ("indicator", "period", "level", "method", "k")}
+    return {**choropleth.compact_hideout(view.hideout), "lq": urlencode({**asked, "lang": lang})}
+
+
 def register_tile_callbacks(app) -> None:
     """The tiles follow the GeoJSON layer's hideout and data in the browser (assets/tiles.js); nothing to the server."""
     app.clientside_callback("function (h, d) { return window.ortsatlas.tiles.sync(h, d); }",
@@ -747,7 +764,7 @@ def register_callbacks(app) -> None:
                  "indicator": indicator_id, "method": method, "k": k, "level": level, "area": area}
         key = f"{view.set_id}|{level}"
         data = no_update if current_set == key else map_data(atlas, view.set_id, level, band)
-        return (view.hideout, data, key, query, *slider)
+        return (map_hideout(atlas, view, level, query, lang), data, key, query, *slider)
 
     @app.callback(
         Output("ex-legend", "children"), Output("ex-map-title", "children"), Output("ex-period-label", "children"),
