@@ -466,6 +466,47 @@ def create_demo_accounts(users) -> None:
         users.add(name, role, departments, password, actor="demo")
 
 
+# The steering page (/ziele) of a fresh demo: targets on four public indicators, set relative to the city's
+# latest value so the traffic lights show each colour ((indicator, direction, target ×, warning threshold ×));
+# early-warning rules on one; a small register of goals and measures, one measure's review due.
+DEMO_TARGETS = [("betreuung_u3", "up", 1.25, 0.95), ("abgang_ohne", "down", 1.1, 1.3),
+                ("alo_u25", "down", 0.75, 0.9), ("seu_masern", "up", 1.02, 0.99)]
+DEMO_RULES = ("jugend_alo", {"change_pct": 25.0})
+DEMO_GOALS = [  # (title, parent's index or None, indicators)
+    ("Gute Startchancen für alle Kinder", None, ["betreuung_u3", "seu_masern", "abgang_ohne"]),
+    ("Mehr Krippenplätze, wo die Kinderarmut hoch ist", 0, ["betreuung_u3"]),
+    ("Weniger Schulabgänge ohne Abschluss", 0, ["abgang_ohne"]),
+]
+DEMO_MEASURES = [  # (goal's index, title, unit, review day, state)
+    (1, "Kita-Ausbau Ost: 60 neue Krippenplätze", "jugend", "2026-06-30", "open"),
+    (2, "Schulsozialarbeit an drei Grundschulen", "schule", "2027-03-31", "open"),
+    (0, "Impferinnerung mit der Einschulungsuntersuchung", "gesundheit", "2026-09-30", "done"),
+]
+
+
+def seed_steering(atlas) -> None:
+    """Targets, warning rules, goals and measures of the demo, through the services (checked and audited as
+    a planner's would be), as the demo's planning office ('demo', an admin)."""
+    from atlas.services import early_warning, measures, queries, targets, territory
+    from auth.permissions import Principal
+    office = Principal("demo", "admin", logged_in=True)
+    top = territory.top_level(atlas)
+    for ind, direction, target, warn in DEMO_TARGETS:
+        period = queries.periods(atlas, office, ind)[-1]
+        now = float(queries.values(atlas, office, ind, period, top).rows["value"].iloc[0])
+        targets.set_target(atlas, office, {"indicator": ind, "direction": direction, "deadline": "2030-12-31",
+                                           "target": round(now * target, 1), "warn": round(now * warn, 1)})
+    early_warning.set_rules(atlas, office, {"indicator": DEMO_RULES[0], **DEMO_RULES[1]})
+    goals: list[dict] = []
+    for title, parent, inds in DEMO_GOALS:
+        goals.append(measures.add_goal(atlas, office, {"title": title, "indicators": inds, "visibility": "public",
+                                                       "parent": goals[parent]["id"] if parent is not None
+                                                       else None}))
+    for goal, title, unit, review, state in DEMO_MEASURES:
+        measures.add_measure(atlas, office, {"goal": goals[goal]["id"], "title": title, "unit": unit,
+                                             "review": review, "state": state, "visibility": "public"})
+
+
 def ensure_demo(atlas) -> None:
     """A fresh install shows a living atlas: generate the demo on first start into an empty store."""
     if atlas.store.exists():
@@ -473,3 +514,4 @@ def ensure_demo(atlas) -> None:
     log.info("empty data directory %s: generating the demo city", atlas.settings.data_dir)
     if generate(atlas.store, atlas.indicators, atlas.settings.canvas_from_areas):
         create_demo_accounts(atlas.users)
+        seed_steering(atlas)

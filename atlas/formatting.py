@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 
@@ -65,6 +65,18 @@ def format_values(values: np.ndarray, statuses: np.ndarray, decimals: int, unit:
     out = np.where(statuses == "suppressed", gap_word("suppressed", lang), gap_word("missing", lang)).astype(object)
     out[ok] = texts
     return out.tolist()
+
+
+def format_day(day: date | str | None, lang: str = "de") -> str:
+    """A calendar day as its reader writes it: 31.12.2030 (de) or 2030-12-31 (en, unambiguous); text that is no
+    ISO day is shown as it is."""
+    if day is None or day == "":
+        return MISSING_SYMBOL
+    try:
+        parsed = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    except ValueError:
+        return str(day)
+    return f"{parsed:%Y-%m-%d}" if lang == "en" else f"{parsed:%d.%m.%Y}"
 
 
 def format_timestamp(value: datetime | None) -> str:

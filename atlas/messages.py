@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from atlas.formatting import format_number
+from atlas.formatting import format_day, format_number
 from atlas.i18n import STRINGS, t
 from atlas.periods import period_label
 
@@ -98,7 +98,7 @@ def _param_text(value, lang: str) -> str:
     if isinstance(value, dict) and "date" in value:
         return _param_text(date.fromisoformat(value["date"]), lang)
     if isinstance(value, date):
-        return f"{value:%d.%m.%Y}" if lang == "de" else f"{value:%Y-%m-%d}"
+        return format_day(value, lang)
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, (int, float)):

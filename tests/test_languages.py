@@ -144,6 +144,8 @@ def _data_words(atlas) -> list[str]:
                       ind.denominator or ""})
     for level in territory.level_ids(atlas):
         words.update(queries.areas(atlas, level, queries.current_set(atlas))["name"].astype(str))
+    register = atlas.store.manifest().get("register", {})  # goals and measures: titles as the planners typed them
+    words.update(entry["title"] for kind in ("goals", "measures") for entry in register.get(kind, {}).values())
     return sorted((w for w in words if w and len(w) > 2), key=len, reverse=True)
 
 

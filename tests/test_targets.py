@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from atlas.demo import DEMO_TARGETS
 from atlas.services import queries, targets, territory
 from auth.permissions import ANONYMOUS, Principal
 from tests.conftest import fresh_client, writer
 
+DEMO = [ind for ind, *_ in DEMO_TARGETS]  # the demo city's own targets (its /ziele is not empty)
 STEWARD = Principal("sozialamt", "steward", frozenset({"soziales"}), logged_in=True)
 
 
@@ -39,7 +41,7 @@ def test_department_sets_versioned_targets_and_the_tile_follows(scratch_atlas):
     tile = targets.status(atlas, ANONYMOUS, "sgb2_quote")
     assert tile["light"] == "red" and tile["target"]["revision"] == 2 and tile["value"] == pytest.approx(now)
     assert [r["revision"] for r in targets.history(atlas, ANONYMOUS, "sgb2_quote")] == [1, 2]
-    assert [t["indicator"] for t in targets.dashboard(atlas, ANONYMOUS)] == ["sgb2_quote"]
+    assert sorted(t["indicator"] for t in targets.dashboard(atlas, ANONYMOUS)) == sorted(["sgb2_quote", *DEMO])
     assert atlas.audit.entries(1)[0]["action"] == "target_set"
 
 
@@ -117,7 +119,32 @@ def test_an_organisation_chooses_its_dashboard_tiles_and_others_keep_theirs(scra
     social = atlas.users.get("sozialamt").principal()
     assert [t["indicator"] for t in targets.dashboard(atlas, social)] == ["alo_quote"]
     staff = atlas.users.get("intern").principal()  # no organisation of its own: every tile
-    assert {t["indicator"] for t in targets.dashboard(atlas, staff)} == {"sgb2_quote", "alo_quote"}
+    assert {t["indicator"] for t in targets.dashboard(atlas, staff)} == {"sgb2_quote", "alo_quote", *DEMO}
     youth, ytoken = writer(scratch_app, "jugendamt")
     assert youth.post("/api/v1/dashboards", json={"organisation": "soziales", "indicators": []},
                       headers={"X-CSRFToken": ytoken}).status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_demo_dashboard_speaks_in_words_names_and_the_readers_days(atlas, dash_app, lang):
+    """The demo's /ziele has tiles, warnings and a register; each light is also a word (never colour alone),
+    units are named, linked indicators titled, days and gauge numbers in the reader's format."""
+    from atlas.formatting import format_day
+    from atlas.i18n import t
+    from tests.dash_requests import callback_payload
+    client = fresh_client(dash_app)
+    client.get(f"/ziele?lang={lang}")
+    router = next(k for k in dash_app.callback_map if "_pages_content.children" in k)
+    values = {"_pages_location.pathname": "/ziele", "_pages_location.search": f"?lang={lang}"}
+    answer = client.post("/_dash-update-component", json=callback_payload(dash_app, router, values))
+    text = answer.get_data(as_text=True)
+    assert answer.get_json()["response"]["_pages_store"]["data"]["title"] == f"Ortsatlas – {t('nav_targets', lang)}"
+    lights = {t["light"] for t in targets.dashboard(atlas, ANONYMOUS)}
+    assert lights >= {"green", "yellow", "red"}  # the demo's targets show every colour
+    assert all(f'"{t(f"tg_light_{light}", lang)}"' in text for light in lights)
+    assert format_day("2030-12-31", lang) in text and ("2030-12-31" in text) == (lang == "en")
+    assert ('"separators":",."' if lang == "de" else '"separators":".,"') in text
+    youth = atlas.departments["jugend"][lang]
+    title = next(i for i in atlas.indicators if i.id == "betreuung_u3")
+    assert f"({youth})" in text and (title.title_en if lang == "en" else title.title_de) in text
+    assert "(jugend)" not in text and "betreuung_u3)" not in text  # keys and ids are not words

@@ -14,7 +14,7 @@ from atlas.demo import ensure_demo
 from atlas.i18n import norm_lang, t
 from atlas.services.context import Atlas
 from atlas.web.api import api
-from atlas.web.components import viewer_lang
+from atlas.web.components import page_title, viewer_lang
 from atlas.web.downloads import downloads
 from atlas.web.grids_api import grids_api
 from atlas.web.hardening import harden
@@ -173,18 +173,18 @@ def create_app(settings: Settings | None = None, atlas: Atlas | None = None) -> 
         compress=True,  # tablets on town-hall Wi-Fi: ~6 MB of scripts shrink to under 2 MB
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    dash.register_page("explorer", path="/", layout=_explorer_layout, title="Ortsatlas – Karte")
-    dash.register_page("admin", path="/admin", layout=admin.layout, title="Ortsatlas – Verwaltung")
-    dash.register_page("upload", path="/upload", layout=upload.layout, title="Ortsatlas – Daten hochladen")
-    dash.register_page("releases", path="/freigaben", layout=releases.layout, title="Ortsatlas – Freigaben")
+    dash.register_page("explorer", path="/", layout=_explorer_layout, title=page_title("nav_map"))
+    dash.register_page("admin", path="/admin", layout=admin.layout, title=page_title("nav_admin"))
+    dash.register_page("upload", path="/upload", layout=upload.layout, title=page_title("nav_upload"))
+    dash.register_page("releases", path="/freigaben", layout=releases.layout, title=page_title("nav_releases"))
     dash.register_page("profile_index", path="/profil", layout=profile_page.index_layout,
-                       title="Ortsatlas – Gebietsprofile")
+                       title=page_title("nav_profiles"))
     dash.register_page("profile", path_template="/profil/<area>", layout=profile_page.layout,
-                       title="Ortsatlas – Gebietsprofil")
-    dash.register_page("compare", path="/vergleich", layout=compare_page.layout, title="Ortsatlas – Vergleichen")
-    dash.register_page("indices", path="/indizes", layout=indices_page.layout, title="Ortsatlas – Index bauen")
-    dash.register_page("planning", path="/planung", layout=planning_page.layout, title="Ortsatlas – Planung")
-    dash.register_page("targets", path="/ziele", layout=targets_page.layout, title="Ortsatlas – Ziele")
+                       title=page_title("prof_title"))
+    dash.register_page("compare", path="/vergleich", layout=compare_page.layout, title=page_title("nav_compare"))
+    dash.register_page("indices", path="/indizes", layout=indices_page.layout, title=page_title("ix_title"))
+    dash.register_page("planning", path="/planung", layout=planning_page.layout, title=page_title("nav_planning"))
+    dash.register_page("targets", path="/ziele", layout=targets_page.layout, title=page_title("nav_targets"))
     legal.register_pages()
     app.layout = _shell
     explorer.register_callbacks(app)

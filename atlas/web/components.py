@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pandas as pd
@@ -44,6 +45,12 @@ def viewer_lang() -> str:
 def tr(key: str) -> str:
     """`t(key)` in the viewer's language: for the staff pages and their callbacks, which get no `lang` passed."""
     return t(key, viewer_lang())
+
+
+def page_title(key: str) -> Callable[..., str]:
+    """A page's browser title in the viewer's language: Dash calls it (with the page's path variables) for the
+    index page's meta tags and for every page change, so an English page is not titled in German."""
+    return lambda **_path: f"Ortsatlas – {tr(key)}"
 
 
 def lang_link(path: str) -> str:

@@ -24,6 +24,7 @@ import dash
 from dash import dcc, html
 
 from atlas.i18n import norm_lang, t
+from atlas.web.components import page_title
 from atlas.web.http import current_atlas
 
 AUDIT_FILE = Path(__file__).with_name("accessibility_audit.toml")
@@ -128,8 +129,8 @@ def not_found_layout(lang: str | None = None, **_args) -> html.Div:
 def register_pages() -> None:
     """The legal pages and the 404 page (Dash shows the page registered as `not_found_404` for unknown paths)."""
     dash.register_page("accessibility", path="/barrierefreiheit", layout=accessibility_layout,
-                       title="Ortsatlas – Erklärung zur Barrierefreiheit")
-    dash.register_page("imprint", path="/impressum", layout=imprint_layout, title="Ortsatlas – Impressum")
-    dash.register_page("privacy", path="/datenschutz", layout=privacy_layout, title="Ortsatlas – Datenschutz")
+                       title=page_title("a11y_title"))
+    dash.register_page("imprint", path="/impressum", layout=imprint_layout, title=page_title("legal_imprint"))
+    dash.register_page("privacy", path="/datenschutz", layout=privacy_layout, title=page_title("legal_privacy"))
     dash.register_page("not_found_404", path="/404", layout=not_found_layout,
-                       title="Ortsatlas – Seite nicht gefunden")
+                       title=page_title("not_found_title"))

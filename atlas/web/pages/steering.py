@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dash import html
 
+from atlas.formatting import format_day
 from atlas.i18n import t
 from atlas.services import early_warning, measures
 from atlas.web.http import current_atlas
@@ -24,16 +25,28 @@ def warnings_section(lang: str) -> html.Section:
 
 
 def register_section(lang: str) -> html.Section:
-    data = measures.register(current_atlas(), current_principal())
-    due = [html.Li(f"{m['review']}: {m['title']} ({m['unit']})") for m in data["due"]]
+    """Reviews due and the goals tree with their measures: units by their names, indicators by their titles and
+    days in the reader's format (the register stores keys, ids and ISO days)."""
+    atlas = current_atlas()
+    data = measures.register(atlas, current_principal())
+    titles = {i.id: i.title_en if lang == "en" else i.title_de for i in atlas.indicators}
+
+    def unit(key: str) -> str:
+        names = atlas.departments.get(key) or {}
+        return names.get(lang) or names.get("de") or key
+
+    due = [html.Li(f"{format_day(m['review'], lang)}: {m['title']} ({unit(m['unit'])})") for m in data["due"]]
     by_goal: dict[str, list] = {}
     for m in data["measures"]:
-        by_goal.setdefault(m["goal"], []).append(html.Li(f"{m['title']} – {t('st_state_' + m['state'], lang)}, "
-                                                         f"{t('st_review', lang)} {m['review']}"))
+        by_goal.setdefault(m["goal"], []).append(html.Li(
+            f"{m['title']} ({unit(m['unit'])}) – {t('st_state_' + m['state'], lang)}, "
+            f"{t('st_review', lang)} {format_day(m['review'], lang)}"))
+
+    def shown_by(goal: dict) -> str:
+        return f" ({', '.join(titles.get(i, i) for i in goal['indicators'])})" if goal["indicators"] else ""
     leads = [g for g in data["goals"] if not g["parent"]]
-    tree = [html.Li([html.Strong(g["title"]), html.Ul([
-        html.Li([sub["title"], f" ({', '.join(sub['indicators'])})" if sub["indicators"] else "",
-                 html.Ul(by_goal.get(sub["id"], []))])
+    tree = [html.Li([html.Strong(g["title"]), shown_by(g), html.Ul([
+        html.Li([sub["title"], shown_by(sub), html.Ul(by_goal.get(sub["id"], []))])
         for sub in data["goals"] if sub["parent"] == g["id"]] + by_goal.get(g["id"], []))]) for g in leads]
     return html.Section([
         html.H2(t("st_due", lang)),

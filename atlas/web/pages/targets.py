@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from atlas.formatting import format_number
+from atlas.formatting import format_day, format_number
 from atlas.i18n import norm_lang, t
 from atlas.services import targets
 from atlas.web.http import current_atlas
@@ -21,8 +21,10 @@ LIGHT_COLORS = {"green": "#1a9850", "yellow": "#fdae61", "red": "#d73027", "grey
 _TREND = {"up": "↑", "down": "↓", "flat": "→", None: ""}
 
 
-def gauge(tile: dict) -> dict:
-    """A plotly gauge: green up to the target, yellow in the warning zone, red beyond; the target as a line."""
+def gauge(tile: dict, lang: str = "de") -> dict:
+    """A plotly gauge: green up to the target, yellow in the warning zone, red beyond; the target as a line.
+
+    Its number and axis in the reader's format (38,6 on a German page)."""
     goal, value = tile["target"], tile["value"]
     lo_goal, hi_goal = sorted((goal["target"], goal["warn"]))
     span = hi_goal - lo_goal
@@ -37,7 +39,8 @@ def gauge(tile: dict) -> dict:
                       "gauge": {"axis": {"range": [bottom, top]}, "bar": {"color": "#333333", "thickness": 0.25},
                                 "steps": [{"range": [a, b], "color": LIGHT_COLORS[c]} for a, b, c in steps],
                                 "threshold": {"value": goal["target"], "line": {"color": "#000000", "width": 3}}}}],
-            "layout": {"height": 180, "margin": {"l": 20, "r": 20, "t": 10, "b": 0}}}
+            "layout": {"height": 170, "margin": {"l": 28, "r": 28, "t": 16, "b": 4},
+                       "separators": ",." if lang == "de" else ".,"}}
 
 
 def tile(item: dict, lang: str) -> html.Div:
@@ -47,15 +50,16 @@ def tile(item: dict, lang: str) -> html.Div:
     unit = item.get("unit_en", item["unit"]) if lang == "en" else item["unit"]
     return html.Div([
         html.H3(item["title_en"] if lang == "en" else item["title_de"]),
-        html.Div([html.Span(className=f"oa-light oa-light-{light}", style={"background": LIGHT_COLORS[light]},
-                            title=t(f"tg_light_{light}", lang)),
+        html.Div([html.Span(className=f"oa-light oa-light-{light}", style={"background": LIGHT_COLORS[light]}),
+                  html.Span(t(f"tg_light_{light}", lang), className="oa-light-word"),  # never colour alone
                   html.Strong(f"{value} {unit} {_TREND[item['trend']]}"),
                   html.Span(f" ({item['period']})" if item["period"] else "")], className="oa-tile-value"),
         html.P(t("tg_target_line", lang).format(
             direction=t(f"tg_{goal['direction']}", lang), target=format_number(goal["target"], 1, lang),
-            warn=format_number(goal["warn"], 1, lang), deadline=goal["deadline"]), className="oa-hint"),
+            warn=format_number(goal["warn"], 1, lang), deadline=format_day(goal["deadline"], lang)),
+            className="oa-hint"),
         # A static picture: one name (the value against the target, as the text above says) instead of SVG parts.
-        html.Div(dcc.Graph(figure=gauge(item), config={"displayModeBar": False, "staticPlot": True}), role="img",
+        html.Div(dcc.Graph(figure=gauge(item, lang), config={"displayModeBar": False, "staticPlot": True}), role="img",
                  **{"aria-label": f"{t(f'tg_light_{light}', lang)}: {value} {unit}"})
         if item["value"] is not None else html.P(t("tg_no_value", lang)),
     ], className=f"oa-tile oa-tile-{light}", id=f"tg-tile-{item['indicator']}")
