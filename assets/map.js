@@ -140,6 +140,17 @@ window.ortsatlas = window.ortsatlas || {};
     layer: function (i) {
       return layers[i];
     },
+    // Restyle the areas from a map answer's hideout before Dash's renderer has worked through the answer
+    // (assets/switch.js, as the answer arrives; the same colours follow through dash-leaflet). Not for a
+    // level drawn from tiles (assets/tiles.js colours those).
+    paint: function (hideout) {
+      if (ns.tiles && ns.tiles.active()) { return false; }
+      Object.keys(layers).forEach(function (i) {
+        const layer = layers[i];
+        if (layer._map && layer.setStyle) { layer.setStyle(ns.map.style(layer.feature, {hideout: hideout})); }
+      });
+      return true;
+    },
     style: function (feature, context) {
       recolourInPlace();  // in case Leaflet was not there yet when this file ran
       ensureHatch();

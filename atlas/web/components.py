@@ -105,10 +105,52 @@ def localise_dropdowns(tree, lang: str):
     return tree
 
 
-def indicator_picker(id_: str, label: str, options: list[dict], value=None, **dropdown) -> html.Div:
-    """A labelled indicator dropdown; `dropdown` passes on dcc.Dropdown's own settings (multi, placeholder …)."""
-    return html.Div([html.Label(label, htmlFor=id_),
-                     dcc.Dropdown(id=id_, options=options, value=value, **dropdown)], className="oa-field")
+DOMAIN_PREFIX = "__domain__"  # a header row's value in `indicator_options` (disabled: not a choice)
+
+
+def indicator_picker(id_: str, label: str, options: list[dict], value=None, touch: bool = False,
+                     **dropdown) -> html.Div:
+    """A labelled indicator dropdown; `dropdown` passes on dcc.Dropdown's own settings (multi, placeholder …).
+
+    `touch` (single choice only) adds a native `<select>` with the same options, shown instead of the
+    searchable dropdown where the primary pointer is coarse (assets/style.css): on a throttled tablet Dash's
+    dropdown ran two renderer cycles per choice (~150 ms); the select's change sets the dropdown's value once
+    (assets/switch.js), so the same callbacks, and the server's rights checks, answer it.
+    """
+    searchable = [html.Label(label, htmlFor=id_), dcc.Dropdown(id=id_, options=options, value=value, **dropdown)]
+    if not touch:
+        return html.Div(searchable, className="oa-field")
+    return html.Div([html.Div(searchable, className="oa-fine-pointer"),
+                     html.Div([html.Label(label, htmlFor=f"{id_}-touch"), native_picker(id_, options, value)],
+                              className="oa-coarse-pointer")], className="oa-field")
+
+
+def native_groups(options: list[dict]) -> list[list]:
+    """`indicator_options` as the touch picker's groups: `[header label or None, [[value, label], …]]`, in order;
+    a header row starts a group (an `<optgroup>`), options before any header stand alone."""
+    groups: list[list] = []
+    for option in options:
+        if str(option.get("value", "")).startswith(DOMAIN_PREFIX):
+            groups.append([option["label"], []])
+        elif not option.get("disabled"):
+            if not groups:
+                groups.append([None, []])
+            groups[-1][1].append([option["value"], option["label"]])
+    return groups
+
+
+def native_picker(id_: str, options: list[dict], value) -> html.Select:
+    """The touch picker: a native select whose options (`native_groups`, from the server's layout like the
+    dropdown's) assets/switch.js puts in when it appears.
+
+    One Dash component instead of one per option and group: Dash's renderer runs a selector per component
+    on every store update, so ~30 more components made every update of the page ~13 % slower. Uncontrolled
+    (no React `value`): later choices stay the browser's own and cost the renderer nothing until they reach
+    the dropdown.
+    """
+    return html.Select([], id=f"{id_}-touch", className="oa-native-picker",
+                       **{"data-for": id_, "data-value": value if isinstance(value, str) else "",
+                          "data-options": json.dumps(native_groups(options), ensure_ascii=False)})
 
 
 # ------------------------------------------------------------------ time series

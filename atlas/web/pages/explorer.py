@@ -426,7 +426,8 @@ def layout(**args) -> html.Div:
     ]
     controls = html.Div([
         indicator_picker("ex-indicator", t("indicator", lang), indicator_options(visible, atlas, lang),
-                         state.indicator, clearable=False, searchable=True, placeholder=t("indicator_search", lang),
+                         state.indicator, touch=True, clearable=False, searchable=True,
+                         placeholder=t("indicator_search", lang),
                          maxHeight=INDICATOR_LIST_HEIGHT, labels=dropdown_labels(lang)),
         html.Div([html.Span([t("period", lang), html.Span(period_label(state.period) if state.period else "",
                                                           id="ex-period-label", className="oa-period-label")],

@@ -1,0 +1,164 @@
+/* The explorer's indicator switch, made quick for a slow tablet (issue 16; bench/tablet.py measures it).
+ *
+ * 1. The touch picker: a native <select data-for="ID"> beside Dash's searchable dropdown ID, shown instead
+ *    of it where the primary pointer is coarse (assets/style.css, atlas/web/components.py). A choice sets the
+ *    dropdown's value once through Dash's own set_props, so the page's callbacks (and the server's rights
+ *    checks) answer it as they answer the dropdown, which took two renderer cycles per choice.
+ * 2. Sent ahead, painted first: with the choice, the map's request leaves at once, built from the map
+ *    callback's last request with the page's current values (Dash's store) and the new value; its answer's
+ *    colours are painted (`ortsatlas.map.paint`, assets/map.js) and only then is the value handed to Dash.
+ *    Dash's own request is then the very same request and gets that answer; its renderer work (~250 ms at
+ *    4x CPU, which held up the answer's arrival when it ran first) comes after the recoloured map. The
+ *    words (legend, title) follow as before. An answer with new geometry, a failed or slow one (HOLD_MS),
+ *    or a request that cannot be built leaves everything to Dash.
+ * 3. Any map answer Dash asked for (the desktop dropdown's too) is painted as it arrives, when it answers
+ *    the newest map request and keeps the geometry; Dash applies the same colours after its own work.
+ * The server sees the same requests as without this file; nothing here decides what a viewer may see.
+ * Loaded after map.js (assets load by name), so it wraps map.js's fetch, which keeps answers for meeting mode.
+ */
+window.ortsatlas = window.ortsatlas || {};
+(function (ns) {
+  'use strict';
+  const MAP_OUTPUT = '.ex-geojson.hideout.';
+  let template = null;  // the map callback's last request as Dash sent it: {url, init, body}
+  let early = null;     // the request sent ahead of Dash: {key, answer, at}
+  const AHEAD_MS = 2000;  // an early request Dash has not matched by then is forgotten
+  let newest = 0;       // map requests Dash has sent; only the newest one's answer is painted early
+
+  // A prop's current value in Dash's store (undefined if the component is not on the page).
+  function propOf(state, id, property) {
+    const path = state.paths && state.paths.strs && state.paths.strs[id];
+    if (!path) { return undefined; }
+    let node = state.layout;
+    for (let i = 0; i < path.length && node; i += 1) { node = node[path[i]]; }
+    return node && node.props ? node.props[property] : undefined;
+  }
+
+  // The map's request as Dash will send it once `id` holds `value`; null when that cannot be told.
+  function requestFor(id, value) {
+    if (!template || !window.store || !window.store.getState) { return null; }
+    const state = window.store.getState();
+    const body = JSON.parse(JSON.stringify(template.body));
+    const entries = (body.inputs || []).concat(body.state || []);
+    if (entries.some(function (e) { return Array.isArray(e) || !e || typeof e.id !== 'string'; })) { return null; }
+    entries.forEach(function (e) {
+      const v = e.id === id && e.property === 'value' ? value : propOf(state, e.id, e.property);
+      if (v === undefined) { delete e.value; } else { e.value = v; }
+    });
+    body.changedPropIds = [id + '.value'];
+    if ('parsedChangedPropsIds' in body) { body.parsedChangedPropsIds = [id + '.value']; }
+    return body;
+  }
+
+  function keyOf(body) {
+    const entry = function (e) { return [e.id, e.property, e.value]; };
+    return JSON.stringify([body.output, (body.inputs || []).map(entry), (body.state || []).map(entry),
+                           body.changedPropIds]);
+  }
+
+  function paintEarly(response, which) {
+    response.json().then(function (answer) {
+      if (which === newest) { paint(answer); }  // a newer request's answer will follow
+    }).catch(function () { /* Dash reports a broken answer itself */ });
+  }
+
+  if (window.fetch && !window.fetch.oaSwitch) {
+    const plain = window.fetch.bind(window);
+    const switching = function (resource, init) {
+      const url = typeof resource === 'string' ? resource : '';
+      const text = init && typeof init.body === 'string' ? init.body : '';
+      if (url.indexOf('/_dash-update-component') < 0 || text.indexOf(MAP_OUTPUT) < 0) {
+        return plain(resource, init);
+      }
+      let body;
+      try { body = JSON.parse(text); } catch (e) { return plain(resource, init); }
+      template = {url: url, init: init, body: body};
+      const ahead = early;
+      early = null;
+      const matched = ahead && ahead.key === keyOf(body) && performance.now() - ahead.at < AHEAD_MS;
+      const answer = matched ? ahead.answer : plain(resource, init);
+      newest += 1;
+      const which = newest;
+      return answer.then(function (response) {
+        if (!matched && response.ok && response.status === 200) { paintEarly(response.clone(), which); }
+        return response.clone();  // the early answer may be shared: every reader gets its own copy
+      });
+    };
+    switching.oaSwitch = true;
+    window.fetch = switching;
+
+    // Send the map's request for `value` now, ahead of Dash's own (see 2. above); its answer, or null.
+    ns.sendAhead = function (id, value) {
+      const body = requestFor(id, value);
+      if (!body) { return null; }
+      const init = Object.assign({}, template.init, {body: JSON.stringify(body)});
+      early = {key: keyOf(body), answer: plain(template.url, init), at: performance.now()};
+      return early.answer;
+    };
+  }
+
+  function paint(answer) {
+    const map = ((answer || {}).response || {})['ex-geojson'];
+    // New geometry (another level or boundary set) is Dash's to draw.
+    if (!map || !map.hideout || 'data' in map || !ns.map || !ns.map.paint) { return false; }
+    return ns.map.paint(map.hideout);
+  }
+
+  // A choice in a touch picker: the map's answer painted first where it can be (2. above), then Dash told.
+  const HOLD_MS = 1000;  // longest wait for the early answer before Dash is told anyway
+  let choices = 0;
+  function choose(id, value) {
+    const mine = ++choices;
+    let told = false;
+    const tell = function () {
+      if (told) { return; }
+      told = true;
+      if (mine === choices) { window.dash_clientside.set_props(id, {value: value}); }
+    };
+    const ahead = ns.sendAhead ? ns.sendAhead(id, value) : null;
+    if (!ahead) { tell(); return; }
+    setTimeout(tell, HOLD_MS);
+    ahead.then(function (response) {
+      return response.ok && response.status === 200 ? response.clone().json() : null;
+    }).then(function (answer) {
+      // Painted, Dash is told after the next frame, so its work does not hold up the recoloured map's frame.
+      if (mine === choices && !told && paint(answer)) {
+        requestAnimationFrame(function () { setTimeout(tell, 0); });
+      } else {
+        tell();
+      }
+    }).catch(tell);  // Dash's own request meets the same failure and reports it
+  }
+
+  // The touch picker's options come as data (`data-options`, atlas/web/components.py `native_picker`): one
+  // Dash component instead of one per option. They are put in as soon as the select is on the page.
+  function fill(select) {
+    let groups;
+    try { groups = JSON.parse(select.dataset.options); } catch (e) { return; }
+    select.dataset.filled = '1';
+    const all = document.createDocumentFragment();
+    groups.forEach(function (group) {
+      let into = all;
+      if (group[0] !== null) {
+        into = document.createElement('optgroup');
+        into.label = group[0];
+        all.appendChild(into);
+      }
+      group[1].forEach(function (option) { into.appendChild(new Option(option[1], option[0])); });
+    });
+    select.appendChild(all);
+    select.value = select.dataset.value || '';
+  }
+  function fillAll() {
+    document.querySelectorAll('select[data-options]:not([data-filled])').forEach(fill);
+  }
+  new MutationObserver(fillAll).observe(document.documentElement, {childList: true, subtree: true});
+  fillAll();
+
+  document.addEventListener('change', function (event) {
+    const select = event.target;
+    if (!(select instanceof HTMLSelectElement) || !select.dataset.for || !select.value) { return; }
+    if (!window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    choose(select.dataset.for, select.value);
+  });
+})(window.ortsatlas);
