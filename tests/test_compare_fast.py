@@ -302,3 +302,47 @@ def test_values_many_with_keys_is_the_full_answer_filtered(atlas, who):
         _equal(part, kept)
     if who == "public":
         assert (full["status"] == "suppressed").any()
+
+
+def _old_area_table(atlas, table, lang):
+    """`compare.area_table` as it was: itertuples and a group per indicator."""
+    from dash import html
+
+    from atlas.formatting import format_value
+    from atlas.i18n import t
+    from atlas.web.components import data_table
+    from atlas.web.pages.compare import _scroll
+    if table.empty:
+        return html.P(t("cmp_pick_areas", lang), className="oa-hint")
+    heads = table.drop_duplicates("area_id")
+    columns = [("indicator", t("indicator", lang)), ("period", t("period", lang))]
+    for r in heads.itertuples():
+        role = {"parent": f" ({t('cmp_parent', lang)})", "territory": f" ({t('cmp_territory', lang)})"}.get(r.role, "")
+        columns.append((r.area_id, f"{r.name}{role} · {territory.label(atlas, r.level, lang)} {r.area_id}"))
+    rows = []
+    for ind_id, part in table.groupby("indicator_id", sort=False):
+        ind = atlas.indicator_by_id[ind_id]
+        row = {"indicator": f"{ind.title(lang)} ({ind.unit_in(lang)})", "period": period_label(part["period"].iloc[0], lang)}
+        for r in part.itertuples():
+            value = None if r.value is None or pd.isna(r.value) else float(r.value)
+            row[r.area_id] = format_value(value, r.status, ind.decimals, "", lang)
+        rows.append(row)
+    return _scroll(data_table(rows, columns, "oa-table oa-cmp-table", id="cmp-area-values"), lang)
+
+
+@pytest.mark.parametrize("who", ["public", "admin"])
+def test_area_table_from_lists_is_the_one_from_itertuples(atlas, who):
+    import json
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    from atlas.web.pages import compare
+    viewer, cells = VIEWERS[who], set()
+    for keys, period in zip(AREA_SETS + [[]], (None, "2019", "2019", None)):
+        table = comparison.compare_table(atlas, viewer, keys, INDICATORS, period)
+        for lang in ("de", "en"):
+            new, old = (json.dumps(f(atlas, table, lang), cls=PlotlyJSONEncoder) for f in (compare.area_table,
+                                                                                          _old_area_table))
+            assert new == old
+        cells |= set(table["status"])
+    assert {"ok", "missing"} <= cells and (who != "public" or "suppressed" in cells)

@@ -414,10 +414,11 @@ def _relation(atlas: Atlas, viewer: Principal, x_id: str, y_id: str, period: str
     tables = _value_tables(atlas, viewer, [(x_id, px), (y_id, py)], level)
     tx, ty = tables[(x_id, px)], tables[(y_id, py)]
     # Every area of either table in key order (an outer merge's order), x's name (none for an area only y has).
-    keys = np.array(sorted(set(tx.rows["area_id"]) | set(ty.rows["area_id"])), dtype=object)
-    name = _aligned(tx.rows, "name", keys, np.nan)
-    vx, vy = (_aligned(t.rows, "value", keys, np.nan).astype(float) for t in (tx, ty))
-    sx, sy = (_aligned(t.rows, "status", keys, "missing") for t in (tx, ty))
+    keys = _union_keys([tx.rows, ty.rows])
+    at_x, at_y = _positions(tx.rows, keys), _positions(ty.rows, keys)
+    name = _aligned(tx.rows, "name", at_x, np.nan)
+    vx, vy = _numbers(tx.rows["value"], at_x), _numbers(ty.rows["value"], at_y)
+    sx, sy = _aligned(tx.rows, "status", at_x, "missing"), _aligned(ty.rows, "status", at_y, "missing")
     used = (sx == "ok") & (sy == "ok") & ~np.isnan(vx) & ~np.isnan(vy)
     points = pd.DataFrame({"area_id": _text(keys[used]), "name": _text(name[used]), "x": vx[used], "y": vy[used]})
     left = pd.DataFrame({"area_id": _text(keys[~used]), "name": _text(name[~used]), "x_status": _text(sx[~used]),
@@ -431,12 +432,28 @@ def _text(values: np.ndarray) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
-def _aligned(rows: pd.DataFrame, column: str, keys: np.ndarray, gap) -> np.ndarray:
-    """`rows[column]` for each of `keys` (an object array; `gap` where a key has no row): a merge's column
-    without the merge (two pandas merges were a third of the scatter's time)."""
-    at = pd.Index(rows["area_id"].to_numpy(dtype=object)).get_indexer(keys)
+def _union_keys(tables: list[pd.DataFrame]) -> np.ndarray:
+    """Every area key of the tables, sorted (the order of an outer merge on the key), as an object array."""
+    keys = np.unique(np.concatenate([t["area_id"].to_numpy(dtype=object) for t in tables]))
+    return keys.astype(object)
+
+
+def _positions(rows: pd.DataFrame, keys: np.ndarray) -> np.ndarray:
+    """Where each of `keys` is in `rows` (its area keys are unique), -1 where it has no row."""
+    return pd.Index(rows["area_id"].to_numpy(dtype=object)).get_indexer(keys)
+
+
+def _aligned(rows: pd.DataFrame, column: str, at: np.ndarray, gap) -> np.ndarray:
+    """`rows[column]` at positions `at` (`_positions`), `gap` where -1: a merge's column without the merge
+    (two pandas merges were a third of the scatter's time). An object array."""
     values = rows[column].to_numpy(dtype=object)
     return np.where(at >= 0, values[np.maximum(at, 0)] if len(values) else gap, gap).astype(object)
+
+
+def _numbers(column: pd.Series, at: np.ndarray) -> np.ndarray:
+    """A numeric column at positions `at`, NaN where -1 (or where it has no number)."""
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    return np.where(at >= 0, values[np.maximum(at, 0)], np.nan) if len(values) else np.full(len(at), np.nan)
 
 
 def _period_or_newest(atlas: Atlas, viewer: Principal, ind_id: str, period: str | None) -> str:
@@ -513,10 +530,11 @@ def _ok_values(tables: dict, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, 
     """(keys, names, values): every area of any pair's table in key order (an outer merge's order), the first
     table's name (NaN for an area it lacks), and per pair the value where its status is 'ok', else NaN."""
     rows = [tables[pair].rows for pair in pairs]
-    keys = np.array(sorted(set().union(*(set(r["area_id"]) for r in rows))), dtype=object)
-    names = _aligned(rows[0], "name", keys, np.nan)
-    values = np.column_stack([_aligned(r.assign(value=r["value"].where(r["status"] == "ok")), "value", keys, np.nan)
-                              .astype(float) for r in rows]) if len(rows) else np.empty((len(keys), 0))
+    keys = _union_keys(rows)
+    at = [_positions(r, keys) for r in rows]
+    names = _aligned(rows[0], "name", at[0], np.nan)
+    values = np.column_stack([np.where(_aligned(r, "status", where, "missing") == "ok", _numbers(r["value"], where),
+                                       np.nan) for r, where in zip(rows, at)])
     return keys, names, values
 
 
