@@ -51,6 +51,8 @@ class Settings:
     tiles_from_areas: int = 5000
     # PostgreSQL for the state several app servers share (docs/scaling.md); empty: embedded, files only.
     database_url: str = ""
+    # MB per process for each indicator's rows above the base level over all periods (time series, issue 19).
+    series_cache_mb: int = 32
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -163,4 +165,8 @@ def load_settings() -> Settings:
         background_threads=max(1, int(os.environ.get("ATLAS_BACKGROUND_THREADS", "1"))),
         # ... and how many more may wait; beyond that the request is refused with 503 and Retry-After.
         background_queue=max(0, int(os.environ.get("ATLAS_BACKGROUND_QUEUE", "4"))),
+        # Every indicator's rows above the base level over all periods (districts, the city) kept per process
+        # and rights, least recently used dropped past this many MB: an area's first time series then reads
+        # only its own cells. 0 turns it off (each series is aggregated afresh).
+        series_cache_mb=max(0, int(os.environ.get("ATLAS_SERIES_CACHE_MB", "32"))),
     )

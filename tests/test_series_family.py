@@ -111,3 +111,97 @@ def test_five_level_series_equal_reading_each_series_alone(tmp_path, monkeypatch
     assert any(i.same_count_as for i in five.indicators)  # linked indicators: patterns of two
     for viewer in (ANONYMOUS, ADMIN):
         assert compare(five, viewer, _picks(five, 3, 6)) >= 12
+
+
+# ---------------------------------------------------------------- issue 19: kept rows above the base, lean reads
+def test_demo_series_equal_with_nothing_kept_and_when_kept(atlas):
+    """The same series with the rows above the base aggregated per request (`series_cache_mb=0`), on their first
+    use and picked out of the kept rows afterwards."""
+    picks = _picks(atlas, 4, 3)
+    kept = atlas.settings
+    try:
+        for viewer in (ANONYMOUS, ADMIN):
+            seen = [p for p in picks if queries.get_indicator(atlas, viewer, p[0]) is not None]
+            assert len(seen) >= 5
+            alone = {p: series_one_by_one(atlas, viewer, *p) for p in seen}
+            atlas.settings = dataclasses.replace(kept, answer_cache_size=0, series_cache_mb=0)
+            for p in seen:
+                assert_same(queries.timeseries(atlas, viewer, *p), alone[p])
+            atlas.settings = dataclasses.replace(kept, answer_cache_size=0)
+            for p in seen + seen:  # first use (unless an earlier test kept them), then kept
+                assert_same(queries.timeseries(atlas, viewer, *p), alone[p])
+            assert ("upper_series", viewer.rights, seen[0][0]) in atlas._sized
+    finally:
+        atlas.settings = kept
+
+
+def _store_version(atlas, ind_id: str, cells: pd.DataFrame, state: str) -> None:
+    """One version of `cells` (indicator_id, area_id, period, period_end, value, numerator, denominator, status)."""
+    with atlas.store.writing() as tx:
+        vid = tx.next_version_id()
+        tx.add_values(vid, cells.assign(version_id=vid))
+        versions = tx.read("versions")
+        row = {"version_id": vid, "indicator_id": ind_id, "state": state, "created_by": "test",
+               "created_at": pd.Timestamp("2026-12-01"), "file_name": "t.csv", "checksum": "", "row_count": len(cells),
+               "note": ""}
+        tx.replace_table("versions", pd.concat([versions, pd.DataFrame([row])], ignore_index=True)
+                         .astype({"created_at": "datetime64[s]"}))
+
+
+def test_a_new_version_is_drawn_at_once_and_a_draft_only_for_whom_may_read_it(scratch_atlas):
+    """The kept rows belong to one store state and one kind of viewer: after a commit nobody is served the
+    rows before it, and a draft reaches the district's and the city's line of whoever may read drafts only."""
+    from atlas.periods import period_end
+    atlas, ind_id = scratch_atlas, "bev_u6"
+    base = queries.areas(atlas, territory.base_level(atlas), queries.current_set(atlas))
+    area = base["area_id"].iloc[0]
+    sibling = base[(base["parent_id"] == base["parent_id"].iloc[0]) & (base["area_id"] != area)]["area_id"].iloc[0]
+    last = queries.periods(atlas, ANONYMOUS, ind_id)[-1]
+    before = {v.role: queries.timeseries(atlas, v, ind_id, sibling) for v in (ANONYMOUS, ADMIN)}
+    assert {("upper_series", v.rights, ind_id) for v in (ANONYMOUS, ADMIN)} <= set(atlas._sized)
+
+    cell = queries.cells(atlas, ADMIN, [(ind_id, last)]).set_index("area_id").loc[area]
+    rows = queries.value_rows(atlas, ADMIN, ind_id, last)
+    mine = rows[rows["area_id"] == area].iloc[0]
+    assert cell["status"] == "ok"
+    changed = pd.DataFrame([{"indicator_id": ind_id, "area_id": area, "period": last, "period_end": period_end(last),
+                             "value": mine["value"] * 2, "numerator": mine["numerator"] * 2,
+                             "denominator": mine["denominator"], "status": "ok"}])
+
+    def district_value(frame: pd.DataFrame) -> float:
+        return frame[(frame["role"] == "stadtbezirk") & (frame["period"] == last)]["value"].iloc[0]
+
+    _store_version(atlas, ind_id, changed, "draft")
+    drafted = {v.role: queries.timeseries(atlas, v, ind_id, sibling) for v in (ANONYMOUS, ADMIN)}
+    assert district_value(drafted["admin"]) > district_value(before["admin"])  # the admin reads the draft
+    assert_same(drafted["public"], before["public"])  # the public does not
+    for viewer in (ANONYMOUS, ADMIN):
+        assert_same(drafted[viewer.role], series_one_by_one(atlas, viewer, ind_id, sibling))
+
+    _store_version(atlas, ind_id, changed, "public")
+    released = queries.timeseries(atlas, ANONYMOUS, ind_id, sibling)
+    assert district_value(released) > district_value(before["public"])  # not the rows kept before the commit
+    assert_same(released, series_one_by_one(atlas, ANONYMOUS, ind_id, sibling))
+    own = queries.timeseries(atlas, ANONYMOUS, ind_id, area)
+    assert own[(own["role"] == "area") & (own["period"] == last)]["value"].iloc[0] == mine["value"] * 2
+    assert_same(own, series_one_by_one(atlas, ANONYMOUS, ind_id, area))
+
+
+def test_kept_rows_stay_within_their_bound(atlas):
+    """`Atlas.remembered_by_size`: least recently used dropped past `series_cache_mb`; a larger answer not kept."""
+    from atlas.services.context import Atlas
+    small = Atlas(dataclasses.replace(atlas.settings, series_cache_mb=1))
+    mb = 1024 * 1024
+    calls: list[str] = []
+
+    def ask(key: str, size: int) -> str:
+        return small.remembered_by_size((key,), lambda: calls.append(key) or key, lambda _: size)
+    ask("a", mb // 2), ask("b", mb // 3), ask("a", mb // 2)  # a kept, then used again: b is the oldest
+    assert calls == ["a", "b"]
+    ask("c", mb // 3)  # 1/2 + 1/3 + 1/3 > 1 MB: b goes
+    assert set(small._sized) == {("a",), ("c",)} and small._sized_bytes <= mb
+    ask("huge", 2 * mb), ask("huge", 2 * mb)
+    assert calls.count("huge") == 2 and ("huge",) not in small._sized
+    off = Atlas(dataclasses.replace(atlas.settings, series_cache_mb=0))
+    off.remembered_by_size(("x",), lambda: calls.append("x"), lambda _: 1)
+    assert not off._sized

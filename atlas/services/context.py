@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from atlas.catalog import (
     Domain,
@@ -51,6 +52,8 @@ class Atlas:
         self._cache: dict = {}
         self._answers: OrderedDict = OrderedDict()
         self._carried: OrderedDict = OrderedDict()  # answers whose keys name what they depend on (`carried`)
+        self._sized: OrderedDict = OrderedDict()  # key → (answer, bytes) (`remembered_by_size`)
+        self._sized_bytes = 0
         self._cache_generation: tuple | None = None
         self._cache_lock = threading.Lock()
 
@@ -122,6 +125,35 @@ class Atlas:
         self._keep(generation, self._answers, key, answer, limit=size)
         return answer
 
+    def remembered_by_size(self, key: tuple, compute, size: Callable[[object], int]):
+        """Like `remembered`, bounded in bytes instead of answers: at most `series_cache_mb` MB per process.
+
+        For answers whose size grows with the territory (an indicator's rows of every level above the
+        base over all periods: a few KB in the demo city, MB at national scale), so a worker's memory
+        stays bounded whatever the store holds. `size(answer)` says its bytes; an answer larger than the
+        whole bound is computed and not kept. Dropped with the store state like `remembered`.
+        """
+        limit = self.settings.series_cache_mb * 1024 * 1024
+        if limit <= 0:
+            return compute()
+        generation = self._sync_generation()
+        with self._cache_lock:
+            if key in self._sized:
+                self._sized.move_to_end(key)
+                return self._sized[key][0]
+        answer = compute()
+        nbytes = int(size(answer))
+        with self._cache_lock:
+            if self._cache_generation != generation or nbytes > limit:
+                return answer
+            _, before = self._sized.pop(key, (None, 0))
+            self._sized[key] = (answer, nbytes)
+            self._sized_bytes += nbytes - before
+            while self._sized_bytes > limit:
+                _, (_, dropped) = self._sized.popitem(last=False)
+                self._sized_bytes -= dropped
+        return answer
+
     def carried(self, keys: list[tuple]) -> dict[tuple, object]:
         """The answers kept for these keys across store states (`carry`), most recently used moved last.
 
@@ -168,4 +200,5 @@ class Atlas:
         if self._cache_generation != generation:
             with self._cache_lock:
                 self._cache, self._answers, self._cache_generation = {}, OrderedDict(), generation
+                self._sized, self._sized_bytes = OrderedDict(), 0
         return generation
