@@ -705,12 +705,15 @@ def values_many(atlas: Atlas, viewer: Principal, wanted: list[tuple[str, str]],
     if frame.empty:
         return frame
     patterned = {i for i, ind in inds.items() if _may_have_pattern(atlas, ind)}
+    seeing = [i for i, ind in inds.items() if disclosure.sees_everything(viewer, ind)]
+    if not patterned and len(seeing) in (0, len(inds)):  # one `apply` for all rows: no copies, groups or concat
+        return disclosure.apply(frame, _no_pattern(), inds[frame["indicator_id"].iat[0]], viewer) \
+            .reset_index(drop=True)
     has_pattern = np.isin(frame["indicator_id"].to_numpy(dtype=object), list(patterned))
     # A pattern keys cells by period and area over all levels at once, so one `suppress` per pair covers them.
     parts = [suppress(atlas, viewer, inds[ind_id], part, period) for (ind_id, period), part in
              frame[has_pattern].groupby(["indicator_id", "period"], sort=False)]
     plain = frame[~has_pattern]
-    seeing = [i for i, ind in inds.items() if disclosure.sees_everything(viewer, ind)]
     sees = np.isin(plain["indicator_id"].to_numpy(dtype=object), seeing)
     parts += [disclosure.apply(part, _no_pattern(), inds[part["indicator_id"].iloc[0]], viewer)
               for _, part in plain.groupby(sees)]
