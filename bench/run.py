@@ -228,15 +228,19 @@ def bench_queries(spec: CitySpec, atlas, repeat: int) -> list[Figure]:
                           pct(theirs_t, 95), pct(theirs_t, 95) / pct(ours_t, 95), "baseline: pandas in memory"))
     rng = random.Random(17)
     views = [(rng.choice(list(visible["id"])), rng.choice(list(areas["area_id"]))) for _ in range(repeat + 1)]
-    _warm(atlas)  # each indicator's city series is kept by a running worker: not part of an area's first view
-    with answers_not_remembered(atlas):  # first views: nothing kept but the indicator's city series
+    # A running worker keeps each indicator's city series, and with it (issue 19) its rows above the base
+    # (districts and city, within ATLAS_SERIES_CACHE_MB): not part of an area's first view.
+    _warm(atlas)
+    with answers_not_remembered(atlas):  # first views: nothing kept but what each indicator's first series keeps
         series = interleaved({"now": lambda i: queries.timeseries(atlas, ANONYMOUS, *views[i]),
                               "before": lambda i: _series_one_by_one(atlas, ANONYMOUS, *views[i])}, repeat)
     for q, f in (("p50", statistics.median), ("p95", lambda v: pct(v, 95))):
         out.append(Figure(f"time series {q}, random indicator and area, first view", f(series["now"]), "ms",
                           "< 20 ms p95" if q == "p95" else "", f(series["before"]),
                           f(series["before"]) / f(series["now"]),
-                          "baseline, interleaved: one query per series and one for the area's set (as before)"))
+                          "now: ancestors picked from each indicator's kept rows above the base, the area's cells by "
+                          "a lean read; baseline, interleaved: one query per series and one for the area's set "
+                          "(before issue 19; bench/series_turns.py compares with any older commit)"))
     return out
 
 
@@ -329,8 +333,9 @@ def stopwatch(module, name: str, spent: list[float]):
 def _warm(atlas) -> None:
     """Compute what a running worker keeps per indicator and store state, so first views are measured alone.
 
-    Each indicator's whole-territory series (`atlas.cached`) and its all-period disclosure pattern
-    (what its first time series computes, then remembered).
+    Each indicator's whole-territory series (`atlas.cached`), its rows of every level above the base
+    (`queries._upper_series`, kept within ATLAS_SERIES_CACHE_MB; the territory's series is one of them) and
+    its all-period disclosure pattern (what its first time series computes, then remembered).
     """
     from atlas.services import queries, territory
     from auth import ANONYMOUS
