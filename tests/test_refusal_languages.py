@@ -154,3 +154,18 @@ def test_the_index_builder_says_a_refused_weight_in_the_pages_language(dash_app,
     message = body["response"]["ix-message"]["children"]
     assert message == Message("ix_err_weight").text(lang)
     assert foreign([message], lang, _data_words(atlas)) == []
+
+
+@pytest.mark.parametrize("path,status,code,key", [
+    ("/api/v1/values?indicator=gibtesnicht", 404, "not_found", "api_indicator_not_found"),
+    ("/api/v1/search?q=", 400, "missing_q", "api_missing_q"),
+    ("/api/v1/similar?area=0101&indicators=sgb2_quote&method=nah", 400, "bad_method", "api_bad_method"),
+])
+def test_the_apis_own_refusals_speak_the_callers_language(dash_app, path, status, code, key):
+    """Refusals the API words itself (not found, a missing or bad argument): one catalogue text per language,
+    the same code; a hidden indicator's 404 is this very answer (it says nothing more)."""
+    client = fresh_client(dash_app)
+    for lang, index in (("", 0), ("&lang=de", 0), ("&lang=en", 1)):
+        resp = client.get(path + lang)
+        assert resp.status_code == status
+        assert resp.get_json() == {"error": code, "message": STRINGS[key][index]}

@@ -23,7 +23,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from atlas.export import pictures, profile_view
 from atlas.export.allocation_file import allocation_xlsx
 from atlas.export.tables import neutralise
+from atlas.formatting import gap_word
 from atlas.i18n import norm_lang
+from atlas.messages import Message
 from atlas.services import (
     allocation,
     comparison,
@@ -260,7 +262,7 @@ def disclosure_report() -> Response:
     counts = rows["reason"].value_counts().to_dict()
     return jsonify({"indicator": indicator, "period": period, "withheld": len(rows),
                     "reasons": {r: int(counts.get(r, 0)) for r in ("primary", "secondary", "linked")},
-                    "public_sees": "geheim gehalten / suppressed",
+                    "public_sees": gap_word("suppressed", norm_lang(request.args.get("lang"))),
                     "cells": records(rows, list(rows.columns))})
 
 
@@ -339,10 +341,9 @@ def search() -> Response:
     """Areas by name or key (any level) and the viewer's indicators by words of title or definition."""
     text = request.args.get("q", "")
     if not text.strip():
-        return error_response(400, "missing_q", "q=TEXT fehlt / q=TEXT is required")
+        return error_response(400, "missing_q", Message("api_missing_q"))
     if len(text) > search_service.MAX_QUERY:
-        return error_response(400, "bad_q", f"q: höchstens {search_service.MAX_QUERY} Zeichen / at most "
-                                            f"{search_service.MAX_QUERY} characters")
+        return error_response(400, "bad_q", Message("api_bad_q", limit=search_service.MAX_QUERY))
     found = search_service.search(current_atlas(), current_principal(), text,
                                   lang=norm_lang(request.args.get("lang")))
     return jsonify({"q": text, "areas": found.areas, "indicators": found.indicators})
@@ -355,13 +356,13 @@ def profile() -> Response:
     lang = norm_lang(request.args.get("lang"))
     area = request.args.get("area", "")
     if not area:
-        return error_response(400, "missing_area", "area=KEY fehlt / area=KEY is required")
+        return error_response(400, "missing_area", Message("api_missing_area"))
     try:
         prof = profiles.profile(atlas, viewer, area, request.args.get("period") or None)
     except ValueError:
         return error_response(400, "bad_period", "period: 2024, 2024-Q3 oder 2024-06 / expected 2024, 2024-Q3 or 2024-06")
     if prof is None:
-        return error_response(404, "area_not_found", "Gebiet nicht gefunden / area not found")
+        return error_response(404, "area_not_found", Message("api_area_not_found"))
     notes = note_service.for_profile(atlas, viewer, prof, lang)
     fmt = request.args.get("format", "json")
     if fmt == "pdf":
@@ -373,7 +374,7 @@ def profile() -> Response:
         resp.headers["Cache-Control"] = "private, no-store"
         return resp
     if fmt != "json":
-        return error_response(400, "bad_format", "format: json oder pdf / json or pdf")
+        return error_response(400, "bad_format", Message("api_bad_format", allowed="json, pdf"))
     return jsonify(profile_view.as_document(atlas, prof, viewer, lang, notes))
 
 
@@ -435,14 +436,14 @@ def report(report_id: str) -> Response:
     lang = norm_lang(request.args.get("lang"))
     fmt = request.args.get("format", "html")
     if fmt not in ("html", "pdf"):
-        return error_response(400, "bad_format", "format: html oder pdf / html or pdf")
+        return error_response(400, "bad_format", Message("api_bad_format", allowed="html, pdf"))
     try:
         as_of = reports.parse_as_of(request.args.get("as_of"))
         data = reports.render(current_atlas(), current_principal(), report_id, as_of)
     except reports.ReportError as exc:
         return error_response(400, "bad_request", str(exc))
     if data is None:
-        return error_response(404, "report_not_found", "Bericht nicht gefunden / report not found")
+        return error_response(404, "report_not_found", Message("api_report_not_found"))
     # reportlab and matplotlib load with the first report
     from atlas.export import report_render
     if fmt == "pdf":
@@ -455,7 +456,9 @@ def report(report_id: str) -> Response:
 
 
 # ------------------------------------------------------------------ profile booklets (admins)
-BOOKLET_REFUSED = {"error": "not_found", "message": "Nicht gefunden / not found"}
+def booklet_refused() -> Response:
+    """Not found and not allowed answer alike."""
+    return error_response(404, "not_found", Message("api_not_found"))
 
 
 @api.get("/api/v1/booklet")
@@ -466,7 +469,7 @@ def booklet() -> Response:
     """
     atlas, viewer = current_atlas(), current_principal()
     if not may_make_booklet(viewer):
-        return jsonify(BOOKLET_REFUSED), 404
+        return booklet_refused()
     level = level_arg()
     if isinstance(level, Response):
         return level
@@ -489,7 +492,7 @@ def booklet_status(job: str) -> Response:
     atlas, viewer = current_atlas(), current_principal()
     state = booklet_jobs.status(atlas, job) if may_make_booklet(viewer) else None
     if state is None:
-        return jsonify(BOOKLET_REFUSED), 404
+        return booklet_refused()
     out = {k: state.get(k) for k in ("job", "state", "done", "total", "level", "format", "view")}
     if state["state"] == "done":
         out["download"] = f"/api/v1/booklet/jobs/{job}/file"
@@ -501,7 +504,7 @@ def booklet_file(job: str) -> Response:
     atlas, viewer = current_atlas(), current_principal()
     found = booklet_jobs.result(atlas, job) if may_make_booklet(viewer) else None
     if found is None:
-        return jsonify(BOOKLET_REFUSED), 404
+        return booklet_refused()
     path, mimetype = found
     state = booklet_jobs.status(atlas, job)
     return send_file(path, mimetype=mimetype, as_attachment=True,
@@ -572,7 +575,7 @@ def change() -> Response:
         table = comparison.change(atlas, viewer, indicator, request.args.get("from", ""),
                                   request.args.get("to", ""), level)
     except ValueError:  # the period is not echoed: an unreleased one answers like one that does not exist
-        return error_response(400, "bad_period", "from/to: Zeiträume des Indikators / periods of the indicator")
+        return error_response(400, "bad_period", Message("api_bad_change_periods"))
     cols = list(table.rows.columns)
     fmt = request.args.get("format", "json")
     if fmt == "csv":
@@ -627,7 +630,7 @@ def _picture(pic: pictures.Picture) -> Response:
 
 def _no_data() -> Response:
     """Nothing to draw for a visible selection; never echoes a period (an unreleased one looks like none)."""
-    return error_response(404, "no_data", "Keine Werte für diese Auswahl / no values for this selection")
+    return error_response(404, "no_data", Message("api_no_data"))
 
 
 def _bad_format(allowed: tuple[str, ...]) -> Response:
@@ -755,7 +758,7 @@ def similar() -> Response:
         return error_response(400, "bad_tolerance", "tolerance: eine Zahl ≥ 0 / a number ≥ 0")
     method = request.args.get("method") or "range"
     if method not in comparison.SIMILAR_METHODS:
-        return error_response(400, "bad_method", "method: range oder zscore / range or zscore")
+        return error_response(400, "bad_method", Message("api_bad_method"))
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         return _bad_format(("json", "csv"))
@@ -764,7 +767,7 @@ def similar() -> Response:
     found = comparison.similar(atlas, viewer, request.args.get("area", ""), ids,
                                request.args.get("period") or None, tolerance, method)
     if found is None:
-        return error_response(404, "area_not_found", "Gebiet nicht gefunden / area not found")
+        return error_response(404, "area_not_found", Message("api_area_not_found"))
     if fmt == "csv":
         return _similar_csv(found)
     return jsonify({"area": found.reference.area_id, "level": found.reference.level, "indicators": found.indicators,

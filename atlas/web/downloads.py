@@ -15,6 +15,7 @@ from flask import Blueprint, Response, request
 from atlas.classify import classing
 from atlas.export import pictures
 from atlas.export import tables as export
+from atlas.messages import Message
 from atlas.periods import period_end
 from atlas.services import queries
 from atlas.web.http import (
@@ -32,7 +33,7 @@ downloads = Blueprint("downloads", __name__)
 
 def no_data() -> Response:
     # Never echoes the period: an unreleased period must look like one that does not exist.
-    return error_response(404, "no_data", "Keine Werte für diese Auswahl / no values for this selection")
+    return error_response(404, "no_data", Message("api_no_data"))
 
 
 def _attachment(body, content_type: str, filename: str, size: int | None = None) -> Response:

@@ -11,6 +11,7 @@ import io
 
 from flask import Blueprint, Response, jsonify, request
 
+from atlas.messages import Message
 from atlas.services import crosswalk
 from atlas.services.map_bands import feature_collection
 from atlas.web.http import current_atlas, error_response, not_found, records
@@ -36,7 +37,7 @@ def grid_areas(grid: str) -> Response:
     atlas = current_atlas()
     found = crosswalk.readable_grid(atlas, current_principal(), grid)
     if found is None:
-        return error_response(404, "not_found", "Raster nicht gefunden / grid not found")
+        return error_response(404, "not_found", Message("api_grid_not_found"))
     areas = crosswalk.grid_areas(atlas, found.id).assign(level=found.id, parent_id=None)
     return jsonify({**feature_collection(areas), "boundary_set": found.set_id})
 

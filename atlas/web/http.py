@@ -6,14 +6,13 @@ process, as in tests, never share one).
 """
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
 from flask import Response, current_app, g, has_request_context, jsonify, request
 
 from atlas.i18n import norm_lang
-from atlas.messages import say
+from atlas.messages import Message, say
 from atlas.services import territory
 from atlas.services.context import Atlas
 from auth import current_principal
@@ -28,12 +27,10 @@ def current_atlas() -> Atlas:
     return current_app.extensions[EXTENSION]
 
 
-NOT_FOUND = {"error": "not_found", "message": "Indikator nicht gefunden / indicator not found"}
-
-
 def not_found() -> Response:
-    """The one answer for 'does not exist' and 'you may not see it': nothing tells them apart."""
-    return Response(json.dumps(NOT_FOUND), status=404, mimetype="application/json")
+    """The one answer for 'does not exist' and 'you may not see it': nothing tells them apart (the same words
+    for both, in the caller's language)."""
+    return error_response(404, "not_found", Message("api_indicator_not_found"))
 
 
 def error_response(status: int, code: str, message: str) -> Response:
@@ -83,6 +80,6 @@ def needs_csrf() -> None:
 def signed_in_write() -> Response | None:
     """A write by a signed-in viewer: a 401 answer without an account, else the CSRF check; None when it may go on."""
     if not current_principal().logged_in:
-        return error_response(401, "unauthorized", "Anmeldung erforderlich / sign in or send a bearer token")
+        return error_response(401, "unauthorized", Message("api_sign_in"))
     needs_csrf()
     return None

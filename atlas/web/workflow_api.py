@@ -59,10 +59,9 @@ def _writer_guard() -> Response | None:
     """Only signed-in stewards and admins write; cookie sessions also need the CSRF token."""
     viewer = current_principal()
     if not viewer.logged_in:
-        return error_response(401, "unauthorized", "Anmeldung erforderlich / sign in or send a bearer token")
+        return error_response(401, "unauthorized", Message("api_sign_in"))
     if not may_upload(viewer):
-        return error_response(403, "forbidden", "Nur Datenpflege und Administration laden Daten hoch / "
-                                                "stewards and admins only")
+        return error_response(403, "forbidden", Message("api_writers_only"))
     needs_csrf()
     return None
 
