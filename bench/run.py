@@ -32,6 +32,8 @@ import pandas as pd  # noqa: E402
 from bench.figures import Figure, pct, print_table  # noqa: E402
 from bench.serving import _wait_healthy, free_port, start_app  # noqa: E402
 from bench.workloads import (  # noqa: E402
+    COUNTY66,
+    COUNTY66_SMOKE,
     LARGE,
     NATIONAL,
     NATIONAL_SMOKE,
@@ -880,6 +882,13 @@ def bench_national(spec: CitySpec, visits: int, switches: int, repeat: int) -> l
     return measure(spec, build_city(spec), visits, switches, repeat, answers_not_remembered)
 
 
+def bench_county66(spec: CitySpec, repeat: int) -> list[Figure]:
+    """The county workload's queries at 66 M values (values, map switch, time series, a new worker): see
+    bench/county_values.py."""
+    from bench.county_values import bench_county_values
+    return bench_county_values(spec, build_city(spec), repeat, answers_not_remembered, interleaved, _warm)
+
+
 # The first coloured map: [areas shown, of them white]. On tiles `ortsatlas.tiles.counts()` counts where they are;
 # the GeoJSON paths send every fill (11,000 strings per poll, as before).
 SCALE_COUNTS = ("const o = window.ortsatlas; if (!o || !o.map || !o.map.shown) { return [0, 0]; }"
@@ -1126,7 +1135,7 @@ def bench_compare(atlas, label: str, repeat: int) -> list[Figure]:
 
 
 PARTS = ("map", "queries", "ingest", "exports", "start", "load", "browser", "tablet", "county", "disclosure",
-         "levels", "scale", "profiles", "indices", "compare", "national")
+         "levels", "scale", "profiles", "indices", "compare", "national", "county66")
 
 
 def main() -> int:
@@ -1183,6 +1192,7 @@ def main() -> int:
         ("compare", lambda: bench_compare(city(), f"{spec.areas:,} areas", 10 if smoke else 100)),
         ("national", lambda: bench_national(NATIONAL_SMOKE if smoke else NATIONAL, 1 if smoke else 3,
                                             2 if smoke else 8, 5 if smoke else 20)),
+        ("county66", lambda: bench_county66(COUNTY66_SMOKE if smoke else COUNTY66, 5 if smoke else 50)),
     ]
     for name, run in parts:
         if name in args.skip or (args.only and name not in args.only):

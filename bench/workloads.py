@@ -42,6 +42,7 @@ class CitySpec:
     # Levels with at least this many areas get map bands and vector tiles in the set's write (as an app with
     # ATLAS_CANVAS_FROM_AREAS / ATLAS_TILES_FROM_AREAS at this value stores them); None stores neither.
     map_from: int | None = None
+    quarterly: bool = True  # a third of the indicators quarterly (4 periods a year); False: all yearly
 
     @property
     def districts(self) -> int:
@@ -49,7 +50,8 @@ class CitySpec:
 
 
 def _layers(spec: CitySpec, target: Path) -> None:
-    """A generated catalogue: ratios in ten domains, a third quarterly, 70 % public."""
+    """A generated catalogue: ratios in ten domains, a third quarterly (unless `spec.quarterly` is off), 70 %
+    public."""
     target.mkdir(parents=True, exist_ok=True)
     (target / "departments.toml").write_text('[departments]\nstatistik = { de = "Statistik", en = "Statistics" }\n')
     per_domain = math.ceil(spec.indicators / 10)
@@ -74,7 +76,7 @@ aggregation = "ratio"
 scale = 100
 numerator = "Zähler"
 denominator = "Nenner"
-periodicity = "{'quarter' if n % 3 == 0 else 'year'}"
+periodicity = "{'quarter' if spec.quarterly and n % 3 == 0 else 'year'}"
 source = "Benchmark"
 contact = "-"
 licence = "-"
@@ -184,6 +186,10 @@ SCALE_SMOKE = CitySpec("scale400", areas=400, indicators=6, years=2)  # forced o
 # A synthetic national grid of Stadtteile (issue 19's 50,000 areas): bands and tiles stored with the set, as an
 # upload stores them; 100 vertices per cell keep the build within minutes (the densified straight edges are
 # dropped by every band's ~1 m pass anyway, so more would only slow the write).
+# Issue 19's county workload: 11,000 areas × 300 yearly indicators × 20 years = 66 M values, with the map's bands
+# and tiles stored with the set (the queries at that size: values, map switch, time series, a new worker's start).
+COUNTY66 = CitySpec("county66m", areas=11_000, indicators=300, years=20, quarterly=False, map_from=5_000)
+COUNTY66_SMOKE = CitySpec("county66m-smoke", areas=1_100, indicators=30, years=5, quarterly=False, map_from=500)
 NATIONAL = CitySpec("national50000", areas=50_000, indicators=4, years=2, vertices=100, map_from=5_000)
 NATIONAL_SMOKE = CitySpec("national3000", areas=3_000, indicators=4, years=2, vertices=100, map_from=1_000)
 

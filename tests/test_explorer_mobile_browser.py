@@ -209,3 +209,27 @@ def test_a_hidden_indicator_sent_through_the_touch_picker_answers_as_through_the
     duo.driver.execute_script("window.dash_clientside.set_props('ex-indicator', {value: 'kaufkraft'})")
     until(lambda: fills(duo) == empty, message="the same empty map")
     assert "Kaufkraft" not in duo.driver.page_source
+
+
+def test_answers_asked_while_the_touch_list_is_open_serve_the_choice_even_offline(duo):
+    """A tap that opens the touch picker's list asks the map's answer of every other option (assets/switch.js);
+    the choice then needs no round trip: the map recolours though the connection dropped in between."""
+    from selenium.webdriver.support.select import Select
+
+    from tests.test_explorer_browser import fills
+    open_with_touch(duo)
+    before = coloured_map(duo)
+    options = sum(len(g[1]) for g in touch_picker_state(duo)["groups"])
+    asked = "return performance.getEntriesByType('resource').filter(e => e.name.includes('update-component')).length"
+    until(lambda: duo.driver.execute_script("return !window.store.getState().isLoading"), message="a quiet page")
+    start = duo.driver.execute_script(asked)
+    picker = duo.find_element("#ex-indicator-touch")
+    duo.driver.execute_script("arguments[0].focus()", picker)
+    until(lambda: duo.driver.execute_script(asked) - start >= options - 1, message="the other options' answers")
+    duo.driver.execute_script("return new Promise(r => setTimeout(r, 500))")  # the last answers arrive
+    duo.driver.execute_cdp_cmd("Network.enable", {})
+    duo.driver.execute_cdp_cmd("Network.emulateNetworkConditions", OFFLINE)
+    Select(picker).select_by_value("bev_u6")
+    until(lambda: (f := fills(duo)) != before and len(f) == 51, message="the recoloured map, offline")
+    duo.get_logs()  # the words' requests fail offline, by design of this test
+    duo.driver.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
