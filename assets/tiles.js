@@ -28,7 +28,7 @@ window.ortsatlas = window.ortsatlas || {};
     L.Map.addInitHook(function () { maps.push(this); });
   }
   const state = {layer: null, url: null, map: null, hideout: {}, hover: null, tip: null, styles: null,
-                 painted: 0, labels: new Map(), lq: null};
+                 painted: 0, labels: new Map(), lq: null, answered: false};
   const DASH = [4, 3];
 
   function explorerMap() {
@@ -99,8 +99,14 @@ window.ortsatlas = window.ortsatlas || {};
   function painterFix() {
     const T = L.Canvas.Tile.prototype;
     T._updatePoly = function () {};  // drawn by paintTile
-    T._draw = function () { paintTile(this); };
-    T.addTo = function (map) { this._map = map; paintTile(this); };  // VectorGrid adds a tile once its areas are made
+    T._draw = function () { if (coloured()) { paintTile(this); } };
+    // VectorGrid adds a tile once its areas are made. Tiles that arrive before the first hideout (the layer starts
+    // with the map) wait for it unpainted: painting them blank first cost a second full paint (50,000 areas).
+    T.addTo = function (map) { this._map = map; if (coloured()) { paintTile(this); } };
+  }
+  // Whether the page has answered a hideout yet (before it, tiles are loaded but not painted).
+  function coloured() {
+    return state.answered;
   }
   // An area's rings as a Path2D, made once per tile (a tile's geometry never changes): a paint then copies
   // paths natively (addPath) instead of walking every vertex in script on every switch.
@@ -319,7 +325,7 @@ window.ortsatlas = window.ortsatlas || {};
     // Called with the GeoJSON layer's hideout and data (a clientside callback of the explorer).
     sync: function (hideout, data, tries) {
       const fresh = (hideout || {}) !== state.hideout;
-      if (fresh) { state.hideout = hideout || {}; state.styles = null; }
+      if (fresh) { state.hideout = hideout || {}; state.styles = null; state.answered = true; }
       const nu = window.dash_clientside ? window.dash_clientside.no_update : null;
       if (!data || !data.tiles) { drop(); return nu; }
       const map = explorerMap();
