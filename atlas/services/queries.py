@@ -407,47 +407,55 @@ def _read_upper(atlas: Atlas, viewer: Principal, ind: Indicator) -> _Upper:
     return _Upper(codes, values, numbers, level, at, nbytes)
 
 
-def _area_rows(atlas: Atlas, viewer: Principal, ind: Indicator, key: str) -> pd.DataFrame:
-    """A base area's rows over all periods, as `_level_rows(..., None, base, key)` answers them (`_area_cells`)."""
-    return pd.DataFrame(_area_cells(atlas, viewer, ind, key))
-
-
 def _area_cells(atlas: Atlas, viewer: Principal, ind: Indicator, key: str) -> dict[str, np.ndarray]:
-    """A base area's rows over all periods as `_ROW_COLS` arrays, in a lean read.
+    """A base area's rows over all periods as `_ROW_COLS` arrays (`_areas_cells` for one key)."""
+    return _areas_cells(atlas, viewer, ind, [key])[key]
 
+
+def _areas_cells(atlas: Atlas, viewer: Principal, ind: Indicator,
+                 keys: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """Base areas' rows over all periods, per key as `_ROW_COLS` arrays, in one lean read.
+
+    Each key's rows are those `_level_rows(..., None, base, key)` answers.
     Why (issue 19): for an area's own twenty cells the grid query (visible
     versions joined, cells ranked, boundary sets and base areas joined)
     cost ~15 ms, mostly DuckDB's planning and joins. Here the versions the
     viewer may read of this indicator (kept per rights and state) are
     constants of a plain filtered read of its value files (row groups pruned
-    by area key); the newest of them per period is kept in Python (a window
-    in the query cost ~4 ms of the ~8), and each period's boundary set (the
-    one its version named, else the set valid at the period's end) and the
-    area's name and parent in that set come from indexes kept per state. A
-    period whose set does not hold the key has no row, as in the grid.
+    by area key); the newest of them per area and period is kept in Python
+    (a window in the query cost ~4 ms of the ~8), and each period's boundary
+    set (the one its version named, else the set valid at the period's end)
+    and the area's name and parent in that set come from indexes kept per
+    state. A period whose set does not hold the key has no row, as in the grid.
     """
     versions = _readable_versions(atlas, viewer).get(ind.id)
+    keys = list(dict.fromkeys(keys))
     found = []
-    if versions:
-        marks = ", ".join("?" for _ in versions)
+    if versions and keys:
+        area_marks, version_marks = ", ".join("?" for _ in keys), ", ".join("?" for _ in versions)
         found = atlas.store.cursor().execute(
-            f"SELECT period, period_end, value, numerator, denominator, status, version_id "
-            f"FROM {atlas.store.values_relation([ind.id])} v "
-            f"WHERE v.indicator_id = ? AND v.area_id = ? AND v.version_id IN ({marks})",
-            [ind.id, key, *versions]).fetchall()
-    newest: dict[str, tuple] = {}
-    for cell in found:  # the newest readable version holding the period's cell
-        if cell[0] not in newest or cell[6] > newest[cell[0]][6]:
-            newest[cell[0]] = cell
-    in_sets = _base_area_index(atlas).get(key, {})
-    rows = []
-    for period, end, value, numerator, denominator, status, version_id in sorted(newest.values()):
-        named = versions[version_id]
+            f"SELECT area_id, period, period_end, value, numerator, denominator, status, version_id "
+            f"FROM {atlas.store.values_relation([ind.id])} v WHERE v.indicator_id = ? "
+            f"AND v.area_id IN ({area_marks}) AND v.version_id IN ({version_marks})",
+            [ind.id, *keys, *versions]).fetchall()
+    newest: dict[tuple[str, str], tuple] = {}
+    for cell in found:  # the newest readable version holding the area's cell of the period
+        if cell[:2] not in newest or cell[7] > newest[cell[:2]][7]:
+            newest[cell[:2]] = cell
+    rows: dict[str, list[tuple]] = {key: [] for key in keys}
+    index = _base_area_index(atlas)
+    for key, period, end, value, numerator, denominator, status, version_id in sorted(newest.values()):
+        named, in_sets = versions[version_id], index.get(key, {})
         for set_id in ([named] if named is not None else _sets_on(atlas, end)):
             if set_id in in_sets:
                 name, parent = in_sets[set_id]
-                rows.append((period, set_id, key, name, parent, value, numerator, denominator,
-                             "missing" if status is None else status))
+                rows[key].append((period, set_id, key, name, parent, value, numerator, denominator,
+                                  "missing" if status is None else status))
+    return {key: _as_columns(mine) for key, mine in rows.items()}
+
+
+def _as_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
+    """Row tuples in `_ROW_COLS` order as one array per column (numbers as floats: a missing one is NaN)."""
     columns = list(zip(*rows)) if rows else [()] * len(_ROW_COLS)
     return {c: np.array(columns[i], dtype=float if c in _NUMBER_COLS else object) for i, c in enumerate(_ROW_COLS)}
 
@@ -1001,13 +1009,14 @@ def _series_rows(atlas: Atlas, viewer: Principal, ind: Indicator,
 
     Keys above the base come from the indicator's kept rows above the base
     (`_upper_series`), the top's from its kept series, base areas from a lean
-    read of their own cells each (`_area_rows`): six areas of a city of
+    read of their own cells each (`_areas_cells`): six areas of a city of
     1,000 are six small reads, not the territory.
     """
     top, base = territory.top_level(atlas), territory.base_level(atlas)
     levels = {level for _, (_, level, _) in known}
-    parts = [_area_rows(atlas, viewer, ind, key).assign(level=base, has_cell=True)
-             for key, (_, level, _) in known if level == base and level != top]
+    own = [key for key, (_, level, _) in known if level == base and level != top]
+    parts = [pd.DataFrame(cells).assign(level=base, has_cell=True)
+             for cells in _areas_cells(atlas, viewer, ind, own).values()] if own else []
     if levels - {top, base}:
         parts.append(_upper_series(atlas, viewer, ind).frame(levels - {top, base}))
     if top in levels:
