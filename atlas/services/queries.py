@@ -150,8 +150,9 @@ def areas(atlas: Atlas, level: str, set_id: str) -> pd.DataFrame:
     """Areas of one level and set, sorted by key (the order the map uses); WKB as bytes."""
     def load() -> pd.DataFrame:
         frame = atlas.store.query(
-            "SELECT set_id, area_id, name, level, parent_id, predecessors, area_km2, geometry FROM areas "
-            "WHERE set_id = ? AND level = ? ORDER BY area_id", [set_id, level])
+            "SELECT a.set_id, a.area_id, a.name, a.level, a.parent_id, a.predecessors, a.area_km2, s.geometry "
+            "FROM areas a JOIN area_shapes s USING (set_id, area_id, level) "
+            "WHERE a.set_id = ? AND a.level = ? ORDER BY a.area_id", [set_id, level])
         frame["geometry"] = [bytes(g) for g in frame["geometry"]]
         return frame
     return atlas.cached(("areas", set_id, level), load)
@@ -1039,7 +1040,7 @@ def changed_geometry_sets(atlas: Atlas, level: str, area_id: str, reference_set:
         import shapely
         if (level, area_id) not in _keys_in_several_sets(atlas):  # one set: nothing to compare (most areas)
             return set()
-        rows = atlas.store.query("SELECT set_id, geometry FROM areas WHERE level = ? AND area_id = ?",
+        rows = atlas.store.query("SELECT set_id, geometry FROM area_shapes WHERE level = ? AND area_id = ?",
                                  [level, area_id])
         if len(rows) < 2:
             return set()
