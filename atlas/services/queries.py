@@ -337,28 +337,28 @@ class _Upper:
     """An indicator's rows of every level above the base over all periods, and where each area's series lies.
 
     The rows of `_level_rows(..., _UPPER_LEVELS)` sorted by level, area and
-    period, held as columns: each text column as codes into its sorted
-    distinct values (`None` last, for code -1), a few keys, periods and
-    names repeating on every row (a quarter of a frame's bytes), and the
-    numbers as floats. `at`: (level, area key) → positions of the rows with
-    a cell below them, in period order: the rows `_level_rows` answers for
-    that area alone. `nbytes`: what it holds, for the bound of the kept ones.
+    period, held as columns: each text column (and `level`) as small integer
+    codes into its sorted distinct values (`None` last, for code -1), a few
+    keys, periods and names repeating on every row (a fifth of a frame's
+    bytes), and the numbers as floats. `at`: (level, area key) → positions
+    of the rows with a cell below them, in period order: the rows
+    `_level_rows` answers for that area alone. `nbytes`: what it holds, for
+    the bound of the kept ones.
     """
     codes: dict[str, np.ndarray]
     values: dict[str, np.ndarray]
     numbers: dict[str, np.ndarray]
-    level: np.ndarray
     at: dict[tuple[str, str], np.ndarray]
     nbytes: int
+
+    @property
+    def level(self) -> np.ndarray:
+        return self.values["level"][self.codes["level"]]
 
     def columns(self, positions: np.ndarray) -> dict[str, np.ndarray]:
         """`_ROW_COLS` of these rows as arrays (text as objects)."""
         return {c: self.values[c][self.codes[c][positions]] if c in self.codes else self.numbers[c][positions]
                 for c in _ROW_COLS}
-
-    def area_rows(self, level: str, key: str) -> pd.DataFrame:
-        """One area's rows over all periods, as `_level_rows(..., None, level, key)` answers them."""
-        return pd.DataFrame(self.columns(self.at.get((level, key), np.empty(0, dtype=np.intp))))
 
     def level_rows(self, level: str) -> pd.DataFrame:
         """Every row of one level (gaps included), ordered by period and area as `_level_rows` for the level."""
@@ -368,11 +368,12 @@ class _Upper:
 
     def frame(self, levels: set[str]) -> pd.DataFrame:
         """The rows of these levels with `level` and `has_cell` (every row, as `_level_rows` with levels gives)."""
-        mine = np.flatnonzero(np.isin(self.level, list(levels)))
-        cell = np.zeros(len(self.level), dtype=bool)
+        level = self.level
+        mine = np.flatnonzero(np.array([lv in levels for lv in level], dtype=bool))
+        cell = np.zeros(len(level), dtype=bool)
         for positions in self.at.values():
             cell[positions] = True
-        return pd.DataFrame({**self.columns(mine), "level": self.level[mine], "has_cell": cell[mine]})
+        return pd.DataFrame({**self.columns(mine), "level": level[mine], "has_cell": cell[mine]})
 
 
 def _upper_series(atlas: Atlas, viewer: Principal, ind: Indicator) -> _Upper:
@@ -381,7 +382,7 @@ def _upper_series(atlas: Atlas, viewer: Principal, ind: Indicator) -> _Upper:
     Why (issue 19): an area's first time series needs its ancestors'
     series; aggregated per request over the area's district that was one
     five-CTE query of ~25–35 ms. Every level above the base over all periods
-    is a few hundred rows per indicator in a city of 1,000 areas (~40 KB), so
+    is a few hundred rows per indicator in a city of 1,000 areas (~45 KB), so
     they are aggregated once with the territory's series and each ancestor's
     series is then picked out. The rows are those the viewer's rights may
     read, unsuppressed, like `_top_series`: each series is suppressed as
@@ -395,17 +396,17 @@ def _read_upper(atlas: Atlas, viewer: Principal, ind: Indicator) -> _Upper:
     frame = _level_rows(atlas, viewer, ind, None, _UPPER_LEVELS)
     frame = frame.sort_values(["level", "area_id", "period"], kind="stable", ignore_index=True)
     codes, values = {}, {}
-    for c in _TEXT_COLS:
+    for c in (*_TEXT_COLS, "level"):
         codes[c], uniques = pd.factorize(frame[c], sort=True)  # sorted: codes order as the values do
         values[c] = np.append(np.asarray(uniques, dtype=object), None)  # code -1 (a missing value) → None
-        codes[c] = codes[c].astype(np.int32)
+        codes[c] = codes[c].astype(np.int16 if len(uniques) < 2 ** 15 - 1 else np.int32)
     numbers = {c: frame[c].to_numpy(dtype=float) for c in _NUMBER_COLS}
-    level = frame["level"].to_numpy(dtype=object)
     cell = frame["has_cell"].to_numpy(dtype=bool)
-    at = {key: rows[cell[rows]] for key, rows in frame.groupby(["level", "area_id"], sort=False).indices.items()}
-    nbytes = (sum(a.nbytes for a in (*codes.values(), *numbers.values(), level, *at.values()))
+    at = {key: rows[cell[rows]].astype(np.int32)
+          for key, rows in frame.groupby(["level", "area_id"], sort=False).indices.items()}
+    nbytes = (sum(a.nbytes for a in (*codes.values(), *numbers.values(), *at.values()))
               + sum(len(str(v)) + 64 for u in values.values() for v in u) + 200 * len(at))
-    return _Upper(codes, values, numbers, level, at, nbytes)
+    return _Upper(codes, values, numbers, at, nbytes)
 
 
 def _area_cells(atlas: Atlas, viewer: Principal, ind: Indicator, key: str) -> dict[str, np.ndarray]:
