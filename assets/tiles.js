@@ -99,10 +99,10 @@ window.ortsatlas = window.ortsatlas || {};
   function painterFix() {
     const T = L.Canvas.Tile.prototype;
     T._updatePoly = function () {};  // drawn by paintTile
-    T._draw = function () { if (coloured()) { paintTile(this); } };
+    T._draw = function () { if (coloured()) { paintTile(this, false); } };
     // VectorGrid adds a tile once its areas are made. Tiles that arrive before the first hideout (the layer starts
     // with the map) wait for it unpainted: painting them blank first cost a second full paint (50,000 areas).
-    T.addTo = function (map) { this._map = map; if (coloured()) { paintTile(this); } };
+    T.addTo = function (map) { this._map = map; if (coloured()) { paintTile(this, false); } };
   }
   // Whether the page has answered a hideout yet (before it, tiles are loaded but not painted).
   function coloured() {
@@ -122,6 +122,26 @@ window.ortsatlas = window.ortsatlas || {};
     layer._oaPath = path;
     return path;
   }
+  // The areas' rings as the path to fill or stroke: on a switch from the kept Path2Ds; on a tile's first paint
+  // traced straight into the canvas (a Path2D made for each of 4,000 areas of a low-zoom tile, only to be
+  // copied, made tile loads slower at 50,000 areas); null: the canvas's current path.
+  function outline(ctx, layers, kept) {
+    if (kept) { return joined(layers); }
+    ctx.beginPath();
+    for (let k = 0; k < layers.length; k++) {
+      const parts = layers[k]._parts;
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i];
+        for (let j = 0; j < part.length; j++) {
+          if (j) { ctx.lineTo(part[j].x, part[j].y); } else { ctx.moveTo(part[j].x, part[j].y); }
+        }
+      }
+    }
+    return null;
+  }
+  function fillWith(ctx, path) {
+    if (path) { ctx.fill(path, "evenodd"); } else { ctx.fill("evenodd"); }
+  }
   function joined(layers) {
     if (layers.length === 1) { return pathOf(layers[0]); }
     const path = new Path2D();
@@ -132,7 +152,7 @@ window.ortsatlas = window.ortsatlas || {};
     const found = groups.get(key);
     if (found) { found.push(layer); } else { groups.set(key, [layer]); }
   }
-  function paintTile(renderer) {
+  function paintTile(renderer, kept) {
     const ctx = renderer._ctx;
     ctx.save();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -148,27 +168,28 @@ window.ortsatlas = window.ortsatlas || {};
     fills.forEach(function (layers) {
       ctx.globalAlpha = layers[0].options.fillOpacity;
       ctx.fillStyle = layers[0].options.fillColor;
-      ctx.fill(joined(layers), "evenodd");
+      fillWith(ctx, outline(ctx, layers, kept));
     });
     ["s", "d"].forEach(function (kind) {  // dashed (no data) over solid, so a gap's outline stays visible
       const layers = lines.get(kind);
-      if (layers) { stroke(ctx, layers, layers[0].options); }
+      if (layers) { stroke(ctx, layers, layers[0].options, kept); }
     });
     strong.forEach(function (layer) {
       ctx.globalAlpha = layer.options.fillOpacity;
       ctx.fillStyle = layer.options.fillColor;
-      ctx.fill(pathOf(layer), "evenodd");
-      stroke(ctx, [layer], layer.options);
+      fillWith(ctx, outline(ctx, [layer], kept));
+      stroke(ctx, [layer], layer.options, kept);
     });
     ctx.restore();
   }
-  function stroke(ctx, layers, opt) {
+  function stroke(ctx, layers, opt, kept) {
     ctx.setLineDash(opt.oaDash || []);
     ctx.globalAlpha = opt.opacity;
     ctx.lineWidth = opt.weight;
     ctx.strokeStyle = opt.color;
     ctx.lineCap = ctx.lineJoin = "round";
-    ctx.stroke(joined(layers));
+    const path = outline(ctx, layers, kept);
+    if (path) { ctx.stroke(path); } else { ctx.stroke(); }
   }
 
   // Area i's class from the hideout: `cc`, one character per area ('0' + class, '-' no data, '*' suppressed),
@@ -226,7 +247,7 @@ window.ortsatlas = window.ortsatlas || {};
       if (!tile._ctx) { return; }
       if (tile._redrawRequest) { L.Util.cancelAnimFrame(tile._redrawRequest); tile._redrawRequest = null; }
       tile._redrawBounds = null;
-      paintTile(tile);
+      paintTile(tile, true);
     });
   }
 
