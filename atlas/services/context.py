@@ -154,6 +154,18 @@ class Atlas:
                 self._sized_bytes -= dropped
         return answer
 
+    def kept_by_size(self, key: tuple):
+        """The answer `remembered_by_size` keeps for `key` in this store state (most recently used), or None:
+        for a caller that would rather not compute it on a miss."""
+        if self.settings.series_cache_mb <= 0:
+            return None
+        self._sync_generation()
+        with self._cache_lock:
+            if key not in self._sized:
+                return None
+            self._sized.move_to_end(key)
+            return self._sized[key][0]
+
     def carried(self, keys: list[tuple]) -> dict[tuple, object]:
         """The answers kept for these keys across store states (`carry`), most recently used moved last.
 
