@@ -526,6 +526,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chk_b_feature_at": ("Fläche {row} „{name}“ bei {lat}N {lon}E", "feature {row} '{name}' at {lat}N {lon}E"),
     "chk_b_duplicate_key": ("Schlüssel {key} kommt {n}-mal vor: {where}; jeder Schlüssel darf nur einmal vorkommen",
                             "Key {key} appears {n} times: {where}; each key may appear only once"),
+    "shr_owner_only": ("Teilen kann nur die Organisation, der der Indikator gehört",
+                       "Only the organisation that owns the indicator can share it"),
+    "shr_not_restricted": ("{id} ist {visibility}, nicht eingeschränkt; Teilen gilt nur für eingeschränkte "
+                           "Indikatoren", "{id} is {visibility}, not restricted; only restricted indicators "
+                           "are shared"),
+    "shr_configured": ("{id} ist in layers/*.toml definiert; tragen Sie dort shared_with ein",
+                       "{id} is defined in layers/*.toml; set shared_with there"),
+    "shr_bad_list": ("'with' muss eine Liste von Organisationskennungen sein",
+                     "'with' must be a list of organisation keys"),
+    "shr_unknown": ("unbekannte Organisation(en) {unknown}; bekannt: {known}",
+                    "unknown organisation(s) {unknown}; known: {known}"),
     "api_indicator_not_found": ("Indikator nicht gefunden", "Indicator not found"),
     "api_not_found": ("Nicht gefunden", "Not found"),
     "api_missing_q": ("q=TEXT fehlt; geben Sie einen Suchtext an", "q=TEXT is required; give a search text"),

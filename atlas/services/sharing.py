@@ -7,6 +7,7 @@ stay with the owner (`sees_unsuppressed`), and nothing about delivering changes.
 """
 from __future__ import annotations
 
+from atlas.messages import Message
 from atlas.services import queries
 from atlas.services.context import Atlas
 from atlas.services.versions import NOT_FOUND, VersionError
@@ -19,13 +20,12 @@ def share(atlas: Atlas, viewer: Principal, indicator_id: str, organisations: lis
     if ind is None:
         raise NOT_FOUND
     if not may_share(viewer, ind.department):
-        raise VersionError(403, "forbidden", "teilen kann nur die Organisation, der der Indikator gehört")
+        raise VersionError(403, "forbidden", Message("shr_owner_only"))
     if ind.visibility != "restricted":
-        raise VersionError(409, "not_restricted", f"{indicator_id} ist {ind.visibility}, nicht eingeschränkt; "
-                                                  "Teilen gilt nur für eingeschränkte Indikatoren")
+        raise VersionError(409, "not_restricted", Message("shr_not_restricted", id=indicator_id,
+                                                          visibility=ind.visibility))
     if atlas.is_configured(indicator_id):
-        raise VersionError(409, "configured", f"{indicator_id} ist in layers/*.toml definiert; dort "
-                                              "shared_with eintragen")
+        raise VersionError(409, "configured", Message("shr_configured", id=indicator_id))
     wanted = _organisations(atlas, organisations, ind.department)
     with atlas.store.writing() as tx:
         frame = tx.read("catalog")
@@ -45,10 +45,10 @@ def share(atlas: Atlas, viewer: Principal, indicator_id: str, organisations: lis
 def _organisations(atlas: Atlas, organisations: list, owner: str) -> list[str]:
     """Known organisations other than the owner, sorted; anything else is a 400 that lists the known ones."""
     if not isinstance(organisations, list) or not all(isinstance(o, str) for o in organisations):
-        raise VersionError(400, "bad_sharing", "'with' muss eine Liste von Organisationskennungen sein")
+        raise VersionError(400, "bad_sharing", Message("shr_bad_list"))
     known = set(atlas.departments) - {owner}
     unknown = sorted(set(organisations) - known)
     if unknown:
-        raise VersionError(404, "not_found", f"unbekannte Organisation(en) {', '.join(unknown)}; bekannt: "
-                                             f"{', '.join(sorted(known))}")
+        raise VersionError(404, "not_found", Message("shr_unknown", unknown=", ".join(unknown),
+                                                     known=", ".join(sorted(known))))
     return sorted(set(organisations))
