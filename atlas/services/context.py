@@ -137,10 +137,9 @@ class Atlas:
         if limit <= 0:
             return compute()
         generation = self._sync_generation()
-        with self._cache_lock:
-            if key in self._sized:
-                self._sized.move_to_end(key)
-                return self._sized[key][0]
+        kept = self._sized_hit(key)
+        if kept is not None:
+            return kept
         answer = compute()
         nbytes = int(size(answer))
         with self._cache_lock:
@@ -160,6 +159,9 @@ class Atlas:
         if self.settings.series_cache_mb <= 0:
             return None
         self._sync_generation()
+        return self._sized_hit(key)
+
+    def _sized_hit(self, key: tuple):
         with self._cache_lock:
             if key not in self._sized:
                 return None
