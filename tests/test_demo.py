@@ -24,8 +24,8 @@ def test_generation_is_deterministic(atlas, tmp_path):
     ensure_demo(other)
     sql = "SELECT * FROM indicator_values ORDER BY indicator_id, area_id, period, version_id"
     pd.testing.assert_frame_equal(atlas.store.query(sql), other.store.query(sql))
-    a1 = atlas.store.query("SELECT area_id, geometry FROM areas ORDER BY set_id, level, area_id")
-    a2 = other.store.query("SELECT area_id, geometry FROM areas ORDER BY set_id, level, area_id")
+    a1 = atlas.store.query("SELECT area_id, geometry FROM area_shapes ORDER BY set_id, level, area_id")
+    a2 = other.store.query("SELECT area_id, geometry FROM area_shapes ORDER BY set_id, level, area_id")
     assert a1["area_id"].tolist() == a2["area_id"].tolist()
     assert [bytes(g) for g in a1["geometry"]] == [bytes(g) for g in a2["geometry"]]
 
