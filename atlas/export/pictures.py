@@ -83,7 +83,7 @@ def marking(atlas: Atlas, ind: Indicator, lang: str = "de", unpublished: bool = 
     sees suppressed). A licence-restricted map must never look publishable.
     """
     if ind.visibility == "restricted":
-        department = atlas.departments.get(ind.department, {}).get(lang, ind.department)
+        department = atlas.department_name(ind.department, lang)
         return t("ex_mark_restricted", lang).format(department=department)
     if ind.visibility != "public":
         return t("ex_mark_internal", lang)

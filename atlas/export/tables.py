@@ -172,7 +172,7 @@ class ExportData:
     sets: pd.DataFrame  # boundary sets used: set_id, label, valid_from, valid_to
     exported_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     city: str = ""
-    departments: dict = field(default_factory=dict)  # key -> {"de": name, "en": name}
+    departments: dict = field(default_factory=dict)  # key -> name in the request's language
     level_label: str = ""  # the level's name in the request's language
     marking: str = ""  # 'intern', 'nur für …' (pictures.marking) when the data is not public; '' when it is
     notes: dict = field(default_factory=dict)  # indicator id -> the interpretation notes the viewer may read
@@ -207,7 +207,8 @@ def collect(atlas: Atlas, viewer: Principal, req: ExportRequest) -> ExportData |
     periods = set(rows["period"])
     remarks = {ind.id: [n for n in notes.visible(atlas, viewer, ind.id, lang=req.lang) or []
                         if n["period"] is None or n["period"] in periods] for ind in inds}
-    return ExportData(req, inds, rows, sets, city=city, departments=atlas.departments,
+    return ExportData(req, inds, rows, sets, city=city,
+                      departments={i.department: atlas.department_name(i.department, req.lang) for i in inds},
                       level_label=territory.label(atlas, req.level, req.lang),
                       marking="; ".join(dict.fromkeys(m for m in marks if m)), notes=remarks)
 
@@ -460,8 +461,7 @@ def metadata_items(data: ExportData) -> list[tuple[str, str]]:
                       ("Aggregation", f"Summe Zähler / Summe Nenner × {ind.scale:g}" if de
                        else f"sum(numerator) / sum(denominator) × {ind.scale:g}")]
         items += [("Quelle" if de else "Source", ind.source),
-                  ("Fachamt" if de else "Department", data.departments.get(ind.department, {}).get(lang,
-                                                                                                 ind.department)),
+                  ("Fachamt" if de else "Department", data.departments.get(ind.department, ind.department)),
                   ("Ansprechperson" if de else "Contact", ind.contact),
                   ("Lizenz" if de else "Licence", ind.licence),
                   ("Sichtbarkeit" if de else "Visibility", t(f"vis_{ind.visibility}", lang))]

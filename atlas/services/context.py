@@ -78,6 +78,16 @@ class Atlas:
         """The area an organisation is bound to (a Gemeinde), or None for a department of the whole territory."""
         return self.departments.get(department, {}).get("area") or None
 
+    def department_name(self, key: str, lang: str) -> str:
+        """A department's (organisation's) name in the reader's language.
+
+        Falls back to the German name when the catalogue has none in `lang` (a Gemeinde the store declares may
+        carry only its German name), and to the key for an organisation nobody named, so a page, picture or
+        export always shows something readable instead of failing.
+        """
+        names = self.departments.get(key) or {}
+        return names.get(lang) or names.get("de") or names.get("en") or key
+
     @property
     def indicators(self) -> list[Indicator]:
         return self._catalog()[0]

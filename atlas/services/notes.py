@@ -132,7 +132,7 @@ def current(atlas: Atlas, as_of: datetime | None = None) -> list[Note]:
 
 def _department(atlas: Atlas, indicator_id: str, lang: str = "de") -> str:
     ind = atlas.indicator_by_id[indicator_id]
-    return atlas.departments.get(ind.department, {}).get(lang, ind.department)
+    return atlas.department_name(ind.department, lang)
 
 
 def visible(atlas: Atlas, viewer: Principal, indicator_id, area_id: str | None = None, period: str | None = None,

@@ -219,7 +219,7 @@ def indicator_facts(atlas: Atlas, viewer: Principal, indicator_id: str | None, l
     if row.empty:
         return []
     r = row.iloc[0]
-    dept = atlas.departments.get(r["department"], {}).get(lang, r["department"])
+    dept = atlas.department_name(r["department"], lang)
     items = [(t("definition", lang), r["definition_en"] if lang == "en" else r["definition_de"]),
              (t("unit", lang), unit_in(r["unit"], r.get("unit_en"), lang))]
     if r["aggregation"] == "ratio":

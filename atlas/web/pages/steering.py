@@ -31,15 +31,12 @@ def register_section(lang: str) -> html.Section:
     data = measures.register(atlas, current_principal())
     titles = {i.id: i.title_en if lang == "en" else i.title_de for i in atlas.indicators}
 
-    def unit(key: str) -> str:
-        names = atlas.departments.get(key) or {}
-        return names.get(lang) or names.get("de") or key
-
-    due = [html.Li(f"{format_day(m['review'], lang)}: {m['title']} ({unit(m['unit'])})") for m in data["due"]]
+    due = [html.Li(f"{format_day(m['review'], lang)}: {m['title']} ({atlas.department_name(m['unit'], lang)})")
+           for m in data["due"]]
     by_goal: dict[str, list] = {}
     for m in data["measures"]:
         by_goal.setdefault(m["goal"], []).append(html.Li(
-            f"{m['title']} ({unit(m['unit'])}) – {t('st_state_' + m['state'], lang)}, "
+            f"{m['title']} ({atlas.department_name(m['unit'], lang)}) – {t('st_state_' + m['state'], lang)}, "
             f"{t('st_review', lang)} {format_day(m['review'], lang)}"))
 
     def shown_by(goal: dict) -> str:

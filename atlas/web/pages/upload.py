@@ -120,7 +120,7 @@ def new_indicator_form(atlas: Atlas, viewer: Principal) -> html.Details:
         return html.Div([html.Label(tr(field[1]), className="oa-label"),
                          dcc.Dropdown(id={"type": "up-new", "field": field[0]}, options=options, value=value,
                                       clearable=False)], className="oa-field")
-    departments = [{"label": atlas.departments[d][viewer_lang()], "value": d} for d in sorted(atlas.departments)
+    departments = [{"label": atlas.department_name(d, viewer_lang()), "value": d} for d in sorted(atlas.departments)
                    if may_deliver(viewer, d)]
     return html.Details([
         html.Summary(tr("up_new")),
