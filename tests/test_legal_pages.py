@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, datetime
 from types import SimpleNamespace
 
 import pytest
 
+from atlas.formatting import format_day
 from atlas.i18n import t
 from atlas.web.pages import legal
 from tests.test_accessibility_browser import AXE, PAGES
@@ -102,6 +104,31 @@ def test_the_statement_names_the_axe_version_the_tests_run():
     version = re.match(r"/\*! axe v([\d.]+)", AXE.read_text(encoding="utf-8")[:40]).group(1)
     assert legal.audit()["tool"] == f"axe-core {version}"
     assert len(legal.audit()["pages"]) == len(PAGES)
+
+
+def _by_id(component, id_: str):
+    """The component with `id_` in a Dash tree (None if there is none)."""
+    if getattr(component, "id", None) == id_:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if hasattr(child, "to_plotly_json") and (found := _by_id(child, id_)) is not None:
+            return found
+    return None
+
+
+@pytest.mark.parametrize("audit_date", [date(2026, 12, 1), datetime(2026, 12, 1, 10, 30), "2026-12-01"],
+                         ids=["date", "date-time", "text"])
+def test_the_statements_audit_day_is_written_as_each_reader_writes_days(monkeypatch, audit_date):
+    """TOML gives the audit day as a date, a date-time or quoted text: each is shown as format_day writes
+    days (31.12.2030 in German, ISO in English), never as Python prints the value."""
+    monkeypatch.setattr(legal, "current_atlas", lambda: _settings())
+    data = {**legal.audit(), "audit_date": audit_date}
+    monkeypatch.setattr(legal, "audit", lambda: data)
+    for lang in ("de", "en"):
+        shown = _by_id(legal.accessibility_layout(lang=lang), "a11y-date").children
+        assert shown == format_day(audit_date, lang), (lang, shown)
+    assert format_day(audit_date, "de") != format_day(audit_date, "en")
 
 
 def test_unknown_paths_get_the_404_page_in_both_languages():

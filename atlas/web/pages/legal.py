@@ -23,6 +23,7 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
+from atlas.formatting import format_day
 from atlas.i18n import norm_lang, t
 from atlas.web.components import page_title
 from atlas.web.http import current_atlas
@@ -78,8 +79,7 @@ def accessibility_layout(lang: str | None = None, **_args) -> html.Div:
     lang = norm_lang(lang)
     data = audit()
     settings = current_atlas().settings
-    date = data["audit_date"]
-    date_text = f"{date:%d.%m.%Y}" if lang == "de" and hasattr(date, "day") else str(date)
+    date_text = format_day(data["audit_date"], lang)  # TOML gives a date, a date-time or (quoted) text
     pages = [html.Li(html.A(page[lang], href=page["path"])) for page in data["pages"]]
     limitations = [html.Li(item[lang]) for item in data.get("limitations", [])]
     return _page("a11y_title", lang, [
