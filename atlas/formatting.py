@@ -12,7 +12,11 @@ SUPPRESSED_SYMBOL = "·"  # withheld (small numbers), the official statistical s
 GAP_WORDS = {"missing": ("keine Daten", "no data"), "suppressed": ("geheim gehalten", "suppressed")}
 
 
-_GERMAN = str.maketrans({",": ".", ".": ","})  # 1,234.5 → 1.234,5
+MINUS = "\u2212"  # a negative number's sign on screen and in pictures: −9,2, not the hyphen of -9,2
+# 1,234.5 → 1.234,5, and in both languages the real minus sign (as wide as '+', and what matplotlib and
+# plotly print on axes). CSV/XLSX exports write raw numbers with the machine-readable '-' (export/tables.py).
+_GERMAN = str.maketrans({",": ".", ".": ",", "-": MINUS})
+_ENGLISH = str.maketrans({"-": MINUS})
 
 
 def gap_word(status: str, lang: str = "de") -> str:
@@ -30,13 +34,13 @@ def gaps_note(lang: str = "de") -> str:
 
 
 def format_number(value: float | None, decimals: int = 1, lang: str = "de") -> str:
-    """`1234.56` → `1.234,6` (de) or `1,234.6` (en); None/NaN → the missing symbol."""
+    """`1234.56` → `1.234,6` (de) or `1,234.6` (en), `-9.2` → `−9,2` (U+2212); None/NaN → the missing symbol."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING_SYMBOL
     text = f"{value:,.{decimals}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]  # no "-0,0"
-    return text.translate(_GERMAN) if lang == "de" else text
+    return text.translate(_GERMAN if lang == "de" else _ENGLISH)
 
 
 def format_value(value: float | None, status: str, decimals: int, unit: str = "", lang: str = "de") -> str:
@@ -58,8 +62,8 @@ def format_values(values: np.ndarray, statuses: np.ndarray, decimals: int, unit:
     ok = (statuses == "ok") & ~np.isnan(values)
     texts = [f"{v:,.{decimals}f}" for v in values[ok].tolist()]
     texts = [t[1:] if t[0] == "-" and float(t.replace(",", "")) == 0 else t for t in texts]
-    if lang == "de" and texts:
-        texts = "\n".join(texts).translate(_GERMAN).split("\n")
+    if texts:
+        texts = "\n".join(texts).translate(_GERMAN if lang == "de" else _ENGLISH).split("\n")
     if unit:
         texts = [f"{t} {unit}" for t in texts]
     out = np.where(statuses == "suppressed", gap_word("suppressed", lang), gap_word("missing", lang)).astype(object)

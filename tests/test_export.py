@@ -225,6 +225,19 @@ def test_geopackage_carries_a_qgis_style_and_metadata(client, atlas, tmp_path):
     assert "dl-de/by-2-0" in set(meta["value"])
 
 
+def test_exports_keep_the_machine_readable_minus(client, atlas):
+    """Screens write −9,2 (U+2212, atlas.formatting); files meant for programs keep '-': CSV values, and the
+    GIS style's class labels (a GIS user copies them into filters)."""
+    from atlas.formatting import MINUS
+    body = get(client, indicator="wanderung_saldo", format="csv-de").get_data().decode("utf-8-sig")
+    assert MINUS not in body and ";-" in body  # negative net migration somewhere in the demo city
+    ind = atlas.indicator_by_id["wanderung_saldo"]
+    gdf = gpd.GeoDataFrame({"value": [-12.5, -3.0, 0.5, 4.0, 9.5], "status": ["ok"] * 5})
+    labels = [r["label"] for r in export.style_classes(gdf, {"value": "value", "status": "status"}, ind,
+                                                         "equal_interval", 4)]
+    assert any(label.startswith("-1") for label in labels) and not any(MINUS in label for label in labels)
+
+
 def test_shapefile_has_short_fields_a_field_map_and_a_style(client, tmp_path):
     gdf, folder = read_geo(get(client, indicator="bev_u6", period="2024", format="shp").get_data(), "shp", tmp_path)
     assert all(len(c) <= 10 for c in gdf.columns)

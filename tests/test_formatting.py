@@ -10,7 +10,7 @@ from atlas.periods import period_end, period_label
 
 
 @pytest.mark.parametrize("value,decimals,expected", [
-    (1234567.891, 1, "1.234.567,9"), (0.5, 0, "0"), (-3.25, 2, "-3,25"), (-0.04, 1, "0,0"), (None, 1, "–"),
+    (1234567.891, 1, "1.234.567,9"), (0.5, 0, "0"), (-3.25, 2, "−3,25"), (-0.04, 1, "0,0"), (None, 1, "–"),
     (float("nan"), 1, "–"),
 ])
 def test_german_numbers(value, decimals, expected):
@@ -19,6 +19,17 @@ def test_german_numbers(value, decimals, expected):
 
 def test_english_numbers():
     assert format_number(1234.5, 1, "en") == "1,234.5"
+    assert format_number(-1234.5, 1, "en") == "−1,234.5"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_negative_numbers_carry_the_real_minus_sign_in_both_languages(lang):
+    """U+2212 as the profile's and the comparison's signed differences have it, never the hyphen-minus; and
+    no sign at all on a value that rounds to zero."""
+    for text in (format_number(-9.2, 1, lang), format_value(-9.2, "ok", 1, "%", lang),
+                 format_values(np.array([-9.2]), np.array(["ok"], dtype=object), 1, "", lang)[0]):
+        assert text.startswith("\u2212") and "-" not in text, text
+    assert format_number(-0.04, 1, lang) == format_number(0.0, 1, lang)
 
 
 def test_values_distinguish_zero_missing_and_suppressed():

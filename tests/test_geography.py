@@ -119,7 +119,7 @@ def test_a_parent_total_row_counts_its_children_and_its_unassigned_cases(atlas):
     assert checked.report.ok, checked.report.errors[:3]
     rows[-1] = f";Mitte insgesamt;31.12.2024;bev_gesamt;{100 * len(mitte)}"  # short by the unassigned cases
     message = check(atlas, STATS, rows).report.errors[0]["message"]
-    assert "Ortsteile von Mitte (mit den nicht zuordenbaren Fällen)" in message and "Differenz -3" in message
+    assert "Ortsteile von Mitte (mit den nicht zuordenbaren Fällen)" in message and "Differenz −3" in message
 
 
 def test_messages_say_what_to_do_and_name_things_as_people_do(atlas):

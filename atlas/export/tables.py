@@ -48,7 +48,7 @@ from atlas.classify import (
     legend_entries,
 )
 from atlas.export import pictures
-from atlas.formatting import GAP_WORDS, gap_word
+from atlas.formatting import GAP_WORDS, MINUS, gap_word
 from atlas.i18n import t
 from atlas.periods import period_end
 from atlas.services import notes, queries, territory
@@ -531,8 +531,9 @@ def style_classes(gdf: gpd.GeoDataFrame, target: dict, ind: Indicator, method: s
     entries = legend_entries(c, ind.decimals)
     rules, lower = [], None
     for entry, upper in zip(entries, c.breaks):
-        rules.append({"kind": "class", "color": entry["color"], "label": entry["label"], "lower": lower,
-                      "upper": upper})
+        # the label as the legend says it, but with the hyphen-minus a GIS user may copy into a filter
+        rules.append({"kind": "class", "color": entry["color"], "label": entry["label"].replace(MINUS, "-"),
+                      "lower": lower, "upper": upper})
         lower = upper
     if rules:
         rules[-1]["upper"] = None  # the top class takes everything above the last break
