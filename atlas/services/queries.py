@@ -20,6 +20,8 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from atlas.catalog import Indicator
 from atlas.periods import period_end
@@ -304,44 +306,27 @@ def _base_period_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: s
     period's end) and the grid of each set's base areas (kept per state) are put together with NumPy.
     Gaps are rows with status 'missing'; "not assignable" slots only where a cell was delivered.
     """
-    versions = _readable_versions(atlas, viewer).get(ind.id) or {}
-    found = None
-    if versions:
-        marks = ", ".join("?" for _ in versions)
-        found = atlas.store.cursor().execute(
-            f"SELECT area_id, period_end, value, numerator, denominator, status, version_id "
-            f"FROM {atlas.store.values_relation([ind.id])} v WHERE v.indicator_id = ? AND v.period = ? "
-            f"AND v.version_id IN ({marks})", [ind.id, period, *versions]).fetchnumpy()
-    if found is None or not len(found["area_id"]):
+    found = _readable_cells(atlas, viewer, ind, period)
+    if found is None:
         return _no_rows()
-    area = np.asarray(found["area_id"], dtype=object)
-    version = np.asarray(found["version_id"], dtype=np.int64)
-    distinct = np.unique(version)
-    if len(distinct) == 1:  # the usual case: one version holds the period, one cell per area
-        first = np.arange(len(area))
-    else:
-        order = np.lexsort((-version, area))  # by area, newest version first
-        first = order[np.r_[True, area[order][1:] != area[order][:-1]]]  # the newest readable cell per area
-    cells = pd.Index(area[first])
-    numbers = {c: _filled(found[c], float, np.nan)[first] for c in _NUMBER_COLS}
-    status = _filled(found["status"], object, None)[first]
-    status = np.where(pd.isna(status), "missing", status).astype(object)
+    versions = _readable_versions(atlas, viewer)[ind.id]
+    status = found["status"].to_numpy(zero_copy_only=False)
     sets: set[str] = set()
-    ends = [pd.Timestamp(end).date() for end in np.unique(np.asarray(found["period_end"])[first])]
-    for vid in np.unique(version[first]):  # each kept cell's set: its version's, else the one valid at its end
+    ends = pc.unique(found["period_end"]).to_pylist()
+    for vid in np.unique(found["version_id"]):  # each kept cell's set: its version's, else the one valid at its end
         named = versions.get(int(vid))
         sets.update([named] if named is not None else [s for end in ends for s in _sets_on(atlas, end)])
     parts = []
     for set_id in sorted(sets):
         grid = _base_grid(atlas, set_id)
-        at = cells.get_indexer(grid["area_id"])
+        at = _positions_in(grid["area_arrow"], found["area_id"])
         keep = ~grid["unassigned"] | (at >= 0)
         at, has = at[keep], at[keep] >= 0
         part = {"period": np.full(int(keep.sum()), period, dtype=object),
                 "set_id": np.full(int(keep.sum()), set_id, dtype=object),
                 **{c: grid[c][keep] for c in ("area_id", "name", "parent_id")}}
         for c in _NUMBER_COLS:
-            part[c] = np.where(has, numbers[c][at], np.nan)
+            part[c] = np.where(has, found[c][at], np.nan)
         part["status"] = np.where(has, status[at], "missing").astype(object)
         parts.append(part)
     if not parts:
@@ -350,13 +335,148 @@ def _base_period_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: s
     return frame.sort_values("area_id", kind="stable", ignore_index=True)
 
 
-def _filled(column, dtype, fill) -> np.ndarray:
-    """A column of DuckDB's `fetchnumpy` as a plain array: NULLs (a masked array's mask) become `fill`."""
-    out = np.array(np.ma.getdata(column), dtype=dtype)
-    mask = np.ma.getmaskarray(column)
-    if mask.any():
-        out[mask] = fill
+def _upper_columns(atlas: Atlas, viewer: Principal, ind: Indicator) -> dict[str, np.ndarray]:
+    """Every level's rows above the base over all periods: what `_level_rows(..., None, _UPPER_LEVELS)`
+    answers (with `level` and `has_cell`), as arrays (text as objects), without its query.
+
+    Why (issues 14 and 19): the kept rows above the base are made on an indicator's first time series or
+    compared areas' chart, and the grid query (versions joined, cells ranked, every period's grid of base
+    areas, the join to every ancestor, the groups) cost DuckDB ~45 ms at 1,000 areas: half of a compare
+    click. Here DuckDB reads the cells alone (`_readable_cells`); each period's boundary sets, the grid of
+    their base areas and each base area's ancestors (kept per state) are put together with NumPy, and every
+    ancestor's group counted and summed by the same rule as `_aggregate_sql` (~17 against ~43 ms).
+    """
+    found = _readable_cells(atlas, viewer, ind, None)
+    parts = [] if found is None else [
+        _upper_rows_of_set(ind, found, set_id, sorted(periods), _base_grid(atlas, set_id),
+                           _ancestor_groups(atlas, set_id))
+        for set_id, periods in sorted(_sets_by_period(atlas, viewer, ind, found).items())]
+    if not parts:
+        return {**{c: np.empty(0, dtype=float if c in _NUMBER_COLS else object) for c in (*_ROW_COLS, "level")},
+                "has_cell": np.empty(0, dtype=bool)}
+    return {c: np.concatenate([p[c] for p in parts]) for c in (*_ROW_COLS, "level", "has_cell")}
+
+
+def _sets_by_period(atlas: Atlas, viewer: Principal, ind: Indicator,
+                    found: dict[str, np.ndarray]) -> dict[str, set[str]]:
+    """set → the periods whose grid it makes: a cell's version's set, else each set valid at the period's end
+    (the grid query's `per`)."""
+    versions = _readable_versions(atlas, viewer)[ind.id]
+    marks = pa.table({"v": found["version_id"], "p": found["period"], "e": found["period_end"]}) \
+        .group_by(["v", "p", "e"]).aggregate([])
+    out: dict[str, set[str]] = {}
+    for vid, period, end in zip(*(marks.column(c).to_pylist() for c in ("v", "p", "e"))):
+        named = versions.get(int(vid))
+        for set_id in [named] if named is not None else _sets_on(atlas, end):
+            out.setdefault(set_id, set()).add(period)
     return out
+
+
+def _upper_rows_of_set(ind: Indicator, found: dict[str, np.ndarray], set_id: str, periods: list[str],
+                       grid: dict[str, np.ndarray], groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One boundary set's share of `_upper_columns`: its periods × its ancestors with at least one grid row."""
+    n_p, n_g = len(periods), len(groups["area_id"])
+    cell_at = np.full((n_p, len(grid["area_id"])), -1, dtype=np.int64)  # period × base area → cell, -1 none
+    p_at = _positions_in(found["period"], pa.array(periods, pa.string()))
+    a_at = _positions_in(found["area_id"], grid["area_arrow"])
+    mine = (p_at >= 0) & (a_at >= 0)
+    cell_at[p_at[mine], a_at[mine]] = np.flatnonzero(mine)
+    below = cell_at[:, groups["base_at"]]  # period × (base area, ancestor) pair → cell
+    kept = ~grid["unassigned"][groups["base_at"]][None, :] | (below >= 0)  # a slot only where delivered
+    group = (np.arange(n_p)[:, None] * n_g + groups["group_at"][None, :])[kept]
+    cell = below[kept]
+    has = cell >= 0
+
+    def count(flags: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=flags.astype(float), minlength=n_p * n_g)
+
+    def total(column: str) -> tuple[np.ndarray, np.ndarray]:
+        numbers = np.where(has, found[column][cell], np.nan)
+        present = ~np.isnan(numbers)
+        sums = np.bincount(group, weights=np.where(present, numbers, 0.0), minlength=n_p * n_g)
+        counted = count(present)
+        return np.where(counted > 0, sums, np.nan), counted  # a sum of no numbers is NULL, as in SQL
+
+    n = np.bincount(group, minlength=n_p * n_g)
+    n_ok = count(has & found["ok"][cell])
+    (num, _), (den, n_den), (val, n_val) = total("numerator"), total("denominator"), total("value")
+    if ind.aggregation == "ratio":
+        valid = (n_ok == n) & (n_den == n) & (den > 0)
+        value = np.where(valid, num / np.where(valid, den, 1.0) * float(ind.scale), np.nan)
+    elif ind.aggregation == "sum":
+        valid = (n_ok == n) & (n_val == n)
+        value = np.where(valid, val, np.nan)
+    else:
+        valid = np.zeros(n_p * n_g, dtype=bool)
+        value = np.full(n_p * n_g, np.nan)
+    rows = np.flatnonzero(n > 0)  # GROUP BY makes a row only for a group with a grid row
+    p_of, g_of = rows // n_g, rows % n_g
+    return {"period": np.asarray(periods, dtype=object)[p_of], "set_id": np.full(len(rows), set_id, dtype=object),
+            **{c: groups[c][g_of] for c in ("area_id", "name", "parent_id", "level")},
+            "value": value[rows], "numerator": np.where(valid, num, np.nan)[rows],
+            "denominator": np.where(valid, den, np.nan)[rows],
+            "status": np.where(valid[rows], "ok", "missing").astype(object),
+            "has_cell": count(has)[rows] > 0}
+
+
+def _ancestor_groups(atlas: Atlas, set_id: str) -> dict[str, np.ndarray]:
+    """A set's (base area, ancestor) pairs as positions (`base_at` into `_base_grid`'s order, `group_at` into
+    the ancestors), and each ancestor's key, level, name and parent; kept per state."""
+    def read() -> dict[str, np.ndarray]:
+        frame = atlas.store.query(
+            "SELECT up.area_id AS base_id, up.ancestor_id, up.ancestor_level, h.name, h.parent_id "
+            "FROM area_ancestors up JOIN areas h ON h.set_id = up.set_id AND h.area_id = up.ancestor_id "
+            "WHERE up.set_id = ?", [set_id])
+        codes, ancestors = pd.factorize(frame["ancestor_id"].astype(object), sort=True)
+        first = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
+        parent = frame["parent_id"].astype(object)
+        base_at = _positions_in(pa.array(frame["base_id"], pa.string()), _base_grid(atlas, set_id)["area_arrow"])
+        return {"base_at": base_at,
+                "group_at": codes, "area_id": np.asarray(ancestors, dtype=object),
+                "level": frame["ancestor_level"].to_numpy(dtype=object)[first],
+                "name": frame["name"].to_numpy(dtype=object)[first],
+                "parent_id": parent.where(parent.notna(), None).to_numpy(dtype=object)[first]}
+    return atlas.cached(("ancestor_groups", set_id), read)
+
+
+def _readable_cells(atlas: Atlas, viewer: Principal, ind: Indicator,
+                    period: str | None) -> dict[str, np.ndarray] | None:
+    """The indicator's stored cells (one period, or all), the newest version's the viewer may read per area and
+    period: area_id, period, period_end and status (NULL as 'missing') as Arrow arrays, the numbers (NULL as
+    NaN), `ok` (status 'ok') and version_id as NumPy's. None without any.
+
+    DuckDB reads only the versions the viewer may read (constants, kept per rights and state) with a plain
+    filtered scan; choosing the newest is NumPy's (a window in the query cost more than the read).
+    """
+    versions = _readable_versions(atlas, viewer).get(ind.id) or {}
+    if not versions:
+        return None
+    marks = ", ".join("?" for _ in versions)
+    clause, params = ("AND v.period = ? ", [period]) if period else ("", [])
+    table = atlas.store.cursor().sql(
+        f"SELECT area_id, period, period_end, value, numerator, denominator, status, version_id "
+        f"FROM {atlas.store.values_relation([ind.id])} v WHERE v.indicator_id = ? {clause}"
+        f"AND v.version_id IN ({marks})", params=[ind.id, *params, *versions]).to_arrow_table()
+    if not table.num_rows:
+        return None
+    table = table.combine_chunks()
+    version = table.column("version_id").to_numpy()
+    if len(np.unique(version)) > 1:  # by area and period, newest version first; the first of each
+        area, when = (table.column(c).chunk(0).dictionary_encode().indices.to_numpy() for c in ("area_id", "period"))
+        order = np.lexsort((-version, when, area))
+        a, w = area[order], when[order]
+        table = table.take(order[np.r_[True, (a[1:] != a[:-1]) | (w[1:] != w[:-1])]]).combine_chunks()
+    column = {c: table.column(c).chunk(0) for c in table.column_names}
+    status = column["status"].fill_null("missing")
+    return {**{c: column[c] for c in ("area_id", "period", "period_end")},
+            **{c: column[c].fill_null(np.nan).to_numpy(zero_copy_only=False) for c in _NUMBER_COLS},
+            "status": status, "ok": pc.equal(status, "ok").to_numpy(zero_copy_only=False),
+            "version_id": column["version_id"].to_numpy()}
+
+
+def _positions_in(keys: pa.Array, among: pa.Array) -> np.ndarray:
+    """Each key's position in `among` (-1 where absent), in Arrow: no Python string per key."""
+    return pc.index_in(keys, value_set=among).fill_null(-1).to_numpy(zero_copy_only=False)
 
 
 def _no_rows() -> pd.DataFrame:
@@ -368,7 +488,8 @@ def _base_grid(atlas: Atlas, set_id: str) -> dict[str, np.ndarray]:
     def read() -> dict[str, np.ndarray]:
         frame = atlas.store.query("SELECT area_id, name, parent_id, unassigned FROM base_areas WHERE set_id = ? "
                                   "ORDER BY area_id", [set_id])
-        return {"area_id": frame["area_id"].to_numpy(dtype=object), "name": frame["name"].to_numpy(dtype=object),
+        return {"area_id": frame["area_id"].to_numpy(dtype=object),
+                "area_arrow": pa.array(frame["area_id"], pa.string()), "name": frame["name"].to_numpy(dtype=object),
                 "parent_id": frame["parent_id"].astype(object).where(frame["parent_id"].notna(), None)
                 .to_numpy(dtype=object), "unassigned": frame["unassigned"].to_numpy(dtype=bool)}
     return atlas.cached(("base_grid", set_id), read)
@@ -496,17 +617,27 @@ def _upper_series(atlas: Atlas, viewer: Principal, ind: Indicator) -> _Upper:
 
 
 def _read_upper(atlas: Atlas, viewer: Principal, ind: Indicator) -> _Upper:
-    frame = _level_rows(atlas, viewer, ind, None, _UPPER_LEVELS)
-    frame = frame.sort_values(["level", "area_id", "period"], kind="stable", ignore_index=True)
+    """`_upper_columns` as `_Upper` keeps them: by level, area and period, text as sorted codes.
+
+    Straight from the arrays: a DataFrame of them (pandas' Arrow strings made one by one) and its sort cost
+    as much as the aggregation."""
+    rows = _upper_columns(atlas, viewer, ind)
     codes, values = {}, {}
     for c in (*_TEXT_COLS, "level"):
-        codes[c], uniques = pd.factorize(frame[c], sort=True)  # sorted: codes order as the values do
+        code, uniques = pd.factorize(rows[c], sort=True)  # sorted: codes order as the values do
         values[c] = np.append(np.asarray(uniques, dtype=object), None)  # code -1 (a missing value) → None
-        codes[c] = codes[c].astype(np.int16 if len(uniques) < 2 ** 15 - 1 else np.int32)
-    numbers = {c: frame[c].to_numpy(dtype=float) for c in _NUMBER_COLS}
-    cell = frame["has_cell"].to_numpy(dtype=bool)
-    at = {key: rows[cell[rows]].astype(np.int32)
-          for key, rows in frame.groupby(["level", "area_id"], sort=False).indices.items()}
+        codes[c] = code.astype(np.int16 if len(uniques) < 2 ** 15 - 1 else np.int32)
+    order = np.lexsort((codes["period"], codes["area_id"], codes["level"]))  # stable, as the codes order
+    codes = {c: code[order] for c, code in codes.items()}
+    numbers = {c: rows[c][order].astype(float) for c in _NUMBER_COLS}
+    cell = rows["has_cell"][order].astype(bool)
+    key = codes["level"].astype(np.int64) * (len(values["area_id"]) + 1) + codes["area_id"]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.empty(0, dtype=np.intp)
+    at = {}
+    for start, end in zip(starts, [*starts[1:], len(key)]):
+        positions = np.arange(start, end)
+        at[(values["level"][codes["level"][start]], values["area_id"][codes["area_id"][start]])] = \
+            positions[cell[start:end]].astype(np.int32)
     nbytes = (sum(a.nbytes for a in (*codes.values(), *numbers.values(), *at.values()))
               + sum(len(str(v)) + 64 for u in values.values() for v in u) + 200 * len(at))
     return _Upper(codes, values, numbers, at, nbytes)
