@@ -561,6 +561,23 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "The field 'file' is missing (the grid's geodata file); attach it"),
     "api_valid_from": ("valid_from als Datum JJJJ-MM-TT angeben, z. B. 2027-01-01",
                        "Give valid_from as a date YYYY-MM-DD, e.g. 2027-01-01"),
+    "api_upload_file_missing": ("Feld 'file' fehlt (multipart/form-data); hängen Sie die Datei an",
+                                "The field 'file' is missing (multipart/form-data); attach the file"),
+    "api_bad_date": ("Datum als JJJJ-MM-TT angeben, z. B. 2026-03-31", "Give the date as YYYY-MM-DD, e.g. 2026-03-31"),
+    "api_admins_boundaries": ("Nur die Administration lädt Gebietsgrenzen hoch", "Only admins upload boundaries"),
+    "api_admins_grids": ("Nur die Administration legt Planungsraster an", "Only admins add planning grids"),
+    "api_too_deep": ("Der JSON-Inhalt ist zu tief verschachtelt; senden Sie ein flaches JSON-Objekt, z. B. "
+                     '{{"to": "internal"}}', 'The JSON is nested too deeply; send a flat JSON object, e.g. '
+                     '{{"to": "internal"}}'),
+    "api_bad_callback": ("Ungültige Anfrage an die Oberfläche; laden Sie die Seite neu",
+                         "Malformed request from the page; reload the page"),
+    "api_disk_full": ("Auf dem Server ist kein Speicherplatz mehr frei; es wurde nichts gespeichert. Bitte die "
+                      "Administration informieren und es danach erneut versuchen.",
+                      "The server's disk is full; nothing was stored. Tell the administrator and try again "
+                      "afterwards."),
+    "api_bad_period": ("period: 2024, 2024-Q3 oder 2024-06", "period: 2024, 2024-Q3 or 2024-06"),
+    "api_compare_areas": ("area=KEY: 1 bis 6 bekannte Gebiete angeben", "area=KEY: give 1 to 6 known area keys"),
+    "api_bad_tolerance": ("tolerance: eine Zahl ≥ 0", "tolerance: a number ≥ 0"),
     "cw_outside_parent": ("Basisgebiet {base}: keine Fläche des Rasters liegt in seinem übergeordneten Gebiet "
                           "{parent}", "Base area {base}: no area of the grid lies in its parent area {parent}"),
     "cw_encoding": ("Die Datei ist nicht UTF-8-kodiert; speichern Sie sie als CSV UTF-8",
@@ -679,6 +696,23 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "Token {id} revoked; it is refused from now on."),
     "adm_now_public": ("{id} ist jetzt öffentlich sichtbar (sobald Versionen öffentlich sind).",
                        "{id} is now publicly visible (once versions are public)."),
+    # why auth refused an account or token change (auth/users.py, auth/tokens.py say it in English)
+    "adm_ue_password": ("Das Passwort braucht mindestens {n} Zeichen.", "The password needs at least {n} characters."),
+    "adm_ue_role": ("Unbekannte Rolle {role}; möglich sind {roles}.", "Unknown role {role}; possible: {roles}."),
+    "adm_ue_departments": ("Unbekannte Fachämter {unknown}; bekannt sind {known}.",
+                           "Unknown departments {unknown}; known: {known}."),
+    "adm_ue_steward_department": ("Ein Konto der Datenpflege braucht mindestens ein Fachamt.",
+                                  "A steward needs at least one department."),
+    "adm_ue_username": ("Kontonamen haben 2 bis 64 Zeichen: a–z, 0–9, '.', '_' oder '-', am Anfang ein Buchstabe "
+                        "oder eine Ziffer.", "Account names have 2 to 64 characters: a–z, 0–9, '.', '_' or '-', "
+                        "starting with a letter or digit."),
+    "adm_ue_exists": ("Das Konto {name} gibt es schon.", "The account {name} exists already."),
+    "adm_ue_no_active_account": ("Kein aktives Konto {name}.", "No active account {name}."),
+    "adm_ue_expiry_past": ("Das Ablaufdatum liegt in der Vergangenheit.", "The expiry lies in the past."),
+    "adm_ue_partner_scope": ("Ein Partnerzugang nennt mindestens einen Indikator oder ein Thema und eine Ebene.",
+                             "A partner token names at least one indicator or domain and one level."),
+    "adm_ue_partner_expiry": ("Ein Partnerzugang braucht ein Ablaufdatum.", "A partner token needs an expiry date."),
+    "adm_ue_no_token": ("Kein aktiver Token {id}.", "No active token {id}."),
     "up_noted": ("Vorgemerkt: {ids}. Jetzt die Datei hochladen; geprüft wird beides zusammen.",
                  "Noted: {ids}. Now upload the file; both are checked together."),
     "up_summary": ("{file}: {n} Werte; {indicators} {titles}; {periods} {labels}",

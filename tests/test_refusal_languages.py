@@ -9,8 +9,10 @@ fell back to a fixed string, or to the other language, fails.
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ import pytest
 from atlas.i18n import STRINGS
 from atlas.messages import Message
 from atlas.services import indices
+from auth.users import UserError
 from tests.conftest import fresh_client, login, writer
 from tests.dash_requests import callback_payload, find_output
 from tests.test_languages import _data_words, foreign, open_page
@@ -169,3 +172,112 @@ def test_the_apis_own_refusals_speak_the_callers_language(dash_app, path, status
         resp = client.get(path + lang)
         assert resp.status_code == status
         assert resp.get_json() == {"error": code, "message": STRINGS[key][index]}
+
+
+# ------------------------------------------------------------------ once 'Deutsch / English' in one string
+def assert_said(resp, status: int, code: str, message: Message, lang: str) -> None:
+    """One refusal: its status and code unchanged, its text the catalogue's in `lang` and nothing of the other."""
+    assert (resp.status_code, resp.get_json()) == (status, {"error": code, "message": message.text(lang)})
+    assert message.text("de") != message.text("en")
+
+
+@pytest.mark.parametrize("path,status,code,message", [
+    ("/api/v1/similar?area=0101&indicators=sgb2_quote&tolerance=viel", 400, "bad_tolerance",
+     Message("api_bad_tolerance")),
+    ("/api/v1/profile?area=0101&period=2024-Q9", 400, "bad_period", Message("api_bad_period")),
+    ("/api/v1/compare?indicator=sgb2_quote&area=gibtesnicht", 400, "missing_area", Message("api_compare_areas")),
+    ("/api/v1/templates?indicator=sgb2_quote&format=pdf", 400, "bad_format",
+     Message("api_bad_format", allowed=["csv-de", "xlsx"])),
+    ("/api/v1/audit?from=gestern", 400, "bad_date", Message("api_bad_date")),
+])
+def test_argument_errors_speak_the_callers_language(dash_app, path, status, code, message):
+    """The API's and the workflow's argument errors said 'Deutsch / English' in one string."""
+    admin, _ = writer(dash_app, "admin")
+    for suffix, lang in (("", "de"), ("&lang=de", "de"), ("&lang=en", "en")):
+        assert_said(admin.get(path + suffix), status, code, message, lang)
+
+
+def test_the_workflows_refusals_speak_the_callers_language(dash_app):
+    """A missing upload file; a steward's boundary or grid file (admins only: auth decides, the words come from
+    the catalogue, not from boundary_upload's German or grid_upload's 'Deutsch / English')."""
+    steward, token = writer(dash_app, "sozialamt")
+    assert_both_languages(steward, token, "/api/v1/uploads", {}, 400, "missing_file",
+                          Message("api_upload_file_missing"))
+    for path, form, message in (
+            ("/api/v1/boundaries", {"valid_from": "2030-01-01", "key_col": "id", "name_col": "name"},
+             Message("api_admins_boundaries")),
+            ("/api/v1/grids", {"grid_id": "raster", "key_col": "id", "name_col": "name"},
+             Message("api_admins_grids"))):
+        for suffix, lang in (("", "de"), ("?lang=de", "de"), ("?lang=en", "en")):
+            resp = steward.post(path + suffix, data={**form, "file": (io.BytesIO(b"{}"), "gebiete.geojson")},
+                                headers={"X-CSRFToken": token}, content_type="multipart/form-data")
+            assert_said(resp, 403, "forbidden", message, lang)
+
+
+def test_refusals_of_malformed_requests_speak_the_callers_language(dash_app):
+    """JSON nested too deeply and a callback body no page sends (Dash's renderer sends no ?lang=: German)."""
+    steward, token = writer(dash_app, "sozialamt")
+    deep = "[" * 100_000 + "]" * 100_000
+    for suffix, lang in (("", "de"), ("?lang=en", "en")):
+        resp = steward.post("/api/v1/register/goals" + suffix, data=deep, content_type="application/json",
+                            headers={"X-CSRFToken": token})
+        assert_said(resp, 400, "too_deep", Message("api_too_deep"), lang)
+        resp = steward.post("/_dash-update-component" + suffix, json={"output": 1})
+        assert_said(resp, 400, "bad_callback", Message("api_bad_callback"), lang)
+
+
+def auth_refusals(atlas) -> list[UserError]:
+    """Every refusal auth words itself (auth/users.py, auth/tokens.py), raised for real."""
+    from auth.permissions import Scope
+    users, tokens, pw = atlas.users, atlas.tokens, "lang-genug-2026"
+    past, future = datetime(2000, 1, 1), atlas.clock.now() + timedelta(days=30)
+    attempts = [lambda: users.add("neu.konto", "internal", [], "kurz", actor="t"),
+                lambda: users.add("neu.konto", "chef", [], pw, actor="t"),
+                lambda: users.add("neu.konto", "steward", ["mondamt"], pw, actor="t"),
+                lambda: users.add("neu.konto", "steward", [], pw, actor="t"),
+                lambda: users.add("?", "internal", [], pw, actor="t"),
+                lambda: users.add("intern", "internal", [], pw, actor="t"),
+                lambda: users.set_password("niemand", pw, actor="t"),
+                lambda: tokens.add("niemand", "x", actor="t"),
+                lambda: tokens.add("intern", "x", actor="t", expires_at=past),
+                lambda: tokens.add("intern", "x", actor="t", expires_at=future, scope=Scope()),
+                lambda: tokens.add("intern", "x", actor="t",
+                                   scope=Scope(indicators=frozenset({"sgb2_quote"}), levels=frozenset({"ortsteil"}))),
+                lambda: tokens.revoke("ffffffff", actor="t")]
+    refusals = []
+    for attempt in attempts:
+        with pytest.raises(UserError) as caught:
+            attempt()
+        refusals.append(caught.value)
+    return refusals
+
+
+def test_every_refusal_of_auth_is_said_in_the_admin_pages_language(scratch_atlas):
+    """auth has no catalogue (it imports no atlas code) and words its refusals in English; the admin page once
+    showed 'Nicht gespeichert: the password must have at least 12 characters'. Each is a catalogue message
+    now, and a refusal auth gains without one fails here (its raise sites are counted)."""
+    from atlas.web.pages.admin import USER_ERRORS, user_error_reason
+    raised = sum(path.read_text(encoding="utf-8").count("raise UserError(") for path in (ROOT / "auth").glob("*.py"))
+    refusals = auth_refusals(scratch_atlas)
+    assert len(refusals) == raised == len(USER_ERRORS)
+    reasons = [user_error_reason(exc) for exc in refusals]
+    assert [r.key for r in reasons if isinstance(r, Message)] == [key for _, key in USER_ERRORS], \
+        [str(exc) for exc, r in zip(refusals, reasons) if not isinstance(r, Message)]
+    for reason in reasons:
+        assert reason.text("de") != reason.text("en")
+        assert foreign([reason.text("de")], "de", ["intern", "niemand", "neu.konto"]) == [], reason.text("de")
+        assert foreign([reason.text("en")], "en", ["intern", "niemand", "neu.konto"]) == [], reason.text("en")
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_admin_page_says_auths_refusal_in_the_pages_language(scratch_app, lang):
+    from auth.users import MIN_PASSWORD
+    from tests.test_leaks import admin_action
+    client = fresh_client(scratch_app)
+    login(client, "admin")
+    values, _ = open_page(scratch_app, client, "/admin", lang)
+    payload = admin_action(scratch_app, "add", {**values, "adm-new-name.value": "neu.konto",
+                                                "adm-new-role.value": "internal", "adm-new-password.value": "kurz"})
+    body = client.post("/_dash-update-component", json=payload).get_json()
+    expected = Message("adm_not_saved", exc=Message("adm_ue_password", n=MIN_PASSWORD))
+    assert body["response"]["adm-message"]["children"] == expected.text(lang)

@@ -101,8 +101,7 @@ def _nested_too_deep(_exc) -> Response:
     App-wide, since every JSON body meets the same parser: the API, the
     workflow's form fields and Dash's callback dispatch.
     """
-    return error_response(400, "too_deep", "Der JSON-Inhalt ist zu tief verschachtelt; senden Sie ein flaches "
-                                           "JSON-Objekt, z. B. {\"to\": \"internal\"} / JSON nested too deeply")
+    return error_response(400, "too_deep", Message("api_too_deep"))
 
 
 def _dependency(item) -> bool:
@@ -129,8 +128,7 @@ def _dash_dispatch_shape() -> Response | None:
     if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
         return None
     if not dash_body_ok(request.get_json(silent=True)):
-        return error_response(400, "bad_callback", "Ungültige Anfrage an die Oberfläche; laden Sie die Seite neu / "
-                                                   "malformed callback request")
+        return error_response(400, "bad_callback", Message("api_bad_callback"))
     return None
 
 
@@ -142,10 +140,7 @@ def _disk_full(exc: OSError) -> Response:
     upload once there is room. Logged as an error: the administrator must act.
     """
     log.error("disk full while writing: %s (%s %s)", exc, request.method, request.path)
-    return error_response(507, "disk_full",
-                          "Auf dem Server ist kein Speicherplatz mehr frei; es wurde nichts gespeichert. Bitte die "
-                          "Administration informieren und es danach erneut versuchen. / The server's disk is full; "
-                          "nothing was stored. Tell the administrator and try again afterwards.")
+    return error_response(507, "disk_full", Message("api_disk_full"))
 
 
 @api.app_errorhandler(Exception)
@@ -164,8 +159,7 @@ def _callback_given_what_no_page_sends(exc: Exception) -> Response:
         return _disk_full(exc)
     if request.path.endswith("/_dash-update-component"):
         log.warning("callback request refused: %s: %s", type(exc).__name__, exc, exc_info=True)
-        return error_response(400, "bad_callback", "Ungültige Anfrage an die Oberfläche; laden Sie die Seite neu / "
-                                                   "malformed callback request")
+        return error_response(400, "bad_callback", Message("api_bad_callback"))
     current_app.log_exception(sys.exc_info())
     return InternalServerError(original_exception=exc)
 
@@ -360,7 +354,7 @@ def profile() -> Response:
     try:
         prof = profiles.profile(atlas, viewer, area, request.args.get("period") or None)
     except ValueError:
-        return error_response(400, "bad_period", "period: 2024, 2024-Q3 oder 2024-06 / expected 2024, 2024-Q3 or 2024-06")
+        return error_response(400, "bad_period", Message("api_bad_period"))
     if prof is None:
         return error_response(404, "area_not_found", Message("api_area_not_found"))
     notes = note_service.for_profile(atlas, viewer, prof, lang)
@@ -526,7 +520,7 @@ def compare() -> Response:
     if not any(queries.get_indicator(atlas, viewer, i) for i in ids):
         return not_found()
     if rows.empty:
-        return error_response(400, "missing_area", "area=KEY (1–6 bekannte Gebiete) / 1–6 known area keys")
+        return error_response(400, "missing_area", Message("api_compare_areas"))
     fmt, lang = request.args.get("format", "json"), norm_lang(request.args.get("lang"))
     if fmt == "csv":
         return _compare_csv(rows, request.args.getlist("area"), request.args.get("period") or None)
@@ -755,7 +749,7 @@ def similar() -> Response:
     try:
         tolerance = float(request.args["tolerance"]) if request.args.get("tolerance") else None
     except ValueError:
-        return error_response(400, "bad_tolerance", "tolerance: eine Zahl ≥ 0 / a number ≥ 0")
+        return error_response(400, "bad_tolerance", Message("api_bad_tolerance"))
     method = request.args.get("method") or "range"
     if method not in comparison.SIMILAR_METHODS:
         return error_response(400, "bad_method", Message("api_bad_method"))

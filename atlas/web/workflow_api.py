@@ -51,8 +51,7 @@ from auth.permissions import may_administer, may_upload
 
 log = logging.getLogger(__name__)
 workflow = Blueprint("workflow", __name__)
-BUSY = ("Gerade werden zu viele Dateien geprüft; bitte versuchen Sie es in einer Minute erneut. / "
-        "Too many files are being checked; please try again in a minute.")
+BUSY = Message("chk_busy")  # too many files in the check: said in the caller's ?lang=
 
 
 def _writer_guard() -> Response | None:
@@ -102,7 +101,7 @@ def upload() -> Response:
     atlas, viewer = current_atlas(), current_principal()
     file = request.files.get("file")
     if file is None:
-        return error_response(400, "missing_file", "Feld 'file' fehlt (multipart/form-data) / field 'file' missing")
+        return error_response(400, "missing_file", Message("api_upload_file_missing"))
     try:
         mapping, definitions = _json_field("mapping"), _json_field("new_indicators")
     except ValueError as exc:
@@ -287,8 +286,10 @@ def boundaries_upload() -> Response:
                                     valid_from, set_id, label, form.get("layer") or None,
                                     bands_from=atlas.settings.canvas_from_areas,
                                     tiles_from=atlas.settings.tiles_from_areas)
-    except PermissionError as exc:
-        return error_response(403, "forbidden", str(exc))
+    except PermissionError as exc:  # boundary_upload's one refusal (admins only), in the caller's ?lang=
+        if exc.errno is not None:  # the file system's, not that refusal
+            raise
+        return error_response(403, "forbidden", Message("api_admins_boundaries"))
     except (BoundaryError, ValueError) as exc:
         return _refused(_problems(exc))
     return _boundaries_added(atlas, viewer, result)
@@ -313,8 +314,10 @@ def grid_upload() -> Response:
         result = store_uploaded_grid(atlas, viewer, file.read(), uploads.safe_file_name(file.filename), spec,
                                      weights.read() if weights else None,
                                      read_points(points.read()) if points else None)
-    except PermissionError as exc:
-        return error_response(403, "forbidden", str(exc))
+    except PermissionError as exc:  # grid_upload's one refusal (admins only), in the caller's ?lang=
+        if exc.errno is not None:  # the file system's, not that refusal
+            raise
+        return error_response(403, "forbidden", Message("api_admins_grids"))
     except (BoundaryError, ValueError) as exc:
         return _refused(_problems(exc))
     atlas.audit.record(viewer.name, "grid_added", result["grid"],
@@ -398,8 +401,7 @@ def template() -> Response:
     """The delivery template of one indicator: its department's stewards and admins; others get 'not found'."""
     fmt = request.args.get("format") or "csv-de"
     if fmt not in templates.TEMPLATE_FORMATS:
-        return error_response(400, "bad_format", f"format muss {' oder '.join(templates.TEMPLATE_FORMATS)} sein / "
-                                                 f"format must be one of {', '.join(templates.TEMPLATE_FORMATS)}")
+        return error_response(400, "bad_format", Message("api_bad_format", allowed=list(templates.TEMPLATE_FORMATS)))
     built = templates.build(current_atlas(), current_principal(), request.args.get("indicator", ""), fmt)
     if built is None:
         return not_found()
@@ -421,7 +423,7 @@ def audit_log() -> Response:
         where = audit_trail.Filter(args.get("actor", ""), args.get("action", ""), args.get("indicator", ""),
                                    _optional_date(args.get("from")), _optional_date(args.get("to")))
     except ValueError as exc:
-        return error_response(400, "bad_date", str(exc))
+        return error_response(400, "bad_date", exc.args[0])  # its catalogue message in the caller's ?lang=
     if args.get("format") == "csv":
         resp = Response(audit_trail.to_csv(audit_trail.entries(atlas, viewer, where, limit=None)),
                         mimetype="text/csv; charset=utf-8")
@@ -441,4 +443,4 @@ def _optional_date(text: str | None):
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError("Datum als JJJJ-MM-TT angeben, z. B. 2026-03-31 / date as YYYY-MM-DD") from None
+        raise ValueError(Message("api_bad_date")) from None
