@@ -60,3 +60,18 @@ def test_every_place_that_names_a_department_uses_the_fallback(german_only):
     assert ONLY_GERMAN in pictures.marking(atlas, restricted, "en")
     data = export.collect(atlas, admin, export.ExportRequest(("hze_quote",), ("2024",), fmt="xlsx", lang="en"))
     assert dict(export.metadata_items(data))["Department"] == ONLY_GERMAN
+
+
+@pytest.mark.parametrize("path,user", [("/admin", "admin"), ("/upload", "jugendamt")])
+def test_the_staff_pages_name_an_organisation_without_an_english_name(german_only, path, user):
+    """The admin page's accounts and department choices, and the upload page's new-indicator form, looked the
+    name up as names[lang]: an English page failed on an organisation named only in German."""
+    from atlas.web.app import create_app
+    from tests.conftest import fresh_client, login
+    from tests.test_languages import open_page
+    app = create_app(atlas=german_only)
+    client = fresh_client(app)
+    login(client, user)
+    texts: list[str] = []
+    open_page(app, client, path, "en", texts)
+    assert any(ONLY_GERMAN in text for text in texts), path

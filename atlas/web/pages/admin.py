@@ -43,7 +43,7 @@ def _denied() -> html.Div:
 
 
 def users_table(atlas: Atlas) -> html.Div:
-    dept = {k: v[viewer_lang()] for k, v in atlas.departments.items()}
+    dept = {k: atlas.department_name(k, viewer_lang()) for k in atlas.departments}
     rows = [{"username": u.username, "role": tr(f"role_{u.role}"),
              "departments": ", ".join(dept.get(d, d) for d in u.departments), "grants": ", ".join(u.grants),
              "status": tr("disabled") if u.disabled else tr("active")} for u in atlas.users.all().values()]
@@ -262,7 +262,7 @@ def user_error_reason(exc: UserError) -> Message | str:
 def _options(atlas: Atlas) -> dict:
     return {
         "roles": [{"label": tr(f"role_{r}"), "value": r} for r in ROLES],
-        "departments": [{"label": v[viewer_lang()], "value": k} for k, v in atlas.departments.items()],
+        "departments": [{"label": atlas.department_name(k, viewer_lang()), "value": k} for k in atlas.departments],
         "restricted": [{"label": i.title(viewer_lang()), "value": i.id} for i in atlas.indicators
                        if i.visibility == "restricted"],
         "users": [{"label": u, "value": u} for u in atlas.users.all()],
