@@ -129,3 +129,64 @@ def plain_rows(frame: pd.DataFrame) -> pd.DataFrame:
     for c in queries._NUMBER_COLS:
         out[c] = frame[c].astype(float).round(9)
     return out
+
+
+def assert_same_many(atlas, viewer, pairs, levels, keys) -> int:
+    """The keys' lean rows against the one query cut to the keys (`_many_level_rows(..., keys)`)."""
+    inds = {i: atlas.indicator_by_id[i] for i, _ in pairs}
+    got = queries._keys_level_rows(atlas, viewer, inds, pairs, levels, keys)
+    want = queries._many_level_rows(atlas, viewer, inds, pairs, levels, keys)
+    order = ["level", "indicator_id", "period", "area_id", "set_id"]
+
+    def same(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame[queries._MANY_COLS].sort_values(order, kind="stable", ignore_index=True)
+        out = frame.astype(object).where(frame.notna(), None)
+        for c in queries._NUMBER_COLS:
+            out[c] = frame[c].astype(float).round(9)
+        return out
+    pd.testing.assert_frame_equal(same(got), same(want))
+    # and in the query's order: level as asked, indicator, period, key
+    assert list(zip(got["level"], got["indicator_id"], got["period"], got["area_id"])) == \
+        list(zip(want["level"], want["indicator_id"], want["period"], want["area_id"]))
+    return len(want)
+
+
+@pytest.mark.parametrize("viewer", [ANONYMOUS, STEWARD, ADMIN], ids=lambda v: v.role)
+def test_compared_areas_rows_equal_the_one_query(atlas, viewer):
+    """Six areas of any level, their parents and the territory, for four indicators at a period each: every
+    period of the demo (both boundary sets, gaps), as the compare page's table asks."""
+    import random
+    rng = random.Random(14)
+    visible = [i.id for i in atlas.indicators if queries.get_indicator(atlas, viewer, i.id) is not None]
+    levels = territory.level_ids(atlas)
+    every_key = sorted({k for lv in levels for s in queries.boundary_sets(atlas)["set_id"]
+                        for k in queries.areas(atlas, lv, s)["area_id"]})
+    rows = met_gap = 0
+    for _ in range(25):
+        chosen = rng.sample(visible, 4)
+        pairs = [(i, rng.choice(queries.periods(atlas, viewer, i))) for i in chosen]
+        base = queries._level_rows(atlas, viewer, atlas.indicator_by_id[pairs[0][0]], pairs[0][1],
+                                   territory.base_level(atlas))
+        gaps = sorted(base.loc[base["status"] != "ok", "area_id"])  # gaps and withheld cells, where there are
+        keys = rng.sample(every_key, 6) + rng.sample(gaps, min(2, len(gaps)))
+        rows += assert_same_many(atlas, viewer, pairs, rng.sample(levels, rng.randint(1, len(levels))), keys)
+        met_gap += bool(gaps)
+    assert rows > 100 and met_gap >= 3
+
+
+def test_five_level_compared_rows_equal_the_one_query(tmp_path, monkeypatch):
+    import random
+    from bench import workloads
+    monkeypatch.setattr(workloads, "WORK", tmp_path)
+    five = workloads.build_territory(workloads.TERRITORY_SMOKE)
+    rng = random.Random(5)
+    levels = territory.level_ids(five)
+    set_id = queries.current_set(five)
+    rows = 0
+    for viewer in (ANONYMOUS, ADMIN):
+        for _ in range(10):
+            chosen = rng.sample([i.id for i in five.indicators], 3)
+            pairs = [(i, rng.choice(queries.periods(five, viewer, i))) for i in chosen]
+            keys = [rng.choice(list(queries.areas(five, lv, set_id)["area_id"])) for lv in levels]
+            rows += assert_same_many(five, viewer, pairs, levels, keys)
+    assert rows > 50
