@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from atlas.formatting import format_number, format_value, format_values
+from atlas.messages import Message, number
 from atlas.periods import period_end, period_label
 
 
@@ -30,6 +31,15 @@ def test_negative_numbers_carry_the_real_minus_sign_in_both_languages(lang):
                  format_values(np.array([-9.2]), np.array(["ok"], dtype=object), 1, "", lang)[0]):
         assert text.startswith("\u2212") and "-" not in text, text
     assert format_number(-0.04, 1, lang) == format_number(0.0, 1, lang)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_numbers_in_messages_carry_the_same_minus_sign(lang):
+    """A check or refusal message's numbers (atlas.messages renders its own whole numbers) match the page's."""
+    text = Message("api_bad_q", limit=-1234).text(lang)
+    assert "\u22121" in text and "-" not in text, text
+    assert Message("api_bad_q", limit=number(-2.5, 1)).text(lang).count("\u2212") == 1
+    assert Message("api_bad_q", limit=-1e-9).text(lang) == Message("api_bad_q", limit=0.0).text(lang)
 
 
 def test_values_distinguish_zero_missing_and_suppressed():
