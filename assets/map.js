@@ -141,10 +141,10 @@ window.ortsatlas = window.ortsatlas || {};
       return layers[i];
     },
     // Restyle the areas from a map answer's hideout before Dash's renderer has worked through the answer
-    // (assets/switch.js, as the answer arrives; the same colours follow through dash-leaflet). Not for a
-    // level drawn from tiles (assets/tiles.js colours those).
+    // (assets/switch.js, as the answer arrives; the same colours follow through dash-leaflet). A level drawn
+    // from tiles is repainted by assets/tiles.js, each loaded tile once.
     paint: function (hideout) {
-      if (ns.tiles && ns.tiles.active()) { return false; }
+      if (ns.tiles && ns.tiles.active()) { return ns.tiles.paint(hideout); }
       Object.keys(layers).forEach(function (i) {
         const layer = layers[i];
         if (layer._map && layer.setStyle) { layer.setStyle(ns.map.style(layer.feature, {hideout: hideout})); }

@@ -17,7 +17,16 @@
  *    the map's answers are small (PREFETCH_MAX_BYTES each, the last one measured) and the list short;
  *    each is an ordinary request the server answers with the viewer's rights; forgotten after a choice.
  * 3. Any map answer Dash asked for (the desktop dropdown's too) is painted as it arrives, when it answers
- *    the newest map request and keeps the geometry; Dash applies the same colours after its own work.
+ *    the newest map request and keeps the geometry; Dash applies the same colours after its own work. A map
+ *    drawn from tiles is painted too (assets/tiles.js, each loaded tile once; Dash's same colours later cost
+ *    no second paint).
+ * 4. The desktop dropdown sends ahead too (issue 19: at 11,000 areas Dash's renderer spent ~210-370 ms per
+ *    switch before the map's answer was even painted). Dash 4's dcc.Dropdown lists its options as
+ *    <label role=option> around a radio input carrying the value, in a popover the dropdown's button names
+ *    (aria-controls). A press on an option (pointerdown), its click, Enter on an option or in the search box
+ *    sends the map's request for that value at once; Dash's own request, when it comes, is the same request
+ *    and takes that answer, which is painted as in 3. as it arrives: only because Dash asked for it (so a
+ *    press that does not become a choice paints nothing), and only the newest map request's answer.
  * The server sees the same requests as without this file; nothing here decides what a viewer may see.
  * Loaded after map.js (assets load by name), so it wraps map.js's fetch, which keeps answers for meeting mode.
  */
@@ -72,9 +81,22 @@ window.ortsatlas = window.ortsatlas || {};
     });
   }
 
+  // Resolves after the next frame has been drawn (or FRAME_MS at the latest: a hidden page draws no frames).
+  const FRAME_MS = 100;
+  function afterFrame() {
+    return new Promise(function (resolve) {
+      requestAnimationFrame(function () { setTimeout(resolve, 0); });
+      setTimeout(resolve, FRAME_MS);
+    });
+  }
+
+  // Paint a map answer as it arrives (3.); resolves once Dash may have it: when painted, after the next frame,
+  // so Dash's renderer work on the same answer (~200-300 ms at 11,000 areas) does not hold up the recoloured
+  // map's frame, as the touch picker tells Dash only after its paint (2.).
   function paintEarly(response, which) {
-    read(response).then(function (answer) {
-      if (which === newest) { paint(answer); }  // a newer request's answer will follow
+    return read(response).then(function (answer) {
+      // A newer request's answer will follow.
+      return which === newest && paint(answer) ? afterFrame() : null;
     }).catch(function () { /* Dash reports a broken answer itself */ });
   }
 
@@ -96,8 +118,12 @@ window.ortsatlas = window.ortsatlas || {};
       newest += 1;
       const which = newest;
       return answer.then(function (response) {
-        if (!matched && response.ok && response.status === 200) { paintEarly(response.clone(), which); }
-        return response.clone();  // the early answer may be shared: every reader gets its own copy
+        // A touch choice painted its answer before telling Dash (2.); every other answer is painted here.
+        const given = function () { return response.clone(); };  // the early answer may be shared: each reader a copy
+        if (!(matched && ahead.painted) && response.ok && response.status === 200) {
+          return paintEarly(response.clone(), which).then(given);
+        }
+        return given();
       });
     };
     switching.oaSwitch = true;
@@ -107,15 +133,28 @@ window.ortsatlas = window.ortsatlas || {};
       return plain(template.url, Object.assign({}, template.init, {body: JSON.stringify(body)}));
     };
 
-    // Send the map's request for `value` now, ahead of Dash's own (see 2. above); its answer, or null.
+    // Send the map's request for `value` now, ahead of Dash's own (see 2. above); its answer, or null. The same
+    // request already sent ahead and not yet taken by Dash is not sent again (a press, then its click: 4.).
     ns.sendAhead = function (id, value) {
       const body = requestFor(id, value);
       if (!body) { return null; }
       const key = keyOf(body);
+      if (early && early.key === key && performance.now() - early.at < AHEAD_MS) { return early.answer; }
       const kept = performance.now() - prefetchedAt < PREFETCH_MS ? prefetched.get(key) : undefined;
       prefetched = new Map();  // the page's state changes with this choice
-      early = {key: key, answer: kept || ask(body), at: performance.now()};
-      return early.answer;
+      const entry = {key: key, answer: kept || ask(body), at: performance.now(), painted: false};
+      // A failed early answer is forgotten, so Dash's own request, if it comes later, is sent afresh.
+      const forget = function () { if (early === entry) { early = null; } };
+      entry.answer.then(function (response) { if (!response.ok) { forget(); } }, forget);
+      early = entry;
+      return entry.answer;
+    };
+
+    // Whether `id`.value is an input of the map's callback (so a choice there changes the map's request).
+    ns.movesMap = function (id) {
+      return !!template && (template.body.inputs || []).some(function (e) {
+        return e && e.id === id && e.property === 'value';
+      });
     };
 
     // The answers for every other option of a picker whose list is being opened (2a. above).
@@ -155,12 +194,14 @@ window.ortsatlas = window.ortsatlas || {};
     };
     const ahead = ns.sendAhead ? ns.sendAhead(id, value) : null;
     if (!ahead) { tell(); return; }
+    const entry = early;
     setTimeout(tell, HOLD_MS);
     ahead.then(function (response) {
       return response.ok && response.status === 200 ? read(response.clone()) : null;
     }).then(function (answer) {
       // Painted, Dash is told after the next frame, so its work does not hold up the recoloured map's frame.
       if (mine === choices && !told && paint(answer)) {
+        if (entry) { entry.painted = true; }
         requestAnimationFrame(function () { setTimeout(tell, 0); });
       } else {
         tell();
@@ -197,6 +238,39 @@ window.ortsatlas = window.ortsatlas || {};
     const select = event.target;
     if (select instanceof HTMLSelectElement && select.dataset.for && ns.askAround) { ns.askAround(select); }
   });
+
+  // The desktop dropdown's option under an event (4. above): {id, value}, or null where the event is not on an
+  // option of a single-value dropdown that moves the map, or the option is disabled or already chosen.
+  function optionChosen(target) {
+    const option = target && target.closest ? target.closest('.dash-dropdown-content [role=option]') : null;
+    const input = option && option.querySelector('input[type=radio]');
+    // Chosen already by the page's state (aria-selected, not the radio's checked: a click checks it before it is seen).
+    if (!input || input.disabled || option.getAttribute('aria-selected') === 'true') { return null; }
+    const list = option.closest('.dash-dropdown-content');
+    const button = list && list.id ? document.querySelector('[aria-controls="' + CSS.escape(list.id) + '"]') : null;
+    if (!button || !button.id || !ns.movesMap || !ns.movesMap(button.id)) { return null; }
+    return {id: button.id, value: input.value};
+  }
+  // The option Enter in a dropdown's search box chooses: the first one listed (Dash takes the first match).
+  function searchChosen(target) {
+    if (!(target instanceof HTMLInputElement) || !target.classList.contains('dash-dropdown-search') || !target.value) {
+      return null;
+    }
+    const list = target.closest('.dash-dropdown-content');
+    return optionChosen(list && list.querySelector('[role=option][data-option-index="0"]'));
+  }
+  function aheadOf(choice) {
+    if (choice && ns.sendAhead) { ns.sendAhead(choice.id, choice.value); }
+  }
+  // Capturing on the document runs before React's own listeners (on the page's root), so the request leaves
+  // before Dash takes the value; only Dash's matching request lets its answer be painted (3.).
+  document.addEventListener('pointerdown', function (event) {
+    if (event.button === 0) { aheadOf(optionChosen(event.target)); }
+  }, true);
+  document.addEventListener('click', function (event) { aheadOf(optionChosen(event.target)); }, true);
+  document.addEventListener('keyup', function (event) {
+    if (event.key === 'Enter') { aheadOf(optionChosen(event.target) || searchChosen(event.target)); }
+  }, true);
 
   document.addEventListener('change', function (event) {
     const select = event.target;

@@ -28,7 +28,7 @@ window.ortsatlas = window.ortsatlas || {};
     L.Map.addInitHook(function () { maps.push(this); });
   }
   const state = {layer: null, url: null, map: null, hideout: {}, hover: null, tip: null, styles: null,
-                 painted: 0, labels: new Map(), lq: null, answered: false};
+                 painted: 0, labels: new Map(), lq: null, answered: false, look: null};
   const DASH = [4, 3];
 
   function explorerMap() {
@@ -342,11 +342,25 @@ window.ortsatlas = window.ortsatlas || {};
     L.Map.addInitHook(function () { const map = this; setTimeout(function () { early(map); }, 0); });
   }
 
+  // What of a hideout decides the areas' styles (not the labels or their address): a hideout painted early from
+  // the map's answer (`paint`, assets/switch.js) is not painted again when Dash hands the same colours to `sync`.
+  function lookOf(h) {
+    return JSON.stringify([h.cc, h.cls, h.col, h.mc, h.sc, h.sel]);
+  }
+  // Take a new hideout; true when its colours differ from the ones shown (the loaded tiles need a repaint).
+  function adopt(hideout) {
+    const h = hideout || {}, look = lookOf(h), changed = !state.answered || look !== state.look;
+    state.hideout = h;
+    state.look = look;
+    state.answered = true;
+    if (changed) { state.styles = null; }
+    return changed;
+  }
+
   ns.tiles = {
     // Called with the GeoJSON layer's hideout and data (a clientside callback of the explorer).
     sync: function (hideout, data, tries) {
-      const fresh = (hideout || {}) !== state.hideout;
-      if (fresh) { state.hideout = hideout || {}; state.styles = null; state.answered = true; }
+      const fresh = (hideout || {}) !== state.hideout && adopt(hideout);
       const nu = window.dash_clientside ? window.dash_clientside.no_update : null;
       if (!data || !data.tiles) { drop(); return nu; }
       const map = explorerMap();
@@ -365,6 +379,14 @@ window.ortsatlas = window.ortsatlas || {};
         state.map = map;
       });
       return nu;
+    },
+    // Paint the loaded tiles in a hideout's colours now, in one pass per tile, before Dash's renderer has worked
+    // through the answer that carries it (assets/map.js `paint`, called by assets/switch.js as the map's answer
+    // arrives); Dash's `sync` of the same colours later finds nothing to repaint. False when no tiled map is shown.
+    paint: function (hideout) {
+      if (!ns.tiles.active() || !hideout || typeof hideout !== "object") { return false; }
+      if (adopt(hideout)) { restyle(); state.painted += 1; }
+      return true;
     },
     // How often the loaded tiles were painted in a new hideout's colours: the bench and tests wait for it to
     // change after a switch (cheap, where reading 11,000 fills every frame was a part of what it measured).
