@@ -310,29 +310,27 @@ def _base_period_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: s
     if found is None:
         return _no_rows()
     versions = _readable_versions(atlas, viewer)[ind.id]
-    status = found["status"].to_numpy(zero_copy_only=False)
     sets: set[str] = set()
     ends = pc.unique(found["period_end"]).to_pylist()
     for vid in np.unique(found["version_id"]):  # each kept cell's set: its version's, else the one valid at its end
         named = versions.get(int(vid))
         sets.update([named] if named is not None else [s for end in ends for s in _sets_on(atlas, end)])
     parts = []
-    for set_id in sorted(sets):
+    for set_id in sorted(sets):  # in Arrow to the end: pandas then takes the text without a string per row
         grid = _base_grid(atlas, set_id)
         at = _positions_in(grid["area_arrow"], found["area_id"])
         keep = ~grid["unassigned"] | (at >= 0)
         at, has = at[keep], at[keep] >= 0
-        part = {"period": np.full(int(keep.sum()), period, dtype=object),
-                "set_id": np.full(int(keep.sum()), set_id, dtype=object),
-                **{c: grid[c][keep] for c in ("area_id", "name", "parent_id")}}
-        for c in _NUMBER_COLS:
-            part[c] = np.where(has, found[c][at], np.nan)
-        part["status"] = np.where(has, status[at], "missing").astype(object)
-        parts.append(part)
+        n, take, cell = int(keep.sum()), pa.array(np.where(has, at, 0)), pa.array(has)
+        parts.append(pa.table({
+            "period": pa.nulls(n, pa.string()).fill_null(period), "set_id": pa.nulls(n, pa.string()).fill_null(set_id),
+            **{c: grid["arrow"].column(c).filter(pa.array(keep)) for c in ("area_id", "name", "parent_id")},
+            **{c: pa.array(np.where(has, found[c][at], np.nan)) for c in _NUMBER_COLS},
+            "status": pc.if_else(cell, found["status"].take(take), pa.scalar("missing"))}))
     if not parts:
         return _no_rows()
-    frame = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in _ROW_COLS})
-    return frame.sort_values("area_id", kind="stable", ignore_index=True)
+    table = pa.concat_tables(parts)
+    return (table.sort_by("area_id") if len(parts) > 1 else table).to_pandas()
 
 
 def _upper_columns(atlas: Atlas, viewer: Principal, ind: Indicator) -> dict[str, np.ndarray]:
@@ -501,14 +499,17 @@ def _no_rows() -> pd.DataFrame:
 
 
 def _base_grid(atlas: Atlas, set_id: str) -> dict[str, np.ndarray]:
-    """A boundary set's base areas (unassigned slots included) in key order, as arrays; kept per state."""
+    """A boundary set's base areas (unassigned slots included) in key order, as arrays (and the text as an Arrow
+    table, `arrow`); kept per state."""
     def read() -> dict[str, np.ndarray]:
         frame = atlas.store.query("SELECT area_id, name, parent_id, unassigned FROM base_areas WHERE set_id = ? "
                                   "ORDER BY area_id", [set_id])
         return {"area_id": frame["area_id"].to_numpy(dtype=object),
                 "area_arrow": pa.array(frame["area_id"], pa.string()), "name": frame["name"].to_numpy(dtype=object),
                 "parent_id": frame["parent_id"].astype(object).where(frame["parent_id"].notna(), None)
-                .to_numpy(dtype=object), "unassigned": frame["unassigned"].to_numpy(dtype=bool)}
+                .to_numpy(dtype=object), "unassigned": frame["unassigned"].to_numpy(dtype=bool),
+                "arrow": pa.table({c: pa.array(frame[c].astype(object).where(frame[c].notna(), None), pa.string())
+                                   for c in ("area_id", "name", "parent_id")})}
     return atlas.cached(("base_grid", set_id), read)
 _UPPER_LEVELS = "^"
 
