@@ -453,10 +453,11 @@ def _readable_cells(atlas: Atlas, viewer: Principal, ind: Indicator,
     return None if table is None else _newest_of(table)
 
 
-def _readable_table(atlas: Atlas, viewer: Principal, ind_ids: list[str],
-                    periods: list[str] | None) -> pa.Table | None:
-    """Every stored cell of these indicators (at these periods, or all) in a version the viewer may read, as
-    DuckDB reads it: one plain filtered scan (several pairs in one: each query is ~3 ms of parse and bind)."""
+def _readable_table(atlas: Atlas, viewer: Principal, ind_ids: list[str], periods: list[str] | None,
+                    keys: list[str] | None = None) -> pa.Table | None:
+    """Every stored cell of these indicators (at these periods, or all; of these area keys, or all) in a
+    version the viewer may read, as DuckDB reads it: one plain filtered scan (several pairs in one: each
+    query is ~3 ms of parse and bind)."""
     readable = _readable_versions(atlas, viewer)
     versions = [v for i in dict.fromkeys(ind_ids) for v in readable.get(i) or {}]
     if not versions:
@@ -464,11 +465,12 @@ def _readable_table(atlas: Atlas, viewer: Principal, ind_ids: list[str],
     marks = ", ".join("?" for _ in versions)
     kinds = ", ".join("?" for _ in dict.fromkeys(ind_ids))
     clause = f"AND v.period IN ({', '.join('?' for _ in periods)}) " if periods else ""
+    clause += f"AND v.area_id IN ({', '.join('?' for _ in keys)}) " if keys else ""
     table = atlas.store.cursor().sql(
         f"SELECT indicator_id, area_id, period, period_end, value, numerator, denominator, status, version_id "
         f"FROM {atlas.store.values_relation(list(dict.fromkeys(ind_ids)))} v WHERE v.indicator_id IN ({kinds}) "
         f"{clause}AND v.version_id IN ({marks})",
-        params=[*dict.fromkeys(ind_ids), *(periods or []), *versions]).to_arrow_table()
+        params=[*dict.fromkeys(ind_ids), *(periods or []), *(keys or []), *versions]).to_arrow_table()
     return table if table.num_rows else None
 
 
@@ -675,36 +677,31 @@ def _areas_cells(atlas: Atlas, viewer: Principal, ind: Indicator,
     versions joined, cells ranked, boundary sets and base areas joined)
     cost ~15 ms, mostly DuckDB's planning and joins. Here the versions the
     viewer may read of this indicator (kept per rights and state) are
-    constants of a plain filtered read of its value files (row groups pruned
-    by area key); the newest of them per area and period is kept in Python
-    (a window in the query cost ~4 ms of the ~8), and each period's boundary
+    constants of a plain filtered read of its value files, read as Arrow;
+    the newest of them per area and period is kept in NumPy (a window in the
+    query cost ~4 ms of the ~8), and each period's boundary
     set (the one its version named, else the set valid at the period's end)
     and the area's name and parent in that set come from indexes kept per
     state. A period whose set does not hold the key has no row, as in the grid.
     """
     versions = _readable_versions(atlas, viewer).get(ind.id)
     keys = list(dict.fromkeys(keys))
-    found = []
-    if versions and keys:
-        area_marks, version_marks = ", ".join("?" for _ in keys), ", ".join("?" for _ in versions)
-        found = atlas.store.cursor().execute(
-            f"SELECT area_id, period, period_end, value, numerator, denominator, status, version_id "
-            f"FROM {atlas.store.values_relation([ind.id])} v WHERE v.indicator_id = ? "
-            f"AND v.area_id IN ({area_marks}) AND v.version_id IN ({version_marks})",
-            [ind.id, *keys, *versions]).fetchall()
-    newest: dict[tuple[str, str], tuple] = {}
-    for cell in found:  # the newest readable version holding the area's cell of the period
-        if cell[:2] not in newest or cell[7] > newest[cell[:2]][7]:
-            newest[cell[:2]] = cell
+    table = _readable_table(atlas, viewer, [ind.id], None, keys) if versions and keys else None
     rows: dict[str, list[tuple]] = {key: [] for key in keys}
-    index = _base_area_index(atlas)
-    for key, period, end, value, numerator, denominator, status, version_id in sorted(newest.values()):
+    if table is None:
+        return {key: _as_columns(mine) for key, mine in rows.items()}
+    found = _newest_of(table)
+    index, valid_on = _base_area_index(atlas), {}
+    cells = zip(*(found[c].to_pylist() for c in ("area_id", "period", "period_end")),
+                *(found[c].tolist() for c in _NUMBER_COLS), found["status"].to_pylist(), found["version_id"].tolist())
+    for key, period, end, value, numerator, denominator, status, version_id in sorted(cells):
         named, in_sets = versions[version_id], index.get(key, {})
-        for set_id in ([named] if named is not None else _sets_on(atlas, end)):
+        if named is None and end not in valid_on:
+            valid_on[end] = _sets_on(atlas, end)  # once per period end, not per cell
+        for set_id in ([named] if named is not None else valid_on[end]):
             if set_id in in_sets:
                 name, parent = in_sets[set_id]
-                rows[key].append((period, set_id, key, name, parent, value, numerator, denominator,
-                                  "missing" if status is None else status))
+                rows[key].append((period, set_id, key, name, parent, value, numerator, denominator, status))
     return {key: _as_columns(mine) for key, mine in rows.items()}
 
 
