@@ -264,8 +264,9 @@ window.ortsatlas = window.ortsatlas || {};
   }
   // Capturing on the document runs before React's own listeners (on the page's root), so the request leaves
   // before Dash takes the value; only Dash's matching request lets its answer be painted (3.).
+  // A touch on an option may start scrolling the list rather than choose: touch sends ahead on the click alone.
   document.addEventListener('pointerdown', function (event) {
-    if (event.button === 0) { aheadOf(optionChosen(event.target)); }
+    if (event.button === 0 && event.pointerType !== 'touch') { aheadOf(optionChosen(event.target)); }
   }, true);
   document.addEventListener('click', function (event) { aheadOf(optionChosen(event.target)); }, true);
   document.addEventListener('keyup', function (event) {
