@@ -30,13 +30,14 @@ def _wait_healthy(port: int, timeout: float = 120) -> float:
     raise RuntimeError(f"server on port {port} did not become healthy")
 
 
-def start_app(data_dir: Path, layers_dir: Path, env: dict | None = None) -> tuple[subprocess.Popen, int]:
-    """`python app.py` on a free loopback port, on the given store (`env`: more settings); returns when /healthz
-    answers."""
+def start_app(data_dir: Path, layers_dir: Path, env: dict | None = None,
+              tree: Path = ROOT) -> tuple[subprocess.Popen, int]:
+    """`python app.py` of `tree` (this checkout, or another version's files) on a free loopback port, on the
+    given store (`env`: more settings); returns when /healthz answers."""
     port = free_port()
     env = {**os.environ, "ATLAS_DATA_DIR": str(data_dir), "ATLAS_LAYERS_DIR": str(layers_dir), "PORT": str(port),
            **(env or {})}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=tree, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         _wait_healthy(port)

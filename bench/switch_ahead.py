@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import pct  # noqa: E402
-from bench.serving import _wait_healthy, free_port  # noqa: E402
+from bench.serving import start_app  # noqa: E402
 from bench.workloads import SCALE, SCALE_SMOKE, build_city  # noqa: E402
 
 TILED = {"ATLAS_CANVAS_FROM_AREAS": "1", "ATLAS_TILES_FROM_AREAS": "1"}
@@ -43,17 +43,7 @@ def extract(rev: str, into: Path) -> Path:
 
 def start(tree: Path, atlas) -> tuple[subprocess.Popen, int]:
     """`python app.py` of `tree` on the workload's store, on the tile path; returns when /healthz answers."""
-    port = free_port()
-    env = {**os.environ, "ATLAS_DATA_DIR": str(atlas.settings.data_dir), "ATLAS_LAYERS_DIR":
-           str(atlas.settings.layers_dir), "PORT": str(port), **TILED}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=tree, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        _wait_healthy(port)
-    except BaseException:
-        proc.terminate()
-        raise
-    return proc, port
+    return start_app(atlas.settings.data_dir, atlas.settings.layers_dir, TILED, tree)
 
 
 def main() -> int:
