@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse
 
 from atlas.catalog import Indicator
 from atlas.periods import period_end
@@ -391,8 +390,8 @@ def _upper_rows_of_set(ind: Indicator, found: dict[str, np.ndarray], set_id: str
     at = np.where(has, cell_at, 0)
     # Per base area and period: a grid row (a slot only where delivered), an 'ok' cell, then per number column
     # whether there is one and the number; then whether there is a cell. Laid out base × statistic × period,
-    # so every statistic of every period is summed into each ancestor in one product with the set's
-    # membership matrix (base area × ancestor): a GROUP BY over all levels at once, in C.
+    # so every statistic of every period is summed into each ancestor of a level in one `reduceat` over the
+    # base areas ordered by their ancestor there: a GROUP BY per level, in C.
     per_base = np.zeros((n_b, 9, n_p))
     per_base[:, 0, :] = ~grid["unassigned"][:, None] | has
     per_base[:, 1, :] = has & found["ok"][at]
@@ -401,8 +400,10 @@ def _upper_rows_of_set(ind: Indicator, found: dict[str, np.ndarray], set_id: str
         per_base[:, k, :] = ~np.isnan(numbers)
         per_base[:, k + 1, :] = np.nan_to_num(numbers, nan=0.0)
     per_base[:, 8, :] = has
-    summed = (groups["member"].T @ per_base.reshape(n_b, -1)).reshape(n_g, 9, n_p)
-    summed = summed.transpose(1, 2, 0).reshape(9, n_p * n_g)  # statistic × (period, ancestor)
+    flat, summed = per_base.reshape(n_b, -1), np.zeros((n_g, 9 * n_p))
+    for bases, starts, ancestors in groups["by_level"]:
+        summed[ancestors] = np.add.reduceat(flat[bases], starts, axis=0)
+    summed = summed.reshape(n_g, 9, n_p).transpose(1, 2, 0).reshape(9, n_p * n_g)  # statistic × (period, ancestor)
     n, n_ok, n_num, num, n_den, den, n_val, val, cells = summed
     num, den, val = (np.where(k > 0, x, np.nan) for k, x in ((n_num, num), (n_den, den), (n_val, val)))  # NULL sums
     if ind.aggregation == "ratio":
@@ -425,8 +426,9 @@ def _upper_rows_of_set(ind: Indicator, found: dict[str, np.ndarray], set_id: str
 
 
 def _ancestor_groups(atlas: Atlas, set_id: str) -> dict[str, np.ndarray]:
-    """A set's ancestors above the base (key, level, name, parent) and `member`, a sparse matrix of which base
-    area (in `_base_grid`'s order) lies in which ancestor; kept per state."""
+    """A set's ancestors above the base (key, level, name, parent) and `by_level`: per level, the base areas
+    (positions in `_base_grid`'s order) ordered by their ancestor there, where each ancestor's run starts, and
+    which ancestor each run is; kept per state."""
     def read() -> dict[str, np.ndarray]:
         frame = atlas.store.query(
             "SELECT up.area_id AS base_id, up.ancestor_id, up.ancestor_level, h.name, h.parent_id "
@@ -435,10 +437,15 @@ def _ancestor_groups(atlas: Atlas, set_id: str) -> dict[str, np.ndarray]:
         codes, ancestors = pd.factorize(frame["ancestor_id"].astype(object), sort=True)
         first = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
         parent = frame["parent_id"].astype(object)
-        grid = _base_grid(atlas, set_id)
-        base_at = _positions_in(pa.array(frame["base_id"], pa.string()), grid["area_arrow"])
-        member = sparse.csr_matrix((np.ones(len(frame)), (base_at, codes)), shape=(len(grid["area_id"]), len(ancestors)))
-        return {"member": member, "area_id": np.asarray(ancestors, dtype=object),
+        base_at = _positions_in(pa.array(frame["base_id"], pa.string()), _base_grid(atlas, set_id)["area_arrow"])
+        level = frame["ancestor_level"].to_numpy(dtype=object)
+        by_level = []
+        for name in dict.fromkeys(level):  # each level's pairs by ancestor: where each ancestor's bases start
+            pairs = np.flatnonzero(level == name)
+            pairs = pairs[np.argsort(codes[pairs], kind="stable")]
+            starts = np.flatnonzero(np.r_[True, codes[pairs][1:] != codes[pairs][:-1]])
+            by_level.append((base_at[pairs], starts, codes[pairs][starts]))
+        return {"by_level": by_level, "area_id": np.asarray(ancestors, dtype=object),
                 "level": frame["ancestor_level"].to_numpy(dtype=object)[first],
                 "name": frame["name"].to_numpy(dtype=object)[first],
                 "parent_id": parent.where(parent.notna(), None).to_numpy(dtype=object)[first]}
