@@ -1128,8 +1128,8 @@ def _keys_level_rows(atlas: Atlas, viewer: Principal, inds: dict[str, Indicator]
                 mine.append({c: up[c][asked] for c in _MANY_COLS if c != "indicator_id"})
         parts += [{**part, "indicator_id": np.full(len(part["level"]), ind_id, dtype=object)} for part in mine]
     rows = [p for p in parts if len(p["level"])]
-    if not rows:
-        return pd.DataFrame(columns=_MANY_COLS)
+    if not rows:  # typed as the query's empty answer
+        return pd.DataFrame({c: pd.Series(dtype=float if c in _NUMBER_COLS else "str") for c in _MANY_COLS})
     columns = {c: np.concatenate([p[c] for p in rows]) for c in _MANY_COLS}
     order = np.lexsort((*(columns[c].astype(str) for c in ("area_id", "period", "indicator_id")),
                         np.array([rank[level] for level in columns["level"]])))
