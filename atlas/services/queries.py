@@ -333,7 +333,8 @@ def _base_period_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: s
     return (table.sort_by("area_id") if len(parts) > 1 else table).to_pandas()
 
 
-def _upper_columns(atlas: Atlas, viewer: Principal, ind: Indicator) -> dict[str, np.ndarray]:
+def _upper_columns(atlas: Atlas, viewer: Principal, ind: Indicator,
+                   table: pa.Table | None = None) -> dict[str, np.ndarray]:
     """Every level's rows above the base over all periods: what `_level_rows(..., None, _UPPER_LEVELS)`
     answers (with `level` and `has_cell`), as arrays (text as objects), without its query.
 
@@ -343,8 +344,9 @@ def _upper_columns(atlas: Atlas, viewer: Principal, ind: Indicator) -> dict[str,
     click. Here DuckDB reads the cells alone (`_readable_cells`); each period's boundary sets, the grid of
     their base areas and each base area's ancestors (kept per state) are put together with NumPy, and every
     ancestor's group counted and summed by the same rule as `_aggregate_sql` (~17 against ~43 ms).
+    `table`: the indicator's cells already read (`_readable_table`, all periods), else they are read here.
     """
-    found = _readable_cells(atlas, viewer, ind, None)
+    found = _newest_of(table) if table is not None else _readable_cells(atlas, viewer, ind, None)
     parts = [] if found is None else [
         _upper_rows_of_set(ind, found, set_id, sorted(periods), _base_grid(atlas, set_id),
                            _ancestor_groups(atlas, set_id))
@@ -633,7 +635,7 @@ def _as_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {c: frame[c].to_numpy(dtype=float if c in _NUMBER_COLS else object) for c in _ROW_COLS}
 
 
-def _upper_series(atlas: Atlas, viewer: Principal, ind: Indicator) -> _Upper:
+def _upper_series(atlas: Atlas, viewer: Principal, ind: Indicator, table: pa.Table | None = None) -> _Upper:
     """The indicator's rows above the base, kept per rights and store state within `series_cache_mb`.
 
     Why (issue 19): an area's first time series needs its ancestors'
@@ -646,15 +648,15 @@ def _upper_series(atlas: Atlas, viewer: Principal, ind: Indicator) -> _Upper:
     before when it is drawn, and the key names the rights.
     """
     return atlas.remembered_by_size(("upper_series", viewer.rights, ind.id),
-                                    lambda: _read_upper(atlas, viewer, ind), lambda kept: kept.nbytes)
+                                    lambda: _read_upper(atlas, viewer, ind, table), lambda kept: kept.nbytes)
 
 
-def _read_upper(atlas: Atlas, viewer: Principal, ind: Indicator) -> _Upper:
+def _read_upper(atlas: Atlas, viewer: Principal, ind: Indicator, table: pa.Table | None = None) -> _Upper:
     """`_upper_columns` as `_Upper` keeps them: by level, area and period, text as sorted codes.
 
     Straight from the arrays: a DataFrame of them (pandas' Arrow strings made one by one) and its sort cost
     as much as the aggregation."""
-    rows = _upper_columns(atlas, viewer, ind)
+    rows = _upper_columns(atlas, viewer, ind, table)
     codes, values = {}, {}
     for c in (*_TEXT_COLS, "level"):
         code, uniques = pd.factorize(rows[c], sort=True)  # sorted: codes order as the values do
@@ -681,8 +683,8 @@ def _area_cells(atlas: Atlas, viewer: Principal, ind: Indicator, key: str) -> di
     return _areas_cells(atlas, viewer, ind, [key])[key]
 
 
-def _areas_cells(atlas: Atlas, viewer: Principal, ind: Indicator,
-                 keys: list[str]) -> dict[str, dict[str, np.ndarray]]:
+def _areas_cells(atlas: Atlas, viewer: Principal, ind: Indicator, keys: list[str],
+                 every: pa.Table | None = None) -> dict[str, dict[str, np.ndarray]]:
     """Base areas' rows over all periods, per key as `_ROW_COLS` arrays, in one lean read.
 
     Each key's rows are those `_level_rows(..., None, base, key)` answers.
@@ -696,10 +698,16 @@ def _areas_cells(atlas: Atlas, viewer: Principal, ind: Indicator,
     set (the one its version named, else the set valid at the period's end)
     and the area's name and parent in that set come from indexes kept per
     state. A period whose set does not hold the key has no row, as in the grid.
+    `every`: the indicator's cells already read (`_readable_table`, all periods), the keys' taken from them.
     """
     versions = _readable_versions(atlas, viewer).get(ind.id)
     keys = list(dict.fromkeys(keys))
-    table = _readable_table(atlas, viewer, [ind.id], None, keys) if versions and keys else None
+    table = None
+    if versions and keys and every is not None:
+        table = every.filter(pc.is_in(every.column("area_id"), value_set=pa.array(keys, pa.string())))
+        table = table if table.num_rows else None
+    elif versions and keys:
+        table = _readable_table(atlas, viewer, [ind.id], None, keys)
     rows: dict[str, list[tuple]] = {key: [] for key in keys}
     if table is None:
         return {key: _as_columns(mine) for key, mine in rows.items()}
@@ -1341,10 +1349,13 @@ def _series_rows(atlas: Atlas, viewer: Principal, ind: Indicator,
     top, base = territory.top_level(atlas), territory.base_level(atlas)
     levels = {level for _, (_, level, _) in known}
     own = [key for key, (_, level, _) in known if level == base and level != top]
+    every = None  # rows above the base not kept yet: one read of every cell makes them and the areas' own
+    if own and levels - {top, base} and atlas.kept_by_size(("upper_series", viewer.rights, ind.id)) is None:
+        every = _readable_table(atlas, viewer, [ind.id], None)
     parts = [pd.DataFrame(cells).assign(level=base, has_cell=True)
-             for cells in _areas_cells(atlas, viewer, ind, own).values()] if own else []
+             for cells in _areas_cells(atlas, viewer, ind, own, every).values()] if own else []
     if levels - {top, base}:
-        parts.append(_upper_series(atlas, viewer, ind).frame(levels - {top, base}))
+        parts.append(_upper_series(atlas, viewer, ind, every).frame(levels - {top, base}))
     if top in levels:
         parts.append(_top_series(atlas, viewer, ind).assign(level=top, has_cell=True))
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
