@@ -605,14 +605,14 @@ class _Upper:
         order = np.lexsort((self.codes["area_id"][mine], self.codes["period"][mine]))  # stable; codes are ranks
         return pd.DataFrame(self.columns(mine[order]))
 
-    def frame(self, levels: set[str]) -> pd.DataFrame:
+    def arrays(self, levels: set[str]) -> dict[str, np.ndarray]:
         """The rows of these levels with `level` and `has_cell` (every row, as `_level_rows` with levels gives)."""
         level = self.level
-        mine = np.flatnonzero(np.array([lv in levels for lv in level], dtype=bool))
+        mine = np.flatnonzero(np.isin(level, list(levels)))
         cell = np.zeros(len(level), dtype=bool)
         for positions in self.at.values():
             cell[positions] = True
-        return pd.DataFrame({**self.columns(mine), "level": level[mine], "has_cell": cell[mine]})
+        return {**self.columns(mine), "level": level[mine], "has_cell": cell[mine]}
 
 
 # Above this many base areas an ancestor's series whose indicator has no kept rows above the base is read alone
@@ -630,9 +630,11 @@ def _aggregate_upper_on_miss(atlas: Atlas, viewer: Principal, ind: Indicator) ->
     return len(_base_area_index(atlas)) <= UPPER_ON_MISS_UP_TO_AREAS
 
 
-def _as_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """`_ROW_COLS` of a frame as arrays, as `_Upper.columns` gives them (numbers as floats, text as objects)."""
-    return {c: frame[c].to_numpy(dtype=float if c in _NUMBER_COLS else object) for c in _ROW_COLS}
+def _as_arrays(frame: pd.DataFrame, more: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """`_ROW_COLS` (and `more`) of a frame as arrays, as `_Upper.columns` gives them (numbers as floats,
+    `has_cell` as booleans, text as objects)."""
+    kinds = {**dict.fromkeys(_NUMBER_COLS, float), "has_cell": bool}
+    return {c: frame[c].to_numpy(dtype=kinds.get(c, object)) for c in (*_ROW_COLS, *more)}
 
 
 def _upper_series(atlas: Atlas, viewer: Principal, ind: Indicator, table: pa.Table | None = None) -> _Upper:
@@ -1321,9 +1323,9 @@ def area_series(atlas: Atlas, viewer: Principal, indicator_id: str, keys: list[s
         read["rows"] = _level_rows(atlas, viewer, ind, None, _ALL_LEVELS)
         return read["rows"]
     pattern = disclosure_pattern(atlas, viewer, ind, None, every_level)
-    frame = read["rows"] if "rows" in read else _series_rows(atlas, viewer, ind, known)
-    level, area, set_ids = (frame[c].to_numpy(dtype=object) for c in ("level", "area_id", "set_id"))
-    cell, period = frame["has_cell"].to_numpy(dtype=bool), frame["period"].to_numpy(dtype=object)
+    rows = _as_arrays(read["rows"], ("level", "has_cell")) if "rows" in read else \
+        _series_rows(atlas, viewer, ind, known)
+    level, area, set_ids, cell, period = (rows[c] for c in ("level", "area_id", "set_id", "has_cell", "period"))
     top = territory.top_level(atlas)
     picked = []
     for key, (set_id, key_level, _) in known:
@@ -1333,13 +1335,15 @@ def area_series(atlas: Atlas, viewer: Principal, indicator_id: str, keys: list[s
             mine &= ~np.isin(set_ids, list(changed))
         at = np.flatnonzero(mine)
         picked.append(at[np.argsort(period[at], kind="stable")])
-    rows = frame.take(np.concatenate(picked))[_ROW_COLS].reset_index(drop=True)
-    return disclosure.apply(rows, pattern, ind, viewer)[cols].reset_index(drop=True)
+    at = np.concatenate(picked)
+    mine = pd.DataFrame({c: rows[c][at] for c in _ROW_COLS})  # one frame, of the rows drawn
+    return disclosure.apply(mine, pattern, ind, viewer)[cols].reset_index(drop=True)
 
 
 def _series_rows(atlas: Atlas, viewer: Principal, ind: Indicator,
-                 known: list[tuple[str, tuple[str, str, list[str]]]]) -> pd.DataFrame:
-    """The keys' rows of every level over all periods, with `level` and `has_cell`, as `timeseries` reads them.
+                 known: list[tuple[str, tuple[str, str, list[str]]]]) -> dict[str, np.ndarray]:
+    """The keys' rows of every level over all periods, with `level` and `has_cell`, as `timeseries` reads them,
+    as arrays (a DataFrame per part and their concat made pandas build every text column again, ~10 ms).
 
     Keys above the base come from the indicator's kept rows above the base
     (`_upper_series`), the top's from its kept series, base areas from a lean
@@ -1352,13 +1356,19 @@ def _series_rows(atlas: Atlas, viewer: Principal, ind: Indicator,
     every = None  # rows above the base not kept yet: one read of every cell makes them and the areas' own
     if own and levels - {top, base} and atlas.kept_by_size(("upper_series", viewer.rights, ind.id)) is None:
         every = _readable_table(atlas, viewer, [ind.id], None)
-    parts = [pd.DataFrame(cells).assign(level=base, has_cell=True)
-             for cells in _areas_cells(atlas, viewer, ind, own, every).values()] if own else []
+    parts = [_with_level(cells, base) for cells in _areas_cells(atlas, viewer, ind, own, every).values()] \
+        if own else []
     if levels - {top, base}:
-        parts.append(_upper_series(atlas, viewer, ind, every).frame(levels - {top, base}))
+        parts.append(_upper_series(atlas, viewer, ind, every).arrays(levels - {top, base}))
     if top in levels:
-        parts.append(_top_series(atlas, viewer, ind).assign(level=top, has_cell=True))
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        parts.append(_with_level(_as_arrays(_top_series(atlas, viewer, ind)), top))
+    return {c: np.concatenate([p[c] for p in parts]) for c in (*_ROW_COLS, "level", "has_cell")}
+
+
+def _with_level(rows: dict[str, np.ndarray], level: str) -> dict[str, np.ndarray]:
+    """A level's own rows (each with a cell) as `_series_rows` joins them."""
+    n = len(rows["period"])
+    return {**rows, "level": np.full(n, level, dtype=object), "has_cell": np.ones(n, dtype=bool)}
 
 
 # Two areas with one key are one series only when their ground is the same (intersection over union).
