@@ -789,8 +789,7 @@ def _outside_organisation(atlas: Atlas, viewer: Principal, values: pd.DataFrame,
         if may_deliver_outside(viewer, home):
             continue
         outside = part[~part["area_id"].isin(queries.base_areas_within(atlas, home))]
-        names_of = atlas.departments.get(ind.department, {})
-        org = both(names_of.get("de", ind.department), names_of.get("en") or names_of.get("de", ind.department))
+        org = both(atlas.department_name(ind.department, "de"), atlas.department_name(ind.department, "en"))
         for row in outside.head(MAX_ERRORS).itertuples(index=False):
             problems.append(problem(
                 Message("chk_outside_organisation", area=names.area(row.area_id, row.period), org=org, home=home,
