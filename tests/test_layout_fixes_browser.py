@@ -2,6 +2,8 @@
 
 1. A signed-in admin's header at 1280 px cut the brand ("Ortsatlas Auen…"):
    the city's name must be whole, in the header's one row, with every link.
+2. On a phone the play tab's legend lay over a large part of its map: there it
+   goes below the map; on a desktop it stays on the map.
 
 Set ATLAS_SCREENSHOTS to a folder to keep the screenshots.
 """
@@ -32,10 +34,25 @@ return {brandClient: brand.clientWidth, brandScroll: brand.scrollWidth,
         links: Array.from(document.querySelectorAll('#oa-nav a')).filter(a => a.offsetParent !== null).length};
 """
 
+RECTS = """
+const r = id => { const e = document.getElementById(id); if (!e || e.offsetParent === null) { return null; }
+                  const b = e.getBoundingClientRect(); return {left: b.left, right: b.right, top: b.top,
+                                                               bottom: b.bottom, width: b.width, height: b.height}; };
+return {legend: r(arguments[0]), map: r(arguments[1])};
+"""
+
+
 def _shot(duo, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         duo.driver.save_screenshot(str(Path(SHOTS) / f"layout_{name}.png"))
+
+
+def _overlap(a: dict, b: dict) -> float:
+    """The area two rectangles share, in px²."""
+    w = min(a["right"], b["right"]) - max(a["left"], b["left"])
+    h = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    return max(w, 0) * max(h, 0)
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
@@ -54,3 +71,25 @@ def test_admin_header_shows_the_whole_brand_beside_every_link(duo, atlas, lang):
         assert geo["cityInside"] and geo["brandInside"], (width, geo)  # nothing cut, nothing outside the header
         assert geo["header"] <= 60 and geo["headerScroll"] <= geo["headerClient"], (width, geo)  # one row
         assert geo["links"] >= 9, (width, geo)  # every link of an admin stays in the row
+
+
+def _play(duo, width: int, height: int) -> dict:
+    duo.driver.set_window_size(width, height)
+    duo.driver.get(duo.server_url + "/vergleich?view=play&play=sgb2_u15")
+    until(lambda: duo.find_elements("#cmp-pl-legend li.oa-legend-class"), timeout=30, message="play legend")
+    until(lambda: duo.find_elements("#cmp-pl-map path.leaflet-interactive"), timeout=30, message="play map")
+    duo.driver.execute_script("document.getElementById('cmp-pl-map').scrollIntoView();")
+    return duo.driver.execute_script(RECTS, "cmp-pl-legend", "cmp-pl-map")
+
+
+def test_play_legend_goes_below_the_map_on_a_phone_and_stays_on_it_on_a_desktop(duo):
+    phone = _play(duo, 390, 844)
+    _shot(duo, "play_phone")
+    legend, frame = phone["legend"], phone["map"]
+    assert legend and frame and legend["height"] > 40, phone  # the legend is shown, whole
+    assert _overlap(legend, frame) == 0, phone  # it covers none of the map
+    assert legend["top"] >= frame["bottom"] - 1 and legend["top"] - frame["bottom"] < 60, phone  # right below it
+    desktop = _play(duo, 1366, 900)
+    _shot(duo, "play_desktop")
+    legend, frame = desktop["legend"], desktop["map"]
+    assert _overlap(legend, frame) == legend["width"] * legend["height"], desktop  # on the map, as before

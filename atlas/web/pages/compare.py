@@ -575,7 +575,10 @@ def _play_tab(atlas: Atlas, viewer: Principal, options: list[dict], visible: pd.
         html.P(id="cmp-pl-live", role="status", **{"aria-live": "polite"}),
         dcc.Interval(id="cmp-pl-interval", interval=PLAY_MS, disabled=True, n_intervals=0),
         dcc.Store(id="cmp-pl-set", data=f"{set_id}|{play_level}"),
-        map_block(atlas, "cmp-pl", set_id, play_level, html.Div(id="cmp-pl-legend", className="oa-legend")),
+        # The legend follows the map, not inside it: on a phone it goes below the map (over it, it hid a large
+        # part of the territory), wider screens lay it on the map (assets/style.css, .oa-cmp-pl-map).
+        html.Div([map_block(atlas, "cmp-pl", set_id, play_level),
+                  html.Div(id="cmp-pl-legend", className="oa-legend oa-cmp-pl-legend")], className="oa-cmp-pl-map"),
         html.P(t("cmp_play_note", lang), className="oa-hint"),
     ], className="oa-cmp-pane")
 
