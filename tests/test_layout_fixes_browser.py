@@ -1,9 +1,11 @@
-"""Layout defects from a browser review, checked in headless Chromium.
+"""Three layout defects from a browser review, checked in headless Chromium.
 
 1. A signed-in admin's header at 1280 px cut the brand ("Ortsatlas Auen…"):
    the city's name must be whole, in the header's one row, with every link.
 2. On a phone the play tab's legend lay over a large part of its map: there it
    goes below the map; on a desktop it stays on the map.
+3. The index builder's map showed an empty legend box before a preview: no box
+   until there is a legend to show.
 
 Set ATLAS_SCREENSHOTS to a folder to keep the screenshots.
 """
@@ -93,3 +95,20 @@ def test_play_legend_goes_below_the_map_on_a_phone_and_stays_on_it_on_a_desktop(
     _shot(duo, "play_desktop")
     legend, frame = desktop["legend"], desktop["map"]
     assert _overlap(legend, frame) == legend["width"] * legend["height"], desktop  # on the map, as before
+
+
+def test_index_map_has_no_empty_legend_box_before_a_preview(duo):
+    log_in(duo, "sozialamt")
+    duo.driver.set_window_size(1366, 900)
+    duo.driver.get(duo.server_url + "/indizes?inputs=sgb2_u15,jugend_alo")
+    until(lambda: len(duo.find_elements(".oa-index-row")) == 2, timeout=30, message="the picked rows")
+    until(lambda: duo.find_elements("#ix-map .leaflet-control-zoom"), timeout=30, message="the index map")
+    duo.driver.execute_script("document.getElementById('ix-map').scrollIntoView();")
+    _shot(duo, "index_before")
+    before = duo.driver.execute_script(RECTS, "ix-legend", "ix-map")
+    assert before["map"] is not None and before["legend"] is None, before  # no box over the empty map
+    duo.find_element("#ix-preview").click()
+    until(lambda: duo.find_elements("#ix-legend li.oa-legend-class"), timeout=30, message="the index legend")
+    after = duo.driver.execute_script(RECTS, "ix-legend", "ix-map")
+    _shot(duo, "index_after")
+    assert after["legend"] and _overlap(after["legend"], after["map"]) > 0, after  # the legend, on its map
