@@ -307,30 +307,29 @@ def _base_period_rows(atlas: Atlas, viewer: Principal, ind: Indicator, period: s
     Gaps are rows with status 'missing'; "not assignable" slots only where a cell was delivered.
     """
     found = _readable_cells(atlas, viewer, ind, period)
-    if found is None:
-        return _no_rows()
-    versions = _readable_versions(atlas, viewer)[ind.id]
-    sets: set[str] = set()
-    ends = pc.unique(found["period_end"]).to_pylist()
-    for vid in np.unique(found["version_id"]):  # each kept cell's set: its version's, else the one valid at its end
-        named = versions.get(int(vid))
-        sets.update([named] if named is not None else [s for end in ends for s in _sets_on(atlas, end)])
-    parts = []
-    for set_id in sorted(sets):  # in Arrow to the end: pandas then takes the text without a string per row
-        grid = _base_grid(atlas, set_id)
-        at = _positions_in(grid["area_arrow"], found["area_id"])
-        keep = ~grid["unassigned"] | (at >= 0)
-        at, has = at[keep], at[keep] >= 0
-        n, take, cell = int(keep.sum()), pa.array(np.where(has, at, 0)), pa.array(has)
-        parts.append(pa.table({
-            "period": pa.nulls(n, pa.string()).fill_null(period), "set_id": pa.nulls(n, pa.string()).fill_null(set_id),
-            **{c: grid["arrow"].column(c).filter(pa.array(keep)) for c in ("area_id", "name", "parent_id")},
-            **{c: pa.array(np.where(has, found[c][at], np.nan)) for c in _NUMBER_COLS},
-            "status": pc.if_else(cell, found["status"].take(take), pa.scalar("missing"))}))
+    parts = [] if found is None else [_grid_rows(found, _base_grid(atlas, set_id), set_id, period)
+                                      for set_id in sorted(_sets_by_period(atlas, viewer, ind, found))]
     if not parts:
         return _no_rows()
     table = pa.concat_tables(parts)
     return (table.sort_by("area_id") if len(parts) > 1 else table).to_pandas()
+
+
+def _grid_rows(found: dict, grid: dict, set_id: str, period: str, wanted: pa.Array | None = None) -> pa.Table:
+    """A set's base rows of one period (of the `wanted` keys, or all): each base area with its cell, a gap
+    ('missing') where it has none, a "not assignable" slot only where a cell was delivered. In Arrow to the
+    end, so pandas takes the text without a string per row."""
+    at = _positions_in(grid["area_arrow"], found["area_id"])
+    keep = ~grid["unassigned"] | (at >= 0)
+    if wanted is not None:
+        keep &= _positions_in(grid["area_arrow"], wanted) >= 0
+    at, has = at[keep], at[keep] >= 0
+    n, take, cell = int(keep.sum()), pa.array(np.where(has, at, 0)), pa.array(has)
+    return pa.table({
+        "period": pa.nulls(n, pa.string()).fill_null(period), "set_id": pa.nulls(n, pa.string()).fill_null(set_id),
+        **{c: grid["arrow"].column(c).filter(pa.array(keep)) for c in ("area_id", "name", "parent_id")},
+        **{c: pa.array(np.where(has, found[c][at], np.nan)) for c in _NUMBER_COLS},
+        "status": pc.if_else(cell, found["status"].take(take), pa.scalar("missing"))})
 
 
 def _upper_columns(atlas: Atlas, viewer: Principal, ind: Indicator,
@@ -472,20 +471,19 @@ def _readable_table(atlas: Atlas, viewer: Principal, ind_ids: list[str], periods
     """Every stored cell of these indicators (at these periods, or all; of these area keys, or all) in a
     version the viewer may read, as DuckDB reads it: one plain filtered scan (several pairs in one: each
     query is ~3 ms of parse and bind). `indicator_id` is a column only when several indicators are asked."""
-    readable = _readable_versions(atlas, viewer)
-    versions = [v for i in dict.fromkeys(ind_ids) for v in readable.get(i) or {}]
+    readable, ind_ids = _readable_versions(atlas, viewer), list(dict.fromkeys(ind_ids))
+    versions = [v for i in ind_ids for v in readable.get(i) or {}]
     if not versions:
         return None
-    marks = ", ".join("?" for _ in versions)
-    kinds = ", ".join("?" for _ in dict.fromkeys(ind_ids))
+    marks, kinds = ", ".join("?" for _ in versions), ", ".join("?" for _ in ind_ids)
     clause = f"AND v.period IN ({', '.join('?' for _ in periods)}) " if periods else ""
     clause += f"AND v.area_id IN ({', '.join('?' for _ in keys)}) " if keys else ""
-    several = "indicator_id, " if len(set(ind_ids)) > 1 else ""  # one indicator: 80,000 keys less to read
+    several = "indicator_id, " if len(ind_ids) > 1 else ""  # one indicator: 80,000 keys less to read
     table = atlas.store.cursor().sql(
         f"SELECT {several}area_id, period, period_end, value, numerator, denominator, status, version_id "
-        f"FROM {atlas.store.values_relation(list(dict.fromkeys(ind_ids)))} v WHERE v.indicator_id IN ({kinds}) "
+        f"FROM {atlas.store.values_relation(ind_ids)} v WHERE v.indicator_id IN ({kinds}) "
         f"{clause}AND v.version_id IN ({marks})",
-        params=[*dict.fromkeys(ind_ids), *(periods or []), *(keys or []), *versions]).to_arrow_table()
+        params=[*ind_ids, *(periods or []), *(keys or []), *versions]).to_arrow_table()
     return table if table.num_rows else None
 
 
@@ -1130,7 +1128,9 @@ def _keys_level_rows(atlas: Atlas, viewer: Principal, inds: dict[str, Indicator]
         for set_id, _ in sorted(_sets_by_period(atlas, viewer, inds[ind_id], found).items()):
             grid = _base_grid(atlas, set_id)
             if base in rank:
-                mine.append(_keys_base_rows(found, grid, wanted, set_id, period, base))
+                own = _grid_rows(found, grid, set_id, period, wanted)
+                mine.append({**{c: own.column(c).to_numpy(zero_copy_only=False) for c in own.column_names},
+                             "level": np.full(own.num_rows, base, dtype=object)})
             if len(rank) > (base in rank):
                 up = _upper_rows_of_set(inds[ind_id], found, set_id, [period], grid, _ancestor_groups(atlas, set_id))
                 asked = np.isin(up["level"], list(rank)) & (_positions_in(pa.array(up["area_id"], pa.string()),
@@ -1144,20 +1144,6 @@ def _keys_level_rows(atlas: Atlas, viewer: Principal, inds: dict[str, Indicator]
     order = np.lexsort((*(columns[c].astype(str) for c in ("area_id", "period", "indicator_id")),
                         np.array([rank[level] for level in columns["level"]])))
     return pd.DataFrame({c: column[order] for c, column in columns.items()})
-
-
-def _keys_base_rows(found: dict, grid: dict[str, np.ndarray], wanted: pa.Array, set_id: str, period: str,
-                    base: str) -> dict[str, np.ndarray]:
-    """The wanted keys' base rows of one set and period, as `_base_period_rows` makes the grid's."""
-    at = _positions_in(grid["area_arrow"], found["area_id"])
-    keep = (_positions_in(grid["area_arrow"], wanted) >= 0) & (~grid["unassigned"] | (at >= 0))
-    at, has = at[keep], at[keep] >= 0
-    n = int(keep.sum())
-    status = found["status"].to_numpy(zero_copy_only=False)
-    return {"level": np.full(n, base, dtype=object), "period": np.full(n, period, dtype=object),
-            "set_id": np.full(n, set_id, dtype=object), **{c: grid[c][keep] for c in ("area_id", "name", "parent_id")},
-            **{c: np.where(has, found[c][at], np.nan) for c in _NUMBER_COLS},
-            "status": np.where(has, status[at], "missing").astype(object)}
 
 
 def _upper_rows_sql(kinds: str, upper: list[str]) -> str:
@@ -1346,9 +1332,10 @@ def _series_rows(atlas: Atlas, viewer: Principal, ind: Indicator,
     as arrays (a DataFrame per part and their concat made pandas build every text column again, ~10 ms).
 
     Keys above the base come from the indicator's kept rows above the base
-    (`_upper_series`), the top's from its kept series, base areas from a lean
-    read of their own cells each (`_areas_cells`): six areas of a city of
-    1,000 are six small reads, not the territory.
+    (`_upper_series`), the top's from its kept series, base areas from one
+    lean read of their own cells (`_areas_cells`): six areas of a city of
+    1,000, not the territory (or, when the rows above the base are still to
+    make, the same read of every cell that makes them).
     """
     top, base = territory.top_level(atlas), territory.base_level(atlas)
     levels = {level for _, (_, level, _) in known}
