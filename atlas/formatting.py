@@ -33,6 +33,11 @@ def gaps_note(lang: str = "de") -> str:
     return f"Lücken in der Linie: {missing} oder {suppressed}."
 
 
+def localised(text: str, lang: str = "de") -> str:
+    """A number Python wrote (`-1,234.5`) as the reader writes it: `−1.234,5` (de) or `−1,234.5` (en)."""
+    return text.translate(_GERMAN if lang == "de" else _ENGLISH)
+
+
 def format_number(value: float | None, decimals: int = 1, lang: str = "de") -> str:
     """`1234.56` → `1.234,6` (de) or `1,234.6` (en), `-9.2` → `−9,2` (U+2212); None/NaN → the missing symbol."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -40,7 +45,7 @@ def format_number(value: float | None, decimals: int = 1, lang: str = "de") -> s
     text = f"{value:,.{decimals}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]  # no "-0,0"
-    return text.translate(_GERMAN if lang == "de" else _ENGLISH)
+    return localised(text, lang)
 
 
 def format_value(value: float | None, status: str, decimals: int, unit: str = "", lang: str = "de") -> str:
@@ -63,7 +68,7 @@ def format_values(values: np.ndarray, statuses: np.ndarray, decimals: int, unit:
     texts = [f"{v:,.{decimals}f}" for v in values[ok].tolist()]
     texts = [t[1:] if t[0] == "-" and float(t.replace(",", "")) == 0 else t for t in texts]
     if texts:
-        texts = "\n".join(texts).translate(_GERMAN if lang == "de" else _ENGLISH).split("\n")
+        texts = localised("\n".join(texts), lang).split("\n")
     if unit:
         texts = [f"{t} {unit}" for t in texts]
     out = np.where(statuses == "suppressed", gap_word("suppressed", lang), gap_word("missing", lang)).astype(object)

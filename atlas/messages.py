@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from atlas.formatting import MINUS, format_day, format_number
+from atlas.formatting import format_day, format_number, localised
 from atlas.i18n import STRINGS, t
 from atlas.periods import period_label
 
@@ -80,8 +80,7 @@ def _number(value: int | float, lang: str) -> str:
         text = f"{int(value):,}"
     else:
         text = f"{value:,.6f}".rstrip("0").rstrip(".")
-    text = "0" if text == "-0" else text.replace("-", MINUS)  # the real minus sign, as format_number writes it
-    return text.translate(str.maketrans(",.", ".,")) if lang == "de" else text
+    return localised("0" if text == "-0" else text, lang)  # separators and the real minus, as format_number
 
 
 def _param_text(value, lang: str) -> str:
