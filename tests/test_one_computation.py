@@ -2,7 +2,8 @@
 
 Under load a worker's threads asked for the first area profiles of a store state together (a table of every
 indicator on every level: seconds and hundreds of MB at 12 M values) and each computed it: four at once.
-`Atlas.cached` and `Atlas.remembered` now let one thread compute a key while the others wait for its answer.
+`Atlas.cached`, `Atlas.remembered` and `Atlas.remembered_by_size` let one thread compute a key while the
+others wait for its answer.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def ask_together(ask, n: int = 4) -> list:
     return answers
 
 
-@pytest.mark.parametrize("way", ["cached", "remembered"])
+@pytest.mark.parametrize("way", ["cached", "remembered", "remembered_by_size"])
 def test_the_same_key_is_computed_once(scratch_atlas, way):
     calls = []
 
@@ -37,7 +38,8 @@ def test_the_same_key_is_computed_once(scratch_atlas, way):
         calls.append(threading.get_ident())
         time.sleep(0.3)  # long enough for every other thread to arrive while it runs
         return {"answer": len(calls)}
-    answers = ask_together(lambda: getattr(scratch_atlas, way)(("one-flight", way), compute))
+    more = (lambda answer: 100,) if way == "remembered_by_size" else ()
+    answers = ask_together(lambda: getattr(scratch_atlas, way)(("one-flight", way), compute, *more))
     assert len(calls) == 1
     assert all(a is answers[0] for a in answers) and answers[0] == {"answer": 1}
 

@@ -136,23 +136,24 @@ class Atlas:
         if size <= 0:
             return compute()
         generation = self._sync_generation()
-        hit = self._answer(key)
+        hit = self._hit(self._answers, key)
         if hit is not _NONE:
             return hit
         with self._one_at_a_time(key):
-            hit = self._answer(key)  # computed by another thread while this one waited
+            hit = self._hit(self._answers, key)  # computed by another thread while this one waited
             if hit is not _NONE:
                 return hit
             answer = compute()
             self._keep(generation, self._answers, key, answer, limit=size)
         return answer
 
-    def _answer(self, key: tuple):
+    def _hit(self, kept: OrderedDict, key: tuple):
+        """What `kept` holds for `key`, now the most recently used, or `_NONE`."""
         with self._cache_lock:
-            if key not in self._answers:
+            if key not in kept:
                 return _NONE
-            self._answers.move_to_end(key)
-            return self._answers[key]
+            kept.move_to_end(key)
+            return kept[key]
 
     @contextmanager
     def _one_at_a_time(self, key: tuple) -> Iterator[None]:
@@ -188,21 +189,29 @@ class Atlas:
         if limit <= 0:
             return compute()
         generation = self._sync_generation()
-        kept = self._sized_hit(key)
-        if kept is not None:
-            return kept
-        answer = compute()
-        nbytes = int(size(answer))
+        hit = self._hit(self._sized, key)
+        if hit is not _NONE:
+            return hit[0]
+        with self._one_at_a_time(key):
+            hit = self._hit(self._sized, key)  # computed by another thread while this one waited
+            if hit is not _NONE:
+                return hit[0]
+            answer = compute()
+            self._keep_sized(generation, key, answer, int(size(answer)), limit)
+        return answer
+
+    def _keep_sized(self, generation: tuple, key: tuple, answer, nbytes: int, limit: int) -> None:
+        """File an answer of `nbytes` within the bound, least recently used dropped first; not one computed
+        for another store state, nor one larger than the whole bound."""
         with self._cache_lock:
             if self._cache_generation != generation or nbytes > limit:
-                return answer
+                return
             _, before = self._sized.pop(key, (None, 0))
             self._sized[key] = (answer, nbytes)
             self._sized_bytes += nbytes - before
             while self._sized_bytes > limit:
                 _, (_, dropped) = self._sized.popitem(last=False)
                 self._sized_bytes -= dropped
-        return answer
 
     def kept_by_size(self, key: tuple):
         """The answer `remembered_by_size` keeps for `key` in this store state (most recently used), or None:
@@ -210,14 +219,8 @@ class Atlas:
         if self.settings.series_cache_mb <= 0:
             return None
         self._sync_generation()
-        return self._sized_hit(key)
-
-    def _sized_hit(self, key: tuple):
-        with self._cache_lock:
-            if key not in self._sized:
-                return None
-            self._sized.move_to_end(key)
-            return self._sized[key][0]
+        hit = self._hit(self._sized, key)
+        return None if hit is _NONE else hit[0]
 
     def carried(self, keys: list[tuple]) -> dict[tuple, object]:
         """The answers kept for these keys across store states (`carry`), most recently used moved last.
